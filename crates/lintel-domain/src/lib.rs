@@ -1,0 +1,15 @@
+//! Lintel's model and its rules: ids, validated values and the clock. No IO, no async.
+
+pub mod area;
+pub mod clock;
+pub mod ids;
+pub mod org;
+pub mod place;
+pub mod validate;
+
+pub use area::{Area, Areas};
+pub use clock::{Clock, SystemClock};
+pub use ids::{ApiKeyId, DoorId, GroupId, OrgId, SiteId};
+pub use org::{OrgName, OrgSettings, Organization, Slug, TimeZone};
+pub use place::{Address, Door, DoorKind, Geofence, Group, Preferences, Site};
+pub use validate::ValidationError;

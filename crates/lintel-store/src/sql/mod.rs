@@ -1,0 +1,718 @@
+//! The SQL both backends run. This module is compiled once inside `sqlite.rs` and once inside
+//! `postgres.rs`; `Db` and `Backend` name the backend, and the statements use `$N`
+//! placeholders, which both drivers accept.
+
+mod rows;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use lintel_domain::{ApiKeyId, Door, DoorId, Group, GroupId, OrgId, Organization, Site, SiteId};
+use sqlx::Executor as _;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use self::rows::{ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
+use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
+use crate::{ApiKey, Change, DoorFilter, Page, PageRequest, Store, StoreError};
+
+type Conn = <Db as sqlx::Database>::Connection;
+
+macro_rules! org_columns {
+    () => {
+        "id, slug, name, time_zone, settings, created_at, updated_at"
+    };
+}
+macro_rules! site_columns {
+    () => {
+        "id, name, address, time_zone, geofence_latitude, geofence_longitude, geofence_radius_m, \
+         created_at, updated_at"
+    };
+}
+macro_rules! door_columns {
+    () => {
+        "id, site_id, name, kind, geofence_required, reader_required, unlock_duration_secs, \
+         description, preferences, created_at, updated_at"
+    };
+}
+macro_rules! group_columns {
+    () => {
+        "id, name, description, created_at, updated_at"
+    };
+}
+
+/// How often `last_used_at` of an API key is written at most.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_foreign_key_violation())
+}
+
+/// Turns rows fetched with `LIMIT limit + 1` into a page and its continuation cursor.
+fn page_of<T>(mut items: Vec<T>, page: PageRequest, id: impl Fn(&T) -> Uuid) -> Page<T> {
+    let limit = page.limit as usize;
+    let next_after = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(id)
+    } else {
+        None
+    };
+    Page { items, next_after }
+}
+
+fn fetch_limit(page: PageRequest) -> i64 {
+    i64::from(page.limit) + 1
+}
+
+fn slug_taken(slug: &str) -> StoreError {
+    StoreError::Conflict {
+        code: "slug_taken",
+        field: Some("slug"),
+        message: format!("an organization with slug {slug:?} already exists"),
+    }
+}
+
+fn group_name_taken(name: &str) -> StoreError {
+    StoreError::Conflict {
+        code: "group_name_taken",
+        field: Some("name"),
+        message: format!("this organization already has a group named {name:?}"),
+    }
+}
+
+fn site_has_doors(count: i64) -> StoreError {
+    StoreError::Conflict {
+        code: "site_has_doors",
+        field: None,
+        message: format!(
+            "the site still has {count} door(s); delete or move them before deleting the site"
+        ),
+    }
+}
+
+async fn site_exists(conn: &mut Conn, org: OrgId, site: SiteId) -> Result<bool, StoreError> {
+    let found: Option<(Uuid,)> =
+        sqlx::query_as("SELECT id FROM sites WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(site.0)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Maps a failed door write: a vanished site is a missing reference, not a server error.
+fn door_write_error(err: sqlx::Error) -> StoreError {
+    if is_foreign_key_violation(&err) {
+        StoreError::MissingReference { field: "site_id" }
+    } else {
+        err.into()
+    }
+}
+
+#[async_trait]
+impl Store for Backend {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(self.reader()).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        Backend::NAME
+    }
+
+    async fn migrate(&self, now: DateTime<Utc>) -> Result<Vec<&'static str>, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        Backend::lock_migrations(&mut tx).await?;
+        tx.execute(MIGRATIONS_TABLE).await?;
+        let applied: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT version, name, checksum FROM lintel_migrations ORDER BY version",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (version, name, checksum) in &applied {
+            match MIGRATIONS.iter().find(|m| m.version == *version) {
+                None => {
+                    return Err(StoreError::Migration(format!(
+                        "the database has migration {name}, which this version of Lintel does \
+                         not know: a newer version has used it"
+                    )));
+                }
+                Some(m) if m.checksum() != *checksum => {
+                    return Err(StoreError::Migration(format!(
+                        "migration {name} differs from the one applied to this database; \
+                         released migrations must never be edited"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let mut done = Vec::new();
+        for m in MIGRATIONS {
+            if applied.iter().any(|(version, ..)| *version == m.version) {
+                continue;
+            }
+            tx.execute(m.sql)
+                .await
+                .map_err(|e| StoreError::Migration(format!("{}: {e}", m.name)))?;
+            sqlx::query(
+                "INSERT INTO lintel_migrations (version, name, checksum, applied_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(m.checksum())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            done.push(m.name);
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    // Organizations
+
+    async fn create_org(&self, org: &Organization) -> Result<(), StoreError> {
+        sqlx::query(concat!(
+            "INSERT INTO organizations (",
+            org_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(org.id.0)
+        .bind(org.slug.as_str())
+        .bind(&org.name)
+        .bind(org.time_zone.name())
+        .bind(Json(&org.settings))
+        .bind(org.created_at)
+        .bind(org.updated_at)
+        .execute(self.writer())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                slug_taken(org.slug.as_str())
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn get_org(&self, id: OrgId) -> Result<Organization, StoreError> {
+        sqlx::query_as::<_, OrgRow>(concat!(
+            "SELECT ",
+            org_columns!(),
+            " FROM organizations WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+    }
+
+    async fn get_org_by_slug(&self, slug: &str) -> Result<Organization, StoreError> {
+        sqlx::query_as::<_, OrgRow>(concat!(
+            "SELECT ",
+            org_columns!(),
+            " FROM organizations WHERE slug = $1"
+        ))
+        .bind(slug)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+    }
+
+    async fn list_orgs(&self, page: PageRequest) -> Result<Page<Organization>, StoreError> {
+        let rows = sqlx::query_as::<_, OrgRow>(concat!(
+            "SELECT ",
+            org_columns!(),
+            " FROM organizations WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        ))
+        .bind(page.after)
+        .bind(fetch_limit(page))
+        .fetch_all(self.reader())
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(Organization::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(page_of(items, page, |o: &Organization| o.id.0))
+    }
+
+    async fn update_org(
+        &self,
+        id: OrgId,
+        change: Change<'_, Organization>,
+    ) -> Result<Organization, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let mut org: Organization = sqlx::query_as::<_, OrgRow>(concat!(
+            "SELECT ",
+            org_columns!(),
+            " FROM organizations WHERE id = $1",
+            for_update!()
+        ))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()?;
+        change(&mut org)?;
+        sqlx::query(
+            "UPDATE organizations SET slug = $2, name = $3, time_zone = $4, settings = $5, \
+             updated_at = $6 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(org.slug.as_str())
+        .bind(&org.name)
+        .bind(org.time_zone.name())
+        .bind(Json(&org.settings))
+        .bind(org.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                slug_taken(org.slug.as_str())
+            } else {
+                e.into()
+            }
+        })?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    async fn delete_org(&self, id: OrgId) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(id.0)
+            .execute(self.writer())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    // Sites
+
+    async fn create_site(&self, org: OrgId, site: &Site) -> Result<(), StoreError> {
+        let fence = site.geofence;
+        sqlx::query(concat!(
+            "INSERT INTO sites (org_id, ",
+            site_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(org.0)
+        .bind(site.id.0)
+        .bind(&site.name)
+        .bind(&site.address)
+        .bind(site.time_zone.name())
+        .bind(fence.map(|f| f.latitude))
+        .bind(fence.map(|f| f.longitude))
+        .bind(fence.map(|f| f.radius_m))
+        .bind(site.created_at)
+        .bind(site.updated_at)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    async fn get_site(&self, org: OrgId, id: SiteId) -> Result<Site, StoreError> {
+        sqlx::query_as::<_, SiteRow>(concat!(
+            "SELECT ",
+            site_columns!(),
+            " FROM sites WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+    }
+
+    async fn list_sites(&self, org: OrgId, page: PageRequest) -> Result<Page<Site>, StoreError> {
+        let rows = sqlx::query_as::<_, SiteRow>(concat!(
+            "SELECT ",
+            site_columns!(),
+            " FROM sites WHERE org_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        ))
+        .bind(org.0)
+        .bind(page.after)
+        .bind(fetch_limit(page))
+        .fetch_all(self.reader())
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(Site::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(page_of(items, page, |s: &Site| s.id.0))
+    }
+
+    async fn update_site(
+        &self,
+        org: OrgId,
+        id: SiteId,
+        change: Change<'_, Site>,
+    ) -> Result<Site, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let mut site: Site = sqlx::query_as::<_, SiteRow>(concat!(
+            "SELECT ",
+            site_columns!(),
+            " FROM sites WHERE org_id = $1 AND id = $2",
+            for_update!()
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()?;
+        change(&mut site)?;
+        let fence = site.geofence;
+        sqlx::query(
+            "UPDATE sites SET name = $3, address = $4, time_zone = $5, geofence_latitude = $6, \
+             geofence_longitude = $7, geofence_radius_m = $8, updated_at = $9 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(&site.name)
+        .bind(&site.address)
+        .bind(site.time_zone.name())
+        .bind(fence.map(|f| f.latitude))
+        .bind(fence.map(|f| f.longitude))
+        .bind(fence.map(|f| f.radius_m))
+        .bind(site.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(site)
+    }
+
+    async fn delete_site(&self, org: OrgId, id: SiteId) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let (doors,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM doors WHERE org_id = $1 AND site_id = $2")
+                .bind(org.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if doors > 0 {
+            return Err(site_has_doors(doors));
+        }
+        let done = sqlx::query("DELETE FROM sites WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                // A door added at this site since the count above.
+                if is_foreign_key_violation(&e) {
+                    site_has_doors(1)
+                } else {
+                    e.into()
+                }
+            })?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // Doors
+
+    async fn create_door(&self, org: OrgId, door: &Door) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        if !site_exists(&mut tx, org, door.site_id).await? {
+            return Err(StoreError::MissingReference { field: "site_id" });
+        }
+        sqlx::query(concat!(
+            "INSERT INTO doors (org_id, ",
+            door_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(org.0)
+        .bind(door.id.0)
+        .bind(door.site_id.0)
+        .bind(&door.name)
+        .bind(door.kind.as_str())
+        .bind(door.geofence_required)
+        .bind(door.reader_required)
+        .bind(rows::to_i32(door.unlock_duration_secs))
+        .bind(&door.description)
+        .bind(Json(&door.preferences))
+        .bind(door.created_at)
+        .bind(door.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(door_write_error)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_door(&self, org: OrgId, id: DoorId) -> Result<Door, StoreError> {
+        sqlx::query_as::<_, DoorRow>(concat!(
+            "SELECT ",
+            door_columns!(),
+            " FROM doors WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+    }
+
+    async fn list_doors(
+        &self,
+        org: OrgId,
+        filter: DoorFilter,
+        page: PageRequest,
+    ) -> Result<Page<Door>, StoreError> {
+        let rows = sqlx::query_as::<_, DoorRow>(concat!(
+            "SELECT ",
+            door_columns!(),
+            " FROM doors WHERE org_id = $1 AND ($2 IS NULL OR site_id = $2) \
+             AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4"
+        ))
+        .bind(org.0)
+        .bind(filter.site_id.map(|s| s.0))
+        .bind(page.after)
+        .bind(fetch_limit(page))
+        .fetch_all(self.reader())
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(Door::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(page_of(items, page, |d: &Door| d.id.0))
+    }
+
+    async fn update_door(
+        &self,
+        org: OrgId,
+        id: DoorId,
+        change: Change<'_, Door>,
+    ) -> Result<Door, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let mut door: Door = sqlx::query_as::<_, DoorRow>(concat!(
+            "SELECT ",
+            door_columns!(),
+            " FROM doors WHERE org_id = $1 AND id = $2",
+            for_update!()
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()?;
+        let old_site = door.site_id;
+        change(&mut door)?;
+        if door.site_id != old_site && !site_exists(&mut tx, org, door.site_id).await? {
+            return Err(StoreError::MissingReference { field: "site_id" });
+        }
+        sqlx::query(
+            "UPDATE doors SET site_id = $3, name = $4, kind = $5, geofence_required = $6, \
+             reader_required = $7, unlock_duration_secs = $8, description = $9, \
+             preferences = $10, updated_at = $11 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(door.site_id.0)
+        .bind(&door.name)
+        .bind(door.kind.as_str())
+        .bind(door.geofence_required)
+        .bind(door.reader_required)
+        .bind(rows::to_i32(door.unlock_duration_secs))
+        .bind(&door.description)
+        .bind(Json(&door.preferences))
+        .bind(door.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(door_write_error)?;
+        tx.commit().await?;
+        Ok(door)
+    }
+
+    async fn delete_door(&self, org: OrgId, id: DoorId) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM doors WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(id.0)
+            .execute(self.writer())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    // Groups
+
+    async fn create_group(&self, org: OrgId, group: &Group) -> Result<(), StoreError> {
+        sqlx::query(concat!(
+            "INSERT INTO groups (org_id, ",
+            group_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6)"
+        ))
+        .bind(org.0)
+        .bind(group.id.0)
+        .bind(&group.name)
+        .bind(&group.description)
+        .bind(group.created_at)
+        .bind(group.updated_at)
+        .execute(self.writer())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                group_name_taken(&group.name)
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn get_group(&self, org: OrgId, id: GroupId) -> Result<Group, StoreError> {
+        sqlx::query_as::<_, GroupRow>(concat!(
+            "SELECT ",
+            group_columns!(),
+            " FROM groups WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?
+        .map(Group::from)
+        .ok_or(StoreError::NotFound)
+    }
+
+    async fn list_groups(&self, org: OrgId, page: PageRequest) -> Result<Page<Group>, StoreError> {
+        let rows = sqlx::query_as::<_, GroupRow>(concat!(
+            "SELECT ",
+            group_columns!(),
+            " FROM groups WHERE org_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        ))
+        .bind(org.0)
+        .bind(page.after)
+        .bind(fetch_limit(page))
+        .fetch_all(self.reader())
+        .await?;
+        let items = rows.into_iter().map(Group::from).collect();
+        Ok(page_of(items, page, |g: &Group| g.id.0))
+    }
+
+    async fn update_group(
+        &self,
+        org: OrgId,
+        id: GroupId,
+        change: Change<'_, Group>,
+    ) -> Result<Group, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let mut group: Group = sqlx::query_as::<_, GroupRow>(concat!(
+            "SELECT ",
+            group_columns!(),
+            " FROM groups WHERE org_id = $1 AND id = $2",
+            for_update!()
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(Group::from)
+        .ok_or(StoreError::NotFound)?;
+        change(&mut group)?;
+        sqlx::query(
+            "UPDATE groups SET name = $3, description = $4, updated_at = $5 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(&group.name)
+        .bind(&group.description)
+        .bind(group.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                group_name_taken(&group.name)
+            } else {
+                e.into()
+            }
+        })?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    async fn delete_group(&self, org: OrgId, id: GroupId) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM groups WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(id.0)
+            .execute(self.writer())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    // API keys
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, areas, created_at, \
+             expires_at, last_used_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(key.id.0)
+        .bind(key.org_id.map(|o| o.0))
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(&key.secret_hash)
+        .bind(Json(&key.areas))
+        .bind(key.created_at)
+        .bind(key.expires_at)
+        .bind(key.last_used_at)
+        .bind(key.revoked_at)
+        .execute(self.writer())
+        .await
+        .map_err(|e| {
+            if is_foreign_key_violation(&e) {
+                StoreError::MissingReference { field: "org_id" }
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn find_api_key(&self, secret_hash: &[u8]) -> Result<Option<ApiKey>, StoreError> {
+        sqlx::query_as::<_, ApiKeyRow>(
+            "SELECT id, org_id, name, prefix, secret_hash, areas, created_at, expires_at, \
+             last_used_at, revoked_at FROM api_keys WHERE secret_hash = $1",
+        )
+        .bind(secret_hash)
+        .fetch_optional(self.reader())
+        .await?
+        .map(ApiKey::try_from)
+        .transpose()
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $2 \
+             WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(id.0)
+        .bind(now)
+        .bind(now - TOUCH_EVERY)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+}

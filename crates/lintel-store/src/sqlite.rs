@@ -1,0 +1,79 @@
+//! The SQLite backend: one database file in WAL mode, a single writer connection (so writers
+//! queue instead of failing with "database is locked") and a pool of readers.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::{Migration, StoreError};
+
+type Db = sqlx::Sqlite;
+type Backend = SqliteStore;
+
+const MIGRATIONS: &[Migration] = crate::migrate::SQLITE;
+const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS lintel_migrations (
+    version INTEGER PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)";
+
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { reader, writer })
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    const NAME: &'static str = "sqlite";
+
+    async fn lock_migrations(_tx: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Appended to the select of a read-modify-write update. SQLite has no row locks: its
+/// single writer connection already serialises writes. PostgreSQL locks the row read.
+macro_rules! for_update {
+    () => {
+        ""
+    };
+}
+
+#[path = "sql/mod.rs"]
+mod sql;

@@ -1,0 +1,76 @@
+//! The store conformance suite: every test runs on SQLite and on PostgreSQL.
+
+mod api_keys;
+mod migrations;
+mod orgs;
+mod places;
+
+use chrono::{DateTime, Utc};
+use lintel_domain::{
+    Door, DoorId, DoorKind, Group, GroupId, OrgId, OrgSettings, Organization, Site, SiteId, Slug,
+    TimeZone,
+};
+use lintel_store::PageRequest;
+use lintel_testkit::{Backend, FakeClock, TestDb};
+
+pub async fn db(backend: Backend) -> Option<TestDb> {
+    TestDb::new(backend).await
+}
+
+pub fn now() -> DateTime<Utc> {
+    FakeClock::START
+}
+
+pub fn org(slug: &str) -> Organization {
+    Organization {
+        id: OrgId::new(now()),
+        slug: Slug::parse("slug", slug).unwrap(),
+        name: format!("Org {slug}"),
+        time_zone: TimeZone::parse("time_zone", "Europe/Stockholm").unwrap(),
+        settings: OrgSettings::default(),
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+pub fn site(name: &str) -> Site {
+    Site {
+        id: SiteId::new(now()),
+        name: name.into(),
+        address: "Storgatan 1, Stockholm".into(),
+        time_zone: TimeZone::UTC,
+        geofence: None,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+pub fn door(site: SiteId, name: &str) -> Door {
+    Door {
+        id: DoorId::new(now()),
+        site_id: site,
+        name: name.into(),
+        kind: DoorKind::Door,
+        geofence_required: false,
+        reader_required: false,
+        unlock_duration_secs: 5,
+        description: String::new(),
+        preferences: Default::default(),
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+pub fn group(name: &str) -> Group {
+    Group {
+        id: GroupId::new(now()),
+        name: name.into(),
+        description: String::new(),
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+pub fn first(limit: u32) -> PageRequest {
+    PageRequest { limit, after: None }
+}

@@ -1,0 +1,249 @@
+use lintel_domain::{DoorKind, Geofence, SiteId};
+use lintel_store::{DoorFilter, PageRequest, StoreError};
+use lintel_testkit::{Backend, on_both_backends};
+
+use crate::{db, door, first, group, now, org, site};
+
+on_both_backends!(
+    a_site_with_a_geofence_reads_back_as_written,
+    another_organizations_sites_are_not_found,
+    a_site_with_doors_cannot_be_deleted,
+    a_door_must_be_at_a_site_of_its_own_organization,
+    doors_filter_by_site_and_move_between_sites,
+    group_names_are_unique_within_an_organization,
+);
+
+async fn a_site_with_a_geofence_reads_back_as_written(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let acme = org("acme");
+    db.store.create_org(&acme).await.unwrap();
+    let mut hq = site("HQ");
+    hq.geofence = Some(Geofence {
+        latitude: 59.3293,
+        longitude: 18.0686,
+        radius_m: 150.5,
+    });
+    db.store.create_site(acme.id, &hq).await.unwrap();
+    assert_eq!(db.store.get_site(acme.id, hq.id).await.unwrap(), hq);
+
+    let cleared = db
+        .store
+        .update_site(acme.id, hq.id, &|s| {
+            s.geofence = None;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(cleared.geofence, None);
+    assert_eq!(db.store.get_site(acme.id, hq.id).await.unwrap(), cleared);
+}
+
+async fn another_organizations_sites_are_not_found(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, b) = (org("org-a"), org("org-b"));
+    db.store.create_org(&a).await.unwrap();
+    db.store.create_org(&b).await.unwrap();
+    let hq = site("A's HQ");
+    db.store.create_site(a.id, &hq).await.unwrap();
+
+    assert!(matches!(
+        db.store.get_site(b.id, hq.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        db.store
+            .update_site(b.id, hq.id, &|s| {
+                s.name = "taken over".into();
+                Ok(())
+            })
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        db.store.delete_site(b.id, hq.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        db.store
+            .list_sites(b.id, first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(db.store.get_site(a.id, hq.id).await.unwrap(), hq);
+}
+
+async fn a_site_with_doors_cannot_be_deleted(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let acme = org("acme");
+    db.store.create_org(&acme).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq).await.unwrap();
+    let front = door(hq.id, "Front");
+    db.store.create_door(acme.id, &front).await.unwrap();
+
+    let err = db.store.delete_site(acme.id, hq.id).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { code: "site_has_doors", message, .. } if message.contains("1 door")),
+        "{err}"
+    );
+    db.store.delete_door(acme.id, front.id).await.unwrap();
+    db.store.delete_site(acme.id, hq.id).await.unwrap();
+    assert!(matches!(
+        db.store.get_site(acme.id, hq.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_door_must_be_at_a_site_of_its_own_organization(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, b) = (org("org-a"), org("org-b"));
+    db.store.create_org(&a).await.unwrap();
+    db.store.create_org(&b).await.unwrap();
+    let a_site = site("A's HQ");
+    db.store.create_site(a.id, &a_site).await.unwrap();
+
+    let smuggled = door(a_site.id, "B's door at A's site");
+    let err = db.store.create_door(b.id, &smuggled).await.unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::MissingReference { field: "site_id" }
+    ));
+    let nowhere = door(SiteId::new(now()), "Nowhere");
+    assert!(matches!(
+        db.store.create_door(a.id, &nowhere).await,
+        Err(StoreError::MissingReference { field: "site_id" })
+    ));
+    let listed = db
+        .store
+        .list_doors(b.id, DoorFilter::default(), first(10))
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty());
+}
+
+async fn doors_filter_by_site_and_move_between_sites(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let acme = org("acme");
+    db.store.create_org(&acme).await.unwrap();
+    let (hq, depot) = (site("HQ"), site("Depot"));
+    db.store.create_site(acme.id, &hq).await.unwrap();
+    db.store.create_site(acme.id, &depot).await.unwrap();
+    let mut gate = door(depot.id, "Gate");
+    gate.kind = DoorKind::Gate;
+    gate.preferences.insert("relay".into(), "2".into());
+    db.store.create_door(acme.id, &gate).await.unwrap();
+    for name in ["Front", "Back", "Roof"] {
+        db.store
+            .create_door(acme.id, &door(hq.id, name))
+            .await
+            .unwrap();
+    }
+
+    let at_hq = DoorFilter {
+        site_id: Some(hq.id),
+    };
+    let page = db.store.list_doors(acme.id, at_hq, first(2)).await.unwrap();
+    assert_eq!(page.items.len(), 2);
+    let rest = db
+        .store
+        .list_doors(
+            acme.id,
+            at_hq,
+            PageRequest {
+                limit: 2,
+                after: page.next_after,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.next_after, None);
+    assert!(
+        page.items
+            .iter()
+            .chain(&rest.items)
+            .all(|d| d.site_id == hq.id)
+    );
+
+    let moved = db
+        .store
+        .update_door(acme.id, gate.id, &|d| {
+            d.site_id = hq.id;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(moved.site_id, hq.id);
+    assert_eq!(
+        moved.preferences.get("relay").map(String::as_str),
+        Some("2")
+    );
+    assert_eq!(db.store.get_door(acme.id, gate.id).await.unwrap(), moved);
+
+    let lost = db
+        .store
+        .update_door(acme.id, gate.id, &|d| {
+            d.site_id = SiteId::new(now());
+            Ok(())
+        })
+        .await;
+    assert!(matches!(
+        lost,
+        Err(StoreError::MissingReference { field: "site_id" })
+    ));
+    assert_eq!(
+        db.store.get_door(acme.id, gate.id).await.unwrap().site_id,
+        hq.id
+    );
+}
+
+async fn group_names_are_unique_within_an_organization(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, b) = (org("org-a"), org("org-b"));
+    db.store.create_org(&a).await.unwrap();
+    db.store.create_org(&b).await.unwrap();
+    let staff = group("Staff");
+    db.store.create_group(a.id, &staff).await.unwrap();
+    db.store.create_group(b.id, &group("Staff")).await.unwrap();
+    let err = db
+        .store
+        .create_group(a.id, &group("Staff"))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::Conflict {
+            code: "group_name_taken",
+            ..
+        }
+    ));
+
+    let guests = group("Guests");
+    db.store.create_group(a.id, &guests).await.unwrap();
+    let rename = db
+        .store
+        .update_group(a.id, guests.id, &|g| {
+            g.name = "Staff".into();
+            Ok(())
+        })
+        .await;
+    assert!(matches!(
+        rename,
+        Err(StoreError::Conflict {
+            code: "group_name_taken",
+            ..
+        })
+    ));
+    assert_eq!(
+        db.store.get_group(a.id, guests.id).await.unwrap().name,
+        "Guests"
+    );
+
+    db.store.delete_group(a.id, staff.id).await.unwrap();
+    assert!(matches!(
+        db.store.delete_group(a.id, staff.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
