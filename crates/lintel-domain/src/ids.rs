@@ -1,7 +1,9 @@
-//! Typed ids: UUIDv7, so ids sort by creation time and paginate in a stable order.
+//! Typed ids: UUIDv7, so ids sort by creation time and lists paginate in creation order.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::{Mutex, PoisonError};
+
 use uuid::Uuid;
 
 macro_rules! id_type {
@@ -45,11 +47,31 @@ id_type!(
     ApiKeyId,
 );
 
+/// Ids made in the same millisecond would sort at random; the context's counter keeps them in
+/// the order they were made (within this process; across server nodes, to the millisecond).
+static V7_CONTEXT: Mutex<uuid::ContextV7> = Mutex::new(uuid::ContextV7::new());
+
 fn new_v7(now: DateTime<Utc>) -> Uuid {
     let secs = u64::try_from(now.timestamp()).unwrap_or(0);
+    let context = V7_CONTEXT.lock().unwrap_or_else(PoisonError::into_inner);
     Uuid::new_v7(uuid::Timestamp::from_unix(
-        uuid::NoContext,
+        &*context,
         secs,
         now.timestamp_subsec_nanos(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_made_at_the_same_instant_sort_in_the_order_they_were_made() {
+        let now = DateTime::from_timestamp(1_772_442_000, 0).unwrap();
+        let ids: Vec<_> = (0..1000).map(|_| DoorId::new(now)).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert!(ids.iter().all(|id| id.0.get_version_num() == 7));
+    }
 }

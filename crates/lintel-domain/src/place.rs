@@ -159,6 +159,7 @@ pub struct Door {
     /// How long the lock stays released after an unlock, in seconds (1 to 600).
     pub unlock_duration_secs: u32,
     pub description: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::HashMap<String, String>))]
     pub preferences: Preferences,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

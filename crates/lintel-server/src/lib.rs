@@ -1,1 +1,27 @@
-//! placeholder
+//! The Lintel server: use cases (`app`), the HTTP API (`http`), configuration (`config`) and
+//! what the `lintel` binary runs.
+
+pub mod app;
+pub mod config;
+pub mod http;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+pub use app::AppState;
+pub use http::HttpLimits;
+
+/// Serves the HTTP API on an already-bound listener until `shutdown` completes, then lets
+/// requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    limits: HttpLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state, limits);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

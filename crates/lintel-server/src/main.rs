@@ -1,1 +1,350 @@
-fn main() {}
+//! `lintel`: runs the server, migrates its database, and does the operator's tasks.
+
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use chrono::Duration;
+use clap::{Parser, Subcommand};
+use lintel_domain::{Area, Areas, Clock as _, SystemClock};
+use lintel_server::app::{self, AppState, orgs::CreateOrganization};
+use lintel_server::config::{Config, LogFormat, Overrides};
+use lintel_server::{HttpLimits, serve};
+use lintel_store::{PageRequest, StoreError};
+use tokio::net::TcpListener;
+
+/// Lintel: self-hostable access control for doors, gates, lockers and storage units.
+///
+/// Settings come from built-in defaults, then the --config file, then LINTEL_* environment
+/// variables (LINTEL_LISTEN, LINTEL_DATABASE_URL, LINTEL_DATA_DIR, LINTEL_LOG_FORMAT,
+/// LINTEL_LOG_LEVEL, LINTEL_MAX_BODY_BYTES), then these flags. With none of them, Lintel
+/// keeps its data in ./lintel-data/lintel.db and listens on 127.0.0.1:8080.
+#[derive(Debug, Parser)]
+#[command(name = "lintel", version)]
+struct Cli {
+    /// A TOML configuration file; its keys are those `lintel config` prints.
+    #[arg(long, global = true, env = "LINTEL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// The database: postgres://USER@HOST/DB for PostgreSQL, or sqlite://PATH for a SQLite
+    /// file. Default: SQLite in the data directory.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+
+    /// Where the embedded SQLite database is kept [default: ./lintel-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Log lines for people (human) or for log collectors (json) [default: human].
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+
+    /// Which log lines to show, as a tracing filter such as `info` or
+    /// `lintel_server=debug,sqlx=warn` [default: info].
+    #[arg(long, global = true, value_name = "FILTER")]
+    log_level: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: migrate the database, then serve the HTTP API until SIGINT or SIGTERM.
+    Serve {
+        /// The address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply the database migrations this version needs, then exit.
+    Migrate,
+    /// The operator's tasks: create organizations and API keys.
+    #[command(subcommand)]
+    Admin(Admin),
+    /// Print the effective configuration as TOML, with passwords hidden.
+    Config,
+}
+
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Create an organization.
+    CreateOrg {
+        /// The organization's URL name: 3 to 63 characters of a-z, 0-9 and '-'.
+        #[arg(long)]
+        slug: String,
+        /// The organization's display name.
+        #[arg(long)]
+        name: String,
+        /// Its IANA time zone, such as Europe/Stockholm.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+    /// Create an API key and print its secret once, on standard output. Only a hash is kept.
+    CreateApiKey {
+        /// The organization (slug) the key acts for.
+        #[arg(
+            long,
+            required_unless_present = "operator",
+            conflicts_with = "operator"
+        )]
+        org: Option<String>,
+        /// Make an operator key instead: it creates, lists and deletes organizations.
+        #[arg(long)]
+        operator: bool,
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        /// An admin area the key may use; repeat for several: members, delegation, doors,
+        /// api, audit, owner (everything).
+        #[arg(long = "area", value_name = "AREA", default_value = "owner")]
+        areas: Vec<String>,
+        /// Days until the key stops working [default: never].
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen } => *listen,
+        _ => None,
+    };
+    let config = Config::load(
+        cli.config.as_deref(),
+        Overrides {
+            listen,
+            database_url: cli.database_url,
+            data_dir: cli.data_dir,
+            log_format: cli.log_format,
+            log_level: cli.log_level,
+        },
+    )
+    .context("reading the configuration")?;
+    init_logging(&config)?;
+
+    match cli.command {
+        Command::Config => {
+            print!("{}", config.to_redacted_toml());
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            tracing::info!(backend = store.backend(), "database is up to date");
+            Ok(())
+        }
+        Command::Serve { .. } => run_server(&config).await,
+        Command::Admin(admin) => {
+            let state = AppState {
+                store: open_store(&config).await?,
+                clock: Arc::new(SystemClock),
+            };
+            run_admin(&state, &config, admin).await
+        }
+    }
+}
+
+fn init_logging(config: &Config) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .with_context(|| format!("log_level {:?} is not a valid filter", config.log_level))?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match config.log_format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    Ok(())
+}
+
+async fn open_store(config: &Config) -> Result<Arc<dyn lintel_store::Store>> {
+    let url = config.database_url();
+    let shown = lintel_server::config::redact_url(&url);
+    let store = lintel_store::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {shown}"))?;
+    let applied = store
+        .migrate(SystemClock.now())
+        .await
+        .with_context(|| format!("migrating the database {shown}"))?;
+    for name in applied {
+        tracing::info!(migration = name, "applied migration");
+    }
+    Ok(store)
+}
+
+async fn run_server(config: &Config) -> Result<()> {
+    let store = open_store(config).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend(), "Lintel is listening");
+    let empty = store
+        .list_orgs(PageRequest {
+            limit: 1,
+            after: None,
+        })
+        .await?
+        .items
+        .is_empty();
+    if empty {
+        print_first_steps(addr);
+    }
+    let state = AppState {
+        store,
+        clock: Arc::new(SystemClock),
+    };
+    let limits = HttpLimits {
+        max_body_bytes: config.max_body_bytes,
+    };
+    serve(listener, state, limits, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// What a newcomer needs to do next on a fresh database, printed where they are looking.
+fn print_first_steps(addr: SocketAddr) {
+    let me = invoked_as();
+    println!(
+        "\nLintel is running at http://{addr}/ and has no organization yet. In another terminal:\n\n\
+         \x20 {me} admin create-org --slug acme --name \"Acme\"\n\
+         \x20 KEY=$({me} admin create-api-key --org acme --name first-key)\n\
+         \x20 curl -H \"Authorization: Bearer $KEY\" http://{addr}/api/v1/orgs/acme\n\n\
+         The API is described at http://{addr}/api/v1/openapi.json\n"
+    );
+}
+
+/// How to run this same binary again: `cargo run …` when started by cargo.
+fn invoked_as() -> String {
+    let exe = std::env::args().next().unwrap_or_else(|| "lintel".into());
+    if exe.contains("/target/") {
+        "cargo run -q --bin lintel --".into()
+    } else {
+        exe
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()> {
+    match admin {
+        Admin::CreateOrg {
+            slug,
+            name,
+            time_zone,
+        } => {
+            let org = app::orgs::create_unchecked(
+                state,
+                CreateOrganization {
+                    slug,
+                    name,
+                    time_zone: Some(time_zone),
+                    settings: None,
+                },
+            )
+            .await
+            .map_err(explain)?;
+            println!(
+                "Created organization {} ({}), id {}, time zone {}.",
+                org.slug,
+                org.name,
+                org.id,
+                org.time_zone.name()
+            );
+            eprintln!(
+                "Next, a key to use the API: {} admin create-api-key --org {} --name NAME",
+                invoked_as(),
+                org.slug
+            );
+            Ok(())
+        }
+        Admin::CreateApiKey {
+            org,
+            operator: _,
+            name,
+            areas,
+            expires_in_days,
+        } => {
+            let org = match org {
+                Some(slug) => Some(state.store.get_org_by_slug(&slug).await.map_err(
+                    |e| match e {
+                        StoreError::NotFound => {
+                            anyhow::anyhow!("there is no organization with slug {slug:?}")
+                        }
+                        other => other.into(),
+                    },
+                )?),
+                None => None,
+            };
+            let areas = Areas::new(
+                areas
+                    .iter()
+                    .map(|a| Area::parse("--area", a))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+            let expires_at =
+                expires_in_days.map(|days| state.clock.now() + Duration::days(i64::from(days)));
+            let issued =
+                app::api_keys::issue(state, org.as_ref().map(|o| o.id), &name, areas, expires_at)
+                    .await
+                    .map_err(explain)?;
+            let whose = match &org {
+                Some(o) => format!("organization {}", o.slug),
+                None => "the operator".into(),
+            };
+            let area_list: Vec<_> = issued.key.areas.iter().map(Area::as_str).collect();
+            eprintln!(
+                "Created API key {:?} ({}) for {whose}, areas: {}. The secret follows; it is \
+                 shown only this once. Use it as 'Authorization: Bearer <secret>' on http://{}/api/v1/",
+                issued.key.name,
+                issued.key.prefix,
+                if area_list.is_empty() {
+                    "none (operator)".into()
+                } else {
+                    area_list.join(", ")
+                },
+                config.listen
+            );
+            println!("{}", issued.secret);
+            Ok(())
+        }
+    }
+}
+
+/// Use-case errors as one line for the terminal.
+fn explain(err: app::Error) -> anyhow::Error {
+    match err {
+        app::Error::Invalid(v) => anyhow::anyhow!("{} ({})", v.message, v.code),
+        other => anyhow::Error::new(other),
+    }
+}

@@ -6,6 +6,7 @@
 mod error;
 mod migrate;
 mod postgres;
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;

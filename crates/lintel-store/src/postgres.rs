@@ -62,5 +62,7 @@ macro_rules! for_update {
     };
 }
 
+// The same SQL module is compiled into each backend, with `Db` and `Backend` naming it.
+#[allow(clippy::duplicate_mod)]
 #[path = "sql/mod.rs"]
 mod sql;

@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use chrono::{DateTime, Duration, SubsecRound as _, TimeZone as _, Utc};
 use lintel_domain::Clock;
 use lintel_store::Store;
 use sqlx::Connection as _;
@@ -198,7 +198,7 @@ impl Default for FakeClock {
 
 impl Clock for FakeClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock lock")
+        self.0.lock().expect("clock lock").trunc_subsecs(6)
     }
 }
 

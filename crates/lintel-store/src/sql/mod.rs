@@ -2,8 +2,6 @@
 //! `postgres.rs`; `Db` and `Backend` name the backend, and the statements use `$N`
 //! placeholders, which both drivers accept.
 
-mod rows;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{ApiKeyId, Door, DoorId, Group, GroupId, OrgId, Organization, Site, SiteId};
@@ -11,8 +9,8 @@ use sqlx::Executor as _;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use self::rows::{ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
+use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{ApiKey, Change, DoorFilter, Page, PageRequest, Store, StoreError};
 
 type Conn = <Db as sqlx::Database>::Connection;

@@ -13,7 +13,7 @@ use crate::{ApiKey, StoreError};
 
 /// Numbers the model keeps unsigned are stored as signed 32-bit integers, which both
 /// backends have; the model's bounds keep them far below the limit.
-pub(super) fn to_i32(value: u32) -> i32 {
+pub(crate) fn to_i32(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
@@ -26,7 +26,7 @@ fn time_zone(value: &str) -> Result<TimeZone, StoreError> {
 }
 
 #[derive(FromRow)]
-pub(super) struct OrgRow {
+pub(crate) struct OrgRow {
     id: Uuid,
     slug: String,
     name: String,
@@ -52,7 +52,7 @@ impl TryFrom<OrgRow> for Organization {
 }
 
 #[derive(FromRow)]
-pub(super) struct SiteRow {
+pub(crate) struct SiteRow {
     id: Uuid,
     name: String,
     address: String,
@@ -92,7 +92,7 @@ impl TryFrom<SiteRow> for Site {
 }
 
 #[derive(FromRow)]
-pub(super) struct DoorRow {
+pub(crate) struct DoorRow {
     id: Uuid,
     site_id: Uuid,
     name: String,
@@ -127,7 +127,7 @@ impl TryFrom<DoorRow> for Door {
 }
 
 #[derive(FromRow)]
-pub(super) struct GroupRow {
+pub(crate) struct GroupRow {
     id: Uuid,
     name: String,
     description: String,
@@ -148,7 +148,7 @@ impl From<GroupRow> for Group {
 }
 
 #[derive(FromRow)]
-pub(super) struct ApiKeyRow {
+pub(crate) struct ApiKeyRow {
     id: Uuid,
     org_id: Option<Uuid>,
     name: String,

@@ -1,0 +1,240 @@
+//! Configuration: built-in defaults, then a TOML file, then `LINTEL_…` environment variables,
+//! then command-line flags; each layer overrides the one before.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything `lintel` can be configured with. Works with no file and no variables at all.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP API listens on.
+    pub listen: SocketAddr,
+    /// `postgres://…` for PostgreSQL or `sqlite://PATH` for SQLite; when unset, SQLite in
+    /// `data_dir/lintel.db`.
+    pub database_url: Option<String>,
+    /// Where the embedded SQLite database lives.
+    pub data_dir: PathBuf,
+    /// `human` or `json` logs, on standard error.
+    pub log_format: LogFormat,
+    /// A tracing filter: `info`, `debug`, `lintel_server=debug,sqlx=warn`, …
+    pub log_level: String,
+    /// Larger request bodies are refused with 413.
+    pub max_body_bytes: usize,
+}
+
+/// The keys of `Config`, the only `LINTEL_…` variables read (so that variables meant for other
+/// tools, such as `LINTEL_TEST_POSTGRES_URL`, are not mistaken for settings).
+const KEYS: [&str; 6] = [
+    "listen",
+    "database_url",
+    "data_dir",
+    "log_format",
+    "log_level",
+    "max_body_bytes",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            data_dir: PathBuf::from("lintel-data"),
+            log_format: LogFormat::Human,
+            log_level: "info".into(),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Settings given as flags; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+}
+
+impl Config {
+    /// Layers defaults, `file` (which must exist when given), the environment and `flags`.
+    pub fn load(file: Option<&Path>, flags: Overrides) -> Result<Config, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(Box::new(figment::Error::from(format!(
+                    "configuration file {} does not exist",
+                    file.display()
+                ))));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment
+            .merge(Env::prefixed("LINTEL_").only(&KEYS))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The database to open: `database_url`, or the SQLite file in `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.data_dir.join("lintel.db").display()),
+        }
+    }
+
+    /// The configuration as TOML, with the database password hidden.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = shown.database_url.as_deref().map(redact_url);
+        toml_string(&shown)
+    }
+}
+
+fn toml_string(config: &Config) -> String {
+    // Written by hand: six flat keys do not need a TOML serialiser dependency.
+    let mut out = format!("listen = {:?}\n", config.listen.to_string());
+    if let Some(url) = &config.database_url {
+        out.push_str(&format!("database_url = {url:?}\n"));
+    }
+    out.push_str(&format!(
+        "data_dir = {:?}\nlog_format = {:?}\nlog_level = {:?}\nmax_body_bytes = {}\n",
+        config.data_dir.display().to_string(),
+        match config.log_format {
+            LogFormat::Human => "human",
+            LogFormat::Json => "json",
+        },
+        config.log_level,
+        config.max_body_bytes
+    ));
+    out
+}
+
+/// Hides the password of a `scheme://user:password@host/…` URL.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("log_format", &self.log_format)
+            .field("log_level", &self.log_level)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail fixes the closures' error type
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact_url("postgres://lintel:s3cret@db.example:5432/lintel"),
+            "postgres://lintel:***@db.example:5432/lintel"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(
+            redact_url("sqlite://lintel-data/lintel.db"),
+            "sqlite://lintel-data/lintel.db"
+        );
+        let config = Config {
+            database_url: Some("postgres://u:hunter2@h/db".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(!config.to_redacted_toml().contains("hunter2"));
+    }
+
+    #[test]
+    fn layers_override_in_order_and_unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "lintel.toml",
+                "listen = \"0.0.0.0:9000\"\nlog_level = \"debug\"\nmax_body_bytes = 1000\n",
+            )?;
+            jail.set_env("LINTEL_LOG_LEVEL", "warn");
+            jail.set_env("LINTEL_TEST_POSTGRES_URL", "ignored");
+            let flags = Overrides {
+                listen: Some("127.0.0.1:9001".parse().unwrap()),
+                ..Overrides::default()
+            };
+            let config = Config::load(Some(Path::new("lintel.toml")), flags).map_err(|e| *e)?;
+            assert_eq!(config.listen.port(), 9001); // flag beats file
+            assert_eq!(config.log_level, "warn"); // environment beats file
+            assert_eq!(config.max_body_bytes, 1000); // file beats default
+            assert_eq!(config.database_url(), "sqlite://lintel-data/lintel.db");
+
+            jail.create_file("bad.toml", "listen_address = \"x\"\n")?;
+            let err = Config::load(Some(Path::new("bad.toml")), Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("listen_address"), "{err}");
+            assert!(Config::load(Some(Path::new("missing.toml")), Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_printed_configuration_loads_back() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config {
+                database_url: Some("postgres://postgres@127.0.0.1/test".into()),
+                log_format: LogFormat::Json,
+                ..Config::default()
+            };
+            jail.create_file("printed.toml", &config.to_redacted_toml())?;
+            assert_eq!(
+                Config::load(Some(Path::new("printed.toml")), Overrides::default())
+                    .map_err(|e| *e)?,
+                config
+            );
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,204 @@
+//! The `lintel` binary itself: the operator's commands, `serve` with no configuration, and
+//! graceful shutdown on SIGTERM.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use lintel_testkit::{Backend, TestDb, on_both_backends};
+use reqwest::StatusCode;
+
+const LINTEL: &str = env!("CARGO_BIN_EXE_lintel");
+
+on_both_backends!(the_operator_commands_make_an_organization_and_a_key_the_server_accepts);
+
+fn lintel(dir: &Path, args: &[&str]) -> Output {
+    Command::new(LINTEL)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("LINTEL_DATABASE_URL")
+        .output()
+        .expect("run lintel")
+}
+
+/// Starts `lintel serve` and waits for the address it listens on, from its JSON log.
+fn serve(dir: &Path, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(LINTEL)
+        .args(["--log-format", "json"])
+        .args(args)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir)
+        .env_remove("LINTEL_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start lintel serve");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let log: serde_json::Value = match serde_json::from_str(&line) {
+                Ok(v) => v,
+                Err(_) => continue,
+            };
+            if let Some(addr) = log["fields"]["addr"].as_str() {
+                let _ = tx.send(addr.to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("lintel serve logs the address it listens on");
+    (child, addr)
+}
+
+/// SIGTERM, then the exit status: graceful shutdown ends with success.
+fn terminate(mut child: Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "lintel serve exited with {status}");
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "lintel failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+async fn the_operator_commands_make_an_organization_and_a_key_the_server_accepts(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = ["--database-url", db.url.as_str()];
+
+    let made = stdout(&lintel(
+        dir.path(),
+        &[
+            &url[..],
+            &[
+                "admin",
+                "create-org",
+                "--slug",
+                "acme",
+                "--name",
+                "Acme",
+                "--time-zone",
+                "Europe/Stockholm",
+            ],
+        ]
+        .concat(),
+    ));
+    assert!(made.contains("Created organization acme"), "{made}");
+    let again = lintel(
+        dir.path(),
+        &[
+            &url[..],
+            &["admin", "create-org", "--slug", "acme", "--name", "Again"],
+        ]
+        .concat(),
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let key = stdout(&lintel(
+        dir.path(),
+        &[
+            &url[..],
+            &[
+                "admin",
+                "create-api-key",
+                "--org",
+                "acme",
+                "--name",
+                "cli",
+                "--area",
+                "doors",
+                "--area",
+                "members",
+            ],
+        ]
+        .concat(),
+    ));
+    let key = key.trim();
+    assert!(
+        key.starts_with("lnt_") && !key.contains(char::is_whitespace),
+        "only the secret goes to stdout: {key}"
+    );
+    let missing = lintel(
+        dir.path(),
+        &[
+            &url[..],
+            &["admin", "create-api-key", "--org", "nobody", "--name", "x"],
+        ]
+        .concat(),
+    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no organization with slug"));
+    let bad_area = lintel(
+        dir.path(),
+        &[
+            &url[..],
+            &[
+                "admin",
+                "create-api-key",
+                "--org",
+                "acme",
+                "--name",
+                "x",
+                "--area",
+                "root",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(String::from_utf8_lossy(&bad_area.stderr).contains("members, delegation"));
+
+    let (server, addr) = serve(dir.path(), &url);
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(format!("http://{addr}/api/v1/orgs/acme/sites"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({ "name": "HQ" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let org = client
+        .patch(format!("http://{addr}/api/v1/orgs/acme"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({ "name": "Mine" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        org.status(),
+        StatusCode::FORBIDDEN,
+        "the key holds only the areas asked for"
+    );
+    terminate(server);
+}
+
+#[tokio::test]
+async fn with_no_configuration_data_goes_to_a_sqlite_file_under_lintel_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr) = serve(dir.path(), &[]);
+    let health = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(dir.path().join("lintel-data/lintel.db").is_file());
+    terminate(server);
+
+    let shown = stdout(&lintel(dir.path(), &["config"]));
+    assert!(shown.contains("listen = \"127.0.0.1:8080\""), "{shown}");
+    assert!(shown.contains("data_dir = \"lintel-data\""), "{shown}");
+    let help = stdout(&lintel(dir.path(), &["admin", "create-api-key", "--help"]));
+    assert!(help.contains("--expires-in-days"), "{help}");
+}

@@ -1,0 +1,178 @@
+//! Tenant isolation: organization B's key never sees, changes or lists organization A's
+//! objects through any route; it gets exactly the answers a missing object gets.
+
+use lintel_testkit::{Backend, on_both_backends};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::TestApp;
+
+on_both_backends!(another_organizations_objects_do_not_exist_for_a_key);
+
+/// Everything organization A has, as A's own key sees it.
+async fn snapshot(app: &TestApp, a_key: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    for path in ["", "/sites", "/doors", "/groups"] {
+        all.push(app.get(a_key, &format!("/api/v1/orgs/org-a{path}")).await.1);
+    }
+    all
+}
+
+async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, a) = app.org("org-a").await;
+    let (_, b) = app.org("org-b").await;
+    let site = app.site(&a, "org-a", "A's HQ").await;
+    let door = app.door(&a, "org-a", &site, "A's front door").await;
+    let (_, group) = app
+        .post(
+            &a,
+            "/api/v1/orgs/org-a/groups",
+            json!({ "name": "A staff" }),
+        )
+        .await;
+    let group = group["id"].as_str().unwrap().to_owned();
+
+    let before = snapshot(&app, &a).await;
+
+    // Every route, aimed at A's organization and objects with B's key, and the same route
+    // aimed at an organization that does not exist.
+    let routes: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/api/v1/orgs/{org}".into(), None),
+        (
+            Method::PATCH,
+            "/api/v1/orgs/{org}".into(),
+            Some(json!({ "name": "Owned" })),
+        ),
+        (Method::DELETE, "/api/v1/orgs/{org}".into(), None),
+        (Method::GET, "/api/v1/orgs/{org}/sites".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/sites".into(),
+            Some(json!({ "name": "Planted" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/sites/{site}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/orgs/{{org}}/sites/{site}"),
+            Some(json!({ "name": "Owned" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/sites/{site}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/doors".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/doors".into(),
+            Some(json!({ "site_id": site, "name": "Planted" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/doors/{door}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/orgs/{{org}}/doors/{door}"),
+            Some(json!({ "name": "Owned" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/doors/{door}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/groups".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/groups".into(),
+            Some(json!({ "name": "Planted" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/groups/{group}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/orgs/{{org}}/groups/{group}"),
+            Some(json!({ "name": "Owned" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/groups/{group}"),
+            None,
+        ),
+    ];
+    for (method, template, body) in &routes {
+        let at_a = app
+            .call(
+                method.clone(),
+                &b,
+                &template.replace("{org}", "org-a"),
+                body.clone(),
+            )
+            .await;
+        let at_none = app
+            .call(
+                method.clone(),
+                &b,
+                &template.replace("{org}", "no-such-org"),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(
+            at_a.0,
+            StatusCode::NOT_FOUND,
+            "{method} {template}: {}",
+            at_a.1
+        );
+        assert_eq!(
+            at_a.1["error"]["code"], "organization_not_found",
+            "{method} {template}"
+        );
+        assert_eq!(
+            at_a, at_none,
+            "{method} {template} must look exactly like a missing organization"
+        );
+
+        // A's object ids inside B's own organization are simply not found there either.
+        if template.contains(&site) || template.contains(&door) || template.contains(&group) {
+            let in_b = app
+                .call(
+                    method.clone(),
+                    &b,
+                    &template.replace("{org}", "org-b"),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(
+                in_b.0,
+                StatusCode::NOT_FOUND,
+                "{method} {template} in org-b: {}",
+                in_b.1
+            );
+        }
+    }
+
+    // B's lists hold only B's objects.
+    for list in ["sites", "doors", "groups"] {
+        let (_, page) = app.get(&b, &format!("/api/v1/orgs/org-b/{list}")).await;
+        assert!(
+            page["items"].as_array().unwrap().is_empty(),
+            "{list}: {page}"
+        );
+    }
+    let (_, orgs) = app.get(&b, "/api/v1/orgs").await;
+    assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
+    assert_eq!(orgs["items"][0]["slug"], "org-b");
+
+    assert_eq!(snapshot(&app, &a).await, before, "nothing of A's changed");
+}

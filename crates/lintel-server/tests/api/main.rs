@@ -1,0 +1,214 @@
+//! The HTTP API, end to end: the server runs in-process on 127.0.0.1:0 with a fresh database
+//! per test, and every test runs on SQLite and on PostgreSQL.
+
+mod auth;
+mod cli;
+mod doors;
+mod errors;
+mod groups;
+mod health;
+mod isolation;
+mod orgs;
+mod sites;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use lintel_domain::{Area, Areas, OrgId};
+use lintel_server::app::{self, AppState, orgs::CreateOrganization};
+use lintel_server::{HttpLimits, serve};
+use lintel_testkit::{Backend, FakeClock, TestDb};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub clock: FakeClock,
+    pub db: TestDb,
+    client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// A small body limit, so the oversized-body test need not send megabytes.
+pub const MAX_BODY: usize = 16 * 1024;
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let db = TestDb::new(backend).await?;
+        let clock = FakeClock::new();
+        let state = AppState {
+            store: db.store.clone(),
+            clock: Arc::new(clock.clone()),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let limits = HttpLimits {
+            max_body_bytes: MAX_BODY,
+        };
+        let server = tokio::spawn(serve(listener, state.clone(), limits, async {
+            let _ = stopped.await;
+        }));
+        Some(TestApp {
+            addr,
+            state,
+            clock,
+            db,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// Creates an organization the way the operator's command line does, with an owner key.
+    pub async fn org(&self, slug: &str) -> (OrgId, String) {
+        let org = app::orgs::create_unchecked(
+            &self.state,
+            CreateOrganization {
+                slug: slug.into(),
+                name: format!("Org {slug}"),
+                time_zone: Some("Europe/Stockholm".into()),
+                settings: None,
+            },
+        )
+        .await
+        .unwrap();
+        let key = self.key(Some(org.id), &[Area::Owner]).await;
+        (org.id, key)
+    }
+
+    /// A key of `org` (`None`: an operator key) holding `areas`.
+    pub async fn key(&self, org: Option<OrgId>, areas: &[Area]) -> String {
+        app::api_keys::issue(
+            &self.state,
+            org,
+            "test",
+            Areas::new(areas.iter().copied()),
+            None,
+        )
+        .await
+        .unwrap()
+        .secret
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends a request and returns the status and the JSON body (`Null` when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        key: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path)).bearer_auth(key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        read(resp).await
+    }
+
+    pub async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, key, path, None).await
+    }
+
+    pub async fn post(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, key, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, key, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, key: &str, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, key, path, None).await
+    }
+
+    /// Sends a body as it is, with the content type given.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        key: &str,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        read(resp).await
+    }
+
+    /// Creates a site and returns its id.
+    pub async fn site(&self, key: &str, slug: &str, name: &str) -> String {
+        let (status, body) = self
+            .post(
+                key,
+                &format!("/api/v1/orgs/{slug}/sites"),
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a door at `site` and returns its id.
+    pub async fn door(&self, key: &str, slug: &str, site: &str, name: &str) -> String {
+        let (status, body) = self
+            .post(
+                key,
+                &format!("/api/v1/orgs/{slug}/doors"),
+                json!({ "site_id": site, "name": name }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Stops the server the way SIGTERM does and waits for it to finish.
+    pub async fn shut_down(mut self) -> std::io::Result<()> {
+        let _ = self.stop.take().unwrap().send(());
+        self.server.take().unwrap().await.unwrap()
+    }
+}
+
+pub async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    };
+    (status, body)
+}
+
+/// Asserts an error answer: its status, its code and (when given) its field.
+#[track_caller]
+pub fn assert_error(
+    got: &(StatusCode, Value),
+    status: StatusCode,
+    code: &str,
+    field: Option<&str>,
+) {
+    let (got_status, body) = got;
+    assert_eq!(*got_status, status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(!message.is_empty(), "an error needs a message: {body}");
+    if let Some(field) = field {
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+}
