@@ -94,6 +94,8 @@ pub enum Error {
     Unauthenticated,
     #[error("this action needs the {area} admin area")]
     Forbidden { area: Area },
+    #[error("only an operator key may create, delete or list all organizations")]
+    OperatorOnly,
     #[error("{what} not found")]
     NotFound { what: &'static str },
     #[error(transparent)]

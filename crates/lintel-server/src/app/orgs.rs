@@ -39,9 +39,8 @@ pub struct UpdateSettings {
 fn operator_only(actor: &Actor) -> Result<(), Error> {
     match actor {
         Actor::Operator { .. } => Ok(()),
-        // Creating and deleting tenants is the operator's; an organization key gets the
-        // same answer as for an area it lacks.
-        Actor::ApiKey { .. } => Err(Error::Forbidden { area: Area::Owner }),
+        // Creating and deleting tenants is the operator's, whatever areas a key holds.
+        Actor::ApiKey { .. } => Err(Error::OperatorOnly),
     }
 }
 

@@ -68,6 +68,7 @@ impl From<app::Error> for ApiError {
                 "forbidden",
                 format!("this action needs the {area} admin area"),
             ),
+            E::OperatorOnly => ApiError::new(StatusCode::FORBIDDEN, "forbidden", err.to_string()),
             E::NotFound { what } => ApiError::new(
                 StatusCode::NOT_FOUND,
                 format!("{what}_not_found"),

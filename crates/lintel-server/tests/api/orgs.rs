@@ -87,6 +87,12 @@ async fn an_organization_key_sees_only_its_own_organization(backend: Backend) {
         )
         .await;
     assert_error(&create, StatusCode::FORBIDDEN, "forbidden", None);
+    assert!(
+        create.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("operator key")
+    );
     let delete = app.delete(&a_key, "/api/v1/orgs/org-a").await;
     assert_error(&delete, StatusCode::FORBIDDEN, "forbidden", None);
     assert_eq!(

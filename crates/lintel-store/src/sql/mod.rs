@@ -61,6 +61,42 @@ fn page_of<T>(mut items: Vec<T>, page: PageRequest, id: impl Fn(&T) -> Uuid) -> 
     Page { items, next_after }
 }
 
+/// Converts fetched rows into the model and pages them.
+fn page_from_rows<R, T>(
+    rows: Vec<R>,
+    page: PageRequest,
+    id: impl Fn(&T) -> Uuid,
+) -> Result<Page<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    let items = rows
+        .into_iter()
+        .map(T::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(page_of(items, page, id))
+}
+
+/// Deletes row `id` of organization `org` from `table` (one of ours, never user input).
+async fn delete_owned(
+    pool: &sqlx::Pool<Db>,
+    table: &'static str,
+    org: OrgId,
+    id: Uuid,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(&format!(
+        "DELETE FROM {table} WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.0)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 fn fetch_limit(page: PageRequest) -> i64 {
     i64::from(page.limit) + 1
 }
@@ -234,11 +270,7 @@ impl Store for Backend {
         .bind(fetch_limit(page))
         .fetch_all(self.reader())
         .await?;
-        let items = rows
-            .into_iter()
-            .map(Organization::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok(page_of(items, page, |o: &Organization| o.id.0))
+        page_from_rows(rows, page, |o: &Organization| o.id.0)
     }
 
     async fn update_org(
@@ -342,11 +374,7 @@ impl Store for Backend {
         .bind(fetch_limit(page))
         .fetch_all(self.reader())
         .await?;
-        let items = rows
-            .into_iter()
-            .map(Site::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok(page_of(items, page, |s: &Site| s.id.0))
+        page_from_rows(rows, page, |s: &Site| s.id.0)
     }
 
     async fn update_site(
@@ -484,11 +512,7 @@ impl Store for Backend {
         .bind(fetch_limit(page))
         .fetch_all(self.reader())
         .await?;
-        let items = rows
-            .into_iter()
-            .map(Door::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok(page_of(items, page, |d: &Door| d.id.0))
+        page_from_rows(rows, page, |d: &Door| d.id.0)
     }
 
     async fn update_door(
@@ -539,15 +563,7 @@ impl Store for Backend {
     }
 
     async fn delete_door(&self, org: OrgId, id: DoorId) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM doors WHERE org_id = $1 AND id = $2")
-            .bind(org.0)
-            .bind(id.0)
-            .execute(self.writer())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        delete_owned(self.writer(), "doors", org, id.0).await
     }
 
     // Groups
@@ -648,15 +664,7 @@ impl Store for Backend {
     }
 
     async fn delete_group(&self, org: OrgId, id: GroupId) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM groups WHERE org_id = $1 AND id = $2")
-            .bind(org.0)
-            .bind(id.0)
-            .execute(self.writer())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        delete_owned(self.writer(), "groups", org, id.0).await
     }
 
     // API keys
