@@ -45,6 +45,14 @@ id_type!(
     GroupId,
     /// An API key.
     ApiKeyId,
+    /// A person's account.
+    AccountId,
+    /// A signed-in app or browser.
+    DeviceId,
+    /// One run through the sign-in (or registration) steps.
+    SignInId,
+    /// A message waiting in the outbox.
+    MessageId,
 );
 
 /// Ids made in the same millisecond would sort at random; the context's counter keeps them in

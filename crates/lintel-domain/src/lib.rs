@@ -1,5 +1,6 @@
 //! Lintel's model and its rules: ids, validated values and the clock. No IO, no async.
 
+pub mod account;
 pub mod area;
 pub mod clock;
 pub mod ids;
@@ -7,9 +8,10 @@ pub mod org;
 pub mod place;
 pub mod validate;
 
+pub use account::{Account, Device, Email, Phone};
 pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};
-pub use ids::{ApiKeyId, DoorId, GroupId, OrgId, SiteId};
+pub use ids::{AccountId, ApiKeyId, DeviceId, DoorId, GroupId, MessageId, OrgId, SignInId, SiteId};
 pub use org::{OrgName, OrgSettings, Organization, Slug, TimeZone};
 pub use place::{Address, Door, DoorKind, Geofence, Group, Preferences, Site};
 pub use validate::ValidationError;

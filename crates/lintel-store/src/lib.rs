@@ -3,6 +3,7 @@
 //! Both backends compile the same SQL module (`sql/`); what differs between them (types in
 //! the schema, connection setup, row locking) stays in `sqlite.rs` and `postgres.rs`.
 
+mod accounts;
 mod error;
 mod migrate;
 mod postgres;
@@ -14,11 +15,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    ApiKeyId, Areas, Door, DoorId, Group, GroupId, OrgId, Organization, Site, SiteId,
-    ValidationError,
+    Account, AccountId, ApiKeyId, Areas, Device, DeviceId, Door, DoorId, Email, Group, GroupId,
+    MessageId, OrgId, Organization, Phone, SignInId, Site, SiteId, ValidationError,
 };
 use uuid::Uuid;
 
+pub use accounts::{
+    AccountRecord, Channel, DeviceRecord, EmailConfirmation, FreshTokens, Message, NewDevice,
+    Registration, Reissue, SignIn,
+};
 pub use error::StoreError;
 pub use migrate::{MIGRATION_NAMES, Migration};
 pub use postgres::PgStore;
@@ -137,6 +142,118 @@ pub trait Store: Send + Sync + 'static {
     async fn find_api_key(&self, secret_hash: &[u8]) -> Result<Option<ApiKey>, StoreError>;
     /// Records that the key was used at `now`; writes at most once a minute per key.
     async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    // Accounts
+
+    async fn get_account(&self, id: AccountId) -> Result<AccountRecord, StoreError>;
+    async fn find_account_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<AccountRecord>, StoreError>;
+    async fn find_account_by_phone(
+        &self,
+        phone: &Phone,
+    ) -> Result<Option<AccountRecord>, StoreError>;
+    async fn update_account(
+        &self,
+        id: AccountId,
+        change: Change<'_, Account>,
+    ) -> Result<Account, StoreError>;
+    /// Lifts a sign-in lock and forgets the wrong codes; `NotFound` for an unknown email.
+    async fn unlock_account(&self, email: &Email) -> Result<(), StoreError>;
+
+    // Sign-in
+
+    /// Starts an attempt: stores it, queues its email, and records the sends under `rate_keys`.
+    async fn create_sign_in(
+        &self,
+        sign_in: &SignIn,
+        email: &Message,
+        rate_keys: &[String],
+    ) -> Result<(), StoreError>;
+    /// Records sends under `rate_keys` at `now`, for limits, without sending anything.
+    async fn record_sends(
+        &self,
+        rate_keys: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// When sends under `rate_key` happened since `since`, oldest first.
+    async fn recent_sends(
+        &self,
+        rate_key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError>;
+    async fn find_sign_in_by_email_token(&self, hash: &[u8]) -> Result<Option<SignIn>, StoreError>;
+    async fn find_sign_in_by_session(&self, hash: &[u8]) -> Result<Option<SignIn>, StoreError>;
+    /// Marks the email link used and queues the SMS code, once: `false` when the link was
+    /// already used or the attempt has ended.
+    async fn confirm_sign_in_email(
+        &self,
+        id: SignInId,
+        confirmation: &EmailConfirmation,
+        sms: &Message,
+    ) -> Result<bool, StoreError>;
+    /// Counts a wrong code against the attempt (ending it at `max_failures`) and against the
+    /// account (locking it until `lock_until` at `lock_after` in a row). Returns the attempt's
+    /// failures so far.
+    async fn fail_sign_in_code(
+        &self,
+        id: SignInId,
+        now: DateTime<Utc>,
+        max_failures: u32,
+        lock_after: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
+    /// Ends the attempt successfully: creates the account of a registration (`account`),
+    /// resets the account's wrong-code count, and registers the device. Refused with the
+    /// conflict `sign_in_ended` when the attempt was already finished, `account_exists` or
+    /// `email_taken` when a registration lost a race for its phone or email.
+    async fn complete_sign_in(
+        &self,
+        id: SignInId,
+        account: Option<&Account>,
+        device: &NewDevice,
+    ) -> Result<(), StoreError>;
+
+    // Devices
+
+    async fn find_device_by_auth(&self, hash: &[u8]) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Records that the device was seen at `now`; writes at most once a minute per device.
+    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Trades a reissue token (by hash) for fresh tokens, or revokes its device on reuse.
+    async fn reissue_device(
+        &self,
+        presented: &[u8],
+        fresh: &FreshTokens,
+    ) -> Result<Reissue, StoreError>;
+    /// The account's devices that are not revoked.
+    async fn list_devices(&self, account: AccountId) -> Result<Vec<Device>, StoreError>;
+    /// Unregisters one of the account's devices; `NotFound` for another's or a revoked one.
+    async fn revoke_device(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    // Outbox
+
+    /// Takes up to `limit` messages due at `now`, hiding them from other takers until
+    /// `lease_until` (so a crashed sender's messages are retried, and two nodes never send
+    /// the same one at once).
+    async fn claim_messages(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError>;
+    async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn mark_message_failed(
+        &self,
+        id: MessageId,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Opens the store a database URL names: `postgres://…` or `postgresql://…` for

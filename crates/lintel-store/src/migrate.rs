@@ -22,7 +22,7 @@ impl Migration {
 
 /// The migrations of every backend, by version: a backend missing one is a build mistake
 /// that the tests catch.
-pub const MIGRATION_NAMES: &[&str] = &["0001_foundation"];
+pub const MIGRATION_NAMES: &[&str] = &["0001_foundation", "0002_accounts"];
 
 macro_rules! migrations {
     ($backend:literal: $($version:literal $name:literal),* $(,)?) => {
@@ -34,8 +34,10 @@ macro_rules! migrations {
     };
 }
 
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation");
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation");
+pub(crate) const SQLITE: &[Migration] =
+    migrations!("sqlite": 1 "0001_foundation", 2 "0002_accounts");
+pub(crate) const POSTGRES: &[Migration] =
+    migrations!("postgres": 1 "0001_foundation", 2 "0002_accounts");
 
 #[cfg(test)]
 mod tests {

@@ -2,14 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Areas, Door, DoorKind, Geofence, Group, OrgSettings, Organization, Preferences, Site, Slug,
-    TimeZone,
+    Account, Areas, Device, Door, DoorKind, Email, Geofence, Group, OrgSettings, Organization,
+    Phone, Preferences, Site, Slug, TimeZone,
 };
 use sqlx::FromRow;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::{ApiKey, StoreError};
+use crate::{
+    AccountRecord, ApiKey, Channel, DeviceRecord, Message, Registration, SignIn, StoreError,
+};
 
 /// Numbers the model keeps unsigned are stored as signed 32-bit integers, which both
 /// backends have; the model's bounds keep them far below the limit.
@@ -175,6 +177,161 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             expires_at: row.expires_at,
             last_used_at: row.last_used_at,
             revoked_at: row.revoked_at,
+        })
+    }
+}
+
+fn email(value: &str) -> Result<Email, StoreError> {
+    Email::parse("email", value).map_err(|e| corrupt("email", e))
+}
+
+fn phone(value: &str) -> Result<Phone, StoreError> {
+    Phone::parse("phone", value).map_err(|e| corrupt("phone", e))
+}
+
+fn count(value: i32, what: &str) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|e| corrupt(what, e))
+}
+
+#[derive(FromRow)]
+pub(crate) struct AccountRow {
+    id: Uuid,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: Option<String>,
+    failed_codes: i32,
+    locked_until: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<AccountRow> for AccountRecord {
+    type Error = StoreError;
+    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
+        Ok(AccountRecord {
+            account: Account {
+                id: row.id.into(),
+                first_name: row.first_name,
+                last_name: row.last_name,
+                email: email(&row.email)?,
+                phone: row.phone.as_deref().map(phone).transpose()?,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            },
+            failed_codes: count(row.failed_codes, "failed codes")?,
+            locked_until: row.locked_until,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct SignInRow {
+    id: Uuid,
+    account_id: Option<Uuid>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: String,
+    phone: String,
+    email_token_hash: Vec<u8>,
+    email_expires_at: DateTime<Utc>,
+    email_confirmed_at: Option<DateTime<Utc>>,
+    code_hash: Option<Vec<u8>>,
+    code_expires_at: Option<DateTime<Utc>>,
+    code_failures: i32,
+    finished_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<SignInRow> for SignIn {
+    type Error = StoreError;
+    fn try_from(row: SignInRow) -> Result<Self, StoreError> {
+        let registration = match (row.first_name, row.last_name) {
+            (Some(first_name), Some(last_name)) => Some(Registration {
+                first_name,
+                last_name,
+            }),
+            _ => None,
+        };
+        Ok(SignIn {
+            id: row.id.into(),
+            account_id: row.account_id.map(Into::into),
+            registration,
+            email: email(&row.email)?,
+            phone: phone(&row.phone)?,
+            email_token_hash: row.email_token_hash,
+            email_expires_at: row.email_expires_at,
+            email_confirmed_at: row.email_confirmed_at,
+            code_hash: row.code_hash,
+            code_expires_at: row.code_expires_at,
+            code_failures: count(row.code_failures, "code failures")?,
+            finished_at: row.finished_at,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct DeviceRow {
+    id: Uuid,
+    account_id: Uuid,
+    name: String,
+    pin_hash: String,
+    pin_verified_at: DateTime<Utc>,
+    pin_failures: i32,
+    auth_expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<DeviceRow> for DeviceRecord {
+    type Error = StoreError;
+    fn try_from(row: DeviceRow) -> Result<Self, StoreError> {
+        Ok(DeviceRecord {
+            device: Device {
+                id: row.id.into(),
+                name: row.name,
+                created_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+                pin_verified_at: row.pin_verified_at,
+            },
+            account_id: row.account_id.into(),
+            auth_expires_at: row.auth_expires_at,
+            revoked_at: row.revoked_at,
+            pin_hash: row.pin_hash,
+            pin_failures: count(row.pin_failures, "PIN failures")?,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct MessageRow {
+    id: Uuid,
+    channel: String,
+    recipient: String,
+    subject: String,
+    body: String,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+    fn try_from(row: MessageRow) -> Result<Self, StoreError> {
+        let channel = match row.channel.as_str() {
+            "email" => Channel::Email,
+            "sms" => Channel::Sms,
+            other => return Err(corrupt("message channel", other)),
+        };
+        Ok(Message {
+            id: row.id.into(),
+            channel,
+            recipient: row.recipient,
+            subject: row.subject,
+            body: row.body,
+            attempts: count(row.attempts, "attempts")?,
+            created_at: row.created_at,
         })
     }
 }

@@ -75,6 +75,13 @@ macro_rules! for_update {
     };
 }
 
+/// Appended to the select of rows a worker takes for itself (outbox messages).
+macro_rules! skip_locked {
+    () => {
+        ""
+    };
+}
+
 // The same SQL module is compiled into each backend, with `Db` and `Backend` naming it.
 #[allow(clippy::duplicate_mod)]
 #[path = "sql/mod.rs"]

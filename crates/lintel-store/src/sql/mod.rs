@@ -2,16 +2,26 @@
 //! `postgres.rs`; `Db` and `Backend` name the backend, and the statements use `$N`
 //! placeholders, which both drivers accept.
 
+// Compiled once per backend, like this module.
+#[allow(clippy::duplicate_mod)]
+mod accounts;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use lintel_domain::{ApiKeyId, Door, DoorId, Group, GroupId, OrgId, Organization, Site, SiteId};
+use lintel_domain::{
+    Account, AccountId, ApiKeyId, Device, DeviceId, Door, DoorId, Email, Group, GroupId, MessageId,
+    OrgId, Organization, Phone, SignInId, Site, SiteId,
+};
 use sqlx::Executor as _;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
-use crate::{ApiKey, Change, DoorFilter, Page, PageRequest, Store, StoreError};
+use crate::{
+    AccountRecord, ApiKey, Change, DeviceRecord, DoorFilter, EmailConfirmation, FreshTokens,
+    Message, NewDevice, Page, PageRequest, Reissue, SignIn, Store, StoreError,
+};
 
 type Conn = <Db as sqlx::Database>::Connection;
 
@@ -720,5 +730,150 @@ impl Store for Backend {
         .execute(self.writer())
         .await?;
         Ok(())
+    }
+
+    // Accounts, sign-in, devices and the outbox: see accounts.rs.
+
+    async fn get_account(&self, id: AccountId) -> Result<AccountRecord, StoreError> {
+        accounts::get_account(self, id).await
+    }
+
+    async fn find_account_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        accounts::find_account_by_email(self, email).await
+    }
+
+    async fn find_account_by_phone(
+        &self,
+        phone: &Phone,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        accounts::find_account_by_phone(self, phone).await
+    }
+
+    async fn update_account(
+        &self,
+        id: AccountId,
+        change: Change<'_, Account>,
+    ) -> Result<Account, StoreError> {
+        accounts::update_account(self, id, change).await
+    }
+
+    async fn unlock_account(&self, email: &Email) -> Result<(), StoreError> {
+        accounts::unlock_account(self, email).await
+    }
+
+    async fn create_sign_in(
+        &self,
+        sign_in: &SignIn,
+        email: &Message,
+        rate_keys: &[String],
+    ) -> Result<(), StoreError> {
+        accounts::create_sign_in(self, sign_in, email, rate_keys).await
+    }
+
+    async fn record_sends(
+        &self,
+        rate_keys: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        accounts::record_sends(self, rate_keys, now).await
+    }
+
+    async fn recent_sends(
+        &self,
+        rate_key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        accounts::recent_sends(self, rate_key, since).await
+    }
+
+    async fn find_sign_in_by_email_token(&self, hash: &[u8]) -> Result<Option<SignIn>, StoreError> {
+        accounts::find_sign_in(self, "email_token_hash", hash).await
+    }
+
+    async fn find_sign_in_by_session(&self, hash: &[u8]) -> Result<Option<SignIn>, StoreError> {
+        accounts::find_sign_in(self, "session_hash", hash).await
+    }
+
+    async fn confirm_sign_in_email(
+        &self,
+        id: SignInId,
+        confirmation: &EmailConfirmation,
+        sms: &Message,
+    ) -> Result<bool, StoreError> {
+        accounts::confirm_sign_in_email(self, id, confirmation, sms).await
+    }
+
+    async fn fail_sign_in_code(
+        &self,
+        id: SignInId,
+        now: DateTime<Utc>,
+        max_failures: u32,
+        lock_after: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        accounts::fail_sign_in_code(self, id, now, max_failures, lock_after, lock_until).await
+    }
+
+    async fn complete_sign_in(
+        &self,
+        id: SignInId,
+        account: Option<&Account>,
+        device: &NewDevice,
+    ) -> Result<(), StoreError> {
+        accounts::complete_sign_in(self, id, account, device).await
+    }
+
+    async fn find_device_by_auth(&self, hash: &[u8]) -> Result<Option<DeviceRecord>, StoreError> {
+        accounts::find_device_by_auth(self, hash).await
+    }
+
+    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        accounts::touch_device(self, id, now).await
+    }
+
+    async fn reissue_device(
+        &self,
+        presented: &[u8],
+        fresh: &FreshTokens,
+    ) -> Result<Reissue, StoreError> {
+        accounts::reissue_device(self, presented, fresh).await
+    }
+
+    async fn list_devices(&self, account: AccountId) -> Result<Vec<Device>, StoreError> {
+        accounts::list_devices(self, account).await
+    }
+
+    async fn revoke_device(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        accounts::revoke_device(self, account, device, now).await
+    }
+
+    async fn claim_messages(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        accounts::claim_messages(self, now, lease_until, limit).await
+    }
+
+    async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        accounts::mark_message_sent(self, id, now).await
+    }
+
+    async fn mark_message_failed(
+        &self,
+        id: MessageId,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        accounts::mark_message_failed(self, id, error, retry_at).await
     }
 }

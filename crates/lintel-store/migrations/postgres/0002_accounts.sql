@@ -1,0 +1,81 @@
+-- Accounts and passwordless sign-in: attempts (email link, then SMS code), devices with their
+-- rotating tokens, the send log behind rate limits, and the outbox of email and SMS.
+-- Secrets (link tokens, codes, tokens, PINs) are stored only as hashes.
+
+CREATE TABLE accounts (
+    id               UUID PRIMARY KEY,
+    first_name       TEXT NOT NULL,
+    last_name        TEXT NOT NULL,
+    email            TEXT NOT NULL UNIQUE,
+    phone            TEXT UNIQUE,
+    failed_codes     INTEGER NOT NULL DEFAULT 0,
+    locked_until     TIMESTAMPTZ,
+    created_at       TIMESTAMPTZ NOT NULL,
+    updated_at       TIMESTAMPTZ NOT NULL
+);
+
+-- One run through sign-in or registration. account_id is null for a registration, whose
+-- account is created only once both email and phone are proven.
+CREATE TABLE sign_ins (
+    id                  UUID PRIMARY KEY,
+    account_id          UUID REFERENCES accounts (id) ON DELETE CASCADE,
+    first_name          TEXT,
+    last_name           TEXT,
+    email               TEXT NOT NULL,
+    phone               TEXT NOT NULL,
+    email_token_hash    BYTEA NOT NULL UNIQUE,
+    email_expires_at    TIMESTAMPTZ NOT NULL,
+    email_confirmed_at  TIMESTAMPTZ,
+    session_hash        BYTEA UNIQUE,
+    code_hash           BYTEA,
+    code_expires_at     TIMESTAMPTZ,
+    code_failures       INTEGER NOT NULL DEFAULT 0,
+    finished_at         TIMESTAMPTZ,
+    created_at          TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE devices (
+    id                UUID PRIMARY KEY,
+    account_id        UUID NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name              TEXT NOT NULL,
+    pin_hash          TEXT NOT NULL,
+    pin_verified_at   TIMESTAMPTZ NOT NULL,
+    pin_failures      INTEGER NOT NULL DEFAULT 0,
+    auth_hash         BYTEA NOT NULL UNIQUE,
+    auth_expires_at   TIMESTAMPTZ NOT NULL,
+    created_at        TIMESTAMPTZ NOT NULL,
+    last_seen_at      TIMESTAMPTZ NOT NULL,
+    revoked_at        TIMESTAMPTZ
+);
+CREATE INDEX devices_by_account ON devices (account_id, id);
+
+-- Every reissue token a device was given; only the current one works, and presenting a
+-- rotated one revokes the device (the token was copied).
+CREATE TABLE reissue_tokens (
+    hash        BYTEA PRIMARY KEY,
+    device_id   UUID NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    is_current  BOOLEAN NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX reissue_tokens_by_device ON reissue_tokens (device_id);
+
+-- What was sent to whom (keys such as email:…, phone:…, ip:…), for send limits.
+CREATE TABLE send_events (
+    rate_key  TEXT NOT NULL,
+    sent_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX send_events_by_key ON send_events (rate_key, sent_at);
+
+CREATE TABLE outbox (
+    id               UUID PRIMARY KEY,
+    channel          TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    recipient        TEXT NOT NULL,
+    subject          TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TIMESTAMPTZ NOT NULL,
+    last_error       TEXT,
+    sent_at          TIMESTAMPTZ,
+    created_at       TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;

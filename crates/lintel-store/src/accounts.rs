@@ -1,0 +1,126 @@
+//! What the store keeps about accounts, sign-in attempts, devices and outgoing messages.
+
+use chrono::{DateTime, Utc};
+use lintel_domain::{Account, AccountId, Device, DeviceId, Email, MessageId, Phone, SignInId};
+
+/// An account with its sign-in lock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRecord {
+    pub account: Account,
+    /// Consecutive wrong SMS codes across attempts; reset by a successful sign-in.
+    pub failed_codes: u32,
+    /// Sign-in is refused until then (100 consecutive wrong codes).
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// One run through sign-in: email link, then SMS code. For a registration `account_id` is
+/// `None` and `registration` holds the names of the account to create at the end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignIn {
+    pub id: SignInId,
+    pub account_id: Option<AccountId>,
+    pub registration: Option<Registration>,
+    pub email: Email,
+    /// Where the code goes.
+    pub phone: Phone,
+    pub email_token_hash: Vec<u8>,
+    pub email_expires_at: DateTime<Utc>,
+    pub email_confirmed_at: Option<DateTime<Utc>>,
+    pub code_hash: Option<Vec<u8>>,
+    pub code_expires_at: Option<DateTime<Utc>>,
+    pub code_failures: u32,
+    /// Completed, or ended by too many wrong codes.
+    pub finished_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// The step from a confirmed email link to a code sent by SMS.
+#[derive(Debug, Clone)]
+pub struct EmailConfirmation {
+    pub now: DateTime<Utc>,
+    /// Hash of the secret handed to the client to continue this attempt with.
+    pub session_hash: Vec<u8>,
+    pub code_hash: Vec<u8>,
+    pub code_expires_at: DateTime<Utc>,
+}
+
+/// A device registered at the end of a sign-in.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: DeviceId,
+    pub account_id: AccountId,
+    pub name: String,
+    pub pin_hash: String,
+    pub tokens: FreshTokens,
+}
+
+/// A new auth token and reissue token for a device, as hashes.
+#[derive(Debug, Clone)]
+pub struct FreshTokens {
+    pub auth_hash: Vec<u8>,
+    pub auth_expires_at: DateTime<Utc>,
+    pub reissue_hash: Vec<u8>,
+    pub now: DateTime<Utc>,
+}
+
+/// A device as authentication needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRecord {
+    pub device: Device,
+    pub account_id: AccountId,
+    pub auth_expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub pin_hash: String,
+    pub pin_failures: u32,
+}
+
+/// What presenting a reissue token did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reissue {
+    /// It was the device's current token: the device now has the fresh tokens.
+    Rotated {
+        device: DeviceId,
+        account: AccountId,
+    },
+    /// It was an older, already rotated token: someone copied it, so the device is revoked.
+    Reused { device: DeviceId },
+    /// No device ever had it, or its device is revoked.
+    Unknown,
+}
+
+/// How a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
+/// An email or SMS waiting for delivery. Written in the same transaction as what caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: MessageId,
+    pub channel: Channel,
+    /// An email address or an E.164 phone number.
+    pub recipient: String,
+    /// Empty for SMS.
+    pub subject: String,
+    pub body: String,
+    /// Delivery attempts made before this one.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,516 @@
+use chrono::Duration;
+use lintel_domain::{Account, AccountId, DeviceId, Email, MessageId, Phone, SignInId};
+use lintel_store::{
+    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Registration, Reissue, SignIn,
+    StoreError,
+};
+use lintel_testkit::{Backend, TestDb, on_both_backends};
+
+use crate::{db, now};
+
+on_both_backends!(
+    a_registration_creates_its_account_and_device_at_the_end,
+    an_email_link_confirms_once,
+    wrong_codes_end_the_attempt_and_lock_the_account,
+    a_finished_sign_in_cannot_complete_again,
+    a_registration_that_lost_its_phone_is_refused,
+    reissue_tokens_rotate_and_reuse_revokes_the_device,
+    devices_are_listed_and_revoked_only_by_their_account,
+    the_outbox_leases_retries_and_sends_once,
+    sends_are_counted_per_key_within_a_window,
+);
+
+fn email(s: &str) -> Email {
+    Email::parse("email", s).unwrap()
+}
+
+fn phone(s: &str) -> Phone {
+    Phone::parse("phone", s).unwrap()
+}
+
+fn message(to: &str) -> Message {
+    Message {
+        id: MessageId::new(now()),
+        channel: Channel::Email,
+        recipient: to.into(),
+        subject: "Sign in".into(),
+        body: "a link".into(),
+        attempts: 0,
+        created_at: now(),
+    }
+}
+
+fn sign_in(account: Option<AccountId>, mail: &str, tel: &str, token: u8) -> SignIn {
+    SignIn {
+        id: SignInId::new(now()),
+        account_id: account,
+        registration: account.is_none().then(|| Registration {
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+        }),
+        email: email(mail),
+        phone: phone(tel),
+        email_token_hash: vec![token; 32],
+        email_expires_at: now() + Duration::minutes(15),
+        email_confirmed_at: None,
+        code_hash: None,
+        code_expires_at: None,
+        code_failures: 0,
+        finished_at: None,
+        created_at: now(),
+    }
+}
+
+fn account(mail: &str, tel: &str) -> Account {
+    Account {
+        id: AccountId::new(now()),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        email: email(mail),
+        phone: Some(phone(tel)),
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn device(account: AccountId, seed: u8) -> NewDevice {
+    NewDevice {
+        id: DeviceId::new(now()),
+        account_id: account,
+        name: "Ada's phone".into(),
+        pin_hash: "$argon2id$stand-in".into(),
+        tokens: FreshTokens {
+            auth_hash: vec![seed; 32],
+            auth_expires_at: now() + Duration::minutes(15),
+            reissue_hash: vec![seed.wrapping_add(100); 32],
+            now: now(),
+        },
+    }
+}
+
+fn confirmation(session: u8) -> EmailConfirmation {
+    EmailConfirmation {
+        now: now(),
+        session_hash: vec![session; 32],
+        code_hash: vec![session.wrapping_add(1); 32],
+        code_expires_at: now() + Duration::minutes(10),
+    }
+}
+
+/// Runs a registration through to its end and returns the account and device.
+async fn registered(db: &TestDb, mail: &str, tel: &str, seed: u8) -> (Account, NewDevice) {
+    let s = sign_in(None, mail, tel, seed);
+    db.store
+        .create_sign_in(&s, &message(mail), &[])
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .confirm_sign_in_email(s.id, &confirmation(seed), &message(tel))
+            .await
+            .unwrap()
+    );
+    let a = account(mail, tel);
+    let d = device(a.id, seed);
+    db.store.complete_sign_in(s.id, Some(&a), &d).await.unwrap();
+    (a, d)
+}
+
+async fn a_registration_creates_its_account_and_device_at_the_end(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let found = db
+        .store
+        .find_account_by_email(&email("ada@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.account, a);
+    assert_eq!(found.failed_codes, 0);
+    assert_eq!(
+        db.store
+            .find_account_by_phone(&phone("+46701234567"))
+            .await
+            .unwrap()
+            .unwrap()
+            .account
+            .id,
+        a.id
+    );
+    let dev = db
+        .store
+        .find_device_by_auth(&d.tokens.auth_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (dev.account_id, dev.device.id, dev.revoked_at),
+        (a.id, d.id, None)
+    );
+    assert_eq!(db.store.list_devices(a.id).await.unwrap().len(), 1);
+}
+
+async fn an_email_link_confirms_once(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let s = sign_in(None, "ada@example.com", "+46701234567", 7);
+    db.store
+        .create_sign_in(&s, &message("ada@example.com"), &[])
+        .await
+        .unwrap();
+    let found = db
+        .store
+        .find_sign_in_by_email_token(&[7; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, s);
+    assert!(
+        db.store
+            .confirm_sign_in_email(s.id, &confirmation(9), &message("+46701234567"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .confirm_sign_in_email(s.id, &confirmation(10), &message("+46701234567"))
+            .await
+            .unwrap()
+    );
+    let by_session = db
+        .store
+        .find_sign_in_by_session(&[9; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_session.code_hash, Some(vec![10; 32]));
+    assert!(
+        db.store
+            .find_sign_in_by_session(&[10; 32])
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn wrong_codes_end_the_attempt_and_lock_the_account(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, _) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let lock_until = now() + Duration::hours(24);
+    let mut total = 0;
+    // Attempts of 5 wrong codes each; the account locks at 12 in a row.
+    for seed in 20u8..23 {
+        let s = sign_in(Some(a.id), "ada@example.com", "+46701234567", seed);
+        db.store
+            .create_sign_in(&s, &message("ada@example.com"), &[])
+            .await
+            .unwrap();
+        db.store
+            .confirm_sign_in_email(s.id, &confirmation(seed.wrapping_add(50)), &message("x"))
+            .await
+            .unwrap();
+        for expected in 1..=5 {
+            let failures = db
+                .store
+                .fail_sign_in_code(s.id, now(), 5, 12, lock_until)
+                .await
+                .unwrap();
+            assert_eq!(failures, expected);
+            total += 1;
+        }
+        let ended = db
+            .store
+            .find_sign_in_by_email_token(&[seed; 32])
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            ended.finished_at.is_some(),
+            "five wrong codes end the attempt"
+        );
+        assert!(matches!(
+            db.store
+                .fail_sign_in_code(s.id, now(), 5, 12, lock_until)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        let record = db.store.get_account(a.id).await.unwrap();
+        assert_eq!(record.failed_codes, total);
+        assert_eq!(record.locked_until, (total >= 12).then_some(lock_until));
+    }
+    db.store
+        .unlock_account(&email("ada@example.com"))
+        .await
+        .unwrap();
+    let record = db.store.get_account(a.id).await.unwrap();
+    assert_eq!((record.failed_codes, record.locked_until), (0, None));
+    assert!(matches!(
+        db.store.unlock_account(&email("nobody@example.com")).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_finished_sign_in_cannot_complete_again(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, _) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let s = sign_in(Some(a.id), "ada@example.com", "+46701234567", 30);
+    db.store
+        .create_sign_in(&s, &message("ada@example.com"), &[])
+        .await
+        .unwrap();
+    // Not before the email is confirmed, either.
+    let early = db
+        .store
+        .complete_sign_in(s.id, None, &device(a.id, 31))
+        .await;
+    assert!(matches!(
+        early,
+        Err(StoreError::Conflict {
+            code: "sign_in_ended",
+            ..
+        })
+    ));
+    db.store
+        .confirm_sign_in_email(s.id, &confirmation(32), &message("x"))
+        .await
+        .unwrap();
+    db.store
+        .complete_sign_in(s.id, None, &device(a.id, 33))
+        .await
+        .unwrap();
+    let again = db
+        .store
+        .complete_sign_in(s.id, None, &device(a.id, 34))
+        .await;
+    assert!(matches!(
+        again,
+        Err(StoreError::Conflict {
+            code: "sign_in_ended",
+            ..
+        })
+    ));
+    assert_eq!(db.store.list_devices(a.id).await.unwrap().len(), 2);
+}
+
+async fn a_registration_that_lost_its_phone_is_refused(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let first = sign_in(None, "ada@example.com", "+46701234567", 40);
+    let second = sign_in(None, "grace@example.com", "+46701234567", 41);
+    for s in [&first, &second] {
+        db.store
+            .create_sign_in(s, &message("x"), &[])
+            .await
+            .unwrap();
+        db.store
+            .confirm_sign_in_email(
+                s.id,
+                &confirmation(s.email_token_hash[0] + 100),
+                &message("x"),
+            )
+            .await
+            .unwrap();
+    }
+    let ada = account("ada@example.com", "+46701234567");
+    db.store
+        .complete_sign_in(first.id, Some(&ada), &device(ada.id, 42))
+        .await
+        .unwrap();
+    let grace = account("grace@example.com", "+46701234567");
+    let lost = db
+        .store
+        .complete_sign_in(second.id, Some(&grace), &device(grace.id, 43))
+        .await;
+    assert!(matches!(
+        lost,
+        Err(StoreError::Conflict {
+            code: "account_exists",
+            ..
+        })
+    ));
+    assert!(
+        db.store
+            .find_account_by_email(&email("grace@example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The refused completion wrote nothing: the attempt is still open.
+    let open = db
+        .store
+        .find_sign_in_by_email_token(&[41; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(open.finished_at, None);
+}
+
+async fn reissue_tokens_rotate_and_reuse_revokes_the_device(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let fresh = |seed: u8| FreshTokens {
+        auth_hash: vec![seed; 32],
+        auth_expires_at: now() + Duration::minutes(30),
+        reissue_hash: vec![seed.wrapping_add(1); 32],
+        now: now() + Duration::minutes(20),
+    };
+    let first = d.tokens.reissue_hash.clone();
+    let rotated = db.store.reissue_device(&first, &fresh(60)).await.unwrap();
+    assert_eq!(
+        rotated,
+        Reissue::Rotated {
+            device: d.id,
+            account: a.id
+        }
+    );
+    assert!(
+        db.store
+            .find_device_by_auth(&d.tokens.auth_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .find_device_by_auth(&[60; 32])
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let second = vec![61; 32];
+    assert_eq!(
+        db.store.reissue_device(&second, &fresh(70)).await.unwrap(),
+        Reissue::Rotated {
+            device: d.id,
+            account: a.id
+        }
+    );
+
+    // The first token again: copied, so the device goes.
+    assert_eq!(
+        db.store.reissue_device(&first, &fresh(80)).await.unwrap(),
+        Reissue::Reused { device: d.id }
+    );
+    let dev = db
+        .store
+        .find_device_by_auth(&[70; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(dev.revoked_at.is_some());
+    assert_eq!(
+        db.store
+            .reissue_device(&[71; 32], &fresh(90))
+            .await
+            .unwrap(),
+        Reissue::Unknown
+    );
+    assert_eq!(
+        db.store
+            .reissue_device(&[200; 32], &fresh(91))
+            .await
+            .unwrap(),
+        Reissue::Unknown
+    );
+    assert!(db.store.list_devices(a.id).await.unwrap().is_empty());
+}
+
+async fn devices_are_listed_and_revoked_only_by_their_account(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (ada, ada_device) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let (grace, _) = registered(&db, "grace@example.com", "+46701234568", 2).await;
+    let refused = db.store.revoke_device(grace.id, ada_device.id, now()).await;
+    assert!(matches!(refused, Err(StoreError::NotFound)));
+    db.store
+        .revoke_device(ada.id, ada_device.id, now())
+        .await
+        .unwrap();
+    assert!(db.store.list_devices(ada.id).await.unwrap().is_empty());
+    assert_eq!(db.store.list_devices(grace.id).await.unwrap().len(), 1);
+    assert!(matches!(
+        db.store.revoke_device(ada.id, ada_device.id, now()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn the_outbox_leases_retries_and_sends_once(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let s = sign_in(None, "ada@example.com", "+46701234567", 1);
+    let mail = message("ada@example.com");
+    db.store.create_sign_in(&s, &mail, &[]).await.unwrap();
+    let t0 = now();
+    let lease = Duration::seconds(60);
+    let taken = db.store.claim_messages(t0, t0 + lease, 10).await.unwrap();
+    assert_eq!(taken, vec![mail.clone()]);
+    assert!(
+        db.store
+            .claim_messages(t0, t0 + lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+
+    db.store
+        .mark_message_failed(mail.id, "connection refused", t0 + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .claim_messages(t0 + Duration::seconds(29), t0 + lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry = db
+        .store
+        .claim_messages(t0 + Duration::seconds(30), t0 + Duration::seconds(90), 10)
+        .await
+        .unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].attempts, 1);
+    db.store
+        .mark_message_sent(mail.id, t0 + Duration::seconds(31))
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .claim_messages(t0 + Duration::hours(1), t0 + Duration::hours(2), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn sends_are_counted_per_key_within_a_window(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let keys = vec![
+        "email:ada@example.com".to_owned(),
+        "ip:127.0.0.1".to_owned(),
+    ];
+    for minutes in [0, 1, 2] {
+        db.store
+            .record_sends(&keys, now() + Duration::minutes(minutes))
+            .await
+            .unwrap();
+    }
+    db.store
+        .record_sends(&keys[1..], now() + Duration::minutes(3))
+        .await
+        .unwrap();
+    let since = now() + Duration::seconds(30);
+    let email_sends = db.store.recent_sends(&keys[0], since).await.unwrap();
+    assert_eq!(
+        email_sends,
+        vec![now() + Duration::minutes(1), now() + Duration::minutes(2)]
+    );
+    assert_eq!(
+        db.store.recent_sends(&keys[1], since).await.unwrap().len(),
+        3
+    );
+    assert!(
+        db.store
+            .recent_sends("ip:10.0.0.1", since)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
