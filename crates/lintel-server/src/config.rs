@@ -26,12 +26,16 @@ pub struct Config {
     pub log_level: String,
     /// Larger request bodies are refused with 413.
     pub max_body_bytes: usize,
+    /// Where people reach Lintel, for links in emails (`https://access.example.com`); when
+    /// unset, `http://` and the `listen` address.
+    pub public_url: Option<String>,
 }
 
 /// The keys of `Config`, the only `LINTEL_…` variables read (so that variables meant for other
 /// tools, such as `LINTEL_TEST_POSTGRES_URL`, are not mistaken for settings).
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
     "listen",
+    "public_url",
     "database_url",
     "data_dir",
     "log_format",
@@ -55,6 +59,7 @@ impl Default for Config {
             log_format: LogFormat::Human,
             log_level: "info".into(),
             max_body_bytes: 64 * 1024,
+            public_url: None,
         }
     }
 }
@@ -102,6 +107,14 @@ impl Config {
         }
     }
 
+    /// Where people reach Lintel, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.listen),
+        }
+    }
+
     /// The configuration as TOML, with the database password hidden.
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
@@ -115,6 +128,9 @@ fn toml_string(config: &Config) -> String {
     let mut out = format!("listen = {:?}\n", config.listen.to_string());
     if let Some(url) = &config.database_url {
         out.push_str(&format!("database_url = {url:?}\n"));
+    }
+    if let Some(url) = &config.public_url {
+        out.push_str(&format!("public_url = {url:?}\n"));
     }
     out.push_str(&format!(
         "data_dir = {:?}\nlog_format = {:?}\nlog_level = {:?}\nmax_body_bytes = {}\n",
@@ -162,6 +178,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("log_level", &self.log_level)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -211,6 +228,7 @@ mod tests {
             assert_eq!(config.log_level, "warn"); // environment beats file
             assert_eq!(config.max_body_bytes, 1000); // file beats default
             assert_eq!(config.database_url(), "sqlite://lintel-data/lintel.db");
+            assert_eq!(config.public_url(), "http://127.0.0.1:9001");
 
             jail.create_file("bad.toml", "listen_address = \"x\"\n")?;
             let err = Config::load(Some(Path::new("bad.toml")), Overrides::default()).unwrap_err();
@@ -226,6 +244,7 @@ mod tests {
             let config = Config {
                 database_url: Some("postgres://postgres@127.0.0.1/test".into()),
                 log_format: LogFormat::Json,
+                public_url: Some("https://access.example.com".into()),
                 ..Config::default()
             };
             jail.create_file("printed.toml", &config.to_redacted_toml())?;

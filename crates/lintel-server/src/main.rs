@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 use chrono::Duration;
 use clap::{Parser, Subcommand};
 use lintel_domain::{Area, Areas, Clock as _, SystemClock};
-use lintel_server::app::{self, AppState, orgs::CreateOrganization};
+use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
 use lintel_server::config::{Config, LogFormat, Overrides};
 use lintel_server::{HttpLimits, serve};
 use lintel_store::{PageRequest, StoreError};
@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 ///
 /// Settings come from built-in defaults, then the --config file, then LINTEL_* environment
 /// variables (LINTEL_LISTEN, LINTEL_DATABASE_URL, LINTEL_DATA_DIR, LINTEL_LOG_FORMAT,
-/// LINTEL_LOG_LEVEL, LINTEL_MAX_BODY_BYTES), then these flags. With none of them, Lintel
+/// LINTEL_LOG_LEVEL, LINTEL_MAX_BODY_BYTES, LINTEL_PUBLIC_URL), then these flags. With none of them, Lintel
 /// keeps its data in ./lintel-data/lintel.db and listens on 127.0.0.1:8080.
 #[derive(Debug, Parser)]
 #[command(name = "lintel", version)]
@@ -104,6 +104,13 @@ enum Admin {
         #[arg(long, value_name = "DAYS")]
         expires_in_days: Option<u32>,
     },
+    /// Lift the sign-in lock of an account that entered too many wrong codes (it also lifts
+    /// by itself after 24 hours).
+    UnlockAccount {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[tokio::main]
@@ -138,10 +145,7 @@ async fn main() -> Result<()> {
         }
         Command::Serve { .. } => run_server(&config).await,
         Command::Admin(admin) => {
-            let state = AppState {
-                store: open_store(&config).await?,
-                clock: Arc::new(SystemClock),
-            };
+            let state = app_state(&config, open_store(&config).await?);
             run_admin(&state, &config, admin).await
         }
     }
@@ -159,6 +163,14 @@ fn init_logging(config: &Config) -> Result<()> {
         LogFormat::Json => logs.json().init(),
     }
     Ok(())
+}
+
+fn app_state(config: &Config, store: Arc<dyn lintel_store::Store>) -> AppState {
+    AppState {
+        store,
+        clock: Arc::new(SystemClock),
+        public_url: config.public_url().into(),
+    }
 }
 
 async fn open_store(config: &Config) -> Result<Arc<dyn lintel_store::Store>> {
@@ -195,16 +207,16 @@ async fn run_server(config: &Config) -> Result<()> {
     if empty {
         print_first_steps(addr);
     }
-    let state = AppState {
-        store,
-        clock: Arc::new(SystemClock),
-    };
+    let state = app_state(config, store);
     let limits = HttpLimits {
         max_body_bytes: config.max_body_bytes,
     };
-    serve(listener, state, limits, shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    // Email and SMS providers are not configurable yet: messages go to the log.
+    tracing::info!("no email or SMS provider configured: messages, links and codes go to this log");
+    let delivery = tokio::spawn(outbox::run(state.clone(), Arc::new(outbox::LogTransport)));
+    let served = serve(listener, state, limits, shutdown_signal()).await;
+    delivery.abort();
+    served.context("serving HTTP")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -338,6 +350,20 @@ async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()
             println!("{}", issued.secret);
             Ok(())
         }
+        Admin::UnlockAccount { email } => unlock_account(state, &email).await,
+    }
+}
+
+async fn unlock_account(state: &AppState, email: &str) -> Result<()> {
+    let email =
+        lintel_domain::Email::parse("--email", email).map_err(|e| anyhow::anyhow!(e.message))?;
+    match state.store.unlock_account(&email).await {
+        Ok(()) => {
+            println!("Unlocked {email}: it can sign in again.");
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Err(anyhow::anyhow!("there is no account with email {email}")),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -218,6 +218,12 @@ pub trait Store: Send + Sync + 'static {
     // Devices
 
     async fn find_device_by_auth(&self, hash: &[u8]) -> Result<Option<DeviceRecord>, StoreError>;
+    /// One of the account's devices that is not revoked.
+    async fn get_device(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+    ) -> Result<DeviceRecord, StoreError>;
     /// Records that the device was seen at `now`; writes at most once a minute per device.
     async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Trades a reissue token (by hash) for fresh tokens, or revokes its device on reuse.
@@ -226,6 +232,16 @@ pub trait Store: Send + Sync + 'static {
         presented: &[u8],
         fresh: &FreshTokens,
     ) -> Result<Reissue, StoreError>;
+    /// Records a correct app PIN: verified now, failures forgotten.
+    async fn pin_verified(&self, device: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Counts a wrong app PIN; at `max_failures` in a row the device is revoked. Returns the
+    /// failures so far.
+    async fn pin_failed(
+        &self,
+        device: DeviceId,
+        now: DateTime<Utc>,
+        max_failures: u32,
+    ) -> Result<u32, StoreError>;
     /// The account's devices that are not revoked.
     async fn list_devices(&self, account: AccountId) -> Result<Vec<Device>, StoreError>;
     /// Unregisters one of the account's devices; `NotFound` for another's or a revoked one.

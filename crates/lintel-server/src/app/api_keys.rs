@@ -1,14 +1,11 @@
-//! API keys: machine credentials. The secret is shown once and stored only as a SHA-256
-//! hash; it carries 256 random bits, so an unsalted fast hash is enough to make a leaked
-//! table useless, and lookups by hash need no per-key salt.
+//! API keys: machine credentials. The secret is shown once and stored only as a hash
+//! (see `secrets`).
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use lintel_domain::{ApiKeyId, Areas, OrgId, ValidationError, validate};
 use lintel_store::ApiKey;
-use rand::RngCore as _;
-use sha2::{Digest, Sha256};
 
+use super::secrets::{hash, token};
 use super::{Actor, AppState, Error};
 
 /// Every secret starts with this, so keys are recognisable in code, logs and secret scanners.
@@ -48,12 +45,7 @@ pub async fn issue(
         )
         .into());
     }
-    let mut random = [0u8; 32];
-    rand::rng().fill_bytes(&mut random);
-    let secret = format!(
-        "{SECRET_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
-    );
+    let secret = token(SECRET_PREFIX);
     let key = ApiKey {
         id: ApiKeyId::new(now),
         org_id: org,
@@ -68,10 +60,6 @@ pub async fn issue(
     };
     state.store.create_api_key(&key).await?;
     Ok(IssuedKey { key, secret })
-}
-
-fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 /// The actor a bearer secret stands for. Unknown, revoked and expired keys all get the same

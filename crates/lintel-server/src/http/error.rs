@@ -27,6 +27,11 @@ pub struct ErrorDetail {
     /// The offending field, when one is to blame (`geofence.radius_m`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Facts a program can act on: `retry_after_secs` for `too_many_requests`,
+    /// `server_time` and `skew_secs` for `clock_skew`, `locked_until` for `account_locked`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 /// An error answer on its way out.
@@ -36,6 +41,9 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub field: Option<String>,
+    /// Boxed: rare, and it would double the size of every `Result` carrying this error.
+    pub details: Option<Box<serde_json::Value>>,
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -45,7 +53,14 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             field: None,
+            details: None,
+            retry_after_secs: None,
         }
+    }
+
+    fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(Box::new(details));
+        self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -80,12 +95,47 @@ impl From<app::Error> for ApiError {
                 code,
                 field,
                 message,
-            } => ApiError {
-                status: StatusCode::CONFLICT,
-                code: code.into(),
-                message,
-                field: field.map(Into::into),
-            },
+            } => {
+                let err = ApiError::new(StatusCode::CONFLICT, code, message);
+                match field {
+                    Some(field) => err.with_field(field),
+                    None => err,
+                }
+            }
+            E::DeviceOnly => ApiError::new(StatusCode::FORBIDDEN, "device_only", err.to_string()),
+            E::TokenExpired => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", err.to_string())
+            }
+            E::DeviceUnregistered => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "device_unregistered",
+                err.to_string(),
+            ),
+            E::RateLimited { retry_after_secs } => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    err.to_string(),
+                )
+                .with_details(serde_json::json!({ "retry_after_secs": retry_after_secs }));
+                e.retry_after_secs = Some(retry_after_secs);
+                e
+            }
+            E::Expired { what } => {
+                ApiError::new(StatusCode::GONE, format!("{what}_expired"), err.to_string())
+            }
+            E::Locked { until } => {
+                ApiError::new(StatusCode::LOCKED, "account_locked", err.to_string())
+                    .with_details(serde_json::json!({ "locked_until": until }))
+            }
+            E::ClockSkew {
+                server_time,
+                skew_secs,
+            } => ApiError::new(StatusCode::BAD_REQUEST, "clock_skew", err.to_string())
+                .with_details(serde_json::json!({
+                    "server_time": server_time,
+                    "skew_secs": skew_secs,
+                })),
             E::Internal(err) => {
                 // Logged once, here, inside the request's span (so with its request id).
                 tracing::error!(error = ?err, "internal error");
@@ -106,19 +156,21 @@ pub fn internal() -> ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
-        let unauthenticated = status == StatusCode::UNAUTHORIZED;
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message,
                 field: self.field.filter(|f| !f.is_empty()),
+                details: self.details.map(|d| *d),
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if unauthenticated {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        let headers = response.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -207,9 +207,51 @@ impl FromRequestParts<AppState> for Authenticated {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, secret)| secret.trim())
             .ok_or(app::Error::Unauthenticated)?;
-        Ok(Authenticated(
-            app::api_keys::authenticate(state, secret).await?,
-        ))
+        let actor = if app::auth::is_auth_token(secret) {
+            let device_time = device_time(parts)?;
+            app::auth::authenticate_device(state, secret, device_time).await?
+        } else {
+            app::api_keys::authenticate(state, secret).await?
+        };
+        Ok(Authenticated(actor))
+    }
+}
+
+/// The device's own clock, from `X-Device-Time` (RFC 3339), when the app sends it.
+fn device_time(parts: &Parts) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    let Some(value) = parts.headers.get(DEVICE_TIME) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| chrono::DateTime::parse_from_rfc3339(v.trim()).ok())
+        .map(|t| Some(t.to_utc()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_header",
+                "X-Device-Time must be an RFC 3339 time such as 2026-03-02T09:00:00Z",
+            )
+            .with_field("X-Device-Time")
+        })
+}
+
+/// The header in which device apps send their clock.
+pub const DEVICE_TIME: &str = "x-device-time";
+
+/// The address a request came from, for limits on what it may ask for.
+pub struct Source(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| Source(info.0.ip()))
+            .ok_or_else(super::error::internal)
     }
 }
 

@@ -1,12 +1,14 @@
 //! The HTTP API: routes, the OpenAPI document generated from them, and the middleware every
 //! request passes (request id, tracing, body limit, panic guard).
 
+mod auth;
 mod doors;
 pub mod error;
 mod extract;
 mod groups;
 mod health;
 mod list;
+mod me;
 mod orgs;
 mod sites;
 
@@ -36,13 +38,16 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
     info(
         title = "Lintel",
         description = "Physical access control: organizations, sites, doors, groups and more. \
-            Authenticate with `Authorization: Bearer <API key>`. Errors are \
+            Authenticate with `Authorization: Bearer <API key>` (integrations) or \
+            `Bearer <auth token>` (a signed-in device, see sign-in). Errors are \
             `{\"error\": {\"code\", \"message\", \"field\"}}`; lists take `limit` and `cursor` \
             and return `next_cursor`."
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness and readiness"),
+        (name = "sign-in", description = "Registering and signing in: email link, then SMS code"),
+        (name = "me", description = "The signed-in person's account and devices"),
         (name = "organizations", description = "Tenants"),
         (name = "sites", description = "An organization's places"),
         (name = "doors", description = "Anything that can be unlocked"),
@@ -75,6 +80,15 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(openapi_json))
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::verify_email))
+        .routes(routes!(auth::verify_sms))
+        .routes(routes!(auth::reissue))
+        .routes(routes!(me::get, me::update))
+        .routes(routes!(me::devices))
+        .routes(routes!(me::unregister))
+        .routes(routes!(me::verify_pin))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::get, orgs::update, orgs::delete))
         .routes(routes!(sites::list, sites::create))

@@ -9,14 +9,16 @@ mod groups;
 mod health;
 mod isolation;
 mod orgs;
+mod signin;
 mod sites;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use lintel_domain::{Area, Areas, OrgId};
-use lintel_server::app::{self, AppState, orgs::CreateOrganization};
+use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
 use lintel_server::{HttpLimits, serve};
+use lintel_store::Message;
 use lintel_testkit::{Backend, FakeClock, TestDb};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -42,6 +44,7 @@ impl TestApp {
         let state = AppState {
             store: db.store.clone(),
             clock: Arc::new(clock.clone()),
+            public_url: "https://lintel.test".into(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -177,10 +180,34 @@ impl TestApp {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Delivers the outbox as the server's job does, and returns what was sent.
+    pub async fn deliver(&self) -> Vec<Message> {
+        let capture = Capture::default();
+        let now = lintel_domain::Clock::now(&self.clock);
+        while outbox::deliver_due(&self.state, &capture, now)
+            .await
+            .unwrap()
+            == outbox::Outcome::Worked
+        {}
+        capture.0.into_inner().unwrap()
+    }
+
     /// Stops the server the way SIGTERM does and waits for it to finish.
     pub async fn shut_down(mut self) -> std::io::Result<()> {
         let _ = self.stop.take().unwrap().send(());
         self.server.take().unwrap().await.unwrap()
+    }
+}
+
+/// A transport that keeps what it is given.
+#[derive(Default)]
+struct Capture(std::sync::Mutex<Vec<Message>>);
+
+#[async_trait::async_trait]
+impl outbox::Transport for Capture {
+    async fn send(&self, message: &Message) -> Result<(), String> {
+        self.0.lock().unwrap().push(message.clone());
+        Ok(())
     }
 }
 

@@ -447,6 +447,24 @@ pub(super) async fn find_device_by_auth(
     .transpose()
 }
 
+pub(super) async fn get_device(
+    store: &Backend,
+    account: AccountId,
+    device: DeviceId,
+) -> Result<DeviceRecord, StoreError> {
+    sqlx::query_as::<Db, DeviceRow>(concat!(
+        "SELECT ",
+        device_columns!(),
+        " FROM devices WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL"
+    ))
+    .bind(device.0)
+    .bind(account.0)
+    .fetch_optional(store.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?
+    .try_into()
+}
+
 pub(super) async fn touch_device(
     store: &Backend,
     id: DeviceId,
@@ -517,6 +535,42 @@ pub(super) async fn reissue_device(
     };
     tx.commit().await?;
     Ok(outcome)
+}
+
+pub(super) async fn pin_verified(
+    store: &Backend,
+    device: DeviceId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE devices SET pin_verified_at = $2, pin_failures = 0 \
+         WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(device.0)
+    .bind(now)
+    .execute(store.writer())
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn pin_failed(
+    store: &Backend,
+    device: DeviceId,
+    now: DateTime<Utc>,
+    max_failures: u32,
+) -> Result<u32, StoreError> {
+    let failures: Option<(i32,)> = sqlx::query_as(
+        "UPDATE devices SET pin_failures = pin_failures + 1, \
+         revoked_at = CASE WHEN pin_failures + 1 >= $3 THEN $2 ELSE revoked_at END \
+         WHERE id = $1 AND revoked_at IS NULL RETURNING pin_failures",
+    )
+    .bind(device.0)
+    .bind(now)
+    .bind(i32::try_from(max_failures).unwrap_or(i32::MAX))
+    .fetch_optional(store.writer())
+    .await?;
+    let (failures,) = failures.ok_or(StoreError::NotFound)?;
+    Ok(u32::try_from(failures).unwrap_or(0))
 }
 
 pub(super) async fn list_devices(

@@ -830,6 +830,14 @@ impl Store for Backend {
         accounts::find_device_by_auth(self, hash).await
     }
 
+    async fn get_device(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+    ) -> Result<DeviceRecord, StoreError> {
+        accounts::get_device(self, account, device).await
+    }
+
     async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError> {
         accounts::touch_device(self, id, now).await
     }
@@ -840,6 +848,19 @@ impl Store for Backend {
         fresh: &FreshTokens,
     ) -> Result<Reissue, StoreError> {
         accounts::reissue_device(self, presented, fresh).await
+    }
+
+    async fn pin_verified(&self, device: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        accounts::pin_verified(self, device, now).await
+    }
+
+    async fn pin_failed(
+        &self,
+        device: DeviceId,
+        now: DateTime<Utc>,
+        max_failures: u32,
+    ) -> Result<u32, StoreError> {
+        accounts::pin_failed(self, device, now, max_failures).await
     }
 
     async fn list_devices(&self, account: AccountId) -> Result<Vec<Device>, StoreError> {

@@ -417,6 +417,19 @@ async fn devices_are_listed_and_revoked_only_by_their_account(backend: Backend) 
     let Some(db) = db(backend).await else { return };
     let (ada, ada_device) = registered(&db, "ada@example.com", "+46701234567", 1).await;
     let (grace, _) = registered(&db, "grace@example.com", "+46701234568", 2).await;
+    assert_eq!(
+        db.store
+            .get_device(ada.id, ada_device.id)
+            .await
+            .unwrap()
+            .device
+            .id,
+        ada_device.id
+    );
+    assert!(matches!(
+        db.store.get_device(grace.id, ada_device.id).await,
+        Err(StoreError::NotFound)
+    ));
     let refused = db.store.revoke_device(grace.id, ada_device.id, now()).await;
     assert!(matches!(refused, Err(StoreError::NotFound)));
     db.store
@@ -424,6 +437,10 @@ async fn devices_are_listed_and_revoked_only_by_their_account(backend: Backend) 
         .await
         .unwrap();
     assert!(db.store.list_devices(ada.id).await.unwrap().is_empty());
+    assert!(matches!(
+        db.store.get_device(ada.id, ada_device.id).await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(db.store.list_devices(grace.id).await.unwrap().len(), 1);
     assert!(matches!(
         db.store.revoke_device(ada.id, ada_device.id, now()).await,
@@ -513,4 +530,37 @@ async fn sends_are_counted_per_key_within_a_window(backend: Backend) {
             .unwrap()
             .is_empty()
     );
+}
+
+on_both_backends!(wrong_pins_in_a_row_revoke_the_device);
+
+async fn wrong_pins_in_a_row_revoke_the_device(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    for expected in 1..=4 {
+        assert_eq!(
+            db.store.pin_failed(d.id, now(), 5,).await.unwrap(),
+            expected
+        );
+    }
+    let later = now() + Duration::hours(1);
+    db.store.pin_verified(d.id, later).await.unwrap();
+    let dev = db
+        .store
+        .find_device_by_auth(&d.tokens.auth_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((dev.pin_failures, dev.device.pin_verified_at), (0, later));
+    for expected in 1..=5 {
+        assert_eq!(db.store.pin_failed(d.id, now(), 5).await.unwrap(), expected);
+    }
+    assert!(
+        db.store.list_devices(a.id).await.unwrap().is_empty(),
+        "revoked at five in a row"
+    );
+    assert!(matches!(
+        db.store.pin_failed(d.id, now(), 5).await,
+        Err(StoreError::NotFound)
+    ));
 }

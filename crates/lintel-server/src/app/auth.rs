@@ -1,0 +1,612 @@
+//! Registering and signing in without passwords: an email link, then a code by SMS, then a
+//! device with a short-lived auth token and a rotating reissue token.
+//!
+//! Rules (SPEC §2): links expire after 15 minutes and codes after 10, each works once; five
+//! wrong codes end an attempt, and 100 wrong codes in a row lock the account for 24 hours (or
+//! until `lintel admin unlock-account`). Known and unknown emails get the same answer, and
+//! sends are limited per address and per source address.
+
+use std::net::IpAddr;
+
+use argon2::password_hash::{PasswordHasher as _, SaltString, rand_core::OsRng};
+use argon2::{Argon2, PasswordHash, PasswordVerifier as _};
+use chrono::{DateTime, Duration, Utc};
+use lintel_domain::account::{check_app_pin, person_name};
+use lintel_domain::{Account, AccountId, DeviceId, Email, MessageId, Phone, SignInId, validate};
+use lintel_store::{
+    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Registration, Reissue, SignIn,
+    StoreError,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::secrets;
+use super::{Actor, AppState, Error};
+
+pub const LINK_TTL: Duration = Duration::minutes(15);
+pub const CODE_TTL: Duration = Duration::minutes(10);
+pub const MAX_CODE_FAILURES: u32 = 5;
+pub const LOCK_AFTER_FAILURES: u32 = 100;
+pub const LOCK_FOR: Duration = Duration::hours(24);
+pub const AUTH_TOKEN_TTL: Duration = Duration::minutes(15);
+pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// Sends to one email address or phone number: at most 3 a minute and 5 in 10 minutes.
+const PER_ADDRESS: &[(Duration, usize)] = &[(Duration::minutes(1), 3), (Duration::minutes(10), 5)];
+/// Sign-in requests from one source address: at most 30 in 10 minutes.
+const PER_SOURCE: &[(Duration, usize)] = &[(Duration::minutes(10), 30)];
+
+const AUTH_PREFIX: &str = "lat_";
+const REISSUE_PREFIX: &str = "lrt_";
+const SESSION_PREFIX: &str = "lsi_";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "Ada")]
+    pub first_name: String,
+    #[schema(example = "Lovelace")]
+    pub last_name: String,
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// International format, e.g. `+46 70 123 45 67`.
+    #[schema(example = "+46701234567")]
+    pub phone: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+}
+
+/// The one answer to register and login, whether or not the email is known.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckYourEmail {
+    #[schema(example = "check_your_email")]
+    pub status: &'static str,
+    pub message: &'static str,
+}
+
+const CHECK_YOUR_EMAIL: CheckYourEmail = CheckYourEmail {
+    status: "check_your_email",
+    message: "if this email can sign in, a link is on its way; it works once, for 15 minutes",
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The `token` of the emailed link.
+    pub token: String,
+}
+
+/// The email is proven and a code is on its way by SMS.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeSent {
+    /// Pass back with the code: it binds the code to this attempt.
+    pub sign_in: String,
+    /// Where the code went, mostly hidden.
+    #[schema(example = "+•••••••••67")]
+    pub phone: String,
+    pub code_expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyCodeRequest {
+    /// The `sign_in` of the email step.
+    pub sign_in: String,
+    /// The six digits sent by SMS.
+    #[schema(example = "042917")]
+    pub code: String,
+    /// A name for this device, shown in the device list.
+    #[schema(example = "Ada's phone")]
+    pub device_name: String,
+    /// The app PIN for this device: 4 to 8 digits, not trivial (no 1234, 0000, 1212).
+    #[schema(example = "2580")]
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReissueRequest {
+    pub reissue_token: String,
+}
+
+/// A signed-in device's credentials. Keep the reissue token secret: each one works once,
+/// and presenting a used one unregisters the device.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tokens {
+    #[schema(value_type = uuid::Uuid)]
+    pub device_id: DeviceId,
+    /// Send as `Authorization: Bearer <auth_token>`.
+    pub auth_token: String,
+    pub auth_expires_at: DateTime<Utc>,
+    /// Trade for new tokens at `/api/v1/auth/reissue` before `auth_expires_at`.
+    pub reissue_token: String,
+}
+
+/// A finished sign-in: the account and the new device's tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedIn {
+    pub account: Account,
+    #[serde(flatten)]
+    pub tokens: Tokens,
+}
+
+/// Refuses when `key` has used up one of its windows, saying when to try again.
+async fn check_limit(
+    state: &AppState,
+    now: DateTime<Utc>,
+    key: &str,
+    windows: &[(Duration, usize)],
+) -> Result<(), Error> {
+    for (window, max) in windows {
+        let sends = state.store.recent_sends(key, now - *window).await?;
+        if sends.len() >= *max {
+            let frees_at = sends[sends.len() - max] + *window;
+            let secs = (frees_at - now).num_seconds().max(1);
+            return Err(Error::RateLimited {
+                retry_after_secs: u64::try_from(secs).unwrap_or(1),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn email_key(email: &Email) -> String {
+    format!("email:{email}")
+}
+
+fn source_key(source: IpAddr) -> String {
+    format!("ip:{source}")
+}
+
+fn sign_in_email(
+    state: &AppState,
+    to: &Email,
+    first_name: &str,
+    token: &str,
+    new: bool,
+    now: DateTime<Utc>,
+) -> Message {
+    let link = format!("{}/auth/confirm?token={token}", state.public_url);
+    let what = if new {
+        "finish creating your Lintel account"
+    } else {
+        "sign in to Lintel"
+    };
+    Message {
+        id: MessageId::new(now),
+        channel: Channel::Email,
+        recipient: to.to_string(),
+        subject: "Your Lintel sign-in link".into(),
+        body: format!(
+            "Hello {first_name},\n\nOpen this link to {what}:\n\n{link}\n\nIt works once, for \
+             15 minutes. If you did not ask for it, ignore this email: nobody can sign in \
+             without also receiving the code sent to your phone.\n"
+        ),
+        attempts: 0,
+        created_at: now,
+    }
+}
+
+/// Emails a sign-in link when `account` exists and has a phone to send the code to; otherwise
+/// only records the send, so that both cases count against the same limits.
+async fn link_or_nothing(
+    state: &AppState,
+    account: Option<&Account>,
+    rate_keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    match account {
+        Some(account) if account.phone.is_some() => {
+            start_sign_in(state, account, rate_keys, now).await
+        }
+        _ => Ok(state.store.record_sends(rate_keys, now).await?),
+    }
+}
+
+/// Starts a sign-in of `account` (which has a phone) by email, recording the sends.
+async fn start_sign_in(
+    state: &AppState,
+    account: &Account,
+    rate_keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let Some(phone) = account.phone.clone() else {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "account {} has no phone",
+            account.id
+        )));
+    };
+    let token = secrets::token("");
+    let sign_in = SignIn {
+        id: SignInId::new(now),
+        account_id: Some(account.id),
+        registration: None,
+        email: account.email.clone(),
+        phone,
+        email_token_hash: secrets::hash(&token),
+        email_expires_at: now + LINK_TTL,
+        email_confirmed_at: None,
+        code_hash: None,
+        code_expires_at: None,
+        code_failures: 0,
+        finished_at: None,
+        created_at: now,
+    };
+    let mail = sign_in_email(
+        state,
+        &account.email,
+        &account.first_name,
+        &token,
+        false,
+        now,
+    );
+    state
+        .store
+        .create_sign_in(&sign_in, &mail, rate_keys)
+        .await?;
+    Ok(())
+}
+
+/// Registers a person: a link goes to their email; the account exists once they have also
+/// proven their phone. An email that already has an account gets a sign-in link instead, with
+/// the same answer. A phone that belongs to another account is refused with `account_exists`.
+pub async fn register(
+    state: &AppState,
+    source: IpAddr,
+    req: RegisterRequest,
+) -> Result<CheckYourEmail, Error> {
+    let now = state.clock.now();
+    let first_name = person_name("first_name", &req.first_name)?;
+    let last_name = person_name("last_name", &req.last_name)?;
+    let email = Email::parse("email", &req.email)?;
+    let phone = Phone::parse("phone", &req.phone)?;
+    let keys = vec![email_key(&email), source_key(source)];
+    check_limit(state, now, &keys[0], PER_ADDRESS).await?;
+    check_limit(state, now, &keys[1], PER_SOURCE).await?;
+
+    if let Some(owner) = state.store.find_account_by_phone(&phone).await?
+        && owner.account.email != email
+    {
+        return Err(Error::Conflict {
+            code: "account_exists",
+            field: Some("phone"),
+            message: "an account with this phone number exists; if the number is yours now, \
+                      prove it by SMS and reset that account"
+                .into(),
+        });
+    }
+    if let Some(existing) = state.store.find_account_by_email(&email).await? {
+        link_or_nothing(state, Some(&existing.account), &keys, now).await?;
+        return Ok(CHECK_YOUR_EMAIL);
+    }
+    let token = secrets::token("");
+    let sign_in = SignIn {
+        id: SignInId::new(now),
+        account_id: None,
+        registration: Some(Registration {
+            first_name: first_name.clone(),
+            last_name,
+        }),
+        email: email.clone(),
+        phone,
+        email_token_hash: secrets::hash(&token),
+        email_expires_at: now + LINK_TTL,
+        email_confirmed_at: None,
+        code_hash: None,
+        code_expires_at: None,
+        code_failures: 0,
+        finished_at: None,
+        created_at: now,
+    };
+    let mail = sign_in_email(state, &email, &first_name, &token, true, now);
+    state.store.create_sign_in(&sign_in, &mail, &keys).await?;
+    Ok(CHECK_YOUR_EMAIL)
+}
+
+/// Sends a sign-in link to a known email. Unknown emails get the same answer and the same
+/// limits, and nothing is sent.
+pub async fn login(
+    state: &AppState,
+    source: IpAddr,
+    req: LoginRequest,
+) -> Result<CheckYourEmail, Error> {
+    let now = state.clock.now();
+    let email = Email::parse("email", &req.email)?;
+    let keys = vec![email_key(&email), source_key(source)];
+    check_limit(state, now, &keys[0], PER_ADDRESS).await?;
+    check_limit(state, now, &keys[1], PER_SOURCE).await?;
+    let found = state.store.find_account_by_email(&email).await?;
+    link_or_nothing(state, found.as_ref().map(|f| &f.account), &keys, now).await?;
+    Ok(CHECK_YOUR_EMAIL)
+}
+
+/// Proves the email: the link's token, presented by a POST (never a GET, so mail scanners
+/// that open links sign nobody in). Sends the SMS code.
+pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> Result<CodeSent, Error> {
+    let now = state.clock.now();
+    let Some(sign_in) = state
+        .store
+        .find_sign_in_by_email_token(&secrets::hash(req.token.trim()))
+        .await?
+    else {
+        return Err(Error::NotFound { what: "link" });
+    };
+    if sign_in.email_confirmed_at.is_some() || sign_in.finished_at.is_some() {
+        return Err(link_used());
+    }
+    if now >= sign_in.email_expires_at {
+        return Err(Error::Expired { what: "link" });
+    }
+    let session = secrets::token(SESSION_PREFIX);
+    let code = secrets::code();
+    let confirmation = EmailConfirmation {
+        now,
+        session_hash: secrets::hash(&session),
+        code_hash: secrets::hash_code(sign_in.id.0.as_bytes(), &code),
+        code_expires_at: now + CODE_TTL,
+    };
+    let sms = Message {
+        id: MessageId::new(now),
+        channel: Channel::Sms,
+        recipient: sign_in.phone.to_string(),
+        subject: String::new(),
+        body: format!(
+            "Your Lintel code is {code}. It expires in 10 minutes. Never share it: Lintel \
+             will never ask for it."
+        ),
+        attempts: 0,
+        created_at: now,
+    };
+    if !state
+        .store
+        .confirm_sign_in_email(sign_in.id, &confirmation, &sms)
+        .await?
+    {
+        return Err(link_used());
+    }
+    Ok(CodeSent {
+        sign_in: session,
+        phone: sign_in.phone.masked(),
+        code_expires_at: confirmation.code_expires_at,
+    })
+}
+
+fn link_used() -> Error {
+    Error::Conflict {
+        code: "link_used",
+        field: None,
+        message: "this link has already been used; request a new one".into(),
+    }
+}
+
+fn sign_in_ended(why: &str) -> Error {
+    Error::Conflict {
+        code: "sign_in_ended",
+        field: None,
+        message: format!("{why}; start again with your email"),
+    }
+}
+
+/// Proves the phone and finishes: creates the account of a registration and registers the
+/// device with its app PIN.
+pub async fn verify_code(state: &AppState, req: VerifyCodeRequest) -> Result<SignedIn, Error> {
+    let now = state.clock.now();
+    let Some(sign_in) = state
+        .store
+        .find_sign_in_by_session(&secrets::hash(req.sign_in.trim()))
+        .await?
+    else {
+        return Err(Error::NotFound { what: "sign_in" });
+    };
+    if sign_in.finished_at.is_some() {
+        return Err(sign_in_ended("this sign-in has ended"));
+    }
+    if sign_in.code_expires_at.is_none_or(|at| now >= at) {
+        return Err(Error::Expired { what: "code" });
+    }
+    if let Some(account) = sign_in.account_id {
+        let record = state.store.get_account(account).await?;
+        if let Some(until) = record.locked_until.filter(|until| *until > now) {
+            return Err(Error::Locked { until });
+        }
+    }
+    // Shape errors do not count as wrong codes.
+    let device_name = validate::text("device_name", &req.device_name, 1, 100)?;
+    check_app_pin("pin", &req.pin)?;
+    let code = req.code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(lintel_domain::ValidationError::new(
+            "code",
+            "invalid_code",
+            "code must be the 6 digits sent by SMS",
+        )
+        .into());
+    }
+
+    let expected = sign_in.code_hash.as_deref().unwrap_or_default();
+    if !secrets::same(expected, &secrets::hash_code(sign_in.id.0.as_bytes(), code)) {
+        let failures = state
+            .store
+            .fail_sign_in_code(
+                sign_in.id,
+                now,
+                MAX_CODE_FAILURES,
+                LOCK_AFTER_FAILURES,
+                now + LOCK_FOR,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => sign_in_ended("this sign-in has ended"),
+                other => other.into(),
+            })?;
+        if failures >= MAX_CODE_FAILURES {
+            return Err(sign_in_ended("too many wrong codes"));
+        }
+        let left = MAX_CODE_FAILURES - failures;
+        return Err(lintel_domain::ValidationError::new(
+            "code",
+            "wrong_code",
+            format!("the code is not the one sent; {left} tries left"),
+        )
+        .into());
+    }
+
+    let account = match (&sign_in.registration, sign_in.account_id) {
+        (Some(r), _) => Account {
+            id: AccountId::new(now),
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            email: sign_in.email.clone(),
+            phone: Some(sign_in.phone.clone()),
+            created_at: now,
+            updated_at: now,
+        },
+        (None, Some(id)) => state.store.get_account(id).await?.account,
+        (None, None) => {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "sign-in {} has no account",
+                sign_in.id
+            )));
+        }
+    };
+    let (tokens, fresh) = fresh_tokens(DeviceId::new(now), now);
+    let device = NewDevice {
+        id: tokens.device_id,
+        account_id: account.id,
+        name: device_name,
+        pin_hash: hash_pin(&req.pin)?,
+        tokens: fresh,
+    };
+    let new_account = sign_in.registration.is_some().then_some(&account);
+    state
+        .store
+        .complete_sign_in(sign_in.id, new_account, &device)
+        .await?;
+    tracing::info!(account = %account.id, device = %device.id, "signed in");
+    Ok(SignedIn { account, tokens })
+}
+
+fn fresh_tokens(device_id: DeviceId, now: DateTime<Utc>) -> (Tokens, FreshTokens) {
+    let auth_token = secrets::token(AUTH_PREFIX);
+    let reissue_token = secrets::token(REISSUE_PREFIX);
+    let fresh = FreshTokens {
+        auth_hash: secrets::hash(&auth_token),
+        auth_expires_at: now + AUTH_TOKEN_TTL,
+        reissue_hash: secrets::hash(&reissue_token),
+        now,
+    };
+    let tokens = Tokens {
+        device_id,
+        auth_token,
+        auth_expires_at: fresh.auth_expires_at,
+        reissue_token,
+    };
+    (tokens, fresh)
+}
+
+/// App PINs are short, so they get a slow, salted hash (Argon2id).
+pub fn hash_pin(pin: &str) -> Result<String, Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing a PIN: {e}")))
+}
+
+pub fn pin_matches(pin: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(pin.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Trades a reissue token for new tokens. A token already traded means it was copied: the
+/// device is unregistered, and the answer is the same as for an unknown token.
+pub async fn reissue(state: &AppState, req: ReissueRequest) -> Result<Tokens, Error> {
+    let now = state.clock.now();
+    let presented = req.reissue_token.trim();
+    if !presented.starts_with(REISSUE_PREFIX) {
+        return Err(Error::Unauthenticated);
+    }
+    let placeholder = DeviceId(uuid::Uuid::nil());
+    let (mut tokens, fresh) = fresh_tokens(placeholder, now);
+    match state
+        .store
+        .reissue_device(&secrets::hash(presented), &fresh)
+        .await?
+    {
+        Reissue::Rotated { device, .. } => {
+            tokens.device_id = device;
+            Ok(tokens)
+        }
+        Reissue::Reused { device } => {
+            tracing::warn!(%device, "a rotated reissue token was presented again; device unregistered");
+            Err(Error::Unauthenticated)
+        }
+        Reissue::Unknown => Err(Error::Unauthenticated),
+    }
+}
+
+/// The device an auth token stands for. `device_time`, the device's own clock, is checked
+/// first so that a wrong clock gets a clear answer instead of baffling expiries.
+pub async fn authenticate_device(
+    state: &AppState,
+    token: &str,
+    device_time: Option<DateTime<Utc>>,
+) -> Result<Actor, Error> {
+    let now = state.clock.now();
+    if let Some(device_time) = device_time {
+        let skew = device_time - now;
+        if skew.abs() > MAX_CLOCK_SKEW {
+            return Err(Error::ClockSkew {
+                server_time: now,
+                skew_secs: skew.num_seconds(),
+            });
+        }
+    }
+    let Some(device) = state
+        .store
+        .find_device_by_auth(&secrets::hash(token))
+        .await?
+    else {
+        return Err(Error::Unauthenticated);
+    };
+    if device.revoked_at.is_some() {
+        return Err(Error::Unauthenticated);
+    }
+    if now >= device.auth_expires_at {
+        return Err(Error::TokenExpired);
+    }
+    if let Err(err) = state.store.touch_device(device.device.id, now).await {
+        tracing::warn!(error = %err, device = %device.device.id, "could not record device use");
+    }
+    Ok(Actor::Device {
+        account: device.account_id,
+        device: device.device.id,
+    })
+}
+
+/// Whether a bearer secret is a device's auth token (rather than an API key).
+pub fn is_auth_token(secret: &str) -> bool {
+    secret.starts_with(AUTH_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_verify_against_their_hash_only() {
+        let hash = hash_pin("2580").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(pin_matches("2580", &hash));
+        assert!(!pin_matches("2581", &hash));
+        assert!(!pin_matches("2580", "not a hash"));
+    }
+}

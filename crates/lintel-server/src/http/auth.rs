@@ -1,0 +1,84 @@
+//! `/api/v1/auth`: registering and signing in without passwords.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Source};
+use crate::app::auth::{
+    CheckYourEmail, CodeSent, LoginRequest, RegisterRequest, ReissueRequest, SignedIn, Tokens,
+    VerifyCodeRequest, VerifyEmailRequest,
+};
+use crate::app::{self, AppState};
+
+/// Registers a person. A sign-in link goes to the email; the account is created once the
+/// phone is proven too. An email that already has an account gets a sign-in link, with the
+/// same answer. Refused with `account_exists` when the phone belongs to another account.
+#[utoipa::path(post, path = "/api/v1/auth/register", operation_id = "register", tag = "sign-in",
+    request_body = RegisterRequest,
+    responses((status = 202, body = CheckYourEmail),
+              (status = "4XX", body = ErrorBody, description = "see the error code; 429 carries Retry-After")))]
+pub async fn register(
+    State(state): State<AppState>,
+    Source(source): Source,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<CheckYourEmail>), ApiError> {
+    let answer = app::auth::register(&state, source, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// Starts a sign-in: a link goes to the email if it has an account. The answer is the same
+/// either way.
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "login", tag = "sign-in",
+    request_body = LoginRequest,
+    responses((status = 202, body = CheckYourEmail),
+              (status = "4XX", body = ErrorBody, description = "see the error code; 429 carries Retry-After")))]
+pub async fn login(
+    State(state): State<AppState>,
+    Source(source): Source,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<(StatusCode, Json<CheckYourEmail>), ApiError> {
+    let answer = app::auth::login(&state, source, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// Proves the email with the link's token and sends a code by SMS. Links work once, for 15
+/// minutes (`link_used`, `link_expired`, `link_not_found`).
+#[utoipa::path(post, path = "/api/v1/auth/email/verify", operation_id = "verify_email", tag = "sign-in",
+    request_body = VerifyEmailRequest,
+    responses((status = 200, body = CodeSent),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<VerifyEmailRequest>,
+) -> Result<Json<CodeSent>, ApiError> {
+    Ok(Json(app::auth::verify_email(&state, req).await?))
+}
+
+/// Proves the phone with the SMS code and registers this device with its app PIN. Five wrong
+/// codes end the attempt (`sign_in_ended`); 100 in a row lock the account for 24 hours
+/// (`account_locked`).
+#[utoipa::path(post, path = "/api/v1/auth/sms/verify", operation_id = "verify_sms", tag = "sign-in",
+    request_body = VerifyCodeRequest,
+    responses((status = 200, body = SignedIn),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn verify_sms(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<VerifyCodeRequest>,
+) -> Result<Json<SignedIn>, ApiError> {
+    Ok(Json(app::auth::verify_code(&state, req).await?))
+}
+
+/// Trades a reissue token for a new auth token and a new reissue token. Each reissue token
+/// works once; presenting one again unregisters the device.
+#[utoipa::path(post, path = "/api/v1/auth/reissue", operation_id = "reissue", tag = "sign-in",
+    request_body = ReissueRequest,
+    responses((status = 200, body = Tokens),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn reissue(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ReissueRequest>,
+) -> Result<Json<Tokens>, ApiError> {
+    Ok(Json(app::auth::reissue(&state, req).await?))
+}
