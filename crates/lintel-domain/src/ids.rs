@@ -53,6 +53,8 @@ id_type!(
     SignInId,
     /// A message waiting in the outbox.
     MessageId,
+    /// A code sent to prove an address before a change.
+    VerificationId,
 );
 
 /// Ids made in the same millisecond would sort at random; the context's counter keeps them in

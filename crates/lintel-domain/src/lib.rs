@@ -11,7 +11,10 @@ pub mod validate;
 pub use account::{Account, Device, Email, Phone};
 pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};
-pub use ids::{AccountId, ApiKeyId, DeviceId, DoorId, GroupId, MessageId, OrgId, SignInId, SiteId};
+pub use ids::{
+    AccountId, ApiKeyId, DeviceId, DoorId, GroupId, MessageId, OrgId, SignInId, SiteId,
+    VerificationId,
+};
 pub use org::{OrgName, OrgSettings, Organization, Slug, TimeZone};
 pub use place::{Address, Door, DoorKind, Geofence, Group, Preferences, Site};
 pub use validate::ValidationError;

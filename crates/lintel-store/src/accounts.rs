@@ -1,7 +1,9 @@
 //! What the store keeps about accounts, sign-in attempts, devices and outgoing messages.
 
 use chrono::{DateTime, Utc};
-use lintel_domain::{Account, AccountId, Device, DeviceId, Email, MessageId, Phone, SignInId};
+use lintel_domain::{
+    Account, AccountId, Device, DeviceId, Email, MessageId, Phone, SignInId, VerificationId,
+};
 
 /// An account with its sign-in lock.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,5 +124,57 @@ pub struct Message {
     pub body: String,
     /// Delivery attempts made before this one.
     pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a verification proves control of an address for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The target is the account's new email.
+    ChangeEmail,
+    /// The target is the account's new phone.
+    ChangePhone,
+    /// The target is the account's phone, proven before the account is erased.
+    DeleteAccount,
+    /// The target is a recycled phone that another account still has; proving it detaches it
+    /// from that account so the prover can register with it.
+    ResetPhone,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::ChangeEmail => "change_email",
+            Purpose::ChangePhone => "change_phone",
+            Purpose::DeleteAccount => "delete_account",
+            Purpose::ResetPhone => "reset_phone",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Purpose> {
+        [
+            Purpose::ChangeEmail,
+            Purpose::ChangePhone,
+            Purpose::DeleteAccount,
+            Purpose::ResetPhone,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == value)
+    }
+}
+
+/// A code sent to `target`, to be presented with the handle whose hash is `handle_hash`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verification {
+    pub id: VerificationId,
+    /// `None` for a phone reset, whose prover has no account.
+    pub account_id: Option<AccountId>,
+    pub purpose: Purpose,
+    pub target: String,
+    pub handle_hash: Vec<u8>,
+    pub code_hash: Vec<u8>,
+    pub expires_at: DateTime<Utc>,
+    pub failures: u32,
+    pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }

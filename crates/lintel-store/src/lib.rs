@@ -16,13 +16,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::{
     Account, AccountId, ApiKeyId, Areas, Device, DeviceId, Door, DoorId, Email, Group, GroupId,
-    MessageId, OrgId, Organization, Phone, SignInId, Site, SiteId, ValidationError,
+    MessageId, OrgId, Organization, Phone, SignInId, Site, SiteId, ValidationError, VerificationId,
 };
 use uuid::Uuid;
 
 pub use accounts::{
     AccountRecord, Channel, DeviceRecord, EmailConfirmation, FreshTokens, Message, NewDevice,
-    Registration, Reissue, SignIn,
+    Purpose, Registration, Reissue, SignIn, Verification,
 };
 pub use error::StoreError;
 pub use migrate::{MIGRATION_NAMES, Migration};
@@ -213,6 +213,38 @@ pub trait Store: Send + Sync + 'static {
         id: SignInId,
         account: Option<&Account>,
         device: &NewDevice,
+    ) -> Result<(), StoreError>;
+
+    // Verifications: a code proving an address before a change
+
+    /// Stores a verification, queues its code, and records the sends under `rate_keys`.
+    async fn create_verification(
+        &self,
+        verification: &Verification,
+        code: &Message,
+        rate_keys: &[String],
+    ) -> Result<(), StoreError>;
+    async fn find_verification(
+        &self,
+        handle_hash: &[u8],
+    ) -> Result<Option<Verification>, StoreError>;
+    /// Counts a wrong code, ending the verification at `max_failures`; returns the failures.
+    async fn fail_verification(
+        &self,
+        id: VerificationId,
+        now: DateTime<Utc>,
+        max_failures: u32,
+    ) -> Result<u32, StoreError>;
+    /// Finishes the verification (once: `verification_ended` otherwise) and applies what it
+    /// proves, in one transaction: a new email or phone (every device is signed out; refused
+    /// with `email_taken` or `account_exists` when another account has it), the erasure of
+    /// the account, or detaching a recycled phone from the account that has it (whose
+    /// devices are signed out). `notice` is queued with it.
+    async fn complete_verification(
+        &self,
+        id: VerificationId,
+        now: DateTime<Utc>,
+        notice: Option<&Message>,
     ) -> Result<(), StoreError>;
 
     // Devices

@@ -10,7 +10,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::{
-    AccountRecord, ApiKey, Channel, DeviceRecord, Message, Registration, SignIn, StoreError,
+    AccountRecord, ApiKey, Channel, DeviceRecord, Message, Purpose, Registration, SignIn,
+    StoreError, Verification,
 };
 
 /// Numbers the model keeps unsigned are stored as signed 32-bit integers, which both
@@ -331,6 +332,39 @@ impl TryFrom<MessageRow> for Message {
             subject: row.subject,
             body: row.body,
             attempts: count(row.attempts, "attempts")?,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct VerificationRow {
+    id: Uuid,
+    account_id: Option<Uuid>,
+    purpose: String,
+    target: String,
+    handle_hash: Vec<u8>,
+    code_hash: Vec<u8>,
+    expires_at: DateTime<Utc>,
+    failures: i32,
+    finished_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<VerificationRow> for Verification {
+    type Error = StoreError;
+    fn try_from(row: VerificationRow) -> Result<Self, StoreError> {
+        Ok(Verification {
+            id: row.id.into(),
+            account_id: row.account_id.map(Into::into),
+            purpose: Purpose::parse(&row.purpose)
+                .ok_or_else(|| corrupt("verification purpose", &row.purpose))?,
+            target: row.target,
+            handle_hash: row.handle_hash,
+            code_hash: row.code_hash,
+            expires_at: row.expires_at,
+            failures: count(row.failures, "failures")?,
+            finished_at: row.finished_at,
             created_at: row.created_at,
         })
     }

@@ -14,13 +14,14 @@ use chrono::{DateTime, Duration, Utc};
 use lintel_domain::account::{check_app_pin, person_name};
 use lintel_domain::{Account, AccountId, DeviceId, Email, MessageId, Phone, SignInId, validate};
 use lintel_store::{
-    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Registration, Reissue, SignIn,
-    StoreError,
+    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Purpose, Registration, Reissue,
+    SignIn, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::secrets;
+use super::verification::{self, Address, CodeSentTo, ConfirmCode};
 use super::{Actor, AppState, Error};
 
 pub const LINK_TTL: Duration = Duration::minutes(15);
@@ -32,7 +33,8 @@ pub const AUTH_TOKEN_TTL: Duration = Duration::minutes(15);
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 
 /// Sends to one email address or phone number: at most 3 a minute and 5 in 10 minutes.
-const PER_ADDRESS: &[(Duration, usize)] = &[(Duration::minutes(1), 3), (Duration::minutes(10), 5)];
+pub(crate) const PER_ADDRESS: &[(Duration, usize)] =
+    &[(Duration::minutes(1), 3), (Duration::minutes(10), 5)];
 /// Sign-in requests from one source address: at most 30 in 10 minutes.
 const PER_SOURCE: &[(Duration, usize)] = &[(Duration::minutes(10), 30)];
 
@@ -136,7 +138,7 @@ pub struct SignedIn {
 }
 
 /// Refuses when `key` has used up one of its windows, saying when to try again.
-async fn check_limit(
+pub(crate) async fn check_limit(
     state: &AppState,
     now: DateTime<Utc>,
     key: &str,
@@ -275,8 +277,9 @@ pub async fn register(
         return Err(Error::Conflict {
             code: "account_exists",
             field: Some("phone"),
-            message: "an account with this phone number exists; if the number is yours now, \
-                      prove it by SMS and reset that account"
+            message: "an account with this phone number exists; if the number is yours now \
+                      (carriers recycle numbers), prove it at /api/v1/auth/reset-account and \
+                      register again"
                 .into(),
         });
     }
@@ -507,6 +510,70 @@ fn fresh_tokens(device_id: DeviceId, now: DateTime<Utc>) -> (Tokens, FreshTokens
         reissue_token,
     };
     (tokens, fresh)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetAccountRequest {
+    /// The phone number another account still has.
+    #[schema(example = "+46701234567")]
+    pub phone: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneReleased {
+    #[schema(example = "phone_released")]
+    pub status: &'static str,
+    pub message: &'static str,
+}
+
+/// For a newcomer whose phone number belonged to someone else (carriers recycle numbers): a
+/// code goes to the phone. Proving it (`reset_account_verify`) frees the number for a fresh
+/// registration. The answer is the same whether or not an account has the number.
+pub async fn reset_account(
+    state: &AppState,
+    source: IpAddr,
+    req: ResetAccountRequest,
+) -> Result<CodeSentTo, Error> {
+    let now = state.clock.now();
+    let phone = Phone::parse("phone", &req.phone)?;
+    let source = source_key(source);
+    check_limit(state, now, &source, PER_SOURCE).await?;
+    verification::start(
+        state,
+        None,
+        Purpose::ResetPhone,
+        Address::Phone(&phone),
+        &[source],
+    )
+    .await
+}
+
+/// Proves the phone of a reset: the account that had the number loses it, and its devices
+/// are signed out (it is told by email); the number is free to register with.
+pub async fn reset_account_verify(
+    state: &AppState,
+    req: ConfirmCode,
+) -> Result<PhoneReleased, Error> {
+    let v = verification::prove(state, None, Purpose::ResetPhone, &req).await?;
+    let phone = Phone::parse("phone", &v.target)?;
+    let holder = state.store.find_account_by_phone(&phone).await?;
+    let notice = holder.as_ref().map(|h| {
+        verification::notice(
+            state,
+            Address::Email(&h.account.email),
+            "Someone proved by SMS that the phone number of your Lintel account is now theirs              (carriers give old numbers to new customers), so it was removed from your account              and your devices were signed out. Ask your administrator to help you add your              current number."
+                .into(),
+        )
+    });
+    state
+        .store
+        .complete_verification(v.id, state.clock.now(), notice.as_ref())
+        .await?;
+    Ok(PhoneReleased {
+        status: "phone_released",
+        message: "the phone number is free: register with it",
+    })
 }
 
 /// App PINs are short, so they get a slow, salted hash (Argon2id).

@@ -1,11 +1,13 @@
 //! A signed-in person's own things: their account and their devices.
 
 use lintel_domain::account::{check_app_pin, person_name};
-use lintel_domain::{Account, AccountId, Device, DeviceId, ValidationError};
+use lintel_domain::{Account, AccountId, Device, DeviceId, Email, Phone, ValidationError};
+use lintel_store::Purpose;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::pin_matches;
+use super::verification::{self, Address, CodeSentTo, ConfirmCode};
 use super::{Actor, AppState, Error, Found};
 
 /// Wrong PINs in a row that unregister a device.
@@ -159,4 +161,172 @@ pub async fn verify_pin(
         ),
     )
     .into())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmail {
+    #[schema(example = "ada@lovelace.org")]
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePhone {
+    #[schema(example = "+46701234599")]
+    pub phone: String,
+}
+
+fn unchanged(field: &str) -> Error {
+    ValidationError::new(field, "unchanged", format!("this is already your {field}")).into()
+}
+
+/// Sends a code to a new email; proving it replaces the old one.
+pub async fn change_email(
+    state: &AppState,
+    actor: &Actor,
+    req: ChangeEmail,
+) -> Result<CodeSentTo, Error> {
+    let (account, _) = me(actor)?;
+    let email = Email::parse("email", &req.email)?;
+    let current = state
+        .store
+        .get_account(account)
+        .await
+        .found("account")?
+        .account;
+    if current.email == email {
+        return Err(unchanged("email"));
+    }
+    verification::start(
+        state,
+        Some(account),
+        Purpose::ChangeEmail,
+        Address::Email(&email),
+        &[],
+    )
+    .await
+}
+
+/// Proves the new email: it replaces the old one, every device is signed out, and the old
+/// address is told.
+pub async fn confirm_email(state: &AppState, actor: &Actor, req: ConfirmCode) -> Result<(), Error> {
+    let (account, _) = me(actor)?;
+    let v = verification::prove(state, Some(account), Purpose::ChangeEmail, &req).await?;
+    let old = state
+        .store
+        .get_account(account)
+        .await
+        .found("account")?
+        .account
+        .email;
+    let notice = verification::notice(
+        state,
+        Address::Email(&old),
+        format!(
+            "The email of your Lintel account was changed from {old} to {}. Every device was \
+             signed out; sign in again with the new address. If you did not do this, reply to \
+             your organization's administrator at once.",
+            v.target
+        ),
+    );
+    Ok(state
+        .store
+        .complete_verification(v.id, state.clock.now(), Some(&notice))
+        .await?)
+}
+
+/// Sends a code by SMS to a new phone; proving it replaces the old one.
+pub async fn change_phone(
+    state: &AppState,
+    actor: &Actor,
+    req: ChangePhone,
+) -> Result<CodeSentTo, Error> {
+    let (account, _) = me(actor)?;
+    let phone = Phone::parse("phone", &req.phone)?;
+    let current = state
+        .store
+        .get_account(account)
+        .await
+        .found("account")?
+        .account;
+    if current.phone.as_ref() == Some(&phone) {
+        return Err(unchanged("phone"));
+    }
+    verification::start(
+        state,
+        Some(account),
+        Purpose::ChangePhone,
+        Address::Phone(&phone),
+        &[],
+    )
+    .await
+}
+
+/// Proves the new phone: it replaces the old one, every device is signed out, and the old
+/// number is told.
+pub async fn confirm_phone(state: &AppState, actor: &Actor, req: ConfirmCode) -> Result<(), Error> {
+    let (account, _) = me(actor)?;
+    let v = verification::prove(state, Some(account), Purpose::ChangePhone, &req).await?;
+    let old = state
+        .store
+        .get_account(account)
+        .await
+        .found("account")?
+        .account
+        .phone;
+    let notice = old.as_ref().map(|old| {
+        verification::notice(
+            state,
+            Address::Phone(old),
+            "The phone number of your Lintel account was changed to another number, and every \
+             device was signed out. If you did not do this, tell your administrator at once."
+                .into(),
+        )
+    });
+    Ok(state
+        .store
+        .complete_verification(v.id, state.clock.now(), notice.as_ref())
+        .await?)
+}
+
+/// Starts deleting my account: a code goes to my phone.
+pub async fn delete(state: &AppState, actor: &Actor) -> Result<CodeSentTo, Error> {
+    let (account, _) = me(actor)?;
+    let current = state
+        .store
+        .get_account(account)
+        .await
+        .found("account")?
+        .account;
+    let Some(phone) = current.phone else {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "signed-in account {account} has no phone"
+        )));
+    };
+    verification::start(
+        state,
+        Some(account),
+        Purpose::DeleteAccount,
+        Address::Phone(&phone),
+        &[],
+    )
+    .await
+}
+
+/// Deletes my account for good once my phone is proven: devices, sign-ins, messages and the
+/// personal data Lintel keeps about me are erased.
+pub async fn confirm_delete(
+    state: &AppState,
+    actor: &Actor,
+    req: ConfirmCode,
+) -> Result<(), Error> {
+    let (account, _) = me(actor)?;
+    let v = verification::prove(state, Some(account), Purpose::DeleteAccount, &req).await?;
+    state
+        .store
+        .complete_verification(v.id, state.clock.now(), None)
+        .await?;
+    tracing::info!(%account, "account deleted");
+    Ok(())
 }

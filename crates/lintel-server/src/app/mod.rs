@@ -11,6 +11,7 @@ pub mod outbox;
 mod patch;
 mod secrets;
 pub mod sites;
+pub mod verification;
 
 use std::sync::Arc;
 

@@ -7,9 +7,10 @@ use axum::http::StatusCode;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Source};
 use crate::app::auth::{
-    CheckYourEmail, CodeSent, LoginRequest, RegisterRequest, ReissueRequest, SignedIn, Tokens,
-    VerifyCodeRequest, VerifyEmailRequest,
+    CheckYourEmail, CodeSent, LoginRequest, PhoneReleased, RegisterRequest, ReissueRequest,
+    ResetAccountRequest, SignedIn, Tokens, VerifyCodeRequest, VerifyEmailRequest,
 };
+use crate::app::verification::{CodeSentTo, ConfirmCode};
 use crate::app::{self, AppState};
 
 /// Registers a person. A sign-in link goes to the email; the account is created once the
@@ -81,4 +82,32 @@ pub async fn reissue(
     ApiJson(req): ApiJson<ReissueRequest>,
 ) -> Result<Json<Tokens>, ApiError> {
     Ok(Json(app::auth::reissue(&state, req).await?))
+}
+
+/// For a phone number that belonged to someone else: sends a code to it. The answer is the
+/// same whether or not an account has the number.
+#[utoipa::path(post, path = "/api/v1/auth/reset-account", operation_id = "reset_account", tag = "sign-in",
+    request_body = ResetAccountRequest,
+    responses((status = 202, body = CodeSentTo),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn reset_account(
+    State(state): State<AppState>,
+    Source(source): Source,
+    ApiJson(req): ApiJson<ResetAccountRequest>,
+) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
+    let sent = app::auth::reset_account(&state, source, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Proves the phone of a reset: the account that had it loses it (its devices are signed
+/// out), and the number is free to register with.
+#[utoipa::path(post, path = "/api/v1/auth/reset-account/verify", operation_id = "verify_reset_account",
+    tag = "sign-in", request_body = ConfirmCode,
+    responses((status = 200, body = PhoneReleased),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn reset_account_verify(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ConfirmCode>,
+) -> Result<Json<PhoneReleased>, ApiError> {
+    Ok(Json(app::auth::reset_account_verify(&state, req).await?))
 }

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Authenticated};
-use crate::app::me::{MyDevice, PinVerified, UpdateMe, VerifyPin};
+use crate::app::me::{ChangeEmail, ChangePhone, MyDevice, PinVerified, UpdateMe, VerifyPin};
+use crate::app::verification::{CodeSentTo, ConfirmCode};
 use crate::app::{self, AppState};
 
 #[derive(Deserialize, IntoParams)]
@@ -86,4 +87,93 @@ pub async fn verify_pin(
     Ok(Json(
         app::me::verify_pin(&state, &actor, DeviceId(path.device_id), req).await?,
     ))
+}
+
+/// Starts changing my email: a code goes to the new address.
+#[utoipa::path(post, path = "/api/v1/me/email", operation_id = "change_email", tag = "me",
+    security(("bearer" = [])), request_body = ChangeEmail,
+    responses((status = 202, body = CodeSentTo),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn change_email(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(req): ApiJson<ChangeEmail>,
+) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(app::me::change_email(&state, &actor, req).await?),
+    ))
+}
+
+/// Proves the new email with its code. Every device is signed out and the old address is told.
+#[utoipa::path(post, path = "/api/v1/me/email/verify", operation_id = "verify_new_email", tag = "me",
+    security(("bearer" = [])), request_body = ConfirmCode,
+    responses((status = 204, description = "changed; sign in again"),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn confirm_email(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(req): ApiJson<ConfirmCode>,
+) -> Result<StatusCode, ApiError> {
+    app::me::confirm_email(&state, &actor, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts changing my phone: a code goes to the new number by SMS.
+#[utoipa::path(post, path = "/api/v1/me/phone", operation_id = "change_phone", tag = "me",
+    security(("bearer" = [])), request_body = ChangePhone,
+    responses((status = 202, body = CodeSentTo),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn change_phone(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(req): ApiJson<ChangePhone>,
+) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(app::me::change_phone(&state, &actor, req).await?),
+    ))
+}
+
+/// Proves the new phone with its code. Every device is signed out and the old number is told.
+#[utoipa::path(post, path = "/api/v1/me/phone/verify", operation_id = "verify_new_phone", tag = "me",
+    security(("bearer" = [])), request_body = ConfirmCode,
+    responses((status = 204, description = "changed; sign in again"),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn confirm_phone(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(req): ApiJson<ConfirmCode>,
+) -> Result<StatusCode, ApiError> {
+    app::me::confirm_phone(&state, &actor, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts deleting my account: a code goes to my phone.
+#[utoipa::path(post, path = "/api/v1/me/delete", operation_id = "delete_me", tag = "me",
+    security(("bearer" = [])),
+    responses((status = 202, body = CodeSentTo),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(app::me::delete(&state, &actor).await?),
+    ))
+}
+
+/// Deletes my account for good, with the code sent to my phone.
+#[utoipa::path(post, path = "/api/v1/me/delete/confirm", operation_id = "confirm_delete_me", tag = "me",
+    security(("bearer" = [])), request_body = ConfirmCode,
+    responses((status = 204, description = "deleted"),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(req): ApiJson<ConfirmCode>,
+) -> Result<StatusCode, ApiError> {
+    app::me::confirm_delete(&state, &actor, req).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

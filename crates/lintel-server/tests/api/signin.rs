@@ -65,7 +65,7 @@ fn sms_code(sent: &[Message], to: &str) -> String {
 }
 
 impl TestApp {
-    async fn register(&self, email: &str, phone: &str) -> (StatusCode, Value) {
+    pub async fn register(&self, email: &str, phone: &str) -> (StatusCode, Value) {
         self.post(
             anonymous(),
             "/api/v1/auth/register",
@@ -74,7 +74,7 @@ impl TestApp {
         .await
     }
 
-    async fn login(&self, email: &str) -> (StatusCode, Value) {
+    pub async fn login(&self, email: &str) -> (StatusCode, Value) {
         self.post(anonymous(), "/api/v1/auth/login", json!({ "email": email }))
             .await
     }
@@ -105,13 +105,13 @@ impl TestApp {
     }
 
     /// Registers and signs in a person; returns the signed-in answer.
-    async fn sign_up(&self, email: &str, phone: &str) -> Value {
+    pub async fn sign_up(&self, email: &str, phone: &str) -> Value {
         assert_eq!(self.register(email, phone).await.0, StatusCode::ACCEPTED);
         let sign_in = self.confirm(email).await;
         self.finish(&sign_in, phone).await
     }
 
-    async fn sign_in(&self, email: &str, phone: &str) -> Value {
+    pub async fn sign_in(&self, email: &str, phone: &str) -> Value {
         assert_eq!(self.login(email).await.0, StatusCode::ACCEPTED);
         let sign_in = self.confirm(email).await;
         self.finish(&sign_in, phone).await

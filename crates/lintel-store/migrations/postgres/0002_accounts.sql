@@ -49,6 +49,22 @@ CREATE TABLE devices (
 );
 CREATE INDEX devices_by_account ON devices (account_id, id);
 
+-- A code sent to prove control of an address before a change: a new email or phone, the
+-- account's phone before deleting it, or a recycled phone before detaching it from the
+-- account that had it (account_id is null then: the person has no account yet).
+CREATE TABLE verifications (
+    id           UUID PRIMARY KEY,
+    account_id   UUID REFERENCES accounts (id) ON DELETE CASCADE,
+    purpose      TEXT NOT NULL CHECK (purpose IN ('change_email', 'change_phone', 'delete_account', 'reset_phone')),
+    target       TEXT NOT NULL,
+    handle_hash  BYTEA NOT NULL UNIQUE,
+    code_hash    BYTEA NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    failures     INTEGER NOT NULL DEFAULT 0,
+    finished_at  TIMESTAMPTZ,
+    created_at   TIMESTAMPTZ NOT NULL
+);
+
 -- Every reissue token a device was given; only the current one works, and presenting a
 -- rotated one revokes the device (the token was copied).
 CREATE TABLE reissue_tokens (

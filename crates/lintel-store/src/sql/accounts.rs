@@ -59,7 +59,7 @@ pub(super) async fn enqueue(conn: &mut Conn, message: &Message) -> Result<(), St
     Ok(())
 }
 
-async fn insert_sends(
+pub(super) async fn insert_sends(
     conn: &mut Conn,
     keys: &[String],
     now: DateTime<Utc>,

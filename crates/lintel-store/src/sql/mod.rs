@@ -5,12 +5,14 @@
 // Compiled once per backend, like this module.
 #[allow(clippy::duplicate_mod)]
 mod accounts;
+#[allow(clippy::duplicate_mod)]
+mod verifications;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{
     Account, AccountId, ApiKeyId, Device, DeviceId, Door, DoorId, Email, Group, GroupId, MessageId,
-    OrgId, Organization, Phone, SignInId, Site, SiteId,
+    OrgId, Organization, Phone, SignInId, Site, SiteId, VerificationId,
 };
 use sqlx::Executor as _;
 use sqlx::types::Json;
@@ -20,7 +22,7 @@ use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
     AccountRecord, ApiKey, Change, DeviceRecord, DoorFilter, EmailConfirmation, FreshTokens,
-    Message, NewDevice, Page, PageRequest, Reissue, SignIn, Store, StoreError,
+    Message, NewDevice, Page, PageRequest, Reissue, SignIn, Store, StoreError, Verification,
 };
 
 type Conn = <Db as sqlx::Database>::Connection;
@@ -824,6 +826,40 @@ impl Store for Backend {
         device: &NewDevice,
     ) -> Result<(), StoreError> {
         accounts::complete_sign_in(self, id, account, device).await
+    }
+
+    async fn create_verification(
+        &self,
+        verification: &Verification,
+        code: &Message,
+        rate_keys: &[String],
+    ) -> Result<(), StoreError> {
+        verifications::create_verification(self, verification, code, rate_keys).await
+    }
+
+    async fn find_verification(
+        &self,
+        handle_hash: &[u8],
+    ) -> Result<Option<Verification>, StoreError> {
+        verifications::find_verification(self, handle_hash).await
+    }
+
+    async fn fail_verification(
+        &self,
+        id: VerificationId,
+        now: DateTime<Utc>,
+        max_failures: u32,
+    ) -> Result<u32, StoreError> {
+        verifications::fail_verification(self, id, now, max_failures).await
+    }
+
+    async fn complete_verification(
+        &self,
+        id: VerificationId,
+        now: DateTime<Utc>,
+        notice: Option<&Message>,
+    ) -> Result<(), StoreError> {
+        verifications::complete_verification(self, id, now, notice).await
     }
 
     async fn find_device_by_auth(&self, hash: &[u8]) -> Result<Option<DeviceRecord>, StoreError> {

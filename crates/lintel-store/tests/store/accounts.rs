@@ -1,8 +1,10 @@
 use chrono::Duration;
-use lintel_domain::{Account, AccountId, DeviceId, Email, MessageId, Phone, SignInId};
+use lintel_domain::{
+    Account, AccountId, DeviceId, Email, MessageId, Phone, SignInId, VerificationId,
+};
 use lintel_store::{
-    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Registration, Reissue, SignIn,
-    StoreError,
+    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Purpose, Registration, Reissue,
+    SignIn, StoreError, Verification,
 };
 use lintel_testkit::{Backend, TestDb, on_both_backends};
 
@@ -563,4 +565,272 @@ async fn wrong_pins_in_a_row_revoke_the_device(backend: Backend) {
         db.store.pin_failed(d.id, now(), 5).await,
         Err(StoreError::NotFound)
     ));
+}
+
+on_both_backends!(
+    a_proven_email_or_phone_replaces_the_old_and_signs_out_every_device,
+    a_taken_email_or_phone_is_refused_and_nothing_changes,
+    deleting_an_account_erases_it_and_what_names_it,
+    a_reset_detaches_a_recycled_phone_from_its_old_account,
+    a_verification_completes_once_and_ends_after_five_wrong_codes,
+);
+
+fn verification(
+    account: Option<AccountId>,
+    purpose: Purpose,
+    target: &str,
+    seed: u8,
+) -> Verification {
+    Verification {
+        id: VerificationId::new(now()),
+        account_id: account,
+        purpose,
+        target: target.into(),
+        handle_hash: vec![seed; 32],
+        code_hash: vec![seed.wrapping_add(1); 32],
+        expires_at: now() + Duration::minutes(10),
+        failures: 0,
+        finished_at: None,
+        created_at: now(),
+    }
+}
+
+async fn verified(db: &TestDb, v: &Verification) -> Result<(), StoreError> {
+    db.store
+        .create_verification(v, &message(&v.target), &[])
+        .await
+        .unwrap();
+    db.store.complete_verification(v.id, now(), None).await
+}
+
+async fn a_proven_email_or_phone_replaces_the_old_and_signs_out_every_device(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    verified(
+        &db,
+        &verification(Some(a.id), Purpose::ChangeEmail, "ada@lovelace.org", 10),
+    )
+    .await
+    .unwrap();
+    let record = db.store.get_account(a.id).await.unwrap();
+    assert_eq!(record.account.email.as_str(), "ada@lovelace.org");
+    assert!(
+        db.store
+            .find_account_by_email(&email("ada@example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(db.store.list_devices(a.id).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .find_device_by_auth(&d.tokens.auth_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+
+    verified(
+        &db,
+        &verification(Some(a.id), Purpose::ChangePhone, "+46701234599", 11),
+    )
+    .await
+    .unwrap();
+    let record = db.store.get_account(a.id).await.unwrap();
+    assert_eq!(record.account.phone, Some(phone("+46701234599")));
+}
+
+async fn a_taken_email_or_phone_is_refused_and_nothing_changes(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    registered(&db, "grace@example.com", "+46701234568", 2).await;
+    let email_taken = verified(
+        &db,
+        &verification(Some(a.id), Purpose::ChangeEmail, "grace@example.com", 10),
+    )
+    .await;
+    assert!(matches!(
+        email_taken,
+        Err(StoreError::Conflict {
+            code: "email_taken",
+            ..
+        })
+    ));
+    let phone_taken = verified(
+        &db,
+        &verification(Some(a.id), Purpose::ChangePhone, "+46701234568", 11),
+    )
+    .await;
+    assert!(matches!(
+        phone_taken,
+        Err(StoreError::Conflict {
+            code: "account_exists",
+            ..
+        })
+    ));
+    let record = db.store.get_account(a.id).await.unwrap();
+    assert_eq!(
+        (record.account.email.as_str(), record.account.phone),
+        ("ada@example.com", Some(phone("+46701234567")))
+    );
+    assert_eq!(
+        db.store
+            .find_device_by_auth(&d.tokens.auth_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None
+    );
+    let still_open = db
+        .store
+        .find_verification(&[10; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        still_open.finished_at, None,
+        "a refused change rolls back entirely"
+    );
+}
+
+async fn deleting_an_account_erases_it_and_what_names_it(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let (g, _) = registered(&db, "grace@example.com", "+46701234568", 2).await;
+    db.store
+        .record_sends(&["email:ada@example.com".to_owned()], now())
+        .await
+        .unwrap();
+    verified(
+        &db,
+        &verification(Some(a.id), Purpose::DeleteAccount, "+46701234567", 10),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        db.store.get_account(a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        db.store
+            .find_account_by_phone(&phone("+46701234567"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .find_device_by_auth(&d.tokens.auth_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .find_sign_in_by_email_token(&[1; 32])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .recent_sends("email:ada@example.com", now() - Duration::days(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let queued = db
+        .store
+        .claim_messages(now(), now() + Duration::minutes(1), 100)
+        .await
+        .unwrap();
+    assert!(
+        queued
+            .iter()
+            .all(|m| m.recipient != "ada@example.com" && m.recipient != "+46701234567"),
+        "{queued:?}"
+    );
+    assert!(
+        queued.iter().any(|m| m.recipient == "grace@example.com"),
+        "others' messages stay"
+    );
+    assert!(db.store.get_account(g.id).await.is_ok());
+}
+
+async fn a_reset_detaches_a_recycled_phone_from_its_old_account(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (old, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    verified(
+        &db,
+        &verification(None, Purpose::ResetPhone, "+46701234567", 10),
+    )
+    .await
+    .unwrap();
+    let record = db.store.get_account(old.id).await.unwrap();
+    assert_eq!(record.account.phone, None);
+    assert!(db.store.list_devices(old.id).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .find_device_by_auth(&d.tokens.auth_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    // The number is free: a newcomer registers with it.
+    registered(&db, "newcomer@example.com", "+46701234567", 3).await;
+    // A reset of a number nobody has changes nothing and still completes.
+    verified(
+        &db,
+        &verification(None, Purpose::ResetPhone, "+46701234500", 11),
+    )
+    .await
+    .unwrap();
+}
+
+async fn a_verification_completes_once_and_ends_after_five_wrong_codes(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, _) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let v = verification(Some(a.id), Purpose::ChangeEmail, "ada@lovelace.org", 10);
+    verified(&db, &v).await.unwrap();
+    let again = db.store.complete_verification(v.id, now(), None).await;
+    assert!(matches!(
+        again,
+        Err(StoreError::Conflict {
+            code: "verification_ended",
+            ..
+        })
+    ));
+
+    let w = verification(Some(a.id), Purpose::ChangePhone, "+46701234599", 20);
+    db.store
+        .create_verification(&w, &message("x"), &[])
+        .await
+        .unwrap();
+    for expected in 1..=5 {
+        assert_eq!(
+            db.store.fail_verification(w.id, now(), 5).await.unwrap(),
+            expected
+        );
+    }
+    assert!(matches!(
+        db.store.fail_verification(w.id, now(), 5).await,
+        Err(StoreError::NotFound)
+    ));
+    let ended = db.store.complete_verification(w.id, now(), None).await;
+    assert!(matches!(
+        ended,
+        Err(StoreError::Conflict {
+            code: "verification_ended",
+            ..
+        })
+    ));
+    assert_eq!(
+        db.store.get_account(a.id).await.unwrap().account.phone,
+        Some(phone("+46701234567"))
+    );
 }

@@ -1,0 +1,200 @@
+//! Proving control of an address before a change: a six-digit code sent to it, presented
+//! with a handle within 10 minutes; five wrong codes end it.
+
+use chrono::{DateTime, Duration, Utc};
+use lintel_domain::{AccountId, Email, MessageId, Phone, ValidationError, VerificationId};
+use lintel_store::{Channel, Message, Purpose, StoreError, Verification};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{PER_ADDRESS, check_limit};
+use super::{AppState, Error, secrets};
+
+pub const CODE_TTL: Duration = Duration::minutes(10);
+pub const MAX_FAILURES: u32 = 5;
+const HANDLE_PREFIX: &str = "lvf_";
+
+/// Where a code goes.
+pub enum Address<'a> {
+    Email(&'a Email),
+    Phone(&'a Phone),
+}
+
+/// A code is on its way.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeSentTo {
+    /// Pass back with the code.
+    pub verification: String,
+    /// Where the code went (a phone mostly hidden).
+    pub sent_to: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmCode {
+    /// The `verification` of the request that sent the code.
+    pub verification: String,
+    #[schema(example = "042917")]
+    pub code: String,
+}
+
+fn what(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::ChangeEmail => "confirm your new email address",
+        Purpose::ChangePhone => "confirm your new phone number",
+        Purpose::DeleteAccount => "delete your Lintel account",
+        Purpose::ResetPhone => "take over this phone number for a new Lintel account",
+    }
+}
+
+/// Sends a code to `to` for `purpose`, within the send limits of that address.
+pub async fn start(
+    state: &AppState,
+    account: Option<AccountId>,
+    purpose: Purpose,
+    to: Address<'_>,
+    extra_rate_keys: &[String],
+) -> Result<CodeSentTo, Error> {
+    let now = state.clock.now();
+    let (channel, target, key, sent_to) = match to {
+        Address::Email(e) => (
+            Channel::Email,
+            e.to_string(),
+            format!("email:{e}"),
+            e.to_string(),
+        ),
+        Address::Phone(p) => (
+            Channel::Sms,
+            p.to_string(),
+            format!("phone:{p}"),
+            p.masked(),
+        ),
+    };
+    check_limit(state, now, &key, PER_ADDRESS).await?;
+    let mut rate_keys = vec![key];
+    rate_keys.extend_from_slice(extra_rate_keys);
+    let handle = secrets::token(HANDLE_PREFIX);
+    let code = secrets::code();
+    let id = VerificationId::new(now);
+    let verification = Verification {
+        id,
+        account_id: account,
+        purpose,
+        target: target.clone(),
+        handle_hash: secrets::hash(&handle),
+        code_hash: secrets::hash_code(id.0.as_bytes(), &code),
+        expires_at: now + CODE_TTL,
+        failures: 0,
+        finished_at: None,
+        created_at: now,
+    };
+    let body = format!(
+        "Your Lintel code to {} is {code}. It expires in 10 minutes. Never share it: Lintel \
+         will never ask for it.",
+        what(purpose)
+    );
+    let message = Message {
+        id: MessageId::new(now),
+        channel,
+        recipient: target,
+        subject: if channel == Channel::Email {
+            "Your Lintel code".into()
+        } else {
+            String::new()
+        },
+        body,
+        attempts: 0,
+        created_at: now,
+    };
+    state
+        .store
+        .create_verification(&verification, &message, &rate_keys)
+        .await?;
+    Ok(CodeSentTo {
+        verification: handle,
+        sent_to,
+        expires_at: verification.expires_at,
+    })
+}
+
+/// Checks a code for `purpose` started by `account`; the verification, once proven.
+pub async fn prove(
+    state: &AppState,
+    account: Option<AccountId>,
+    purpose: Purpose,
+    req: &ConfirmCode,
+) -> Result<Verification, Error> {
+    let now = state.clock.now();
+    let found = state
+        .store
+        .find_verification(&secrets::hash(req.verification.trim()))
+        .await?
+        .filter(|v| v.purpose == purpose && v.account_id == account);
+    let Some(v) = found else {
+        return Err(Error::NotFound {
+            what: "verification",
+        });
+    };
+    if v.finished_at.is_some() {
+        return Err(ended());
+    }
+    if now >= v.expires_at {
+        return Err(Error::Expired { what: "code" });
+    }
+    let code = req.code.trim();
+    if !secrets::same(&v.code_hash, &secrets::hash_code(v.id.0.as_bytes(), code)) {
+        let failures = state
+            .store
+            .fail_verification(v.id, now, MAX_FAILURES)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ended(),
+                other => other.into(),
+            })?;
+        if failures >= MAX_FAILURES {
+            return Err(ended());
+        }
+        return Err(ValidationError::new(
+            "code",
+            "wrong_code",
+            format!(
+                "the code is not the one sent; {} tries left",
+                MAX_FAILURES - failures
+            ),
+        )
+        .into());
+    }
+    Ok(v)
+}
+
+fn ended() -> Error {
+    Error::Conflict {
+        code: "verification_ended",
+        field: None,
+        message: "this code has been used, or too many wrong ones were tried; ask for a new one"
+            .into(),
+    }
+}
+
+/// A notice to an address, queued with the change it tells of.
+pub fn notice(state: &AppState, to: Address<'_>, text: String) -> Message {
+    let now = state.clock.now();
+    let (channel, recipient, subject) = match to {
+        Address::Email(e) => (
+            Channel::Email,
+            e.to_string(),
+            "A change to your Lintel account".into(),
+        ),
+        Address::Phone(p) => (Channel::Sms, p.to_string(), String::new()),
+    };
+    Message {
+        id: MessageId::new(now),
+        channel,
+        recipient,
+        subject,
+        body: text,
+        attempts: 0,
+        created_at: now,
+    }
+}

@@ -1,0 +1,231 @@
+//! Codes that prove an address before a change, and the changes they unlock: a new email or
+//! phone, erasing an account, detaching a recycled phone. Each completion is one transaction.
+
+use chrono::{DateTime, Utc};
+use lintel_domain::{AccountId, VerificationId};
+use uuid::Uuid;
+
+use super::accounts::{enqueue, insert_sends};
+use super::{Backend, Conn, Db};
+use crate::rows::VerificationRow;
+use crate::{Message, Purpose, StoreError, Verification};
+
+fn conflict(code: &'static str, field: &'static str, message: &str) -> StoreError {
+    StoreError::Conflict {
+        code,
+        field: Some(field),
+        message: message.to_owned(),
+    }
+}
+
+pub(super) async fn create_verification(
+    store: &Backend,
+    v: &Verification,
+    code: &Message,
+    rate_keys: &[String],
+) -> Result<(), StoreError> {
+    let mut tx = store.writer().begin().await?;
+    sqlx::query(
+        "INSERT INTO verifications (id, account_id, purpose, target, handle_hash, code_hash, \
+         expires_at, failures, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+    )
+    .bind(v.id.0)
+    .bind(v.account_id.map(|a| a.0))
+    .bind(v.purpose.as_str())
+    .bind(&v.target)
+    .bind(&v.handle_hash)
+    .bind(&v.code_hash)
+    .bind(v.expires_at)
+    .bind(v.created_at)
+    .execute(&mut *tx)
+    .await?;
+    enqueue(&mut tx, code).await?;
+    insert_sends(&mut tx, rate_keys, v.created_at).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn find_verification(
+    store: &Backend,
+    handle_hash: &[u8],
+) -> Result<Option<Verification>, StoreError> {
+    sqlx::query_as::<Db, VerificationRow>(
+        "SELECT id, account_id, purpose, target, handle_hash, code_hash, expires_at, failures, \
+         finished_at, created_at FROM verifications WHERE handle_hash = $1",
+    )
+    .bind(handle_hash)
+    .fetch_optional(store.reader())
+    .await?
+    .map(Verification::try_from)
+    .transpose()
+}
+
+pub(super) async fn fail_verification(
+    store: &Backend,
+    id: VerificationId,
+    now: DateTime<Utc>,
+    max_failures: u32,
+) -> Result<u32, StoreError> {
+    let failures: Option<(i32,)> = sqlx::query_as(
+        "UPDATE verifications SET failures = failures + 1, \
+         finished_at = CASE WHEN failures + 1 >= $3 THEN $2 ELSE finished_at END \
+         WHERE id = $1 AND finished_at IS NULL RETURNING failures",
+    )
+    .bind(id.0)
+    .bind(now)
+    .bind(i32::try_from(max_failures).unwrap_or(i32::MAX))
+    .fetch_optional(store.writer())
+    .await?;
+    let (failures,) = failures.ok_or(StoreError::NotFound)?;
+    Ok(u32::try_from(failures).unwrap_or(0))
+}
+
+pub(super) async fn complete_verification(
+    store: &Backend,
+    id: VerificationId,
+    now: DateTime<Utc>,
+    notice: Option<&Message>,
+) -> Result<(), StoreError> {
+    let mut tx = store.writer().begin().await?;
+    let finished: Option<(Option<Uuid>, String, String)> = sqlx::query_as(
+        "UPDATE verifications SET finished_at = $2 WHERE id = $1 AND finished_at IS NULL \
+         RETURNING account_id, purpose, target",
+    )
+    .bind(id.0)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((account, purpose, target)) = finished else {
+        return Err(StoreError::Conflict {
+            code: "verification_ended",
+            field: None,
+            message: "this code has already been used or has ended; ask for a new one".into(),
+        });
+    };
+    let purpose = Purpose::parse(&purpose)
+        .ok_or_else(|| StoreError::Corrupt(format!("verification purpose {purpose}")))?;
+    let account = account.map(AccountId::from);
+    match (purpose, account) {
+        (Purpose::ChangeEmail, Some(account)) => {
+            let taken: Option<(Uuid,)> =
+                sqlx::query_as("SELECT id FROM accounts WHERE email = $1 AND id <> $2")
+                    .bind(&target)
+                    .bind(account.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if taken.is_some() {
+                return Err(conflict(
+                    "email_taken",
+                    "email",
+                    "another account has this email",
+                ));
+            }
+            sqlx::query("UPDATE accounts SET email = $2, updated_at = $3 WHERE id = $1")
+                .bind(account.0)
+                .bind(&target)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sign_out_everywhere(&mut tx, account, now).await?;
+        }
+        (Purpose::ChangePhone, Some(account)) => {
+            let taken: Option<(Uuid,)> =
+                sqlx::query_as("SELECT id FROM accounts WHERE phone = $1 AND id <> $2")
+                    .bind(&target)
+                    .bind(account.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if taken.is_some() {
+                return Err(conflict(
+                    "account_exists",
+                    "phone",
+                    "another account has this phone number",
+                ));
+            }
+            sqlx::query("UPDATE accounts SET phone = $2, updated_at = $3 WHERE id = $1")
+                .bind(account.0)
+                .bind(&target)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sign_out_everywhere(&mut tx, account, now).await?;
+        }
+        (Purpose::DeleteAccount, Some(account)) => erase_account(&mut tx, account).await?,
+        (Purpose::ResetPhone, None) => {
+            let holder: Option<(Uuid,)> =
+                sqlx::query_as("SELECT id FROM accounts WHERE phone = $1")
+                    .bind(&target)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((holder,)) = holder {
+                sqlx::query("UPDATE accounts SET phone = NULL, updated_at = $2 WHERE id = $1")
+                    .bind(holder)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sign_out_everywhere(&mut tx, holder.into(), now).await?;
+            }
+        }
+        (purpose, account) => {
+            return Err(StoreError::Corrupt(format!(
+                "verification {} is {} with account {account:?}",
+                id,
+                purpose.as_str()
+            )));
+        }
+    }
+    if let Some(notice) = notice {
+        enqueue(&mut tx, notice).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn sign_out_everywhere(
+    conn: &mut Conn,
+    account: AccountId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE devices SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL")
+        .bind(account.0)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Erases an account and the personal data kept about it. This is the one place deletion
+/// happens: whatever later belongs to an account (memberships, credentials, guest links it
+/// created) is removed or anonymised here, in the same transaction.
+async fn erase_account(conn: &mut Conn, account: AccountId) -> Result<(), StoreError> {
+    let contact: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
+            .bind(account.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((email, phone)) = contact else {
+        return Err(StoreError::NotFound);
+    };
+    let addresses = [Some(email), phone].into_iter().flatten();
+    for address in addresses {
+        // Messages and send records name the address; registrations never finished do too.
+        for sql in [
+            "DELETE FROM outbox WHERE recipient = $1",
+            "DELETE FROM sign_ins WHERE email = $1 OR phone = $1",
+            "DELETE FROM verifications WHERE target = $1",
+        ] {
+            sqlx::query(sql).bind(&address).execute(&mut *conn).await?;
+        }
+        sqlx::query("DELETE FROM send_events WHERE rate_key = $1 OR rate_key = $2")
+            .bind(format!("email:{address}"))
+            .bind(format!("phone:{address}"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    // Devices, their tokens, sign-ins and verifications of the account go with it (cascade).
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(account.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
