@@ -29,13 +29,29 @@ pub struct Config {
     /// Where people reach Lintel, for links in emails (`https://access.example.com`); when
     /// unset, `http://` and the `listen` address.
     pub public_url: Option<String>,
+    /// Where email goes: `smtps://USER:PASSWORD@HOST:465`, `smtp://…?tls=required`
+    /// (STARTTLS) or `smtp://HOST:25`; when unset, emails are written to the log.
+    pub smtp_url: Option<String>,
+    /// The sender of emails.
+    pub email_from: String,
+    /// The HTTP endpoint SMS are POSTed to (see README); when unset, SMS go to the log.
+    pub sms_url: Option<String>,
+    /// The `Authorization` header value for `sms_url`, such as `Bearer KEY`.
+    pub sms_authorization: Option<String>,
+    /// The sender name or number of SMS.
+    pub sms_from: String,
 }
 
 /// The keys of `Config`, the only `LINTEL_…` variables read (so that variables meant for other
 /// tools, such as `LINTEL_TEST_POSTGRES_URL`, are not mistaken for settings).
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 12] = [
     "listen",
     "public_url",
+    "smtp_url",
+    "email_from",
+    "sms_url",
+    "sms_authorization",
+    "sms_from",
     "database_url",
     "data_dir",
     "log_format",
@@ -60,6 +76,11 @@ impl Default for Config {
             log_level: "info".into(),
             max_body_bytes: 64 * 1024,
             public_url: None,
+            smtp_url: None,
+            email_from: "Lintel <no-reply@localhost>".into(),
+            sms_url: None,
+            sms_authorization: None,
+            sms_from: "Lintel".into(),
         }
     }
 }
@@ -119,6 +140,8 @@ impl Config {
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = shown.database_url.as_deref().map(redact_url);
+        shown.smtp_url = shown.smtp_url.as_deref().map(redact_url);
+        shown.sms_authorization = shown.sms_authorization.as_ref().map(|_| "***".into());
         toml_string(&shown)
     }
 }
@@ -129,9 +152,20 @@ fn toml_string(config: &Config) -> String {
     if let Some(url) = &config.database_url {
         out.push_str(&format!("database_url = {url:?}\n"));
     }
-    if let Some(url) = &config.public_url {
-        out.push_str(&format!("public_url = {url:?}\n"));
+    for (key, value) in [
+        ("public_url", &config.public_url),
+        ("smtp_url", &config.smtp_url),
+        ("sms_url", &config.sms_url),
+        ("sms_authorization", &config.sms_authorization),
+    ] {
+        if let Some(value) = value {
+            out.push_str(&format!("{key} = {value:?}\n"));
+        }
     }
+    out.push_str(&format!(
+        "email_from = {:?}\nsms_from = {:?}\n",
+        config.email_from, config.sms_from
+    ));
     out.push_str(&format!(
         "data_dir = {:?}\nlog_format = {:?}\nlog_level = {:?}\nmax_body_bytes = {}\n",
         config.data_dir.display().to_string(),
@@ -179,6 +213,14 @@ impl fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("email_from", &self.email_from)
+            .field("sms_url", &self.sms_url)
+            .field(
+                "sms_authorization",
+                &self.sms_authorization.as_ref().map(|_| "***"),
+            )
+            .field("sms_from", &self.sms_from)
             .finish()
     }
 }
@@ -204,6 +246,8 @@ mod tests {
         );
         let config = Config {
             database_url: Some("postgres://u:hunter2@h/db".into()),
+            smtp_url: Some("smtps://mailer:hunter2@smtp.example.com".into()),
+            sms_authorization: Some("Bearer hunter2".into()),
             ..Config::default()
         };
         assert!(!format!("{config:?}").contains("hunter2"));

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use lintel_domain::{Area, Areas, Clock as _, SystemClock};
 use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
 use lintel_server::config::{Config, LogFormat, Overrides};
-use lintel_server::{HttpLimits, serve};
+use lintel_server::{HttpLimits, notify, serve};
 use lintel_store::{PageRequest, StoreError};
 use tokio::net::TcpListener;
 
@@ -19,7 +19,9 @@ use tokio::net::TcpListener;
 ///
 /// Settings come from built-in defaults, then the --config file, then LINTEL_* environment
 /// variables (LINTEL_LISTEN, LINTEL_DATABASE_URL, LINTEL_DATA_DIR, LINTEL_LOG_FORMAT,
-/// LINTEL_LOG_LEVEL, LINTEL_MAX_BODY_BYTES, LINTEL_PUBLIC_URL), then these flags. With none of them, Lintel
+/// LINTEL_LOG_LEVEL, LINTEL_MAX_BODY_BYTES, LINTEL_PUBLIC_URL, LINTEL_SMTP_URL,
+/// LINTEL_EMAIL_FROM, LINTEL_SMS_URL, LINTEL_SMS_AUTHORIZATION, LINTEL_SMS_FROM), then these
+/// flags. With none of them, Lintel
 /// keeps its data in ./lintel-data/lintel.db and listens on 127.0.0.1:8080.
 #[derive(Debug, Parser)]
 #[command(name = "lintel", version)]
@@ -211,9 +213,18 @@ async fn run_server(config: &Config) -> Result<()> {
     let limits = HttpLimits {
         max_body_bytes: config.max_body_bytes,
     };
-    // Email and SMS providers are not configurable yet: messages go to the log.
-    tracing::info!("no email or SMS provider configured: messages, links and codes go to this log");
-    let delivery = tokio::spawn(outbox::run(state.clone(), Arc::new(outbox::LogTransport)));
+    let transports = notify::from_config(config)?;
+    if config.smtp_url.is_none() || config.sms_url.is_none() {
+        tracing::info!(
+            "no {} configured: those messages, links and codes included, go to this log",
+            match (config.smtp_url.is_none(), config.sms_url.is_none()) {
+                (true, true) => "email or SMS provider",
+                (true, false) => "email provider (smtp_url)",
+                _ => "SMS provider (sms_url)",
+            }
+        );
+    }
+    let delivery = tokio::spawn(outbox::run(state.clone(), Arc::new(transports)));
     let served = serve(listener, state, limits, shutdown_signal()).await;
     delivery.abort();
     served.context("serving HTTP")?;

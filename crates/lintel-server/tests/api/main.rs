@@ -4,6 +4,7 @@
 mod account;
 mod auth;
 mod cli;
+mod delivery;
 mod doors;
 mod errors;
 mod groups;
