@@ -258,10 +258,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<DeviceRecord, StoreError>;
     /// Records that the device was seen at `now`; writes at most once a minute per device.
     async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError>;
-    /// Trades a reissue token (by hash) for fresh tokens, or revokes its device on reuse.
+    /// Trades a reissue token (by hash) issued after `issued_after` for fresh tokens, or
+    /// revokes its device on reuse. An older token is `Unknown`: it has simply expired.
     async fn reissue_device(
         &self,
         presented: &[u8],
+        issued_after: DateTime<Utc>,
         fresh: &FreshTokens,
     ) -> Result<Reissue, StoreError>;
     /// Records a correct app PIN: verified now, failures forgotten.

@@ -30,6 +30,8 @@ pub const MAX_CODE_FAILURES: u32 = 5;
 pub const LOCK_AFTER_FAILURES: u32 = 100;
 pub const LOCK_FOR: Duration = Duration::hours(24);
 pub const AUTH_TOKEN_TTL: Duration = Duration::minutes(15);
+/// A device unused for this long must sign in again.
+pub const REISSUE_TOKEN_TTL: Duration = Duration::days(90);
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 
 /// Sends to one email address or phone number: at most 3 a minute and 5 in 10 minutes.
@@ -605,7 +607,7 @@ pub async fn reissue(state: &AppState, req: ReissueRequest) -> Result<Tokens, Er
     let (mut tokens, fresh) = fresh_tokens(placeholder, now);
     match state
         .store
-        .reissue_device(&secrets::hash(presented), &fresh)
+        .reissue_device(&secrets::hash(presented), now - REISSUE_TOKEN_TTL, &fresh)
         .await?
     {
         Reissue::Rotated { device, .. } => {

@@ -21,6 +21,7 @@ on_both_backends!(
     a_phone_of_another_account_is_refused,
     reissue_tokens_rotate_and_a_reused_one_unregisters_the_device,
     an_expired_auth_token_is_reissued,
+    a_reissue_token_unused_for_90_days_has_expired,
     unregistering_a_device_signs_it_out,
     five_wrong_pins_unregister_the_device,
     a_wrong_clock_gets_clock_skew,
@@ -477,6 +478,19 @@ async fn reissue_tokens_rotate_and_a_reused_one_unregisters_the_device(backend: 
         "unauthenticated",
         None,
     );
+}
+
+async fn a_reissue_token_unused_for_90_days_has_expired(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let signed_in = app.sign_up(ADA, ADA_PHONE).await;
+    app.advance(Duration::days(89));
+    let (status, fresh) = app.reissue(&signed_in["reissue_token"]).await;
+    assert_eq!(status, StatusCode::OK, "{fresh}");
+    app.advance(Duration::days(90));
+    let expired = app.reissue(&fresh["reissue_token"]).await;
+    assert_error(&expired, StatusCode::UNAUTHORIZED, "unauthenticated", None);
 }
 
 async fn an_expired_auth_token_is_reissued(backend: Backend) {

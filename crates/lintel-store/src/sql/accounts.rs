@@ -482,14 +482,17 @@ pub(super) async fn touch_device(
 pub(super) async fn reissue_device(
     store: &Backend,
     presented: &[u8],
+    issued_after: DateTime<Utc>,
     fresh: &crate::FreshTokens,
 ) -> Result<Reissue, StoreError> {
     let mut tx = store.writer().begin().await?;
     let found: Option<(Uuid, bool, Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT d.id, t.is_current, d.account_id, d.revoked_at \
-         FROM reissue_tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = $1",
+         FROM reissue_tokens t JOIN devices d ON d.id = t.device_id \
+         WHERE t.hash = $1 AND t.created_at > $2",
     )
     .bind(presented)
+    .bind(issued_after)
     .fetch_optional(&mut *tx)
     .await?;
     let outcome = match found {

@@ -881,9 +881,10 @@ impl Store for Backend {
     async fn reissue_device(
         &self,
         presented: &[u8],
+        issued_after: DateTime<Utc>,
         fresh: &FreshTokens,
     ) -> Result<Reissue, StoreError> {
-        accounts::reissue_device(self, presented, fresh).await
+        accounts::reissue_device(self, presented, issued_after, fresh).await
     }
 
     async fn pin_verified(&self, device: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -345,6 +345,10 @@ async fn a_registration_that_lost_its_phone_is_refused(backend: Backend) {
     assert_eq!(open.finished_at, None);
 }
 
+fn long_ago() -> chrono::DateTime<chrono::Utc> {
+    now() - Duration::days(365)
+}
+
 async fn reissue_tokens_rotate_and_reuse_revokes_the_device(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
@@ -355,7 +359,11 @@ async fn reissue_tokens_rotate_and_reuse_revokes_the_device(backend: Backend) {
         now: now() + Duration::minutes(20),
     };
     let first = d.tokens.reissue_hash.clone();
-    let rotated = db.store.reissue_device(&first, &fresh(60)).await.unwrap();
+    let rotated = db
+        .store
+        .reissue_device(&first, long_ago(), &fresh(60))
+        .await
+        .unwrap();
     assert_eq!(
         rotated,
         Reissue::Rotated {
@@ -379,7 +387,10 @@ async fn reissue_tokens_rotate_and_reuse_revokes_the_device(backend: Backend) {
     );
     let second = vec![61; 32];
     assert_eq!(
-        db.store.reissue_device(&second, &fresh(70)).await.unwrap(),
+        db.store
+            .reissue_device(&second, long_ago(), &fresh(70))
+            .await
+            .unwrap(),
         Reissue::Rotated {
             device: d.id,
             account: a.id
@@ -388,7 +399,10 @@ async fn reissue_tokens_rotate_and_reuse_revokes_the_device(backend: Backend) {
 
     // The first token again: copied, so the device goes.
     assert_eq!(
-        db.store.reissue_device(&first, &fresh(80)).await.unwrap(),
+        db.store
+            .reissue_device(&first, long_ago(), &fresh(80))
+            .await
+            .unwrap(),
         Reissue::Reused { device: d.id }
     );
     let dev = db
@@ -400,19 +414,28 @@ async fn reissue_tokens_rotate_and_reuse_revokes_the_device(backend: Backend) {
     assert!(dev.revoked_at.is_some());
     assert_eq!(
         db.store
-            .reissue_device(&[71; 32], &fresh(90))
+            .reissue_device(&[71; 32], long_ago(), &fresh(90))
             .await
             .unwrap(),
         Reissue::Unknown
     );
     assert_eq!(
         db.store
-            .reissue_device(&[200; 32], &fresh(91))
+            .reissue_device(&[200; 32], long_ago(), &fresh(91))
             .await
             .unwrap(),
         Reissue::Unknown
     );
     assert!(db.store.list_devices(a.id).await.unwrap().is_empty());
+
+    // A token issued before the cut-off has expired: unknown, and its device is left alone.
+    let (b, e) = registered(&db, "grace@example.com", "+46701234568", 2).await;
+    let expired = db
+        .store
+        .reissue_device(&e.tokens.reissue_hash, now(), &fresh(120))
+        .await;
+    assert_eq!(expired.unwrap(), Reissue::Unknown);
+    assert_eq!(db.store.list_devices(b.id).await.unwrap().len(), 1);
 }
 
 async fn devices_are_listed_and_revoked_only_by_their_account(backend: Backend) {
