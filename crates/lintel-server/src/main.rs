@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 use chrono::Duration;
 use clap::{Parser, Subcommand};
 use lintel_domain::{Area, Areas, Clock as _, SystemClock};
-use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
+use lintel_server::app::{self, AppState, housekeeping, orgs::CreateOrganization, outbox};
 use lintel_server::config::{Config, LogFormat, Overrides};
 use lintel_server::{HttpLimits, notify, serve};
 use lintel_store::{PageRequest, StoreError};
@@ -225,8 +225,10 @@ async fn run_server(config: &Config) -> Result<()> {
         );
     }
     let delivery = tokio::spawn(outbox::run(state.clone(), Arc::new(transports)));
+    let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
     let served = serve(listener, state, limits, shutdown_signal()).await;
     delivery.abort();
+    housekeeping.abort();
     served.context("serving HTTP")?;
     tracing::info!("stopped");
     Ok(())

@@ -178,3 +178,18 @@ pub struct Verification {
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
+
+/// What housekeeping deletes: rows older than these cut-offs, which serve no purpose any more
+/// and may name people's addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purge {
+    /// Send records: older ones no longer count against any limit.
+    pub sends_before: DateTime<Utc>,
+    /// Sign-in attempts and verifications created before this have long expired.
+    pub attempts_before: DateTime<Utc>,
+    /// Outbox messages created before this are sent or given up on.
+    pub messages_before: DateTime<Utc>,
+    /// Devices revoked before this, and reissue tokens rotated out before this (older ones
+    /// have expired, so their reuse no longer needs noticing).
+    pub tokens_before: DateTime<Utc>,
+}

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 pub use accounts::{
     AccountRecord, Channel, DeviceRecord, EmailConfirmation, FreshTokens, Message, NewDevice,
-    Purpose, Registration, Reissue, SignIn, Verification,
+    Purge, Purpose, Registration, Reissue, SignIn, Verification,
 };
 pub use error::StoreError;
 pub use migrate::{MIGRATION_NAMES, Migration};
@@ -285,6 +285,9 @@ pub trait Store: Send + Sync + 'static {
         device: DeviceId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Deletes what `cutoffs` say has outlived its use; returns how many rows went.
+    async fn purge(&self, cutoffs: &Purge) -> Result<u64, StoreError>;
 
     // Outbox
 

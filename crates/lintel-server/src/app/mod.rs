@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod doors;
 pub mod groups;
+pub mod housekeeping;
 pub mod me;
 pub mod orgs;
 pub mod outbox;

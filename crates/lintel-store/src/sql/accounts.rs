@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::{Backend, Conn, Db, is_unique_violation};
 use crate::rows::{AccountRow, DeviceRow, MessageRow, SignInRow};
 use crate::{
-    AccountRecord, Change, DeviceRecord, EmailConfirmation, Message, NewDevice, Reissue, SignIn,
-    StoreError,
+    AccountRecord, Change, DeviceRecord, EmailConfirmation, Message, NewDevice, Purge, Reissue,
+    SignIn, StoreError,
 };
 
 macro_rules! account_columns {
@@ -669,4 +669,40 @@ pub(super) async fn mark_message_failed(
     .execute(store.writer())
     .await?;
     Ok(())
+}
+
+pub(super) async fn purge(store: &Backend, c: &Purge) -> Result<u64, StoreError> {
+    let mut tx = store.writer().begin().await?;
+    let mut deleted = 0;
+    for (sql, cutoff) in [
+        ("DELETE FROM send_events WHERE sent_at < $1", c.sends_before),
+        (
+            "DELETE FROM sign_ins WHERE created_at < $1",
+            c.attempts_before,
+        ),
+        (
+            "DELETE FROM verifications WHERE created_at < $1",
+            c.attempts_before,
+        ),
+        (
+            "DELETE FROM outbox WHERE created_at < $1",
+            c.messages_before,
+        ),
+        (
+            "DELETE FROM reissue_tokens WHERE is_current = FALSE AND created_at < $1",
+            c.tokens_before,
+        ),
+        (
+            "DELETE FROM devices WHERE revoked_at IS NOT NULL AND revoked_at < $1",
+            c.tokens_before,
+        ),
+    ] {
+        deleted += sqlx::query(sql)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(deleted)
 }

@@ -22,7 +22,7 @@ use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
     AccountRecord, ApiKey, Change, DeviceRecord, DoorFilter, EmailConfirmation, FreshTokens,
-    Message, NewDevice, Page, PageRequest, Reissue, SignIn, Store, StoreError, Verification,
+    Message, NewDevice, Page, PageRequest, Purge, Reissue, SignIn, Store, StoreError, Verification,
 };
 
 type Conn = <Db as sqlx::Database>::Connection;
@@ -911,6 +911,10 @@ impl Store for Backend {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         accounts::revoke_device(self, account, device, now).await
+    }
+
+    async fn purge(&self, cutoffs: &Purge) -> Result<u64, StoreError> {
+        accounts::purge(self, cutoffs).await
     }
 
     async fn claim_messages(

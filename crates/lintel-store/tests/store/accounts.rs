@@ -3,8 +3,8 @@ use lintel_domain::{
     Account, AccountId, DeviceId, Email, MessageId, Phone, SignInId, VerificationId,
 };
 use lintel_store::{
-    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Purpose, Registration, Reissue,
-    SignIn, StoreError, Verification,
+    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Purge, Purpose, Registration,
+    Reissue, SignIn, StoreError, Verification,
 };
 use lintel_testkit::{Backend, TestDb, on_both_backends};
 
@@ -855,5 +855,75 @@ async fn a_verification_completes_once_and_ends_after_five_wrong_codes(backend: 
     assert_eq!(
         db.store.get_account(a.id).await.unwrap().account.phone,
         Some(phone("+46701234567"))
+    );
+}
+
+on_both_backends!(housekeeping_deletes_only_what_has_outlived_its_use);
+
+async fn housekeeping_deletes_only_what_has_outlived_its_use(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    // Everything below happens at now(); the cut-offs fall just before or just after it.
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    db.store
+        .record_sends(&["email:ada@example.com".to_owned()], now())
+        .await
+        .unwrap();
+    let keep_all = Purge {
+        sends_before: now(),
+        attempts_before: now(),
+        messages_before: now(),
+        tokens_before: now(),
+    };
+    assert_eq!(
+        db.store.purge(&keep_all).await.unwrap(),
+        0,
+        "nothing is older than now()"
+    );
+
+    db.store.revoke_device(a.id, d.id, now()).await.unwrap();
+    let later = now() + Duration::seconds(1);
+    let purged = db
+        .store
+        .purge(&Purge {
+            sends_before: later,
+            attempts_before: later,
+            messages_before: later,
+            tokens_before: later,
+        })
+        .await
+        .unwrap();
+    // One send record, one sign-in, two outbox messages (link and code), one revoked device.
+    assert_eq!(purged, 5);
+    assert!(
+        db.store
+            .recent_sends("email:ada@example.com", now() - Duration::days(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        db.store
+            .find_sign_in_by_email_token(&[1; 32])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .claim_messages(later, later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        db.store
+            .find_device_by_auth(&d.tokens.auth_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store.get_account(a.id).await.is_ok(),
+        "accounts are never purged"
     );
 }
