@@ -40,11 +40,16 @@ pub struct Config {
     pub sms_authorization: Option<String>,
     /// The sender name or number of SMS.
     pub sms_from: String,
+    /// Behind one reverse proxy: the header it puts the client's address in
+    /// (`X-Forwarded-For`, `X-Real-IP`), so limits per source count clients, not the proxy.
+    /// Never set it when clients reach Lintel directly: they could claim any address.
+    pub client_ip_header: Option<String>,
 }
 
 /// The keys of `Config`, the only `LINTEL_…` variables read (so that variables meant for other
 /// tools, such as `LINTEL_TEST_POSTGRES_URL`, are not mistaken for settings).
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
+    "client_ip_header",
     "listen",
     "public_url",
     "smtp_url",
@@ -81,6 +86,7 @@ impl Default for Config {
             sms_url: None,
             sms_authorization: None,
             sms_from: "Lintel".into(),
+            client_ip_header: None,
         }
     }
 }
@@ -157,6 +163,7 @@ fn toml_string(config: &Config) -> String {
         ("smtp_url", &config.smtp_url),
         ("sms_url", &config.sms_url),
         ("sms_authorization", &config.sms_authorization),
+        ("client_ip_header", &config.client_ip_header),
     ] {
         if let Some(value) = value {
             out.push_str(&format!("{key} = {value:?}\n"));
@@ -221,6 +228,7 @@ impl fmt::Debug for Config {
                 &self.sms_authorization.as_ref().map(|_| "***"),
             )
             .field("sms_from", &self.sms_from)
+            .field("client_ip_header", &self.client_ip_header)
             .finish()
     }
 }

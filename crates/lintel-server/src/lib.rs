@@ -11,17 +11,17 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 pub use app::AppState;
-pub use http::HttpLimits;
+pub use http::HttpOptions;
 
 /// Serves the HTTP API on an already-bound listener until `shutdown` completes, then lets
 /// requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
-    limits: HttpLimits,
+    options: HttpOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = http::router(state, limits);
+    let app = http::router(state, options);
     // Connection info gives each request its source address, for send limits.
     axum::serve(
         listener,

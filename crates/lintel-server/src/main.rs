@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use lintel_domain::{Area, Areas, Clock as _, SystemClock};
 use lintel_server::app::{self, AppState, housekeeping, orgs::CreateOrganization, outbox};
 use lintel_server::config::{Config, LogFormat, Overrides};
-use lintel_server::{HttpLimits, notify, serve};
+use lintel_server::{HttpOptions, notify, serve};
 use lintel_store::{PageRequest, StoreError};
 use tokio::net::TcpListener;
 
@@ -20,8 +20,8 @@ use tokio::net::TcpListener;
 /// Settings come from built-in defaults, then the --config file, then LINTEL_* environment
 /// variables (LINTEL_LISTEN, LINTEL_DATABASE_URL, LINTEL_DATA_DIR, LINTEL_LOG_FORMAT,
 /// LINTEL_LOG_LEVEL, LINTEL_MAX_BODY_BYTES, LINTEL_PUBLIC_URL, LINTEL_SMTP_URL,
-/// LINTEL_EMAIL_FROM, LINTEL_SMS_URL, LINTEL_SMS_AUTHORIZATION, LINTEL_SMS_FROM), then these
-/// flags. With none of them, Lintel
+/// LINTEL_EMAIL_FROM, LINTEL_SMS_URL, LINTEL_SMS_AUTHORIZATION, LINTEL_SMS_FROM,
+/// LINTEL_CLIENT_IP_HEADER), then these flags. With none of them, Lintel
 /// keeps its data in ./lintel-data/lintel.db and listens on 127.0.0.1:8080.
 #[derive(Debug, Parser)]
 #[command(name = "lintel", version)]
@@ -210,8 +210,17 @@ async fn run_server(config: &Config) -> Result<()> {
         print_first_steps(addr);
     }
     let state = app_state(config, store);
-    let limits = HttpLimits {
+    let client_ip_header = config
+        .client_ip_header
+        .as_deref()
+        .map(|h| {
+            axum::http::HeaderName::try_from(h.trim())
+                .with_context(|| format!("client_ip_header {h:?} is not a header name"))
+        })
+        .transpose()?;
+    let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
+        client_ip_header,
     };
     let transports = notify::from_config(config)?;
     if config.smtp_url.is_none() || config.sms_url.is_none() {
@@ -226,7 +235,7 @@ async fn run_server(config: &Config) -> Result<()> {
     }
     let delivery = tokio::spawn(outbox::run(state.clone(), Arc::new(transports)));
     let housekeeping = tokio::spawn(housekeeping::run(state.clone()));
-    let served = serve(listener, state, limits, shutdown_signal()).await;
+    let served = serve(listener, state, options, shutdown_signal()).await;
     delivery.abort();
     housekeeping.abort();
     served.context("serving HTTP")?;

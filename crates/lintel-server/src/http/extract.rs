@@ -2,6 +2,7 @@
 //! a request and enter its organization.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -240,17 +241,36 @@ fn device_time(parts: &Parts) -> Result<Option<chrono::DateTime<chrono::Utc>>, A
 /// The header in which device apps send their clock.
 pub const DEVICE_TIME: &str = "x-device-time";
 
-/// The address a request came from, for limits on what it may ask for.
-pub struct Source(pub std::net::IpAddr);
+/// The header a trusted reverse proxy puts the client's address in, when configured.
+#[derive(Debug, Clone)]
+pub struct ClientIpHeader(pub Option<axum::http::HeaderName>);
+
+/// The address a request came from, for limits on what it may ask for: the connection's peer,
+/// or, behind a reverse proxy, the last address of the configured header (the one that proxy
+/// added; earlier ones are the client's own word).
+pub struct Source(pub IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for Source {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts
+        let from_proxy = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| Source(info.0.ip()))
+            .get::<ClientIpHeader>()
+            .and_then(|h| h.0.as_ref())
+            .and_then(|name| parts.headers.get_all(name).iter().next_back())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<IpAddr>().ok());
+        let peer = || {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip())
+        };
+        from_proxy
+            .or_else(peer)
+            .map(Source)
             .ok_or_else(super::error::internal)
     }
 }

@@ -136,15 +136,18 @@ async fn openapi_json(Extension(doc): Extension<OpenApiText>) -> Response {
         .into_response()
 }
 
-/// Limits of the HTTP front end.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpLimits {
+/// How the HTTP front end behaves.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
     /// Larger request bodies are refused with 413.
     pub max_body_bytes: usize,
+    /// The header a reverse proxy puts the client's address in; its last address is taken as
+    /// the request's source. `None`: the connection's peer address.
+    pub client_ip_header: Option<HeaderName>,
 }
 
 /// The whole HTTP application.
-pub fn router(state: AppState, limits: HttpLimits) -> Router {
+pub fn router(state: AppState, options: HttpOptions) -> Router {
     let (api, _) = routes();
     let doc = OpenApiText(openapi_json_text().into());
     let trace = TraceLayer::new_for_http()
@@ -161,7 +164,8 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
     api.fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(doc))
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(Extension(extract::ClientIpHeader(options.client_ip_header)))
+        .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             error::internal().into_response()
         }))

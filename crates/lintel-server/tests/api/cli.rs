@@ -12,7 +12,10 @@ use reqwest::StatusCode;
 
 const LINTEL: &str = env!("CARGO_BIN_EXE_lintel");
 
-on_both_backends!(the_operator_commands_make_an_organization_and_a_key_the_server_accepts);
+on_both_backends!(
+    the_operator_commands_make_an_organization_and_a_key_the_server_accepts,
+    the_server_mails_sign_in_links_through_the_configured_smtp_server,
+);
 
 fn lintel(dir: &Path, args: &[&str]) -> Output {
     Command::new(LINTEL)
@@ -201,4 +204,57 @@ async fn with_no_configuration_data_goes_to_a_sqlite_file_under_lintel_data() {
     assert!(shown.contains("data_dir = \"lintel-data\""), "{shown}");
     let help = stdout(&lintel(dir.path(), &["admin", "create-api-key", "--help"]));
     assert!(help.contains("--expires-in-days"), "{help}");
+}
+
+async fn the_server_mails_sign_in_links_through_the_configured_smtp_server(backend: Backend) {
+    let Some(sink) = crate::delivery::SmtpSink::start() else {
+        return;
+    };
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("lintel.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = {:?}\nsmtp_url = \"smtp://127.0.0.1:{}\"\n\
+             email_from = \"Acme Access <access@acme.test>\"\n\
+             public_url = \"https://access.acme.test/\"\n",
+            db.url, sink.port
+        ),
+    )
+    .unwrap();
+    let (server, addr) = serve(dir.path(), &["--config", config.to_str().unwrap()]);
+    let registered = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/auth/register"))
+        .json(&serde_json::json!({
+            "first_name": "Ada", "last_name": "Lovelace",
+            "email": "ada@example.com", "phone": "+46701234567"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::ACCEPTED);
+    // The delivery job runs in the background; give it a few of its one-second rounds.
+    let mut mail = Vec::new();
+    for _ in 0..100 {
+        mail = sink.received();
+        if !mail.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    terminate(server);
+    assert_eq!(mail.len(), 1, "the sign-in email reached the SMTP server");
+    assert!(
+        mail[0].contains("From: \"Acme Access\" <access@acme.test>"),
+        "{}",
+        mail[0]
+    );
+    assert!(
+        mail[0].contains("https://access.acme.test/auth/confirm?token="),
+        "{}",
+        mail[0]
+    );
 }

@@ -28,14 +28,14 @@ on_both_backends!(
 );
 
 /// A running SMTP sink and the directory it writes messages to.
-struct SmtpSink {
+pub struct SmtpSink {
     child: Child,
-    port: u16,
+    pub port: u16,
     dir: tempfile::TempDir,
 }
 
 impl SmtpSink {
-    fn start() -> Option<SmtpSink> {
+    pub fn start() -> Option<SmtpSink> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let dir = tempfile::tempdir().unwrap();
         let required = std::env::var("CI").is_ok_and(|v| v == "true")
@@ -81,8 +81,9 @@ impl SmtpSink {
         }
     }
 
-    /// The messages received so far, oldest first.
-    fn received(&self) -> Vec<String> {
+    /// The messages received so far, oldest first, with quoted-printable decoded as a mail
+    /// client would.
+    pub fn received(&self) -> Vec<String> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -91,9 +92,33 @@ impl SmtpSink {
         files.sort();
         files
             .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
+            .map(|p| decode_quoted_printable(&std::fs::read_to_string(p).unwrap()))
             .collect()
     }
+}
+
+/// Joins soft line breaks and decodes `=XX` escapes (RFC 2045 §6.7).
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Drop for SmtpSink {

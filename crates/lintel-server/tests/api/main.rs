@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use lintel_domain::{Area, Areas, OrgId};
 use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
-use lintel_server::{HttpLimits, serve};
+use lintel_server::{HttpOptions, serve};
 use lintel_store::Message;
 use lintel_testkit::{Backend, FakeClock, TestDb};
 use reqwest::{Method, StatusCode};
@@ -51,10 +51,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let limits = HttpLimits {
+        let options = HttpOptions {
             max_body_bytes: MAX_BODY,
+            // As behind a proxy, so tests can speak from many addresses.
+            client_ip_header: Some(axum::http::HeaderName::from_static("x-forwarded-for")),
         };
-        let server = tokio::spawn(serve(listener, state.clone(), limits, async {
+        let server = tokio::spawn(serve(listener, state.clone(), options, async {
             let _ = stopped.await;
         }));
         Some(TestApp {

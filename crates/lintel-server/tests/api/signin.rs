@@ -18,6 +18,7 @@ on_both_backends!(
     a_hundred_wrong_codes_in_a_row_lock_the_account_until_unlocked,
     known_and_unknown_emails_get_the_same_answer,
     sends_are_limited_per_address,
+    sends_are_limited_per_source_address,
     a_phone_of_another_account_is_refused,
     reissue_tokens_rotate_and_a_reused_one_unregisters_the_device,
     an_expired_auth_token_is_reissued,
@@ -412,6 +413,40 @@ async fn sends_are_limited_per_address(backend: Backend) {
         StatusCode::TOO_MANY_REQUESTS,
         "too_many_requests",
         None,
+    );
+}
+
+async fn sends_are_limited_per_source_address(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let client = reqwest::Client::new();
+    let login = |n: usize, forwarded: &'static str| {
+        client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({ "email": format!("person{n}@example.com") }))
+            .send()
+    };
+    // The proxy appends the address it saw; what the client wrote before it is not trusted.
+    for n in 0..30 {
+        let spoofed = if n % 2 == 0 {
+            "198.51.100.7, 203.0.113.1"
+        } else {
+            "203.0.113.1"
+        };
+        assert_eq!(
+            login(n, spoofed).await.unwrap().status(),
+            StatusCode::ACCEPTED
+        );
+    }
+    let limited = login(30, "198.51.100.99, 203.0.113.1").await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let other = login(31, "203.0.113.2").await.unwrap();
+    assert_eq!(
+        other.status(),
+        StatusCode::ACCEPTED,
+        "another client is not limited"
     );
 }
 
