@@ -150,12 +150,40 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What kind of client a device is: an app holds rotating tokens; a browser holds one
+/// HttpOnly session cookie that expires after a while unused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    App,
+    Browser,
+}
+
+impl DeviceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::App => "app",
+            DeviceKind::Browser => "browser",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<DeviceKind> {
+        match value {
+            "app" => Some(DeviceKind::App),
+            "browser" => Some(DeviceKind::Browser),
+            _ => None,
+        }
+    }
+}
+
 /// One signed-in app or browser of an account.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Device {
     #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub id: DeviceId,
+    pub kind: DeviceKind,
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,

@@ -8,7 +8,7 @@ pub mod org;
 pub mod place;
 pub mod validate;
 
-pub use account::{Account, Device, Email, Phone};
+pub use account::{Account, Device, DeviceKind, Email, Phone};
 pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};
 pub use ids::{

@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod http;
 pub mod notify;
+mod web;
 
 use std::future::Future;
 

@@ -207,7 +207,7 @@ async fn run_server(config: &Config) -> Result<()> {
         .items
         .is_empty();
     if empty {
-        print_first_steps(addr);
+        print_first_steps(addr, config.smtp_url.is_none() || config.sms_url.is_none());
     }
     let state = app_state(config, store);
     let client_ip_header = config
@@ -244,10 +244,17 @@ async fn run_server(config: &Config) -> Result<()> {
 }
 
 /// What a newcomer needs to do next on a fresh database, printed where they are looking.
-fn print_first_steps(addr: SocketAddr) {
+fn print_first_steps(addr: SocketAddr, messages_to_log: bool) {
     let me = invoked_as();
+    let where_codes_go = if messages_to_log {
+        "The sign-in link and code will appear in this log (no email or SMS provider is configured)."
+    } else {
+        "The sign-in link goes by email and the code by SMS."
+    };
     println!(
-        "\nLintel is running at http://{addr}/ and has no organization yet. In another terminal:\n\n\
+        "\nLintel is running. Create your account in a browser: http://{addr}/register\n\
+         {where_codes_go}\n\n\
+         To use the API, create an organization and a key for it in another terminal:\n\n\
          \x20 {me} admin create-org --slug acme --name \"Acme\"\n\
          \x20 KEY=$({me} admin create-api-key --org acme --name first-key)\n\
          \x20 curl -H \"Authorization: Bearer $KEY\" http://{addr}/api/v1/orgs/acme\n\n\

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Account, AccountId, Device, DeviceId, Email, MessageId, Phone, SignInId, VerificationId,
+    Account, AccountId, Device, DeviceId, DeviceKind, Email, MessageId, Phone, SignInId,
+    VerificationId,
 };
 
 /// An account with its sign-in lock.
@@ -57,6 +58,7 @@ pub struct EmailConfirmation {
 pub struct NewDevice {
     pub id: DeviceId,
     pub account_id: AccountId,
+    pub kind: DeviceKind,
     pub name: String,
     pub pin_hash: String,
     pub tokens: FreshTokens,

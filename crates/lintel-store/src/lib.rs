@@ -256,8 +256,14 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         device: DeviceId,
     ) -> Result<DeviceRecord, StoreError>;
-    /// Records that the device was seen at `now`; writes at most once a minute per device.
-    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Records that the device was seen at `now`, and moves a browser's session expiry to
+    /// `browser_expires_at`; writes at most once a minute per device.
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        browser_expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Trades a reissue token (by hash) issued after `issued_after` for fresh tokens, or
     /// revokes its device on reuse. An older token is `Unknown`: it has simply expired.
     async fn reissue_device(

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Account, Areas, Device, Door, DoorKind, Email, Geofence, Group, OrgSettings, Organization,
-    Phone, Preferences, Site, Slug, TimeZone,
+    Account, Areas, Device, DeviceKind, Door, DoorKind, Email, Geofence, Group, OrgSettings,
+    Organization, Phone, Preferences, Site, Slug, TimeZone,
 };
 use sqlx::FromRow;
 use sqlx::types::Json;
@@ -276,6 +276,7 @@ impl TryFrom<SignInRow> for SignIn {
 pub(crate) struct DeviceRow {
     id: Uuid,
     account_id: Uuid,
+    kind: String,
     name: String,
     pin_hash: String,
     pin_verified_at: DateTime<Utc>,
@@ -292,6 +293,8 @@ impl TryFrom<DeviceRow> for DeviceRecord {
         Ok(DeviceRecord {
             device: Device {
                 id: row.id.into(),
+                kind: DeviceKind::parse(&row.kind)
+                    .ok_or_else(|| corrupt("device kind", &row.kind))?,
                 name: row.name,
                 created_at: row.created_at,
                 last_seen_at: row.last_seen_at,

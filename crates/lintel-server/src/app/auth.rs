@@ -12,7 +12,9 @@ use argon2::password_hash::{PasswordHasher as _, SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHash, PasswordVerifier as _};
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::account::{check_app_pin, person_name};
-use lintel_domain::{Account, AccountId, DeviceId, Email, MessageId, Phone, SignInId, validate};
+use lintel_domain::{
+    Account, AccountId, DeviceId, DeviceKind, Email, MessageId, Phone, SignInId, validate,
+};
 use lintel_store::{
     Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Purpose, Registration, Reissue,
     SignIn, StoreError,
@@ -32,6 +34,8 @@ pub const LOCK_FOR: Duration = Duration::hours(24);
 pub const AUTH_TOKEN_TTL: Duration = Duration::minutes(15);
 /// A device unused for this long must sign in again.
 pub const REISSUE_TOKEN_TTL: Duration = Duration::days(90);
+/// A browser session ends after this long unused; each use moves the end.
+pub const BROWSER_IDLE_TTL: Duration = Duration::hours(12);
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 
 /// Sends to one email address or phone number: at most 3 a minute and 5 in 10 minutes.
@@ -398,8 +402,12 @@ fn sign_in_ended(why: &str) -> Error {
 }
 
 /// Proves the phone and finishes: creates the account of a registration and registers the
-/// device with its app PIN.
-pub async fn verify_code(state: &AppState, req: VerifyCodeRequest) -> Result<SignedIn, Error> {
+/// device (an app, or a browser whose session cookie is the auth token) with its app PIN.
+pub async fn verify_code(
+    state: &AppState,
+    req: VerifyCodeRequest,
+    kind: DeviceKind,
+) -> Result<SignedIn, Error> {
     let now = state.clock.now();
     let Some(sign_in) = state
         .store
@@ -479,10 +487,15 @@ pub async fn verify_code(state: &AppState, req: VerifyCodeRequest) -> Result<Sig
             )));
         }
     };
-    let (tokens, fresh) = fresh_tokens(DeviceId::new(now), now);
+    let (mut tokens, mut fresh) = fresh_tokens(DeviceId::new(now), now);
+    if kind == DeviceKind::Browser {
+        fresh.auth_expires_at = now + BROWSER_IDLE_TTL;
+        tokens.auth_expires_at = fresh.auth_expires_at;
+    }
     let device = NewDevice {
         id: tokens.device_id,
         account_id: account.id,
+        kind,
         name: device_name,
         pin_hash: hash_pin(&req.pin)?,
         tokens: fresh,
@@ -652,7 +665,11 @@ pub async fn authenticate_device(
     if now >= device.auth_expires_at {
         return Err(Error::TokenExpired);
     }
-    if let Err(err) = state.store.touch_device(device.device.id, now).await {
+    if let Err(err) = state
+        .store
+        .touch_device(device.device.id, now, now + BROWSER_IDLE_TTL)
+        .await
+    {
         tracing::warn!(error = %err, device = %device.device.id, "could not record device use");
     }
     Ok(Actor::Device {

@@ -10,7 +10,7 @@ pub mod me;
 pub mod orgs;
 pub mod outbox;
 mod patch;
-mod secrets;
+pub(crate) mod secrets;
 pub mod sites;
 pub mod verification;
 

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use lintel_domain::DeviceKind;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Source};
@@ -68,7 +69,9 @@ pub async fn verify_sms(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<VerifyCodeRequest>,
 ) -> Result<Json<SignedIn>, ApiError> {
-    Ok(Json(app::auth::verify_code(&state, req).await?))
+    Ok(Json(
+        app::auth::verify_code(&state, req, DeviceKind::App).await?,
+    ))
 }
 
 /// Trades a reissue token for a new auth token and a new reissue token. Each reissue token

@@ -4,7 +4,7 @@
 mod auth;
 mod doors;
 pub mod error;
-mod extract;
+pub(crate) mod extract;
 mod groups;
 mod health;
 mod list;
@@ -161,7 +161,8 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
-    api.fallback(route_not_found)
+    api.merge(crate::web::routes())
+        .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(doc))
         .layer(Extension(extract::ClientIpHeader(options.client_ip_header)))

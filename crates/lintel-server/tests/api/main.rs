@@ -13,6 +13,7 @@ mod isolation;
 mod orgs;
 mod signin;
 mod sites;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,13 +44,13 @@ impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
         let db = TestDb::new(backend).await?;
         let clock = FakeClock::new();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let state = AppState {
             store: db.store.clone(),
             clock: Arc::new(clock.clone()),
-            public_url: "https://lintel.test".into(),
+            public_url: format!("http://{addr}").into(),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let options = HttpOptions {
             max_body_bytes: MAX_BODY,

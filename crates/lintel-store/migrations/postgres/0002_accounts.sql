@@ -37,6 +37,7 @@ CREATE TABLE sign_ins (
 CREATE TABLE devices (
     id                UUID PRIMARY KEY,
     account_id        UUID NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    kind              TEXT NOT NULL CHECK (kind IN ('app', 'browser')),
     name              TEXT NOT NULL,
     pin_hash          TEXT NOT NULL,
     pin_verified_at   TIMESTAMPTZ NOT NULL,

@@ -37,6 +37,7 @@ CREATE TABLE sign_ins (
 CREATE TABLE devices (
     id                BLOB PRIMARY KEY,
     account_id        BLOB NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    kind              TEXT NOT NULL CHECK (kind IN ('app', 'browser')),
     name              TEXT NOT NULL,
     pin_hash          TEXT NOT NULL,
     pin_verified_at   TEXT NOT NULL,

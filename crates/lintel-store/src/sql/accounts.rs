@@ -27,7 +27,7 @@ macro_rules! sign_in_columns {
 }
 macro_rules! device_columns {
     () => {
-        "id, account_id, name, pin_hash, pin_verified_at, pin_failures, auth_expires_at, \
+        "id, account_id, kind, name, pin_hash, pin_verified_at, pin_failures, auth_expires_at, \
          created_at, last_seen_at, revoked_at"
     };
 }
@@ -397,10 +397,11 @@ pub(super) async fn complete_sign_in(
     sqlx::query(concat!(
         "INSERT INTO devices (",
         device_columns!(),
-        ", auth_hash) VALUES ($1, $2, $3, $4, $5, 0, $6, $5, $5, NULL, $7)"
+        ", auth_hash) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $6, $6, NULL, $8)"
     ))
     .bind(device.id.0)
     .bind(device.account_id.0)
+    .bind(device.kind.as_str())
     .bind(&device.name)
     .bind(&device.pin_hash)
     .bind(now)
@@ -469,13 +470,18 @@ pub(super) async fn touch_device(
     store: &Backend,
     id: DeviceId,
     now: DateTime<Utc>,
+    browser_expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE devices SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $3")
-        .bind(id.0)
-        .bind(now)
-        .bind(now - TOUCH_EVERY)
-        .execute(store.writer())
-        .await?;
+    sqlx::query(
+        "UPDATE devices SET last_seen_at = $2, auth_expires_at = CASE WHEN kind = 'browser' \
+         THEN $4 ELSE auth_expires_at END WHERE id = $1 AND last_seen_at < $3",
+    )
+    .bind(id.0)
+    .bind(now)
+    .bind(now - TOUCH_EVERY)
+    .bind(browser_expires_at)
+    .execute(store.writer())
+    .await?;
     Ok(())
 }
 

@@ -874,8 +874,13 @@ impl Store for Backend {
         accounts::get_device(self, account, device).await
     }
 
-    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        accounts::touch_device(self, id, now).await
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        browser_expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        accounts::touch_device(self, id, now, browser_expires_at).await
     }
 
     async fn reissue_device(

@@ -1,6 +1,6 @@
 use chrono::Duration;
 use lintel_domain::{
-    Account, AccountId, DeviceId, Email, MessageId, Phone, SignInId, VerificationId,
+    Account, AccountId, DeviceId, DeviceKind, Email, MessageId, Phone, SignInId, VerificationId,
 };
 use lintel_store::{
     Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Purge, Purpose, Registration,
@@ -79,6 +79,7 @@ fn device(account: AccountId, seed: u8) -> NewDevice {
     NewDevice {
         id: DeviceId::new(now()),
         account_id: account,
+        kind: DeviceKind::App,
         name: "Ada's phone".into(),
         pin_hash: "$argon2id$stand-in".into(),
         tokens: FreshTokens {

@@ -1,0 +1,91 @@
+//! Building pages: escaping and the one layout every page shares. Plain HTML and a little
+//! CSS, no scripts, so pages work in any browser and with a screen reader.
+
+use std::fmt::Write as _;
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5}
+header{background:#1b1f24;color:#fff;padding:.75rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}
+main{max-width:34rem;margin:1.5rem auto;padding:0 1rem}
+section,form.card{background:#fff;border-radius:.5rem;padding:1rem 1.25rem;margin-bottom:1rem;box-shadow:0 1px 2px #0002}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #9aa3ad;border-radius:.375rem}
+input:focus,button:focus{outline:3px solid #2f6fde;outline-offset:1px}
+button{margin-top:1rem;padding:.6rem 1.1rem;font-size:1rem;border:0;border-radius:.375rem;background:#2f6fde;color:#fff;cursor:pointer}
+button.secondary{background:#5a6470}button.danger{background:#b42318}
+.error{background:#fdecea;border:1px solid #b42318;color:#7a1a12;padding:.6rem .8rem;border-radius:.375rem}
+.notice{background:#e8f1fe;border:1px solid #2f6fde;padding:.6rem .8rem;border-radius:.375rem}
+.hint{color:#5a6470;font-size:.9rem}ul.devices{list-style:none;padding:0}ul.devices li{padding:.5rem 0;border-bottom:1px solid #e3e6ea}
+";
+
+/// A whole page around `body`.
+pub fn page(title: &str, body: &str) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Lintel</title><style>{STYLE}</style></head>\
+         <body><header><a href=\"/\">Lintel</a></header><main>\
+         <h1>{}</h1>{body}</main></body></html>",
+        escape(title),
+        escape(title)
+    );
+    out
+}
+
+/// An error box announced to screen readers, or nothing.
+pub fn error_box(error: Option<&str>) -> String {
+    error.map_or_else(String::new, |e| {
+        format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))
+    })
+}
+
+/// A labelled input.
+pub fn input(name: &str, label: &str, kind: &str, value: &str, extra: &str) -> String {
+    format!(
+        "<label for=\"{name}\">{}</label><input id=\"{name}\" name=\"{name}\" type=\"{kind}\" \
+         value=\"{}\" {extra}>",
+        escape(label),
+        escape(value)
+    )
+}
+
+/// A hidden form field.
+pub fn hidden(name: &str, value: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+        escape(value)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cannot_break_out_of_its_element_or_attribute() {
+        assert_eq!(
+            escape("<script>alert(\"x\")</script> & 'y'"),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+        let field = input("email", "Email", "email", "\"><img src=x>", "");
+        assert!(!field.contains("<img"), "{field}");
+    }
+}

@@ -1,0 +1,221 @@
+//! The web front end, served by the same binary: server-rendered pages that call the same
+//! `app::` use cases as the API.
+//!
+//! A signed-in browser is a device whose auth token is the `lintel_session` cookie (HttpOnly,
+//! SameSite=Lax, Secure over HTTPS), ending after 12 hours unused. Every form POST must come
+//! from this site (`Origin`), and forms of a signed-in page also carry a token derived from the
+//! session, which another site cannot read.
+
+mod html;
+mod profile;
+mod signin;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use lintel_domain::DeviceId;
+
+use crate::app::{self, Actor, AppState, secrets};
+use crate::http::error::ApiError;
+
+const SESSION_COOKIE: &str = "lintel_session";
+
+/// The pages and the form posts behind them.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route(
+            "/register",
+            get(signin::register_page).post(signin::register),
+        )
+        .route("/signin", get(signin::signin_page).post(signin::signin))
+        .route(
+            "/auth/confirm",
+            get(signin::confirm_page).post(signin::confirm),
+        )
+        .route("/auth/code", post(signin::code))
+        .route("/me", get(profile::me_page))
+        .route("/me/names", post(profile::names))
+        .route(
+            "/me/devices/{device_id}/unregister",
+            post(profile::unregister),
+        )
+}
+
+async fn home(session: Option<Session>) -> Redirect {
+    match session {
+        Some(_) => Redirect::to("/me"),
+        None => Redirect::to("/signin"),
+    }
+}
+
+/// A signed-in browser.
+pub struct Session {
+    pub actor: Actor,
+    pub device: DeviceId,
+    /// The token forms of this session carry.
+    pub csrf: String,
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn csrf_for(session_token: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(secrets::hash(&format!("lintel-csrf:{session_token}")))
+}
+
+impl OptionalFromRequestParts<AppState> for Session {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Session>, Self::Rejection> {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        if !app::auth::is_auth_token(token) {
+            return Ok(None);
+        }
+        Ok(
+            match app::auth::authenticate_device(state, token, None).await {
+                Ok(actor @ Actor::Device { device, .. }) => Some(Session {
+                    actor,
+                    device,
+                    csrf: csrf_for(token),
+                }),
+                _ => None,
+            },
+        )
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Redirect> {
+        match <Session as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+        {
+            Ok(Some(session)) => Ok(session),
+            _ => Err(Redirect::to("/signin")),
+        }
+    }
+}
+
+/// A form POST that came from a page of this site: refused when the browser says it came
+/// from another origin.
+pub struct SameOrigin;
+
+impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        let claimed = parts
+            .headers
+            .get(header::ORIGIN)
+            .or_else(|| parts.headers.get(header::REFERER))
+            .and_then(|v| v.to_str().ok());
+        let Some(claimed) = claimed else {
+            // Not a browser, or a very old one: no cross-site request to fear.
+            return Ok(SameOrigin);
+        };
+        let claimed_host = claimed
+            .split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or_default());
+        if claimed_host.is_some() && claimed_host == host {
+            Ok(SameOrigin)
+        } else {
+            Err(forbidden())
+        }
+    }
+}
+
+pub(super) fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Html(html::page(
+            "Not allowed",
+            "<p class=\"error\" role=\"alert\">This form was sent from another site, or from a \
+             page that has expired. Go back, reload the page and try again.</p>",
+        )),
+    )
+        .into_response()
+}
+
+impl Session {
+    /// Whether a form carries this session's token.
+    pub fn sent(&self, csrf: &str) -> bool {
+        secrets::same(self.csrf.as_bytes(), csrf.as_bytes())
+    }
+}
+
+/// The cookie that signs a browser in, or out when `token` is `None`.
+fn session_cookie(public_url: &str, token: Option<&str>) -> HeaderValue {
+    let secure = if public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = match token {
+        Some(token) => format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            app::auth::REISSUE_TOKEN_TTL.num_seconds()
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    };
+    HeaderValue::from_str(&value).expect("cookie values are ASCII")
+}
+
+/// A use-case error as a sentence for a page, with the status it deserves.
+fn explain(err: app::Error) -> (StatusCode, String) {
+    let api = ApiError::from(err);
+    (api.status, api.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_cookies_are_secure_when_lintel_is_served_over_https() {
+        let https = session_cookie("https://access.example.com", Some("lat_x"));
+        let https = https.to_str().unwrap();
+        assert!(
+            https.contains("; Secure") && https.contains("HttpOnly"),
+            "{https}"
+        );
+        let http = session_cookie("http://127.0.0.1:8080", Some("lat_x"));
+        assert!(!http.to_str().unwrap().contains("Secure"));
+        let out = session_cookie("https://access.example.com", None);
+        assert!(out.to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; lintel_session=lat_y; b=2"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("lat_y"));
+        assert_eq!(cookie(&headers, "c"), None);
+    }
+}

@@ -1,0 +1,325 @@
+//! The web pages, driven as a browser drives them: forms, redirects and the session cookie.
+
+use chrono::Duration;
+use lintel_store::Channel;
+use lintel_testkit::{Backend, on_both_backends};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+use crate::TestApp;
+
+on_both_backends!(
+    a_person_registers_and_signs_in_with_the_browser,
+    forms_from_other_sites_or_without_the_session_token_are_refused,
+    a_browser_session_ends_after_twelve_idle_hours,
+);
+
+/// A browser: keeps cookies, and shows redirects rather than following them.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Browser { app, client }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+        let resp = self.client.get(self.app.url(path)).send().await.unwrap();
+        (resp.status(), resp.headers().clone(), resp)
+            .into_parts()
+            .await
+    }
+
+    /// Submits a form from a page of the app itself.
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, reqwest::header::HeaderMap) {
+        self.post_from(&self.app.url(""), path, form).await
+    }
+
+    async fn post_from(
+        &self,
+        origin: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, reqwest::header::HeaderMap) {
+        let resp = self
+            .client
+            .post(self.app.url(path))
+            .header("origin", origin.trim_end_matches('/'))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.headers().clone(), resp)
+            .into_parts()
+            .await
+    }
+
+    /// Registers Ada and signs this browser in; returns the profile page.
+    async fn sign_up(&self) -> String {
+        let (status, page, _) = self
+            .post(
+                "/register",
+                &[
+                    ("first_name", "Ada"),
+                    ("last_name", "Lovelace"),
+                    ("email", "ada@example.com"),
+                    ("phone", "+46 70 123 45 67"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Check your email"), "{page}");
+        let sent = self.app.deliver().await;
+        let link = &sent
+            .iter()
+            .find(|m| m.channel == Channel::Email)
+            .unwrap()
+            .body;
+        let path = link
+            .lines()
+            .find(|l| l.contains("/auth/confirm?token="))
+            .unwrap()
+            .trim()
+            .replace(&self.app.url(""), "");
+
+        // Opening the link shows a button and uses nothing up.
+        let (status, confirm_page, _) = self.get(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            confirm_page.contains("<button>Continue</button>"),
+            "{confirm_page}"
+        );
+        let token = field(&confirm_page, "token");
+        let (status, code_page, _) = self.post("/auth/confirm", &[("token", &token)]).await;
+        assert_eq!(status, StatusCode::OK, "{code_page}");
+        assert!(code_page.contains("+•••••••••67"), "{code_page}");
+        let sign_in = field(&code_page, "sign_in");
+        let sms = self.app.deliver().await;
+        let code: String = sms[0]
+            .body
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(6)
+            .collect();
+
+        let wrong = if code == "111111" { "222222" } else { "111111" };
+        let (status, again, _) = self
+            .post(
+                "/auth/code",
+                &[
+                    ("sign_in", &sign_in),
+                    ("code", wrong),
+                    ("device_name", "Laptop"),
+                    ("pin", "2580"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            again.contains("4 tries left") && again.contains("role=\"alert\""),
+            "{again}"
+        );
+
+        let (status, _, headers) = self
+            .post(
+                "/auth/code",
+                &[
+                    ("sign_in", &sign_in),
+                    ("code", &code),
+                    ("device_name", "Laptop"),
+                    ("pin", "2580"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers["location"], "/me");
+        let cookie = headers["set-cookie"].to_str().unwrap();
+        assert!(cookie.starts_with("lintel_session=lat_"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Secure"), "plain http here: {cookie}");
+        let (status, profile, _) = self.get("/me").await;
+        assert_eq!(status, StatusCode::OK, "{profile}");
+        profile
+    }
+}
+
+trait IntoParts {
+    async fn into_parts(self) -> (StatusCode, String, reqwest::header::HeaderMap);
+}
+
+impl IntoParts for (StatusCode, reqwest::header::HeaderMap, reqwest::Response) {
+    async fn into_parts(self) -> (StatusCode, String, reqwest::header::HeaderMap) {
+        let (status, headers, resp) = self;
+        (status, resp.text().await.unwrap(), headers)
+    }
+}
+
+/// The value of the form field `name` in a page.
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn a_person_registers_and_signs_in_with_the_browser(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let browser = Browser::new(&app);
+    let (status, _, headers) = browser.get("/").await;
+    assert_eq!(
+        (status, headers["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/signin")
+    );
+    let (status, register, _) = browser.get("/register").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        register.contains("<label for=\"email\">") && register.contains("lang=\"en\""),
+        "{register}"
+    );
+
+    let profile = browser.sign_up().await;
+    assert!(profile.contains("Ada Lovelace"), "{profile}");
+    assert!(
+        profile.contains("Laptop") && profile.contains("this browser"),
+        "{profile}"
+    );
+    assert!(profile.contains("ada@example.com") && profile.contains("+46701234567"));
+
+    // Names are changed, and shown escaped.
+    let csrf = field(&profile, "csrf");
+    let (status, _, _) = browser
+        .post(
+            "/me/names",
+            &[
+                ("csrf", &csrf),
+                ("first_name", "<b>Ada</b>"),
+                ("last_name", "King"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, profile, _) = browser.get("/me").await;
+    assert!(
+        profile.contains("&lt;b&gt;Ada&lt;/b&gt; King") && !profile.contains("<b>Ada"),
+        "{profile}"
+    );
+    let (status, refused, _) = browser
+        .post(
+            "/me/names",
+            &[("csrf", &csrf), ("first_name", ""), ("last_name", "King")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.contains("first_name must not be empty"),
+        "{refused}"
+    );
+
+    // Signed in, the sign-in pages lead to the profile.
+    assert_eq!(browser.get("/signin").await.2["location"], "/me");
+
+    // Signing out unregisters this browser's device and drops the cookie.
+    let device = profile
+        .split("/me/devices/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, _, headers) = browser
+        .post(
+            &format!("/me/devices/{device}/unregister"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/signin");
+    assert!(
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(browser.get("/me").await.2["location"], "/signin");
+}
+
+async fn forms_from_other_sites_or_without_the_session_token_are_refused(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let browser = Browser::new(&app);
+    let profile = browser.sign_up().await;
+    let csrf = field(&profile, "csrf");
+    let names = [
+        ("csrf", csrf.as_str()),
+        ("first_name", "Mallory"),
+        ("last_name", "X"),
+    ];
+    let (status, page, _) = browser
+        .post_from("https://evil.example", "/me/names", &names)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("another site"), "{page}");
+    let (status, _, _) = browser
+        .post(
+            "/me/names",
+            &[
+                ("csrf", "guess"),
+                ("first_name", "Mallory"),
+                ("last_name", "X"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = browser
+        .post_from(
+            "https://evil.example",
+            "/signin",
+            &[("email", "ada@example.com")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, profile, _) = browser.get("/me").await;
+    assert!(
+        profile.contains("Ada Lovelace") && !profile.contains("Mallory"),
+        "{profile}"
+    );
+}
+
+async fn a_browser_session_ends_after_twelve_idle_hours(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let browser = Browser::new(&app);
+    browser.sign_up().await;
+    // Each visit moves the end of the session.
+    for _ in 0..3 {
+        app.clock.advance(Duration::hours(11));
+        assert_eq!(browser.get("/me").await.0, StatusCode::OK);
+    }
+    app.clock.advance(Duration::hours(12));
+    let (status, _, headers) = browser.get("/me").await;
+    assert_eq!(
+        (status, headers["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/signin")
+    );
+}
