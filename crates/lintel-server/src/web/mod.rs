@@ -43,6 +43,12 @@ pub fn routes() -> Router<AppState> {
             "/me/devices/{device_id}/unregister",
             post(profile::unregister),
         )
+        .route("/me/email", post(profile::change_email))
+        .route("/me/email/verify", post(profile::confirm_email))
+        .route("/me/phone", post(profile::change_phone))
+        .route("/me/phone/verify", post(profile::confirm_phone))
+        .route("/me/delete", post(profile::delete))
+        .route("/me/delete/confirm", post(profile::confirm_delete))
 }
 
 async fn home(session: Option<Session>) -> Redirect {

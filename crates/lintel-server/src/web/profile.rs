@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::html::{error_box, escape, hidden, input, page};
 use super::{SameOrigin, Session, explain, forbidden, session_cookie};
-use crate::app::me::UpdateMe;
+use crate::app::me::{ChangeEmail, ChangePhone, UpdateMe};
+use crate::app::verification::{CodeSentTo, ConfirmCode};
 use crate::app::{self, AppState};
 
 async fn profile_html(
@@ -40,9 +41,17 @@ async fn profile_html(
         &format!(
             "{}<form class=\"card\" method=\"post\" action=\"/me/names\"><h2>Your name</h2>{}{}{}\
              <button>Save</button></form>\
-             <section><h2>Contact</h2><p>Email: {}<br>Phone: {}</p></section>\
+             <section><h2>Contact</h2><p>Email: {}<br>Phone: {}</p>\
+             <form method=\"post\" action=\"/me/email\">{csrf}{}<button class=\"secondary\">\
+             Change email</button></form>\
+             <form method=\"post\" action=\"/me/phone\">{csrf}{}<button class=\"secondary\">\
+             Change phone</button></form></section>\
              <section><h2>Your devices</h2><p class=\"hint\">Unregistering a device signs it \
-             out; your account and access stay.</p><ul class=\"devices\">{list}</ul></section>",
+             out; your account and access stay.</p><ul class=\"devices\">{list}</ul></section>\
+             <section><h2>Delete your account</h2><p>This cannot be undone: your account, \
+             your devices and what Lintel keeps about you are erased. A code goes to your \
+             phone first.</p><form method=\"post\" action=\"/me/delete\">{csrf}\
+             <button class=\"danger\">Delete my account</button></form></section>",
             error_box(error),
             hidden("csrf", &session.csrf),
             input(
@@ -61,6 +70,21 @@ async fn profile_html(
             ),
             escape(account.email.as_str()),
             escape(account.phone.as_ref().map_or("none", |p| p.as_str())),
+            input(
+                "address",
+                "New email",
+                "email",
+                "",
+                "required autocomplete=\"email\""
+            ),
+            input(
+                "address",
+                "New mobile phone",
+                "tel",
+                "",
+                "required autocomplete=\"tel\""
+            ),
+            csrf = hidden("csrf", &session.csrf),
         ),
     ))
 }
@@ -151,3 +175,200 @@ pub async fn unregister(
     }
     Redirect::to("/me").into_response()
 }
+
+/// The page that asks for a code sent to prove an address.
+fn code_page(
+    title: &str,
+    action: &str,
+    sent: &CodeSentTo,
+    csrf: &str,
+    error: Option<&str>,
+) -> String {
+    page(
+        title,
+        &format!(
+            "{}<form class=\"card\" method=\"post\" action=\"{action}\">{}{}\
+             <p>We sent a 6-digit code to {}. It works for 10 minutes.</p>{}\
+             <button>Confirm</button></form><p><a href=\"/me\">Cancel</a></p>",
+            error_box(error),
+            hidden("csrf", csrf),
+            hidden("verification", &sent.verification),
+            escape(&sent.sent_to),
+            input(
+                "code",
+                "Code",
+                "text",
+                "",
+                "required inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" autofocus"
+            ),
+        ),
+    )
+}
+
+/// A page shown after a change that signed every device out, this browser included.
+fn signed_out(state: &AppState, title: &str, text: &str) -> Response {
+    let mut response = Html(page(
+        title,
+        &format!(
+            "<p class=\"notice\" role=\"status\">{}</p><p><a href=\"/signin\">Sign in</a></p>",
+            escape(text)
+        ),
+    ))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state.public_url, None));
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AddressForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    address: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    verification: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// What the three flows below differ in.
+#[derive(Clone, Copy)]
+pub enum Flow {
+    Email,
+    Phone,
+    Delete,
+}
+
+impl Flow {
+    fn title(self) -> &'static str {
+        match self {
+            Flow::Email => "Confirm your new email",
+            Flow::Phone => "Confirm your new phone",
+            Flow::Delete => "Confirm deleting your account",
+        }
+    }
+
+    fn verify_action(self) -> &'static str {
+        match self {
+            Flow::Email => "/me/email/verify",
+            Flow::Phone => "/me/phone/verify",
+            Flow::Delete => "/me/delete/confirm",
+        }
+    }
+}
+
+async fn start_flow(state: &AppState, session: &Session, flow: Flow, address: String) -> Response {
+    let sent = match flow {
+        Flow::Email => {
+            app::me::change_email(state, &session.actor, ChangeEmail { email: address }).await
+        }
+        Flow::Phone => {
+            app::me::change_phone(state, &session.actor, ChangePhone { phone: address }).await
+        }
+        Flow::Delete => app::me::delete(state, &session.actor).await,
+    };
+    match sent {
+        Ok(sent) => Html(code_page(
+            flow.title(),
+            flow.verify_action(),
+            &sent,
+            &session.csrf,
+            None,
+        ))
+        .into_response(),
+        Err(err) => {
+            let (status, message) = explain(err);
+            (
+                status,
+                rendered(profile_html(state, session, Some(&message)).await),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn finish_flow(state: &AppState, session: &Session, flow: Flow, form: CodeForm) -> Response {
+    let code = ConfirmCode {
+        verification: form.verification.clone(),
+        code: form.code,
+    };
+    let done = match flow {
+        Flow::Email => app::me::confirm_email(state, &session.actor, code).await,
+        Flow::Phone => app::me::confirm_phone(state, &session.actor, code).await,
+        Flow::Delete => app::me::confirm_delete(state, &session.actor, code).await,
+    };
+    match (done, flow) {
+        (Ok(()), Flow::Email) => signed_out(
+            state,
+            "Email changed",
+            "Your email is changed and every device was signed out. Sign in with the new address.",
+        ),
+        (Ok(()), Flow::Phone) => signed_out(
+            state,
+            "Phone changed",
+            "Your phone number is changed and every device was signed out. Sign in again.",
+        ),
+        (Ok(()), Flow::Delete) => signed_out(
+            state,
+            "Account deleted",
+            "Your account and what Lintel kept about you are deleted.",
+        ),
+        (Err(err), _) => {
+            let (status, message) = explain(err);
+            // The code page again, for a wrong code; the message says when to start over.
+            let sent = CodeSentTo {
+                verification: form.verification,
+                sent_to: "you".into(),
+                expires_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+            };
+            let html = code_page(
+                flow.title(),
+                flow.verify_action(),
+                &sent,
+                &session.csrf,
+                Some(&message),
+            );
+            (status, Html(html)).into_response()
+        }
+    }
+}
+
+macro_rules! flow_handlers {
+    ($start:ident, $finish:ident, $flow:expr) => {
+        pub async fn $start(
+            State(state): State<AppState>,
+            _: SameOrigin,
+            session: Session,
+            Form(form): Form<AddressForm>,
+        ) -> Response {
+            if !session.sent(&form.csrf) {
+                return forbidden();
+            }
+            start_flow(&state, &session, $flow, form.address).await
+        }
+
+        pub async fn $finish(
+            State(state): State<AppState>,
+            _: SameOrigin,
+            session: Session,
+            Form(form): Form<CodeForm>,
+        ) -> Response {
+            if !session.sent(&form.csrf) {
+                return forbidden();
+            }
+            finish_flow(&state, &session, $flow, form).await
+        }
+    };
+}
+
+flow_handlers!(change_email, confirm_email, Flow::Email);
+flow_handlers!(change_phone, confirm_phone, Flow::Phone);
+flow_handlers!(delete, confirm_delete, Flow::Delete);

@@ -12,6 +12,7 @@ on_both_backends!(
     a_person_registers_and_signs_in_with_the_browser,
     forms_from_other_sites_or_without_the_session_token_are_refused,
     a_browser_session_ends_after_twelve_idle_hours,
+    the_phone_is_changed_and_the_account_deleted_from_the_profile,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -321,5 +322,127 @@ async fn a_browser_session_ends_after_twelve_idle_hours(backend: Backend) {
     assert_eq!(
         (status, headers["location"].to_str().unwrap()),
         (StatusCode::SEE_OTHER, "/signin")
+    );
+}
+
+async fn the_phone_is_changed_and_the_account_deleted_from_the_profile(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let browser = Browser::new(&app);
+    let profile = browser.sign_up().await;
+    let csrf = field(&profile, "csrf");
+    let code_of = |sent: &[lintel_store::Message], to: &str| -> String {
+        let m = sent.iter().rev().find(|m| m.recipient == to).unwrap();
+        m.body
+            .split_whitespace()
+            .find(|w| w.len() == 7 && w.ends_with('.'))
+            .unwrap()[..6]
+            .to_owned()
+    };
+
+    let (status, page, _) = browser
+        .post(
+            "/me/phone",
+            &[("csrf", &csrf), ("address", "+46 70 123 45 99")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("+•••••••••99"), "{page}");
+    let verification = field(&page, "verification");
+    let code = code_of(&app.deliver().await, "+46701234599");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("verification", verification.as_str()),
+        ("code", code.as_str()),
+    ];
+    let (status, done, headers) = browser.post("/me/phone/verify", &form).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done.contains("Phone changed"), "{done}");
+    assert!(
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        browser.get("/me").await.2["location"],
+        "/signin",
+        "every device is signed out"
+    );
+
+    // Signed in again (the code now goes to the new phone), the account is deleted.
+    browser
+        .post("/signin", &[("email", "ada@example.com")])
+        .await;
+    let sent = app.deliver().await;
+    let link = sent
+        .iter()
+        .rev()
+        .find(|m| m.recipient == "ada@example.com")
+        .unwrap();
+    let token = link
+        .body
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, code_page, _) = browser.post("/auth/confirm", &[("token", &token)]).await;
+    let sign_in = field(&code_page, "sign_in");
+    let code = code_of(&app.deliver().await, "+46701234599");
+    let (status, _, _) = browser
+        .post(
+            "/auth/code",
+            &[
+                ("sign_in", &sign_in),
+                ("code", &code),
+                ("device_name", "Laptop"),
+                ("pin", "2580"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, profile, _) = browser.get("/me").await;
+    assert!(profile.contains("+46701234599"), "{profile}");
+    let csrf = field(&profile, "csrf");
+    let (_, page, _) = browser.post("/me/delete", &[("csrf", &csrf)]).await;
+    let verification = field(&page, "verification");
+    let code = code_of(&app.deliver().await, "+46701234599");
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    let (status, again, _) = browser
+        .post(
+            "/me/delete/confirm",
+            &[
+                ("csrf", &csrf),
+                ("verification", &verification),
+                ("code", wrong),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.contains("4 tries left"), "{again}");
+    let (status, gone, _) = browser
+        .post(
+            "/me/delete/confirm",
+            &[
+                ("csrf", &csrf),
+                ("verification", &verification),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(gone.contains("Account deleted"), "{gone}");
+    let email = lintel_domain::Email::parse("e", "ada@example.com").unwrap();
+    assert!(
+        app.state
+            .store
+            .find_account_by_email(&email)
+            .await
+            .unwrap()
+            .is_none()
     );
 }
