@@ -1,0 +1,231 @@
+//! A person in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`)
+//! driven through chromedriver registers, follows the emailed link, enters the texted code,
+//! changes their phone, signs in again and signs out, reading the captured email and SMS.
+//!
+//! Without chromium and chromedriver the test says so and passes, except with `CI=true` or
+//! `LINTEL_TEST_REQUIRE_BROWSER=1`, where it fails (`.ci/run` installs both).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use lintel_store::Channel;
+use lintel_testkit::{Backend, on_both_backends};
+use serde_json::json;
+
+use crate::TestApp;
+
+on_both_backends!(a_person_registers_changes_their_phone_and_signs_out_in_chromium);
+
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+        || std::env::var("LINTEL_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
+}
+
+/// Starts chromedriver, or says why not.
+fn start_driver() -> Option<Driver> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let present = std::path::Path::new("/usr/bin/chromium").exists();
+    let spawned = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    match (present, spawned) {
+        (true, Ok(child)) => Some(Driver {
+            child,
+            port,
+            _profile: tempfile::tempdir().unwrap(),
+        }),
+        (present, spawned) => {
+            let why = format!(
+                "chromium present: {present}, chromedriver: {:?}",
+                spawned.err()
+            );
+            assert!(
+                !required(),
+                "the browser test needs chromium and chromium-driver ({why})"
+            );
+            eprintln!(
+                "skipped: no browser to drive ({why}); apt-get install chromium chromium-driver"
+            );
+            None
+        }
+    }
+}
+
+async fn connect(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=420,900",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ]
+        }),
+    );
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    // chromedriver takes a moment to listen.
+    for _ in 0..100 {
+        let builder = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await;
+        match builder {
+            Ok(client) => return client,
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("chromedriver did not answer at {url}");
+}
+
+/// Waits for the page's heading to read `text`.
+async fn heading_is(browser: &Client, text: &str) {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        if let Ok(h1) = browser.find(Locator::Css("h1")).await {
+            seen = h1.text().await.unwrap_or_default();
+            if seen == text {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = browser.source().await.unwrap_or_default();
+    panic!("expected the heading {text:?}, saw {seen:?}: {page}");
+}
+
+async fn fill(browser: &Client, css: &str, text: &str) {
+    let field = browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+fn code_in(app_sent: &[lintel_store::Message], to: &str) -> String {
+    let sms = app_sent
+        .iter()
+        .rev()
+        .find(|m| m.recipient == to)
+        .unwrap_or_else(|| panic!("nothing to {to}"));
+    sms.body
+        .split_whitespace()
+        .find(|w| w.len() == 7 && w.ends_with('.'))
+        .unwrap()[..6]
+        .to_owned()
+}
+
+/// Follows the last emailed link and enters the texted code.
+async fn link_and_code(app: &TestApp, browser: &Client, phone: &str) {
+    let sent = app.deliver().await;
+    let mail = sent
+        .iter()
+        .rev()
+        .find(|m| m.channel == Channel::Email)
+        .expect("an email");
+    let link = mail
+        .body
+        .lines()
+        .find(|l| l.contains("/auth/confirm?token="))
+        .unwrap()
+        .trim();
+    browser.goto(link).await.unwrap();
+    heading_is(browser, "Confirm it is you").await;
+    click(browser, "form[action='/auth/confirm'] button").await;
+    heading_is(browser, "Enter your code").await;
+    let code = code_in(&app.deliver().await, phone);
+    fill(browser, "#code", &code).await;
+    fill(browser, "#device_name", "Ada's laptop").await;
+    fill(browser, "#pin", "2580").await;
+    click(browser, "form[action='/auth/code'] button").await;
+}
+
+async fn a_person_registers_changes_their_phone_and_signs_out_in_chromium(backend: Backend) {
+    let Some(driver) = start_driver() else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let browser = connect(&driver).await;
+
+    browser.goto(&app.url("/register")).await.unwrap();
+    heading_is(&browser, "Create your account").await;
+    fill(&browser, "#first_name", "Ada").await;
+    fill(&browser, "#last_name", "Lovelace").await;
+    fill(&browser, "#email", "ada@example.com").await;
+    fill(&browser, "#phone", "+46 70 123 45 67").await;
+    click(&browser, "form[action='/register'] button").await;
+    heading_is(&browser, "Check your email").await;
+
+    link_and_code(&app, &browser, "+46701234567").await;
+    heading_is(&browser, "Ada Lovelace").await;
+    let profile = browser.source().await.unwrap();
+    assert!(
+        profile.contains("Ada's laptop") && profile.contains("this browser"),
+        "{profile}"
+    );
+
+    // Change the phone: a code to the new number, then every device is signed out.
+    fill(
+        &browser,
+        "form[action='/me/phone'] input[name='address']",
+        "+46 70 123 45 99",
+    )
+    .await;
+    click(&browser, "form[action='/me/phone'] button").await;
+    heading_is(&browser, "Confirm your new phone").await;
+    let code = code_in(&app.deliver().await, "+46701234599");
+    fill(&browser, "#code", &code).await;
+    click(&browser, "form[action='/me/phone/verify'] button").await;
+    heading_is(&browser, "Phone changed").await;
+    browser.goto(&app.url("/me")).await.unwrap();
+    heading_is(&browser, "Sign in").await;
+
+    // Sign in again: the code now goes to the new number.
+    fill(&browser, "#email", "ada@example.com").await;
+    click(&browser, "form[action='/signin'] button").await;
+    heading_is(&browser, "Check your email").await;
+    link_and_code(&app, &browser, "+46701234599").await;
+    heading_is(&browser, "Ada Lovelace").await;
+    assert!(browser.source().await.unwrap().contains("+46701234599"));
+
+    // Sign out.
+    click(&browser, "ul.devices form button").await;
+    heading_is(&browser, "Sign in").await;
+    browser.goto(&app.url("/me")).await.unwrap();
+    heading_is(&browser, "Sign in").await;
+    browser.close().await.unwrap();
+}
