@@ -1,11 +1,11 @@
 //! Changing email or phone, deleting an account, and taking over a recycled phone number.
 
-use lintel_store::{Channel, Message};
+use lintel_store::Channel;
 use lintel_testkit::{Backend, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{TestApp, assert_error};
+use crate::{TestApp, assert_error, code_sent_to};
 
 on_both_backends!(
     a_new_email_is_proven_then_every_device_is_signed_out_and_the_old_one_told,
@@ -17,20 +17,6 @@ on_both_backends!(
 
 const ADA: &str = "ada@example.com";
 const ADA_PHONE: &str = "+46701234567";
-
-/// The code in the last message to `to`.
-fn code_to(sent: &[Message], to: &str) -> String {
-    let m = sent
-        .iter()
-        .rev()
-        .find(|m| m.recipient == to)
-        .unwrap_or_else(|| panic!("nothing to {to}: {sent:?}"));
-    m.body
-        .split_whitespace()
-        .find(|w| w.len() == 7 && w.ends_with('.') && w[..6].bytes().all(|b| b.is_ascii_digit()))
-        .unwrap()[..6]
-        .to_owned()
-}
 
 fn auth(signed_in: &Value) -> String {
     signed_in["auth_token"].as_str().unwrap().to_owned()
@@ -62,7 +48,7 @@ async fn a_new_email_is_proven_then_every_device_is_signed_out_and_the_old_one_t
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
     assert_eq!(sent["sent_to"], "ada@lovelace.org");
-    let code = code_to(&app.deliver().await, "ada@lovelace.org");
+    let code = code_sent_to(&app.deliver().await, "ada@lovelace.org");
     let body = json!({ "verification": sent["verification"], "code": code });
     assert_eq!(
         app.post(&auth(&phone), "/api/v1/me/email/verify", body.clone())
@@ -115,7 +101,7 @@ async fn a_new_phone_is_proven_then_every_device_is_signed_out_and_the_old_one_t
         StatusCode::ACCEPTED,
         "the code goes out; the clash shows when proven"
     );
-    let code = code_to(&app.deliver().await, "+46701234568");
+    let code = code_sent_to(&app.deliver().await, "+46701234568");
     let clash = app
         .post(
             &auth(&signed_in),
@@ -142,7 +128,7 @@ async fn a_new_phone_is_proven_then_every_device_is_signed_out_and_the_old_one_t
         )
         .await;
     assert_eq!(sent["sent_to"], "+•••••••••99");
-    let code = code_to(&app.deliver().await, "+46701234599");
+    let code = code_sent_to(&app.deliver().await, "+46701234599");
     let done = app
         .post(
             &auth(&signed_in),
@@ -178,7 +164,7 @@ async fn a_deleted_account_is_gone_with_its_devices(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
     assert_eq!(sent["sent_to"], "+•••••••••67");
-    let code = code_to(&app.deliver().await, ADA_PHONE);
+    let code = code_sent_to(&app.deliver().await, ADA_PHONE);
     let done = app
         .post(
             &auth(&signed_in),
@@ -240,7 +226,7 @@ async fn a_recycled_phone_is_taken_over_by_proving_it(backend: Backend) {
         StatusCode::ACCEPTED,
         "a number nobody has answers alike"
     );
-    let code = code_to(&app.deliver().await, ADA_PHONE);
+    let code = code_sent_to(&app.deliver().await, ADA_PHONE);
     let (status, released) = app
         .post(
             "",
@@ -283,7 +269,7 @@ async fn codes_are_checked_like_sign_in_codes(backend: Backend) {
             json!({ "email": "ada@lovelace.org" }),
         )
         .await;
-    let code = code_to(&app.deliver().await, "ada@lovelace.org");
+    let code = code_sent_to(&app.deliver().await, "ada@lovelace.org");
     // Another person cannot use my verification, nor can it serve another purpose.
     let body = json!({ "verification": sent["verification"], "code": code });
     let theirs = app
@@ -344,7 +330,7 @@ async fn codes_are_checked_like_sign_in_codes(backend: Backend) {
             json!({ "email": "ada@lovelace.org" }),
         )
         .await;
-    let code = code_to(&app.deliver().await, "ada@lovelace.org");
+    let code = code_sent_to(&app.deliver().await, "ada@lovelace.org");
     app.clock.advance(chrono::Duration::minutes(10));
     let expired = app
         .post(

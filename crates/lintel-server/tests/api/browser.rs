@@ -14,7 +14,7 @@ use lintel_store::Channel;
 use lintel_testkit::{Backend, on_both_backends};
 use serde_json::json;
 
-use crate::TestApp;
+use crate::{TestApp, code_sent_to};
 
 on_both_backends!(a_person_registers_changes_their_phone_and_signs_out_in_chromium);
 
@@ -136,19 +136,6 @@ async fn click(browser: &Client, css: &str) {
         .unwrap();
 }
 
-fn code_in(app_sent: &[lintel_store::Message], to: &str) -> String {
-    let sms = app_sent
-        .iter()
-        .rev()
-        .find(|m| m.recipient == to)
-        .unwrap_or_else(|| panic!("nothing to {to}"));
-    sms.body
-        .split_whitespace()
-        .find(|w| w.len() == 7 && w.ends_with('.'))
-        .unwrap()[..6]
-        .to_owned()
-}
-
 /// Follows the last emailed link and enters the texted code.
 async fn link_and_code(app: &TestApp, browser: &Client, phone: &str) {
     let sent = app.deliver().await;
@@ -167,7 +154,7 @@ async fn link_and_code(app: &TestApp, browser: &Client, phone: &str) {
     heading_is(browser, "Confirm it is you").await;
     click(browser, "form[action='/auth/confirm'] button").await;
     heading_is(browser, "Enter your code").await;
-    let code = code_in(&app.deliver().await, phone);
+    let code = code_sent_to(&app.deliver().await, phone);
     fill(browser, "#code", &code).await;
     fill(browser, "#device_name", "Ada's laptop").await;
     fill(browser, "#pin", "2580").await;
@@ -207,7 +194,7 @@ async fn a_person_registers_changes_their_phone_and_signs_out_in_chromium(backen
     .await;
     click(&browser, "form[action='/me/phone'] button").await;
     heading_is(&browser, "Confirm your new phone").await;
-    let code = code_in(&app.deliver().await, "+46701234599");
+    let code = code_sent_to(&app.deliver().await, "+46701234599");
     fill(&browser, "#code", &code).await;
     click(&browser, "form[action='/me/phone/verify'] button").await;
     heading_is(&browser, "Phone changed").await;

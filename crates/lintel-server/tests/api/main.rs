@@ -205,6 +205,36 @@ impl TestApp {
     }
 }
 
+/// The six-digit code in the last message sent to `to`.
+pub fn code_sent_to(sent: &[Message], to: &str) -> String {
+    let message = sent
+        .iter()
+        .rev()
+        .find(|m| m.recipient == to)
+        .unwrap_or_else(|| panic!("nothing was sent to {to}: {sent:?}"));
+    let word = message
+        .body
+        .split_whitespace()
+        .find(|w| w.len() == 7 && w.ends_with('.') && w[..6].bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no code in {:?}", message.body));
+    word[..6].to_owned()
+}
+
+/// The token of the sign-in link in the last email sent to `to`.
+pub fn link_token(sent: &[Message], to: &str) -> String {
+    let mail = sent
+        .iter()
+        .rev()
+        .find(|m| m.channel == lintel_store::Channel::Email && m.recipient == to)
+        .unwrap_or_else(|| panic!("no email to {to}: {sent:?}"));
+    let start = mail.body.find("token=").expect("a link") + "token=".len();
+    mail.body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// A transport that keeps what it is given.
 #[derive(Default)]
 struct Capture(std::sync::Mutex<Vec<Message>>);

@@ -3,12 +3,11 @@
 
 use chrono::Duration;
 use lintel_domain::Area;
-use lintel_store::{Channel, Message};
 use lintel_testkit::{Backend, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{TestApp, assert_error};
+use crate::{TestApp, assert_error, code_sent_to, link_token};
 
 on_both_backends!(
     a_person_registers_with_a_link_and_a_code_and_gets_a_device,
@@ -35,35 +34,6 @@ const ADA_PHONE: &str = "+46701234567";
 
 fn anonymous() -> &'static str {
     ""
-}
-
-/// The token of the last sign-in link emailed to `to`.
-fn link_token(sent: &[Message], to: &str) -> String {
-    let mail = sent
-        .iter()
-        .rev()
-        .find(|m| m.channel == Channel::Email && m.recipient == to)
-        .unwrap_or_else(|| panic!("no email to {to} in {sent:?}"));
-    let start = mail.body.find("token=").expect("a link") + "token=".len();
-    mail.body[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-/// The code of the last SMS to `to`.
-fn sms_code(sent: &[Message], to: &str) -> String {
-    let sms = sent
-        .iter()
-        .rev()
-        .find(|m| m.channel == Channel::Sms && m.recipient == to)
-        .unwrap_or_else(|| panic!("no SMS to {to} in {sent:?}"));
-    sms.body
-        .split_whitespace()
-        .find(|w| w.len() == 7 && w.ends_with('.'))
-        .unwrap()[..6]
-        .to_owned()
 }
 
 impl TestApp {
@@ -100,7 +70,7 @@ impl TestApp {
 
     /// Presents the last code sent to `phone`.
     async fn finish(&self, sign_in: &str, phone: &str) -> Value {
-        let code = sms_code(&self.deliver().await, phone);
+        let code = code_sent_to(&self.deliver().await, phone);
         let (status, body) = self.enter_code(sign_in, &code, "2580").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
@@ -270,7 +240,7 @@ async fn links_and_codes_expire(backend: Backend) {
     app.advance(Duration::minutes(5));
     app.register(ADA, ADA_PHONE).await;
     let sign_in = app.confirm(ADA).await;
-    let code = sms_code(&app.deliver().await, ADA_PHONE);
+    let code = code_sent_to(&app.deliver().await, ADA_PHONE);
     app.advance(Duration::minutes(10));
     let late = app.enter_code(&sign_in, &code, "2580").await;
     assert_error(&late, StatusCode::GONE, "code_expired", None);
@@ -282,7 +252,7 @@ async fn five_wrong_codes_end_the_attempt(backend: Backend) {
     };
     app.register(ADA, ADA_PHONE).await;
     let sign_in = app.confirm(ADA).await;
-    let code = sms_code(&app.deliver().await, ADA_PHONE);
+    let code = code_sent_to(&app.deliver().await, ADA_PHONE);
     let wrong = if code == "111111" { "222222" } else { "111111" };
     for left in (1..=4).rev() {
         let got = app.enter_code(&sign_in, wrong, "2580").await;
@@ -316,7 +286,7 @@ async fn a_hundred_wrong_codes_in_a_row_lock_the_account_until_unlocked(backend:
         app.advance(Duration::minutes(3)); // within the send limits
         app.login(ADA).await;
         let sign_in = app.confirm(ADA).await;
-        let code = sms_code(&app.deliver().await, ADA_PHONE);
+        let code = code_sent_to(&app.deliver().await, ADA_PHONE);
         let wrong = if code == "111111" { "222222" } else { "111111" };
         for _ in 0..5 {
             app.enter_code(&sign_in, wrong, "2580").await;
@@ -325,7 +295,7 @@ async fn a_hundred_wrong_codes_in_a_row_lock_the_account_until_unlocked(backend:
     app.advance(Duration::minutes(3));
     app.login(ADA).await;
     let sign_in = app.confirm(ADA).await;
-    let code = sms_code(&app.deliver().await, ADA_PHONE);
+    let code = code_sent_to(&app.deliver().await, ADA_PHONE);
     let locked = app.enter_code(&sign_in, &code, "2580").await;
     assert_error(&locked, StatusCode::LOCKED, "account_locked", None);
     assert!(locked.1["error"]["details"]["locked_until"].is_string());
@@ -663,7 +633,7 @@ async fn bad_pins_and_names_do_not_count_as_wrong_codes(backend: Backend) {
     };
     app.register(ADA, ADA_PHONE).await;
     let sign_in = app.confirm(ADA).await;
-    let code = sms_code(&app.deliver().await, ADA_PHONE);
+    let code = code_sent_to(&app.deliver().await, ADA_PHONE);
     for _ in 0..6 {
         let trivial = app.enter_code(&sign_in, &code, "1234").await;
         assert_error(

@@ -6,7 +6,7 @@ use lintel_testkit::{Backend, on_both_backends};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
-use crate::TestApp;
+use crate::{TestApp, code_sent_to};
 
 on_both_backends!(
     a_person_registers_and_signs_in_with_the_browser,
@@ -332,14 +332,6 @@ async fn the_phone_is_changed_and_the_account_deleted_from_the_profile(backend: 
     let browser = Browser::new(&app);
     let profile = browser.sign_up().await;
     let csrf = field(&profile, "csrf");
-    let code_of = |sent: &[lintel_store::Message], to: &str| -> String {
-        let m = sent.iter().rev().find(|m| m.recipient == to).unwrap();
-        m.body
-            .split_whitespace()
-            .find(|w| w.len() == 7 && w.ends_with('.'))
-            .unwrap()[..6]
-            .to_owned()
-    };
 
     let (status, page, _) = browser
         .post(
@@ -350,7 +342,7 @@ async fn the_phone_is_changed_and_the_account_deleted_from_the_profile(backend: 
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("+•••••••••99"), "{page}");
     let verification = field(&page, "verification");
-    let code = code_of(&app.deliver().await, "+46701234599");
+    let code = code_sent_to(&app.deliver().await, "+46701234599");
     let form = [
         ("csrf", csrf.as_str()),
         ("verification", verification.as_str()),
@@ -392,7 +384,7 @@ async fn the_phone_is_changed_and_the_account_deleted_from_the_profile(backend: 
         .to_owned();
     let (_, code_page, _) = browser.post("/auth/confirm", &[("token", &token)]).await;
     let sign_in = field(&code_page, "sign_in");
-    let code = code_of(&app.deliver().await, "+46701234599");
+    let code = code_sent_to(&app.deliver().await, "+46701234599");
     let (status, _, _) = browser
         .post(
             "/auth/code",
@@ -410,7 +402,7 @@ async fn the_phone_is_changed_and_the_account_deleted_from_the_profile(backend: 
     let csrf = field(&profile, "csrf");
     let (_, page, _) = browser.post("/me/delete", &[("csrf", &csrf)]).await;
     let verification = field(&page, "verification");
-    let code = code_of(&app.deliver().await, "+46701234599");
+    let code = code_sent_to(&app.deliver().await, "+46701234599");
     let wrong = if code == "111111" { "222222" } else { "111111" };
     let (status, again, _) = browser
         .post(

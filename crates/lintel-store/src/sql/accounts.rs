@@ -43,6 +43,33 @@ fn conflict(code: &'static str, field: Option<&'static str>, message: &str) -> S
     }
 }
 
+/// Counts one more failure in `counter` of row `id` of `table`, ending the row (setting `ends`
+/// to `now`) when the count reaches `max`, in one statement so concurrent failures all count.
+/// `NotFound` when the row has already ended. The names are ours, never user input.
+pub(super) async fn count_failure(
+    conn: &mut Conn,
+    table: &'static str,
+    counter: &'static str,
+    ends: &'static str,
+    id: Uuid,
+    now: DateTime<Utc>,
+    max: u32,
+) -> Result<u32, StoreError> {
+    let sql = format!(
+        "UPDATE {table} SET {counter} = {counter} + 1, \
+         {ends} = CASE WHEN {counter} + 1 >= $3 THEN $2 ELSE {ends} END \
+         WHERE id = $1 AND {ends} IS NULL RETURNING {counter}"
+    );
+    let failures: Option<(i32,)> = sqlx::query_as(&sql)
+        .bind(id)
+        .bind(now)
+        .bind(i32::try_from(max).unwrap_or(i32::MAX))
+        .fetch_optional(conn)
+        .await?;
+    let (failures,) = failures.ok_or(StoreError::NotFound)?;
+    Ok(u32::try_from(failures).unwrap_or(0))
+}
+
 pub(super) async fn enqueue(conn: &mut Conn, message: &Message) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO outbox (id, channel, recipient, subject, body, attempts, next_attempt_at, \
@@ -285,19 +312,21 @@ pub(super) async fn fail_sign_in_code(
     lock_until: DateTime<Utc>,
 ) -> Result<u32, StoreError> {
     let mut tx = store.writer().begin().await?;
-    let failures: Option<(i32, Option<Uuid>)> = sqlx::query_as(
-        "UPDATE sign_ins SET code_failures = code_failures + 1, \
-         finished_at = CASE WHEN code_failures + 1 >= $3 THEN $2 ELSE finished_at END \
-         WHERE id = $1 AND finished_at IS NULL RETURNING code_failures, account_id",
+    let failures = count_failure(
+        &mut tx,
+        "sign_ins",
+        "code_failures",
+        "finished_at",
+        id.0,
+        now,
+        max_failures,
     )
-    .bind(id.0)
-    .bind(now)
-    .bind(i32::try_from(max_failures).unwrap_or(i32::MAX))
-    .fetch_optional(&mut *tx)
     .await?;
-    let Some((failures, account)) = failures else {
-        return Err(StoreError::NotFound);
-    };
+    let (account,): (Option<Uuid>,) =
+        sqlx::query_as("SELECT account_id FROM sign_ins WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
     if let Some(account) = account {
         sqlx::query(
             "UPDATE accounts SET failed_codes = failed_codes + 1, \
@@ -311,7 +340,7 @@ pub(super) async fn fail_sign_in_code(
         .await?;
     }
     tx.commit().await?;
-    Ok(u32::try_from(failures).unwrap_or(0))
+    Ok(failures)
 }
 
 pub(super) async fn complete_sign_in(
@@ -568,18 +597,17 @@ pub(super) async fn pin_failed(
     now: DateTime<Utc>,
     max_failures: u32,
 ) -> Result<u32, StoreError> {
-    let failures: Option<(i32,)> = sqlx::query_as(
-        "UPDATE devices SET pin_failures = pin_failures + 1, \
-         revoked_at = CASE WHEN pin_failures + 1 >= $3 THEN $2 ELSE revoked_at END \
-         WHERE id = $1 AND revoked_at IS NULL RETURNING pin_failures",
+    let mut conn = store.writer().acquire().await?;
+    count_failure(
+        &mut conn,
+        "devices",
+        "pin_failures",
+        "revoked_at",
+        device.0,
+        now,
+        max_failures,
     )
-    .bind(device.0)
-    .bind(now)
-    .bind(i32::try_from(max_failures).unwrap_or(i32::MAX))
-    .fetch_optional(store.writer())
-    .await?;
-    let (failures,) = failures.ok_or(StoreError::NotFound)?;
-    Ok(u32::try_from(failures).unwrap_or(0))
+    .await
 }
 
 pub(super) async fn list_devices(

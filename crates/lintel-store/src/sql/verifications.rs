@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use lintel_domain::{AccountId, VerificationId};
 use uuid::Uuid;
 
-use super::accounts::{enqueue, insert_sends};
+use super::accounts::{count_failure, enqueue, insert_sends};
 use super::{Backend, Conn, Db};
 use crate::rows::VerificationRow;
 use crate::{Message, Purpose, StoreError, Verification};
@@ -66,18 +66,17 @@ pub(super) async fn fail_verification(
     now: DateTime<Utc>,
     max_failures: u32,
 ) -> Result<u32, StoreError> {
-    let failures: Option<(i32,)> = sqlx::query_as(
-        "UPDATE verifications SET failures = failures + 1, \
-         finished_at = CASE WHEN failures + 1 >= $3 THEN $2 ELSE finished_at END \
-         WHERE id = $1 AND finished_at IS NULL RETURNING failures",
+    let mut conn = store.writer().acquire().await?;
+    count_failure(
+        &mut conn,
+        "verifications",
+        "failures",
+        "finished_at",
+        id.0,
+        now,
+        max_failures,
     )
-    .bind(id.0)
-    .bind(now)
-    .bind(i32::try_from(max_failures).unwrap_or(i32::MAX))
-    .fetch_optional(store.writer())
-    .await?;
-    let (failures,) = failures.ok_or(StoreError::NotFound)?;
-    Ok(u32::try_from(failures).unwrap_or(0))
+    .await
 }
 
 pub(super) async fn complete_verification(
@@ -107,48 +106,16 @@ pub(super) async fn complete_verification(
     let account = account.map(AccountId::from);
     match (purpose, account) {
         (Purpose::ChangeEmail, Some(account)) => {
-            let taken: Option<(Uuid,)> =
-                sqlx::query_as("SELECT id FROM accounts WHERE email = $1 AND id <> $2")
-                    .bind(&target)
-                    .bind(account.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if taken.is_some() {
-                return Err(conflict(
-                    "email_taken",
-                    "email",
-                    "another account has this email",
-                ));
-            }
-            sqlx::query("UPDATE accounts SET email = $2, updated_at = $3 WHERE id = $1")
-                .bind(account.0)
-                .bind(&target)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sign_out_everywhere(&mut tx, account, now).await?;
+            let taken = conflict("email_taken", "email", "another account has this email");
+            replace_contact(&mut tx, account, "email", &target, taken, now).await?;
         }
         (Purpose::ChangePhone, Some(account)) => {
-            let taken: Option<(Uuid,)> =
-                sqlx::query_as("SELECT id FROM accounts WHERE phone = $1 AND id <> $2")
-                    .bind(&target)
-                    .bind(account.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if taken.is_some() {
-                return Err(conflict(
-                    "account_exists",
-                    "phone",
-                    "another account has this phone number",
-                ));
-            }
-            sqlx::query("UPDATE accounts SET phone = $2, updated_at = $3 WHERE id = $1")
-                .bind(account.0)
-                .bind(&target)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sign_out_everywhere(&mut tx, account, now).await?;
+            let taken = conflict(
+                "account_exists",
+                "phone",
+                "another account has this phone number",
+            );
+            replace_contact(&mut tx, account, "phone", &target, taken, now).await?;
         }
         (Purpose::DeleteAccount, Some(account)) => erase_account(&mut tx, account).await?,
         (Purpose::ResetPhone, None) => {
@@ -179,6 +146,37 @@ pub(super) async fn complete_verification(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Gives `account` the new `column` (email or phone), unless another account has it, and
+/// signs out every device.
+async fn replace_contact(
+    conn: &mut Conn,
+    account: AccountId,
+    column: &'static str,
+    value: &str,
+    taken: StoreError,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let other: Option<(Uuid,)> = sqlx::query_as(&format!(
+        "SELECT id FROM accounts WHERE {column} = $1 AND id <> $2"
+    ))
+    .bind(value)
+    .bind(account.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if other.is_some() {
+        return Err(taken);
+    }
+    sqlx::query(&format!(
+        "UPDATE accounts SET {column} = $2, updated_at = $3 WHERE id = $1"
+    ))
+    .bind(account.0)
+    .bind(value)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sign_out_everywhere(conn, account, now).await
 }
 
 async fn sign_out_everywhere(
