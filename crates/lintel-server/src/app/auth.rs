@@ -487,18 +487,18 @@ pub async fn verify_code(
             )));
         }
     };
-    let (mut tokens, mut fresh) = fresh_tokens(DeviceId::new(now), now);
-    if kind == DeviceKind::Browser {
-        fresh.auth_expires_at = now + BROWSER_IDLE_TTL;
-        tokens.auth_expires_at = fresh.auth_expires_at;
-    }
+    let ttl = match kind {
+        DeviceKind::App => AUTH_TOKEN_TTL,
+        DeviceKind::Browser => BROWSER_IDLE_TTL,
+    };
+    let minted = Minted::new(now, ttl);
     let device = NewDevice {
-        id: tokens.device_id,
+        id: DeviceId::new(now),
         account_id: account.id,
         kind,
         name: device_name,
         pin_hash: hash_pin(&req.pin)?,
-        tokens: fresh,
+        tokens: minted.fresh.clone(),
     };
     let new_account = sign_in.registration.is_some().then_some(&account);
     state
@@ -506,25 +506,44 @@ pub async fn verify_code(
         .complete_sign_in(sign_in.id, new_account, &device)
         .await?;
     tracing::info!(account = %account.id, device = %device.id, "signed in");
-    Ok(SignedIn { account, tokens })
+    Ok(SignedIn {
+        account,
+        tokens: minted.for_device(device.id),
+    })
 }
 
-fn fresh_tokens(device_id: DeviceId, now: DateTime<Utc>) -> (Tokens, FreshTokens) {
-    let auth_token = secrets::token(AUTH_PREFIX);
-    let reissue_token = secrets::token(REISSUE_PREFIX);
-    let fresh = FreshTokens {
-        auth_hash: secrets::hash(&auth_token),
-        auth_expires_at: now + AUTH_TOKEN_TTL,
-        reissue_hash: secrets::hash(&reissue_token),
-        now,
-    };
-    let tokens = Tokens {
-        device_id,
-        auth_token,
-        auth_expires_at: fresh.auth_expires_at,
-        reissue_token,
-    };
-    (tokens, fresh)
+/// A new auth token and reissue token: the secrets for the device, the hashes for the store.
+struct Minted {
+    auth_token: String,
+    reissue_token: String,
+    fresh: FreshTokens,
+}
+
+impl Minted {
+    fn new(now: DateTime<Utc>, auth_ttl: Duration) -> Minted {
+        let auth_token = secrets::token(AUTH_PREFIX);
+        let reissue_token = secrets::token(REISSUE_PREFIX);
+        let fresh = FreshTokens {
+            auth_hash: secrets::hash(&auth_token),
+            auth_expires_at: now + auth_ttl,
+            reissue_hash: secrets::hash(&reissue_token),
+            now,
+        };
+        Minted {
+            auth_token,
+            reissue_token,
+            fresh,
+        }
+    }
+
+    fn for_device(self, device_id: DeviceId) -> Tokens {
+        Tokens {
+            device_id,
+            auth_token: self.auth_token,
+            auth_expires_at: self.fresh.auth_expires_at,
+            reissue_token: self.reissue_token,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -616,17 +635,17 @@ pub async fn reissue(state: &AppState, req: ReissueRequest) -> Result<Tokens, Er
     if !presented.starts_with(REISSUE_PREFIX) {
         return Err(Error::Unauthenticated);
     }
-    let placeholder = DeviceId(uuid::Uuid::nil());
-    let (mut tokens, fresh) = fresh_tokens(placeholder, now);
+    let minted = Minted::new(now, AUTH_TOKEN_TTL);
     match state
         .store
-        .reissue_device(&secrets::hash(presented), now - REISSUE_TOKEN_TTL, &fresh)
+        .reissue_device(
+            &secrets::hash(presented),
+            now - REISSUE_TOKEN_TTL,
+            &minted.fresh,
+        )
         .await?
     {
-        Reissue::Rotated { device, .. } => {
-            tokens.device_id = device;
-            Ok(tokens)
-        }
+        Reissue::Rotated { device, .. } => Ok(minted.for_device(device)),
         Reissue::Reused { device } => {
             tracing::warn!(%device, "a rotated reissue token was presented again; device unregistered");
             Err(Error::Unauthenticated)
