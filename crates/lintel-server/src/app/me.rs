@@ -225,8 +225,8 @@ pub async fn confirm_email(state: &AppState, actor: &Actor, req: ConfirmCode) ->
         Address::Email(&old),
         format!(
             "The email of your Lintel account was changed from {old} to {}. Every device was \
-             signed out; sign in again with the new address. If you did not do this, reply to \
-             your organization's administrator at once.",
+             signed out; sign in again with the new address. If you did not do this, tell your \
+             organization's administrator at once.",
             v.target
         ),
     );
