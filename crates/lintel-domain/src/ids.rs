@@ -55,6 +55,10 @@ id_type!(
     MessageId,
     /// A code sent to prove an address before a change.
     VerificationId,
+    /// An account's place in an organization, or an invitation to one.
+    MembershipId,
+    /// One entry of an organization's event log.
+    EventId,
 );
 
 /// Ids made in the same millisecond would sort at random; the context's counter keeps them in

@@ -3,7 +3,9 @@
 pub mod account;
 pub mod area;
 pub mod clock;
+pub mod event;
 pub mod ids;
+pub mod member;
 pub mod org;
 pub mod place;
 pub mod validate;
@@ -11,10 +13,12 @@ pub mod validate;
 pub use account::{Account, Device, DeviceKind, Email, Phone};
 pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};
+pub use event::{Event, EventActor};
 pub use ids::{
-    AccountId, ApiKeyId, DeviceId, DoorId, GroupId, MessageId, OrgId, SignInId, SiteId,
-    VerificationId,
+    AccountId, ApiKeyId, DeviceId, DoorId, EventId, GroupId, MembershipId, MessageId, OrgId,
+    SignInId, SiteId, VerificationId,
 };
+pub use member::{Invitation, InviteChannel, Membership, MembershipStatus};
 pub use org::{OrgName, OrgSettings, Organization, Slug, TimeZone};
 pub use place::{Address, Door, DoorKind, Geofence, Group, Preferences, Site};
 pub use validate::ValidationError;

@@ -113,6 +113,11 @@ pub struct OrgSettings {
     /// How long a device's app PIN stays verified before unlocking asks for it again, in
     /// hours (1 to 8760).
     pub app_pin_max_age_hours: u32,
+    /// Whether members who lack access see the admins' emails on the "who administers this
+    /// organization" list.
+    pub show_admin_email: bool,
+    /// Whether they see the admins' phone numbers there.
+    pub show_admin_phone: bool,
 }
 
 impl Default for OrgSettings {
@@ -120,6 +125,8 @@ impl Default for OrgSettings {
         Self {
             guest_links_by_members: false,
             app_pin_max_age_hours: 7 * 24,
+            show_admin_email: true,
+            show_admin_phone: false,
         }
     }
 }

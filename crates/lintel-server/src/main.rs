@@ -8,11 +8,12 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use chrono::Duration;
 use clap::{Parser, Subcommand};
-use lintel_domain::{Area, Areas, Clock as _, SystemClock};
-use lintel_server::app::{self, AppState, housekeeping, orgs::CreateOrganization, outbox};
+use lintel_domain::{Area, Areas, Clock as _, EventActor, SystemClock};
+use lintel_server::app::orgs::{CreateOrganization, FirstOwner};
+use lintel_server::app::{self, Actor, AppState, housekeeping, outbox};
 use lintel_server::config::{Config, LogFormat, Overrides};
 use lintel_server::{HttpOptions, notify, serve};
-use lintel_store::{PageRequest, StoreError};
+use lintel_store::{Audit, PageRequest, StoreError};
 use tokio::net::TcpListener;
 
 /// Lintel: self-hostable access control for doors, gates, lockers and storage units.
@@ -71,7 +72,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum Admin {
-    /// Create an organization.
+    /// Create an organization and invite its first owner. The owner becomes one by signing
+    /// in (or registering) with that email or phone, or by opening the printed link.
     CreateOrg {
         /// The organization's URL name: 3 to 63 characters of a-z, 0-9 and '-'.
         #[arg(long)]
@@ -82,6 +84,12 @@ enum Admin {
         /// Its IANA time zone, such as Europe/Stockholm.
         #[arg(long, default_value = "UTC")]
         time_zone: String,
+        /// The first owner's email; the invitation goes there.
+        #[arg(long, value_name = "EMAIL", conflicts_with = "owner_phone")]
+        owner_email: Option<String>,
+        /// The first owner's phone (E.164, e.g. +46701234567), instead of an email.
+        #[arg(long, value_name = "PHONE")]
+        owner_phone: Option<String>,
     },
     /// Create an API key and print its secret once, on standard output. Only a hash is kept.
     CreateApiKey {
@@ -303,18 +311,27 @@ async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()
             slug,
             name,
             time_zone,
+            owner_email,
+            owner_phone,
         } => {
-            let org = app::orgs::create_unchecked(
+            let owner = (owner_email.is_some() || owner_phone.is_some()).then(|| FirstOwner {
+                email: owner_email.clone(),
+                phone: owner_phone.clone(),
+            });
+            let created = app::orgs::create(
                 state,
+                &Actor::Console,
                 CreateOrganization {
                     slug,
                     name,
                     time_zone: Some(time_zone),
                     settings: None,
+                    owner,
                 },
             )
             .await
             .map_err(explain)?;
+            let org = &created.org;
             println!(
                 "Created organization {} ({}), id {}, time zone {}.",
                 org.slug,
@@ -322,11 +339,20 @@ async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()
                 org.id,
                 org.time_zone.name()
             );
-            eprintln!(
-                "Next, a key to use the API: {} admin create-api-key --org {} --name NAME",
-                invoked_as(),
-                org.slug
-            );
+            match (&created.owner_link, owner_email.or(owner_phone)) {
+                (Some(link), Some(address)) => eprintln!(
+                    "Invited {address} as its owner. They become the owner when they sign in or \
+                     register at {public}/register with that address, or by opening {link} \
+                     (also sent to them).",
+                    public = state.public_url
+                ),
+                _ => eprintln!(
+                    "It has no owner yet: give one with --owner-email next time, or use an API \
+                     key: {} admin create-api-key --org {} --name NAME",
+                    invoked_as(),
+                    org.slug
+                ),
+            }
             Ok(())
         }
         Admin::CreateApiKey {
@@ -355,10 +381,19 @@ async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()
             );
             let expires_at =
                 expires_in_days.map(|days| state.clock.now() + Duration::days(i64::from(days)));
-            let issued =
-                app::api_keys::issue(state, org.as_ref().map(|o| o.id), &name, areas, expires_at)
-                    .await
-                    .map_err(explain)?;
+            let issued = app::api_keys::issue(
+                state,
+                org.as_ref().map(|o| o.id),
+                &name,
+                areas,
+                expires_at,
+                Some(&Audit {
+                    actor: EventActor::Console,
+                    at: state.clock.now(),
+                }),
+            )
+            .await
+            .map_err(explain)?;
             let whose = match &org {
                 Some(o) => format!("organization {}", o.slug),
                 None => "the operator".into(),

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod error;
+mod members;
 mod migrate;
 mod postgres;
 mod rows;
@@ -15,8 +16,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Account, AccountId, ApiKeyId, Areas, Device, DeviceId, Door, DoorId, Email, Group, GroupId,
-    MessageId, OrgId, Organization, Phone, SignInId, Site, SiteId, ValidationError, VerificationId,
+    Account, AccountId, ApiKeyId, Areas, Device, DeviceId, Door, DoorId, Email, Event, Group,
+    GroupId, Membership, MembershipId, MessageId, OrgId, Organization, Phone, SignInId, Site,
+    SiteId, ValidationError, VerificationId,
 };
 use uuid::Uuid;
 
@@ -25,6 +27,7 @@ pub use accounts::{
     Purge, Purpose, Registration, Reissue, SignIn, Verification,
 };
 pub use error::StoreError;
+pub use members::{Audit, EventFilter, InviteLink, MemberFilter, MemberRecord, NewMember, Person};
 pub use migrate::{MIGRATION_NAMES, Migration};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -83,7 +86,13 @@ pub trait Store: Send + Sync + 'static {
     /// Which backend this is, for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    async fn create_org(&self, org: &Organization) -> Result<(), StoreError>;
+    /// Creates an organization, with its first owner's membership or invitation when given.
+    async fn create_org(
+        &self,
+        org: &Organization,
+        owner: Option<&NewMember>,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
     async fn get_org(&self, id: OrgId) -> Result<Organization, StoreError>;
     async fn get_org_by_slug(&self, slug: &str) -> Result<Organization, StoreError>;
     async fn list_orgs(&self, page: PageRequest) -> Result<Page<Organization>, StoreError>;
@@ -91,11 +100,12 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: OrgId,
         change: Change<'_, Organization>,
+        audit: &Audit,
     ) -> Result<Organization, StoreError>;
     /// Deletes the organization and everything it owns.
     async fn delete_org(&self, id: OrgId) -> Result<(), StoreError>;
 
-    async fn create_site(&self, org: OrgId, site: &Site) -> Result<(), StoreError>;
+    async fn create_site(&self, org: OrgId, site: &Site, audit: &Audit) -> Result<(), StoreError>;
     async fn get_site(&self, org: OrgId, id: SiteId) -> Result<Site, StoreError>;
     async fn list_sites(&self, org: OrgId, page: PageRequest) -> Result<Page<Site>, StoreError>;
     async fn update_site(
@@ -103,12 +113,13 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         id: SiteId,
         change: Change<'_, Site>,
+        audit: &Audit,
     ) -> Result<Site, StoreError>;
     /// Refused with the conflict `site_has_doors` while doors remain at the site.
-    async fn delete_site(&self, org: OrgId, id: SiteId) -> Result<(), StoreError>;
+    async fn delete_site(&self, org: OrgId, id: SiteId, audit: &Audit) -> Result<(), StoreError>;
 
     /// Refused with `MissingReference` when the door's site is not in `org`.
-    async fn create_door(&self, org: OrgId, door: &Door) -> Result<(), StoreError>;
+    async fn create_door(&self, org: OrgId, door: &Door, audit: &Audit) -> Result<(), StoreError>;
     async fn get_door(&self, org: OrgId, id: DoorId) -> Result<Door, StoreError>;
     async fn list_doors(
         &self,
@@ -121,12 +132,18 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         id: DoorId,
         change: Change<'_, Door>,
+        audit: &Audit,
     ) -> Result<Door, StoreError>;
-    async fn delete_door(&self, org: OrgId, id: DoorId) -> Result<(), StoreError>;
+    async fn delete_door(&self, org: OrgId, id: DoorId, audit: &Audit) -> Result<(), StoreError>;
 
     /// Refused with the conflict `group_name_taken` when the organization has a group of
     /// that name.
-    async fn create_group(&self, org: OrgId, group: &Group) -> Result<(), StoreError>;
+    async fn create_group(
+        &self,
+        org: OrgId,
+        group: &Group,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
     async fn get_group(&self, org: OrgId, id: GroupId) -> Result<Group, StoreError>;
     async fn list_groups(&self, org: OrgId, page: PageRequest) -> Result<Page<Group>, StoreError>;
     async fn update_group(
@@ -134,14 +151,111 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         id: GroupId,
         change: Change<'_, Group>,
+        audit: &Audit,
     ) -> Result<Group, StoreError>;
-    async fn delete_group(&self, org: OrgId, id: GroupId) -> Result<(), StoreError>;
+    async fn delete_group(&self, org: OrgId, id: GroupId, audit: &Audit) -> Result<(), StoreError>;
 
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+    /// Stores a key; an organization's key is recorded in its log under `audit`.
+    async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError>;
+    async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError>;
+    /// The organization's keys, revoked ones included.
+    async fn list_api_keys(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<ApiKey>, StoreError>;
+    /// Revokes one of the organization's keys; revoking a revoked key changes nothing.
+    async fn revoke_api_key(
+        &self,
+        org: OrgId,
+        id: ApiKeyId,
+        audit: &Audit,
+    ) -> Result<ApiKey, StoreError>;
     /// The key whose secret hashes to `secret_hash`, revoked or expired ones included.
     async fn find_api_key(&self, secret_hash: &[u8]) -> Result<Option<ApiKey>, StoreError>;
     /// Records that the key was used at `now`; writes at most once a minute per key.
     async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    // Memberships and invitations
+
+    /// Adds a membership or invitation. Refused with `already_member` when the account (or the account with the
+    /// invited address) is a member, `already_invited` when the address has a pending
+    /// invitation, `MissingReference` for a group of another organization.
+    async fn create_membership(
+        &self,
+        org: OrgId,
+        member: &NewMember,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+    async fn get_member(&self, org: OrgId, id: MembershipId) -> Result<MemberRecord, StoreError>;
+    /// The account's membership of the organization, if any.
+    async fn find_membership(
+        &self,
+        org: OrgId,
+        account: AccountId,
+    ) -> Result<Option<MemberRecord>, StoreError>;
+    async fn list_members(
+        &self,
+        org: OrgId,
+        filter: &MemberFilter,
+        page: PageRequest,
+    ) -> Result<Page<MemberRecord>, StoreError>;
+    /// Active members holding at least one admin area (at most 100).
+    async fn list_admins(&self, org: OrgId) -> Result<Vec<MemberRecord>, StoreError>;
+    /// Changes status, areas or groups. Refused with `last_owner` when it would leave the
+    /// organization without an active owner.
+    async fn update_membership(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        change: Change<'_, Membership>,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError>;
+    /// Removes a membership or revokes an invitation, recorded as `kind`. Refused with
+    /// `last_owner` for the last active owner.
+    async fn delete_membership(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        audit: &Audit,
+        kind: &str,
+    ) -> Result<(), StoreError>;
+    /// The pending invitation whose link token hashes to `token_hash`, expired ones included.
+    async fn find_invitation(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(Organization, MemberRecord)>, StoreError>;
+    /// Makes the invitation the account's active membership, once: `invitation_used`
+    /// afterwards, `already_member` when the account is a member already.
+    async fn accept_invitation(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        account: AccountId,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError>;
+    /// Gives a pending invitation a new link and expiry, and queues its message.
+    async fn renew_invitation(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        link: &InviteLink,
+        message: &Message,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError>;
+    /// Every membership of the account, with its organization.
+    async fn account_memberships(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(Organization, MemberRecord)>, StoreError>;
+
+    /// The organization's event log, newest first.
+    async fn list_events(
+        &self,
+        org: OrgId,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>, StoreError>;
 
     // Accounts
 

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Account, Areas, Device, DeviceKind, Door, DoorKind, Email, Geofence, Group, OrgSettings,
+    Account, ApiKeyId, Areas, Device, DeviceKind, Door, DoorKind, Email, Event, EventActor,
+    Geofence, Group, GroupId, Invitation, InviteChannel, Membership, MembershipStatus, OrgSettings,
     Organization, Phone, Preferences, Site, Slug, TimeZone,
 };
 use sqlx::FromRow;
@@ -10,8 +11,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::{
-    AccountRecord, ApiKey, Channel, DeviceRecord, Message, Purpose, Registration, SignIn,
-    StoreError, Verification,
+    AccountRecord, ApiKey, Channel, DeviceRecord, MemberRecord, Message, Person, Purpose,
+    Registration, SignIn, StoreError, Verification,
 };
 
 /// Numbers the model keeps unsigned are stored as signed 32-bit integers, which both
@@ -369,6 +370,113 @@ impl TryFrom<VerificationRow> for Verification {
             failures: count(row.failures, "failures")?,
             finished_at: row.finished_at,
             created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct MemberRow {
+    id: Uuid,
+    account_id: Option<Uuid>,
+    status: String,
+    areas: Json<Areas>,
+    invite_channel: Option<String>,
+    invite_address: Option<String>,
+    invite_expires_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+impl MemberRow {
+    pub(crate) fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The record, with the groups found for it.
+    pub(crate) fn into_record(self, groups: Vec<GroupId>) -> Result<MemberRecord, StoreError> {
+        let status = MembershipStatus::parse("status", &self.status)
+            .map_err(|e| corrupt("membership status", e))?;
+        let invitation = match (self.invite_channel, self.invite_address) {
+            (Some(channel), Some(address)) => Some(Invitation {
+                channel: InviteChannel::parse(&channel)
+                    .ok_or_else(|| corrupt("invite channel", channel))?,
+                address,
+                expires_at: self.invite_expires_at,
+            }),
+            _ => None,
+        };
+        let person = match (self.first_name, self.last_name, self.email) {
+            (Some(first_name), Some(last_name), Some(address)) => Some(Person {
+                first_name,
+                last_name,
+                email: email(&address)?,
+                phone: self.phone.as_deref().map(phone).transpose()?,
+            }),
+            _ => None,
+        };
+        Ok(MemberRecord {
+            membership: Membership {
+                id: self.id.into(),
+                account_id: self.account_id.map(Into::into),
+                status,
+                areas: self.areas.0,
+                groups,
+                invitation,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            },
+            person,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct EventRow {
+    id: Uuid,
+    at: DateTime<Utc>,
+    kind: String,
+    actor_kind: String,
+    actor_id: Option<Uuid>,
+    actor_name: String,
+    object_kind: Option<String>,
+    object_id: Option<Uuid>,
+    summary: Json<serde_json::Value>,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let key = || {
+            row.actor_id
+                .map(ApiKeyId::from)
+                .ok_or_else(|| corrupt("event actor", "a key without an id"))
+        };
+        let actor = match row.actor_kind.as_str() {
+            "member" => EventActor::Member {
+                account_id: row.actor_id.map(Into::into),
+                name: row.actor_name,
+            },
+            "api_key" => EventActor::ApiKey {
+                key_id: key()?,
+                name: row.actor_name,
+            },
+            "operator" => EventActor::Operator { key_id: key()? },
+            "console" => EventActor::Console,
+            "system" => EventActor::System,
+            other => return Err(corrupt("event actor", other)),
+        };
+        Ok(Event {
+            id: row.id.into(),
+            at: row.at,
+            kind: row.kind,
+            actor,
+            object_kind: row.object_kind,
+            object_id: row.object_id,
+            summary: row.summary.0,
         })
     }
 }

@@ -2,11 +2,16 @@
 //! (see `secrets`).
 
 use chrono::{DateTime, Utc};
-use lintel_domain::{ApiKeyId, Areas, OrgId, ValidationError, validate};
-use lintel_store::ApiKey;
+use lintel_domain::member::{outranked_by, ungrantable};
+use lintel_domain::{ApiKeyId, Area, Areas, OrgId, ValidationError, validate};
+use lintel_store::{ApiKey, Audit};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
+use super::members::parse_areas;
 use super::secrets::{hash, token};
-use super::{Actor, AppState, Error};
+use super::{Actor, AppState, Error, Found, ListRequest, Listed, OrgCtx};
 
 /// Every secret starts with this, so keys are recognisable in code, logs and secret scanners.
 pub const SECRET_PREFIX: &str = "lnt_";
@@ -26,6 +31,7 @@ pub async fn issue(
     name: &str,
     areas: Areas,
     expires_at: Option<DateTime<Utc>>,
+    audit: Option<&Audit>,
 ) -> Result<IssuedKey, Error> {
     let now = state.clock.now();
     let name = validate::text("name", name, 1, 200)?;
@@ -58,7 +64,7 @@ pub async fn issue(
         last_used_at: None,
         revoked_at: None,
     };
-    state.store.create_api_key(&key).await?;
+    state.store.create_api_key(&key, audit).await?;
     Ok(IssuedKey { key, secret })
 }
 
@@ -83,8 +89,115 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Actor, Error
         None => Actor::Operator { key: key.id },
         Some(org) => Actor::ApiKey {
             key: key.id,
+            name: key.name,
             org,
             areas: key.areas,
         },
     })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    #[schema(example = "door integration")]
+    pub name: String,
+    /// Admin areas the key may use; each must be one the creator holds.
+    #[schema(example = json!(["doors"]))]
+    pub areas: Vec<String>,
+    /// When the key stops working; never when left out.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An API key as lists show it: never the secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    /// The secret's first characters, to recognise the key.
+    #[schema(example = "lnt_AbCdEfGh")]
+    pub prefix: String,
+    #[schema(value_type = Vec<String>)]
+    pub areas: Areas,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKey> for ApiKeyInfo {
+    fn from(k: ApiKey) -> Self {
+        ApiKeyInfo {
+            id: k.id.0,
+            name: k.name,
+            prefix: k.prefix,
+            areas: k.areas,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A new key with its secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    pub key: ApiKeyInfo,
+    /// The bearer secret. It is not stored and cannot be shown again.
+    pub secret: String,
+}
+
+/// Creates one of the organization's keys. Needs `api`, and every area the key gets.
+pub async fn create(
+    state: &AppState,
+    ctx: &OrgCtx,
+    req: CreateApiKey,
+) -> Result<CreatedApiKey, Error> {
+    ctx.require(Area::Api)?;
+    let areas = parse_areas("areas", &req.areas)?;
+    if let Some(area) = ungrantable(&ctx.areas, &Areas::default(), &areas) {
+        return Err(Error::Forbidden { area });
+    }
+    let issued = issue(
+        state,
+        Some(ctx.org_id()),
+        &req.name,
+        areas,
+        req.expires_at,
+        Some(&ctx.audit()),
+    )
+    .await?;
+    Ok(CreatedApiKey {
+        key: issued.key.into(),
+        secret: issued.secret,
+    })
+}
+
+pub async fn list(
+    state: &AppState,
+    ctx: &OrgCtx,
+    req: &ListRequest,
+) -> Result<Listed<ApiKeyInfo>, Error> {
+    ctx.require(Area::Api)?;
+    let page = state.store.list_api_keys(ctx.org_id(), req.page()?).await?;
+    Ok(Listed::from(page).map(ApiKeyInfo::from))
+}
+
+/// Revokes a key at once. Needs `api`, and every area the key holds.
+pub async fn revoke(state: &AppState, ctx: &OrgCtx, id: ApiKeyId) -> Result<ApiKeyInfo, Error> {
+    ctx.require(Area::Api)?;
+    let target = state
+        .store
+        .get_api_key(ctx.org_id(), id)
+        .await
+        .found("api_key")?;
+    if let Some(area) = outranked_by(&ctx.areas, &target.areas) {
+        return Err(Error::Forbidden { area });
+    }
+    Ok(state
+        .store
+        .revoke_api_key(ctx.org_id(), id, &ctx.audit())
+        .await
+        .found("api_key")?
+        .into())
 }

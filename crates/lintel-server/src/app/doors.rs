@@ -65,11 +65,15 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateDoor) -> Result<D
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    state.store.create_door(ctx.org_id(), &door).await?;
+    state
+        .store
+        .create_door(ctx.org_id(), &door, &ctx.audit())
+        .await?;
     Ok(door)
 }
 
 pub async fn get(state: &AppState, ctx: &OrgCtx, id: DoorId) -> Result<Door, Error> {
+    ctx.require_admin()?;
     state.store.get_door(ctx.org_id(), id).await.found("door")
 }
 
@@ -79,6 +83,7 @@ pub async fn list(
     site_id: Option<SiteId>,
     req: &ListRequest,
 ) -> Result<Listed<Door>, Error> {
+    ctx.require_admin()?;
     let filter = DoorFilter { site_id };
     Ok(state
         .store
@@ -110,34 +115,39 @@ pub async fn update(
     let now = ctx.now;
     state
         .store
-        .update_door(ctx.org_id(), id, &|door| {
-            if let Some(site) = req.site_id {
-                door.site_id = SiteId(site);
-            }
-            if let Some(name) = &name {
-                door.name.clone_from(name);
-            }
-            if let Some(kind) = req.kind {
-                door.kind = kind;
-            }
-            if let Some(v) = req.geofence_required {
-                door.geofence_required = v;
-            }
-            if let Some(v) = req.reader_required {
-                door.reader_required = v;
-            }
-            if let Some(secs) = unlock {
-                door.unlock_duration_secs = secs;
-            }
-            if let Some(d) = &description {
-                door.description.clone_from(d);
-            }
-            if let Some(p) = &req.preferences {
-                door.preferences.clone_from(p);
-            }
-            door.updated_at = now;
-            Ok(())
-        })
+        .update_door(
+            ctx.org_id(),
+            id,
+            &|door| {
+                if let Some(site) = req.site_id {
+                    door.site_id = SiteId(site);
+                }
+                if let Some(name) = &name {
+                    door.name.clone_from(name);
+                }
+                if let Some(kind) = req.kind {
+                    door.kind = kind;
+                }
+                if let Some(v) = req.geofence_required {
+                    door.geofence_required = v;
+                }
+                if let Some(v) = req.reader_required {
+                    door.reader_required = v;
+                }
+                if let Some(secs) = unlock {
+                    door.unlock_duration_secs = secs;
+                }
+                if let Some(d) = &description {
+                    door.description.clone_from(d);
+                }
+                if let Some(p) = &req.preferences {
+                    door.preferences.clone_from(p);
+                }
+                door.updated_at = now;
+                Ok(())
+            },
+            &ctx.audit(),
+        )
         .await
         .found("door")
 }
@@ -146,7 +156,7 @@ pub async fn delete(state: &AppState, ctx: &OrgCtx, id: DoorId) -> Result<(), Er
     ctx.require(Area::Doors)?;
     state
         .store
-        .delete_door(ctx.org_id(), id)
+        .delete_door(ctx.org_id(), id, &ctx.audit())
         .await
         .found("door")
 }

@@ -33,11 +33,15 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateGroup) -> Result<
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    state.store.create_group(ctx.org_id(), &group).await?;
+    state
+        .store
+        .create_group(ctx.org_id(), &group, &ctx.audit())
+        .await?;
     Ok(group)
 }
 
 pub async fn get(state: &AppState, ctx: &OrgCtx, id: GroupId) -> Result<Group, Error> {
+    ctx.require_admin()?;
     state.store.get_group(ctx.org_id(), id).await.found("group")
 }
 
@@ -46,6 +50,7 @@ pub async fn list(
     ctx: &OrgCtx,
     req: &ListRequest,
 ) -> Result<Listed<Group>, Error> {
+    ctx.require_admin()?;
     Ok(state
         .store
         .list_groups(ctx.org_id(), req.page()?)
@@ -69,16 +74,21 @@ pub async fn update(
     let now = ctx.now;
     state
         .store
-        .update_group(ctx.org_id(), id, &|group| {
-            if let Some(name) = &name {
-                group.name.clone_from(name);
-            }
-            if let Some(d) = &description {
-                group.description.clone_from(d);
-            }
-            group.updated_at = now;
-            Ok(())
-        })
+        .update_group(
+            ctx.org_id(),
+            id,
+            &|group| {
+                if let Some(name) = &name {
+                    group.name.clone_from(name);
+                }
+                if let Some(d) = &description {
+                    group.description.clone_from(d);
+                }
+                group.updated_at = now;
+                Ok(())
+            },
+            &ctx.audit(),
+        )
         .await
         .found("group")
 }
@@ -87,7 +97,7 @@ pub async fn delete(state: &AppState, ctx: &OrgCtx, id: GroupId) -> Result<(), E
     ctx.require(Area::Members)?;
     state
         .store
-        .delete_group(ctx.org_id(), id)
+        .delete_group(ctx.org_id(), id, &ctx.audit())
         .await
         .found("group")
 }

@@ -304,6 +304,23 @@ pub async fn delete(state: &AppState, actor: &Actor) -> Result<CodeSentTo, Error
             "signed-in account {account} has no phone"
         )));
     };
+    // Said before the code is sent; the store checks again when the account is erased.
+    for (org, member) in state.store.account_memberships(account).await? {
+        if member.membership.is_owner() {
+            let owners = state.store.list_admins(org.id).await?;
+            if owners.iter().filter(|o| o.membership.is_owner()).count() < 2 {
+                return Err(Error::Conflict {
+                    code: "last_owner",
+                    field: None,
+                    message: format!(
+                        "you are the last owner of organization {:?}; make someone else an \
+                         owner first",
+                        org.slug.as_str()
+                    ),
+                });
+            }
+        }
+    }
     verification::start(
         state,
         Some(account),
@@ -314,8 +331,9 @@ pub async fn delete(state: &AppState, actor: &Actor) -> Result<CodeSentTo, Error
     .await
 }
 
-/// Deletes my account for good once my phone is proven: devices, sign-ins, messages and the
-/// personal data Lintel keeps about me are erased.
+/// Deletes my account for good once my phone is proven: memberships, devices, sign-ins,
+/// messages and the personal data Lintel keeps about me are erased; my events stay, with an
+/// anonymous actor.
 pub async fn confirm_delete(
     state: &AppState,
     actor: &Actor,

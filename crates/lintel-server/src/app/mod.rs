@@ -4,9 +4,11 @@
 pub mod api_keys;
 pub mod auth;
 pub mod doors;
+pub mod events;
 pub mod groups;
 pub mod housekeeping;
 pub mod me;
+pub mod members;
 pub mod orgs;
 pub mod outbox;
 mod patch;
@@ -18,9 +20,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    AccountId, ApiKeyId, Area, Areas, Clock, DeviceId, OrgId, Organization, ValidationError,
+    AccountId, ApiKeyId, Area, Areas, Clock, DeviceId, EventActor, OrgId, Organization,
+    ValidationError,
 };
-use lintel_store::{Page, PageRequest, Store, StoreError};
+use lintel_store::{Audit, MemberRecord, Page, PageRequest, Store, StoreError};
 use uuid::Uuid;
 
 pub use patch::double_option;
@@ -42,6 +45,7 @@ pub enum Actor {
     /// An organization's API key, with the admin areas it may use.
     ApiKey {
         key: ApiKeyId,
+        name: String,
         org: OrgId,
         areas: Areas,
     },
@@ -50,39 +54,83 @@ pub enum Actor {
         account: AccountId,
         device: DeviceId,
     },
+    /// The operator at the server's command line (`lintel admin …`).
+    Console,
 }
 
-/// A request inside one organization: the organization, who acts, and when.
+/// A request inside one organization: the organization, who acts, with which admin areas,
+/// and when. Only `enter_org` makes one, so every use case sees the actor's real areas.
 #[derive(Debug, Clone)]
 pub struct OrgCtx {
     pub org: Organization,
     pub actor: Actor,
     pub now: DateTime<Utc>,
+    /// What the actor may do here: a key's areas, an active membership's areas, nothing for
+    /// a suspended member, everything for the operator.
+    pub areas: Areas,
+    /// The person's membership, when a person acts.
+    pub member: Option<MemberRecord>,
 }
 
 impl OrgCtx {
     /// Refuses unless the actor holds `area` (or `owner`) in this organization.
     pub fn require(&self, area: Area) -> Result<(), Error> {
-        let allowed = match &self.actor {
-            Actor::Operator { .. } => true,
-            Actor::ApiKey { areas, .. } => areas.allows(area),
-            // Members and their admin areas come with memberships.
-            Actor::Device { .. } => false,
-        };
-        if allowed {
+        if self.areas.allows(area) {
             Ok(())
         } else {
             Err(Error::Forbidden { area })
         }
     }
 
+    /// Refuses unless the actor holds at least one of `areas`; names the first.
+    pub fn require_any(&self, areas: &[Area]) -> Result<(), Error> {
+        match areas.iter().find(|a| self.areas.allows(**a)) {
+            Some(_) => Ok(()),
+            None => Err(Error::Forbidden { area: areas[0] }),
+        }
+    }
+
+    /// Refuses a member who holds no admin area: reading the organization's setup (sites,
+    /// doors, groups) is for its administrators.
+    pub fn require_admin(&self) -> Result<(), Error> {
+        self.require_any(&Area::ALL)
+    }
+
     pub fn org_id(&self) -> OrgId {
         self.org.id
     }
+
+    /// Who is acting, as the event log records it.
+    pub fn audit(&self) -> Audit {
+        Audit {
+            actor: event_actor(&self.actor, self.member.as_ref()),
+            at: self.now,
+        }
+    }
 }
 
-/// Enters organization `slug` as `actor`. An organization the actor may not see is
-/// `organization_not_found`, exactly like one that does not exist.
+/// The event log's name for an actor.
+pub(crate) fn event_actor(actor: &Actor, member: Option<&MemberRecord>) -> EventActor {
+    match actor {
+        Actor::Operator { key } => EventActor::Operator { key_id: *key },
+        Actor::ApiKey { key, name, .. } => EventActor::ApiKey {
+            key_id: *key,
+            name: name.clone(),
+        },
+        Actor::Device { account, .. } => EventActor::Member {
+            account_id: Some(*account),
+            name: member
+                .and_then(|m| m.person.as_ref())
+                .map(|p| format!("{} {}", p.first_name, p.last_name))
+                .unwrap_or_default(),
+        },
+        Actor::Console => EventActor::Console,
+    }
+}
+
+/// Enters organization `slug` as `actor`. An organization the actor may not see (another
+/// tenant's, or one the person is no member of) is `organization_not_found`, exactly like one
+/// that does not exist.
 pub async fn enter_org(state: &AppState, actor: Actor, slug: &str) -> Result<OrgCtx, Error> {
     let not_found = Error::NotFound {
         what: "organization",
@@ -92,16 +140,27 @@ pub async fn enter_org(state: &AppState, actor: Actor, slug: &str) -> Result<Org
         Err(StoreError::NotFound) => return Err(not_found),
         Err(e) => return Err(e.into()),
     };
-    match &actor {
-        Actor::Operator { .. } => {}
-        Actor::ApiKey { org: key_org, .. } if *key_org == org.id => {}
-        // A person belongs to organizations through memberships, which are not built yet.
-        Actor::ApiKey { .. } | Actor::Device { .. } => return Err(not_found),
-    }
+    let (areas, member) = match &actor {
+        Actor::Operator { .. } | Actor::Console => (Areas::new([Area::Owner]), None),
+        Actor::ApiKey {
+            org: key_org,
+            areas,
+            ..
+        } if *key_org == org.id => (areas.clone(), None),
+        Actor::ApiKey { .. } => return Err(not_found),
+        Actor::Device { account, .. } => {
+            match state.store.find_membership(org.id, *account).await? {
+                Some(member) => (member.membership.effective_areas(), Some(member)),
+                None => return Err(not_found),
+            }
+        }
+    };
     Ok(OrgCtx {
         org,
         actor,
         now: state.clock.now(),
+        areas,
+        member,
     })
 }
 
@@ -214,6 +273,16 @@ impl ListRequest {
         }
         let after = self.cursor.as_deref().map(decode_cursor).transpose()?;
         Ok(PageRequest { limit, after })
+    }
+}
+
+impl<T> Listed<T> {
+    /// The same page with each item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
+        Listed {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }
 

@@ -4,7 +4,9 @@ use lintel_domain::{Area, OrgId, OrgName, OrgSettings, Organization, Slug, TimeZ
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{Actor, AppState, Error, Found, ListRequest, Listed, OrgCtx};
+use lintel_store::Audit;
+
+use super::{Actor, AppState, Error, Found, ListRequest, Listed, OrgCtx, event_actor, members};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -18,6 +20,23 @@ pub struct CreateOrganization {
     #[schema(example = "Europe/Stockholm")]
     pub time_zone: Option<String>,
     pub settings: Option<OrgSettings>,
+    /// The first owner, invited by email or SMS. Their invitation does not expire, and it
+    /// attaches itself when they sign in or register with that address.
+    pub owner: Option<FirstOwner>,
+}
+
+/// Where to invite an organization's first owner: exactly one of `email` and `phone`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirstOwner {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A new organization and, when an owner was named, the link of their invitation.
+pub struct Created {
+    pub org: Organization,
+    pub owner_link: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -34,32 +53,26 @@ pub struct UpdateOrganization {
 pub struct UpdateSettings {
     pub guest_links_by_members: Option<bool>,
     pub app_pin_max_age_hours: Option<u32>,
+    pub show_admin_email: Option<bool>,
+    pub show_admin_phone: Option<bool>,
 }
 
 fn operator_only(actor: &Actor) -> Result<(), Error> {
     match actor {
-        Actor::Operator { .. } => Ok(()),
+        Actor::Operator { .. } | Actor::Console => Ok(()),
         // Creating and deleting tenants is the operator's, whatever areas a key holds.
         Actor::ApiKey { .. } | Actor::Device { .. } => Err(Error::OperatorOnly),
     }
 }
 
-/// Creates an organization: the operator's act, from the API or the command line.
+/// Creates an organization, with its first owner's invitation: the operator's act, from the
+/// API or the command line.
 pub async fn create(
     state: &AppState,
     actor: &Actor,
     req: CreateOrganization,
-) -> Result<Organization, Error> {
+) -> Result<Created, Error> {
     operator_only(actor)?;
-    create_unchecked(state, req).await
-}
-
-/// Creates an organization without an actor: the command line, run by the operator on the
-/// server itself.
-pub async fn create_unchecked(
-    state: &AppState,
-    req: CreateOrganization,
-) -> Result<Organization, Error> {
     let now = state.clock.now();
     let settings = req.settings.unwrap_or_default();
     settings.validate()?;
@@ -75,8 +88,22 @@ pub async fn create_unchecked(
         created_at: now,
         updated_at: now,
     };
-    state.store.create_org(&org).await?;
-    Ok(org)
+    let owner = req
+        .owner
+        .map(|o| members::owner_invitation(state, &org, o.email.as_deref(), o.phone.as_deref()))
+        .transpose()?;
+    let audit = Audit {
+        actor: event_actor(actor, None),
+        at: now,
+    };
+    state
+        .store
+        .create_org(&org, owner.as_ref().map(|o| &o.member), &audit)
+        .await?;
+    Ok(Created {
+        org,
+        owner_link: owner.map(|o| o.url),
+    })
 }
 
 /// The organizations the actor can see: all for an operator, its own for an API key.
@@ -87,10 +114,17 @@ pub async fn list(
 ) -> Result<Listed<Organization>, Error> {
     let page = req.page()?;
     match actor {
-        Actor::Operator { .. } => Ok(state.store.list_orgs(page).await?.into()),
-        // Memberships, which list a person's organizations, are not built yet.
-        Actor::Device { .. } => Ok(Listed {
-            items: vec![],
+        Actor::Operator { .. } | Actor::Console => Ok(state.store.list_orgs(page).await?.into()),
+        // A person's organizations are few: all of them, in one page.
+        Actor::Device { account, .. } => Ok(Listed {
+            items: state
+                .store
+                .account_memberships(*account)
+                .await?
+                .into_iter()
+                .map(|(org, _)| org)
+                .filter(|org| page.after.is_none_or(|after| org.id.0 > after))
+                .collect(),
             next_cursor: None,
         }),
         Actor::ApiKey { org, .. } => {
@@ -127,25 +161,35 @@ pub async fn update(
     let now = ctx.now;
     let org = state
         .store
-        .update_org(ctx.org_id(), &|org| {
-            if let Some(name) = &name {
-                org.name.clone_from(name);
-            }
-            if let Some(tz) = time_zone {
-                org.time_zone = tz;
-            }
-            if let Some(s) = &req.settings {
-                if let Some(v) = s.guest_links_by_members {
-                    org.settings.guest_links_by_members = v;
+        .update_org(
+            ctx.org_id(),
+            &|org| {
+                if let Some(name) = &name {
+                    org.name.clone_from(name);
                 }
-                if let Some(v) = s.app_pin_max_age_hours {
-                    org.settings.app_pin_max_age_hours = v;
+                if let Some(tz) = time_zone {
+                    org.time_zone = tz;
                 }
-                org.settings.validate()?;
-            }
-            org.updated_at = now;
-            Ok(())
-        })
+                if let Some(s) = &req.settings {
+                    if let Some(v) = s.guest_links_by_members {
+                        org.settings.guest_links_by_members = v;
+                    }
+                    if let Some(v) = s.app_pin_max_age_hours {
+                        org.settings.app_pin_max_age_hours = v;
+                    }
+                    if let Some(v) = s.show_admin_email {
+                        org.settings.show_admin_email = v;
+                    }
+                    if let Some(v) = s.show_admin_phone {
+                        org.settings.show_admin_phone = v;
+                    }
+                    org.settings.validate()?;
+                }
+                org.updated_at = now;
+                Ok(())
+            },
+            &ctx.audit(),
+        )
         .await
         .found("organization")?;
     Ok(org)

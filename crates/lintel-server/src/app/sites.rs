@@ -52,11 +52,15 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateSite) -> Result<S
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    state.store.create_site(ctx.org_id(), &site).await?;
+    state
+        .store
+        .create_site(ctx.org_id(), &site, &ctx.audit())
+        .await?;
     Ok(site)
 }
 
 pub async fn get(state: &AppState, ctx: &OrgCtx, id: SiteId) -> Result<Site, Error> {
+    ctx.require_admin()?;
     state.store.get_site(ctx.org_id(), id).await.found("site")
 }
 
@@ -65,6 +69,7 @@ pub async fn list(
     ctx: &OrgCtx,
     req: &ListRequest,
 ) -> Result<Listed<Site>, Error> {
+    ctx.require_admin()?;
     Ok(state
         .store
         .list_sites(ctx.org_id(), req.page()?)
@@ -94,22 +99,27 @@ pub async fn update(
     let now = ctx.now;
     state
         .store
-        .update_site(ctx.org_id(), id, &|site| {
-            if let Some(name) = &name {
-                site.name.clone_from(name);
-            }
-            if let Some(address) = &address {
-                site.address.clone_from(address);
-            }
-            if let Some(tz) = time_zone {
-                site.time_zone = tz;
-            }
-            if let Some(fence) = fence {
-                site.geofence = fence;
-            }
-            site.updated_at = now;
-            Ok(())
-        })
+        .update_site(
+            ctx.org_id(),
+            id,
+            &|site| {
+                if let Some(name) = &name {
+                    site.name.clone_from(name);
+                }
+                if let Some(address) = &address {
+                    site.address.clone_from(address);
+                }
+                if let Some(tz) = time_zone {
+                    site.time_zone = tz;
+                }
+                if let Some(fence) = fence {
+                    site.geofence = fence;
+                }
+                site.updated_at = now;
+                Ok(())
+            },
+            &ctx.audit(),
+        )
         .await
         .found("site")
 }
@@ -118,7 +128,7 @@ pub async fn delete(state: &AppState, ctx: &OrgCtx, id: SiteId) -> Result<(), Er
     ctx.require(Area::Doors)?;
     state
         .store
-        .delete_site(ctx.org_id(), id)
+        .delete_site(ctx.org_id(), id, &ctx.audit())
         .await
         .found("site")
 }

@@ -82,7 +82,8 @@ impl From<app::Error> for ApiError {
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 format!("this action needs the {area} admin area"),
-            ),
+            )
+            .with_details(serde_json::json!({ "area": area })),
             E::OperatorOnly => ApiError::new(StatusCode::FORBIDDEN, "forbidden", err.to_string()),
             E::NotFound { what } => ApiError::new(
                 StatusCode::NOT_FOUND,

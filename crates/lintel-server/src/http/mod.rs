@@ -1,14 +1,17 @@
 //! The HTTP API: routes, the OpenAPI document generated from them, and the middleware every
 //! request passes (request id, tracing, body limit, panic guard).
 
+mod api_keys;
 mod auth;
 mod doors;
 pub mod error;
+mod events;
 pub(crate) mod extract;
 mod groups;
 mod health;
 mod list;
 mod me;
+mod members;
 mod orgs;
 mod sites;
 
@@ -52,6 +55,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "sites", description = "An organization's places"),
         (name = "doors", description = "Anything that can be unlocked"),
         (name = "groups", description = "Named sets of members"),
+        (name = "members", description = "Memberships, invitations and admin areas"),
+        (name = "api keys", description = "An organization's machine credentials"),
+        (name = "events", description = "The event log: who did what"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -97,6 +103,10 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(me::confirm_phone))
         .routes(routes!(me::delete))
         .routes(routes!(me::confirm_delete))
+        .routes(routes!(members::mine))
+        .routes(routes!(members::leave))
+        .routes(routes!(members::preview))
+        .routes(routes!(members::accept))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::get, orgs::update, orgs::delete))
         .routes(routes!(sites::list, sites::create))
@@ -105,6 +115,16 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(doors::get, doors::update, doors::delete))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(members::list))
+        .routes(routes!(members::get, members::update, members::remove))
+        .routes(routes!(members::invite, members::invitations))
+        .routes(routes!(members::resend))
+        .routes(routes!(members::revoke))
+        .routes(routes!(members::admins))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(events::list))
+        .routes(routes!(events::export))
         .split_for_parts()
 }
 

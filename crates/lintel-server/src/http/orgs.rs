@@ -49,7 +49,7 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateOrganization>,
 ) -> Result<(StatusCode, Json<Organization>), ApiError> {
     let org = app::orgs::create(&state, &actor, req).await?;
-    Ok((StatusCode::CREATED, Json(org)))
+    Ok((StatusCode::CREATED, Json(org.org)))
 }
 
 /// Reads an organization.

@@ -74,6 +74,7 @@ async fn an_expired_key_stops_working(backend: Backend) {
         "temp",
         Areas::new([Area::Owner]),
         Some(expires),
+        None,
     )
     .await
     .unwrap();
@@ -91,6 +92,7 @@ async fn an_expired_key_stops_working(backend: Backend) {
         "late",
         Areas::new([Area::Owner]),
         Some(expires),
+        None,
     )
     .await;
     assert!(matches!(past, Err(app::Error::Invalid(e)) if e.field == "expires_at"));

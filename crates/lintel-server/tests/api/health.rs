@@ -113,6 +113,10 @@ fn the_openapi_document_describes_every_route() {
         ("/api/v1/me/devices", &["get"]),
         ("/api/v1/me/devices/{device_id}", &["delete"]),
         ("/api/v1/me/devices/{device_id}/pin", &["post"]),
+        ("/api/v1/me/memberships", &["get"]),
+        ("/api/v1/me/memberships/{org_slug}", &["delete"]),
+        ("/api/v1/invitations/{token}", &["get"]),
+        ("/api/v1/invitations/{token}/accept", &["post"]),
         ("/api/v1/orgs", &["get", "post"]),
         ("/api/v1/orgs/{org_slug}", &["get", "patch", "delete"]),
         ("/api/v1/orgs/{org_slug}/sites", &["get", "post"]),
@@ -130,6 +134,28 @@ fn the_openapi_document_describes_every_route() {
             "/api/v1/orgs/{org_slug}/groups/{group_id}",
             &["get", "patch", "delete"],
         ),
+        ("/api/v1/orgs/{org_slug}/members", &["get"]),
+        (
+            "/api/v1/orgs/{org_slug}/members/{member_id}",
+            &["get", "patch", "delete"],
+        ),
+        ("/api/v1/orgs/{org_slug}/invitations", &["get", "post"]),
+        (
+            "/api/v1/orgs/{org_slug}/invitations/{invitation_id}",
+            &["delete"],
+        ),
+        (
+            "/api/v1/orgs/{org_slug}/invitations/{invitation_id}/resend",
+            &["post"],
+        ),
+        ("/api/v1/orgs/{org_slug}/admins", &["get"]),
+        ("/api/v1/orgs/{org_slug}/api-keys", &["get", "post"]),
+        (
+            "/api/v1/orgs/{org_slug}/api-keys/{key_id}/revoke",
+            &["post"],
+        ),
+        ("/api/v1/orgs/{org_slug}/events", &["get"]),
+        ("/api/v1/orgs/{org_slug}/events.csv", &["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();
     assert_eq!(

@@ -11,6 +11,7 @@ mod errors;
 mod groups;
 mod health;
 mod isolation;
+mod members;
 mod orgs;
 mod signin;
 mod sites;
@@ -74,17 +75,20 @@ impl TestApp {
 
     /// Creates an organization the way the operator's command line does, with an owner key.
     pub async fn org(&self, slug: &str) -> (OrgId, String) {
-        let org = app::orgs::create_unchecked(
+        let org = app::orgs::create(
             &self.state,
+            &app::Actor::Console,
             CreateOrganization {
                 slug: slug.into(),
                 name: format!("Org {slug}"),
                 time_zone: Some("Europe/Stockholm".into()),
                 settings: None,
+                owner: None,
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+        .org;
         let key = self.key(Some(org.id), &[Area::Owner]).await;
         (org.id, key)
     }
@@ -97,10 +101,17 @@ impl TestApp {
             "test",
             Areas::new(areas.iter().copied()),
             None,
+            None,
         )
         .await
         .unwrap()
         .secret
+    }
+
+    /// A key of organization `slug` holding `areas`.
+    pub async fn key_for(&self, slug: &str, areas: &[Area]) -> String {
+        let org = self.state.store.get_org_by_slug(slug).await.unwrap();
+        self.key(Some(org.id), areas).await
     }
 
     pub fn url(&self, path: &str) -> String {

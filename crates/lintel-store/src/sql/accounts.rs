@@ -439,6 +439,23 @@ pub(super) async fn complete_sign_in(
     .execute(&mut *tx)
     .await?;
     insert_reissue(&mut tx, device.id, &device.tokens.reissue_hash, now).await?;
+    // Both addresses are proven now: invitations to them attach, and the sign-in is on record.
+    let (email, phone, first, last): (String, String, String, String) = sqlx::query_as(
+        "SELECT s.email, s.phone, a.first_name, a.last_name \
+         FROM sign_ins s JOIN accounts a ON a.id = $2 WHERE s.id = $1",
+    )
+    .bind(id.0)
+    .bind(device.account_id.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    let audit = crate::Audit {
+        actor: lintel_domain::EventActor::Member {
+            account_id: Some(device.account_id),
+            name: format!("{first} {last}"),
+        },
+        at: now,
+    };
+    super::members::on_sign_in(&mut tx, device.account_id, &email, &phone, &audit).await?;
     tx.commit().await?;
     Ok(())
 }

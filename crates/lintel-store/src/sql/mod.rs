@@ -11,8 +11,9 @@ mod verifications;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{
-    Account, AccountId, ApiKeyId, Device, DeviceId, Door, DoorId, Email, Group, GroupId, MessageId,
-    OrgId, Organization, Phone, SignInId, Site, SiteId, VerificationId,
+    Account, AccountId, ApiKeyId, Device, DeviceId, Door, DoorId, Email, Event, Group, GroupId,
+    Membership, MembershipId, MessageId, OrgId, Organization, Phone, SignInId, Site, SiteId,
+    VerificationId, event,
 };
 use sqlx::Executor as _;
 use sqlx::types::Json;
@@ -21,9 +22,11 @@ use uuid::Uuid;
 use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
-    AccountRecord, ApiKey, Change, DeviceRecord, DoorFilter, EmailConfirmation, FreshTokens,
-    Message, NewDevice, Page, PageRequest, Purge, Reissue, SignIn, Store, StoreError, Verification,
+    AccountRecord, ApiKey, Audit, Change, DeviceRecord, DoorFilter, EmailConfirmation, EventFilter,
+    FreshTokens, InviteLink, MemberFilter, MemberRecord, Message, NewDevice, NewMember, Page,
+    PageRequest, Purge, Reissue, SignIn, Store, StoreError, Verification,
 };
+use members::record;
 
 type Conn = <Db as sqlx::Database>::Connection;
 
@@ -44,11 +47,21 @@ macro_rules! door_columns {
          description, preferences, created_at, updated_at"
     };
 }
+macro_rules! api_key_columns {
+    () => {
+        "id, org_id, name, prefix, secret_hash, areas, created_at, expires_at, last_used_at, \
+         revoked_at"
+    };
+}
 macro_rules! group_columns {
     () => {
         "id, name, description, created_at, updated_at"
     };
 }
+
+// Uses the column macros above.
+#[allow(clippy::duplicate_mod)]
+mod members;
 
 /// How often `last_used_at` of an API key is written at most.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
@@ -91,7 +104,7 @@ where
 
 /// Deletes row `id` of organization `org` from `table` (one of ours, never user input).
 async fn delete_owned(
-    pool: &sqlx::Pool<Db>,
+    conn: &mut Conn,
     table: &'static str,
     org: OrgId,
     id: Uuid,
@@ -101,7 +114,7 @@ async fn delete_owned(
     ))
     .bind(org.0)
     .bind(id)
-    .execute(pool)
+    .execute(conn)
     .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
@@ -221,7 +234,13 @@ impl Store for Backend {
 
     // Organizations
 
-    async fn create_org(&self, org: &Organization) -> Result<(), StoreError> {
+    async fn create_org(
+        &self,
+        org: &Organization,
+        owner: Option<&NewMember>,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
         sqlx::query(concat!(
             "INSERT INTO organizations (",
             org_columns!(),
@@ -234,7 +253,7 @@ impl Store for Backend {
         .bind(Json(&org.settings))
         .bind(org.created_at)
         .bind(org.updated_at)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -243,6 +262,20 @@ impl Store for Backend {
                 e.into()
             }
         })?;
+        let object = Some(("organization", org.id.0));
+        record(
+            &mut tx,
+            org.id,
+            audit,
+            "organization.created",
+            object,
+            event::created(org),
+        )
+        .await?;
+        if let Some(owner) = owner {
+            members::add_member(&mut tx, org.id, owner, audit).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -289,6 +322,7 @@ impl Store for Backend {
         &self,
         id: OrgId,
         change: Change<'_, Organization>,
+        audit: &Audit,
     ) -> Result<Organization, StoreError> {
         let mut tx = self.writer().begin().await?;
         let mut org: Organization = sqlx::query_as::<_, OrgRow>(concat!(
@@ -302,6 +336,7 @@ impl Store for Backend {
         .await?
         .ok_or(StoreError::NotFound)?
         .try_into()?;
+        let before = org.clone();
         change(&mut org)?;
         sqlx::query(
             "UPDATE organizations SET slug = $2, name = $3, time_zone = $4, settings = $5, \
@@ -322,6 +357,16 @@ impl Store for Backend {
                 e.into()
             }
         })?;
+        let summary = event::changes(&before, &org);
+        record(
+            &mut tx,
+            id,
+            audit,
+            "organization.updated",
+            Some(("organization", id.0)),
+            summary,
+        )
+        .await?;
         tx.commit().await?;
         Ok(org)
     }
@@ -339,7 +384,8 @@ impl Store for Backend {
 
     // Sites
 
-    async fn create_site(&self, org: OrgId, site: &Site) -> Result<(), StoreError> {
+    async fn create_site(&self, org: OrgId, site: &Site, audit: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
         let fence = site.geofence;
         sqlx::query(concat!(
             "INSERT INTO sites (org_id, ",
@@ -356,8 +402,19 @@ impl Store for Backend {
         .bind(fence.map(|f| f.radius_m))
         .bind(site.created_at)
         .bind(site.updated_at)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await?;
+        let object = Some(("site", site.id.0));
+        record(
+            &mut tx,
+            org,
+            audit,
+            "site.created",
+            object,
+            event::created(site),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -394,6 +451,7 @@ impl Store for Backend {
         org: OrgId,
         id: SiteId,
         change: Change<'_, Site>,
+        audit: &Audit,
     ) -> Result<Site, StoreError> {
         let mut tx = self.writer().begin().await?;
         let mut site: Site = sqlx::query_as::<_, SiteRow>(concat!(
@@ -408,6 +466,7 @@ impl Store for Backend {
         .await?
         .ok_or(StoreError::NotFound)?
         .try_into()?;
+        let before = site.clone();
         change(&mut site)?;
         let fence = site.geofence;
         sqlx::query(
@@ -426,12 +485,33 @@ impl Store for Backend {
         .bind(site.updated_at)
         .execute(&mut *tx)
         .await?;
+        let summary = event::changes(&before, &site);
+        record(
+            &mut tx,
+            org,
+            audit,
+            "site.updated",
+            Some(("site", id.0)),
+            summary,
+        )
+        .await?;
         tx.commit().await?;
         Ok(site)
     }
 
-    async fn delete_site(&self, org: OrgId, id: SiteId) -> Result<(), StoreError> {
+    async fn delete_site(&self, org: OrgId, id: SiteId, audit: &Audit) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
+        let before: Site = sqlx::query_as::<_, SiteRow>(concat!(
+            "SELECT ",
+            site_columns!(),
+            " FROM sites WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()?;
         let (doors,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM doors WHERE org_id = $1 AND site_id = $2")
                 .bind(org.0)
@@ -457,13 +537,23 @@ impl Store for Backend {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let summary = event::deleted(&before);
+        record(
+            &mut tx,
+            org,
+            audit,
+            "site.deleted",
+            Some(("site", id.0)),
+            summary,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     // Doors
 
-    async fn create_door(&self, org: OrgId, door: &Door) -> Result<(), StoreError> {
+    async fn create_door(&self, org: OrgId, door: &Door, audit: &Audit) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
         if !site_exists(&mut tx, org, door.site_id).await? {
             return Err(StoreError::MissingReference { field: "site_id" });
@@ -488,6 +578,16 @@ impl Store for Backend {
         .execute(&mut *tx)
         .await
         .map_err(door_write_error)?;
+        let object = Some(("door", door.id.0));
+        record(
+            &mut tx,
+            org,
+            audit,
+            "door.created",
+            object,
+            event::created(door),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -532,6 +632,7 @@ impl Store for Backend {
         org: OrgId,
         id: DoorId,
         change: Change<'_, Door>,
+        audit: &Audit,
     ) -> Result<Door, StoreError> {
         let mut tx = self.writer().begin().await?;
         let mut door: Door = sqlx::query_as::<_, DoorRow>(concat!(
@@ -546,9 +647,9 @@ impl Store for Backend {
         .await?
         .ok_or(StoreError::NotFound)?
         .try_into()?;
-        let old_site = door.site_id;
+        let before = door.clone();
         change(&mut door)?;
-        if door.site_id != old_site && !site_exists(&mut tx, org, door.site_id).await? {
+        if door.site_id != before.site_id && !site_exists(&mut tx, org, door.site_id).await? {
             return Err(StoreError::MissingReference { field: "site_id" });
         }
         sqlx::query(
@@ -570,17 +671,57 @@ impl Store for Backend {
         .execute(&mut *tx)
         .await
         .map_err(door_write_error)?;
+        let summary = event::changes(&before, &door);
+        record(
+            &mut tx,
+            org,
+            audit,
+            "door.updated",
+            Some(("door", id.0)),
+            summary,
+        )
+        .await?;
         tx.commit().await?;
         Ok(door)
     }
 
-    async fn delete_door(&self, org: OrgId, id: DoorId) -> Result<(), StoreError> {
-        delete_owned(self.writer(), "doors", org, id.0).await
+    async fn delete_door(&self, org: OrgId, id: DoorId, audit: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let before: Door = sqlx::query_as::<_, DoorRow>(concat!(
+            "SELECT ",
+            door_columns!(),
+            " FROM doors WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()?;
+        delete_owned(&mut tx, "doors", org, id.0).await?;
+        let summary = event::deleted(&before);
+        record(
+            &mut tx,
+            org,
+            audit,
+            "door.deleted",
+            Some(("door", id.0)),
+            summary,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     // Groups
 
-    async fn create_group(&self, org: OrgId, group: &Group) -> Result<(), StoreError> {
+    async fn create_group(
+        &self,
+        org: OrgId,
+        group: &Group,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
         sqlx::query(concat!(
             "INSERT INTO groups (org_id, ",
             group_columns!(),
@@ -592,7 +733,7 @@ impl Store for Backend {
         .bind(&group.description)
         .bind(group.created_at)
         .bind(group.updated_at)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -601,6 +742,17 @@ impl Store for Backend {
                 e.into()
             }
         })?;
+        let object = Some(("group", group.id.0));
+        record(
+            &mut tx,
+            org,
+            audit,
+            "group.created",
+            object,
+            event::created(group),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -638,6 +790,7 @@ impl Store for Backend {
         org: OrgId,
         id: GroupId,
         change: Change<'_, Group>,
+        audit: &Audit,
     ) -> Result<Group, StoreError> {
         let mut tx = self.writer().begin().await?;
         let mut group: Group = sqlx::query_as::<_, GroupRow>(concat!(
@@ -652,6 +805,7 @@ impl Store for Backend {
         .await?
         .map(Group::from)
         .ok_or(StoreError::NotFound)?;
+        let before = group.clone();
         change(&mut group)?;
         sqlx::query(
             "UPDATE groups SET name = $3, description = $4, updated_at = $5 \
@@ -671,17 +825,52 @@ impl Store for Backend {
                 e.into()
             }
         })?;
+        let summary = event::changes(&before, &group);
+        record(
+            &mut tx,
+            org,
+            audit,
+            "group.updated",
+            Some(("group", id.0)),
+            summary,
+        )
+        .await?;
         tx.commit().await?;
         Ok(group)
     }
 
-    async fn delete_group(&self, org: OrgId, id: GroupId) -> Result<(), StoreError> {
-        delete_owned(self.writer(), "groups", org, id.0).await
+    async fn delete_group(&self, org: OrgId, id: GroupId, audit: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let before = sqlx::query_as::<_, GroupRow>(concat!(
+            "SELECT ",
+            group_columns!(),
+            " FROM groups WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(Group::from)
+        .ok_or(StoreError::NotFound)?;
+        delete_owned(&mut tx, "groups", org, id.0).await?;
+        let summary = event::deleted(&before);
+        record(
+            &mut tx,
+            org,
+            audit,
+            "group.deleted",
+            Some(("group", id.0)),
+            summary,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     // API keys
 
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+    async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, areas, created_at, \
              expires_at, last_used_at, revoked_at) \
@@ -697,7 +886,7 @@ impl Store for Backend {
         .bind(key.expires_at)
         .bind(key.last_used_at)
         .bind(key.revoked_at)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_foreign_key_violation(&e) {
@@ -706,14 +895,106 @@ impl Store for Backend {
                 e.into()
             }
         })?;
+        if let (Some(org), Some(audit)) = (key.org_id, audit) {
+            let summary = serde_json::json!({ "after": {
+                "name": key.name, "prefix": key.prefix, "areas": key.areas,
+                "expires_at": key.expires_at,
+            }});
+            record(
+                &mut tx,
+                org,
+                audit,
+                "api_key.created",
+                Some(("api_key", key.id.0)),
+                summary,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn find_api_key(&self, secret_hash: &[u8]) -> Result<Option<ApiKey>, StoreError> {
-        sqlx::query_as::<_, ApiKeyRow>(
-            "SELECT id, org_id, name, prefix, secret_hash, areas, created_at, expires_at, \
-             last_used_at, revoked_at FROM api_keys WHERE secret_hash = $1",
+    async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError> {
+        sqlx::query_as::<_, ApiKeyRow>(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+    }
+
+    async fn list_api_keys(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<ApiKey>, StoreError> {
+        let rows = sqlx::query_as::<_, ApiKeyRow>(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE org_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        ))
+        .bind(org.0)
+        .bind(page.after)
+        .bind(fetch_limit(page))
+        .fetch_all(self.reader())
+        .await?;
+        page_from_rows(rows, page, |k: &ApiKey| k.id.0)
+    }
+
+    async fn revoke_api_key(
+        &self,
+        org: OrgId,
+        id: ApiKeyId,
+        audit: &Audit,
+    ) -> Result<ApiKey, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $3              WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL",
         )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        let key: ApiKey = sqlx::query_as::<_, ApiKeyRow>(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()?;
+        if done.rows_affected() > 0 {
+            let summary =
+                serde_json::json!({ "before": { "name": key.name, "prefix": key.prefix } });
+            record(
+                &mut tx,
+                org,
+                audit,
+                "api_key.revoked",
+                Some(("api_key", id.0)),
+                summary,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    async fn find_api_key(&self, secret_hash: &[u8]) -> Result<Option<ApiKey>, StoreError> {
+        sqlx::query_as::<_, ApiKeyRow>(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE secret_hash = $1"
+        ))
         .bind(secret_hash)
         .fetch_optional(self.reader())
         .await?
@@ -732,6 +1013,109 @@ impl Store for Backend {
         .execute(self.writer())
         .await?;
         Ok(())
+    }
+
+    // Memberships, invitations and events: see members.rs.
+
+    async fn create_membership(
+        &self,
+        org: OrgId,
+        member: &NewMember,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        members::add_member(&mut tx, org, member, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_member(&self, org: OrgId, id: MembershipId) -> Result<MemberRecord, StoreError> {
+        members::get_member(self, org, id).await
+    }
+
+    async fn find_membership(
+        &self,
+        org: OrgId,
+        account: AccountId,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        members::find_membership(self, org, account).await
+    }
+
+    async fn list_members(
+        &self,
+        org: OrgId,
+        filter: &MemberFilter,
+        page: PageRequest,
+    ) -> Result<Page<MemberRecord>, StoreError> {
+        members::list_members(self, org, filter, page).await
+    }
+
+    async fn list_admins(&self, org: OrgId) -> Result<Vec<MemberRecord>, StoreError> {
+        members::list_admins(self, org).await
+    }
+
+    async fn update_membership(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        change: Change<'_, Membership>,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError> {
+        members::update_membership(self, org, id, change, audit).await
+    }
+
+    async fn delete_membership(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        audit: &Audit,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        members::delete_membership(self, org, id, audit, kind).await
+    }
+
+    async fn find_invitation(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(Organization, MemberRecord)>, StoreError> {
+        members::find_invitation(self, token_hash).await
+    }
+
+    async fn accept_invitation(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        account: AccountId,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError> {
+        members::accept_invitation(self, org, id, account, audit).await
+    }
+
+    async fn renew_invitation(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        link: &InviteLink,
+        message: &Message,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError> {
+        members::renew_invitation(self, org, id, link, message, audit).await
+    }
+
+    async fn account_memberships(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(Organization, MemberRecord)>, StoreError> {
+        members::account_memberships(self, account).await
+    }
+
+    async fn list_events(
+        &self,
+        org: OrgId,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>, StoreError> {
+        members::list_events(self, org, filter, page).await
     }
 
     // Accounts, sign-in, devices and the outbox: see accounts.rs.

@@ -204,6 +204,9 @@ async fn erase_account(conn: &mut Conn, account: AccountId) -> Result<(), StoreE
     let Some((email, phone)) = contact else {
         return Err(StoreError::NotFound);
     };
+    super::members::ensure_not_last_owner(&mut *conn, account).await?;
+    super::members::anonymise_events(&mut *conn, account).await?;
+    // Memberships go with the account (cascade); invitations it sent stay the organization's.
     let addresses = [Some(email), phone].into_iter().flatten();
     for address in addresses {
         // Messages and send records name the address; registrations never finished do too.

@@ -3,7 +3,7 @@ use lintel_domain::{ApiKeyId, Area, Areas};
 use lintel_store::{ApiKey, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{db, now, org};
+use crate::{audit, db, now, org};
 
 on_both_backends!(
     a_key_is_found_by_its_hash_only,
@@ -29,11 +29,11 @@ fn key(org: Option<lintel_domain::OrgId>, hash: &[u8]) -> ApiKey {
 async fn a_key_is_found_by_its_hash_only(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let acme = org("acme");
-    db.store.create_org(&acme).await.unwrap();
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
     let k = key(Some(acme.id), &[7; 32]);
-    db.store.create_api_key(&k).await.unwrap();
+    db.store.create_api_key(&k, None).await.unwrap();
     let operator = key(None, &[9; 32]);
-    db.store.create_api_key(&operator).await.unwrap();
+    db.store.create_api_key(&operator, None).await.unwrap();
 
     assert_eq!(db.store.find_api_key(&[7; 32]).await.unwrap(), Some(k));
     assert_eq!(
@@ -49,7 +49,7 @@ async fn a_key_is_found_by_its_hash_only(backend: Backend) {
 async fn use_is_recorded_at_most_once_a_minute(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let k = key(None, &[1; 32]);
-    db.store.create_api_key(&k).await.unwrap();
+    db.store.create_api_key(&k, None).await.unwrap();
     let t0 = now();
     db.store.touch_api_key(k.id, t0).await.unwrap();
     db.store
@@ -69,7 +69,7 @@ async fn use_is_recorded_at_most_once_a_minute(backend: Backend) {
 async fn a_key_for_a_missing_organization_is_refused(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let orphan = key(Some(lintel_domain::OrgId::new(now())), &[2; 32]);
-    let err = db.store.create_api_key(&orphan).await.unwrap_err();
+    let err = db.store.create_api_key(&orphan, None).await.unwrap_err();
     assert!(
         matches!(err, StoreError::MissingReference { field: "org_id" }),
         "{err}"

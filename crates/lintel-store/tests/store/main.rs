@@ -8,10 +8,10 @@ mod places;
 
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Door, DoorId, DoorKind, Group, GroupId, OrgId, OrgSettings, Organization, Site, SiteId, Slug,
-    TimeZone,
+    Door, DoorId, DoorKind, EventActor, Group, GroupId, OrgId, OrgSettings, Organization, Site,
+    SiteId, Slug, TimeZone,
 };
-use lintel_store::PageRequest;
+use lintel_store::{Audit, PageRequest};
 use lintel_testkit::{Backend, FakeClock, TestDb};
 
 pub async fn db(backend: Backend) -> Option<TestDb> {
@@ -69,6 +69,14 @@ pub fn group(name: &str) -> Group {
         description: String::new(),
         created_at: now(),
         updated_at: now(),
+    }
+}
+
+/// Changes made by Lintel itself, for the event log.
+pub fn audit() -> Audit {
+    Audit {
+        actor: EventActor::System,
+        at: now(),
     }
 }
 

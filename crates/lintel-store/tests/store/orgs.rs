@@ -2,7 +2,7 @@ use lintel_domain::{OrgId, ValidationError};
 use lintel_store::{PageRequest, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{db, first, now, org};
+use crate::{audit, db, first, now, org};
 
 on_both_backends!(
     an_organization_reads_back_as_written,
@@ -17,7 +17,7 @@ async fn an_organization_reads_back_as_written(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let mut acme = org("acme");
     acme.settings.guest_links_by_members = true;
-    db.store.create_org(&acme).await.unwrap();
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
     assert_eq!(db.store.get_org(acme.id).await.unwrap(), acme);
     assert_eq!(db.store.get_org_by_slug("acme").await.unwrap(), acme);
     assert!(matches!(
@@ -32,8 +32,15 @@ async fn an_organization_reads_back_as_written(backend: Backend) {
 
 async fn a_taken_slug_is_a_conflict(backend: Backend) {
     let Some(db) = db(backend).await else { return };
-    db.store.create_org(&org("acme")).await.unwrap();
-    let err = db.store.create_org(&org("acme")).await.unwrap_err();
+    db.store
+        .create_org(&org("acme"), None, &audit())
+        .await
+        .unwrap();
+    let err = db
+        .store
+        .create_org(&org("acme"), None, &audit())
+        .await
+        .unwrap_err();
     assert!(matches!(
         err,
         StoreError::Conflict {
@@ -50,7 +57,7 @@ async fn organizations_page_through_in_creation_order(backend: Backend) {
     let mut made = Vec::new();
     for i in 0..5 {
         let o = org(&format!("org-{i}"));
-        db.store.create_org(&o).await.unwrap();
+        db.store.create_org(&o, None, &audit()).await.unwrap();
         made.push(o.id);
     }
     made.sort();
@@ -80,16 +87,20 @@ async fn organizations_page_through_in_creation_order(backend: Backend) {
 async fn an_update_changes_the_row_and_a_refused_one_changes_nothing(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let acme = org("acme");
-    db.store.create_org(&acme).await.unwrap();
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
     let later = now() + chrono::Duration::minutes(5);
     let updated = db
         .store
-        .update_org(acme.id, &|o| {
-            o.name = "Acme Offices".into();
-            o.settings.app_pin_max_age_hours = 24;
-            o.updated_at = later;
-            Ok(())
-        })
+        .update_org(
+            acme.id,
+            &|o| {
+                o.name = "Acme Offices".into();
+                o.settings.app_pin_max_age_hours = 24;
+                o.updated_at = later;
+                Ok(())
+            },
+            &audit(),
+        )
         .await
         .unwrap();
     assert_eq!(db.store.get_org(acme.id).await.unwrap(), updated);
@@ -98,10 +109,14 @@ async fn an_update_changes_the_row_and_a_refused_one_changes_nothing(backend: Ba
 
     let err = db
         .store
-        .update_org(acme.id, &|o| {
-            o.name = "never written".into();
-            Err(ValidationError::new("name", "nope", "refused"))
-        })
+        .update_org(
+            acme.id,
+            &|o| {
+                o.name = "never written".into();
+                Err(ValidationError::new("name", "nope", "refused"))
+            },
+            &audit(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(e) if e.code == "nope"));
@@ -110,20 +125,29 @@ async fn an_update_changes_the_row_and_a_refused_one_changes_nothing(backend: Ba
         "Acme Offices"
     );
 
-    let missing = db.store.update_org(OrgId::new(now()), &|_| Ok(())).await;
+    let missing = db
+        .store
+        .update_org(OrgId::new(now()), &|_| Ok(()), &audit())
+        .await;
     assert!(matches!(missing, Err(StoreError::NotFound)));
 }
 
 async fn deleting_an_organization_deletes_what_it_owns(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let acme = org("acme");
-    db.store.create_org(&acme).await.unwrap();
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
     let site = crate::site("HQ");
-    db.store.create_site(acme.id, &site).await.unwrap();
-    let door = crate::door(site.id, "Front");
-    db.store.create_door(acme.id, &door).await.unwrap();
     db.store
-        .create_group(acme.id, &crate::group("Staff"))
+        .create_site(acme.id, &site, &audit())
+        .await
+        .unwrap();
+    let door = crate::door(site.id, "Front");
+    db.store
+        .create_door(acme.id, &door, &audit())
+        .await
+        .unwrap();
+    db.store
+        .create_group(acme.id, &crate::group("Staff"), &audit())
         .await
         .unwrap();
 
@@ -145,16 +169,20 @@ async fn deleting_an_organization_deletes_what_it_owns(backend: Backend) {
 async fn concurrent_updates_are_all_kept(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let acme = org("acme");
-    db.store.create_org(&acme).await.unwrap();
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
     let tasks: Vec<_> = (0..16)
         .map(|i| {
             let store = db.store.clone();
             tokio::spawn(async move {
                 store
-                    .update_org(acme.id, &|o| {
-                        o.name.push_str(&format!(" {i}"));
-                        Ok(())
-                    })
+                    .update_org(
+                        acme.id,
+                        &|o| {
+                            o.name.push_str(&format!(" {i}"));
+                            Ok(())
+                        },
+                        &audit(),
+                    )
                     .await
             })
         })

@@ -2,7 +2,7 @@ use lintel_domain::{DoorKind, Geofence, SiteId};
 use lintel_store::{DoorFilter, PageRequest, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{db, door, first, group, now, org, site};
+use crate::{audit, db, door, first, group, now, org, site};
 
 on_both_backends!(
     a_site_with_a_geofence_reads_back_as_written,
@@ -16,22 +16,27 @@ on_both_backends!(
 async fn a_site_with_a_geofence_reads_back_as_written(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let acme = org("acme");
-    db.store.create_org(&acme).await.unwrap();
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
     let mut hq = site("HQ");
     hq.geofence = Some(Geofence {
         latitude: 59.3293,
         longitude: 18.0686,
         radius_m: 150.5,
     });
-    db.store.create_site(acme.id, &hq).await.unwrap();
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
     assert_eq!(db.store.get_site(acme.id, hq.id).await.unwrap(), hq);
 
     let cleared = db
         .store
-        .update_site(acme.id, hq.id, &|s| {
-            s.geofence = None;
-            Ok(())
-        })
+        .update_site(
+            acme.id,
+            hq.id,
+            &|s| {
+                s.geofence = None;
+                Ok(())
+            },
+            &audit(),
+        )
         .await
         .unwrap();
     assert_eq!(cleared.geofence, None);
@@ -41,10 +46,10 @@ async fn a_site_with_a_geofence_reads_back_as_written(backend: Backend) {
 async fn another_organizations_sites_are_not_found(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let (a, b) = (org("org-a"), org("org-b"));
-    db.store.create_org(&a).await.unwrap();
-    db.store.create_org(&b).await.unwrap();
+    db.store.create_org(&a, None, &audit()).await.unwrap();
+    db.store.create_org(&b, None, &audit()).await.unwrap();
     let hq = site("A's HQ");
-    db.store.create_site(a.id, &hq).await.unwrap();
+    db.store.create_site(a.id, &hq, &audit()).await.unwrap();
 
     assert!(matches!(
         db.store.get_site(b.id, hq.id).await,
@@ -52,15 +57,20 @@ async fn another_organizations_sites_are_not_found(backend: Backend) {
     ));
     assert!(matches!(
         db.store
-            .update_site(b.id, hq.id, &|s| {
-                s.name = "taken over".into();
-                Ok(())
-            })
+            .update_site(
+                b.id,
+                hq.id,
+                &|s| {
+                    s.name = "taken over".into();
+                    Ok(())
+                },
+                &audit()
+            )
             .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        db.store.delete_site(b.id, hq.id).await,
+        db.store.delete_site(b.id, hq.id, &audit()).await,
         Err(StoreError::NotFound)
     ));
     assert!(
@@ -77,19 +87,32 @@ async fn another_organizations_sites_are_not_found(backend: Backend) {
 async fn a_site_with_doors_cannot_be_deleted(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let acme = org("acme");
-    db.store.create_org(&acme).await.unwrap();
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
     let hq = site("HQ");
-    db.store.create_site(acme.id, &hq).await.unwrap();
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
     let front = door(hq.id, "Front");
-    db.store.create_door(acme.id, &front).await.unwrap();
+    db.store
+        .create_door(acme.id, &front, &audit())
+        .await
+        .unwrap();
 
-    let err = db.store.delete_site(acme.id, hq.id).await.unwrap_err();
+    let err = db
+        .store
+        .delete_site(acme.id, hq.id, &audit())
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, StoreError::Conflict { code: "site_has_doors", message, .. } if message.contains("1 door")),
         "{err}"
     );
-    db.store.delete_door(acme.id, front.id).await.unwrap();
-    db.store.delete_site(acme.id, hq.id).await.unwrap();
+    db.store
+        .delete_door(acme.id, front.id, &audit())
+        .await
+        .unwrap();
+    db.store
+        .delete_site(acme.id, hq.id, &audit())
+        .await
+        .unwrap();
     assert!(matches!(
         db.store.get_site(acme.id, hq.id).await,
         Err(StoreError::NotFound)
@@ -99,20 +122,24 @@ async fn a_site_with_doors_cannot_be_deleted(backend: Backend) {
 async fn a_door_must_be_at_a_site_of_its_own_organization(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let (a, b) = (org("org-a"), org("org-b"));
-    db.store.create_org(&a).await.unwrap();
-    db.store.create_org(&b).await.unwrap();
+    db.store.create_org(&a, None, &audit()).await.unwrap();
+    db.store.create_org(&b, None, &audit()).await.unwrap();
     let a_site = site("A's HQ");
-    db.store.create_site(a.id, &a_site).await.unwrap();
+    db.store.create_site(a.id, &a_site, &audit()).await.unwrap();
 
     let smuggled = door(a_site.id, "B's door at A's site");
-    let err = db.store.create_door(b.id, &smuggled).await.unwrap_err();
+    let err = db
+        .store
+        .create_door(b.id, &smuggled, &audit())
+        .await
+        .unwrap_err();
     assert!(matches!(
         err,
         StoreError::MissingReference { field: "site_id" }
     ));
     let nowhere = door(SiteId::new(now()), "Nowhere");
     assert!(matches!(
-        db.store.create_door(a.id, &nowhere).await,
+        db.store.create_door(a.id, &nowhere, &audit()).await,
         Err(StoreError::MissingReference { field: "site_id" })
     ));
     let listed = db
@@ -126,17 +153,23 @@ async fn a_door_must_be_at_a_site_of_its_own_organization(backend: Backend) {
 async fn doors_filter_by_site_and_move_between_sites(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let acme = org("acme");
-    db.store.create_org(&acme).await.unwrap();
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
     let (hq, depot) = (site("HQ"), site("Depot"));
-    db.store.create_site(acme.id, &hq).await.unwrap();
-    db.store.create_site(acme.id, &depot).await.unwrap();
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    db.store
+        .create_site(acme.id, &depot, &audit())
+        .await
+        .unwrap();
     let mut gate = door(depot.id, "Gate");
     gate.kind = DoorKind::Gate;
     gate.preferences.insert("relay".into(), "2".into());
-    db.store.create_door(acme.id, &gate).await.unwrap();
+    db.store
+        .create_door(acme.id, &gate, &audit())
+        .await
+        .unwrap();
     for name in ["Front", "Back", "Roof"] {
         db.store
-            .create_door(acme.id, &door(hq.id, name))
+            .create_door(acme.id, &door(hq.id, name), &audit())
             .await
             .unwrap();
     }
@@ -169,10 +202,15 @@ async fn doors_filter_by_site_and_move_between_sites(backend: Backend) {
 
     let moved = db
         .store
-        .update_door(acme.id, gate.id, &|d| {
-            d.site_id = hq.id;
-            Ok(())
-        })
+        .update_door(
+            acme.id,
+            gate.id,
+            &|d| {
+                d.site_id = hq.id;
+                Ok(())
+            },
+            &audit(),
+        )
         .await
         .unwrap();
     assert_eq!(moved.site_id, hq.id);
@@ -184,10 +222,15 @@ async fn doors_filter_by_site_and_move_between_sites(backend: Backend) {
 
     let lost = db
         .store
-        .update_door(acme.id, gate.id, &|d| {
-            d.site_id = SiteId::new(now());
-            Ok(())
-        })
+        .update_door(
+            acme.id,
+            gate.id,
+            &|d| {
+                d.site_id = SiteId::new(now());
+                Ok(())
+            },
+            &audit(),
+        )
         .await;
     assert!(matches!(
         lost,
@@ -202,14 +245,17 @@ async fn doors_filter_by_site_and_move_between_sites(backend: Backend) {
 async fn group_names_are_unique_within_an_organization(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let (a, b) = (org("org-a"), org("org-b"));
-    db.store.create_org(&a).await.unwrap();
-    db.store.create_org(&b).await.unwrap();
+    db.store.create_org(&a, None, &audit()).await.unwrap();
+    db.store.create_org(&b, None, &audit()).await.unwrap();
     let staff = group("Staff");
-    db.store.create_group(a.id, &staff).await.unwrap();
-    db.store.create_group(b.id, &group("Staff")).await.unwrap();
+    db.store.create_group(a.id, &staff, &audit()).await.unwrap();
+    db.store
+        .create_group(b.id, &group("Staff"), &audit())
+        .await
+        .unwrap();
     let err = db
         .store
-        .create_group(a.id, &group("Staff"))
+        .create_group(a.id, &group("Staff"), &audit())
         .await
         .unwrap_err();
     assert!(matches!(
@@ -221,13 +267,21 @@ async fn group_names_are_unique_within_an_organization(backend: Backend) {
     ));
 
     let guests = group("Guests");
-    db.store.create_group(a.id, &guests).await.unwrap();
+    db.store
+        .create_group(a.id, &guests, &audit())
+        .await
+        .unwrap();
     let rename = db
         .store
-        .update_group(a.id, guests.id, &|g| {
-            g.name = "Staff".into();
-            Ok(())
-        })
+        .update_group(
+            a.id,
+            guests.id,
+            &|g| {
+                g.name = "Staff".into();
+                Ok(())
+            },
+            &audit(),
+        )
         .await;
     assert!(matches!(
         rename,
@@ -241,9 +295,12 @@ async fn group_names_are_unique_within_an_organization(backend: Backend) {
         "Guests"
     );
 
-    db.store.delete_group(a.id, staff.id).await.unwrap();
+    db.store
+        .delete_group(a.id, staff.id, &audit())
+        .await
+        .unwrap();
     assert!(matches!(
-        db.store.delete_group(a.id, staff.id).await,
+        db.store.delete_group(a.id, staff.id, &audit()).await,
         Err(StoreError::NotFound)
     ));
 }

@@ -1,0 +1,139 @@
+//! The event log: an append-only, per-organization record of who did what.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{AccountId, ApiKeyId, EventId};
+
+/// Who caused an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventActor {
+    /// A person, through an app or browser. `account_id` is `None` once the account is
+    /// deleted; the name is then gone too.
+    Member {
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>))]
+        account_id: Option<AccountId>,
+        name: String,
+    },
+    /// An organization's API key, named as it was then.
+    ApiKey {
+        #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+        key_id: ApiKeyId,
+        name: String,
+    },
+    /// An operator key over the API.
+    Operator {
+        #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+        key_id: ApiKeyId,
+    },
+    /// The operator's command line on the server (`lintel admin …`).
+    Console,
+    /// Lintel itself (jobs, expiries).
+    System,
+}
+
+impl EventActor {
+    /// The name under which an erased account's events are kept.
+    pub const DELETED_ACCOUNT: &'static str = "deleted account";
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventActor::Member { .. } => "member",
+            EventActor::ApiKey { .. } => "api_key",
+            EventActor::Operator { .. } => "operator",
+            EventActor::Console => "console",
+            EventActor::System => "system",
+        }
+    }
+
+    /// The actor's id, for filtering: the account or the key.
+    pub fn id(&self) -> Option<Uuid> {
+        match self {
+            EventActor::Member { account_id, .. } => account_id.map(|a| a.0),
+            EventActor::ApiKey { key_id, .. } | EventActor::Operator { key_id } => Some(key_id.0),
+            EventActor::Console | EventActor::System => None,
+        }
+    }
+
+    /// How the actor is named in lists.
+    pub fn name(&self) -> &str {
+        match self {
+            EventActor::Member { name, .. } | EventActor::ApiKey { name, .. } => name,
+            EventActor::Operator { .. } => "operator key",
+            EventActor::Console => "operator console",
+            EventActor::System => "Lintel",
+        }
+    }
+}
+
+/// One entry of the log. `summary` holds what changed: `before` and `after` values of the
+/// fields that changed, or other details of the event's kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Event {
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub id: EventId,
+    pub at: DateTime<Utc>,
+    /// `object.verb`, e.g. `door.created`, `member.suspended`, `account.signed_in`.
+    #[cfg_attr(feature = "openapi", schema(example = "door.updated"))]
+    pub kind: String,
+    pub actor: EventActor,
+    /// The kind of object it concerns (`door`, `member`, …), when it concerns one.
+    pub object_kind: Option<String>,
+    pub object_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub summary: serde_json::Value,
+}
+
+/// The summary of a created object: its values.
+pub fn created(after: &impl Serialize) -> serde_json::Value {
+    serde_json::json!({ "after": after })
+}
+
+/// The summary of a deleted object: its last values.
+pub fn deleted(before: &impl Serialize) -> serde_json::Value {
+    serde_json::json!({ "before": before })
+}
+
+/// The summary of a change: for each top-level field that differs (`updated_at` aside), its
+/// value before and after.
+pub fn changes(before: &impl Serialize, after: &impl Serialize) -> serde_json::Value {
+    let (Ok(serde_json::Value::Object(before)), Ok(serde_json::Value::Object(after))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return serde_json::json!({});
+    };
+    let mut changed = serde_json::Map::new();
+    for (field, new) in &after {
+        let old = before.get(field).unwrap_or(&serde_json::Value::Null);
+        if field != "updated_at" && old != new {
+            changed.insert(
+                field.clone(),
+                serde_json::json!({ "before": old, "after": new }),
+            );
+        }
+    }
+    serde_json::json!({ "changes": changed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_name_only_the_fields_that_differ() {
+        let before = serde_json::json!({"name": "Front", "kind": "door", "updated_at": 1});
+        let after = serde_json::json!({"name": "Back", "kind": "door", "updated_at": 2});
+        assert_eq!(
+            changes(&before, &after),
+            serde_json::json!({"changes": {"name": {"before": "Front", "after": "Back"}}})
+        );
+        assert_eq!(
+            changes(&before, &before),
+            serde_json::json!({"changes": {}})
+        );
+    }
+}
