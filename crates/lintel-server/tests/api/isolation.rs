@@ -12,7 +12,15 @@ on_both_backends!(another_organizations_objects_do_not_exist_for_a_key);
 /// Everything organization A has, as A's own key sees it.
 async fn snapshot(app: &TestApp, a_key: &str) -> Vec<Value> {
     let mut all = Vec::new();
-    for path in ["", "/sites", "/doors", "/groups"] {
+    for path in [
+        "",
+        "/sites",
+        "/doors",
+        "/groups",
+        "/members",
+        "/api-keys",
+        "/admins",
+    ] {
         all.push(app.get(a_key, &format!("/api/v1/orgs/org-a{path}")).await.1);
     }
     all
@@ -34,6 +42,12 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         )
         .await;
     let group = group["id"].as_str().unwrap().to_owned();
+    let invited = app
+        .invite(&a, "org-a", json!({ "email": "ada@example.com" }))
+        .await;
+    let member = invited["id"].as_str().unwrap().to_owned();
+    let (_, keys) = app.get(&a, "/api/v1/orgs/org-a/api-keys").await;
+    let key = keys["items"][0]["id"].as_str().unwrap().to_owned();
 
     let before = snapshot(&app, &a).await;
 
@@ -110,7 +124,74 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
             format!("/api/v1/orgs/{{org}}/groups/{group}"),
             None,
         ),
+        (Method::GET, "/api/v1/orgs/{org}/members".into(), None),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/members/{member}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/orgs/{{org}}/members/{member}"),
+            Some(json!({ "areas": ["owner"] })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/members/{member}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/invitations".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/invitations".into(),
+            Some(json!({ "email": "planted@example.com" })),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{{org}}/invitations/{member}/resend"),
+            Some(json!({})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/invitations/{member}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/admins".into(), None),
+        (Method::GET, "/api/v1/orgs/{org}/api-keys".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/api-keys".into(),
+            Some(json!({ "name": "planted", "areas": ["owner"] })),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{{org}}/api-keys/{key}/revoke"),
+            Some(json!({})),
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/events".into(), None),
+        (Method::GET, "/api/v1/orgs/{org}/events.csv".into(), None),
     ];
+    // Every organization route is here.
+    let doc = serde_json::to_value(lintel_server::http::openapi()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(rest) = path.strip_prefix("/api/v1/orgs/{org_slug}") else {
+            continue;
+        };
+        for method in item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "parameters")
+        {
+            let covered = routes.iter().any(|(m, template, _)| {
+                m.as_str().eq_ignore_ascii_case(method)
+                    && template.split('/').count() == path.split('/').count()
+                    && template.ends_with(rest.rsplit('}').next().unwrap_or(rest))
+                    && template.contains(rest.split('{').next().unwrap_or(rest))
+            });
+            assert!(covered, "{method} {path} is not checked for isolation");
+        }
+    }
     for (method, template, body) in &routes {
         let at_a = app
             .call(
@@ -144,7 +225,10 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         );
 
         // A's object ids inside B's own organization are simply not found there either.
-        if template.contains(&site) || template.contains(&door) || template.contains(&group) {
+        if [&site, &door, &group, &member, &key]
+            .iter()
+            .any(|id| template.contains(id.as_str()))
+        {
             let in_b = app
                 .call(
                     method.clone(),
@@ -163,7 +247,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
     }
 
     // B's lists hold only B's objects.
-    for list in ["sites", "doors", "groups"] {
+    for list in ["sites", "doors", "groups", "members", "invitations"] {
         let (_, page) = app.get(&b, &format!("/api/v1/orgs/org-b/{list}")).await;
         assert!(
             page["items"].as_array().unwrap().is_empty(),

@@ -8,11 +8,13 @@ mod cli;
 mod delivery;
 mod doors;
 mod errors;
+mod events;
 mod groups;
 mod health;
 mod isolation;
 mod members;
 mod orgs;
+mod permissions;
 mod signin;
 mod sites;
 mod web;
@@ -260,9 +262,15 @@ impl outbox::Transport for Capture {
 
 pub async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
     let status = resp.status();
+    let csv = resp
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/csv"));
     let text = resp.text().await.unwrap();
     let body = if text.is_empty() {
         Value::Null
+    } else if csv {
+        Value::String(text)
     } else {
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
     };

@@ -667,11 +667,24 @@ pub(super) async fn ensure_not_last_owner(
     }
 }
 
-/// Keeps an erased account's events with an anonymous actor.
+/// Keeps an erased account's events with an anonymous actor, and blanks the summaries that
+/// name its addresses (invitations sent to them). The summaries are searched in full: account
+/// deletion is rare, and an address may appear in any organization's log.
 pub(super) async fn anonymise_events(
     conn: &mut Conn,
     account: AccountId,
+    addresses: &[String],
 ) -> Result<(), StoreError> {
+    for address in addresses {
+        sqlx::query(
+            "UPDATE events SET summary = $2 \
+             WHERE LOWER(CAST(summary AS TEXT)) LIKE $1 ESCAPE '\\'",
+        )
+        .bind(like_pattern(address))
+        .bind(Json(serde_json::json!({ "erased": true })))
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query(
         "UPDATE events SET actor_id = NULL, actor_name = $2 \
          WHERE actor_kind = 'member' AND actor_id = $1",

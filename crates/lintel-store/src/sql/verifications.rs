@@ -205,9 +205,9 @@ async fn erase_account(conn: &mut Conn, account: AccountId) -> Result<(), StoreE
         return Err(StoreError::NotFound);
     };
     super::members::ensure_not_last_owner(&mut *conn, account).await?;
-    super::members::anonymise_events(&mut *conn, account).await?;
     // Memberships go with the account (cascade); invitations it sent stay the organization's.
-    let addresses = [Some(email), phone].into_iter().flatten();
+    let addresses: Vec<String> = [Some(email), phone].into_iter().flatten().collect();
+    super::members::anonymise_events(&mut *conn, account, &addresses).await?;
     for address in addresses {
         // Messages and send records name the address; registrations never finished do too.
         for sql in [
