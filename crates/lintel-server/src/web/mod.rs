@@ -6,7 +6,9 @@
 //! from this site (`Origin`), and forms of a signed-in page also carry a token derived from the
 //! session, which another site cannot read.
 
+mod admin;
 mod html;
+mod invitations;
 mod profile;
 mod signin;
 
@@ -49,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route("/me/phone/verify", post(profile::confirm_phone))
         .route("/me/delete", post(profile::delete))
         .route("/me/delete/confirm", post(profile::confirm_delete))
+        .route("/me/memberships/{slug}/leave", post(invitations::leave))
+        .route("/invitations/{token}", get(invitations::invitation_page))
+        .route("/invitations/{token}/accept", post(invitations::accept))
+        .merge(admin::routes())
 }
 
 async fn home(session: Option<Session>) -> Redirect {

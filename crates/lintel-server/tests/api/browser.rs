@@ -15,8 +15,12 @@ use lintel_testkit::{Backend, on_both_backends};
 use serde_json::json;
 
 use crate::{TestApp, code_sent_to};
+use reqwest::StatusCode;
 
-on_both_backends!(a_person_registers_changes_their_phone_and_signs_out_in_chromium);
+on_both_backends!(
+    a_person_registers_changes_their_phone_and_signs_out_in_chromium,
+    an_owner_invites_by_email_and_the_invitee_registers_from_the_email,
+);
 
 struct Driver {
     child: Child,
@@ -214,5 +218,117 @@ async fn a_person_registers_changes_their_phone_and_signs_out_in_chromium(backen
     heading_is(&browser, "Sign in").await;
     browser.goto(&app.url("/me")).await.unwrap();
     heading_is(&browser, "Sign in").await;
+    browser.close().await.unwrap();
+}
+
+/// Registers in the browser as `first last` with `email` and `phone`, through link and code.
+async fn register(app: &TestApp, browser: &Client, first: &str, email: &str, phone: &str) {
+    heading_is(browser, "Create your account").await;
+    fill(browser, "#first_name", first).await;
+    fill(browser, "#last_name", "Tester").await;
+    fill(browser, "#email", email).await;
+    fill(browser, "#phone", phone).await;
+    click(browser, "form[action='/register'] button").await;
+    heading_is(browser, "Check your email").await;
+    link_and_code(app, browser, phone).await;
+    heading_is(browser, &format!("{first} Tester")).await;
+}
+
+async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(backend: Backend) {
+    let Some(driver) = start_driver() else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let (_, staff) = app
+        .post(&key, "/api/v1/orgs/acme/groups", json!({ "name": "Staff" }))
+        .await;
+    app.invite(
+        &key,
+        "acme",
+        json!({ "email": "owner@example.com", "areas": ["owner"] }),
+    )
+    .await;
+    let browser = connect(&driver).await;
+
+    // The owner registers; the invitation to their email makes them the owner.
+    browser.goto(&app.url("/register")).await.unwrap();
+    register(&app, &browser, "Olive", "owner@example.com", "+46701111111").await;
+    assert!(browser.source().await.unwrap().contains("Org acme"));
+
+    // The owner invites Grace by email with the members area and the Staff group.
+    browser.goto(&app.url("/admin/acme/members")).await.unwrap();
+    heading_is(&browser, "Members").await;
+    fill(&browser, "#email", "grace@example.com").await;
+    click(&browser, "input[name='area_members']").await;
+    click(
+        &browser,
+        &format!("input[name='group_{}']", staff["id"].as_str().unwrap()),
+    )
+    .await;
+    click(&browser, "form[action='/admin/acme/invitations'] button").await;
+    heading_is(&browser, "Members").await;
+    assert!(
+        browser
+            .source()
+            .await
+            .unwrap()
+            .contains("grace@example.com")
+    );
+
+    // Grace, in a browser nobody is signed in to, follows the emailed invitation.
+    browser.delete_all_cookies().await.unwrap();
+    let sent = app.deliver().await;
+    let invitation = sent
+        .iter()
+        .rev()
+        .find(|m| m.recipient == "grace@example.com")
+        .expect("an invitation email");
+    let link = invitation
+        .body
+        .lines()
+        .find(|l| l.contains("/invitations/"))
+        .unwrap()
+        .trim();
+    browser.goto(link).await.unwrap();
+    heading_is(&browser, "Invitation").await;
+    assert!(browser.source().await.unwrap().contains("Org acme"));
+    click(&browser, "a[href='/register']").await;
+    register(&app, &browser, "Grace", "grace@example.com", "+46702222222").await;
+    assert!(browser.source().await.unwrap().contains("Org acme"));
+
+    // She is an active member with the chosen area and group, and can use her area.
+    let (_, found) = app.get(&key, "/api/v1/orgs/acme/members?q=grace@").await;
+    let grace = &found["items"][0];
+    assert_eq!(grace["status"], "active", "{found}");
+    assert_eq!(grace["areas"], json!(["members"]));
+    assert_eq!(grace["groups"], json!([staff["id"]]));
+    browser.goto(&app.url("/admin/acme/members")).await.unwrap();
+    heading_is(&browser, "Members").await;
+    let page = browser.source().await.unwrap();
+    assert!(
+        page.contains("Olive Tester") && page.contains("Send invitation"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("/admin/acme/api-keys"),
+        "no API keys for her: {page}"
+    );
+    browser
+        .goto(&app.url("/admin/acme/api-keys"))
+        .await
+        .unwrap();
+    heading_is(&browser, "Something went wrong").await;
+
+    // The log says who did what.
+    let (status, log) = app.get(&key, "/api/v1/orgs/acme/events?kind=member").await;
+    assert_eq!(status, StatusCode::OK);
+    let invited = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "member.invited" && e["object_id"] == grace["id"])
+        .expect("the invitation is on record");
+    assert_eq!(invited["actor"]["name"], "Olive Tester");
     browser.close().await.unwrap();
 }
