@@ -1299,18 +1299,14 @@ pub async fn events(
     };
     let mut rows = String::new();
     for e in &listed.items {
-        let summary = e.summary.to_string();
+        let summary = summary_text(&e.summary);
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"summary\">{}</td></tr>",
             e.at.format("%Y-%m-%d %H:%M:%S"),
             escape(&e.kind),
             escape(e.actor.name()),
-            escape(&format!(
-                "{} {}",
-                e.object_kind.as_deref().unwrap_or(""),
-                e.object_id.map(|id| id.to_string()).unwrap_or_default()
-            )),
-            escape(if summary == "{}" { "" } else { &summary }),
+            object_text(e.object_kind.as_deref(), e.object_id),
+            escape(&summary),
         ));
     }
     let kind = query.kind.clone().unwrap_or_default();
@@ -1339,6 +1335,46 @@ pub async fn events(
         ),
     );
     Html(page_with_nav("Events", &nav(&ctx, "events"), &body)).into_response()
+}
+
+/// An event's object: its kind and the start of its id, the whole id on hover.
+fn object_text(kind: Option<&str>, id: Option<Uuid>) -> String {
+    match (kind, id) {
+        (Some(kind), Some(id)) => {
+            let id = id.to_string();
+            format!("{} <span title=\"{id}\">{}…</span>", escape(kind), &id[..8])
+        }
+        (Some(kind), None) => escape(kind),
+        _ => String::new(),
+    }
+}
+
+/// What an event's summary says, in a line: the changed fields, or the name of what was
+/// created or deleted.
+fn summary_text(summary: &serde_json::Value) -> String {
+    let value = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if let Some(changes) = summary.get("changes").and_then(|c| c.as_object()) {
+        return changes
+            .iter()
+            .map(|(field, c)| format!("{field}: {} → {}", value(&c["before"]), value(&c["after"])))
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    for (key, verb) in [("after", "created"), ("before", "deleted")] {
+        if let Some(object) = summary.get(key) {
+            return match object.get("name") {
+                Some(name) => format!("{verb} {}", value(name)),
+                None => verb.to_owned(),
+            };
+        }
+    }
+    match summary.as_object() {
+        Some(map) if map.is_empty() => String::new(),
+        _ => summary.to_string(),
+    }
 }
 
 fn url_encode(value: &str) -> String {

@@ -34,7 +34,7 @@ button.secondary{background:#5a6470}button.danger{background:#b42318}
 .hint{color:#5a6470;font-size:.9rem}ul.devices,ul.rows{list-style:none;padding:0}ul.devices li,ul.rows li{padding:.5rem 0;border-bottom:1px solid #e3e6ea}
 main.wide{max-width:64rem}nav{margin:-.5rem 0 1rem;font-size:.95rem}nav a[aria-current]{font-weight:700;color:#1b1f24}
 table{width:100%;border-collapse:collapse;font-size:.95rem}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6ea;vertical-align:top}
-td.summary{font-family:ui-monospace,monospace;font-size:.8rem;word-break:break-all;max-width:24rem}
+td.summary{font-size:.85rem;max-width:24rem}section{overflow-x:auto}
 fieldset{border:1px solid #d5d9de;border-radius:.375rem;margin-top:.75rem}label.check{font-weight:400;margin:.25rem 0}
 label.check input{width:auto}select{padding:.5rem;font-size:1rem;border-radius:.375rem}form.inline{display:inline-block;margin-right:.5rem}
 button.small{padding:.3rem .7rem;font-size:.85rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .5rem}

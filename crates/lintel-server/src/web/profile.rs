@@ -40,14 +40,14 @@ async fn profile_html(
     Ok(page(
         &format!("{} {}", account.first_name, account.last_name),
         &format!(
-            "{}<form class=\"card\" method=\"post\" action=\"/me/names\"><h2>Your name</h2>{}{}{}\
+            "{}{organizations}<form class=\"card\" method=\"post\" action=\"/me/names\"><h2>Your name</h2>{}{}{}\
              <button>Save</button></form>\
              <section><h2>Contact</h2><p>Email: {}<br>Phone: {}</p>\
              <form method=\"post\" action=\"/me/email\">{csrf}{}<button class=\"secondary\">\
              Change email</button></form>\
              <form method=\"post\" action=\"/me/phone\">{csrf}{}<button class=\"secondary\">\
              Change phone</button></form></section>\
-             {organizations}<section><h2>Your devices</h2><p class=\"hint\">Unregistering a device signs it \
+             <section><h2>Your devices</h2><p class=\"hint\">Unregistering a device signs it \
              out; your account and access stay.</p><ul class=\"devices\">{list}</ul></section>\
              <section><h2>Delete your account</h2><p>This cannot be undone: your account, \
              your devices and what Lintel keeps about you are erased. A code goes to your \

@@ -105,6 +105,15 @@ async fn connect(driver: &Driver) -> Client {
     panic!("chromedriver did not answer at {url}");
 }
 
+/// Saves a screenshot of the page as `<name>.png` in `LINTEL_SCREENSHOTS`, when that is set,
+/// to look at the pages as a person sees them.
+async fn snap(browser: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("LINTEL_SCREENSHOTS") {
+        let png = browser.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
 /// Waits for the page's heading to read `text`.
 async fn heading_is(browser: &Client, text: &str) {
     let mut seen = String::new();
@@ -259,6 +268,7 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
     // The owner invites Grace by email with the members area and the Staff group.
     browser.goto(&app.url("/admin/acme/members")).await.unwrap();
     heading_is(&browser, "Members").await;
+    snap(&browser, "members-empty").await;
     fill(&browser, "#email", "grace@example.com").await;
     click(&browser, "input[name='area_members']").await;
     click(
@@ -276,6 +286,40 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
             .contains("grace@example.com")
     );
 
+    // An API key from the dashboard: its secret is shown once, then only its prefix.
+    browser
+        .goto(&app.url("/admin/acme/api-keys"))
+        .await
+        .unwrap();
+    heading_is(&browser, "API keys").await;
+    fill(&browser, "#name", "door sync").await;
+    click(&browser, "input[name='area_doors']").await;
+    click(&browser, "form[action='/admin/acme/api-keys'] button").await;
+    heading_is(&browser, "API keys").await;
+    snap(&browser, "api-key-created").await;
+    let secret = browser
+        .find(Locator::Css("#secret"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(secret.starts_with("lnt_"), "{secret}");
+    assert_eq!(
+        app.get(&secret, "/api/v1/orgs/acme/doors").await.0,
+        StatusCode::OK
+    );
+    browser
+        .goto(&app.url("/admin/acme/api-keys"))
+        .await
+        .unwrap();
+    heading_is(&browser, "API keys").await;
+    assert!(!browser.source().await.unwrap().contains(&secret));
+    browser.goto(&app.url("/admin/acme/events")).await.unwrap();
+    heading_is(&browser, "Events").await;
+    snap(&browser, "events").await;
+
     // Grace, in a browser nobody is signed in to, follows the emailed invitation.
     browser.delete_all_cookies().await.unwrap();
     let sent = app.deliver().await;
@@ -292,10 +336,12 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
         .trim();
     browser.goto(link).await.unwrap();
     heading_is(&browser, "Invitation").await;
+    snap(&browser, "invitation").await;
     assert!(browser.source().await.unwrap().contains("Org acme"));
     click(&browser, "a[href='/register']").await;
     register(&app, &browser, "Grace", "grace@example.com", "+46702222222").await;
     assert!(browser.source().await.unwrap().contains("Org acme"));
+    snap(&browser, "profile-grace").await;
 
     // She is an active member with the chosen area and group, and can use her area.
     let (_, found) = app.get(&key, "/api/v1/orgs/acme/members?q=grace@").await;
@@ -310,6 +356,7 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
         page.contains("Olive Tester") && page.contains("Send invitation"),
         "{page}"
     );
+    snap(&browser, "members-as-grace").await;
     assert!(
         !page.contains("/admin/acme/api-keys"),
         "no API keys for her: {page}"
@@ -319,6 +366,7 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
         .await
         .unwrap();
     heading_is(&browser, "Something went wrong").await;
+    snap(&browser, "api-keys-refused").await;
 
     // The log says who did what.
     let (status, log) = app.get(&key, "/api/v1/orgs/acme/events?kind=member").await;
