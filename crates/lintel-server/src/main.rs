@@ -260,12 +260,14 @@ fn print_first_steps(addr: SocketAddr, messages_to_log: bool) {
         "The sign-in link goes by email and the code by SMS."
     };
     println!(
-        "\nLintel is running. Create your account in a browser: http://{addr}/register\n\
-         {where_codes_go}\n\n\
-         To use the API, create an organization and a key for it in another terminal:\n\n\
-         \x20 {me} admin create-org --slug acme --name \"Acme\"\n\
-         \x20 KEY=$({me} admin create-api-key --org acme --name first-key)\n\
-         \x20 curl -H \"Authorization: Bearer $KEY\" http://{addr}/api/v1/orgs/acme\n\n\
+        "\nLintel is running. First create an organization with you as its owner, in another \
+         terminal:\n\n\
+         \x20 {me} admin create-org --slug acme --name \"Acme\" --owner-email you@example.com\n\n\
+         Then create your account with that email in a browser: http://{addr}/register\n\
+         {where_codes_go}\n\
+         Once signed in, the dashboard is at http://{addr}/admin\n\n\
+         For the API, a key: KEY=$({me} admin create-api-key --org acme --name first-key)\n\
+         \x20 curl -H \"Authorization: Bearer $KEY\" http://{addr}/api/v1/orgs/acme\n\
          The API is described at http://{addr}/api/v1/openapi.json\n"
     );
 }
@@ -314,9 +316,9 @@ async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()
             owner_email,
             owner_phone,
         } => {
-            let owner = (owner_email.is_some() || owner_phone.is_some()).then(|| FirstOwner {
-                email: owner_email.clone(),
-                phone: owner_phone.clone(),
+            let owner = (owner_email.is_some() || owner_phone.is_some()).then_some(FirstOwner {
+                email: owner_email,
+                phone: owner_phone,
             });
             let created = app::orgs::create(
                 state,
@@ -339,14 +341,14 @@ async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()
                 org.id,
                 org.time_zone.name()
             );
-            match (&created.owner_link, owner_email.or(owner_phone)) {
-                (Some(link), Some(address)) => eprintln!(
+            match &created.owner_invited {
+                Some((address, link)) => eprintln!(
                     "Invited {address} as its owner. They become the owner when they sign in or \
                      register at {public}/register with that address, or by opening {link} \
                      (also sent to them).",
                     public = state.public_url
                 ),
-                _ => eprintln!(
+                None => eprintln!(
                     "It has no owner yet: give one with --owner-email next time, or use an API \
                      key: {} admin create-api-key --org {} --name NAME",
                     invoked_as(),

@@ -33,10 +33,10 @@ pub struct FirstOwner {
     pub phone: Option<String>,
 }
 
-/// A new organization and, when an owner was named, the link of their invitation.
+/// A new organization and, when an owner was named, where their invitation went and its link.
 pub struct Created {
     pub org: Organization,
-    pub owner_link: Option<String>,
+    pub owner_invited: Option<(String, String)>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -102,7 +102,15 @@ pub async fn create(
         .await?;
     Ok(Created {
         org,
-        owner_link: owner.map(|o| o.url),
+        owner_invited: owner.map(|o| {
+            let address = o
+                .member
+                .membership
+                .invitation
+                .map(|i| i.address)
+                .unwrap_or_default();
+            (address, o.url)
+        }),
     })
 }
 

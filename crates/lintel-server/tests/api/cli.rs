@@ -165,8 +165,53 @@ async fn the_operator_commands_make_an_organization_and_a_key_the_server_accepts
     );
     assert!(String::from_utf8_lossy(&bad_area.stderr).contains("members, delegation"));
 
+    // An organization with its first owner: the invitation's link is printed.
+    let owned = lintel(
+        dir.path(),
+        &[
+            &url[..],
+            &[
+                "admin",
+                "create-org",
+                "--slug",
+                "beta",
+                "--name",
+                "Beta",
+                "--owner-email",
+                "Owner@Example.com",
+            ],
+        ]
+        .concat(),
+    );
+    let told = String::from_utf8_lossy(&owned.stderr).into_owned();
+    assert!(owned.status.success(), "{told}");
+    assert!(
+        told.contains("Invited owner@example.com as its owner"),
+        "{told}"
+    );
+    let token = told
+        .split("/invitations/")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the invitation link")
+        .to_owned();
+
     let (server, addr) = serve(dir.path(), &url);
     let client = reqwest::Client::new();
+    let invitation: serde_json::Value = client
+        .get(format!("http://{addr}/api/v1/invitations/{token}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(invitation["org_slug"], "beta", "{invitation}");
+    assert_eq!(invitation["address"], "owner@example.com");
+    assert!(
+        invitation["expires_at"].is_null(),
+        "a first owner's invitation waits"
+    );
     let resp = client
         .post(format!("http://{addr}/api/v1/orgs/acme/sites"))
         .bearer_auth(key)
