@@ -35,6 +35,12 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/{slug}", get(overview).post(update_org))
         .route("/admin/{slug}/places", get(places))
         .route("/admin/{slug}/sites", post(create_site))
+        .route("/admin/{slug}/sites/{id}", get(site_page).post(update_site))
+        .route("/admin/{slug}/doors/{id}", get(door_page).post(update_door))
+        .route(
+            "/admin/{slug}/groups/{id}",
+            get(group_page).post(update_group),
+        )
         .route("/admin/{slug}/sites/{id}/delete", post(delete_site))
         .route("/admin/{slug}/doors", post(create_door))
         .route("/admin/{slug}/doors/{id}/delete", post(delete_door))
@@ -217,6 +223,9 @@ enum Page {
     Groups,
     Members,
     Member(Uuid),
+    Site(Uuid),
+    Door(Uuid),
+    Group(Uuid),
     ApiKeys,
 }
 
@@ -228,6 +237,9 @@ impl Page {
             Page::Groups => format!("/admin/{slug}/groups"),
             Page::Members => format!("/admin/{slug}/members"),
             Page::Member(id) => format!("/admin/{slug}/members/{id}"),
+            Page::Site(id) => format!("/admin/{slug}/sites/{id}"),
+            Page::Door(id) => format!("/admin/{slug}/doors/{id}"),
+            Page::Group(id) => format!("/admin/{slug}/groups/{id}"),
             Page::ApiKeys => format!("/admin/{slug}/api-keys"),
         }
     }
@@ -245,6 +257,9 @@ impl Page {
             Page::Groups => groups_html(state, ctx, session, top).await,
             Page::Members => members_html(state, ctx, session, &MemberQuery::default(), top).await,
             Page::Member(id) => member_html(state, ctx, session, id, top).await,
+            Page::Site(id) => site_html(state, ctx, session, id, top).await,
+            Page::Door(id) => door_html(state, ctx, session, id, top).await,
+            Page::Group(id) => group_html(state, ctx, session, id, top).await,
             Page::ApiKeys => keys_html(state, ctx, session, top).await,
         }
     }
@@ -455,8 +470,10 @@ async fn places_html(
     let mut body = String::from(top);
     for site in &sites.items {
         body.push_str(&format!(
-            "<section><h2>{}</h2><p class=\"hint\">{} · {}</p><table><thead><tr><th>Door</th>\
-             <th>Kind</th><th>Restrictions</th><th></th></tr></thead><tbody>",
+            "<section><h2><a href=\"/admin/{slug}/sites/{}\">{}</a></h2><p class=\"hint\">{} · {}\
+             </p><table><thead><tr><th>Door</th><th>Kind</th><th>Restrictions</th><th></th></tr>\
+             </thead><tbody>",
+            site.id,
             escape(&site.name),
             escape(&site.address),
             site.time_zone.name()
@@ -470,7 +487,9 @@ async fn places_html(
                 rules.push("reader");
             }
             body.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><a href=\"/admin/{slug}/doors/{}\">{}</a></td><td>{}</td><td>{}</td>\
+                 <td>{}</td></tr>",
+                door.id,
                 escape(&door.name),
                 door.kind.as_str(),
                 if rules.is_empty() {
@@ -660,6 +679,355 @@ pub async fn delete_door(
     .await
 }
 
+/// A number from a form, or a validation error naming the field.
+fn number<T: std::str::FromStr>(
+    form: &Fields,
+    name: &'static str,
+) -> Result<Option<T>, app::Error> {
+    match optional(form, name) {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            app::Error::from(lintel_domain::ValidationError::new(
+                name,
+                "not_a_number",
+                format!("{name} must be a number"),
+            ))
+        }),
+    }
+}
+
+fn read_only(ctx: &OrgCtx, area: Area) -> &'static str {
+    if ctx.require(area).is_ok() {
+        ""
+    } else {
+        "disabled"
+    }
+}
+
+async fn site_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    id: Uuid,
+    top: &str,
+) -> Result<String, app::Error> {
+    let slug = ctx.org.slug.as_str();
+    let site = app::sites::get(state, ctx, SiteId(id)).await?;
+    let lock = read_only(ctx, Area::Doors);
+    let fence = site.geofence;
+    let coordinate = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let body = format!(
+        "{top}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/sites/{id}\">{}{}{}{}\
+         <fieldset><legend>Geofence (phones must be inside it where a door requires)</legend>{}{}{}\
+         <p class=\"hint\">Leave all three blank for none.</p></fieldset>{}</form>",
+        hidden("csrf", &session.csrf),
+        input(
+            "name",
+            "Name",
+            "text",
+            &site.name,
+            &format!("required {lock}")
+        ),
+        input("address", "Address", "text", &site.address, lock),
+        input(
+            "time_zone",
+            "Time zone",
+            "text",
+            site.time_zone.name(),
+            &format!("required {lock}")
+        ),
+        input(
+            "latitude",
+            "Latitude",
+            "text",
+            &coordinate(fence.map(|f| f.latitude)),
+            lock
+        ),
+        input(
+            "longitude",
+            "Longitude",
+            "text",
+            &coordinate(fence.map(|f| f.longitude)),
+            lock
+        ),
+        input(
+            "radius_m",
+            "Radius (metres)",
+            "text",
+            &coordinate(fence.map(|f| f.radius_m)),
+            lock
+        ),
+        if lock.is_empty() {
+            "<button>Save</button>"
+        } else {
+            ""
+        },
+    );
+    Ok(page_with_nav(&site.name, &nav(ctx, "places"), &body))
+}
+
+pub async fn site_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+) -> Response {
+    show(&state, &session, &slug, Page::Site(id), StatusCode::OK, "").await
+}
+
+pub async fn update_site(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Site(id),
+        |ctx| async move {
+            let fence = match (
+                number(form, "latitude")?,
+                number(form, "longitude")?,
+                number(form, "radius_m")?,
+            ) {
+                (None, None, None) => None,
+                (Some(latitude), Some(longitude), Some(radius_m)) => {
+                    Some(lintel_domain::Geofence {
+                        latitude,
+                        longitude,
+                        radius_m,
+                    })
+                }
+                _ => {
+                    return Err(lintel_domain::ValidationError::new(
+                        "geofence",
+                        "incomplete_geofence",
+                        "give latitude, longitude and radius together, or none of them",
+                    )
+                    .into());
+                }
+            };
+            let change = crate::app::sites::UpdateSite {
+                name: Some(field(form, "name").to_owned()),
+                address: Some(field(form, "address").to_owned()),
+                time_zone: Some(field(form, "time_zone").trim().to_owned()),
+                geofence: Some(fence),
+            };
+            app::sites::update(state, &ctx, SiteId(id), change)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+async fn door_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    id: Uuid,
+    top: &str,
+) -> Result<String, app::Error> {
+    let slug = ctx.org.slug.as_str();
+    let door = app::doors::get(state, ctx, DoorId(id)).await?;
+    let sites = app::sites::list(state, ctx, &max_page()).await?;
+    let lock = read_only(ctx, Area::Doors);
+    let options: String = sites
+        .items
+        .iter()
+        .map(|s| {
+            let on = if s.id == door.site_id {
+                " selected"
+            } else {
+                ""
+            };
+            format!(
+                "<option value=\"{}\"{on}>{}</option>",
+                s.id,
+                escape(&s.name)
+            )
+        })
+        .collect();
+    let kinds: String = ["door", "gate", "locker", "storage_unit", "relay"]
+        .iter()
+        .map(|k| {
+            let on = if *k == door.kind.as_str() {
+                " selected"
+            } else {
+                ""
+            };
+            format!("<option value=\"{k}\"{on}>{}</option>", k.replace('_', " "))
+        })
+        .collect();
+    let tick = |on: bool| if on { " checked" } else { "" };
+    let body = format!(
+        "{top}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/doors/{id}\">{}{}\
+         <label for=\"site_id\">Site</label><select id=\"site_id\" name=\"site_id\" {lock}>\
+         {options}</select><label for=\"kind\">Kind</label><select id=\"kind\" name=\"kind\" \
+         {lock}>{kinds}</select>{}{}\
+         <label class=\"check\"><input type=\"checkbox\" name=\"geofence_required\"{} {lock}> \
+         Phones must be inside the site's geofence</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"reader_required\"{} {lock}> \
+         Phones must be at the door's reader</label>{}</form>",
+        hidden("csrf", &session.csrf),
+        input(
+            "name",
+            "Name",
+            "text",
+            &door.name,
+            &format!("required {lock}")
+        ),
+        input(
+            "unlock_duration_secs",
+            "Unlocked for (seconds)",
+            "number",
+            &door.unlock_duration_secs.to_string(),
+            &format!("min=\"1\" max=\"600\" {lock}")
+        ),
+        input(
+            "description",
+            "Description",
+            "text",
+            &door.description,
+            lock
+        ),
+        tick(door.geofence_required),
+        tick(door.reader_required),
+        if lock.is_empty() {
+            "<button>Save</button>"
+        } else {
+            ""
+        },
+    );
+    Ok(page_with_nav(&door.name, &nav(ctx, "places"), &body))
+}
+
+pub async fn door_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+) -> Response {
+    show(&state, &session, &slug, Page::Door(id), StatusCode::OK, "").await
+}
+
+pub async fn update_door(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Door(id),
+        |ctx| async move {
+            let kind =
+                serde_json::from_value(serde_json::json!(field(form, "kind"))).map_err(|_| {
+                    lintel_domain::ValidationError::new("kind", "invalid", "choose a kind of door")
+                })?;
+            let change = crate::app::doors::UpdateDoor {
+                site_id: number(form, "site_id")?,
+                name: Some(field(form, "name").to_owned()),
+                kind: Some(kind),
+                geofence_required: Some(form.contains_key("geofence_required")),
+                reader_required: Some(form.contains_key("reader_required")),
+                unlock_duration_secs: number(form, "unlock_duration_secs")?,
+                description: Some(field(form, "description").to_owned()),
+                preferences: None,
+            };
+            app::doors::update(state, &ctx, DoorId(id), change)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+async fn group_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    id: Uuid,
+    top: &str,
+) -> Result<String, app::Error> {
+    let slug = ctx.org.slug.as_str();
+    let group = app::groups::get(state, ctx, GroupId(id)).await?;
+    let lock = read_only(ctx, Area::Members);
+    let members = if may_see(ctx, "members") {
+        format!("<p><a href=\"/admin/{slug}/members?group={id}\">Members of this group</a></p>")
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "{top}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/groups/{id}\">{}{}{}{}\
+         </form>{members}",
+        hidden("csrf", &session.csrf),
+        input(
+            "name",
+            "Name",
+            "text",
+            &group.name,
+            &format!("required {lock}")
+        ),
+        input(
+            "description",
+            "Description",
+            "text",
+            &group.description,
+            lock
+        ),
+        if lock.is_empty() {
+            "<button>Save</button>"
+        } else {
+            ""
+        },
+    );
+    Ok(page_with_nav(&group.name, &nav(ctx, "groups"), &body))
+}
+
+pub async fn group_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+) -> Response {
+    show(&state, &session, &slug, Page::Group(id), StatusCode::OK, "").await
+}
+
+pub async fn update_group(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Group(id),
+        |ctx| async move {
+            let change = crate::app::groups::UpdateGroup {
+                name: Some(field(form, "name").to_owned()),
+                description: Some(field(form, "description").to_owned()),
+            };
+            app::groups::update(state, &ctx, GroupId(id), change)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
 // Groups
 
 async fn groups_html(
@@ -674,7 +1042,8 @@ async fn groups_html(
     let mut rows = String::new();
     for g in &groups.items {
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/admin/{slug}/groups/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+            g.id,
             escape(&g.name),
             escape(&g.description),
             if editable {
@@ -862,6 +1231,7 @@ pub async fn members(
     let query = MemberQuery {
         status: optional(&query, "status"),
         q: optional(&query, "q"),
+        group: optional(&query, "group").and_then(|g| g.parse().ok()),
         ..MemberQuery::default()
     };
     match members_html(&state, &ctx, &session, &query, "").await {

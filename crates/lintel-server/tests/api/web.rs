@@ -13,6 +13,7 @@ on_both_backends!(
     forms_from_other_sites_or_without_the_session_token_are_refused,
     a_browser_session_ends_after_twelve_idle_hours,
     the_phone_is_changed_and_the_account_deleted_from_the_profile,
+    the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -437,4 +438,110 @@ async fn the_phone_is_changed_and_the_account_deleted_from_the_profile(backend: 
             .unwrap()
             .is_none()
     );
+}
+
+async fn the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "ada@example.com", "areas": ["doors"] }),
+    )
+    .await;
+    app.deliver().await; // the invitation email, which she need not open
+    let browser = Browser::new(&app);
+    let profile = browser.sign_up().await;
+    assert!(profile.contains("href=\"/admin/acme\""), "{profile}");
+
+    // Her nav offers what `doors` reads, and nothing of members, keys or events.
+    let (status, places, _) = browser.get("/admin/acme/places").await;
+    assert_eq!(status, StatusCode::OK, "{places}");
+    assert!(places.contains("Add a site"), "{places}");
+    for hidden in [
+        "/admin/acme/members",
+        "/admin/acme/api-keys",
+        "/admin/acme/events",
+    ] {
+        assert!(!places.contains(hidden), "{hidden} is shown: {places}");
+    }
+    let csrf = field(&places, "csrf");
+    let (status, _, headers) = browser
+        .post(
+            "/admin/acme/sites",
+            &[
+                ("csrf", &csrf),
+                ("name", "HQ"),
+                ("address", "Main St 1"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/admin/acme/places");
+    let (_, sites) = app.get(&key, "/api/v1/orgs/acme/sites").await;
+    assert_eq!(sites["items"][0]["name"], "HQ");
+    let site = sites["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // A refused change shows the page again with the reason.
+    let (status, page, _) = browser
+        .post("/admin/acme/sites", &[("csrf", &csrf), ("name", "")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("role=\"alert\"") && page.contains("Add a site"),
+        "{page}"
+    );
+
+    // Editing a door through its page, recorded as hers.
+    let door = app.door(&key, "acme", &site, "Front").await;
+    let (status, _, _) = browser
+        .post(
+            &format!("/admin/acme/doors/{door}"),
+            &[
+                ("csrf", &csrf),
+                ("site_id", &site),
+                ("name", "Front door"),
+                ("kind", "gate"),
+                ("unlock_duration_secs", "8"),
+                ("description", ""),
+                ("reader_required", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, changed) = app
+        .get(&key, &format!("/api/v1/orgs/acme/doors/{door}"))
+        .await;
+    assert_eq!(changed["name"], "Front door");
+    assert_eq!(changed["kind"], "gate");
+    assert_eq!(changed["reader_required"], true);
+    let (_, log) = app
+        .get(&key, "/api/v1/orgs/acme/events?kind=door.updated")
+        .await;
+    assert_eq!(log["items"][0]["actor"]["name"], "Ada Lovelace");
+
+    // What her areas do not allow is refused, shown or not.
+    let (status, page, _) = browser.get("/admin/acme/members").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    let (status, _, _) = browser
+        .post("/admin/acme/groups", &[("csrf", &csrf), ("name", "Sneaky")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, groups) = app.get(&key, "/api/v1/orgs/acme/groups").await;
+    assert!(groups["items"].as_array().unwrap().is_empty());
+    // Without the session's token, nothing happens.
+    let (status, _, _) = browser
+        .post(
+            "/admin/acme/sites",
+            &[("csrf", "forged"), ("name", "Forged")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Another organization does not exist for her.
+    app.org("other").await;
+    let (status, _, _) = browser.get("/admin/other/places").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
