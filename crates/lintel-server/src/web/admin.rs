@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{MatchedPath, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -32,30 +32,24 @@ use crate::app::{self, AppState, ListRequest, OrgCtx, enter_org};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(switcher))
-        .route("/admin/{slug}", get(overview).post(update_org))
-        .route("/admin/{slug}/places", get(places))
+        .route("/admin/{slug}", get(page).post(update_org))
+        .route("/admin/{slug}/places", get(page))
         .route("/admin/{slug}/sites", post(create_site))
-        .route("/admin/{slug}/sites/{id}", get(site_page).post(update_site))
-        .route("/admin/{slug}/doors/{id}", get(door_page).post(update_door))
-        .route(
-            "/admin/{slug}/groups/{id}",
-            get(group_page).post(update_group),
-        )
+        .route("/admin/{slug}/sites/{id}", get(page).post(update_site))
+        .route("/admin/{slug}/doors/{id}", get(page).post(update_door))
+        .route("/admin/{slug}/groups/{id}", get(page).post(update_group))
         .route("/admin/{slug}/sites/{id}/delete", post(delete_site))
         .route("/admin/{slug}/doors", post(create_door))
         .route("/admin/{slug}/doors/{id}/delete", post(delete_door))
-        .route("/admin/{slug}/groups", get(groups).post(create_group))
+        .route("/admin/{slug}/groups", get(page).post(create_group))
         .route("/admin/{slug}/groups/{id}/delete", post(delete_group))
         .route("/admin/{slug}/members", get(members))
         .route("/admin/{slug}/invitations", post(invite))
-        .route(
-            "/admin/{slug}/members/{id}",
-            get(member).post(update_member),
-        )
+        .route("/admin/{slug}/members/{id}", get(page).post(update_member))
         .route("/admin/{slug}/members/{id}/status", post(member_status))
         .route("/admin/{slug}/members/{id}/remove", post(remove_member))
         .route("/admin/{slug}/invitations/{id}/resend", post(resend))
-        .route("/admin/{slug}/api-keys", get(api_keys).post(create_key))
+        .route("/admin/{slug}/api-keys", get(page).post(create_key))
         .route("/admin/{slug}/api-keys/{id}/revoke", post(revoke_key))
         .route("/admin/{slug}/events", get(events))
         .route("/admin/{slug}/events.csv", get(events_csv))
@@ -265,6 +259,39 @@ impl Page {
     }
 }
 
+impl Page {
+    /// The page a dashboard route shows, by the route it matched and its `id`.
+    fn of_route(route: &str, id: Option<Uuid>) -> Option<Page> {
+        let section = route.strip_prefix("/admin/{slug}").unwrap_or(route);
+        Some(match (section, id) {
+            ("", _) => Page::Overview,
+            ("/places", _) => Page::Places,
+            ("/groups", _) => Page::Groups,
+            ("/api-keys", _) => Page::ApiKeys,
+            ("/sites/{id}", Some(id)) => Page::Site(id),
+            ("/doors/{id}", Some(id)) => Page::Door(id),
+            ("/groups/{id}", Some(id)) => Page::Group(id),
+            ("/members/{id}", Some(id)) => Page::Member(id),
+            _ => return None,
+        })
+    }
+}
+
+/// The GET of a dashboard page without a query: which one, the route says.
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    route: MatchedPath,
+    Path(params): Path<HashMap<String, String>>,
+) -> Response {
+    let slug = params.get("slug").map_or("", String::as_str);
+    let id = params.get("id").and_then(|id| id.parse().ok());
+    match Page::of_route(route.as_str(), id) {
+        Some(page) => show(&state, &session, slug, page, StatusCode::OK, "").await,
+        None => error_page(app::Error::NotFound { what: "page" }),
+    }
+}
+
 /// Shows a page, or the error that kept it from showing.
 async fn show(
     state: &AppState,
@@ -403,14 +430,6 @@ fn overview_html(ctx: &OrgCtx, session: &Session, top: &str) -> Result<String, a
         ));
     }
     Ok(page_with_nav(&org.name, &nav(ctx, ""), &body))
-}
-
-pub async fn overview(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-) -> Response {
-    show(&state, &session, &slug, Page::Overview, StatusCode::OK, "").await
 }
 
 pub async fn update_org(
@@ -561,14 +580,6 @@ async fn places_html(
         }
     }
     Ok(page_with_nav("Sites & doors", &nav(ctx, "places"), &body))
-}
-
-pub async fn places(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-) -> Response {
-    show(&state, &session, &slug, Page::Places, StatusCode::OK, "").await
 }
 
 pub async fn create_site(
@@ -766,14 +777,6 @@ async fn site_html(
     Ok(page_with_nav(&site.name, &nav(ctx, "places"), &body))
 }
 
-pub async fn site_page(
-    State(state): State<AppState>,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-) -> Response {
-    show(&state, &session, &slug, Page::Site(id), StatusCode::OK, "").await
-}
-
 pub async fn update_site(
     State(state): State<AppState>,
     _: SameOrigin,
@@ -906,14 +909,6 @@ async fn door_html(
     Ok(page_with_nav(&door.name, &nav(ctx, "places"), &body))
 }
 
-pub async fn door_page(
-    State(state): State<AppState>,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-) -> Response {
-    show(&state, &session, &slug, Page::Door(id), StatusCode::OK, "").await
-}
-
 pub async fn update_door(
     State(state): State<AppState>,
     _: SameOrigin,
@@ -993,14 +988,6 @@ async fn group_html(
     Ok(page_with_nav(&group.name, &nav(ctx, "groups"), &body))
 }
 
-pub async fn group_page(
-    State(state): State<AppState>,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-) -> Response {
-    show(&state, &session, &slug, Page::Group(id), StatusCode::OK, "").await
-}
-
 pub async fn update_group(
     State(state): State<AppState>,
     _: SameOrigin,
@@ -1077,14 +1064,6 @@ async fn groups_html(
         ));
     }
     Ok(page_with_nav("Groups", &nav(ctx, "groups"), &body))
-}
-
-pub async fn groups(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-) -> Response {
-    show(&state, &session, &slug, Page::Groups, StatusCode::OK, "").await
 }
 
 pub async fn create_group(
@@ -1360,22 +1339,6 @@ fn status_form(slug: &str, id: Uuid, csrf: &str, status: &str, label: &str) -> S
     )
 }
 
-pub async fn member(
-    State(state): State<AppState>,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-) -> Response {
-    show(
-        &state,
-        &session,
-        &slug,
-        Page::Member(id),
-        StatusCode::OK,
-        "",
-    )
-    .await
-}
-
 pub async fn update_member(
     State(state): State<AppState>,
     _: SameOrigin,
@@ -1545,14 +1508,6 @@ async fn keys_html(
         ),
     );
     Ok(page_with_nav("API keys", &nav(ctx, "api-keys"), &body))
-}
-
-pub async fn api_keys(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-) -> Response {
-    show(&state, &session, &slug, Page::ApiKeys, StatusCode::OK, "").await
 }
 
 /// Creates a key and shows its secret on the answer itself: it exists nowhere else.

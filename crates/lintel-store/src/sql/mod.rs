@@ -63,6 +63,22 @@ macro_rules! group_columns {
 #[allow(clippy::duplicate_mod)]
 mod members;
 
+const SELECT_SITE: &str = concat!(
+    "SELECT ",
+    site_columns!(),
+    " FROM sites WHERE org_id = $1 AND id = $2"
+);
+const SELECT_DOOR: &str = concat!(
+    "SELECT ",
+    door_columns!(),
+    " FROM doors WHERE org_id = $1 AND id = $2"
+);
+const SELECT_API_KEY: &str = concat!(
+    "SELECT ",
+    api_key_columns!(),
+    " FROM api_keys WHERE org_id = $1 AND id = $2"
+);
+
 /// How often `last_used_at` of an API key is written at most.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
@@ -120,6 +136,27 @@ async fn delete_owned(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// Reads row `id` of organization `org` with `select`, a query ending in
+/// `WHERE org_id = $1 AND id = $2`, and converts it into the model.
+async fn fetch_in_org<'e, R, T>(
+    conn: impl sqlx::Executor<'e, Database = Db>,
+    select: &'static str,
+    org: OrgId,
+    id: Uuid,
+) -> Result<T, StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    T: TryFrom<R, Error = StoreError>,
+{
+    sqlx::query_as::<_, R>(select)
+        .bind(org.0)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
 }
 
 fn fetch_limit(page: PageRequest) -> i64 {
@@ -419,17 +456,7 @@ impl Store for Backend {
     }
 
     async fn get_site(&self, org: OrgId, id: SiteId) -> Result<Site, StoreError> {
-        sqlx::query_as::<_, SiteRow>(concat!(
-            "SELECT ",
-            site_columns!(),
-            " FROM sites WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()
+        fetch_in_org::<SiteRow, _>(self.reader(), SELECT_SITE, org, id.0).await
     }
 
     async fn list_sites(&self, org: OrgId, page: PageRequest) -> Result<Page<Site>, StoreError> {
@@ -501,17 +528,7 @@ impl Store for Backend {
 
     async fn delete_site(&self, org: OrgId, id: SiteId, audit: &Audit) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
-        let before: Site = sqlx::query_as::<_, SiteRow>(concat!(
-            "SELECT ",
-            site_columns!(),
-            " FROM sites WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()?;
+        let before: Site = fetch_in_org::<SiteRow, _>(&mut *tx, SELECT_SITE, org, id.0).await?;
         let (doors,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM doors WHERE org_id = $1 AND site_id = $2")
                 .bind(org.0)
@@ -593,17 +610,7 @@ impl Store for Backend {
     }
 
     async fn get_door(&self, org: OrgId, id: DoorId) -> Result<Door, StoreError> {
-        sqlx::query_as::<_, DoorRow>(concat!(
-            "SELECT ",
-            door_columns!(),
-            " FROM doors WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()
+        fetch_in_org::<DoorRow, _>(self.reader(), SELECT_DOOR, org, id.0).await
     }
 
     async fn list_doors(
@@ -687,17 +694,7 @@ impl Store for Backend {
 
     async fn delete_door(&self, org: OrgId, id: DoorId, audit: &Audit) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
-        let before: Door = sqlx::query_as::<_, DoorRow>(concat!(
-            "SELECT ",
-            door_columns!(),
-            " FROM doors WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()?;
+        let before: Door = fetch_in_org::<DoorRow, _>(&mut *tx, SELECT_DOOR, org, id.0).await?;
         delete_owned(&mut tx, "doors", org, id.0).await?;
         let summary = event::deleted(&before);
         record(
@@ -915,17 +912,7 @@ impl Store for Backend {
     }
 
     async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError> {
-        sqlx::query_as::<_, ApiKeyRow>(concat!(
-            "SELECT ",
-            api_key_columns!(),
-            " FROM api_keys WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()
+        fetch_in_org::<ApiKeyRow, _>(self.reader(), SELECT_API_KEY, org, id.0).await
     }
 
     async fn list_api_keys(
@@ -961,17 +948,7 @@ impl Store for Backend {
         .bind(audit.at)
         .execute(&mut *tx)
         .await?;
-        let key: ApiKey = sqlx::query_as::<_, ApiKeyRow>(concat!(
-            "SELECT ",
-            api_key_columns!(),
-            " FROM api_keys WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()?;
+        let key: ApiKey = fetch_in_org::<ApiKeyRow, _>(&mut *tx, SELECT_API_KEY, org, id.0).await?;
         if done.rows_affected() > 0 {
             let summary =
                 serde_json::json!({ "before": { "name": key.name, "prefix": key.prefix } });
