@@ -1,4 +1,4 @@
-//! The use cases. Every front end (HTTP now, gRPC and web pages later) calls these and
+//! The use cases. Every front end (HTTP and the web pages now, gRPC later) calls these and
 //! nothing else, so validation, permissions and tenant scoping cannot drift between them.
 
 pub mod api_keys;

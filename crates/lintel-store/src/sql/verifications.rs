@@ -193,8 +193,10 @@ async fn sign_out_everywhere(
 }
 
 /// Erases an account and the personal data kept about it. This is the one place deletion
-/// happens: whatever later belongs to an account (memberships, credentials, guest links it
-/// created) is removed or anonymised here, in the same transaction.
+/// happens: whatever belongs to an account is removed or anonymised here, in the same
+/// transaction. Memberships go with it (cascade), its events keep an anonymous actor, and it
+/// may not be an organization's last owner. Credentials and the guest links it created, when
+/// they exist, belong here too.
 async fn erase_account(conn: &mut Conn, account: AccountId) -> Result<(), StoreError> {
     let contact: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
