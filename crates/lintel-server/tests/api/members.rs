@@ -18,6 +18,7 @@ on_both_backends!(
     a_revoked_invitation_is_gone,
     inviting_twice_or_inviting_a_member_is_refused,
     the_last_owner_cannot_leave_be_suspended_demoted_or_removed,
+    two_owners_demoting_each_other_at_once_leave_one_owner,
     nobody_grants_or_takes_away_an_area_they_do_not_hold,
     a_suspended_member_holds_nothing_and_a_reinstated_one_everything_again,
     members_are_listed_searched_and_filtered,
@@ -766,4 +767,55 @@ async fn an_operator_creates_an_organization_with_its_first_owner(backend: Backe
         "organization_not_found",
         None,
     );
+}
+
+async fn two_owners_demoting_each_other_at_once_leave_one_owner(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let olive = app.org_with_owner("acme").await;
+    app.invite(&olive, "acme", json!({ "email": ADA, "areas": ["owner"] }))
+        .await;
+    let ada = auth(&app.sign_up(ADA, ADA_PHONE).await);
+    let (_, list) = app
+        .get(&olive, "/api/v1/orgs/acme/members?area=owner")
+        .await;
+    let id_of = |email: &str| {
+        let items = list["items"].as_array().unwrap();
+        let m = items
+            .iter()
+            .find(|m| m["person"]["email"] == email)
+            .unwrap();
+        format!("/api/v1/orgs/acme/members/{}", m["id"].as_str().unwrap())
+    };
+    let (olive_path, ada_path) = (id_of(OWNER), id_of(ADA));
+    let demote = json!({ "areas": ["members"] });
+    for round in 0..10 {
+        let (a, b) = tokio::join!(
+            app.patch(&olive, &ada_path, demote.clone()),
+            app.patch(&ada, &olive_path, demote.clone()),
+        );
+        let won: Vec<_> = [&a, &b]
+            .iter()
+            .filter(|r| r.0 == StatusCode::OK)
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(won.len(), 1, "round {round}: exactly one wins: {a:?} {b:?}");
+        for lost in [&a, &b].into_iter().filter(|r| r.0 != StatusCode::OK) {
+            assert!(
+                [StatusCode::CONFLICT, StatusCode::FORBIDDEN].contains(&lost.0),
+                "round {round}: {lost:?}"
+            );
+        }
+        // The winner, still an owner, makes the other an owner again.
+        let (winner, loser_path) = if a.0 == StatusCode::OK {
+            (&olive, &ada_path)
+        } else {
+            (&ada, &olive_path)
+        };
+        let back = app
+            .patch(winner, loser_path, json!({ "areas": ["owner"] }))
+            .await;
+        assert_eq!(back.0, StatusCode::OK, "{}", back.1);
+    }
 }
