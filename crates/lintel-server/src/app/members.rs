@@ -221,7 +221,7 @@ fn new_invitation(
     groups: Vec<GroupId>,
     now: DateTime<Utc>,
     expires: bool,
-) -> Result<NewInvitation, Error> {
+) -> NewInvitation {
     let invitation = Invitation {
         channel,
         address,
@@ -238,14 +238,14 @@ fn new_invitation(
         created_at: now,
         updated_at: now,
     };
-    Ok(NewInvitation {
+    NewInvitation {
         member: NewMember {
             membership,
             link: Some(link),
             message: Some(message),
         },
         url,
-    })
+    }
 }
 
 async fn check_invite_limit(state: &AppState, ctx: &OrgCtx) -> Result<String, Error> {
@@ -269,7 +269,7 @@ pub async fn invite(state: &AppState, ctx: &OrgCtx, req: Invite) -> Result<Membe
         parse_groups(&req.groups),
         ctx.now,
         true,
-    )?;
+    );
     let key = check_invite_limit(state, ctx).await?;
     state
         .store
@@ -681,7 +681,7 @@ pub fn owner_invitation(
     email: Option<&str>,
     phone: Option<&str>,
 ) -> Result<NewInvitation, Error> {
-    new_invitation(
+    Ok(new_invitation(
         state,
         org,
         invited_address(email, phone)?,
@@ -689,5 +689,5 @@ pub fn owner_invitation(
         vec![],
         org.created_at,
         false,
-    )
+    ))
 }
