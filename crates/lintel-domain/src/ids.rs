@@ -59,6 +59,10 @@ id_type!(
     MembershipId,
     /// One entry of an organization's event log.
     EventId,
+    /// A grant: who may pass which doors, when and how.
+    AccessId,
+    /// Weekly windows and exceptions in a time zone.
+    ScheduleId,
 );
 
 /// Ids made in the same millisecond would sort at random; the context's counter keeps them in

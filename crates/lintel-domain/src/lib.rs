@@ -3,11 +3,13 @@
 pub mod account;
 pub mod area;
 pub mod clock;
+pub mod decision;
 pub mod event;
 pub mod ids;
 pub mod member;
 pub mod org;
 pub mod place;
+pub mod schedule;
 pub mod validate;
 
 pub use account::{Account, Device, DeviceKind, Email, Phone};
@@ -15,8 +17,8 @@ pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};
 pub use event::{Event, EventActor};
 pub use ids::{
-    AccountId, ApiKeyId, DeviceId, DoorId, EventId, GroupId, MembershipId, MessageId, OrgId,
-    SignInId, SiteId, VerificationId,
+    AccessId, AccountId, ApiKeyId, DeviceId, DoorId, EventId, GroupId, MembershipId, MessageId,
+    OrgId, ScheduleId, SignInId, SiteId, VerificationId,
 };
 pub use member::{Invitation, InviteChannel, Membership, MembershipStatus};
 pub use org::{OrgName, OrgSettings, Organization, Slug, TimeZone};

@@ -35,6 +35,18 @@ impl Geofence {
     pub const MIN_RADIUS_M: f64 = 10.0;
     pub const MAX_RADIUS_M: f64 = 50_000.0;
 
+    /// Whether a point lies within the fence (great-circle distance).
+    pub fn contains(&self, latitude: f64, longitude: f64) -> bool {
+        const EARTH_RADIUS_M: f64 = 6_371_008.8;
+        let (phi1, phi2) = (self.latitude.to_radians(), latitude.to_radians());
+        let d_phi = phi2 - phi1;
+        let d_lambda = (longitude - self.longitude).to_radians();
+        let a =
+            (d_phi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (d_lambda / 2.0).sin().powi(2);
+        let distance = 2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin();
+        distance <= self.radius_m
+    }
+
     pub fn validate(&self) -> Result<(), ValidationError> {
         let in_range = |field: &str, v: f64, lo: f64, hi: f64, unit: &str| {
             if v.is_finite() && (lo..=hi).contains(&v) {

@@ -1,0 +1,582 @@
+//! The decision engine: "may this credential open this door now, in this direction?"
+//!
+//! `Rules` is one organization's rules in memory, indexed by (door, member) and (door, group)
+//! so that a decision looks at only the accesses that could grant it, whatever the number of
+//! grants. It is changed incrementally (`upsert_*`, `remove_*`) as rules change, never rebuilt
+//! per request. No IO: the time comes in with the request.
+//!
+//! A decision is denied with the most specific reason (SPEC §4): first the credential
+//! (`unknown_credential`, `credential_revoked`), then the membership (`membership_suspended`),
+//! then the accesses covering the door and person (`no_access` when none does). Each such
+//! access is checked in order — validity (`not_yet_valid`, `expired`), schedule
+//! (`outside_schedule`), authentication type for the direction (`auth_type_not_allowed`) — and
+//! the reason reported is from the access that got furthest. Once an access grants, a phone
+//! unlock must still meet the door's restrictions: a fresh app PIN (`pin_required`), the site's
+//! geofence (`outside_geofence`) and the reader (`reader_required`). Access links are exempt
+//! from geofence and reader.
+
+use chrono::{DateTime, Utc};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+use crate::schedule::Timetable;
+use crate::{AccessId, DoorId, Geofence, GroupId, MembershipId, ScheduleId};
+
+/// Which way through the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+/// How a person proves who they are at a door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthType {
+    /// A signed-in phone (or browser).
+    Mobile,
+    Card,
+    Pin,
+    CardAndPin,
+    /// An access link.
+    Link,
+}
+
+impl AuthType {
+    pub const ALL: [AuthType; 5] = [
+        AuthType::Mobile,
+        AuthType::Card,
+        AuthType::Pin,
+        AuthType::CardAndPin,
+        AuthType::Link,
+    ];
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Mobile => "mobile",
+            AuthType::Card => "card",
+            AuthType::Pin => "pin",
+            AuthType::CardAndPin => "card_and_pin",
+            AuthType::Link => "link",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<AuthType> {
+        AuthType::ALL.into_iter().find(|t| t.as_str() == value)
+    }
+}
+
+/// A set of authentication types; the empty set allows any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct AuthTypes(u8);
+
+impl AuthTypes {
+    pub const ANY: AuthTypes = AuthTypes(0);
+
+    pub fn of(types: impl IntoIterator<Item = AuthType>) -> AuthTypes {
+        AuthTypes(types.into_iter().fold(0, |bits, t| bits | t.bit()))
+    }
+
+    pub fn allows(self, t: AuthType) -> bool {
+        self.0 == 0 || self.0 & t.bit() != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = AuthType> {
+        AuthType::ALL
+            .into_iter()
+            .filter(move |t| self.0 & t.bit() != 0)
+    }
+}
+
+/// Why a decision was denied, from the fixed, documented set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DenyReason {
+    UnknownCredential,
+    CredentialRevoked,
+    MembershipSuspended,
+    NoAccess,
+    Expired,
+    NotYetValid,
+    OutsideSchedule,
+    AuthTypeNotAllowed,
+    PinRequired,
+    OutsideGeofence,
+    ReaderRequired,
+    DoorOffline,
+}
+
+impl DenyReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyReason::UnknownCredential => "unknown_credential",
+            DenyReason::CredentialRevoked => "credential_revoked",
+            DenyReason::MembershipSuspended => "membership_suspended",
+            DenyReason::NoAccess => "no_access",
+            DenyReason::Expired => "expired",
+            DenyReason::NotYetValid => "not_yet_valid",
+            DenyReason::OutsideSchedule => "outside_schedule",
+            DenyReason::AuthTypeNotAllowed => "auth_type_not_allowed",
+            DenyReason::PinRequired => "pin_required",
+            DenyReason::OutsideGeofence => "outside_geofence",
+            DenyReason::ReaderRequired => "reader_required",
+            DenyReason::DoorOffline => "door_offline",
+        }
+    }
+
+    /// How far an access got before it failed; the furthest is the most specific.
+    fn stage(self) -> u8 {
+        match self {
+            DenyReason::Expired => 1,
+            DenyReason::NotYetValid => 2,
+            DenyReason::OutsideSchedule => 3,
+            DenyReason::AuthTypeNotAllowed => 4,
+            _ => 0,
+        }
+    }
+}
+
+/// The answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Granted by this access.
+    Granted {
+        access: AccessId,
+    },
+    Denied(DenyReason),
+}
+
+/// What a credential stands for. The key is the app's: a card's number, a PIN's digest per
+/// site, a device id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CredentialKey(pub String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialRule {
+    pub member: MembershipId,
+    pub revoked: bool,
+}
+
+/// A member as decisions see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRule {
+    pub id: MembershipId,
+    /// Only an active membership opens anything.
+    pub active: bool,
+    pub groups: Vec<GroupId>,
+}
+
+/// One door of an access, with the authentication types allowed each way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DoorRule {
+    pub door: DoorId,
+    pub in_types: AuthTypes,
+    pub out_types: AuthTypes,
+}
+
+impl DoorRule {
+    pub fn allows(&self, direction: Direction, auth: AuthType) -> bool {
+        match direction {
+            Direction::In => self.in_types.allows(auth),
+            Direction::Out => self.out_types.allows(auth),
+        }
+    }
+}
+
+/// An access as decisions see it. Accesses being deleted are removed, not kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessRule {
+    pub id: AccessId,
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub valid_to: Option<DateTime<Utc>>,
+    /// `None`: at any time.
+    pub schedule: Option<ScheduleId>,
+    pub doors: Vec<DoorRule>,
+    pub members: Vec<MembershipId>,
+    pub groups: Vec<GroupId>,
+}
+
+/// A door's restrictions on phone unlocks, with its site's geofence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DoorRestrictions {
+    pub geofence_required: bool,
+    pub reader_required: bool,
+    pub geofence: Option<Geofence>,
+}
+
+/// What a phone brings besides itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhoneProof {
+    /// The app PIN was verified recently enough for the organization's policy.
+    pub pin_fresh: bool,
+    /// Where the phone says it is: latitude and longitude in degrees.
+    pub location: Option<(f64, f64)>,
+    /// A valid proof of presence at the door's reader came with the request.
+    pub at_reader: bool,
+}
+
+/// One unlock request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request<'a> {
+    pub credential: &'a CredentialKey,
+    pub door: DoorId,
+    pub direction: Direction,
+    pub auth: AuthType,
+    pub at: DateTime<Utc>,
+    /// For phone unlocks (`auth` mobile): what the door's restrictions are checked against.
+    pub phone: Option<PhoneProof>,
+}
+
+/// An index entry: the access (by slot) and which of its doors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Grant {
+    slot: u32,
+    door_rule: u16,
+}
+
+/// The accesses behind one (door, member) or (door, group) pair. Most pairs have one, so it
+/// is kept inline.
+#[derive(Debug, Clone)]
+enum Grants {
+    One(Grant),
+    Many(Vec<Grant>),
+}
+
+impl Grants {
+    fn as_slice(&self) -> &[Grant] {
+        match self {
+            Grants::One(g) => std::slice::from_ref(g),
+            Grants::Many(v) => v,
+        }
+    }
+
+    fn push(&mut self, grant: Grant) {
+        match self {
+            Grants::One(g) => *self = Grants::Many(vec![*g, grant]),
+            Grants::Many(v) => v.push(grant),
+        }
+    }
+
+    /// Removes the grants of `slot`; `true` when none remain.
+    fn remove_slot(&mut self, slot: u32) -> bool {
+        match self {
+            Grants::One(g) => g.slot == slot,
+            Grants::Many(v) => {
+                v.retain(|g| g.slot != slot);
+                match v.as_slice() {
+                    [] => true,
+                    [one] => {
+                        *self = Grants::One(*one);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+/// One organization's rules, indexed for decisions.
+#[derive(Debug, Default)]
+pub struct Rules {
+    accesses: Vec<Option<AccessRule>>,
+    free: Vec<u32>,
+    slots: FxHashMap<AccessId, u32>,
+    by_member: FxHashMap<(DoorId, MembershipId), Grants>,
+    by_group: FxHashMap<(DoorId, GroupId), Grants>,
+    /// The accesses (by slot) naming each door, for "who can open".
+    by_door: FxHashMap<DoorId, FxHashSet<u32>>,
+    members: FxHashMap<MembershipId, MemberRule>,
+    group_members: FxHashMap<GroupId, FxHashSet<MembershipId>>,
+    credentials: FxHashMap<CredentialKey, CredentialRule>,
+    schedules: FxHashMap<ScheduleId, Timetable>,
+    doors: FxHashMap<DoorId, DoorRestrictions>,
+}
+
+impl Rules {
+    pub fn new() -> Rules {
+        Rules::default()
+    }
+
+    /// How many (access, door, member or group) grants are indexed.
+    pub fn grant_count(&self) -> usize {
+        self.by_member
+            .values()
+            .chain(self.by_group.values())
+            .map(|g| g.as_slice().len())
+            .sum()
+    }
+
+    pub fn access(&self, id: AccessId) -> Option<&AccessRule> {
+        self.slots
+            .get(&id)
+            .and_then(|&slot| self.accesses[slot as usize].as_ref())
+    }
+
+    /// Adds an access, or replaces the one with its id.
+    pub fn upsert_access(&mut self, rule: AccessRule) {
+        self.remove_access(rule.id);
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.accesses.push(None);
+                u32::try_from(self.accesses.len() - 1).expect("fewer than 4 billion accesses")
+            }
+        };
+        for (i, d) in rule.doors.iter().enumerate() {
+            self.by_door.entry(d.door).or_default().insert(slot);
+            let grant = Grant {
+                slot,
+                door_rule: u16::try_from(i).unwrap_or(u16::MAX),
+            };
+            for &m in &rule.members {
+                add(&mut self.by_member, (d.door, m), grant);
+            }
+            for &g in &rule.groups {
+                add(&mut self.by_group, (d.door, g), grant);
+            }
+        }
+        self.slots.insert(rule.id, slot);
+        self.accesses[slot as usize] = Some(rule);
+    }
+
+    pub fn remove_access(&mut self, id: AccessId) {
+        let Some(slot) = self.slots.remove(&id) else {
+            return;
+        };
+        let Some(rule) = self.accesses[slot as usize].take() else {
+            return;
+        };
+        for d in &rule.doors {
+            if let Some(slots) = self.by_door.get_mut(&d.door) {
+                slots.remove(&slot);
+                if slots.is_empty() {
+                    self.by_door.remove(&d.door);
+                }
+            }
+            for &m in &rule.members {
+                drop_grant(&mut self.by_member, (d.door, m), slot);
+            }
+            for &g in &rule.groups {
+                drop_grant(&mut self.by_group, (d.door, g), slot);
+            }
+        }
+        self.free.push(slot);
+    }
+
+    pub fn upsert_member(&mut self, member: MemberRule) {
+        self.remove_member(member.id);
+        for g in &member.groups {
+            self.group_members.entry(*g).or_default().insert(member.id);
+        }
+        self.members.insert(member.id, member);
+    }
+
+    pub fn remove_member(&mut self, id: MembershipId) {
+        if let Some(old) = self.members.remove(&id) {
+            for g in &old.groups {
+                if let Some(set) = self.group_members.get_mut(g) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        self.group_members.remove(g);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn upsert_credential(&mut self, key: CredentialKey, rule: CredentialRule) {
+        self.credentials.insert(key, rule);
+    }
+
+    pub fn remove_credential(&mut self, key: &CredentialKey) {
+        self.credentials.remove(key);
+    }
+
+    pub fn upsert_schedule(&mut self, id: ScheduleId, timetable: Timetable) {
+        self.schedules.insert(id, timetable);
+    }
+
+    pub fn remove_schedule(&mut self, id: ScheduleId) {
+        self.schedules.remove(&id);
+    }
+
+    pub fn upsert_door(&mut self, id: DoorId, restrictions: DoorRestrictions) {
+        self.doors.insert(id, restrictions);
+    }
+
+    pub fn remove_door(&mut self, id: DoorId) {
+        self.doors.remove(&id);
+    }
+
+    /// Decides one request.
+    pub fn decide(&self, req: &Request<'_>) -> Decision {
+        let Some(credential) = self.credentials.get(req.credential) else {
+            return Decision::Denied(DenyReason::UnknownCredential);
+        };
+        if credential.revoked {
+            return Decision::Denied(DenyReason::CredentialRevoked);
+        }
+        self.decide_member(credential.member, req)
+    }
+
+    /// Decides a request whose credential is already known to stand for `member`.
+    pub fn decide_member(&self, member: MembershipId, req: &Request<'_>) -> Decision {
+        let Some(m) = self.members.get(&member) else {
+            return Decision::Denied(DenyReason::UnknownCredential);
+        };
+        if !m.active {
+            return Decision::Denied(DenyReason::MembershipSuspended);
+        }
+        let direct = self.by_member.get(&(req.door, member));
+        let via_groups = m
+            .groups
+            .iter()
+            .filter_map(|g| self.by_group.get(&(req.door, *g)));
+        let mut best: Option<DenyReason> = None;
+        for grants in direct.into_iter().chain(via_groups) {
+            for grant in grants.as_slice() {
+                match self.check_grant(grant, req) {
+                    Ok(access) => return self.restrictions(access, req),
+                    Err(reason) => {
+                        if best.is_none_or(|b| reason.stage() > b.stage()) {
+                            best = Some(reason);
+                        }
+                    }
+                }
+            }
+        }
+        Decision::Denied(best.unwrap_or(DenyReason::NoAccess))
+    }
+
+    /// Whether one access's door grants the request, or how far it got.
+    fn check_grant(&self, grant: &Grant, req: &Request<'_>) -> Result<AccessId, DenyReason> {
+        let Some(rule) = self.accesses[grant.slot as usize].as_ref() else {
+            return Err(DenyReason::NoAccess);
+        };
+        let access_open = self.access_open(rule, req.at)?;
+        let door = &rule.doors[grant.door_rule as usize];
+        if !door.allows(req.direction, req.auth) {
+            return Err(DenyReason::AuthTypeNotAllowed);
+        }
+        Ok(access_open)
+    }
+
+    /// Whether an access is valid and its schedule open at `at`.
+    fn access_open(&self, rule: &AccessRule, at: DateTime<Utc>) -> Result<AccessId, DenyReason> {
+        if rule.valid_to.is_some_and(|to| at >= to) {
+            return Err(DenyReason::Expired);
+        }
+        if rule.valid_from.is_some_and(|from| at < from) {
+            return Err(DenyReason::NotYetValid);
+        }
+        if let Some(schedule) = rule.schedule {
+            // An access naming a schedule that is gone opens nothing rather than always.
+            let open = self.schedules.get(&schedule).is_some_and(|t| t.is_open(at));
+            if !open {
+                return Err(DenyReason::OutsideSchedule);
+            }
+        }
+        Ok(rule.id)
+    }
+
+    /// The door's restrictions on a phone, once an access grants.
+    fn restrictions(&self, access: AccessId, req: &Request<'_>) -> Decision {
+        let (Some(phone), AuthType::Mobile) = (req.phone, req.auth) else {
+            return Decision::Granted { access };
+        };
+        if !phone.pin_fresh {
+            return Decision::Denied(DenyReason::PinRequired);
+        }
+        let door = self
+            .doors
+            .get(&req.door)
+            .copied()
+            .unwrap_or(DoorRestrictions {
+                geofence_required: false,
+                reader_required: false,
+                geofence: None,
+            });
+        if door.geofence_required {
+            let inside = match (door.geofence, phone.location) {
+                (Some(fence), Some((lat, lon))) => fence.contains(lat, lon),
+                _ => false,
+            };
+            if !inside {
+                return Decision::Denied(DenyReason::OutsideGeofence);
+            }
+        }
+        if door.reader_required && !phone.at_reader {
+            return Decision::Denied(DenyReason::ReaderRequired);
+        }
+        Decision::Granted { access }
+    }
+
+    /// Who can open `door` at `at` going in, by any authentication type the door allows
+    /// (phone restrictions aside): active members with an access that is valid and open.
+    pub fn who_can_open(&self, door: DoorId, at: DateTime<Utc>) -> Vec<MembershipId> {
+        let mut found: FxHashSet<MembershipId> = FxHashSet::default();
+        let slots = self.by_door.get(&door).into_iter().flatten();
+        for rule in slots.filter_map(|&slot| self.accesses[slot as usize].as_ref()) {
+            if self.access_open(rule, at).is_err() {
+                continue;
+            }
+            found.extend(rule.members.iter().copied());
+            for g in &rule.groups {
+                if let Some(members) = self.group_members.get(g) {
+                    found.extend(members.iter().copied());
+                }
+            }
+        }
+        let mut members: Vec<_> = found
+            .into_iter()
+            .filter(|m| self.members.get(m).is_some_and(|r| r.active))
+            .collect();
+        members.sort();
+        members
+    }
+
+    /// The doors `member` can open at `at` going in, by some authentication type.
+    pub fn doors_of(&self, member: MembershipId, at: DateTime<Utc>) -> Vec<DoorId> {
+        let Some(m) = self.members.get(&member).filter(|m| m.active) else {
+            return Vec::new();
+        };
+        let mut doors: FxHashSet<DoorId> = FxHashSet::default();
+        for rule in self.accesses.iter().flatten() {
+            let covers =
+                rule.members.contains(&member) || rule.groups.iter().any(|g| m.groups.contains(g));
+            if covers && self.access_open(rule, at).is_ok() {
+                doors.extend(rule.doors.iter().map(|d| d.door));
+            }
+        }
+        let mut doors: Vec<_> = doors.into_iter().collect();
+        doors.sort();
+        doors
+    }
+}
+
+fn add<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Grants>, key: K, grant: Grant) {
+    match map.get_mut(&key) {
+        Some(grants) => grants.push(grant),
+        None => {
+            map.insert(key, Grants::One(grant));
+        }
+    }
+}
+
+fn drop_grant<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Grants>, key: K, slot: u32) {
+    if let Some(grants) = map.get_mut(&key)
+        && grants.remove_slot(slot)
+    {
+        map.remove(&key);
+    }
+}
