@@ -236,15 +236,40 @@ pub struct Request<'a> {
     pub phone: Option<PhoneProof>,
 }
 
-/// An index entry: the access (by slot) and which of its doors.
+/// When an access applies, in a compact record per access slot: validity as microseconds
+/// (open ends as the extremes) and the schedule's slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct When {
+    access: AccessId,
+    from: i64,
+    /// Exclusive.
+    to: i64,
+    /// `NO_SCHEDULE`, or the slot of the access's schedule.
+    schedule: u32,
+}
+
+const NO_SCHEDULE: u32 = u32::MAX;
+
+/// An index entry: an access (by slot) opening the door of its key, with the door's
+/// authentication types each way. Eight bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Grant {
     slot: u32,
-    door_rule: u16,
+    in_types: AuthTypes,
+    out_types: AuthTypes,
 }
 
-/// The accesses behind one (door, member) or (door, group) pair. Most pairs have one, so it
-/// is kept inline.
+impl Grant {
+    fn allows(&self, direction: Direction, auth: AuthType) -> bool {
+        match direction {
+            Direction::In => self.in_types.allows(auth),
+            Direction::Out => self.out_types.allows(auth),
+        }
+    }
+}
+
+/// The grants behind one (door, member) or (door, group) pair. Most pairs have one, so it
+/// is kept inline in the map.
 #[derive(Debug, Clone)]
 enum Grants {
     One(Grant),
@@ -285,21 +310,66 @@ impl Grants {
     }
 }
 
+/// A member's groups, kept inline for the usual few.
+#[derive(Debug, Clone)]
+enum GroupIds {
+    Inline(u8, [GroupId; 2]),
+    Heap(Vec<GroupId>),
+}
+
+impl GroupIds {
+    fn of(groups: &[GroupId]) -> GroupIds {
+        let none = GroupId(uuid::Uuid::nil());
+        match groups {
+            [] => GroupIds::Inline(0, [none, none]),
+            [a] => GroupIds::Inline(1, [*a, none]),
+            [a, b] => GroupIds::Inline(2, [*a, *b]),
+            more => GroupIds::Heap(more.to_vec()),
+        }
+    }
+
+    fn as_slice(&self) -> &[GroupId] {
+        match self {
+            GroupIds::Inline(n, ids) => &ids[..usize::from(*n)],
+            GroupIds::Heap(ids) => ids,
+        }
+    }
+}
+
+/// A member as decisions read them: one map entry, groups inline.
+#[derive(Debug, Clone)]
+struct MemberEntry {
+    active: bool,
+    groups: GroupIds,
+}
+
 /// One organization's rules, indexed for decisions.
 #[derive(Debug, Default)]
 pub struct Rules {
+    /// The whole access of each slot, for changes and queries.
     accesses: Vec<Option<AccessRule>>,
+    /// When each slot's access applies, what a decision reads.
+    whens: Vec<Option<When>>,
     free: Vec<u32>,
     slots: FxHashMap<AccessId, u32>,
     by_member: FxHashMap<(DoorId, MembershipId), Grants>,
     by_group: FxHashMap<(DoorId, GroupId), Grants>,
     /// The accesses (by slot) naming each door, for "who can open".
     by_door: FxHashMap<DoorId, FxHashSet<u32>>,
-    members: FxHashMap<MembershipId, MemberRule>,
+    members: FxHashMap<MembershipId, MemberEntry>,
     group_members: FxHashMap<GroupId, FxHashSet<MembershipId>>,
     credentials: FxHashMap<CredentialKey, CredentialRule>,
-    schedules: FxHashMap<ScheduleId, Timetable>,
+    /// Timetables by slot; a slot stays with its schedule id for good, empty once removed.
+    timetables: Vec<Option<Timetable>>,
+    schedule_slots: FxHashMap<ScheduleId, u32>,
     doors: FxHashMap<DoorId, DoorRestrictions>,
+}
+
+/// The last wall-clock conversion of a decision: most accesses share their zone.
+type LocalCache = Option<(crate::TimeZone, chrono::NaiveDateTime)>;
+
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
 }
 
 impl Rules {
@@ -322,6 +392,17 @@ impl Rules {
             .and_then(|&slot| self.accesses[slot as usize].as_ref())
     }
 
+    fn schedule_slot(&mut self, id: ScheduleId) -> u32 {
+        if let Some(&slot) = self.schedule_slots.get(&id) {
+            return slot;
+        }
+        self.timetables.push(None);
+        let slot =
+            u32::try_from(self.timetables.len() - 1).expect("fewer than 4 billion schedules");
+        self.schedule_slots.insert(id, slot);
+        slot
+    }
+
     /// Adds an access, or replaces the one with its id.
     pub fn upsert_access(&mut self, rule: AccessRule) {
         self.remove_access(rule.id);
@@ -329,14 +410,16 @@ impl Rules {
             Some(slot) => slot,
             None => {
                 self.accesses.push(None);
+                self.whens.push(None);
                 u32::try_from(self.accesses.len() - 1).expect("fewer than 4 billion accesses")
             }
         };
-        for (i, d) in rule.doors.iter().enumerate() {
+        for d in &rule.doors {
             self.by_door.entry(d.door).or_default().insert(slot);
             let grant = Grant {
                 slot,
-                door_rule: u16::try_from(i).unwrap_or(u16::MAX),
+                in_types: d.in_types,
+                out_types: d.out_types,
             };
             for &m in &rule.members {
                 add(&mut self.by_member, (d.door, m), grant);
@@ -345,6 +428,12 @@ impl Rules {
                 add(&mut self.by_group, (d.door, g), grant);
             }
         }
+        self.whens[slot as usize] = Some(When {
+            access: rule.id,
+            from: rule.valid_from.map_or(i64::MIN, micros),
+            to: rule.valid_to.map_or(i64::MAX, micros),
+            schedule: rule.schedule.map_or(NO_SCHEDULE, |s| self.schedule_slot(s)),
+        });
         self.slots.insert(rule.id, slot);
         self.accesses[slot as usize] = Some(rule);
     }
@@ -353,6 +442,7 @@ impl Rules {
         let Some(slot) = self.slots.remove(&id) else {
             return;
         };
+        self.whens[slot as usize] = None;
         let Some(rule) = self.accesses[slot as usize].take() else {
             return;
         };
@@ -378,17 +468,24 @@ impl Rules {
         for g in &member.groups {
             self.group_members.entry(*g).or_default().insert(member.id);
         }
-        self.members.insert(member.id, member);
+        self.members.insert(
+            member.id,
+            MemberEntry {
+                active: member.active,
+                groups: GroupIds::of(&member.groups),
+            },
+        );
     }
 
     pub fn remove_member(&mut self, id: MembershipId) {
-        if let Some(old) = self.members.remove(&id) {
-            for g in &old.groups {
-                if let Some(set) = self.group_members.get_mut(g) {
-                    set.remove(&id);
-                    if set.is_empty() {
-                        self.group_members.remove(g);
-                    }
+        let Some(old) = self.members.remove(&id) else {
+            return;
+        };
+        for g in old.groups.as_slice() {
+            if let Some(set) = self.group_members.get_mut(g) {
+                set.remove(&id);
+                if set.is_empty() {
+                    self.group_members.remove(g);
                 }
             }
         }
@@ -403,11 +500,14 @@ impl Rules {
     }
 
     pub fn upsert_schedule(&mut self, id: ScheduleId, timetable: Timetable) {
-        self.schedules.insert(id, timetable);
+        let slot = self.schedule_slot(id);
+        self.timetables[slot as usize] = Some(timetable);
     }
 
     pub fn remove_schedule(&mut self, id: ScheduleId) {
-        self.schedules.remove(&id);
+        if let Some(&slot) = self.schedule_slots.get(&id) {
+            self.timetables[slot as usize] = None;
+        }
     }
 
     pub fn upsert_door(&mut self, id: DoorId, restrictions: DoorRestrictions) {
@@ -431,21 +531,33 @@ impl Rules {
 
     /// Decides a request whose credential is already known to stand for `member`.
     pub fn decide_member(&self, member: MembershipId, req: &Request<'_>) -> Decision {
-        let Some(m) = self.members.get(&member) else {
+        let Some(entry) = self.members.get(&member) else {
             return Decision::Denied(DenyReason::UnknownCredential);
         };
-        if !m.active {
+        if !entry.active {
             return Decision::Denied(DenyReason::MembershipSuspended);
         }
         let direct = self.by_member.get(&(req.door, member));
-        let via_groups = m
+        let via_groups = entry
             .groups
+            .as_slice()
             .iter()
             .filter_map(|g| self.by_group.get(&(req.door, *g)));
+        let now = micros(req.at);
         let mut best: Option<DenyReason> = None;
+        let mut local: LocalCache = None;
         for grants in direct.into_iter().chain(via_groups) {
             for grant in grants.as_slice() {
-                match self.check_grant(grant, req) {
+                let checked = self
+                    .open_at(grant.slot, req.at, now, &mut local)
+                    .and_then(|id| {
+                        if grant.allows(req.direction, req.auth) {
+                            Ok(id)
+                        } else {
+                            Err(DenyReason::AuthTypeNotAllowed)
+                        }
+                    });
+                match checked {
                     Ok(access) => return self.restrictions(access, req),
                     Err(reason) => {
                         if best.is_none_or(|b| reason.stage() > b.stage()) {
@@ -458,35 +570,43 @@ impl Rules {
         Decision::Denied(best.unwrap_or(DenyReason::NoAccess))
     }
 
-    /// Whether one access's door grants the request, or how far it got.
-    fn check_grant(&self, grant: &Grant, req: &Request<'_>) -> Result<AccessId, DenyReason> {
-        let Some(rule) = self.accesses[grant.slot as usize].as_ref() else {
+    /// Whether the access in `slot` is valid and its schedule open at `at` (`now` is the
+    /// same instant in microseconds).
+    fn open_at(
+        &self,
+        slot: u32,
+        at: DateTime<Utc>,
+        now: i64,
+        local: &mut LocalCache,
+    ) -> Result<AccessId, DenyReason> {
+        let Some(when) = self.whens.get(slot as usize).copied().flatten() else {
             return Err(DenyReason::NoAccess);
         };
-        let access_open = self.access_open(rule, req.at)?;
-        let door = &rule.doors[grant.door_rule as usize];
-        if !door.allows(req.direction, req.auth) {
-            return Err(DenyReason::AuthTypeNotAllowed);
-        }
-        Ok(access_open)
-    }
-
-    /// Whether an access is valid and its schedule open at `at`.
-    fn access_open(&self, rule: &AccessRule, at: DateTime<Utc>) -> Result<AccessId, DenyReason> {
-        if rule.valid_to.is_some_and(|to| at >= to) {
+        if now >= when.to {
             return Err(DenyReason::Expired);
         }
-        if rule.valid_from.is_some_and(|from| at < from) {
+        if now < when.from {
             return Err(DenyReason::NotYetValid);
         }
-        if let Some(schedule) = rule.schedule {
+        if when.schedule != NO_SCHEDULE {
             // An access naming a schedule that is gone opens nothing rather than always.
-            let open = self.schedules.get(&schedule).is_some_and(|t| t.is_open(at));
-            if !open {
+            let Some(timetable) = self.timetables[when.schedule as usize].as_ref() else {
+                return Err(DenyReason::OutsideSchedule);
+            };
+            let zone = *timetable.time_zone();
+            let wall = match *local {
+                Some((z, wall)) if z == zone => wall,
+                _ => {
+                    let wall = timetable.local(at);
+                    *local = Some((zone, wall));
+                    wall
+                }
+            };
+            if !timetable.is_open_local(wall) {
                 return Err(DenyReason::OutsideSchedule);
             }
         }
-        Ok(rule.id)
+        Ok(when.access)
     }
 
     /// The door's restrictions on a phone, once an access grants.
@@ -525,9 +645,12 @@ impl Rules {
     /// (phone restrictions aside): active members with an access that is valid and open.
     pub fn who_can_open(&self, door: DoorId, at: DateTime<Utc>) -> Vec<MembershipId> {
         let mut found: FxHashSet<MembershipId> = FxHashSet::default();
-        let slots = self.by_door.get(&door).into_iter().flatten();
-        for rule in slots.filter_map(|&slot| self.accesses[slot as usize].as_ref()) {
-            if self.access_open(rule, at).is_err() {
+        let mut local = None;
+        for &slot in self.by_door.get(&door).into_iter().flatten() {
+            let Some(rule) = self.accesses[slot as usize].as_ref() else {
+                continue;
+            };
+            if self.open_at(slot, at, micros(at), &mut local).is_err() {
                 continue;
             }
             found.extend(rule.members.iter().copied());
@@ -539,27 +662,32 @@ impl Rules {
         }
         let mut members: Vec<_> = found
             .into_iter()
-            .filter(|m| self.members.get(m).is_some_and(|r| r.active))
+            .filter(|m| self.members.get(m).is_some_and(|e| e.active))
             .collect();
         members.sort();
         members
     }
 
-    /// The doors `member` can open at `at` going in, by some authentication type.
+    /// The doors `member` can open at `at` going in, by some authentication type. Scans the
+    /// accesses: a question for a page, not for a door.
     pub fn doors_of(&self, member: MembershipId, at: DateTime<Utc>) -> Vec<DoorId> {
-        let Some(m) = self.members.get(&member).filter(|m| m.active) else {
+        let Some(entry) = self.members.get(&member).filter(|e| e.active) else {
             return Vec::new();
         };
-        let mut doors: FxHashSet<DoorId> = FxHashSet::default();
-        for rule in self.accesses.iter().flatten() {
+        let groups = entry.groups.as_slice();
+        let mut local = None;
+        let mut doors = Vec::new();
+        for (slot, rule) in self.accesses.iter().enumerate() {
+            let Some(rule) = rule else { continue };
             let covers =
-                rule.members.contains(&member) || rule.groups.iter().any(|g| m.groups.contains(g));
-            if covers && self.access_open(rule, at).is_ok() {
+                rule.members.contains(&member) || rule.groups.iter().any(|g| groups.contains(g));
+            let slot = u32::try_from(slot).unwrap_or(u32::MAX);
+            if covers && self.open_at(slot, at, micros(at), &mut local).is_ok() {
                 doors.extend(rule.doors.iter().map(|d| d.door));
             }
         }
-        let mut doors: Vec<_> = doors.into_iter().collect();
         doors.sort();
+        doors.dedup();
         doors
     }
 }
