@@ -531,13 +531,15 @@ impl Rules {
 
     /// Decides a request whose credential is already known to stand for `member`.
     pub fn decide_member(&self, member: MembershipId, req: &Request<'_>) -> Decision {
-        let Some(entry) = self.members.get(&member) else {
+        // Both lookups first: they do not depend on each other, so their cache misses overlap.
+        let entry = self.members.get(&member);
+        let direct = self.by_member.get(&(req.door, member));
+        let Some(entry) = entry else {
             return Decision::Denied(DenyReason::UnknownCredential);
         };
         if !entry.active {
             return Decision::Denied(DenyReason::MembershipSuspended);
         }
-        let direct = self.by_member.get(&(req.door, member));
         let via_groups = entry
             .groups
             .as_slice()
