@@ -23,4 +23,5 @@ pub use ids::{
 pub use member::{Invitation, InviteChannel, Membership, MembershipStatus};
 pub use org::{OrgName, OrgSettings, Organization, Slug, TimeZone};
 pub use place::{Address, Door, DoorKind, Geofence, Group, Preferences, Site};
+pub use schedule::Schedule;
 pub use validate::ValidationError;

@@ -460,6 +460,44 @@ mod tests {
     }
 
     #[test]
+    fn exceptions_are_closed_or_open_and_dated_once() {
+        let text = |date: &str, closed: bool, windows: Vec<SpanText>| ExceptionText {
+            date: date.parse().unwrap(),
+            closed,
+            windows,
+        };
+        let span = || SpanText {
+            start: "10:00".into(),
+            end: "14:00".into(),
+        };
+        let err = Schedule::check(&[], &[text("2026-12-24", true, vec![span()])]).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.code),
+            ("exceptions[0]", "invalid_exception")
+        );
+        let err = Schedule::check(&[], &[text("2026-12-24", false, vec![])]).unwrap_err();
+        assert_eq!(err.code, "invalid_exception");
+        let twice = [
+            text("2026-12-24", true, vec![]),
+            text("2026-12-24", false, vec![span()]),
+        ];
+        let err = Schedule::check(&[], &twice).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.code),
+            ("exceptions[1].date", "duplicate_date")
+        );
+        let (_, sorted) = Schedule::check(
+            &[],
+            &[
+                text("2026-12-31", true, vec![]),
+                text("2026-12-24", false, vec![span()]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(sorted[0].date, "2026-12-24".parse::<NaiveDate>().unwrap());
+    }
+
+    #[test]
     fn the_next_change_is_where_the_window_opens() {
         let t = Timetable::new(
             tz("UTC"),
@@ -472,5 +510,145 @@ mod tests {
             t.next_change(sunday, Duration::days(1)),
             Some(chrono::Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap())
         );
+    }
+}
+
+/// A dated exception as the API writes it: `closed`, or extra `windows` that day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionText {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-12-24"))]
+    pub date: NaiveDate,
+    /// Nothing opens that day (a holiday).
+    #[serde(default)]
+    pub closed: bool,
+    /// Opens these times that day, besides the weekly windows.
+    #[serde(default)]
+    pub windows: Vec<SpanText>,
+}
+
+/// Times of one day as the API writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SpanText {
+    #[cfg_attr(feature = "openapi", schema(example = "10:00"))]
+    pub start: String,
+    #[cfg_attr(feature = "openapi", schema(example = "14:00"))]
+    pub end: String,
+}
+
+impl SpanText {
+    fn parse(&self, field: &str) -> Result<Span, ValidationError> {
+        let start = Span::parse_time(&format!("{field}.start"), &self.start)?;
+        let end = Span::parse_time(&format!("{field}.end"), &self.end)?;
+        Span::new(field, start, end)
+    }
+}
+
+/// Named weekly windows in a time zone, with dated exceptions: the "when" of accesses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Schedule {
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub id: crate::ScheduleId,
+    pub name: String,
+    pub time_zone: TimeZone,
+    pub windows: Vec<WindowText>,
+    pub exceptions: Vec<ExceptionText>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Schedule {
+    /// Checks windows and exceptions as given, normalises their text, and sorts exceptions
+    /// by date: what is stored is what `timetable` reads.
+    pub fn check(
+        windows: &[WindowText],
+        exceptions: &[ExceptionText],
+    ) -> Result<(Vec<WindowText>, Vec<ExceptionText>), ValidationError> {
+        if windows.len() > MAX_WINDOWS {
+            return Err(ValidationError::new(
+                "windows",
+                "too_many_entries",
+                format!("a schedule has at most {MAX_WINDOWS} windows"),
+            ));
+        }
+        if exceptions.len() > MAX_EXCEPTIONS {
+            return Err(ValidationError::new(
+                "exceptions",
+                "too_many_entries",
+                format!("a schedule has at most {MAX_EXCEPTIONS} exceptions"),
+            ));
+        }
+        let windows = windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w.parse(&format!("windows[{i}]")).map(WindowText::of))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut checked: Vec<ExceptionText> = Vec::with_capacity(exceptions.len());
+        for (i, e) in exceptions.iter().enumerate() {
+            let field = format!("exceptions[{i}]");
+            if e.closed == !e.windows.is_empty() {
+                return Err(ValidationError::new(
+                    field,
+                    "invalid_exception",
+                    "an exception is either closed or has windows, not both or neither",
+                ));
+            }
+            if checked.iter().any(|c| c.date == e.date) {
+                return Err(ValidationError::new(
+                    format!("{field}.date"),
+                    "duplicate_date",
+                    format!("{} has another exception already", e.date),
+                ));
+            }
+            let spans = e
+                .windows
+                .iter()
+                .enumerate()
+                .map(|(j, s)| s.parse(&format!("{field}.windows[{j}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            checked.push(ExceptionText {
+                date: e.date,
+                closed: e.closed,
+                windows: spans
+                    .into_iter()
+                    .map(|s| SpanText {
+                        start: Span::format_time(s.start),
+                        end: Span::format_time(s.end),
+                    })
+                    .collect(),
+            });
+        }
+        checked.sort_by_key(|e| e.date);
+        Ok((windows, checked))
+    }
+
+    /// The schedule as decisions read it.
+    pub fn timetable(&self) -> Result<Timetable, ValidationError> {
+        let windows = self
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w.parse(&format!("windows[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut exceptions = BTreeMap::new();
+        for (i, e) in self.exceptions.iter().enumerate() {
+            let kind = if e.closed {
+                Exception::Closed
+            } else {
+                Exception::Open(
+                    e.windows
+                        .iter()
+                        .enumerate()
+                        .map(|(j, s)| s.parse(&format!("exceptions[{i}].windows[{j}]")))
+                        .collect::<Result<_, _>>()?,
+                )
+            };
+            exceptions.insert(e.date, kind);
+        }
+        Timetable::new(self.time_zone, &windows, exceptions)
     }
 }

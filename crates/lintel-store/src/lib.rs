@@ -17,8 +17,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::{
     Account, AccountId, ApiKeyId, Areas, Device, DeviceId, Door, DoorId, Email, Event, Group,
-    GroupId, Membership, MembershipId, MessageId, OrgId, Organization, Phone, SignInId, Site,
-    SiteId, ValidationError, VerificationId,
+    GroupId, Membership, MembershipId, MessageId, OrgId, Organization, Phone, Schedule, ScheduleId,
+    SignInId, Site, SiteId, ValidationError, VerificationId,
 };
 use uuid::Uuid;
 
@@ -156,6 +156,34 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_group(&self, org: OrgId, id: GroupId, audit: &Audit) -> Result<(), StoreError>;
 
     /// Stores a key; an organization's key is recorded in its log under `audit`.
+    /// Refused with the conflict `schedule_name_taken` when the organization has a schedule
+    /// of that name.
+    async fn create_schedule(
+        &self,
+        org: OrgId,
+        schedule: &Schedule,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+    async fn get_schedule(&self, org: OrgId, id: ScheduleId) -> Result<Schedule, StoreError>;
+    async fn list_schedules(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<Schedule>, StoreError>;
+    async fn update_schedule(
+        &self,
+        org: OrgId,
+        id: ScheduleId,
+        change: Change<'_, Schedule>,
+        audit: &Audit,
+    ) -> Result<Schedule, StoreError>;
+    async fn delete_schedule(
+        &self,
+        org: OrgId,
+        id: ScheduleId,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
     async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError>;
     async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError>;
     /// The organization's keys, revoked ones included.

@@ -22,7 +22,12 @@ impl Migration {
 
 /// The migrations of every backend, by version: a backend missing one is a build mistake
 /// that the tests catch.
-pub const MIGRATION_NAMES: &[&str] = &["0001_foundation", "0002_accounts", "0003_members"];
+pub const MIGRATION_NAMES: &[&str] = &[
+    "0001_foundation",
+    "0002_accounts",
+    "0003_members",
+    "0004_schedules",
+];
 
 macro_rules! migrations {
     ($backend:literal: $($version:literal $name:literal),* $(,)?) => {
@@ -34,10 +39,8 @@ macro_rules! migrations {
     };
 }
 
-pub(crate) const SQLITE: &[Migration] =
-    migrations!("sqlite": 1 "0001_foundation", 2 "0002_accounts", 3 "0003_members");
-pub(crate) const POSTGRES: &[Migration] =
-    migrations!("postgres": 1 "0001_foundation", 2 "0002_accounts", 3 "0003_members");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules");
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules");
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,11 @@
 //! Rows as the database returns them, and their checked conversion into the model.
 
 use chrono::{DateTime, Utc};
+use lintel_domain::schedule::{ExceptionText, WindowText};
 use lintel_domain::{
     Account, ApiKeyId, Areas, Device, DeviceKind, Door, DoorKind, Email, Event, EventActor,
     Geofence, Group, GroupId, Invitation, InviteChannel, Membership, MembershipStatus, OrgSettings,
-    Organization, Phone, Preferences, Site, Slug, TimeZone,
+    Organization, Phone, Preferences, Schedule, Site, Slug, TimeZone,
 };
 use sqlx::FromRow;
 use sqlx::types::Json;
@@ -477,6 +478,32 @@ impl TryFrom<EventRow> for Event {
             object_kind: row.object_kind,
             object_id: row.object_id,
             summary: row.summary.0,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct ScheduleRow {
+    id: Uuid,
+    name: String,
+    time_zone: String,
+    windows: Json<Vec<WindowText>>,
+    exceptions: Json<Vec<ExceptionText>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ScheduleRow> for Schedule {
+    type Error = StoreError;
+    fn try_from(row: ScheduleRow) -> Result<Self, StoreError> {
+        Ok(Schedule {
+            id: row.id.into(),
+            name: row.name,
+            time_zone: time_zone(&row.time_zone)?,
+            windows: row.windows.0,
+            exceptions: row.exceptions.0,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         })
     }
 }

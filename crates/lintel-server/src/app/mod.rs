@@ -12,6 +12,7 @@ pub mod members;
 pub mod orgs;
 pub mod outbox;
 mod patch;
+pub mod schedules;
 pub(crate) mod secrets;
 pub mod sites;
 pub mod verification;

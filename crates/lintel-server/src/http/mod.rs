@@ -13,6 +13,7 @@ mod list;
 mod me;
 mod members;
 mod orgs;
+mod schedules;
 mod sites;
 
 use std::sync::Arc;
@@ -55,6 +56,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "sites", description = "An organization's places"),
         (name = "doors", description = "Anything that can be unlocked"),
         (name = "groups", description = "Named sets of members"),
+        (name = "schedules", description = "Weekly windows in a time zone, with exceptions"),
         (name = "members", description = "Memberships, invitations and admin areas"),
         (name = "api keys", description = "An organization's machine credentials"),
         (name = "events", description = "The event log: who did what"),
@@ -115,6 +117,12 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(doors::get, doors::update, doors::delete))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(schedules::list, schedules::create))
+        .routes(routes!(
+            schedules::get,
+            schedules::update,
+            schedules::delete
+        ))
         .routes(routes!(members::list))
         .routes(routes!(members::get, members::update, members::remove))
         .routes(routes!(members::invite, members::invitations))

@@ -134,6 +134,11 @@ fn the_openapi_document_describes_every_route() {
             "/api/v1/orgs/{org_slug}/groups/{group_id}",
             &["get", "patch", "delete"],
         ),
+        ("/api/v1/orgs/{org_slug}/schedules", &["get", "post"]),
+        (
+            "/api/v1/orgs/{org_slug}/schedules/{schedule_id}",
+            &["get", "patch", "delete"],
+        ),
         ("/api/v1/orgs/{org_slug}/members", &["get"]),
         (
             "/api/v1/orgs/{org_slug}/members/{member_id}",

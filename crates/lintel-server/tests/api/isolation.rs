@@ -17,6 +17,7 @@ async fn snapshot(app: &TestApp, a_key: &str) -> Vec<Value> {
         "/sites",
         "/doors",
         "/groups",
+        "/schedules",
         "/members",
         "/api-keys",
         "/admins",
@@ -46,6 +47,14 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         .invite(&a, "org-a", json!({ "email": "ada@example.com" }))
         .await;
     let member = invited["id"].as_str().unwrap().to_owned();
+    let (_, schedule) = app
+        .post(
+            &a,
+            "/api/v1/orgs/org-a/schedules",
+            json!({ "name": "A hours" }),
+        )
+        .await;
+    let schedule = schedule["id"].as_str().unwrap().to_owned();
     let (_, keys) = app.get(&a, "/api/v1/orgs/org-a/api-keys").await;
     let key = keys["items"][0]["id"].as_str().unwrap().to_owned();
 
@@ -122,6 +131,27 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         (
             Method::DELETE,
             format!("/api/v1/orgs/{{org}}/groups/{group}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/schedules".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/schedules".into(),
+            Some(json!({ "name": "Planted" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/schedules/{schedule}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/orgs/{{org}}/schedules/{schedule}"),
+            Some(json!({ "name": "Owned" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/schedules/{schedule}"),
             None,
         ),
         (Method::GET, "/api/v1/orgs/{org}/members".into(), None),
@@ -225,7 +255,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         );
 
         // A's object ids inside B's own organization are simply not found there either.
-        if [&site, &door, &group, &member, &key]
+        if [&site, &door, &group, &member, &key, &schedule]
             .iter()
             .any(|id| template.contains(id.as_str()))
         {
@@ -247,7 +277,14 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
     }
 
     // B's lists hold only B's objects.
-    for list in ["sites", "doors", "groups", "members", "invitations"] {
+    for list in [
+        "sites",
+        "doors",
+        "groups",
+        "members",
+        "invitations",
+        "schedules",
+    ] {
         let (_, page) = app.get(&b, &format!("/api/v1/orgs/org-b/{list}")).await;
         assert!(
             page["items"].as_array().unwrap().is_empty(),

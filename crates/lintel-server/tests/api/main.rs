@@ -15,6 +15,7 @@ mod isolation;
 mod members;
 mod orgs;
 mod permissions;
+mod schedules;
 mod signin;
 mod sites;
 mod web;

@@ -115,6 +115,36 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, Rule)> {
             None,
             Needs(Doors),
         ),
+        (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/schedules",
+            None,
+            Admin,
+        ),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org_slug}/schedules",
+            Some(json!({ "name": "{unique}" })),
+            Needs(Doors),
+        ),
+        (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/schedules/{schedule_id}",
+            None,
+            Admin,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/orgs/{org_slug}/schedules/{schedule_id}",
+            Some(json!({ "name": "S" })),
+            Needs(Doors),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/orgs/{org_slug}/schedules/{schedule_id}",
+            None,
+            Needs(Doors),
+        ),
         (Method::GET, "/api/v1/orgs/{org_slug}/groups", None, Admin),
         (
             Method::POST,
@@ -225,6 +255,7 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, Rule)> {
 fn concrete(template: &str, who: &str) -> String {
     let mut path = template.replace("{org_slug}", "acme");
     for id in [
+        "schedule_id",
         "site_id",
         "door_id",
         "group_id",

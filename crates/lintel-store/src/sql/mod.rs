@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{
     Account, AccountId, ApiKeyId, Device, DeviceId, Door, DoorId, Email, Event, Group, GroupId,
-    Membership, MembershipId, MessageId, OrgId, Organization, Phone, SignInId, Site, SiteId,
-    VerificationId, event,
+    Membership, MembershipId, MessageId, OrgId, Organization, Phone, Schedule, ScheduleId,
+    SignInId, Site, SiteId, VerificationId, event,
 };
 use sqlx::Executor as _;
 use sqlx::types::Json;
@@ -62,6 +62,8 @@ macro_rules! group_columns {
 // Uses the column macros above.
 #[allow(clippy::duplicate_mod)]
 mod members;
+#[allow(clippy::duplicate_mod)]
+mod schedules;
 
 const SELECT_SITE: &str = concat!(
     "SELECT ",
@@ -862,6 +864,48 @@ impl Store for Backend {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    // Schedules: see schedules.rs.
+
+    async fn create_schedule(
+        &self,
+        org: OrgId,
+        schedule: &Schedule,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        schedules::create(self, org, schedule, audit).await
+    }
+
+    async fn get_schedule(&self, org: OrgId, id: ScheduleId) -> Result<Schedule, StoreError> {
+        schedules::get(self, org, id).await
+    }
+
+    async fn list_schedules(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<Schedule>, StoreError> {
+        schedules::list(self, org, page).await
+    }
+
+    async fn update_schedule(
+        &self,
+        org: OrgId,
+        id: ScheduleId,
+        change: Change<'_, Schedule>,
+        audit: &Audit,
+    ) -> Result<Schedule, StoreError> {
+        schedules::update(self, org, id, change, audit).await
+    }
+
+    async fn delete_schedule(
+        &self,
+        org: OrgId,
+        id: ScheduleId,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        schedules::delete(self, org, id, audit).await
     }
 
     // API keys
