@@ -590,7 +590,7 @@ impl Schedule {
         let mut checked: Vec<ExceptionText> = Vec::with_capacity(exceptions.len());
         for (i, e) in exceptions.iter().enumerate() {
             let field = format!("exceptions[{i}]");
-            if e.closed == !e.windows.is_empty() {
+            if e.closed != e.windows.is_empty() {
                 return Err(ValidationError::new(
                     field,
                     "invalid_exception",
