@@ -1,5 +1,6 @@
 //! Lintel's model and its rules: ids, validated values and the clock. No IO, no async.
 
+pub mod access;
 pub mod account;
 pub mod area;
 pub mod clock;
@@ -12,6 +13,7 @@ pub mod place;
 pub mod schedule;
 pub mod validate;
 
+pub use access::{Access, AccessDoor, AccessKind, AccessStatus};
 pub use account::{Account, Device, DeviceKind, Email, Phone};
 pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};

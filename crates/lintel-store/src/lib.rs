@@ -16,9 +16,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Account, AccountId, ApiKeyId, Areas, Device, DeviceId, Door, DoorId, Email, Event, Group,
-    GroupId, Membership, MembershipId, MessageId, OrgId, Organization, Phone, Schedule, ScheduleId,
-    SignInId, Site, SiteId, ValidationError, VerificationId,
+    Access, AccessId, AccessStatus, Account, AccountId, ApiKeyId, Areas, Device, DeviceId, Door,
+    DoorId, Email, Event, Group, GroupId, Membership, MembershipId, MessageId, OrgId, Organization,
+    Phone, Schedule, ScheduleId, SignInId, Site, SiteId, ValidationError, VerificationId,
 };
 use uuid::Uuid;
 
@@ -55,6 +55,15 @@ pub struct Page<T> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DoorFilter {
     pub site_id: Option<SiteId>,
+}
+
+/// Narrows a list of accesses; deleted ones are left out unless asked for by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccessFilter {
+    pub status: Option<AccessStatus>,
+    pub door: Option<DoorId>,
+    pub user: Option<MembershipId>,
+    pub group: Option<GroupId>,
 }
 
 /// A stored API key: never the secret, only its hash.
@@ -183,6 +192,44 @@ pub trait Store: Send + Sync + 'static {
         id: ScheduleId,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+
+    /// Stores accesses, all or none, with the welcome `messages` they send. Everything an
+    /// access names must exist in the organization: a refusal is `Invalid`, naming the field
+    /// (prefixed `accesses[i].` for a `batch`); an id in use is `access_exists`.
+    async fn create_accesses(
+        &self,
+        org: OrgId,
+        accesses: &[Access],
+        batch: bool,
+        messages: &[Message],
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+    async fn get_access(&self, org: OrgId, id: AccessId) -> Result<Access, StoreError>;
+    async fn list_accesses(
+        &self,
+        org: OrgId,
+        filter: &AccessFilter,
+        page: PageRequest,
+    ) -> Result<Page<Access>, StoreError>;
+    /// Changes an access (refused with `access_deleted` once deleted) and queues `messages`.
+    async fn update_access(
+        &self,
+        org: OrgId,
+        id: AccessId,
+        change: Change<'_, Access>,
+        messages: &[Message],
+        audit: &Audit,
+    ) -> Result<Access, StoreError>;
+    /// Marks an access deleted: it grants nothing and stays on record.
+    async fn delete_access(
+        &self,
+        org: OrgId,
+        id: AccessId,
+        audit: &Audit,
+    ) -> Result<Access, StoreError>;
+    /// Deletes temporary accesses whose `valid_to` has passed (up to 1000 a call); returns
+    /// how many.
+    async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
     async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError>;
     async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError>;

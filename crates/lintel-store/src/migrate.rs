@@ -27,6 +27,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0002_accounts",
     "0003_members",
     "0004_schedules",
+    "0005_accesses",
 ];
 
 macro_rules! migrations {
@@ -39,8 +40,14 @@ macro_rules! migrations {
     };
 }
 
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules");
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules");
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
+    1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
+    5 "0005_accesses",
+);
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
+    1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
+    5 "0005_accesses",
+);
 
 #[cfg(test)]
 mod tests {

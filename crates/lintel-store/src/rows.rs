@@ -1,7 +1,9 @@
 //! Rows as the database returns them, and their checked conversion into the model.
 
 use chrono::{DateTime, Utc};
+use lintel_domain::decision::AuthType;
 use lintel_domain::schedule::{ExceptionText, WindowText};
+use lintel_domain::{Access, AccessDoor, AccessKind, AccessStatus, MembershipId};
 use lintel_domain::{
     Account, ApiKeyId, Areas, Device, DeviceKind, Door, DoorKind, Email, Event, EventActor,
     Geofence, Group, GroupId, Invitation, InviteChannel, Membership, MembershipStatus, OrgSettings,
@@ -504,6 +506,72 @@ impl TryFrom<ScheduleRow> for Schedule {
             exceptions: row.exceptions.0,
             created_at: row.created_at,
             updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct AccessRow {
+    pub(crate) id: Uuid,
+    name: String,
+    kind: String,
+    status: String,
+    preferences: Json<Preferences>,
+    valid_from: Option<DateTime<Utc>>,
+    valid_to: Option<DateTime<Utc>>,
+    schedule_id: Option<Uuid>,
+    description: String,
+    welcome_email_required: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+pub(crate) struct AccessDoorRow {
+    pub(crate) access_id: Uuid,
+    door_id: Uuid,
+    lock_unlock_enabled: bool,
+    in_auth_types: Json<Vec<AuthType>>,
+    out_auth_types: Json<Vec<AuthType>>,
+}
+
+impl AccessDoorRow {
+    pub(crate) fn into_door(self) -> AccessDoor {
+        AccessDoor {
+            door_id: self.door_id.into(),
+            lock_unlock_enabled: self.lock_unlock_enabled,
+            in_auth_types: self.in_auth_types.0,
+            out_auth_types: self.out_auth_types.0,
+        }
+    }
+}
+
+impl AccessRow {
+    /// The access, with its lists.
+    pub(crate) fn into_access(
+        self,
+        doors: Vec<AccessDoor>,
+        users: Vec<MembershipId>,
+        groups: Vec<GroupId>,
+    ) -> Result<Access, StoreError> {
+        Ok(Access {
+            id: self.id.into(),
+            name: self.name,
+            kind: AccessKind::parse(&self.kind)
+                .ok_or_else(|| corrupt("access kind", &self.kind))?,
+            status: AccessStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("access status", &self.status))?,
+            preferences: self.preferences.0,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            schedule_id: self.schedule_id.map(Into::into),
+            doors,
+            users,
+            groups,
+            description: self.description,
+            welcome_email_required: self.welcome_email_required,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Deleting what has outlived its use: send records past every limit window, expired sign-in
-//! attempts and codes, delivered or abandoned messages (they name people's addresses), and
-//! devices and rotated tokens past the reissue lifetime.
+//! attempts and codes, delivered or abandoned messages (they name people's addresses), devices
+//! and rotated tokens past the reissue lifetime, and temporary accesses past their end.
 
 use std::time::Duration as StdDuration;
 
@@ -25,9 +25,18 @@ pub fn cutoffs(now: DateTime<Utc>) -> Purge {
     }
 }
 
-/// One run: deletes what is past its cut-off at `now`; returns how many rows went.
+/// One run: deletes what is past its cut-off at `now`, and the temporary accesses that have
+/// ended; returns how many rows went.
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, Error> {
-    Ok(state.store.purge(&cutoffs(now)).await?)
+    let mut expired = 0;
+    loop {
+        let n = state.store.expire_accesses(now).await?;
+        expired += n;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(expired + state.store.purge(&cutoffs(now)).await?)
 }
 
 /// Runs once an hour.

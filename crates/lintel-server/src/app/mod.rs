@@ -1,6 +1,7 @@
 //! The use cases. Every front end (HTTP and the web pages now, gRPC later) calls these and
 //! nothing else, so validation, permissions and tenant scoping cannot drift between them.
 
+pub mod accesses;
 pub mod api_keys;
 pub mod auth;
 pub mod doors;

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, the OpenAPI document generated from them, and the middleware every
 //! request passes (request id, tracing, body limit, panic guard).
 
+mod accesses;
 mod api_keys;
 mod auth;
 mod doors;
@@ -57,6 +58,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "doors", description = "Anything that can be unlocked"),
         (name = "groups", description = "Named sets of members"),
         (name = "schedules", description = "Weekly windows in a time zone, with exceptions"),
+        (name = "accesses", description = "Grants: who may pass which doors, how and when"),
         (name = "members", description = "Memberships, invitations and admin areas"),
         (name = "api keys", description = "An organization's machine credentials"),
         (name = "events", description = "The event log: who did what"),
@@ -123,6 +125,9 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
             schedules::update,
             schedules::delete
         ))
+        .routes(routes!(accesses::list, accesses::create))
+        .routes(routes!(accesses::create_batch))
+        .routes(routes!(accesses::get, accesses::update, accesses::delete))
         .routes(routes!(members::list))
         .routes(routes!(members::get, members::update, members::remove))
         .routes(routes!(members::invite, members::invitations))

@@ -139,6 +139,12 @@ fn the_openapi_document_describes_every_route() {
             "/api/v1/orgs/{org_slug}/schedules/{schedule_id}",
             &["get", "patch", "delete"],
         ),
+        ("/api/v1/orgs/{org_slug}/accesses", &["get", "post"]),
+        ("/api/v1/orgs/{org_slug}/accesses/batch", &["post"]),
+        (
+            "/api/v1/orgs/{org_slug}/accesses/{access_id}",
+            &["get", "patch", "delete"],
+        ),
         ("/api/v1/orgs/{org_slug}/members", &["get"]),
         (
             "/api/v1/orgs/{org_slug}/members/{member_id}",

@@ -18,6 +18,7 @@ async fn snapshot(app: &TestApp, a_key: &str) -> Vec<Value> {
         "/doors",
         "/groups",
         "/schedules",
+        "/accesses",
         "/members",
         "/api-keys",
         "/admins",
@@ -55,6 +56,14 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         )
         .await;
     let schedule = schedule["id"].as_str().unwrap().to_owned();
+    let (_, access) = app
+        .post(
+            &a,
+            "/api/v1/orgs/org-a/accesses",
+            json!({ "name": "A staff", "doors": [{ "door_id": door }], "groups": [group] }),
+        )
+        .await;
+    let access = access["id"].as_str().unwrap().to_owned();
     let (_, keys) = app.get(&a, "/api/v1/orgs/org-a/api-keys").await;
     let key = keys["items"][0]["id"].as_str().unwrap().to_owned();
 
@@ -131,6 +140,32 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         (
             Method::DELETE,
             format!("/api/v1/orgs/{{org}}/groups/{group}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/accesses".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/accesses".into(),
+            Some(json!({ "name": "Planted", "doors": [{ "door_id": door }] })),
+        ),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/accesses/batch".into(),
+            Some(json!({ "accesses": [{ "name": "Planted", "doors": [{ "door_id": door }] }] })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/accesses/{access}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/orgs/{{org}}/accesses/{access}"),
+            Some(json!({ "name": "Owned" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/accesses/{access}"),
             None,
         ),
         (Method::GET, "/api/v1/orgs/{org}/schedules".into(), None),
@@ -255,7 +290,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         );
 
         // A's object ids inside B's own organization are simply not found there either.
-        if [&site, &door, &group, &member, &key, &schedule]
+        if [&site, &door, &group, &member, &key, &schedule, &access]
             .iter()
             .any(|id| template.contains(id.as_str()))
         {
@@ -284,6 +319,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         "members",
         "invitations",
         "schedules",
+        "accesses",
     ] {
         let (_, page) = app.get(&b, &format!("/api/v1/orgs/org-b/{list}")).await;
         assert!(

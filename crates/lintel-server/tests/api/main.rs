@@ -1,6 +1,7 @@
 //! The HTTP API, end to end: the server runs in-process on 127.0.0.1:0 with a fresh database
 //! per test, and every test runs on SQLite and on PostgreSQL.
 
+mod accesses;
 mod account;
 mod auth;
 mod browser;

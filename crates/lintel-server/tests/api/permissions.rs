@@ -115,6 +115,37 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, Rule)> {
             None,
             Needs(Doors),
         ),
+        (Method::GET, "/api/v1/orgs/{org_slug}/accesses", None, Admin),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org_slug}/accesses",
+            Some(json!({ "name": "A", "doors": [{ "door_id": NOWHERE }] })),
+            Needs(Delegation),
+        ),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org_slug}/accesses/batch",
+            Some(json!({ "accesses": [{ "name": "A", "doors": [{ "door_id": NOWHERE }] }] })),
+            Needs(Delegation),
+        ),
+        (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/accesses/{access_id}",
+            None,
+            Admin,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/orgs/{org_slug}/accesses/{access_id}",
+            Some(json!({ "name": "A" })),
+            Needs(Delegation),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/orgs/{org_slug}/accesses/{access_id}",
+            None,
+            Needs(Delegation),
+        ),
         (
             Method::GET,
             "/api/v1/orgs/{org_slug}/schedules",
@@ -256,6 +287,7 @@ fn concrete(template: &str, who: &str) -> String {
     let mut path = template.replace("{org_slug}", "acme");
     for id in [
         "schedule_id",
+        "access_id",
         "site_id",
         "door_id",
         "group_id",

@@ -11,9 +11,9 @@ mod verifications;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{
-    Account, AccountId, ApiKeyId, Device, DeviceId, Door, DoorId, Email, Event, Group, GroupId,
-    Membership, MembershipId, MessageId, OrgId, Organization, Phone, Schedule, ScheduleId,
-    SignInId, Site, SiteId, VerificationId, event,
+    Access, AccessId, Account, AccountId, ApiKeyId, Device, DeviceId, Door, DoorId, Email, Event,
+    Group, GroupId, Membership, MembershipId, MessageId, OrgId, Organization, Phone, Schedule,
+    ScheduleId, SignInId, Site, SiteId, VerificationId, event,
 };
 use sqlx::Executor as _;
 use sqlx::types::Json;
@@ -22,9 +22,10 @@ use uuid::Uuid;
 use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
-    AccountRecord, ApiKey, Audit, Change, DeviceRecord, DoorFilter, EmailConfirmation, EventFilter,
-    FreshTokens, InviteLink, MemberFilter, MemberRecord, Message, NewDevice, NewMember, Page,
-    PageRequest, Purge, Reissue, SignIn, Store, StoreError, Verification,
+    AccessFilter, AccountRecord, ApiKey, Audit, Change, DeviceRecord, DoorFilter,
+    EmailConfirmation, EventFilter, FreshTokens, InviteLink, MemberFilter, MemberRecord, Message,
+    NewDevice, NewMember, Page, PageRequest, Purge, Reissue, SignIn, Store, StoreError,
+    Verification,
 };
 use members::record;
 
@@ -60,6 +61,8 @@ macro_rules! group_columns {
 }
 
 // Uses the column macros above.
+#[allow(clippy::duplicate_mod)]
+mod accesses;
 #[allow(clippy::duplicate_mod)]
 mod members;
 #[allow(clippy::duplicate_mod)]
@@ -906,6 +909,56 @@ impl Store for Backend {
         audit: &Audit,
     ) -> Result<(), StoreError> {
         schedules::delete(self, org, id, audit).await
+    }
+
+    // Accesses: see accesses.rs.
+
+    async fn create_accesses(
+        &self,
+        org: OrgId,
+        list: &[Access],
+        batch: bool,
+        messages: &[Message],
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        accesses::create(self, org, list, batch, messages, audit).await
+    }
+
+    async fn get_access(&self, org: OrgId, id: AccessId) -> Result<Access, StoreError> {
+        accesses::get(self, org, id).await
+    }
+
+    async fn list_accesses(
+        &self,
+        org: OrgId,
+        filter: &AccessFilter,
+        page: PageRequest,
+    ) -> Result<Page<Access>, StoreError> {
+        accesses::list(self, org, filter, page).await
+    }
+
+    async fn update_access(
+        &self,
+        org: OrgId,
+        id: AccessId,
+        change: Change<'_, Access>,
+        messages: &[Message],
+        audit: &Audit,
+    ) -> Result<Access, StoreError> {
+        accesses::update(self, org, id, change, messages, audit).await
+    }
+
+    async fn delete_access(
+        &self,
+        org: OrgId,
+        id: AccessId,
+        audit: &Audit,
+    ) -> Result<Access, StoreError> {
+        accesses::delete(self, org, id, audit).await
+    }
+
+    async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        accesses::expire(self, now).await
     }
 
     // API keys

@@ -158,7 +158,18 @@ pub(super) async fn delete(
 ) -> Result<(), StoreError> {
     let mut tx = store.writer().begin().await?;
     let before: Schedule = fetch_in_org::<ScheduleRow, _>(&mut *tx, SELECT_ONE, org, id.0).await?;
-    delete_owned(&mut tx, "schedules", org, id.0).await?;
+    delete_owned(&mut tx, "schedules", org, id.0)
+        .await
+        .map_err(|e| match e {
+            StoreError::Database(e) if super::is_foreign_key_violation(&e) => {
+                StoreError::Conflict {
+                    code: "schedule_in_use",
+                    field: None,
+                    message: "accesses use this schedule; change them first".into(),
+                }
+            }
+            other => other,
+        })?;
     let summary = event::deleted(&before);
     record(
         &mut tx,
