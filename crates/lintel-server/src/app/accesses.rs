@@ -121,16 +121,16 @@ async fn welcomes(
     }
     let mut names = Vec::new();
     for d in &access.doors {
-        if !door_names.contains_key(&d.door_id) {
-            let name = match state.store.get_door(ctx.org_id(), d.door_id).await {
-                Ok(door) => door.name,
+        let name = match door_names.get(&d.door_id) {
+            Some(name) => name.clone(),
+            None => match state.store.get_door(ctx.org_id(), d.door_id).await {
+                Ok(door) => door_names.entry(d.door_id).or_insert(door.name).clone(),
                 // A door that is not there is refused when the access is stored.
                 Err(StoreError::NotFound) => continue,
                 Err(e) => return Err(e.into()),
-            };
-            door_names.insert(d.door_id, name);
-        }
-        names.push(door_names[&d.door_id].clone());
+            },
+        };
+        names.push(name);
     }
     let mut messages = Vec::new();
     for user in users {
