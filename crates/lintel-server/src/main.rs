@@ -180,6 +180,7 @@ fn app_state(config: &Config, store: Arc<dyn lintel_store::Store>) -> AppState {
         store,
         clock: Arc::new(SystemClock),
         public_url: config.public_url().into(),
+        rules: Arc::default(),
     }
 }
 

@@ -66,6 +66,34 @@ pub struct AccessFilter {
     pub group: Option<GroupId>,
 }
 
+/// A member as decisions read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRules {
+    pub id: MembershipId,
+    pub active: bool,
+    pub groups: Vec<GroupId>,
+}
+
+/// A door's restrictions on phones, with its site's geofence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DoorRules {
+    pub id: DoorId,
+    pub geofence_required: bool,
+    pub reader_required: bool,
+    pub geofence: Option<lintel_domain::Geofence>,
+}
+
+/// Everything an organization's decisions read, as of `version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulesSnapshot {
+    pub version: i64,
+    pub members: Vec<MemberRules>,
+    pub schedules: Vec<Schedule>,
+    pub doors: Vec<DoorRules>,
+    /// Accesses that grant: not being deleted.
+    pub accesses: Vec<Access>,
+}
+
 /// A stored API key: never the secret, only its hash.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKey {
@@ -230,6 +258,20 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes temporary accesses whose `valid_to` has passed (up to 1000 a call); returns
     /// how many.
     async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Appends one event to the organization's log (decisions: they change nothing else).
+    async fn record_event(
+        &self,
+        org: OrgId,
+        audit: &Audit,
+        kind: &str,
+        object: Option<(&str, Uuid)>,
+        summary: serde_json::Value,
+    ) -> Result<(), StoreError>;
+    /// The version of the organization's rules: it changes with every change decisions read.
+    async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError>;
+    /// Everything decisions read, at least as new as the version it carries.
+    async fn load_rules(&self, org: OrgId) -> Result<RulesSnapshot, StoreError>;
 
     async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError>;
     async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError>;

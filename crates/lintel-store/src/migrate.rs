@@ -28,6 +28,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0003_members",
     "0004_schedules",
     "0005_accesses",
+    "0006_rule_versions",
 ];
 
 macro_rules! migrations {
@@ -42,11 +43,11 @@ macro_rules! migrations {
 
 pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
-    5 "0005_accesses",
+    5 "0005_accesses", 6 "0006_rule_versions",
 );
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
-    5 "0005_accesses",
+    5 "0005_accesses", 6 "0006_rule_versions",
 );
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod accesses;
 pub mod api_keys;
 pub mod auth;
+pub mod decisions;
 pub mod doors;
 pub mod events;
 pub mod groups;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub public_url: Arc<str>,
+    /// Each organization's rules in memory, for decisions.
+    pub rules: Arc<decisions::RulesCache>,
 }
 
 /// Who is acting.

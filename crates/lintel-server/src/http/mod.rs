@@ -4,6 +4,7 @@
 mod accesses;
 mod api_keys;
 mod auth;
+mod decisions;
 mod doors;
 pub mod error;
 mod events;
@@ -59,6 +60,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "groups", description = "Named sets of members"),
         (name = "schedules", description = "Weekly windows in a time zone, with exceptions"),
         (name = "accesses", description = "Grants: who may pass which doors, how and when"),
+        (name = "unlocking", description = "Decisions: unlock, who can open, which doors"),
         (name = "members", description = "Memberships, invitations and admin areas"),
         (name = "api keys", description = "An organization's machine credentials"),
         (name = "events", description = "The event log: who did what"),
@@ -128,6 +130,11 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(accesses::list, accesses::create))
         .routes(routes!(accesses::create_batch))
         .routes(routes!(accesses::get, accesses::update, accesses::delete))
+        .routes(routes!(decisions::unlock))
+        .routes(routes!(decisions::remote_unlock))
+        .routes(routes!(decisions::who_can_open))
+        .routes(routes!(decisions::member_doors))
+        .routes(routes!(decisions::my_doors))
         .routes(routes!(members::list))
         .routes(routes!(members::get, members::update, members::remove))
         .routes(routes!(members::invite, members::invitations))

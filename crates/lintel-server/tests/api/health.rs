@@ -145,6 +145,20 @@ fn the_openapi_document_describes_every_route() {
             "/api/v1/orgs/{org_slug}/accesses/{access_id}",
             &["get", "patch", "delete"],
         ),
+        ("/api/v1/orgs/{org_slug}/doors/{door_id}/unlock", &["post"]),
+        (
+            "/api/v1/orgs/{org_slug}/doors/{door_id}/remote-unlock",
+            &["post"],
+        ),
+        (
+            "/api/v1/orgs/{org_slug}/doors/{door_id}/who-can-open",
+            &["get"],
+        ),
+        (
+            "/api/v1/orgs/{org_slug}/members/{member_id}/doors",
+            &["get"],
+        ),
+        ("/api/v1/me/doors", &["get"]),
         ("/api/v1/orgs/{org_slug}/members", &["get"]),
         (
             "/api/v1/orgs/{org_slug}/members/{member_id}",

@@ -19,6 +19,7 @@ mod permissions;
 mod schedules;
 mod signin;
 mod sites;
+mod unlocking;
 mod web;
 
 use std::net::SocketAddr;
@@ -56,6 +57,7 @@ impl TestApp {
             store: db.store.clone(),
             clock: Arc::new(clock.clone()),
             public_url: format!("http://{addr}").into(),
+            rules: Arc::default(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let options = HttpOptions {

@@ -98,7 +98,7 @@ impl TestApp {
         .await
     }
 
-    async fn reissue(&self, reissue_token: &Value) -> (StatusCode, Value) {
+    pub async fn reissue(&self, reissue_token: &Value) -> (StatusCode, Value) {
         self.post(
             anonymous(),
             "/api/v1/auth/reissue",

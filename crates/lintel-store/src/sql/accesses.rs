@@ -214,7 +214,7 @@ pub(super) async fn create(
 }
 
 /// The accesses of `rows` (in id order) with their lists.
-async fn with_lists(
+pub(super) async fn with_lists(
     conn: &mut Conn,
     org: OrgId,
     rows: Vec<AccessRow>,

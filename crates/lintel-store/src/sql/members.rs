@@ -49,6 +49,35 @@ pub(super) async fn record(
     .bind(object.map(|(k, _)| k))
     .bind(object.map(|(_, id)| id))
     .bind(Json(summary))
+    .execute(&mut *conn)
+    .await?;
+    if changes_rules(kind) {
+        bump_rules(conn, org).await?;
+    }
+    Ok(())
+}
+
+/// Whether an event's kind changes what decisions read.
+fn changes_rules(kind: &str) -> bool {
+    [
+        "door.",
+        "member.",
+        "group.",
+        "schedule.",
+        "access.",
+        "site.updated",
+    ]
+    .iter()
+    .any(|prefix| kind.starts_with(prefix))
+}
+
+/// Marks the organization's rules changed, for every node's decision engine.
+pub(super) async fn bump_rules(conn: &mut Conn, org: OrgId) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO rule_versions (org_id, version) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET version = rule_versions.version + 1",
+    )
+    .bind(org.0)
     .execute(conn)
     .await?;
     Ok(())

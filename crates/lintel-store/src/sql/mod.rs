@@ -66,6 +66,8 @@ mod accesses;
 #[allow(clippy::duplicate_mod)]
 mod members;
 #[allow(clippy::duplicate_mod)]
+mod rules;
+#[allow(clippy::duplicate_mod)]
 mod schedules;
 
 const SELECT_SITE: &str = concat!(
@@ -959,6 +961,26 @@ impl Store for Backend {
 
     async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         accesses::expire(self, now).await
+    }
+
+    async fn record_event(
+        &self,
+        org: OrgId,
+        audit: &Audit,
+        kind: &str,
+        object: Option<(&str, Uuid)>,
+        summary: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer().acquire().await?;
+        record(&mut conn, org, audit, kind, object, summary).await
+    }
+
+    async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError> {
+        rules::version(self, org).await
+    }
+
+    async fn load_rules(&self, org: OrgId) -> Result<crate::RulesSnapshot, StoreError> {
+        rules::load(self, org).await
     }
 
     // API keys

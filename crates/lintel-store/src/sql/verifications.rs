@@ -207,6 +207,15 @@ async fn erase_account(conn: &mut Conn, account: AccountId) -> Result<(), StoreE
         return Err(StoreError::NotFound);
     };
     super::members::ensure_not_last_owner(&mut *conn, account).await?;
+    // Its memberships go: the organizations' decision engines must hear of it.
+    let orgs: Vec<(uuid::Uuid,)> =
+        sqlx::query_as("SELECT org_id FROM memberships WHERE account_id = $1")
+            .bind(account.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    for (org,) in orgs {
+        super::members::bump_rules(&mut *conn, lintel_domain::OrgId(org)).await?;
+    }
     // Memberships go with the account (cascade); invitations it sent stay the organization's.
     let addresses: Vec<String> = [Some(email), phone].into_iter().flatten().collect();
     super::members::anonymise_events(&mut *conn, account, &addresses).await?;

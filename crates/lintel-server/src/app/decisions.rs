@@ -1,0 +1,327 @@
+//! Deciding and unlocking: each organization's rules held in memory by the domain's engine,
+//! reloaded when the organization's rules version moves (on any node), and every decision,
+//! granted or denied, on record with its reason.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, Utc};
+use lintel_domain::decision::{
+    AuthType, CredentialKey, Decision, DenyReason, Direction, DoorRestrictions, MemberRule,
+    PhoneProof, Request, Rules,
+};
+use lintel_domain::{Area, Door, DoorId, MembershipId, MembershipStatus, OrgId};
+use lintel_store::RulesSnapshot;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::me::VerifyPin;
+use super::{Actor, AppState, Error, Found, OrgCtx, enter_org};
+
+/// One organization's rules as of a version.
+pub struct Loaded {
+    pub version: i64,
+    pub rules: Rules,
+}
+
+/// The rules of the organizations this node has decided for.
+#[derive(Default)]
+pub struct RulesCache(Mutex<HashMap<OrgId, Arc<Loaded>>>);
+
+impl RulesCache {
+    /// The organization's rules, loaded again only when its version has moved.
+    pub async fn current(&self, state: &AppState, org: OrgId) -> Result<Arc<Loaded>, Error> {
+        let version = state.store.rules_version(org).await?;
+        if let Some(loaded) = self.lock().get(&org).filter(|l| l.version == version) {
+            return Ok(loaded.clone());
+        }
+        let loaded = Arc::new(build(state.store.load_rules(org).await?));
+        self.lock().insert(org, loaded.clone());
+        Ok(loaded)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, Arc<Loaded>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn build(snapshot: RulesSnapshot) -> Loaded {
+    let mut rules = Rules::new();
+    for s in &snapshot.schedules {
+        match s.timetable() {
+            Ok(t) => rules.upsert_schedule(s.id, t),
+            // Stored schedules were checked; one that no longer reads opens nothing.
+            Err(err) => tracing::error!(schedule = %s.id, error = %err, "unreadable schedule"),
+        }
+    }
+    for m in snapshot.members {
+        rules.upsert_member(MemberRule {
+            id: m.id,
+            active: m.active,
+            groups: m.groups,
+        });
+    }
+    for d in snapshot.doors {
+        rules.upsert_door(
+            d.id,
+            DoorRestrictions {
+                geofence_required: d.geofence_required,
+                reader_required: d.reader_required,
+                geofence: d.geofence,
+            },
+        );
+    }
+    for a in &snapshot.accesses {
+        if let Some(rule) = a.rule() {
+            rules.upsert_access(rule);
+        }
+    }
+    Loaded {
+        version: snapshot.version,
+        rules,
+    }
+}
+
+/// Where the phone is.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockRequest {
+    /// `in` (the default) or `out`.
+    pub direction: Option<Direction>,
+    /// The app PIN, when the organization's policy asks for it again (`pin_required`).
+    pub pin: Option<String>,
+    /// Where the phone is, for doors that require the site's geofence.
+    pub location: Option<Location>,
+}
+
+/// The answer to an unlock: granted, or denied with the reason.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Unlock {
+    pub granted: bool,
+    /// Why not, from the documented set.
+    pub reason: Option<DenyReason>,
+    /// The access that granted it.
+    pub access_id: Option<Uuid>,
+    pub door_id: Uuid,
+    pub direction: Direction,
+    pub at: DateTime<Utc>,
+}
+
+fn unlock(door: DoorId, direction: Direction, at: DateTime<Utc>, d: Decision) -> Unlock {
+    let (granted, reason, access_id) = match d {
+        Decision::Granted { access } => (true, None, Some(access.0)),
+        Decision::Denied(reason) => (false, Some(reason), None),
+    };
+    Unlock {
+        granted,
+        reason,
+        access_id,
+        door_id: door.0,
+        direction,
+        at,
+    }
+}
+
+async fn record(state: &AppState, ctx: &OrgCtx, u: &Unlock, how: &str) -> Result<(), Error> {
+    let kind = if u.granted {
+        "decision.granted"
+    } else {
+        "decision.denied"
+    };
+    let summary = serde_json::json!({
+        "credential": how,
+        "direction": u.direction,
+        "reason": u.reason,
+        "access_id": u.access_id,
+        "member_id": ctx.member.as_ref().map(|m| m.membership.id),
+    });
+    state
+        .store
+        .record_event(
+            ctx.org_id(),
+            &ctx.audit(),
+            kind,
+            Some(("door", u.door_id)),
+            summary,
+        )
+        .await?;
+    Ok(())
+}
+
+/// A member's phone asks to open a door. The app PIN is asked again when the organization's
+/// policy says it is due; a door that requires the reader is refused (`reader_required`)
+/// until readers can prove presence.
+pub async fn unlock_by_phone(
+    state: &AppState,
+    ctx: &OrgCtx,
+    door: DoorId,
+    req: UnlockRequest,
+) -> Result<Unlock, Error> {
+    let (Actor::Device { account, device }, Some(member)) = (&ctx.actor, &ctx.member) else {
+        return Err(Error::DeviceOnly);
+    };
+    state
+        .store
+        .get_door(ctx.org_id(), door)
+        .await
+        .found("door")?;
+    let mut verified_at = state
+        .store
+        .get_device(*account, *device)
+        .await
+        .found("device")?
+        .device
+        .pin_verified_at;
+    if let Some(pin) = req.pin {
+        verified_at = super::me::verify_pin(state, &ctx.actor, *device, VerifyPin { pin })
+            .await?
+            .pin_verified_at;
+    }
+    let max_age = Duration::hours(i64::from(ctx.org.settings.app_pin_max_age_hours));
+    let direction = req.direction.unwrap_or(Direction::In);
+    let loaded = state.rules.current(state, ctx.org_id()).await?;
+    let credential = CredentialKey(format!("device:{device}"));
+    let decision = loaded.rules.decide_member(
+        member.membership.id,
+        &Request {
+            credential: &credential,
+            door,
+            direction,
+            auth: AuthType::Mobile,
+            at: ctx.now,
+            phone: Some(PhoneProof {
+                pin_fresh: ctx.now - verified_at <= max_age,
+                location: req.location.map(|l| (l.latitude, l.longitude)),
+                at_reader: false,
+            }),
+        },
+    );
+    let answer = unlock(door, direction, ctx.now, decision);
+    record(state, ctx, &answer, "mobile").await?;
+    Ok(answer)
+}
+
+/// An administrator opens a door from afar: no access needed, the `doors` area is, and it is
+/// recorded as such.
+pub async fn remote_unlock(state: &AppState, ctx: &OrgCtx, door: DoorId) -> Result<Unlock, Error> {
+    ctx.require(Area::Doors)?;
+    state
+        .store
+        .get_door(ctx.org_id(), door)
+        .await
+        .found("door")?;
+    let answer = Unlock {
+        granted: true,
+        reason: None,
+        access_id: None,
+        door_id: door.0,
+        direction: Direction::In,
+        at: ctx.now,
+    };
+    record(state, ctx, &answer, "remote").await?;
+    Ok(answer)
+}
+
+/// Someone who can open a door now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Opener {
+    pub member_id: Uuid,
+    pub name: String,
+}
+
+/// Who can open the door now, by some authentication type. Needs `delegation`, `members` or
+/// `doors`.
+pub async fn who_can_open(
+    state: &AppState,
+    ctx: &OrgCtx,
+    door: DoorId,
+) -> Result<Vec<Opener>, Error> {
+    ctx.require_any(&[Area::Delegation, Area::Members, Area::Doors])?;
+    state
+        .store
+        .get_door(ctx.org_id(), door)
+        .await
+        .found("door")?;
+    let loaded = state.rules.current(state, ctx.org_id()).await?;
+    let mut openers = Vec::new();
+    for m in loaded.rules.who_can_open(door, ctx.now) {
+        let Ok(record) = state.store.get_member(ctx.org_id(), m).await else {
+            continue;
+        };
+        if let Some(p) = record.person {
+            openers.push(Opener {
+                member_id: m.0,
+                name: format!("{} {}", p.first_name, p.last_name),
+            });
+        }
+    }
+    Ok(openers)
+}
+
+/// The doors a member can open now. Needs `delegation` or `members`.
+pub async fn member_doors(
+    state: &AppState,
+    ctx: &OrgCtx,
+    member: MembershipId,
+) -> Result<Vec<Door>, Error> {
+    ctx.require_any(&[Area::Delegation, Area::Members])?;
+    state
+        .store
+        .get_member(ctx.org_id(), member)
+        .await
+        .found("member")?;
+    doors_of(state, ctx, member).await
+}
+
+async fn doors_of(
+    state: &AppState,
+    ctx: &OrgCtx,
+    member: MembershipId,
+) -> Result<Vec<Door>, Error> {
+    let loaded = state.rules.current(state, ctx.org_id()).await?;
+    let mut doors = Vec::new();
+    for id in loaded.rules.doors_of(member, ctx.now) {
+        if let Ok(door) = state.store.get_door(ctx.org_id(), id).await {
+            doors.push(door);
+        }
+    }
+    Ok(doors)
+}
+
+/// A door I can open, with its organization.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyDoor {
+    pub org_slug: String,
+    pub org_name: String,
+    pub door: Door,
+}
+
+/// The doors I can open now, in every organization I am an active member of.
+pub async fn my_doors(state: &AppState, actor: &Actor) -> Result<Vec<MyDoor>, Error> {
+    let Actor::Device { account, .. } = actor else {
+        return Err(Error::DeviceOnly);
+    };
+    let mut mine = Vec::new();
+    for (org, record) in state.store.account_memberships(*account).await? {
+        if record.membership.status != MembershipStatus::Active {
+            continue;
+        }
+        let ctx = enter_org(state, actor.clone(), org.slug.as_str()).await?;
+        for door in doors_of(state, &ctx, record.membership.id).await? {
+            mine.push(MyDoor {
+                org_slug: org.slug.to_string(),
+                org_name: org.name.clone(),
+                door,
+            });
+        }
+    }
+    Ok(mine)
+}
