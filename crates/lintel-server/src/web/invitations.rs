@@ -126,7 +126,9 @@ pub async fn memberships_section(
         ));
         out.push_str(&item);
     }
-    out.push_str("</ul><p><a href=\"/admin\">Administer</a></p></section>");
+    out.push_str(
+        "</ul><p><a href=\"/doors\">My doors</a> · <a href=\"/admin\">Administer</a></p></section>",
+    );
     Ok(out)
 }
 

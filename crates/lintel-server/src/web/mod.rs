@@ -7,6 +7,7 @@
 //! session, which another site cannot read.
 
 mod admin;
+mod doors;
 mod html;
 mod invitations;
 mod profile;
@@ -52,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/me/delete", post(profile::delete))
         .route("/me/delete/confirm", post(profile::confirm_delete))
         .route("/me/memberships/{slug}/leave", post(invitations::leave))
+        .route("/doors", get(doors::my_doors))
+        .route("/doors/{slug}/{door_id}/unlock", post(doors::unlock))
         .route("/invitations/{token}", get(invitations::invitation_page))
         .route("/invitations/{token}/accept", post(invitations::accept))
         .merge(admin::routes())

@@ -14,6 +14,7 @@ on_both_backends!(
     a_browser_session_ends_after_twelve_idle_hours,
     the_phone_is_changed_and_the_account_deleted_from_the_profile,
     the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else,
+    my_doors_open_with_a_button_and_say_why_not,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -544,4 +545,71 @@ async fn the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else(backen
     app.org("other").await;
     let (status, _, _) = browser.get("/admin/other/places").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn my_doors_open_with_a_button_and_say_why_not(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    let front = app.door(&key, "acme", &site, "Front").await;
+    let night_door = app.door(&key, "acme", &site, "Loading dock").await;
+    let invited = app
+        .invite(
+            &key,
+            "acme",
+            serde_json::json!({ "email": "ada@example.com" }),
+        )
+        .await;
+    app.deliver().await;
+    let (_, nights) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/schedules",
+            serde_json::json!({ "name": "Nights", "windows": [{ "day": "monday", "start": "22:00", "end": "06:00" }] }),
+        )
+        .await;
+    for (name, door, schedule) in [
+        ("Day", &front, None),
+        ("Night", &night_door, Some(&nights["id"])),
+    ] {
+        let (status, body) = app
+            .post(
+                &key,
+                "/api/v1/orgs/acme/accesses",
+                serde_json::json!({ "name": name, "doors": [{ "door_id": door }],
+                                    "users": [invited["id"]], "schedule_id": schedule }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let browser = Browser::new(&app);
+    let profile = browser.sign_up().await;
+    assert!(profile.contains("href=\"/doors\""), "{profile}");
+    let (status, page, _) = browser.get("/doors").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Front"), "{page}");
+    assert!(
+        !page.contains("Loading dock"),
+        "not open at this hour: {page}"
+    );
+    let csrf = field(&page, "csrf");
+    let (status, page, _) = browser
+        .post(&format!("/doors/acme/{front}/unlock"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Unlocked."), "{page}");
+    // A door outside its hours says so, in words.
+    let (_, page, _) = browser
+        .post(
+            &format!("/doors/acme/{night_door}/unlock"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert!(page.contains("does not cover this time of day"), "{page}");
+    let (_, log) = app
+        .get(&key, "/api/v1/orgs/acme/events?kind=decision")
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 2);
 }
