@@ -52,17 +52,37 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/{slug}/api-keys", get(page).post(create_key))
         .route("/admin/{slug}/api-keys/{id}/revoke", post(revoke_key))
         .route("/admin/{slug}/events", get(events))
+        .route(
+            "/admin/{slug}/schedules",
+            get(page).post(super::rules::create_schedule),
+        )
+        .route(
+            "/admin/{slug}/schedules/{id}",
+            get(page).post(super::rules::update_schedule),
+        )
+        .route(
+            "/admin/{slug}/schedules/{id}/delete",
+            post(super::rules::delete_schedule),
+        )
+        .route(
+            "/admin/{slug}/accesses",
+            get(page).post(super::rules::create_access),
+        )
+        .route(
+            "/admin/{slug}/accesses/{id}/delete",
+            post(super::rules::delete_access),
+        )
         .route("/admin/{slug}/events.csv", get(events_csv))
 }
 
 /// A submitted form: fields by name. Checkboxes are named `area_<name>` and `group_<id>`.
-type Fields = HashMap<String, String>;
+pub(super) type Fields = HashMap<String, String>;
 
-fn field<'a>(form: &'a Fields, name: &str) -> &'a str {
+pub(super) fn field<'a>(form: &'a Fields, name: &str) -> &'a str {
     form.get(name).map_or("", String::as_str)
 }
 
-fn optional(form: &Fields, name: &str) -> Option<String> {
+pub(super) fn optional(form: &Fields, name: &str) -> Option<String> {
     Some(field(form, name).trim())
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
@@ -84,9 +104,11 @@ fn checked_groups(form: &Fields) -> Vec<Uuid> {
 }
 
 /// The sections of the dashboard, each shown to the areas that may read it.
-const SECTIONS: [(&str, &str); 5] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("places", "Sites & doors"),
     ("groups", "Groups"),
+    ("schedules", "Schedules"),
+    ("accesses", "Accesses"),
     ("members", "Members"),
     ("api-keys", "API keys"),
     ("events", "Events"),
@@ -94,7 +116,7 @@ const SECTIONS: [(&str, &str); 5] = [
 
 fn may_see(ctx: &OrgCtx, section: &str) -> bool {
     match section {
-        "places" | "groups" => ctx.require_admin().is_ok(),
+        "places" | "groups" | "schedules" | "accesses" => ctx.require_admin().is_ok(),
         "members" => ctx.require_any(&[Area::Members, Area::Delegation]).is_ok(),
         "api-keys" => ctx.require(Area::Api).is_ok(),
         "events" => ctx.require(Area::Audit).is_ok(),
@@ -102,7 +124,7 @@ fn may_see(ctx: &OrgCtx, section: &str) -> bool {
     }
 }
 
-fn nav(ctx: &OrgCtx, current: &str) -> String {
+pub(super) fn nav(ctx: &OrgCtx, current: &str) -> String {
     let slug = ctx.org.slug.as_str();
     let mut out = format!(
         "<nav><a href=\"/admin\">Organizations</a> › <a href=\"/admin/{slug}\"{}>{}</a>",
@@ -180,7 +202,7 @@ async fn group_boxes(state: &AppState, ctx: &OrgCtx, held: &[Uuid]) -> Result<St
     Ok(out)
 }
 
-fn max_page() -> ListRequest {
+pub(super) fn max_page() -> ListRequest {
     ListRequest {
         limit: Some(ListRequest::MAX_LIMIT),
         cursor: None,
@@ -188,7 +210,7 @@ fn max_page() -> ListRequest {
 }
 
 /// A small form of one button, with the session's token.
-fn button_form(action: &str, csrf: &str, label: &str, class: &str) -> String {
+pub(super) fn button_form(action: &str, csrf: &str, label: &str, class: &str) -> String {
     format!(
         "<form class=\"inline\" method=\"post\" action=\"{action}\">{}\
          <button class=\"{class}\">{label}</button></form>",
@@ -196,7 +218,7 @@ fn button_form(action: &str, csrf: &str, label: &str, class: &str) -> String {
     )
 }
 
-fn error_page(err: app::Error) -> Response {
+pub(super) fn error_page(err: app::Error) -> Response {
     let (status, message) = explain(err);
     (
         status,
@@ -211,12 +233,15 @@ fn error_page(err: app::Error) -> Response {
 
 /// Which page a form returns to.
 #[derive(Debug, Clone, Copy)]
-enum Page {
+pub(super) enum Page {
     Overview,
     Places,
     Groups,
     Members,
     Member(Uuid),
+    Schedules,
+    Schedule(Uuid),
+    Accesses,
     Site(Uuid),
     Door(Uuid),
     Group(Uuid),
@@ -231,6 +256,9 @@ impl Page {
             Page::Groups => format!("/admin/{slug}/groups"),
             Page::Members => format!("/admin/{slug}/members"),
             Page::Member(id) => format!("/admin/{slug}/members/{id}"),
+            Page::Schedules => format!("/admin/{slug}/schedules"),
+            Page::Schedule(id) => format!("/admin/{slug}/schedules/{id}"),
+            Page::Accesses => format!("/admin/{slug}/accesses"),
             Page::Site(id) => format!("/admin/{slug}/sites/{id}"),
             Page::Door(id) => format!("/admin/{slug}/doors/{id}"),
             Page::Group(id) => format!("/admin/{slug}/groups/{id}"),
@@ -251,6 +279,9 @@ impl Page {
             Page::Groups => groups_html(state, ctx, session, top).await,
             Page::Members => members_html(state, ctx, session, &MemberQuery::default(), top).await,
             Page::Member(id) => member_html(state, ctx, session, id, top).await,
+            Page::Schedules => super::rules::schedules_html(state, ctx, session, top).await,
+            Page::Schedule(id) => super::rules::schedule_html(state, ctx, session, id, top).await,
+            Page::Accesses => super::rules::accesses_html(state, ctx, session, top).await,
             Page::Site(id) => site_html(state, ctx, session, id, top).await,
             Page::Door(id) => door_html(state, ctx, session, id, top).await,
             Page::Group(id) => group_html(state, ctx, session, id, top).await,
@@ -268,6 +299,9 @@ impl Page {
             ("/places", _) => Page::Places,
             ("/groups", _) => Page::Groups,
             ("/api-keys", _) => Page::ApiKeys,
+            ("/schedules", _) => Page::Schedules,
+            ("/schedules/{id}", Some(id)) => Page::Schedule(id),
+            ("/accesses", _) => Page::Accesses,
             ("/sites/{id}", Some(id)) => Page::Site(id),
             ("/doors/{id}", Some(id)) => Page::Door(id),
             ("/groups/{id}", Some(id)) => Page::Group(id),
@@ -293,7 +327,7 @@ pub async fn page(
 }
 
 /// Shows a page, or the error that kept it from showing.
-async fn show(
+pub(super) async fn show(
     state: &AppState,
     session: &Session,
     slug: &str,
@@ -313,7 +347,7 @@ async fn show(
 
 /// Runs a form's action in the organization and answers: back to `page` when it worked, the
 /// page again with the error when it did not.
-async fn act<F, Fut>(
+pub(super) async fn act<F, Fut>(
     state: &AppState,
     session: &Session,
     slug: &str,
@@ -707,7 +741,7 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-fn read_only(ctx: &OrgCtx, area: Area) -> &'static str {
+pub(super) fn read_only(ctx: &OrgCtx, area: Area) -> &'static str {
     if ctx.require(area).is_ok() {
         ""
     } else {
@@ -906,6 +940,19 @@ async fn door_html(
             ""
         },
     );
+    let mut body = body;
+    // Who can open it now, for those who may ask.
+    if let Ok(openers) = app::decisions::who_can_open(state, ctx, DoorId(id)).await {
+        let names: Vec<String> = openers.iter().map(|o| escape(&o.name)).collect();
+        body.push_str(&format!(
+            "<section><h2>Who can open it now</h2><p>{}</p></section>",
+            if names.is_empty() {
+                "Nobody.".to_owned()
+            } else {
+                names.join(", ")
+            }
+        ));
+    }
     Ok(page_with_nav(&door.name, &nav(ctx, "places"), &body))
 }
 

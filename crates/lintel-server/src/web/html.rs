@@ -26,6 +26,7 @@ main{max-width:34rem;margin:1.5rem auto;padding:0 1rem}
 section,form.card{background:#fff;border-radius:.5rem;padding:1rem 1.25rem;margin-bottom:1rem;box-shadow:0 1px 2px #0002}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #9aa3ad;border-radius:.375rem}
+textarea{width:100%;box-sizing:border-box;padding:.6rem;font:inherit;border:1px solid #9aa3ad;border-radius:.375rem}
 input:focus,button:focus{outline:3px solid #2f6fde;outline-offset:1px}
 button{margin-top:1rem;padding:.6rem 1.1rem;font-size:1rem;border:0;border-radius:.375rem;background:#2f6fde;color:#fff;cursor:pointer}
 button.secondary{background:#5a6470}button.danger{background:#b42318}

@@ -11,6 +11,7 @@ mod doors;
 mod html;
 mod invitations;
 mod profile;
+mod rules;
 mod signin;
 
 use axum::Router;

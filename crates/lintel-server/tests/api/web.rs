@@ -15,6 +15,7 @@ on_both_backends!(
     the_phone_is_changed_and_the_account_deleted_from_the_profile,
     the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else,
     my_doors_open_with_a_button_and_say_why_not,
+    an_admin_builds_the_staff_access_in_the_dashboard,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -612,4 +613,101 @@ async fn my_doors_open_with_a_button_and_say_why_not(backend: Backend) {
         .get(&key, "/api/v1/orgs/acme/events?kind=decision")
         .await;
     assert_eq!(log["items"].as_array().unwrap().len(), 2);
+}
+
+async fn an_admin_builds_the_staff_access_in_the_dashboard(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    let front = app.door(&key, "acme", &site, "Front").await;
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "ada@example.com", "areas": ["owner"] }),
+    )
+    .await;
+    app.deliver().await;
+    let browser = Browser::new(&app);
+    browser.sign_up().await;
+    let (_, page, _) = browser.get("/admin/acme/schedules").await;
+    let csrf = field(&page, "csrf");
+
+    // A mistyped line is refused with its number, and nothing is stored.
+    let (status, page, _) = browser
+        .post(
+            "/admin/acme/schedules",
+            &[
+                ("csrf", &csrf),
+                ("name", "Staff"),
+                ("time_zone", "Europe/Stockholm"),
+                ("windows", "monday 07:00 to 19:00"),
+                ("exceptions", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("line 1 of windows"), "{page}");
+    let weekdays = "monday 07:00-19:00\ntuesday 07:00-19:00\nwednesday 07:00-19:00\n\
+                    thursday 07:00-19:00\nfriday 07:00-19:00";
+    let (status, _, _) = browser
+        .post(
+            "/admin/acme/schedules",
+            &[
+                ("csrf", &csrf),
+                ("name", "Staff"),
+                ("time_zone", "Europe/Stockholm"),
+                ("windows", weekdays),
+                ("exceptions", "2026-12-24 closed"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, schedules) = app.get(&key, "/api/v1/orgs/acme/schedules").await;
+    let staff = &schedules["items"][0];
+    assert_eq!(staff["windows"].as_array().unwrap().len(), 5);
+    let schedule_id = staff["id"].as_str().unwrap().to_owned();
+    let (_, members) = app.get(&key, "/api/v1/orgs/acme/members").await;
+    let ada = members["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let (status, page, _) = browser
+        .post(
+            "/admin/acme/accesses",
+            &[
+                ("csrf", &csrf),
+                ("name", "Staff"),
+                ("kind", "permanent"),
+                ("schedule_id", &schedule_id),
+                ("valid_from", ""),
+                ("valid_to", ""),
+                (&format!("door_{front}"), "on"),
+                ("in_mobile", "on"),
+                ("in_card", "on"),
+                (&format!("user_{ada}"), "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let (_, accesses) = app.get(&key, "/api/v1/orgs/acme/accesses").await;
+    let access = &accesses["items"][0];
+    assert_eq!(
+        access["doors"][0]["in_auth_types"],
+        serde_json::json!(["mobile", "card"])
+    );
+    assert_eq!(access["doors"][0]["out_auth_types"], serde_json::json!([]));
+    assert_eq!(access["users"], serde_json::json!([ada]));
+
+    // Monday 10:00 in Stockholm: she opens the front door; the door page says who can.
+    let (_, page, _) = browser.get(&format!("/admin/acme/doors/{front}")).await;
+    assert!(
+        page.contains("Who can open it now") && page.contains("Ada Lovelace"),
+        "{page}"
+    );
+    let (_, page, _) = browser
+        .post(&format!("/doors/acme/{front}/unlock"), &[("csrf", &csrf)])
+        .await;
+    assert!(page.contains("Unlocked."), "{page}");
+    let (_, page, _) = browser.get("/admin/acme/accesses").await;
+    assert!(page.contains("in: mobile, card; out: any"), "{page}");
 }
