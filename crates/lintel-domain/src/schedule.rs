@@ -108,26 +108,32 @@ pub struct Timetable {
 pub const MAX_WINDOWS: usize = 100;
 pub const MAX_EXCEPTIONS: usize = 1000;
 
+/// Refuses more windows or exceptions than a schedule may have.
+fn check_counts(windows: usize, exceptions: usize) -> Result<(), ValidationError> {
+    if windows > MAX_WINDOWS {
+        return Err(ValidationError::new(
+            "windows",
+            "too_many_entries",
+            format!("a schedule has at most {MAX_WINDOWS} windows"),
+        ));
+    }
+    if exceptions > MAX_EXCEPTIONS {
+        return Err(ValidationError::new(
+            "exceptions",
+            "too_many_entries",
+            format!("a schedule has at most {MAX_EXCEPTIONS} exceptions"),
+        ));
+    }
+    Ok(())
+}
+
 impl Timetable {
     pub fn new(
         time_zone: TimeZone,
         windows: &[Window],
         exceptions: BTreeMap<NaiveDate, Exception>,
     ) -> Result<Timetable, ValidationError> {
-        if windows.len() > MAX_WINDOWS {
-            return Err(ValidationError::new(
-                "windows",
-                "too_many_entries",
-                format!("a schedule has at most {MAX_WINDOWS} windows"),
-            ));
-        }
-        if exceptions.len() > MAX_EXCEPTIONS {
-            return Err(ValidationError::new(
-                "exceptions",
-                "too_many_entries",
-                format!("a schedule has at most {MAX_EXCEPTIONS} exceptions"),
-            ));
-        }
+        check_counts(windows.len(), exceptions.len())?;
         let mut week: [Vec<Span>; 7] = Default::default();
         for w in windows {
             week[w.day.num_days_from_monday() as usize].push(w.span);
@@ -568,20 +574,7 @@ impl Schedule {
         windows: &[WindowText],
         exceptions: &[ExceptionText],
     ) -> Result<(Vec<WindowText>, Vec<ExceptionText>), ValidationError> {
-        if windows.len() > MAX_WINDOWS {
-            return Err(ValidationError::new(
-                "windows",
-                "too_many_entries",
-                format!("a schedule has at most {MAX_WINDOWS} windows"),
-            ));
-        }
-        if exceptions.len() > MAX_EXCEPTIONS {
-            return Err(ValidationError::new(
-                "exceptions",
-                "too_many_entries",
-                format!("a schedule has at most {MAX_EXCEPTIONS} exceptions"),
-            ));
-        }
+        check_counts(windows.len(), exceptions.len())?;
         let windows = windows
             .iter()
             .enumerate()

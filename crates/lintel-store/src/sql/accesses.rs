@@ -2,7 +2,7 @@
 //! access is checked and written, or none is, and a refusal names the access by its place in
 //! the batch.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use lintel_domain::{
@@ -213,6 +213,31 @@ pub(super) async fn create(
     Ok(())
 }
 
+/// The ids in `column` of list `table` (ours) for the accesses with ids in `lo..=hi`, by access.
+async fn listed(
+    conn: &mut Conn,
+    table: &'static str,
+    column: &'static str,
+    org: OrgId,
+    lo: Uuid,
+    hi: Uuid,
+) -> Result<HashMap<Uuid, Vec<Uuid>>, StoreError> {
+    let pairs: Vec<(Uuid, Uuid)> = sqlx::query_as(&format!(
+        "SELECT access_id, {column} FROM {table} \
+         WHERE org_id = $1 AND access_id >= $2 AND access_id <= $3 ORDER BY access_id, {column}"
+    ))
+    .bind(org.0)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_access: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (access, id) in pairs {
+        by_access.entry(access).or_default().push(id);
+    }
+    Ok(by_access)
+}
+
 /// The accesses of `rows` (in id order) with their lists.
 pub(super) async fn with_lists(
     conn: &mut Conn,
@@ -233,24 +258,8 @@ pub(super) async fn with_lists(
     .bind(hi)
     .fetch_all(&mut *conn)
     .await?;
-    let users: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT access_id, membership_id FROM access_members \
-         WHERE org_id = $1 AND access_id >= $2 AND access_id <= $3 ORDER BY access_id, membership_id",
-    )
-    .bind(org.0)
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(&mut *conn)
-    .await?;
-    let groups: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT access_id, group_id FROM access_groups \
-         WHERE org_id = $1 AND access_id >= $2 AND access_id <= $3 ORDER BY access_id, group_id",
-    )
-    .bind(org.0)
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut users = listed(conn, "access_members", "membership_id", org, lo, hi).await?;
+    let mut groups = listed(conn, "access_groups", "group_id", org, lo, hi).await?;
     let mut doors = doors.into_iter().peekable();
     rows.into_iter()
         .map(|row| {
@@ -261,15 +270,13 @@ pub(super) async fn with_lists(
                     mine.push(d.into_door());
                 }
             }
-            let u = users
-                .iter()
-                .filter(|(a, _)| *a == id)
-                .map(|(_, m)| MembershipId(*m));
-            let g = groups
-                .iter()
-                .filter(|(a, _)| *a == id)
-                .map(|(_, g)| GroupId(*g));
-            row.into_access(mine, u.collect(), g.collect())
+            let u = users.remove(&id).unwrap_or_default();
+            let g = groups.remove(&id).unwrap_or_default();
+            row.into_access(
+                mine,
+                u.into_iter().map(MembershipId).collect(),
+                g.into_iter().map(GroupId).collect(),
+            )
         })
         .collect()
 }
