@@ -319,6 +319,15 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
     browser.goto(&app.url("/admin/acme/events")).await.unwrap();
     heading_is(&browser, "Events").await;
     snap(&browser, "events").await;
+    for (path, heading) in [
+        ("/admin/acme/schedules", "Schedules"),
+        ("/admin/acme/accesses", "Accesses"),
+        ("/doors", "My doors"),
+    ] {
+        browser.goto(&app.url(path)).await.unwrap();
+        heading_is(&browser, heading).await;
+        snap(&browser, &heading.to_lowercase().replace(' ', "-")).await;
+    }
 
     // Grace, in a browser nobody is signed in to, follows the emailed invitation.
     browser.delete_all_cookies().await.unwrap();
