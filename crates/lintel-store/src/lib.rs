@@ -268,6 +268,14 @@ pub trait Store: Send + Sync + 'static {
         object: Option<(&str, Uuid)>,
         summary: serde_json::Value,
     ) -> Result<(), StoreError>;
+    /// The door's reader key, made from `fresh` the first time it is asked for; `NotFound`
+    /// for another organization's door.
+    async fn door_reader_key(
+        &self,
+        org: OrgId,
+        door: DoorId,
+        fresh: &[u8],
+    ) -> Result<Vec<u8>, StoreError>;
     /// The version of the organization's rules: it changes with every change decisions read.
     async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError>;
     /// Everything decisions read, at least as new as the version it carries.

@@ -29,6 +29,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0004_schedules",
     "0005_accesses",
     "0006_rule_versions",
+    "0007_reader_keys",
 ];
 
 macro_rules! migrations {
@@ -43,11 +44,11 @@ macro_rules! migrations {
 
 pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
-    5 "0005_accesses", 6 "0006_rule_versions",
+    5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys",
 );
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
-    5 "0005_accesses", 6 "0006_rule_versions",
+    5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys",
 );
 
 #[cfg(test)]

@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
 use lintel_domain::decision::{
     AuthType, CredentialKey, Decision, DenyReason, Direction, DoorRestrictions, MemberRule,
     PhoneProof, Request, Rules,
@@ -13,6 +16,7 @@ use lintel_domain::decision::{
 use lintel_domain::{Area, Door, DoorId, MembershipId, MembershipStatus, OrgId};
 use lintel_store::RulesSnapshot;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -100,6 +104,8 @@ pub struct UnlockRequest {
     pub pin: Option<String>,
     /// Where the phone is, for doors that require the site's geofence.
     pub location: Option<Location>,
+    /// A proof of presence at the door's reader, for doors that require the reader.
+    pub reader_proof: Option<String>,
 }
 
 /// The answer to an unlock: granted, or denied with the reason.
@@ -185,6 +191,10 @@ pub async fn unlock_by_phone(
             .await?
             .pin_verified_at;
     }
+    let at_reader = match &req.reader_proof {
+        Some(proof) => reader_proof_holds(state, ctx, door, proof).await?,
+        None => false,
+    };
     let max_age = Duration::hours(i64::from(ctx.org.settings.app_pin_max_age_hours));
     let direction = req.direction.unwrap_or(Direction::In);
     let loaded = state.rules.current(state, ctx.org_id()).await?;
@@ -200,13 +210,93 @@ pub async fn unlock_by_phone(
             phone: Some(PhoneProof {
                 pin_fresh: ctx.now - verified_at <= max_age,
                 location: req.location.map(|l| (l.latitude, l.longitude)),
-                at_reader: false,
+                at_reader,
             }),
         },
     );
     let answer = unlock(door, direction, ctx.now, decision);
     record(state, ctx, &answer, "mobile").await?;
     Ok(answer)
+}
+
+/// How long a reader proof is good for.
+pub const READER_PROOF_TTL: Duration = Duration::seconds(30);
+const READER_PROOF_PREFIX: &str = "lrp_";
+
+/// A proof of presence at a door's reader: `lrp_<expiry>.<signature>`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReaderProof {
+    pub proof: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// HMAC-SHA256 of the door and the expiry under the door's key.
+fn reader_mac(key: &[u8], door: DoorId, expires: i64) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(format!("{door}|{expires}").as_bytes());
+    mac
+}
+
+async fn reader_key(state: &AppState, ctx: &OrgCtx, door: DoorId) -> Result<Vec<u8>, Error> {
+    let mut fresh = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
+    state
+        .store
+        .door_reader_key(ctx.org_id(), door, &fresh)
+        .await
+        .found("door")
+}
+
+/// A proof that the phone is at the door's reader, good for 30 seconds. Readers will sign
+/// these themselves with the door's key; until they do, the server signs them for members who
+/// ask, which exercises the protocol but proves nothing about presence.
+pub async fn reader_proof(
+    state: &AppState,
+    ctx: &OrgCtx,
+    door: DoorId,
+) -> Result<ReaderProof, Error> {
+    if ctx.member.is_none() {
+        return Err(Error::DeviceOnly);
+    }
+    let key = reader_key(state, ctx, door).await?;
+    let expires_at = ctx.now + READER_PROOF_TTL;
+    let expires = expires_at.timestamp();
+    let signature = reader_mac(&key, door, expires).finalize().into_bytes();
+    Ok(ReaderProof {
+        proof: format!(
+            "{READER_PROOF_PREFIX}{expires}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ),
+        expires_at,
+    })
+}
+
+/// Whether `proof` was signed with the door's key and has not expired.
+async fn reader_proof_holds(
+    state: &AppState,
+    ctx: &OrgCtx,
+    door: DoorId,
+    proof: &str,
+) -> Result<bool, Error> {
+    let parsed = proof
+        .strip_prefix(READER_PROOF_PREFIX)
+        .and_then(|rest| rest.split_once('.'))
+        .and_then(|(expires, signature)| {
+            Some((
+                expires.parse::<i64>().ok()?,
+                URL_SAFE_NO_PAD.decode(signature).ok()?,
+            ))
+        });
+    let Some((expires, signature)) = parsed else {
+        return Ok(false);
+    };
+    if expires <= ctx.now.timestamp() {
+        return Ok(false);
+    }
+    let key = reader_key(state, ctx, door).await?;
+    Ok(reader_mac(&key, door, expires)
+        .verify_slice(&signature)
+        .is_ok())
 }
 
 /// An administrator opens a door from afar: no access needed, the `doors` area is, and it is

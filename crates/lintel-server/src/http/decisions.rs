@@ -11,7 +11,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Authenticated, InOrg};
 use super::members::MemberPath;
 use super::orgs::OrgPath;
-use crate::app::decisions::{MyDoor, Opener, Unlock, UnlockRequest};
+use crate::app::decisions::{MyDoor, Opener, ReaderProof, Unlock, UnlockRequest};
 use crate::app::{self, AppState};
 
 /// Opens a door with the signed-in member's phone. The answer is the decision: `granted`, or
@@ -29,6 +29,23 @@ pub async fn unlock(
 ) -> Result<Json<Unlock>, ApiError> {
     Ok(Json(
         app::decisions::unlock_by_phone(&state, &ctx, DoorId(path.door_id), req).await?,
+    ))
+}
+
+/// A proof of presence at the door's reader, good for 30 seconds, to send with an unlock of a
+/// door that requires the reader. Readers will issue these; until then the server does, for a
+/// signed-in member.
+#[utoipa::path(operation_id = "reader_proof", post, path = "/api/v1/orgs/{org_slug}/doors/{door_id}/reader-proof", tag = "unlocking",
+    params(OrgPath, DoorPath), security(("bearer" = [])),
+    responses((status = 200, body = ReaderProof),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn reader_proof(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+    ApiPath(path): ApiPath<DoorPath>,
+) -> Result<Json<ReaderProof>, ApiError> {
+    Ok(Json(
+        app::decisions::reader_proof(&state, &ctx, DoorId(path.door_id)).await?,
     ))
 }
 

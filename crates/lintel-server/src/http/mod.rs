@@ -132,6 +132,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(accesses::get, accesses::update, accesses::delete))
         .routes(routes!(decisions::unlock))
         .routes(routes!(decisions::remote_unlock))
+        .routes(routes!(decisions::reader_proof))
         .routes(routes!(decisions::who_can_open))
         .routes(routes!(decisions::member_doors))
         .routes(routes!(decisions::my_doors))

@@ -152,6 +152,7 @@ pub async fn unlock(
         direction: Some(Direction::In),
         pin,
         location,
+        reader_proof: None,
     };
     let result = match enter_org(&state, session.actor.clone(), &slug).await {
         Ok(ctx) => app::decisions::unlock_by_phone(&state, &ctx, DoorId(door), request).await,

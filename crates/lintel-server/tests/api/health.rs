@@ -147,6 +147,10 @@ fn the_openapi_document_describes_every_route() {
         ),
         ("/api/v1/orgs/{org_slug}/doors/{door_id}/unlock", &["post"]),
         (
+            "/api/v1/orgs/{org_slug}/doors/{door_id}/reader-proof",
+            &["post"],
+        ),
+        (
             "/api/v1/orgs/{org_slug}/doors/{door_id}/remote-unlock",
             &["post"],
         ),

@@ -149,6 +149,11 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         ),
         (
             Method::POST,
+            format!("/api/v1/orgs/{{org}}/doors/{door}/reader-proof"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
             format!("/api/v1/orgs/{{org}}/doors/{door}/remote-unlock"),
             Some(json!({})),
         ),
@@ -315,6 +320,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
             .iter()
             .any(|id| template.contains(id.as_str()))
             && !template.ends_with("/unlock")
+            && !template.ends_with("/reader-proof")
         {
             let in_b = app
                 .call(

@@ -129,6 +129,12 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, Rule)> {
         ),
         (
             Method::POST,
+            "/api/v1/orgs/{org_slug}/doors/{door_id}/reader-proof",
+            Some(json!({})),
+            Person,
+        ),
+        (
+            Method::POST,
             "/api/v1/orgs/{org_slug}/doors/{door_id}/remote-unlock",
             Some(json!({})),
             Needs(Doors),

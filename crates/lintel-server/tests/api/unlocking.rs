@@ -240,6 +240,47 @@ async fn each_reason_a_phone_can_be_refused_for(backend: Backend) {
         &unlock(&app, &ada, &reader, json!({})).await,
         "reader_required",
     );
+    // A proof of presence from the reader, good for 30 seconds and for its door only.
+    let proof_of = |door: String| {
+        let app = &app;
+        let ada = ada.clone();
+        async move {
+            let (status, proof) = app
+                .post(
+                    &ada,
+                    &format!("/api/v1/orgs/acme/doors/{door}/reader-proof"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{proof}");
+            proof["proof"].as_str().unwrap().to_owned()
+        }
+    };
+    let proof = proof_of(reader.clone()).await;
+    assert!(proof.starts_with("lrp_"), "{proof}");
+    let with = |proof: &str| json!({ "reader_proof": proof });
+    assert_eq!(
+        unlock(&app, &ada, &reader, with(&proof)).await["granted"],
+        true
+    );
+    let elsewhere = proof_of(fenced.clone()).await;
+    denied(
+        &unlock(&app, &ada, &reader, with(&elsewhere)).await,
+        "reader_required",
+    );
+    denied(
+        &unlock(&app, &ada, &reader, with("lrp_99999999999.Zm9yZ2Vk")).await,
+        "reader_required",
+    );
+    denied(
+        &unlock(&app, &ada, &reader, with("nonsense")).await,
+        "reader_required",
+    );
+    app.clock.advance(Duration::seconds(31));
+    denied(
+        &unlock(&app, &ada, &reader, with(&proof)).await,
+        "reader_required",
+    );
 
     // The app PIN, when the organization asks for it every hour.
     app.patch(
