@@ -41,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/{slug}/sites/{id}/delete", post(delete_site))
         .route("/admin/{slug}/doors", post(create_door))
         .route("/admin/{slug}/doors/{id}/delete", post(delete_door))
+        .route(
+            "/admin/{slug}/doors/{id}/remote-unlock",
+            post(remote_unlock),
+        )
         .route("/admin/{slug}/groups", get(page).post(create_group))
         .route("/admin/{slug}/groups/{id}/delete", post(delete_group))
         .route("/admin/{slug}/members", get(members))
@@ -953,7 +957,42 @@ async fn door_html(
             }
         ));
     }
+    if ctx.require(Area::Doors).is_ok() {
+        body.push_str(&format!(
+            "<section><h2>Open it from here</h2><p class=\"hint\">Opens the door now, without \
+             an access; recorded as a remote unlock by you.</p>{}</section>",
+            button_form(
+                &format!("/admin/{slug}/doors/{id}/remote-unlock"),
+                &session.csrf,
+                "Unlock now",
+                "secondary",
+            )
+        ));
+    }
     Ok(page_with_nav(&door.name, &nav(ctx, "places"), &body))
+}
+
+pub async fn remote_unlock(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Door(id),
+        |ctx| async move {
+            app::decisions::remote_unlock(state, &ctx, DoorId(id))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
 }
 
 pub async fn update_door(

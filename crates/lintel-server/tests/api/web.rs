@@ -710,4 +710,22 @@ async fn an_admin_builds_the_staff_access_in_the_dashboard(backend: Backend) {
     assert!(page.contains("Unlocked."), "{page}");
     let (_, page, _) = browser.get("/admin/acme/accesses").await;
     assert!(page.contains("in: mobile, card; out: any"), "{page}");
+
+    // An administrator with `doors` opens it from the door's page too, on record as remote.
+    let (status, _, headers) = browser
+        .post(
+            &format!("/admin/acme/doors/{front}/remote-unlock"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers["location"],
+        format!("/admin/acme/doors/{front}").as_str()
+    );
+    let (_, log) = app
+        .get(&key, "/api/v1/orgs/acme/events?kind=decision")
+        .await;
+    assert_eq!(log["items"][0]["summary"]["credential"], "remote");
+    assert_eq!(log["items"][0]["actor"]["name"], "Ada Lovelace");
 }
