@@ -67,10 +67,6 @@ impl AuthType {
             AuthType::Link => "link",
         }
     }
-
-    pub fn parse(value: &str) -> Option<AuthType> {
-        AuthType::ALL.into_iter().find(|t| t.as_str() == value)
-    }
 }
 
 /// A set of authentication types; the empty set allows any.
@@ -384,12 +380,6 @@ impl Rules {
             .chain(self.by_group.values())
             .map(|g| g.as_slice().len())
             .sum()
-    }
-
-    pub fn access(&self, id: AccessId) -> Option<&AccessRule> {
-        self.slots
-            .get(&id)
-            .and_then(|&slot| self.accesses[slot as usize].as_ref())
     }
 
     fn schedule_slot(&mut self, id: ScheduleId) -> u32 {

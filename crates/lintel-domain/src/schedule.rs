@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::{TimeZone, ValidationError};
@@ -149,18 +149,6 @@ impl Timetable {
         &self.time_zone
     }
 
-    /// The weekly windows, Monday first.
-    pub fn windows(&self) -> impl Iterator<Item = Window> + '_ {
-        self.week.iter().enumerate().flat_map(|(i, spans)| {
-            let day = Weekday::try_from(i as u8).unwrap_or(Weekday::Mon);
-            spans.iter().map(move |&span| Window { day, span })
-        })
-    }
-
-    pub fn exceptions(&self) -> &BTreeMap<NaiveDate, Exception> {
-        &self.exceptions
-    }
-
     /// The wall-clock time at `at` in the schedule's zone.
     pub fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
         at.with_timezone(&self.time_zone.tz()).naive_local()
@@ -215,24 +203,6 @@ impl Timetable {
             _ => &[],
         };
         weekly.iter().chain(extra).copied()
-    }
-
-    /// The next instant after `after` at which openness may change, looking at most `horizon`
-    /// ahead: for jobs that act when a schedule opens or closes. Minute resolution.
-    pub fn next_change(&self, after: DateTime<Utc>, horizon: Duration) -> Option<DateTime<Utc>> {
-        let open = self.is_open(after);
-        let start = after
-            .with_second(0)
-            .and_then(|t| t.with_nanosecond(0))
-            .unwrap_or(after);
-        let mut t = start + Duration::minutes(1);
-        while t - after <= horizon {
-            if self.is_open(t) != open {
-                return Some(t);
-            }
-            t += Duration::minutes(1);
-        }
-        None
     }
 }
 
@@ -308,7 +278,7 @@ impl WindowText {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone as _;
+    use chrono::{Duration, TimeZone as _};
 
     fn tz(name: &str) -> TimeZone {
         TimeZone::parse("tz", name).unwrap()
@@ -501,21 +471,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sorted[0].date, "2026-12-24".parse::<NaiveDate>().unwrap());
-    }
-
-    #[test]
-    fn the_next_change_is_where_the_window_opens() {
-        let t = Timetable::new(
-            tz("UTC"),
-            &[window(Weekday::Mon, "07:00", "19:00")],
-            BTreeMap::new(),
-        )
-        .unwrap();
-        let sunday = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 23, 0, 30).unwrap();
-        assert_eq!(
-            t.next_change(sunday, Duration::days(1)),
-            Some(chrono::Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap())
-        );
     }
 }
 
