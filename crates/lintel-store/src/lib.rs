@@ -368,6 +368,9 @@ pub trait Store: Send + Sync + 'static {
         message: &Message,
         audit: &Audit,
     ) -> Result<MemberRecord, StoreError>;
+    /// Refused with `last_owner`, naming the organization, when the account is the last active
+    /// owner of one: it may not leave it ownerless by deleting itself.
+    async fn ensure_not_last_owner(&self, account: AccountId) -> Result<(), StoreError>;
     /// Every membership of the account, with its organization.
     async fn account_memberships(
         &self,

@@ -305,22 +305,7 @@ pub async fn delete(state: &AppState, actor: &Actor) -> Result<CodeSentTo, Error
         )));
     };
     // Said before the code is sent; the store checks again when the account is erased.
-    for (org, member) in state.store.account_memberships(account).await? {
-        if member.membership.is_owner() {
-            let owners = state.store.list_admins(org.id).await?;
-            if owners.iter().filter(|o| o.membership.is_owner()).count() < 2 {
-                return Err(Error::Conflict {
-                    code: "last_owner",
-                    field: None,
-                    message: format!(
-                        "you are the last owner of organization {:?}; make someone else an \
-                         owner first",
-                        org.slug.as_str()
-                    ),
-                });
-            }
-        }
-    }
+    state.store.ensure_not_last_owner(account).await?;
     verification::start(
         state,
         Some(account),

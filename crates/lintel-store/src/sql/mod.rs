@@ -1224,6 +1224,11 @@ impl Store for Backend {
         members::renew_invitation(self, org, id, link, message, audit).await
     }
 
+    async fn ensure_not_last_owner(&self, account: AccountId) -> Result<(), StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        members::ensure_not_last_owner(&mut conn, account).await
+    }
+
     async fn account_memberships(
         &self,
         account: AccountId,
