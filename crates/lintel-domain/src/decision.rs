@@ -504,6 +504,11 @@ impl Rules {
         self.doors.insert(id, restrictions);
     }
 
+    /// Whether the door is one of the organization's.
+    pub fn knows_door(&self, id: DoorId) -> bool {
+        self.doors.contains_key(&id)
+    }
+
     pub fn remove_door(&mut self, id: DoorId) {
         self.doors.remove(&id);
     }

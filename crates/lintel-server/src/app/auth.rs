@@ -694,6 +694,7 @@ pub async fn authenticate_device(
     Ok(Actor::Device {
         account: device.account_id,
         device: device.device.id,
+        pin_verified_at: device.device.pin_verified_at,
     })
 }
 

@@ -43,7 +43,9 @@ pub struct PinVerified {
 /// The signed-in device and its account, or `unauthenticated` for any other actor.
 fn me(actor: &Actor) -> Result<(AccountId, DeviceId), Error> {
     match actor {
-        Actor::Device { account, device } => Ok((*account, *device)),
+        Actor::Device {
+            account, device, ..
+        } => Ok((*account, *device)),
         _ => Err(Error::DeviceOnly),
     }
 }

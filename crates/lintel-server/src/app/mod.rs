@@ -58,6 +58,8 @@ pub enum Actor {
     Device {
         account: AccountId,
         device: DeviceId,
+        /// When the device's app PIN was last verified, as read when it authenticated.
+        pin_verified_at: DateTime<Utc>,
     },
     /// The operator at the server's command line (`lintel admin …`).
     Console,
