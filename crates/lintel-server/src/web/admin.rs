@@ -18,7 +18,7 @@ use lintel_domain::{
 };
 use uuid::Uuid;
 
-use super::html::{error_box, escape, hidden, input, page_with_nav};
+use super::html::{error_box, escape, hidden, input, page_with_nav, save_button};
 use super::{SameOrigin, Session, explain, forbidden};
 use crate::app::api_keys::CreateApiKey;
 use crate::app::doors::CreateDoor;
@@ -806,11 +806,7 @@ async fn site_html(
             &coordinate(fence.map(|f| f.radius_m)),
             lock
         ),
-        if lock.is_empty() {
-            "<button>Save</button>"
-        } else {
-            ""
-        },
+        save_button(lock),
     );
     Ok(page_with_nav(&site.name, &nav(ctx, "places"), &body))
 }
@@ -938,11 +934,7 @@ async fn door_html(
         ),
         tick(door.geofence_required),
         tick(door.reader_required),
-        if lock.is_empty() {
-            "<button>Save</button>"
-        } else {
-            ""
-        },
+        save_button(lock),
     );
     let mut body = body;
     // Who can open it now, for those who may ask.
@@ -1065,11 +1057,7 @@ async fn group_html(
             &group.description,
             lock
         ),
-        if lock.is_empty() {
-            "<button>Save</button>"
-        } else {
-            ""
-        },
+        save_button(lock),
     );
     Ok(page_with_nav(&group.name, &nav(ctx, "groups"), &body))
 }

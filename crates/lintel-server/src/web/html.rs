@@ -43,13 +43,22 @@ button.small{padding:.3rem .7rem;font-size:.85rem;margin-top:0}dt{font-weight:60
 
 /// A whole page around `body`.
 pub fn page(title: &str, body: &str) -> String {
+    layout(title, "", body)
+}
+
+/// A wide page for the dashboard: the title, then `nav`, then `body`.
+pub fn page_with_nav(title: &str, nav: &str, body: &str) -> String {
+    layout(title, " class=\"wide\"", &format!("{nav}{body}"))
+}
+
+fn layout(title: &str, main_attributes: &str, body: &str) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · Lintel</title><style>{STYLE}</style></head>\
-         <body><header><a href=\"/\">Lintel</a></header><main>\
+         <body><header><a href=\"/\">Lintel</a></header><main{main_attributes}>\
          <h1>{}</h1>{body}</main></body></html>",
         escape(title),
         escape(title)
@@ -57,9 +66,13 @@ pub fn page(title: &str, body: &str) -> String {
     out
 }
 
-/// A wide page for the dashboard: `nav` above the title's content.
-pub fn page_with_nav(title: &str, nav: &str, body: &str) -> String {
-    page(title, &format!("{nav}{body}")).replacen("<main>", "<main class=\"wide\">", 1)
+/// The Save button of a form, or nothing on a read-only one (`lock` set).
+pub fn save_button(lock: &str) -> &'static str {
+    if lock.is_empty() {
+        "<button>Save</button>"
+    } else {
+        ""
+    }
 }
 
 /// An error box announced to screen readers, or nothing.

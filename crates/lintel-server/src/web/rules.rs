@@ -11,7 +11,7 @@ use lintel_domain::{AccessDoor, AccessId, AccessKind, Area, ScheduleId, Validati
 use uuid::Uuid;
 
 use super::admin::{Fields, Page, act, button_form, field, max_page, nav, optional, read_only};
-use super::html::{escape, hidden, input, page_with_nav};
+use super::html::{escape, hidden, input, page_with_nav, save_button};
 use super::{SameOrigin, Session};
 use crate::app::accesses::AccessBody;
 use crate::app::members::MemberQuery;
@@ -195,11 +195,7 @@ pub(super) async fn schedule_html(
             &exceptions_text(&s.exceptions),
             lock
         ),
-        if lock.is_empty() {
-            "<button>Save</button>"
-        } else {
-            ""
-        },
+        save_button(lock),
     );
     if lock.is_empty() {
         body.push_str(&button_form(
