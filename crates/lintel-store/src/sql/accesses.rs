@@ -247,7 +247,8 @@ pub(super) async fn with_lists(
     let (Some(first), Some(last)) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id)) else {
         return Ok(Vec::new());
     };
-    let (lo, hi) = (first.min(last), first.max(last));
+    // Rows come in id order: the first and the last bound them all.
+    let (lo, hi) = (first, last);
     let doors: Vec<AccessDoorRow> = sqlx::query_as(
         "SELECT access_id, door_id, lock_unlock_enabled, in_auth_types, out_auth_types \
          FROM access_doors WHERE org_id = $1 AND access_id >= $2 AND access_id <= $3 \

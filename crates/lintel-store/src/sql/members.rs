@@ -186,7 +186,8 @@ async fn records(
     ) else {
         return Ok(Vec::new());
     };
-    let (lo, hi) = (first.min(last), first.max(last));
+    // Rows come in id order: the first and the last bound them all.
+    let (lo, hi) = (first, last);
     let groups = groups_between(conn, org, lo, hi).await?;
     rows.into_iter()
         .map(|row| {
