@@ -109,8 +109,8 @@ pub fn person_name(field: &str, value: &str) -> Result<String, ValidationError> 
     text(field, value, 1, 100)
 }
 
-/// Checks an app PIN: 4 to 8 digits, and not one a thief would try first (one repeated
-/// digit, a straight run up or down, or a repeated pair such as 1212).
+/// Checks an app PIN: 4 to 8 digits, and not one a thief would try first (see
+/// `credential::is_guessable`).
 pub fn check_app_pin(field: &str, pin: &str) -> Result<(), ValidationError> {
     if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ValidationError::new(
@@ -119,18 +119,8 @@ pub fn check_app_pin(field: &str, pin: &str) -> Result<(), ValidationError> {
             format!("{field} must be 4 to 8 digits"),
         ));
     }
-    let d: Vec<i8> = pin.bytes().map(|b| (b - b'0') as i8).collect();
-    let steps: Vec<i8> = d.windows(2).map(|w| (w[1] - w[0]).rem_euclid(10)).collect();
-    let same = steps.iter().all(|s| *s == 0);
-    let up = steps.iter().all(|s| *s == 1);
-    let down = steps.iter().all(|s| *s == 9);
-    let pairs = d.len().is_multiple_of(2) && d.chunks(2).all(|c| c == &d[..2]);
-    if same || up || down || pairs {
-        return Err(ValidationError::new(
-            field,
-            "trivial_pin",
-            format!("{field} is too easy to guess; avoid repeated digits and runs such as 1234"),
-        ));
+    if crate::credential::is_guessable(pin) {
+        return Err(crate::credential::guessable(field));
     }
     Ok(())
 }

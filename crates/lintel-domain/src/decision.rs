@@ -524,6 +524,29 @@ impl Rules {
         self.decide_member(credential.member, req)
     }
 
+    /// Decides a card presented together with a PIN code (`req.credential` is the card): both
+    /// must be known, unrevoked and the same member's, or the pair is an unknown credential.
+    pub fn decide_pair(&self, req: &Request<'_>, pin: &CredentialKey) -> Decision {
+        let (Some(card), Some(code)) = (
+            self.credentials.get(req.credential),
+            self.credentials.get(pin),
+        ) else {
+            return Decision::Denied(DenyReason::UnknownCredential);
+        };
+        if card.member != code.member {
+            return Decision::Denied(DenyReason::UnknownCredential);
+        }
+        if card.revoked || code.revoked {
+            return Decision::Denied(DenyReason::CredentialRevoked);
+        }
+        self.decide_member(card.member, req)
+    }
+
+    /// The member a credential stands for, revoked or not.
+    pub fn credential(&self, key: &CredentialKey) -> Option<CredentialRule> {
+        self.credentials.get(key).copied()
+    }
+
     /// Decides a request whose credential is already known to stand for `member`.
     pub fn decide_member(&self, member: MembershipId, req: &Request<'_>) -> Decision {
         // Both lookups first: they do not depend on each other, so their cache misses overlap.

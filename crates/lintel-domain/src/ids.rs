@@ -63,6 +63,10 @@ id_type!(
     AccessId,
     /// Weekly windows and exceptions in a time zone.
     ScheduleId,
+    /// A member's card.
+    CardId,
+    /// A member's PIN code at a site.
+    PinId,
 );
 
 /// Ids made in the same millisecond would sort at random; the context's counter keeps them in

@@ -4,6 +4,7 @@ pub mod access;
 pub mod account;
 pub mod area;
 pub mod clock;
+pub mod credential;
 pub mod decision;
 pub mod event;
 pub mod ids;
@@ -17,10 +18,11 @@ pub use access::{Access, AccessDoor, AccessKind, AccessStatus};
 pub use account::{Account, Device, DeviceKind, Email, Phone};
 pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};
+pub use credential::{Card, CredentialStatus, Pin};
 pub use event::{Event, EventActor};
 pub use ids::{
-    AccessId, AccountId, ApiKeyId, DeviceId, DoorId, EventId, GroupId, MembershipId, MessageId,
-    OrgId, ScheduleId, SignInId, SiteId, VerificationId,
+    AccessId, AccountId, ApiKeyId, CardId, DeviceId, DoorId, EventId, GroupId, MembershipId,
+    MessageId, OrgId, PinId, ScheduleId, SignInId, SiteId, VerificationId,
 };
 pub use member::{Invitation, InviteChannel, Membership, MembershipStatus};
 pub use org::{OrgName, OrgSettings, Organization, Slug, TimeZone};

@@ -44,12 +44,17 @@ pub struct Config {
     /// (`X-Forwarded-For`, `X-Real-IP`), so limits per source count clients, not the proxy.
     /// Never set it when clients reach Lintel directly: they could claim any address.
     pub client_ip_header: Option<String>,
+    /// The server key: 64 hexadecimal digits (`openssl rand -hex 32`) that protect members'
+    /// PIN codes. When unset, `data_dir/secret.key` is used, made on first start. Every node
+    /// sharing a database needs the same key; a lost key makes every PIN code unusable.
+    pub secret_key: Option<String>,
 }
 
 /// The keys of `Config`, the only `LINTEL_…` variables read (so that variables meant for other
 /// tools, such as `LINTEL_TEST_POSTGRES_URL`, are not mistaken for settings).
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "client_ip_header",
+    "secret_key",
     "listen",
     "public_url",
     "smtp_url",
@@ -87,6 +92,7 @@ impl Default for Config {
             sms_authorization: None,
             sms_from: "Lintel".into(),
             client_ip_header: None,
+            secret_key: None,
         }
     }
 }
@@ -148,6 +154,7 @@ impl Config {
         shown.database_url = shown.database_url.as_deref().map(redact_url);
         shown.smtp_url = shown.smtp_url.as_deref().map(redact_url);
         shown.sms_authorization = shown.sms_authorization.as_ref().map(|_| "***".into());
+        shown.secret_key = shown.secret_key.as_ref().map(|_| "***".into());
         toml_string(&shown)
     }
 }
@@ -164,6 +171,7 @@ fn toml_string(config: &Config) -> String {
         ("sms_url", &config.sms_url),
         ("sms_authorization", &config.sms_authorization),
         ("client_ip_header", &config.client_ip_header),
+        ("secret_key", &config.secret_key),
     ] {
         if let Some(value) = value {
             out.push_str(&format!("{key} = {value:?}\n"));
@@ -229,6 +237,7 @@ impl fmt::Debug for Config {
             )
             .field("sms_from", &self.sms_from)
             .field("client_ip_header", &self.client_ip_header)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .finish()
     }
 }

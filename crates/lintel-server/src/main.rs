@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use chrono::Duration;
 use clap::{Parser, Subcommand};
 use lintel_domain::{Area, Areas, Clock as _, EventActor, SystemClock};
+use lintel_server::app::keys::ServerKey;
 use lintel_server::app::orgs::{CreateOrganization, FirstOwner};
 use lintel_server::app::{self, Actor, AppState, housekeeping, outbox};
 use lintel_server::config::{Config, LogFormat, Overrides};
@@ -155,7 +156,7 @@ async fn main() -> Result<()> {
         }
         Command::Serve { .. } => run_server(&config).await,
         Command::Admin(admin) => {
-            let state = app_state(&config, open_store(&config).await?);
+            let state = app_state(&config, open_store(&config).await?).await?;
             run_admin(&state, &config, admin).await
         }
     }
@@ -175,12 +176,55 @@ fn init_logging(config: &Config) -> Result<()> {
     Ok(())
 }
 
-fn app_state(config: &Config, store: Arc<dyn lintel_store::Store>) -> AppState {
-    AppState {
+async fn app_state(config: &Config, store: Arc<dyn lintel_store::Store>) -> Result<AppState> {
+    let key = server_key(config)?;
+    let stored = store
+        .server_key_fingerprint(&key.fingerprint(), SystemClock.now())
+        .await?;
+    if stored != key.fingerprint() {
+        bail!(
+            "this database's PIN codes were made with another server key (fingerprint {stored}, \
+             this one is {}): start Lintel with the secret_key it was first started with",
+            key.fingerprint()
+        );
+    }
+    Ok(AppState {
         store,
         clock: Arc::new(SystemClock),
         public_url: config.public_url().into(),
         rules: Arc::default(),
+        key: Arc::new(key),
+    })
+}
+
+/// The configured server key, or the one in the data directory, made there on first start.
+fn server_key(config: &Config) -> Result<ServerKey> {
+    if let Some(hex) = config.secret_key.as_deref() {
+        return ServerKey::from_hex(hex)
+            .context("secret_key must be 64 hexadecimal digits (openssl rand -hex 32)");
+    }
+    let path = config.data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => ServerKey::from_hex(&text)
+            .with_context(|| format!("{} does not hold 64 hexadecimal digits", path.display())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("creating {}", config.data_dir.display()))?;
+            let key = ServerKey::generate();
+            let mut file = std::fs::OpenOptions::new();
+            file.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+            std::io::Write::write_all(
+                &mut file
+                    .open(&path)
+                    .with_context(|| format!("creating {}", path.display()))?,
+                format!("{}\n", key.to_hex()).as_bytes(),
+            )?;
+            tracing::info!(path = %path.display(), "made a new server key: back it up");
+            Ok(key)
+        }
+        Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
     }
 }
 
@@ -218,7 +262,7 @@ async fn run_server(config: &Config) -> Result<()> {
     if empty {
         print_first_steps(addr, config.smtp_url.is_none() || config.sms_url.is_none());
     }
-    let state = app_state(config, store);
+    let state = app_state(config, store).await?;
     let client_ip_header = config
         .client_ip_header
         .as_deref()

@@ -15,10 +15,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use lintel_domain::decision::{CredentialKey, CredentialRule};
 use lintel_domain::{
-    Access, AccessId, AccessStatus, Account, AccountId, ApiKeyId, Areas, Device, DeviceId, Door,
-    DoorId, Email, Event, Group, GroupId, Membership, MembershipId, MessageId, OrgId, Organization,
-    Phone, Schedule, ScheduleId, SignInId, Site, SiteId, ValidationError, VerificationId,
+    Access, AccessId, AccessStatus, Account, AccountId, ApiKeyId, Areas, Card, CardId,
+    CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event, Group, GroupId, Membership,
+    MembershipId, MessageId, OrgId, Organization, Phone, Pin, PinId, Schedule, ScheduleId,
+    SignInId, Site, SiteId, ValidationError, VerificationId,
 };
 use uuid::Uuid;
 
@@ -92,6 +94,37 @@ pub struct RulesSnapshot {
     pub doors: Vec<DoorRules>,
     /// Accesses that grant: not being deleted.
     pub accesses: Vec<Access>,
+    /// Cards and PIN codes, revoked ones first, so that an active credential with the same
+    /// key as a revoked one wins when they are applied in order.
+    pub credentials: Vec<(CredentialKey, CredentialRule)>,
+}
+
+/// Narrows a list of cards or PIN codes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CredentialFilter {
+    pub member: Option<MembershipId>,
+    pub status: Option<CredentialStatus>,
+    /// PIN codes only.
+    pub site: Option<SiteId>,
+}
+
+/// A PIN code to store: its digest under the site's key, which finds it, and the code sealed
+/// for its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPin {
+    pub pin: Pin,
+    pub digest: Vec<u8>,
+    pub sealed: Vec<u8>,
+}
+
+/// One of an account's active PIN codes, still sealed, with where it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnPin {
+    pub org_slug: String,
+    pub org_name: String,
+    pub site_name: String,
+    pub pin: Pin,
+    pub sealed: Vec<u8>,
 }
 
 /// A stored API key: never the secret, only its hash.
@@ -276,6 +309,43 @@ pub trait Store: Send + Sync + 'static {
         door: DoorId,
         fresh: &[u8],
     ) -> Result<Vec<u8>, StoreError>;
+    /// Gives member `card.member_id` a card. Conflicts: `card_taken` when an active card has
+    /// the same number and facility code; `MissingReference` for an unknown member.
+    async fn create_card(&self, org: OrgId, card: &Card, audit: &Audit) -> Result<(), StoreError>;
+    async fn get_card(&self, org: OrgId, id: CardId) -> Result<Card, StoreError>;
+    async fn list_cards(
+        &self,
+        org: OrgId,
+        filter: CredentialFilter,
+        page: PageRequest,
+    ) -> Result<Page<Card>, StoreError>;
+    /// Revokes an active card (a revoked one stays as it is).
+    async fn revoke_card(&self, org: OrgId, id: CardId, audit: &Audit) -> Result<Card, StoreError>;
+    /// How many active PIN codes of each length the site has; `NotFound` for an unknown site.
+    async fn pin_counts(&self, org: OrgId, site: SiteId) -> Result<Vec<(u8, u64)>, StoreError>;
+    /// Gives a member a PIN code at a site, checking under the site's lock that the site's
+    /// codes of that length stay a thousand times fewer than the possible ones
+    /// (`pin_space_exhausted`) and that no active code has the same digest (`pin_taken`).
+    async fn create_pin(&self, org: OrgId, pin: &NewPin, audit: &Audit) -> Result<(), StoreError>;
+    async fn get_pin(&self, org: OrgId, id: PinId) -> Result<Pin, StoreError>;
+    async fn list_pins(
+        &self,
+        org: OrgId,
+        filter: CredentialFilter,
+        page: PageRequest,
+    ) -> Result<Page<Pin>, StoreError>;
+    /// Revokes an active PIN code and forgets its sealed code.
+    async fn revoke_pin(&self, org: OrgId, id: PinId, audit: &Audit) -> Result<Pin, StoreError>;
+    /// The account's active PIN codes in organizations where its membership is active.
+    async fn account_pins(&self, account: AccountId) -> Result<Vec<OwnPin>, StoreError>;
+    /// The fingerprint of the server key this database was first used with, recording
+    /// `fingerprint` when there is none yet.
+    async fn server_key_fingerprint(
+        &self,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError>;
+
     /// The version of the organization's rules: it changes with every change decisions read.
     async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError>;
     /// Everything decisions read, at least as new as the version it carries.

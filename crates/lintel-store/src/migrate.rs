@@ -30,6 +30,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0005_accesses",
     "0006_rule_versions",
     "0007_reader_keys",
+    "0008_credentials",
 ];
 
 macro_rules! migrations {
@@ -44,11 +45,11 @@ macro_rules! migrations {
 
 pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
-    5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys",
+    5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys", 8 "0008_credentials",
 );
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
-    5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys",
+    5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys", 8 "0008_credentials",
 );
 
 #[cfg(test)]

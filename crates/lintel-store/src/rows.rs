@@ -9,6 +9,7 @@ use lintel_domain::{
     Geofence, Group, GroupId, Invitation, InviteChannel, Membership, MembershipStatus, OrgSettings,
     Organization, Phone, Preferences, Schedule, Site, Slug, TimeZone,
 };
+use lintel_domain::{Card, CredentialStatus, Pin};
 use sqlx::FromRow;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -572,6 +573,67 @@ impl AccessRow {
             welcome_email_required: self.welcome_email_required,
             created_at: self.created_at,
             updated_at: self.updated_at,
+        })
+    }
+}
+
+fn credential_status(value: &str) -> Result<CredentialStatus, StoreError> {
+    CredentialStatus::parse(value).ok_or_else(|| corrupt("credential status", value))
+}
+
+#[derive(FromRow)]
+pub(crate) struct CardRow {
+    id: Uuid,
+    membership_id: Uuid,
+    number: String,
+    facility_code: Option<i32>,
+    description: String,
+    status: String,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<CardRow> for Card {
+    type Error = StoreError;
+    fn try_from(row: CardRow) -> Result<Self, StoreError> {
+        Ok(Card {
+            id: row.id.into(),
+            member_id: row.membership_id.into(),
+            number: row.number,
+            facility_code: row
+                .facility_code
+                .map(|fc| u32::try_from(fc).map_err(|e| corrupt("facility code", e)))
+                .transpose()?,
+            description: row.description,
+            status: credential_status(&row.status)?,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct PinRow {
+    id: Uuid,
+    membership_id: Uuid,
+    site_id: Uuid,
+    length: i32,
+    status: String,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<PinRow> for Pin {
+    type Error = StoreError;
+    fn try_from(row: PinRow) -> Result<Self, StoreError> {
+        Ok(Pin {
+            id: row.id.into(),
+            member_id: row.membership_id.into(),
+            site_id: row.site_id.into(),
+            length: u8::try_from(row.length).map_err(|e| corrupt("PIN length", e))?,
+            status: credential_status(&row.status)?,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
         })
     }
 }

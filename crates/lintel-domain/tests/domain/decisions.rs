@@ -274,6 +274,13 @@ fn build(rng: &mut Rng) -> (World, Rules, Reference) {
         rules.upsert_credential(CredentialKey(key.clone()), rule);
         reference.credentials.insert(key.clone(), rule);
         w.credentials.push(key);
+        // The same member's PIN code, for cards presented with one.
+        let pin = CredentialRule {
+            member,
+            revoked: rng.chance(10),
+        };
+        rules.upsert_credential(CredentialKey(format!("pin:{i}")), pin);
+        reference.credentials.insert(format!("pin:{i}"), pin);
     }
     (w, rules, reference)
 }
@@ -372,15 +379,31 @@ fn the_engine_agrees_with_the_naive_reference_on_100k_random_requests() {
                 at_reader: rng.chance(60),
             });
             let key = CredentialKey(credential.clone());
-            let got = rules.decide(&Request {
+            let req = Request {
                 credential: &key,
                 door,
                 direction,
                 auth,
                 at,
                 phone,
+            };
+            // A card and a PIN code together: mostly the card's own code, sometimes another
+            // card's or one nobody has.
+            let pin = (auth == AuthType::CardAndPin).then(|| match rng.below(10) {
+                0 => "pin:unknown".to_owned(),
+                1 | 2 => format!("pin:{}", rng.below(60)),
+                _ => credential.replacen("card:", "pin:", 1),
             });
-            let expected = reference.decide(&credential, door, direction, auth, at, phone);
+            let (got, expected) = match &pin {
+                Some(pin) => (
+                    rules.decide_pair(&req, &CredentialKey(pin.clone())),
+                    reference.decide_pair(&credential, pin, door, direction, at),
+                ),
+                None => (
+                    rules.decide(&req),
+                    reference.decide(&credential, door, direction, auth, at, phone),
+                ),
+            };
             let agree = match (&got, &expected) {
                 (Decision::Granted { access }, Expected::Granted(ids)) => ids.contains(access),
                 (Decision::Denied(a), Expected::Denied(b)) => a == b,
@@ -389,7 +412,8 @@ fn the_engine_agrees_with_the_naive_reference_on_100k_random_requests() {
             assert!(
                 agree,
                 "seed {seed}, case {cases}: engine {got:?}, reference {expected:?} for \
-                 {credential} at door {door} {direction:?} by {auth:?} at {at}, phone {phone:?}"
+                 {credential} (PIN {pin:?}) at door {door} {direction:?} by {auth:?} at {at}, \
+                 phone {phone:?}"
             );
             match got {
                 Decision::Granted { .. } => granted += 1,

@@ -77,6 +77,28 @@ pub enum Expected {
 }
 
 impl Reference {
+    /// A card presented with a PIN code: both the same member's, neither revoked, then as the
+    /// card alone by `card_and_pin`.
+    pub fn decide_pair(
+        &self,
+        card: &str,
+        pin: &str,
+        door: DoorId,
+        direction: Direction,
+        at: DateTime<Utc>,
+    ) -> Expected {
+        match (self.credentials.get(card), self.credentials.get(pin)) {
+            (Some(a), Some(b)) if a.member == b.member => {
+                if b.revoked {
+                    Expected::Denied(DenyReason::CredentialRevoked)
+                } else {
+                    self.decide(card, door, direction, AuthType::CardAndPin, at, None)
+                }
+            }
+            _ => Expected::Denied(DenyReason::UnknownCredential),
+        }
+    }
+
     pub fn decide(
         &self,
         credential: &str,

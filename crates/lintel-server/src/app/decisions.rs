@@ -13,13 +13,16 @@ use lintel_domain::decision::{
     AuthType, CredentialKey, Decision, DenyReason, Direction, DoorRestrictions, MemberRule,
     PhoneProof, Request, Rules,
 };
-use lintel_domain::{Area, Door, DoorId, MembershipId, MembershipStatus, OrgId};
+use lintel_domain::{
+    Area, Door, DoorId, MembershipId, MembershipStatus, OrgId, ValidationError, credential,
+};
 use lintel_store::RulesSnapshot;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::auth::check_limit;
 use super::me::VerifyPin;
 use super::{Actor, AppState, Error, Found, OrgCtx, enter_org};
 
@@ -81,6 +84,9 @@ fn build(snapshot: RulesSnapshot) -> Loaded {
             rules.upsert_access(rule);
         }
     }
+    for (key, rule) in snapshot.credentials {
+        rules.upsert_credential(key, rule);
+    }
     Loaded {
         version: snapshot.version,
         rules,
@@ -136,7 +142,13 @@ fn unlock(door: DoorId, direction: Direction, at: DateTime<Utc>, d: Decision) ->
     }
 }
 
-async fn record(state: &AppState, ctx: &OrgCtx, u: &Unlock, how: &str) -> Result<(), Error> {
+async fn record(
+    state: &AppState,
+    ctx: &OrgCtx,
+    u: &Unlock,
+    how: &str,
+    member: Option<MembershipId>,
+) -> Result<(), Error> {
     let kind = if u.granted {
         "decision.granted"
     } else {
@@ -147,7 +159,7 @@ async fn record(state: &AppState, ctx: &OrgCtx, u: &Unlock, how: &str) -> Result
         "direction": u.direction,
         "reason": u.reason,
         "access_id": u.access_id,
-        "member_id": ctx.member.as_ref().map(|m| m.membership.id),
+        "member_id": member,
     });
     state
         .store
@@ -216,7 +228,118 @@ pub async fn unlock_by_phone(
         },
     );
     let answer = unlock(door, direction, ctx.now, decision);
-    record(state, ctx, &answer, "mobile").await?;
+    record(state, ctx, &answer, "mobile", Some(member.membership.id)).await?;
+    Ok(answer)
+}
+
+/// A card, as a reader reads it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresentedCard {
+    pub number: String,
+    pub facility_code: Option<i64>,
+}
+
+/// What a reader or keypad read at the door: a card, a PIN code, or both (`card_and_pin`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresentRequest {
+    pub card: Option<PresentedCard>,
+    pub pin: Option<String>,
+    /// `in` (the default) or `out`.
+    pub direction: Option<Direction>,
+}
+
+/// Unknown PIN codes typed at one site's keypads, before the site's codes are refused for a
+/// while: guessing is the attack codes invite.
+const PIN_GUESSES: [(Duration, usize); 1] = [(Duration::minutes(10), 20)];
+
+/// A card and/or PIN code presented at a door, as a reader integration or controller sends
+/// it: decided by the rules like a phone, minus the phone's restrictions, and recorded. Needs
+/// the `doors` area (the reader's key).
+pub async fn present(
+    state: &AppState,
+    ctx: &OrgCtx,
+    door: DoorId,
+    req: PresentRequest,
+) -> Result<Unlock, Error> {
+    ctx.require(Area::Doors)?;
+    let site = state
+        .store
+        .get_door(ctx.org_id(), door)
+        .await
+        .found("door")?
+        .site_id;
+    let card = req
+        .card
+        .map(|c| -> Result<_, Error> {
+            let number = credential::card_number("card.number", &c.number)?;
+            let fc = c
+                .facility_code
+                .map(|fc| credential::facility_code("card.facility_code", fc))
+                .transpose()?;
+            Ok(credential::card_key(fc, &number))
+        })
+        .transpose()?;
+    let guess_key = format!("pin-guess:{site}");
+    let pin = match req.pin {
+        Some(code) => {
+            check_limit(state, ctx.now, &guess_key, &PIN_GUESSES).await?;
+            let valid = code.len() >= usize::from(credential::PIN_MIN_LEN)
+                && code.len() <= usize::from(credential::PIN_MAX_LEN)
+                && code.bytes().all(|b| b.is_ascii_digit());
+            if !valid {
+                return Err(ValidationError::new(
+                    "pin",
+                    "invalid_pin",
+                    "pin must be 4 to 12 digits",
+                )
+                .into());
+            }
+            Some(credential::pin_key(
+                site,
+                &state.key.pin_digest(site, &code),
+            ))
+        }
+        None => None,
+    };
+    let (auth, first) = match (&card, &pin) {
+        (Some(card), None) => (AuthType::Card, card),
+        (None, Some(pin)) => (AuthType::Pin, pin),
+        (Some(card), Some(_)) => (AuthType::CardAndPin, card),
+        (None, None) => {
+            return Err(ValidationError::new(
+                "card",
+                "credential_required",
+                "present a card, a pin, or both",
+            )
+            .into());
+        }
+    };
+    let loaded = state.rules.current(state, ctx.org_id()).await?;
+    let direction = req.direction.unwrap_or(Direction::In);
+    let request = Request {
+        credential: first,
+        door,
+        direction,
+        auth,
+        at: ctx.now,
+        phone: None,
+    };
+    let decision = match (&card, &pin) {
+        (Some(_), Some(pin)) => loaded.rules.decide_pair(&request, pin),
+        _ => loaded.rules.decide(&request),
+    };
+    // A code nobody has at this site counts as a guess.
+    if let Some(pin) = &pin
+        && decision == Decision::Denied(DenyReason::UnknownCredential)
+        && loaded.rules.credential(pin).is_none()
+    {
+        state.store.record_sends(&[guess_key], ctx.now).await?;
+    }
+    let member = loaded.rules.credential(first).map(|c| c.member);
+    let answer = unlock(door, direction, ctx.now, decision);
+    record(state, ctx, &answer, auth.as_str(), member).await?;
     Ok(answer)
 }
 
@@ -317,7 +440,8 @@ pub async fn remote_unlock(state: &AppState, ctx: &OrgCtx, door: DoorId) -> Resu
         direction: Direction::In,
         at: ctx.now,
     };
-    record(state, ctx, &answer, "remote").await?;
+    let admin = ctx.member.as_ref().map(|m| m.membership.id);
+    record(state, ctx, &answer, "remote", admin).await?;
     Ok(answer)
 }
 

@@ -4,11 +4,13 @@
 pub mod accesses;
 pub mod api_keys;
 pub mod auth;
+pub mod credentials;
 pub mod decisions;
 pub mod doors;
 pub mod events;
 pub mod groups;
 pub mod housekeeping;
+pub mod keys;
 pub mod me;
 pub mod members;
 pub mod orgs;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Each organization's rules in memory, for decisions.
     pub rules: Arc<decisions::RulesCache>,
+    /// The server key, which protects members' PIN codes.
+    pub key: Arc<keys::ServerKey>,
 }
 
 /// Who is acting.

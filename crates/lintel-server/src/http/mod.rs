@@ -4,6 +4,7 @@
 mod accesses;
 mod api_keys;
 mod auth;
+mod credentials;
 mod decisions;
 mod doors;
 pub mod error;
@@ -60,6 +61,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "groups", description = "Named sets of members"),
         (name = "schedules", description = "Weekly windows in a time zone, with exceptions"),
         (name = "accesses", description = "Grants: who may pass which doors, how and when"),
+        (name = "credentials", description = "Members' cards and PIN codes"),
         (name = "unlocking", description = "Decisions: unlock, who can open, which doors"),
         (name = "members", description = "Memberships, invitations and admin areas"),
         (name = "api keys", description = "An organization's machine credentials"),
@@ -136,6 +138,12 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(decisions::who_can_open))
         .routes(routes!(decisions::member_doors))
         .routes(routes!(decisions::my_doors))
+        .routes(routes!(credentials::list_cards, credentials::create_card))
+        .routes(routes!(credentials::get_card, credentials::revoke_card))
+        .routes(routes!(credentials::list_pins, credentials::create_pin))
+        .routes(routes!(credentials::get_pin, credentials::revoke_pin))
+        .routes(routes!(credentials::present))
+        .routes(routes!(credentials::my_pins))
         .routes(routes!(members::list))
         .routes(routes!(members::get, members::update, members::remove))
         .routes(routes!(members::invite, members::invitations))

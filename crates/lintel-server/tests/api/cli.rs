@@ -244,6 +244,39 @@ async fn with_no_configuration_data_goes_to_a_sqlite_file_under_lintel_data() {
     assert!(dir.path().join("lintel-data/lintel.db").is_file());
     terminate(server);
 
+    // The server key was made beside the database, readable by its owner only, and the
+    // database remembers it: the same data under another key refuses to start.
+    let key_file = dir.path().join("lintel-data/secret.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(key.trim().len(), 64, "{key}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+    let other = "ab".repeat(32);
+    let refused = Command::new(LINTEL)
+        .args(["admin", "create-org", "--slug", "acme", "--name", "Acme"])
+        .current_dir(dir.path())
+        .env_remove("LINTEL_DATABASE_URL")
+        .env("LINTEL_SECRET_KEY", &other)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("another server key"), "{why}");
+    // Given as a setting, the same key is accepted, and never shown.
+    let same = Command::new(LINTEL)
+        .args(["config"])
+        .current_dir(dir.path())
+        .env("LINTEL_SECRET_KEY", key.trim())
+        .output()
+        .unwrap();
+    let shown = stdout(&same);
+    assert!(shown.contains("secret_key = \"***\""), "{shown}");
+    assert!(!shown.contains(key.trim()), "{shown}");
+
     let shown = stdout(&lintel(dir.path(), &["config"]));
     assert!(shown.contains("listen = \"127.0.0.1:8080\""), "{shown}");
     assert!(shown.contains("data_dir = \"lintel-data\""), "{shown}");

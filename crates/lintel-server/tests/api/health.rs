@@ -163,6 +163,15 @@ fn the_openapi_document_describes_every_route() {
             &["get"],
         ),
         ("/api/v1/me/doors", &["get"]),
+        ("/api/v1/me/pins", &["get"]),
+        ("/api/v1/orgs/{org_slug}/cards", &["get", "post"]),
+        (
+            "/api/v1/orgs/{org_slug}/cards/{card_id}",
+            &["get", "delete"],
+        ),
+        ("/api/v1/orgs/{org_slug}/pins", &["get", "post"]),
+        ("/api/v1/orgs/{org_slug}/pins/{pin_id}", &["get", "delete"]),
+        ("/api/v1/orgs/{org_slug}/doors/{door_id}/present", &["post"]),
         ("/api/v1/orgs/{org_slug}/members", &["get"]),
         (
             "/api/v1/orgs/{org_slug}/members/{member_id}",

@@ -22,6 +22,8 @@ async fn snapshot(app: &TestApp, a_key: &str) -> Vec<Value> {
         "/members",
         "/api-keys",
         "/admins",
+        "/cards",
+        "/pins",
     ] {
         all.push(app.get(a_key, &format!("/api/v1/orgs/org-a{path}")).await.1);
     }
@@ -64,6 +66,22 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         )
         .await;
     let access = access["id"].as_str().unwrap().to_owned();
+    let (_, card) = app
+        .post(
+            &a,
+            "/api/v1/orgs/org-a/cards",
+            json!({ "member_id": member, "number": "4711" }),
+        )
+        .await;
+    let card = card["id"].as_str().unwrap().to_owned();
+    let (_, pin) = app
+        .post(
+            &a,
+            "/api/v1/orgs/org-a/pins",
+            json!({ "member_id": member, "site_id": site }),
+        )
+        .await;
+    let pin = pin["id"].as_str().unwrap().to_owned();
     let (_, keys) = app.get(&a, "/api/v1/orgs/org-a/api-keys").await;
     let key = keys["items"][0]["id"].as_str().unwrap().to_owned();
 
@@ -260,6 +278,43 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         ),
         (Method::GET, "/api/v1/orgs/{org}/events".into(), None),
         (Method::GET, "/api/v1/orgs/{org}/events.csv".into(), None),
+        (Method::GET, "/api/v1/orgs/{org}/cards".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/cards".into(),
+            Some(json!({ "member_id": member, "number": "99" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/cards/{card}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/cards/{card}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/pins".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/pins".into(),
+            Some(json!({ "member_id": member, "site_id": site })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/pins/{pin}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/pins/{pin}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{{org}}/doors/{door}/present"),
+            Some(json!({ "card": { "number": "4711" } })),
+        ),
     ];
     // Every organization route is here.
     let doc = serde_json::to_value(lintel_server::http::openapi()).unwrap();
@@ -316,9 +371,11 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
 
         // A's object ids inside B's own organization are simply not found there either.
         // (Unlocking is for phones: a key is refused before any door is looked up.)
-        if [&site, &door, &group, &member, &key, &schedule, &access]
-            .iter()
-            .any(|id| template.contains(id.as_str()))
+        if [
+            &site, &door, &group, &member, &key, &schedule, &access, &card, &pin,
+        ]
+        .iter()
+        .any(|id| template.contains(id.as_str()))
             && !template.ends_with("/unlock")
             && !template.ends_with("/reader-proof")
         {
@@ -348,6 +405,8 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         "invitations",
         "schedules",
         "accesses",
+        "cards",
+        "pins",
     ] {
         let (_, page) = app.get(&b, &format!("/api/v1/orgs/org-b/{list}")).await;
         assert!(
@@ -358,6 +417,28 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
     let (_, orgs) = app.get(&b, "/api/v1/orgs").await;
     assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
     assert_eq!(orgs["items"][0]["slug"], "org-b");
+
+    // A's member and site named in B's own organization are not B's.
+    let planted = app.site(&b, "org-b", "B's HQ").await;
+    for (path, body, field) in [
+        (
+            "cards",
+            json!({ "member_id": member, "number": "4711" }),
+            "member_id",
+        ),
+        (
+            "pins",
+            json!({ "member_id": member, "site_id": planted }),
+            "member_id",
+        ),
+    ] {
+        let (status, err) = app
+            .post(&b, &format!("/api/v1/orgs/org-b/{path}"), body)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {err}");
+        assert_eq!(err["error"]["code"], "reference_not_found", "{path}");
+        assert_eq!(err["error"]["field"], field, "{path}");
+    }
 
     assert_eq!(snapshot(&app, &a).await, before, "nothing of A's changed");
 }

@@ -6,6 +6,7 @@ mod account;
 mod auth;
 mod browser;
 mod cli;
+mod credentials;
 mod delivery;
 mod doors;
 mod errors;
@@ -26,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use lintel_domain::{Area, Areas, OrgId};
+use lintel_server::app::keys::ServerKey;
 use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
 use lintel_server::{HttpOptions, serve};
 use lintel_store::Message;
@@ -58,6 +60,7 @@ impl TestApp {
             clock: Arc::new(clock.clone()),
             public_url: format!("http://{addr}").into(),
             rules: Arc::default(),
+            key: Arc::new(ServerKey::generate()),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let options = HttpOptions {

@@ -315,6 +315,60 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, Rule)> {
             None,
             Needs(Audit),
         ),
+        (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/cards",
+            None,
+            Needs(Delegation),
+        ),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org_slug}/cards",
+            Some(json!({ "member_id": NOWHERE, "number": "1" })),
+            Needs(Delegation),
+        ),
+        (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/cards/{card_id}",
+            None,
+            Needs(Delegation),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/orgs/{org_slug}/cards/{card_id}",
+            None,
+            Needs(Delegation),
+        ),
+        (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/pins",
+            None,
+            Needs(Delegation),
+        ),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org_slug}/pins",
+            Some(json!({ "member_id": NOWHERE, "site_id": NOWHERE })),
+            Needs(Delegation),
+        ),
+        (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/pins/{pin_id}",
+            None,
+            Needs(Delegation),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/orgs/{org_slug}/pins/{pin_id}",
+            None,
+            Needs(Delegation),
+        ),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org_slug}/doors/{door_id}/present",
+            Some(json!({ "card": { "number": "1" } })),
+            Needs(Doors),
+        ),
     ]
 }
 
@@ -330,6 +384,8 @@ fn concrete(template: &str, who: &str) -> String {
         "member_id",
         "invitation_id",
         "key_id",
+        "card_id",
+        "pin_id",
     ] {
         path = path.replace(&format!("{{{id}}}"), NOWHERE);
     }

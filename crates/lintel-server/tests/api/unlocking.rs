@@ -20,19 +20,19 @@ on_both_backends!(
 const ADA: &str = "ada@example.com";
 const ADA_PHONE: &str = "+46702222222";
 
-struct Place {
-    key: String,
-    site: String,
-    front: String,
-    back: String,
-    ada_member: String,
-    ada: Value,
+pub struct Place {
+    pub key: String,
+    pub site: String,
+    pub front: String,
+    pub back: String,
+    pub ada_member: String,
+    pub ada: Value,
 }
 
 /// Acme with the staff access (Mon–Fri 07:00–19:00, front door in by phone or card, out by
 /// anything) for group Staff, and a night shift (every night 22:00–06:00) at the back door
 /// for Ada, who is in Staff. The clock starts Monday 10:00 in Stockholm.
-async fn acme(app: &TestApp) -> Place {
+pub async fn acme(app: &TestApp) -> Place {
     let (_, key) = app.org("acme").await;
     let (_, site) = app
         .post(
@@ -120,7 +120,7 @@ async fn unlock(app: &TestApp, token: &str, door: &str, body: Value) -> Value {
     answer
 }
 
-fn denied(answer: &Value, reason: &str) {
+pub fn denied(answer: &Value, reason: &str) {
     assert_eq!(answer["granted"], false, "{answer}");
     assert_eq!(answer["reason"], reason, "{answer}");
 }

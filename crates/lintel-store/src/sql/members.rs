@@ -65,6 +65,8 @@ fn changes_rules(kind: &str) -> bool {
         "group.",
         "schedule.",
         "access.",
+        "card.",
+        "pin.",
         "site.updated",
     ]
     .iter()

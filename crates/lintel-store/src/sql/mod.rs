@@ -11,9 +11,9 @@ mod verifications;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{
-    Access, AccessId, Account, AccountId, ApiKeyId, Device, DeviceId, Door, DoorId, Email, Event,
-    Group, GroupId, Membership, MembershipId, MessageId, OrgId, Organization, Phone, Schedule,
-    ScheduleId, SignInId, Site, SiteId, VerificationId, event,
+    Access, AccessId, Account, AccountId, ApiKeyId, Card, CardId, Device, DeviceId, Door, DoorId,
+    Email, Event, Group, GroupId, Membership, MembershipId, MessageId, OrgId, Organization, Phone,
+    Pin, PinId, Schedule, ScheduleId, SignInId, Site, SiteId, VerificationId, event,
 };
 use sqlx::Executor as _;
 use sqlx::types::Json;
@@ -22,10 +22,10 @@ use uuid::Uuid;
 use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
-    AccessFilter, AccountRecord, ApiKey, Audit, Change, DeviceRecord, DoorFilter,
+    AccessFilter, AccountRecord, ApiKey, Audit, Change, CredentialFilter, DeviceRecord, DoorFilter,
     EmailConfirmation, EventFilter, FreshTokens, InviteLink, MemberFilter, MemberRecord, Message,
-    NewDevice, NewMember, Page, PageRequest, Purge, Reissue, SignIn, Store, StoreError,
-    Verification,
+    NewDevice, NewMember, NewPin, OwnPin, Page, PageRequest, Purge, Reissue, SignIn, Store,
+    StoreError, Verification,
 };
 use members::record;
 
@@ -63,6 +63,8 @@ macro_rules! group_columns {
 // Uses the column macros above.
 #[allow(clippy::duplicate_mod)]
 mod accesses;
+#[allow(clippy::duplicate_mod)]
+mod credentials;
 #[allow(clippy::duplicate_mod)]
 mod members;
 #[allow(clippy::duplicate_mod)]
@@ -869,6 +871,66 @@ impl Store for Backend {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    // Cards and PIN codes: see credentials.rs.
+
+    async fn create_card(&self, org: OrgId, card: &Card, audit: &Audit) -> Result<(), StoreError> {
+        credentials::create_card(self, org, card, audit).await
+    }
+
+    async fn get_card(&self, org: OrgId, id: CardId) -> Result<Card, StoreError> {
+        credentials::get_card(self, org, id).await
+    }
+
+    async fn list_cards(
+        &self,
+        org: OrgId,
+        filter: CredentialFilter,
+        page: PageRequest,
+    ) -> Result<Page<Card>, StoreError> {
+        credentials::list_cards(self, org, filter, page).await
+    }
+
+    async fn revoke_card(&self, org: OrgId, id: CardId, audit: &Audit) -> Result<Card, StoreError> {
+        credentials::revoke_card(self, org, id, audit).await
+    }
+
+    async fn pin_counts(&self, org: OrgId, site: SiteId) -> Result<Vec<(u8, u64)>, StoreError> {
+        credentials::pin_counts(self, org, site).await
+    }
+
+    async fn create_pin(&self, org: OrgId, pin: &NewPin, audit: &Audit) -> Result<(), StoreError> {
+        credentials::create_pin(self, org, pin, audit).await
+    }
+
+    async fn get_pin(&self, org: OrgId, id: PinId) -> Result<Pin, StoreError> {
+        credentials::get_pin(self, org, id).await
+    }
+
+    async fn list_pins(
+        &self,
+        org: OrgId,
+        filter: CredentialFilter,
+        page: PageRequest,
+    ) -> Result<Page<Pin>, StoreError> {
+        credentials::list_pins(self, org, filter, page).await
+    }
+
+    async fn revoke_pin(&self, org: OrgId, id: PinId, audit: &Audit) -> Result<Pin, StoreError> {
+        credentials::revoke_pin(self, org, id, audit).await
+    }
+
+    async fn account_pins(&self, account: AccountId) -> Result<Vec<OwnPin>, StoreError> {
+        credentials::account_pins(self, account).await
+    }
+
+    async fn server_key_fingerprint(
+        &self,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        credentials::server_key_fingerprint(self, fingerprint, now).await
     }
 
     // Schedules: see schedules.rs.

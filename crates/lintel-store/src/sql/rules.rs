@@ -96,7 +96,9 @@ pub(super) async fn load(store: &Backend, org: OrgId) -> Result<RulesSnapshot, S
     .fetch_all(&mut *conn)
     .await?;
     let accesses: Vec<Access> = super::accesses::with_lists(&mut conn, org, rows).await?;
+    let credentials = super::credentials::rules(&mut conn, org).await?;
     Ok(RulesSnapshot {
+        credentials,
         version,
         members,
         schedules,

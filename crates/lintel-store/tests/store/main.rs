@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api_keys;
+mod credentials;
 mod members;
 mod migrations;
 mod orgs;
