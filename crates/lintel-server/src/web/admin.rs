@@ -73,8 +73,23 @@ pub fn routes() -> Router<AppState> {
             get(page).post(super::rules::create_access),
         )
         .route(
+            "/admin/{slug}/accesses/{id}",
+            get(page).post(super::rules::update_access),
+        )
+        .route(
             "/admin/{slug}/accesses/{id}/delete",
             post(super::rules::delete_access),
+        )
+        .route("/admin/{slug}/credentials", get(page))
+        .route("/admin/{slug}/cards", post(super::credentials::create_card))
+        .route(
+            "/admin/{slug}/cards/{id}/revoke",
+            post(super::credentials::revoke_card),
+        )
+        .route("/admin/{slug}/pins", post(super::credentials::create_pin))
+        .route(
+            "/admin/{slug}/pins/{id}/revoke",
+            post(super::credentials::revoke_pin),
         )
         .route("/admin/{slug}/events.csv", get(events_csv))
 }
@@ -108,11 +123,12 @@ fn checked_groups(form: &Fields) -> Vec<Uuid> {
 }
 
 /// The sections of the dashboard, each shown to the areas that may read it.
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("places", "Sites & doors"),
     ("groups", "Groups"),
     ("schedules", "Schedules"),
     ("accesses", "Accesses"),
+    ("credentials", "Cards & PINs"),
     ("members", "Members"),
     ("api-keys", "API keys"),
     ("events", "Events"),
@@ -123,6 +139,7 @@ fn may_see(ctx: &OrgCtx, section: &str) -> bool {
         "places" | "groups" | "schedules" | "accesses" => ctx.require_admin().is_ok(),
         "members" => ctx.require_any(&[Area::Members, Area::Delegation]).is_ok(),
         "api-keys" => ctx.require(Area::Api).is_ok(),
+        "credentials" => ctx.require(Area::Delegation).is_ok(),
         "events" => ctx.require(Area::Audit).is_ok(),
         _ => false,
     }
@@ -246,6 +263,8 @@ pub(super) enum Page {
     Schedules,
     Schedule(Uuid),
     Accesses,
+    Access(Uuid),
+    Credentials,
     Site(Uuid),
     Door(Uuid),
     Group(Uuid),
@@ -263,6 +282,8 @@ impl Page {
             Page::Schedules => format!("/admin/{slug}/schedules"),
             Page::Schedule(id) => format!("/admin/{slug}/schedules/{id}"),
             Page::Accesses => format!("/admin/{slug}/accesses"),
+            Page::Access(id) => format!("/admin/{slug}/accesses/{id}"),
+            Page::Credentials => format!("/admin/{slug}/credentials"),
             Page::Site(id) => format!("/admin/{slug}/sites/{id}"),
             Page::Door(id) => format!("/admin/{slug}/doors/{id}"),
             Page::Group(id) => format!("/admin/{slug}/groups/{id}"),
@@ -286,6 +307,10 @@ impl Page {
             Page::Schedules => super::rules::schedules_html(state, ctx, session, top).await,
             Page::Schedule(id) => super::rules::schedule_html(state, ctx, session, id, top).await,
             Page::Accesses => super::rules::accesses_html(state, ctx, session, top).await,
+            Page::Access(id) => super::rules::access_html(state, ctx, session, id, top).await,
+            Page::Credentials => {
+                super::credentials::credentials_html(state, ctx, session, top).await
+            }
             Page::Site(id) => site_html(state, ctx, session, id, top).await,
             Page::Door(id) => door_html(state, ctx, session, id, top).await,
             Page::Group(id) => group_html(state, ctx, session, id, top).await,
@@ -306,6 +331,8 @@ impl Page {
             ("/schedules", _) => Page::Schedules,
             ("/schedules/{id}", Some(id)) => Page::Schedule(id),
             ("/accesses", _) => Page::Accesses,
+            ("/accesses/{id}", Some(id)) => Page::Access(id),
+            ("/credentials", _) => Page::Credentials,
             ("/sites/{id}", Some(id)) => Page::Site(id),
             ("/doors/{id}", Some(id)) => Page::Door(id),
             ("/groups/{id}", Some(id)) => Page::Group(id),

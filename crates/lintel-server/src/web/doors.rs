@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use lintel_domain::DoorId;
 use lintel_domain::decision::{DenyReason, Direction};
@@ -115,13 +116,37 @@ async fn doors_html(
         }
         body.push_str("</ul></section>");
     }
+    let pins = app::credentials::my_pins(state, &session.actor).await?;
+    if !pins.is_empty() {
+        let rows: String = pins
+            .iter()
+            .map(|p| {
+                format!(
+                    "<li>{} · {}: <code class=\"pin\">{}</code></li>",
+                    escape(&p.org_name),
+                    escape(&p.site_name),
+                    escape(&p.code)
+                )
+            })
+            .collect();
+        body.push_str(&format!(
+            "<section><h2>My PIN codes</h2><p class=\"hint\">For the keypads of these sites. \
+             Only you can see them.</p><details><summary>Show my PIN codes</summary>\
+             <ul class=\"rows\">{rows}</ul></details></section>"
+        ));
+    }
     body.push_str(LOCATION_SCRIPT);
     Ok(page("My doors", &body))
 }
 
+/// The page as an answer that no cache keeps: it may show PIN codes.
+fn private(html: String) -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
 pub async fn my_doors(State(state): State<AppState>, session: Session) -> Response {
     match doors_html(&state, &session, None).await {
-        Ok(html) => Html(html).into_response(),
+        Ok(html) => private(html),
         Err(err) => {
             let (status, message) = explain(err);
             (status, Html(page("My doors", &error_box(Some(&message))))).into_response()
@@ -163,7 +188,7 @@ pub async fn unlock(
         Err(_) => doors_html(&state, &session, None).await,
     };
     match (result, html) {
-        (Ok(_), Ok(html)) => Html(html).into_response(),
+        (Ok(_), Ok(html)) => private(html),
         (Err(err), _) | (_, Err(err)) => {
             let (status, message) = explain(err);
             let body = format!(

@@ -39,6 +39,7 @@ td.summary{font-size:.85rem;max-width:24rem}section{overflow-x:auto}
 fieldset{border:1px solid #d5d9de;border-radius:.375rem;margin-top:.75rem}label.check{font-weight:400;margin:.25rem 0}
 label.check input{width:auto}select{padding:.5rem;font-size:1rem;border-radius:.375rem}form.inline{display:inline-block;margin-right:.5rem}
 button.small{padding:.3rem .7rem;font-size:.85rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .5rem}
+code.pin{font-size:1.5rem;letter-spacing:.2em;font-weight:700}
 ";
 
 /// A whole page around `body`.

@@ -7,6 +7,7 @@
 //! session, which another site cannot read.
 
 mod admin;
+mod credentials;
 mod doors;
 mod html;
 mod invitations;

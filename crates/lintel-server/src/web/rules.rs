@@ -7,13 +7,15 @@ use axum::response::Response;
 use chrono::{NaiveDateTime, TimeZone as _, Utc};
 use lintel_domain::decision::AuthType;
 use lintel_domain::schedule::{ExceptionText, SpanText, WindowText};
-use lintel_domain::{AccessDoor, AccessId, AccessKind, Area, ScheduleId, ValidationError};
+use lintel_domain::{
+    Access, AccessDoor, AccessId, AccessKind, AccessStatus, Area, ScheduleId, ValidationError,
+};
 use uuid::Uuid;
 
 use super::admin::{Fields, Page, act, button_form, field, max_page, nav, optional, read_only};
 use super::html::{escape, hidden, input, page_with_nav, save_button};
 use super::{SameOrigin, Session};
-use crate::app::accesses::AccessBody;
+use crate::app::accesses::{AccessBody, UpdateAccess};
 use crate::app::members::MemberQuery;
 use crate::app::schedules::{CreateSchedule, UpdateSchedule};
 use crate::app::{self, AppState, OrgCtx};
@@ -283,25 +285,33 @@ pub async fn delete_schedule(
     .await
 }
 
-fn boxes(prefix: &str, items: &[(Uuid, String)]) -> String {
+fn tick(on: bool) -> &'static str {
+    if on { " checked" } else { "" }
+}
+
+fn boxes(prefix: &str, items: &[(Uuid, String)], ticked: &[Uuid]) -> String {
     items
         .iter()
         .map(|(id, name)| {
             format!(
-                "<label class=\"check\"><input type=\"checkbox\" name=\"{prefix}_{id}\"> {}</label>",
+                "<label class=\"check\"><input type=\"checkbox\" name=\"{prefix}_{id}\"{}> {}\
+                 </label>",
+                tick(ticked.contains(id)),
                 escape(name)
             )
         })
         .collect()
 }
 
-fn type_boxes(prefix: &str) -> String {
+fn type_boxes(prefix: &str, ticked: &[AuthType]) -> String {
     AuthType::ALL
         .iter()
         .map(|t| {
             format!(
-                "<label class=\"check\"><input type=\"checkbox\" name=\"{prefix}_{}\"> {}</label>",
+                "<label class=\"check\"><input type=\"checkbox\" name=\"{prefix}_{}\"{}> {}\
+                 </label>",
                 t.as_str(),
+                tick(ticked.contains(t)),
                 t.as_str().replace('_', " ")
             )
         })
@@ -331,7 +341,6 @@ pub(super) async fn accesses_html(
     let accesses = app::accesses::list(state, ctx, &Default::default(), &max_page()).await?;
     let doors = app::doors::list(state, ctx, None, &max_page()).await?;
     let schedules = app::schedules::list(state, ctx, &max_page()).await?;
-    let groups = app::groups::list(state, ctx, &max_page()).await?;
     let door_name = |id: Uuid| {
         doors
             .items
@@ -366,8 +375,9 @@ pub(super) async fn accesses_html(
             })
             .collect();
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{} · {}</td><td>{}</td><td>{}</td><td>{} people, {} groups</td>\
-             <td>{}</td></tr>",
+            "<tr><td><a href=\"/admin/{slug}/accesses/{}\">{}</a></td><td>{} · {}</td><td>{}</td>\
+             <td>{}</td><td>{} people, {} groups</td><td>{}</td></tr>",
+            a.id,
             escape(&a.name),
             a.kind.as_str(),
             a.status.as_str(),
@@ -397,61 +407,212 @@ pub(super) async fn accesses_html(
         }
     );
     if editable {
-        let members = app::members::list(
-            state,
-            ctx,
-            &MemberQuery {
-                status: Some("active".into()),
-                ..MemberQuery::default()
-            },
-            &max_page(),
-        )
-        .await?;
-        let people: Vec<(Uuid, String)> = members
-            .items
-            .iter()
-            .map(|m| (m.id, m.display_name()))
-            .collect();
-        let door_items: Vec<(Uuid, String)> = doors
-            .items
-            .iter()
-            .map(|d| (d.id.0, d.name.clone()))
-            .collect();
-        let group_items: Vec<(Uuid, String)> = groups
-            .items
-            .iter()
-            .map(|g| (g.id.0, g.name.clone()))
-            .collect();
-        let options: String = schedules
-            .items
-            .iter()
-            .map(|s| format!("<option value=\"{}\">{}</option>", s.id, escape(&s.name)))
-            .collect();
-        body.push_str(&format!(
-            "<form class=\"card\" method=\"post\" action=\"/admin/{slug}/accesses\"><h2>Grant \
-             access</h2>{}{}<label for=\"kind\">Kind</label><select id=\"kind\" name=\"kind\">\
-             <option>permanent</option><option>temporary</option></select>\
-             <label for=\"schedule_id\">When</label><select id=\"schedule_id\" name=\"schedule_id\">\
-             <option value=\"\">any time</option>{options}</select>{}{}\
-             <fieldset><legend>Doors</legend>{}</fieldset>\
-             <fieldset><legend>In by (none ticked: any)</legend>{}</fieldset>\
-             <fieldset><legend>Out by (none ticked: any)</legend>{}</fieldset>\
-             <fieldset><legend>People</legend>{}</fieldset>\
-             <fieldset><legend>Groups</legend>{}</fieldset>\
-             <label class=\"check\"><input type=\"checkbox\" name=\"welcome_email_required\"> \
-             Email each person the doors</label><button>Grant</button></form>",
-            hidden("csrf", &session.csrf),
-            input("name", "Name", "text", "", "required"),
-            input("valid_from", &format!("From ({}, blank: now)", ctx.org.time_zone.name()), "datetime-local", "", ""),
-            input("valid_to", "Until (required for temporary)", "datetime-local", "", ""),
-            boxes("door", &door_items),
-            type_boxes("in"),
-            type_boxes("out"),
-            boxes("user", &people),
-            boxes("group", &group_items),
-        ));
+        let action = format!("/admin/{slug}/accesses");
+        body.push_str(&access_form(state, ctx, session, &action, None).await?);
     }
     Ok(page_with_nav("Accesses", &nav(ctx, "accesses"), &body))
+}
+
+/// The form that grants an access, or edits `access`. Every ticked door takes the same
+/// authentication types each way; an edited door keeps its `lock_unlock_enabled`.
+async fn access_form(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    action: &str,
+    access: Option<&Access>,
+) -> Result<String, app::Error> {
+    let doors = app::doors::list(state, ctx, None, &max_page()).await?;
+    let schedules = app::schedules::list(state, ctx, &max_page()).await?;
+    let groups = app::groups::list(state, ctx, &max_page()).await?;
+    let members = app::members::list(
+        state,
+        ctx,
+        &MemberQuery {
+            status: Some("active".into()),
+            ..MemberQuery::default()
+        },
+        &max_page(),
+    )
+    .await?;
+    let people: Vec<(Uuid, String)> = members
+        .items
+        .iter()
+        .map(|m| (m.id, m.display_name()))
+        .collect();
+    let door_items: Vec<(Uuid, String)> = doors
+        .items
+        .iter()
+        .map(|d| (d.id.0, d.name.clone()))
+        .collect();
+    let group_items: Vec<(Uuid, String)> = groups
+        .items
+        .iter()
+        .map(|g| (g.id.0, g.name.clone()))
+        .collect();
+    let schedule = access.and_then(|a| a.schedule_id);
+    let options: String = schedules
+        .items
+        .iter()
+        .map(|s| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                s.id,
+                if Some(s.id) == schedule {
+                    " selected"
+                } else {
+                    ""
+                },
+                escape(&s.name)
+            )
+        })
+        .collect();
+    let first_door = access.and_then(|a| a.doors.first());
+    let (in_types, out_types) = first_door.map_or((&[][..], &[][..]), |d| {
+        (&d.in_auth_types[..], &d.out_auth_types[..])
+    });
+    let mixed = access.is_some_and(|a| {
+        a.doors
+            .iter()
+            .any(|d| d.in_auth_types != in_types || d.out_auth_types != out_types)
+    });
+    let local = |at: Option<chrono::DateTime<Utc>>| {
+        at.map(|at| {
+            at.with_timezone(&ctx.org.time_zone.tz())
+                .format("%Y-%m-%dT%H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+    };
+    let kind = access.map_or(AccessKind::Permanent, |a| a.kind);
+    let user_ids: Vec<Uuid> = access.map_or(vec![], |a| a.users.iter().map(|m| m.0).collect());
+    let group_ids: Vec<Uuid> = access.map_or(vec![], |a| a.groups.iter().map(|g| g.0).collect());
+    let door_ids: Vec<Uuid> =
+        access.map_or(vec![], |a| a.doors.iter().map(|d| d.door_id.0).collect());
+    Ok(format!(
+        "<form class=\"card\" method=\"post\" action=\"{action}\"><h2>{}</h2>{}{}\
+         <label for=\"kind\">Kind</label><select id=\"kind\" name=\"kind\">\
+         <option{}>permanent</option><option{}>temporary</option></select>\
+         <label for=\"schedule_id\">When</label><select id=\"schedule_id\" name=\"schedule_id\">\
+         <option value=\"\">any time</option>{options}</select>{}{}\
+         <fieldset><legend>Doors</legend>{}</fieldset>{}\
+         <fieldset><legend>In by (none ticked: any)</legend>{}</fieldset>\
+         <fieldset><legend>Out by (none ticked: any)</legend>{}</fieldset>\
+         <fieldset><legend>People</legend>{}</fieldset>\
+         <fieldset><legend>Groups</legend>{}</fieldset>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"welcome_email_required\"{}> \
+         Email each new person the doors</label><button>{}</button></form>",
+        if access.is_some() {
+            "Change the access"
+        } else {
+            "Grant access"
+        },
+        hidden("csrf", &session.csrf),
+        input(
+            "name",
+            "Name",
+            "text",
+            access.map_or("", |a| a.name.as_str()),
+            "required"
+        ),
+        if kind == AccessKind::Permanent {
+            " selected"
+        } else {
+            ""
+        },
+        if kind == AccessKind::Temporary {
+            " selected"
+        } else {
+            ""
+        },
+        input(
+            "valid_from",
+            &format!("From ({}, blank: now)", ctx.org.time_zone.name()),
+            "datetime-local",
+            &local(access.and_then(|a| a.valid_from)),
+            ""
+        ),
+        input(
+            "valid_to",
+            "Until (required for temporary)",
+            "datetime-local",
+            &local(access.and_then(|a| a.valid_to)),
+            ""
+        ),
+        boxes("door", &door_items, &door_ids),
+        if mixed {
+            "<p class=\"hint\">The doors of this access differ in how they open; saving gives \
+             every ticked door the types below. The API sets them door by door.</p>"
+        } else {
+            ""
+        },
+        type_boxes("in", in_types),
+        type_boxes("out", out_types),
+        boxes("user", &people, &user_ids),
+        boxes("group", &group_items, &group_ids),
+        tick(access.is_some_and(|a| a.welcome_email_required)),
+        if access.is_some() { "Save" } else { "Grant" },
+    ))
+}
+
+/// One access, to change.
+pub(super) async fn access_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    id: Uuid,
+    top: &str,
+) -> Result<String, app::Error> {
+    let slug = ctx.org.slug.as_str();
+    let access = app::accesses::get(state, ctx, AccessId(id)).await?;
+    let mut body = format!(
+        "{top}<section><dl><dt>Status</dt><dd>{} · {}</dd><dt>Created</dt><dd>{}</dd></dl>\
+         </section>",
+        access.kind.as_str(),
+        access.status.as_str(),
+        access.created_at.format("%Y-%m-%d %H:%M UTC"),
+    );
+    if ctx.require(Area::Delegation).is_ok() && access.status != AccessStatus::Deleted {
+        let action = format!("/admin/{slug}/accesses/{id}");
+        body.push_str(&access_form(state, ctx, session, &action, Some(&access)).await?);
+    }
+    Ok(page_with_nav(&access.name, &nav(ctx, "accesses"), &body))
+}
+
+/// What the access form says, for creating and for changing.
+fn access_body(
+    ctx: &OrgCtx,
+    form: &Fields,
+    before: Option<&Access>,
+) -> Result<AccessBody, ValidationError> {
+    let in_types = checked_types(form, "in");
+    let out_types = checked_types(form, "out");
+    let kept = |door: Uuid| {
+        before
+            .and_then(|a| a.doors.iter().find(|d| d.door_id.0 == door))
+            .is_some_and(|d| d.lock_unlock_enabled)
+    };
+    Ok(AccessBody {
+        name: field(form, "name").to_owned(),
+        kind: AccessKind::parse(field(form, "kind")),
+        valid_from: local_time(ctx, form, "valid_from")?,
+        valid_to: local_time(ctx, form, "valid_to")?,
+        schedule_id: optional(form, "schedule_id").and_then(|s| s.parse().ok()),
+        doors: checked(form, "door")
+            .into_iter()
+            .map(|door| AccessDoor {
+                door_id: door.into(),
+                lock_unlock_enabled: kept(door),
+                in_auth_types: in_types.clone(),
+                out_auth_types: out_types.clone(),
+            })
+            .collect(),
+        users: checked(form, "user"),
+        groups: checked(form, "group"),
+        preferences: before.map(|a| a.preferences.clone()).unwrap_or_default(),
+        description: before.map(|a| a.description.clone()).unwrap_or_default(),
+        welcome_email_required: form.contains_key("welcome_email_required"),
+    })
 }
 
 /// A `datetime-local` value, read in the organization's time zone.
@@ -496,30 +657,47 @@ pub async fn create_access(
         form,
         Page::Accesses,
         |ctx| async move {
-            let in_types = checked_types(form, "in");
-            let out_types = checked_types(form, "out");
-            let body = AccessBody {
-                name: field(form, "name").to_owned(),
-                kind: AccessKind::parse(field(form, "kind")),
-                valid_from: local_time(&ctx, form, "valid_from")?,
-                valid_to: local_time(&ctx, form, "valid_to")?,
-                schedule_id: optional(form, "schedule_id").and_then(|s| s.parse().ok()),
-                doors: checked(form, "door")
-                    .into_iter()
-                    .map(|door| AccessDoor {
-                        door_id: door.into(),
-                        lock_unlock_enabled: false,
-                        in_auth_types: in_types.clone(),
-                        out_auth_types: out_types.clone(),
-                    })
-                    .collect(),
-                users: checked(form, "user"),
-                groups: checked(form, "group"),
-                preferences: Default::default(),
-                description: String::new(),
-                welcome_email_required: form.contains_key("welcome_email_required"),
-            };
+            let body = access_body(&ctx, form, None)?;
             app::accesses::create(state, &ctx, body).await.map(|_| ())
+        },
+    )
+    .await
+}
+
+/// Saves the edit form: everything the form shows replaces what the access had.
+pub async fn update_access(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Access(id),
+        |ctx| async move {
+            let before = app::accesses::get(state, &ctx, AccessId(id)).await?;
+            let body = access_body(&ctx, form, Some(&before))?;
+            let req = UpdateAccess {
+                name: Some(body.name),
+                kind: body.kind,
+                valid_from: Some(body.valid_from),
+                valid_to: Some(body.valid_to),
+                schedule_id: Some(body.schedule_id),
+                doors: Some(body.doors),
+                users: Some(body.users),
+                groups: Some(body.groups),
+                preferences: None,
+                description: None,
+                welcome_email_required: Some(body.welcome_email_required),
+            };
+            app::accesses::update(state, &ctx, AccessId(id), req)
+                .await
+                .map(|_| ())
         },
     )
     .await

@@ -323,12 +323,36 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
         .unwrap();
     heading_is(&browser, "API keys").await;
     assert!(!browser.source().await.unwrap().contains(&secret));
+    // A PIN code issued from the dashboard is on the answer once, then in the owner's app.
+    app.site(&key, "acme", "HQ").await;
+    browser
+        .goto(&app.url("/admin/acme/credentials"))
+        .await
+        .unwrap();
+    heading_is(&browser, "Cards & PINs").await;
+    click(&browser, "form[action='/admin/acme/pins'] button").await;
+    page_shows(&browser, "Tell the member their code").await;
+    snap(&browser, "pin-issued").await;
+    let code = browser
+        .find(Locator::Css("#pin_code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(code.trim().len(), 6, "{code}");
+    browser.goto(&app.url("/doors")).await.unwrap();
+    heading_is(&browser, "My doors").await;
+    click(&browser, "details summary").await;
+    page_shows(&browser, code.trim()).await;
+    snap(&browser, "my-pin-codes").await;
     browser.goto(&app.url("/admin/acme/events")).await.unwrap();
     heading_is(&browser, "Events").await;
     snap(&browser, "events").await;
     for (path, heading) in [
         ("/admin/acme/schedules", "Schedules"),
         ("/admin/acme/accesses", "Accesses"),
+        ("/admin/acme/credentials", "Cards & PINs"),
         ("/doors", "My doors"),
     ] {
         browser.goto(&app.url(path)).await.unwrap();

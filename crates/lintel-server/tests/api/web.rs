@@ -16,6 +16,7 @@ on_both_backends!(
     the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else,
     my_doors_open_with_a_button_and_say_why_not,
     an_admin_builds_the_staff_access_in_the_dashboard,
+    cards_and_pin_codes_in_the_dashboard_and_the_member_app,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -728,4 +729,170 @@ async fn an_admin_builds_the_staff_access_in_the_dashboard(backend: Backend) {
         .await;
     assert_eq!(log["items"][0]["summary"]["credential"], "remote");
     assert_eq!(log["items"][0]["actor"]["name"], "Ada Lovelace");
+
+    // The access's own page edits it: the form shows what it has, and saving replaces it.
+    let access_id = access["id"].as_str().unwrap();
+    let (_, page, _) = browser
+        .get(&format!("/admin/acme/accesses/{access_id}"))
+        .await;
+    assert!(
+        page.contains(&format!("name=\"door_{front}\" checked"))
+            && page.contains("name=\"in_card\" checked")
+            && page.contains(&format!("value=\"{schedule_id}\" selected")),
+        "{page}"
+    );
+    let (status, page, _) = browser
+        .post(
+            &format!("/admin/acme/accesses/{access_id}"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Staff (phones)"),
+                ("kind", "temporary"),
+                ("schedule_id", &schedule_id),
+                ("valid_from", ""),
+                ("valid_to", ""),
+                (&format!("door_{front}"), "on"),
+                ("in_mobile", "on"),
+                (&format!("user_{ada}"), "on"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "temporary needs an end"
+    );
+    assert!(page.contains("valid_to"), "{page}");
+    let (status, page, _) = browser
+        .post(
+            &format!("/admin/acme/accesses/{access_id}"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Staff (phones)"),
+                ("kind", "temporary"),
+                ("schedule_id", &schedule_id),
+                ("valid_from", ""),
+                ("valid_to", "2026-06-30T18:00"),
+                (&format!("door_{front}"), "on"),
+                ("in_mobile", "on"),
+                (&format!("user_{ada}"), "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let (_, changed) = app
+        .get(&key, &format!("/api/v1/orgs/acme/accesses/{access_id}"))
+        .await;
+    assert_eq!(changed["name"], "Staff (phones)");
+    assert_eq!(changed["kind"], "temporary");
+    // 18:00 in Stockholm (summer time) is 16:00 UTC.
+    assert_eq!(changed["valid_to"], "2026-06-30T16:00:00Z");
+    assert_eq!(
+        changed["doors"][0]["in_auth_types"],
+        serde_json::json!(["mobile"])
+    );
+}
+
+async fn cards_and_pin_codes_in_the_dashboard_and_the_member_app(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "ada@example.com", "areas": ["delegation"] }),
+    )
+    .await;
+    app.deliver().await;
+    let browser = Browser::new(&app);
+    browser.sign_up().await;
+    let (status, page, _) = browser.get("/admin/acme/credentials").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Cards &amp; PINs") && page.contains("No cards yet"),
+        "{page}"
+    );
+    let csrf = field(&page, "csrf");
+    let (_, members) = app.get(&key, "/api/v1/orgs/acme/members").await;
+    let ada = members["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let (status, _, _) = browser
+        .post(
+            "/admin/acme/cards",
+            &[
+                ("csrf", &csrf),
+                ("member_id", &ada),
+                ("number", "4711"),
+                ("facility_code", "12"),
+                ("description", "Blue fob"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, page, _) = browser
+        .post(
+            "/admin/acme/cards",
+            &[
+                ("csrf", &csrf),
+                ("member_id", &ada),
+                ("number", "4711"),
+                ("facility_code", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("another member"), "{page}");
+
+    // The code is on the answer to the form, and not kept by the browser.
+    let (status, page, headers) = browser
+        .post(
+            "/admin/acme/pins",
+            &[
+                ("csrf", &csrf),
+                ("member_id", &ada),
+                ("site_id", &site),
+                ("code", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let start = page.find("<output id=\"pin_code\"").unwrap();
+    let code: String = page[start..]
+        .split("<code class=\"pin\">")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(code.len(), 6, "{page}");
+    // Then never again on the dashboard; only in Ada's own app.
+    let (_, page, _) = browser.get("/admin/acme/credentials").await;
+    assert!(!page.contains(&code), "{page}");
+    assert!(
+        page.contains("Blue fob") && page.contains("6 digits"),
+        "{page}"
+    );
+    let (_, page, headers) = browser.get("/doors").await;
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(
+        page.contains("My PIN codes") && page.contains(&code),
+        "{page}"
+    );
+
+    let (_, pins) = app.get(&key, "/api/v1/orgs/acme/pins").await;
+    let pin = pins["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _, _) = browser
+        .post(
+            &format!("/admin/acme/pins/{pin}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page, _) = browser.get("/doors").await;
+    assert!(!page.contains("My PIN codes"), "{page}");
+    let (_, page, _) = browser.get("/admin/acme/credentials").await;
+    assert!(page.contains("revoked 2026-03-02"), "{page}");
 }

@@ -1,0 +1,292 @@
+//! The dashboard's cards and PIN codes (`delegation`): give a member a card, issue a PIN code
+//! (shown once, on the answer to the form), revoke either.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use lintel_domain::{CardId, CredentialStatus, PinId};
+use uuid::Uuid;
+
+use super::admin::{
+    Fields, Page, act, button_form, error_page, field, max_page, nav, optional, show,
+};
+use super::html::{error_box, escape, hidden, input, page_with_nav};
+use super::{SameOrigin, Session, explain, forbidden};
+use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
+use crate::app::members::MemberQuery;
+use crate::app::{self, AppState, OrgCtx, enter_org};
+
+/// `<option>`s of `items`, in their order.
+fn options(items: &[(Uuid, String)]) -> String {
+    items
+        .iter()
+        .map(|(id, name)| format!("<option value=\"{id}\">{}</option>", escape(name)))
+        .collect()
+}
+
+fn revoked_text(status: CredentialStatus, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    match (status, at) {
+        (CredentialStatus::Revoked, Some(at)) => format!("revoked {}", at.format("%Y-%m-%d")),
+        (status, _) => status.as_str().to_owned(),
+    }
+}
+
+pub(super) async fn credentials_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    top: &str,
+) -> Result<String, app::Error> {
+    let slug = ctx.org.slug.as_str();
+    let query = CredentialQuery::default();
+    let cards = app::credentials::list_cards(state, ctx, &query, &max_page()).await?;
+    let pins = app::credentials::list_pins(state, ctx, &query, &max_page()).await?;
+    let members = app::members::list(state, ctx, &MemberQuery::default(), &max_page()).await?;
+    let sites = app::sites::list(state, ctx, &max_page()).await?;
+    let people: Vec<(Uuid, String)> = members
+        .items
+        .iter()
+        .map(|m| (m.id, m.display_name()))
+        .collect();
+    let site_items: Vec<(Uuid, String)> = sites
+        .items
+        .iter()
+        .map(|s| (s.id.0, s.name.clone()))
+        .collect();
+    let name_of = |items: &[(Uuid, String)], id: Uuid| {
+        items
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map_or_else(|| id.to_string(), |(_, n)| n.clone())
+    };
+    let revoke = |kind: &str, id: Uuid, status: CredentialStatus| {
+        if status == CredentialStatus::Active {
+            button_form(
+                &format!("/admin/{slug}/{kind}/{id}/revoke"),
+                &session.csrf,
+                "Revoke",
+                "danger small",
+            )
+        } else {
+            String::new()
+        }
+    };
+    let mut card_rows = String::new();
+    for c in &cards.items {
+        card_rows.push_str(&format!(
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             </tr>",
+            escape(&name_of(&people, c.member_id.0)),
+            escape(&c.number),
+            c.facility_code.map(|fc| fc.to_string()).unwrap_or_default(),
+            escape(&c.description),
+            revoked_text(c.status, c.revoked_at),
+            revoke("cards", c.id.0, c.status),
+        ));
+    }
+    let mut pin_rows = String::new();
+    for p in &pins.items {
+        pin_rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{} digits</td><td>{}</td><td>{}</td></tr>",
+            escape(&name_of(&people, p.member_id.0)),
+            escape(&name_of(&site_items, p.site_id.0)),
+            p.length,
+            revoked_text(p.status, p.revoked_at),
+            revoke("pins", p.id.0, p.status),
+        ));
+    }
+    let empty = |none: bool, what: &str| {
+        if none {
+            format!("<p>No {what} yet.</p>")
+        } else {
+            String::new()
+        }
+    };
+    let body = format!(
+        "{top}<section><h2>Cards</h2><table><thead><tr><th>Member</th><th>Number</th>\
+         <th>Facility code</th><th>Note</th><th>State</th><th></th></tr></thead><tbody>{card_rows}\
+         </tbody></table>{}</section>\
+         <form class=\"card\" method=\"post\" action=\"/admin/{slug}/cards\"><h2>Give a card</h2>{}\
+         <label for=\"card_member\">Member</label><select id=\"card_member\" name=\"member_id\" \
+         required>{}</select>{}{}{}<button>Give card</button></form>\
+         <section><h2>PIN codes</h2><p class=\"hint\">Nobody can read a PIN code here: it is shown \
+         once to whoever issues it, and afterwards only to its owner, in their app.</p><table>\
+         <thead><tr><th>Member</th><th>Site</th><th>Code</th><th>State</th><th></th></tr></thead>\
+         <tbody>{pin_rows}</tbody></table>{}</section>\
+         <form class=\"card\" method=\"post\" action=\"/admin/{slug}/pins\"><h2>Issue a PIN code\
+         </h2>{}<label for=\"pin_member\">Member</label><select id=\"pin_member\" name=\"member_id\" \
+         required>{}</select><label for=\"pin_site\">Site</label><select id=\"pin_site\" \
+         name=\"site_id\" required>{}</select>{}<p class=\"hint\">Leave the code blank to have a \
+         random one made: six digits, or more when the site has many codes.</p>\
+         <button>Issue code</button></form>",
+        empty(cards.items.is_empty(), "cards"),
+        hidden("csrf", &session.csrf),
+        options(&people),
+        input(
+            "number",
+            "Card number",
+            "text",
+            "",
+            "required inputmode=\"numeric\""
+        ),
+        input(
+            "facility_code",
+            "Facility code (blank: none)",
+            "number",
+            "",
+            "min=\"0\" max=\"65535\""
+        ),
+        input("description", "Note", "text", "", ""),
+        empty(pins.items.is_empty(), "PIN codes"),
+        hidden("csrf", &session.csrf),
+        options(&people),
+        options(&site_items),
+        input(
+            "code",
+            "Code (blank: make one)",
+            "text",
+            "",
+            "inputmode=\"numeric\" autocomplete=\"off\""
+        ),
+    );
+    Ok(page_with_nav(
+        "Cards & PINs",
+        &nav(ctx, "credentials"),
+        &body,
+    ))
+}
+
+fn parsed_id(form: &Fields, name: &str) -> Uuid {
+    field(form, name).parse().unwrap_or_default()
+}
+
+pub async fn create_card(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path(slug): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Credentials,
+        |ctx| async move {
+            let facility_code = match optional(form, "facility_code") {
+                None => None,
+                Some(fc) => Some(fc.parse().map_err(|_| {
+                    lintel_domain::ValidationError::new(
+                        "facility_code",
+                        "invalid_facility_code",
+                        "facility_code must be a number from 0 to 65535",
+                    )
+                })?),
+            };
+            let req = CreateCard {
+                member_id: parsed_id(form, "member_id"),
+                number: field(form, "number").to_owned(),
+                facility_code,
+                description: optional(form, "description"),
+            };
+            app::credentials::create_card(state, &ctx, req)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+pub async fn revoke_card(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Credentials,
+        |ctx| async move {
+            app::credentials::revoke_card(state, &ctx, CardId(id))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// Issues a PIN code and shows it on the answer itself: nowhere else will an admin see it.
+pub async fn create_pin(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path(slug): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    if !session.sent(field(&form, "csrf")) {
+        return forbidden();
+    }
+    let ctx = match enter_org(&state, session.actor.clone(), &slug).await {
+        Ok(ctx) => ctx,
+        Err(err) => return error_page(err),
+    };
+    let req = CreatePin {
+        member_id: parsed_id(&form, "member_id"),
+        site_id: parsed_id(&form, "site_id"),
+        code: optional(&form, "code"),
+        length: None,
+    };
+    let (status, top) = match app::credentials::create_pin(&state, &ctx, req).await {
+        Ok(issued) => (
+            StatusCode::CREATED,
+            format!(
+                "<section class=\"notice\" role=\"status\"><h2>Tell the member their code</h2>\
+                 <p><output id=\"pin_code\" aria-label=\"The new PIN code\"><code class=\"pin\">{}</code></output>\
+                 </p><p class=\"hint\">This page is the only place you will see it; the member \
+                 can read it in their app at any time.</p></section>",
+                escape(&issued.code)
+            ),
+        ),
+        Err(err) => {
+            let (status, message) = explain(err);
+            (status, error_box(Some(&message)))
+        }
+    };
+    let mut response = show(&state, &session, &slug, Page::Credentials, status, &top).await;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+pub async fn revoke_pin(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Credentials,
+        |ctx| async move {
+            app::credentials::revoke_pin(state, &ctx, PinId(id))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
