@@ -133,6 +133,47 @@ pub fn pin_key(site: SiteId, digest: &[u8]) -> CredentialKey {
     CredentialKey(format!("pin:{site}:{hex}"))
 }
 
+/// What a card's or PIN code's engine key is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyParts {
+    Card {
+        facility_code: Option<u32>,
+        number: String,
+    },
+    Pin {
+        site: SiteId,
+        digest: Vec<u8>,
+    },
+}
+
+/// Reads a key made by `card_key` or `pin_key` back; `None` for any other key.
+pub fn key_parts(key: &CredentialKey) -> Option<KeyParts> {
+    let (kind, rest) = key.0.split_once(':')?;
+    let (first, second) = rest.split_once(':')?;
+    match kind {
+        "card" => Some(KeyParts::Card {
+            facility_code: if first.is_empty() {
+                None
+            } else {
+                Some(first.parse().ok()?)
+            },
+            number: second.to_owned(),
+        }),
+        "pin" => {
+            let site = SiteId(first.parse().ok()?);
+            if !second.len().is_multiple_of(2) {
+                return None;
+            }
+            let digest = (0..second.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(second.get(i..i + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()?;
+            Some(KeyParts::Pin { site, digest })
+        }
+        _ => None,
+    }
+}
+
 /// The shortest and longest PIN codes.
 pub const PIN_MIN_LEN: u8 = 4;
 pub const PIN_MAX_LEN: u8 = 12;
@@ -222,6 +263,32 @@ mod tests {
         assert!(facility_code("facility_code", 65_536).is_err());
         assert_ne!(card_key(Some(1), "42"), card_key(None, "42"));
         assert_ne!(card_key(Some(1), "42"), card_key(Some(14), "2"));
+        // Keys read back into what made them.
+        for (fc, number) in [(Some(12), "4711"), (None, "0")] {
+            assert_eq!(
+                key_parts(&card_key(fc, number)),
+                Some(KeyParts::Card {
+                    facility_code: fc,
+                    number: number.into()
+                })
+            );
+        }
+        let site = SiteId(uuid::Uuid::from_u128(9));
+        assert_eq!(
+            key_parts(&pin_key(site, &[0, 15, 255])),
+            Some(KeyParts::Pin {
+                site,
+                digest: vec![0, 15, 255]
+            })
+        );
+        for other in [
+            "device:x",
+            "card",
+            "pin:nope:00",
+            "pin:00000000-0000-0000-0000-000000000009:0",
+        ] {
+            assert_eq!(key_parts(&CredentialKey(other.into())), None, "{other}");
+        }
     }
 
     #[test]

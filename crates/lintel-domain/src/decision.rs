@@ -509,6 +509,11 @@ impl Rules {
         self.doors.contains_key(&id)
     }
 
+    /// A door's restrictions on phones, when the door is known.
+    pub fn door_restrictions(&self, id: DoorId) -> Option<DoorRestrictions> {
+        self.doors.get(&id).copied()
+    }
+
     pub fn remove_door(&mut self, id: DoorId) {
         self.doors.remove(&id);
     }
@@ -540,6 +545,16 @@ impl Rules {
             return Decision::Denied(DenyReason::CredentialRevoked);
         }
         self.decide_member(card.member, req)
+    }
+
+    /// The keys of the credentials that stand for `member`. Scans every credential: for the
+    /// rare removal of a member.
+    pub fn credential_keys_of(&self, member: MembershipId) -> Vec<CredentialKey> {
+        self.credentials
+            .iter()
+            .filter(|(_, c)| c.member == member)
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 
     /// The member a credential stands for, revoked or not.

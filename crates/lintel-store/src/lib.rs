@@ -99,6 +99,44 @@ pub struct RulesSnapshot {
     pub credentials: Vec<(CredentialKey, CredentialRule)>,
 }
 
+/// One change to an organization's rules: its version, the event kind that made it and the
+/// event's object (none: anything may have changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleChange {
+    pub version: i64,
+    pub kind: String,
+    pub object: Option<Uuid>,
+}
+
+/// Objects whose rules to read again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleObjects {
+    pub accesses: Vec<AccessId>,
+    pub members: Vec<MembershipId>,
+    pub schedules: Vec<ScheduleId>,
+    pub doors: Vec<DoorId>,
+    /// Their doors, whose geofence is the site's.
+    pub sites: Vec<SiteId>,
+    pub cards: Vec<CardId>,
+    pub pins: Vec<PinId>,
+    /// Credentials by their engine key, such as those of a member who may be gone.
+    pub credential_keys: Vec<CredentialKey>,
+}
+
+/// Those objects as they are now. An asked access, member or schedule that is missing here
+/// grants nothing any more (deleted, being deleted, or a member without an account).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RulesDelta {
+    pub accesses: Vec<Access>,
+    pub members: Vec<MemberRules>,
+    pub schedules: Vec<Schedule>,
+    /// The asked doors and the doors of the asked sites.
+    pub doors: Vec<DoorRules>,
+    /// Every card or PIN code with an asked key or sharing one with an asked card or PIN
+    /// code, revoked first.
+    pub credentials: Vec<(CredentialKey, CredentialRule)>,
+}
+
 /// Narrows a list of cards or PIN codes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CredentialFilter {
@@ -350,6 +388,22 @@ pub trait Store: Send + Sync + 'static {
     async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError>;
     /// Everything decisions read, at least as new as the version it carries.
     async fn load_rules(&self, org: OrgId) -> Result<RulesSnapshot, StoreError>;
+    /// The changes after version `after`, oldest first, at most `limit`. Pruned changes are
+    /// missing: the first one returned is then not `after + 1`.
+    async fn rule_changes(
+        &self,
+        org: OrgId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RuleChange>, StoreError>;
+    /// Reads the rules of some objects, at least as new as the changes that named them.
+    async fn load_rule_objects(
+        &self,
+        org: OrgId,
+        objects: &RuleObjects,
+    ) -> Result<RulesDelta, StoreError>;
+    /// Forgets changes made before `before`; returns how many.
+    async fn prune_rule_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError>;
     async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError>;

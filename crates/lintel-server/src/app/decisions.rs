@@ -1,22 +1,16 @@
-//! Deciding and unlocking: each organization's rules held in memory by the domain's engine,
-//! reloaded when the organization's rules version moves (on any node), and every decision,
-//! granted or denied, on record with its reason.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+//! Deciding and unlocking with each organization's rules held in memory (see `rules`), and
+//! every decision, granted or denied, on record with its reason.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use lintel_domain::decision::{
-    AuthType, CredentialKey, Decision, DenyReason, Direction, DoorRestrictions, MemberRule,
-    PhoneProof, Request, Rules,
+    AuthType, CredentialKey, Decision, DenyReason, Direction, PhoneProof, Request,
 };
 use lintel_domain::{
-    Area, Door, DoorId, MembershipId, MembershipStatus, OrgId, ValidationError, credential,
+    Area, Door, DoorId, MembershipId, MembershipStatus, ValidationError, credential,
 };
-use lintel_store::RulesSnapshot;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
@@ -25,73 +19,6 @@ use uuid::Uuid;
 use super::auth::check_limit;
 use super::me::VerifyPin;
 use super::{Actor, AppState, Error, Found, OrgCtx, enter_org};
-
-/// One organization's rules as of a version.
-pub struct Loaded {
-    pub version: i64,
-    pub rules: Rules,
-}
-
-/// The rules of the organizations this node has decided for.
-#[derive(Default)]
-pub struct RulesCache(Mutex<HashMap<OrgId, Arc<Loaded>>>);
-
-impl RulesCache {
-    /// The organization's rules, loaded again only when its version has moved.
-    pub async fn current(&self, state: &AppState, org: OrgId) -> Result<Arc<Loaded>, Error> {
-        let version = state.store.rules_version(org).await?;
-        if let Some(loaded) = self.lock().get(&org).filter(|l| l.version == version) {
-            return Ok(loaded.clone());
-        }
-        let loaded = Arc::new(build(state.store.load_rules(org).await?));
-        self.lock().insert(org, loaded.clone());
-        Ok(loaded)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, Arc<Loaded>>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-fn build(snapshot: RulesSnapshot) -> Loaded {
-    let mut rules = Rules::new();
-    for s in &snapshot.schedules {
-        match s.timetable() {
-            Ok(t) => rules.upsert_schedule(s.id, t),
-            // Stored schedules were checked; one that no longer reads opens nothing.
-            Err(err) => tracing::error!(schedule = %s.id, error = %err, "unreadable schedule"),
-        }
-    }
-    for m in snapshot.members {
-        rules.upsert_member(MemberRule {
-            id: m.id,
-            active: m.active,
-            groups: m.groups,
-        });
-    }
-    for d in snapshot.doors {
-        rules.upsert_door(
-            d.id,
-            DoorRestrictions {
-                geofence_required: d.geofence_required,
-                reader_required: d.reader_required,
-                geofence: d.geofence,
-            },
-        );
-    }
-    for a in &snapshot.accesses {
-        if let Some(rule) = a.rule() {
-            rules.upsert_access(rule);
-        }
-    }
-    for (key, rule) in snapshot.credentials {
-        rules.upsert_credential(key, rule);
-    }
-    Loaded {
-        version: snapshot.version,
-        rules,
-    }
-}
 
 /// Where the phone is.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -195,8 +122,8 @@ pub async fn unlock_by_phone(
         return Err(Error::DeviceOnly);
     };
     // The rules are current for this organization, so they know its doors.
-    let loaded = state.rules.current(state, ctx.org_id()).await?;
-    if !loaded.rules.knows_door(door) {
+    let rules = state.rules.current(state, ctx.org_id()).await?;
+    if !rules.read().rules.knows_door(door) {
         return Err(Error::NotFound { what: "door" });
     }
     let mut verified_at = *pin_verified_at;
@@ -212,7 +139,7 @@ pub async fn unlock_by_phone(
     let max_age = Duration::hours(i64::from(ctx.org.settings.app_pin_max_age_hours));
     let direction = req.direction.unwrap_or(Direction::In);
     let credential = CredentialKey(format!("device:{device}"));
-    let decision = loaded.rules.decide_member(
+    let decision = rules.read().rules.decide_member(
         member.membership.id,
         &Request {
             credential: &credential,
@@ -316,7 +243,7 @@ pub async fn present(
             .into());
         }
     };
-    let loaded = state.rules.current(state, ctx.org_id()).await?;
+    let rules = state.rules.current(state, ctx.org_id()).await?;
     let direction = req.direction.unwrap_or(Direction::In);
     let request = Request {
         credential: first,
@@ -326,18 +253,22 @@ pub async fn present(
         at: ctx.now,
         phone: None,
     };
-    let decision = match (&card, &pin) {
-        (Some(_), Some(pin)) => loaded.rules.decide_pair(&request, pin),
-        _ => loaded.rules.decide(&request),
+    let (decision, member, unknown_pin) = {
+        let loaded = rules.read();
+        let decision = match (&card, &pin) {
+            (Some(_), Some(pin)) => loaded.rules.decide_pair(&request, pin),
+            _ => loaded.rules.decide(&request),
+        };
+        let member = loaded.rules.credential(first).map(|c| c.member);
+        let unknown_pin = pin
+            .as_ref()
+            .is_some_and(|pin| loaded.rules.credential(pin).is_none());
+        (decision, member, unknown_pin)
     };
     // A code nobody has at this site counts as a guess.
-    if let Some(pin) = &pin
-        && decision == Decision::Denied(DenyReason::UnknownCredential)
-        && loaded.rules.credential(pin).is_none()
-    {
+    if unknown_pin {
         state.store.record_sends(&[guess_key], ctx.now).await?;
     }
-    let member = loaded.rules.credential(first).map(|c| c.member);
     let answer = unlock(door, direction, ctx.now, decision);
     record(state, ctx, &answer, auth.as_str(), member).await?;
     Ok(answer)
@@ -465,9 +396,10 @@ pub async fn who_can_open(
         .get_door(ctx.org_id(), door)
         .await
         .found("door")?;
-    let loaded = state.rules.current(state, ctx.org_id()).await?;
+    let rules = state.rules.current(state, ctx.org_id()).await?;
+    let ids = rules.read().rules.who_can_open(door, ctx.now);
     let mut openers = Vec::new();
-    for m in loaded.rules.who_can_open(door, ctx.now) {
+    for m in ids {
         let Ok(record) = state.store.get_member(ctx.org_id(), m).await else {
             continue;
         };
@@ -501,9 +433,10 @@ async fn doors_of(
     ctx: &OrgCtx,
     member: MembershipId,
 ) -> Result<Vec<Door>, Error> {
-    let loaded = state.rules.current(state, ctx.org_id()).await?;
+    let rules = state.rules.current(state, ctx.org_id()).await?;
+    let ids = rules.read().rules.doors_of(member, ctx.now);
     let mut doors = Vec::new();
-    for id in loaded.rules.doors_of(member, ctx.now) {
+    for id in ids {
         if let Ok(door) = state.store.get_door(ctx.org_id(), id).await {
             doors.push(door);
         }

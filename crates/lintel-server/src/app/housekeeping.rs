@@ -1,6 +1,8 @@
 //! Deleting what has outlived its use: send records past every limit window, expired sign-in
 //! attempts and codes, delivered or abandoned messages (they name people's addresses), devices
-//! and rotated tokens past the reissue lifetime, and temporary accesses past their end.
+//! and rotated tokens past the reissue lifetime, temporary accesses past their end, and
+//! changes of rules that every node has long caught up with (a node further behind loads
+//! everything again).
 
 use std::time::Duration as StdDuration;
 
@@ -36,7 +38,8 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, Error
             break;
         }
     }
-    Ok(expired + state.store.purge(&cutoffs(now)).await?)
+    let changes = state.store.prune_rule_changes(now - ATTEMPTS_KEPT).await?;
+    Ok(expired + changes + state.store.purge(&cutoffs(now)).await?)
 }
 
 /// Runs once an hour.

@@ -16,6 +16,7 @@ pub mod members;
 pub mod orgs;
 pub mod outbox;
 mod patch;
+pub mod rules;
 pub mod schedules;
 pub(crate) mod secrets;
 pub mod sites;
@@ -41,7 +42,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub public_url: Arc<str>,
     /// Each organization's rules in memory, for decisions.
-    pub rules: Arc<decisions::RulesCache>,
+    pub rules: Arc<rules::RulesCache>,
     /// The server key, which protects members' PIN codes.
     pub key: Arc<keys::ServerKey>,
 }

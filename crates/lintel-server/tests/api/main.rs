@@ -17,6 +17,7 @@ mod isolation;
 mod members;
 mod orgs;
 mod permissions;
+mod rules;
 mod schedules;
 mod signin;
 mod sites;

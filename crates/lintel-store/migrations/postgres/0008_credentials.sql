@@ -46,3 +46,16 @@ CREATE TABLE server_key (
     fingerprint  TEXT NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL
 );
+
+-- What each version of an organization's rules changed, so that a node holding an older
+-- version applies the changes instead of loading everything again. Old rows are pruned; a
+-- node further behind than the log reaches loads everything.
+CREATE TABLE rule_changes (
+    org_id       UUID NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    version      BIGINT NOT NULL,
+    kind         TEXT NOT NULL,
+    object_id    UUID,
+    at           TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (org_id, version)
+);
+CREATE INDEX rule_changes_by_time ON rule_changes (at);

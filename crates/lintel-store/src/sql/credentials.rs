@@ -3,7 +3,7 @@
 //! and sealed codes: the store never sees a code.
 
 use chrono::{DateTime, Utc};
-use lintel_domain::credential::{card_key, pin_key, pin_space_allows};
+use lintel_domain::credential::{KeyParts, card_key, key_parts, pin_key, pin_space_allows};
 use lintel_domain::decision::{CredentialKey, CredentialRule};
 use lintel_domain::{AccountId, Card, CardId, CredentialStatus, OrgId, Pin, PinId, SiteId, event};
 use uuid::Uuid;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::members::record;
 use super::{Backend, Conn, fetch_in_org, fetch_limit, is_unique_violation, page_from_rows};
 use crate::rows::{CardRow, PinRow, to_i32};
-use crate::{Audit, CredentialFilter, NewPin, OwnPin, Page, PageRequest, StoreError};
+use crate::{Audit, CredentialFilter, NewPin, OwnPin, Page, PageRequest, RuleObjects, StoreError};
 
 macro_rules! card_columns {
     () => {
@@ -405,23 +405,96 @@ pub(super) async fn rules(
     org: OrgId,
 ) -> Result<Vec<(CredentialKey, CredentialRule)>, StoreError> {
     let cards: Vec<(Uuid, String, Option<i32>, String)> = sqlx::query_as(
-        "SELECT membership_id, number, facility_code, status FROM cards WHERE org_id = $1 \
-         ORDER BY CASE status WHEN 'revoked' THEN 0 ELSE 1 END",
+        "SELECT membership_id, number, facility_code, status FROM cards WHERE org_id = $1",
     )
     .bind(org.0)
     .fetch_all(&mut *conn)
     .await?;
-    let pins: Vec<(Uuid, Uuid, Vec<u8>, String)> = sqlx::query_as(
-        "SELECT membership_id, site_id, digest, status FROM pins WHERE org_id = $1 \
-         ORDER BY CASE status WHEN 'revoked' THEN 0 ELSE 1 END",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await?;
-    let rule = |member: Uuid, status: &str| CredentialRule {
-        member: member.into(),
-        revoked: status != "active",
-    };
+    let pins: Vec<(Uuid, Uuid, Vec<u8>, String)> =
+        sqlx::query_as("SELECT membership_id, site_id, digest, status FROM pins WHERE org_id = $1")
+            .bind(org.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(engine_rules(&cards, &pins))
+}
+
+/// Every card and PIN code with one of the asked keys, or sharing its key with an asked card
+/// or PIN code, as the engine knows them, revoked first.
+pub(super) async fn rules_sharing_keys(
+    conn: &mut Conn,
+    org: OrgId,
+    asked: &RuleObjects,
+) -> Result<Vec<(CredentialKey, CredentialRule)>, StoreError> {
+    type CardRule = (Uuid, String, Option<i32>, String);
+    type PinRule = (Uuid, Uuid, Vec<u8>, String);
+    let mut cards: Vec<CardRule> = Vec::new();
+    let mut pins: Vec<PinRule> = Vec::new();
+    for id in &asked.cards {
+        cards.extend(
+            sqlx::query_as::<_, CardRule>(
+                "SELECT c.membership_id, c.number, c.facility_code, c.status FROM cards c \
+                 JOIN cards asked ON asked.org_id = c.org_id AND asked.number = c.number \
+                 AND COALESCE(asked.facility_code, -1) = COALESCE(c.facility_code, -1) \
+                 WHERE asked.org_id = $1 AND asked.id = $2",
+            )
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_all(&mut *conn)
+            .await?,
+        );
+    }
+    for id in &asked.pins {
+        pins.extend(
+            sqlx::query_as::<_, PinRule>(
+                "SELECT p.membership_id, p.site_id, p.digest, p.status FROM pins p \
+                 JOIN pins asked ON asked.org_id = p.org_id AND asked.site_id = p.site_id \
+                 AND asked.digest = p.digest WHERE asked.org_id = $1 AND asked.id = $2",
+            )
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_all(&mut *conn)
+            .await?,
+        );
+    }
+    for key in &asked.credential_keys {
+        match key_parts(key) {
+            Some(KeyParts::Card {
+                facility_code,
+                number,
+            }) => cards.extend(
+                sqlx::query_as::<_, CardRule>(
+                    "SELECT membership_id, number, facility_code, status FROM cards \
+                     WHERE org_id = $1 AND number = $2 AND COALESCE(facility_code, -1) = $3",
+                )
+                .bind(org.0)
+                .bind(number)
+                .bind(facility_code.map_or(-1, to_i32))
+                .fetch_all(&mut *conn)
+                .await?,
+            ),
+            Some(KeyParts::Pin { site, digest }) => pins.extend(
+                sqlx::query_as::<_, PinRule>(
+                    "SELECT membership_id, site_id, digest, status FROM pins \
+                     WHERE org_id = $1 AND site_id = $2 AND digest = $3",
+                )
+                .bind(org.0)
+                .bind(site.0)
+                .bind(digest)
+                .fetch_all(&mut *conn)
+                .await?,
+            ),
+            None => {}
+        }
+    }
+    Ok(engine_rules(&cards, &pins))
+}
+
+/// Cards and PIN codes as the engine knows them, revoked first, so that an active credential
+/// wins over a revoked one with its key.
+fn engine_rules(
+    cards: &[(Uuid, String, Option<i32>, String)],
+    pins: &[(Uuid, Uuid, Vec<u8>, String)],
+) -> Vec<(CredentialKey, CredentialRule)> {
     let mut all: Vec<(CredentialKey, CredentialRule)> = cards
         .iter()
         .map(|(member, number, fc, status)| {
@@ -432,9 +505,15 @@ pub(super) async fn rules(
             (pin_key((*site).into(), digest), rule(*member, status))
         }))
         .collect();
-    // Revoked first across both kinds, keeping each kind's order.
     all.sort_by_key(|(_, r)| !r.revoked);
-    Ok(all)
+    all
+}
+
+fn rule(member: Uuid, status: &str) -> CredentialRule {
+    CredentialRule {
+        member: member.into(),
+        revoked: status != "active",
+    }
 }
 
 pub(super) async fn server_key_fingerprint(

@@ -52,7 +52,7 @@ pub(super) async fn record(
     .execute(&mut *conn)
     .await?;
     if changes_rules(kind) {
-        bump_rules(conn, org).await?;
+        bump_rules(conn, org, kind, object.map(|(_, id)| id), audit.at).await?;
     }
     Ok(())
 }
@@ -73,13 +73,33 @@ fn changes_rules(kind: &str) -> bool {
     .any(|prefix| kind.starts_with(prefix))
 }
 
-/// Marks the organization's rules changed, for every node's decision engine.
-pub(super) async fn bump_rules(conn: &mut Conn, org: OrgId) -> Result<(), StoreError> {
-    sqlx::query(
+/// Marks the organization's rules changed, for every node's decision engine, and notes what
+/// changed (`kind`, the event's, and its object; none: anything may have) under the new
+/// version.
+pub(super) async fn bump_rules(
+    conn: &mut Conn,
+    org: OrgId,
+    kind: &str,
+    object: Option<Uuid>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let (version,): (i64,) = sqlx::query_as(
         "INSERT INTO rule_versions (org_id, version) VALUES ($1, 1) \
-         ON CONFLICT (org_id) DO UPDATE SET version = rule_versions.version + 1",
+         ON CONFLICT (org_id) DO UPDATE SET version = rule_versions.version + 1 \
+         RETURNING version",
     )
     .bind(org.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO rule_changes (org_id, version, kind, object_id, at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(org.0)
+    .bind(version)
+    .bind(kind)
+    .bind(object)
+    .bind(at)
     .execute(conn)
     .await?;
     Ok(())

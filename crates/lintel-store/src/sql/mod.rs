@@ -1071,6 +1071,27 @@ impl Store for Backend {
         rules::load(self, org).await
     }
 
+    async fn rule_changes(
+        &self,
+        org: OrgId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::RuleChange>, StoreError> {
+        rules::changes(self, org, after, limit).await
+    }
+
+    async fn load_rule_objects(
+        &self,
+        org: OrgId,
+        objects: &crate::RuleObjects,
+    ) -> Result<crate::RulesDelta, StoreError> {
+        rules::objects(self, org, objects).await
+    }
+
+    async fn prune_rule_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        rules::prune(self, before).await
+    }
+
     // API keys
 
     async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError> {

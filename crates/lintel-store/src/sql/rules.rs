@@ -1,14 +1,66 @@
 //! What the decision engine reads, loaded whole, and the version it is current for.
 
+use chrono::{DateTime, Utc};
 use lintel_domain::{Access, GroupId, MembershipId, OrgId, Schedule};
 use uuid::Uuid;
 
 use super::Backend;
 use crate::rows::{AccessRow, ScheduleRow};
-use crate::{DoorRules, MemberRules, RulesSnapshot, StoreError};
+use crate::{
+    DoorRules, MemberRules, RuleChange, RuleObjects, RulesDelta, RulesSnapshot, StoreError,
+};
 
 /// A door's restrictions and its site's geofence, as read.
 type DoorRow = (Uuid, bool, bool, Option<f64>, Option<f64>, Option<f64>);
+
+macro_rules! door_select {
+    () => {
+        "SELECT d.id, d.geofence_required, d.reader_required, s.geofence_latitude, \
+         s.geofence_longitude, s.geofence_radius_m FROM doors d \
+         JOIN sites s ON s.org_id = d.org_id AND s.id = d.site_id"
+    };
+}
+
+/// Accesses that grant: not being deleted.
+macro_rules! access_select {
+    () => {
+        "SELECT id, name, kind, status, preferences, valid_from, valid_to, schedule_id, \
+         description, welcome_email_required, created_at, updated_at FROM accesses \
+         WHERE org_id = $1 AND status NOT IN ('deleting', 'deleted')"
+    };
+}
+
+macro_rules! schedule_select {
+    () => {
+        "SELECT id, name, time_zone, windows, exceptions, created_at, updated_at FROM schedules"
+    };
+}
+
+fn door_rules((id, geofence_required, reader_required, lat, lon, radius): DoorRow) -> DoorRules {
+    DoorRules {
+        id: id.into(),
+        geofence_required,
+        reader_required,
+        geofence: match (lat, lon, radius) {
+            (Some(latitude), Some(longitude), Some(radius_m)) => Some(lintel_domain::Geofence {
+                latitude,
+                longitude,
+                radius_m,
+            }),
+            _ => None,
+        },
+    }
+}
+
+/// The groups of `member` in (member, group) pairs sorted by member.
+fn groups_of(pairs: &[(Uuid, Uuid)], member: Uuid) -> Vec<GroupId> {
+    let start = pairs.partition_point(|(m, _)| *m < member);
+    pairs[start..]
+        .iter()
+        .take_while(|(m, _)| *m == member)
+        .map(|(_, g)| GroupId(*g))
+        .collect()
+}
 
 pub(super) async fn version(store: &Backend, org: OrgId) -> Result<i64, StoreError> {
     let found: Option<(i64,)> =
@@ -30,71 +82,39 @@ pub(super) async fn load(store: &Backend, org: OrgId) -> Result<RulesSnapshot, S
     .bind(org.0)
     .fetch_all(&mut *conn)
     .await?;
-    let in_groups: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT membership_id, group_id FROM membership_groups WHERE org_id = $1 \
-         ORDER BY membership_id",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await?;
+    let in_groups: Vec<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT membership_id, group_id FROM membership_groups WHERE org_id = $1")
+            .bind(org.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut in_groups = in_groups;
+    // As `groups_of` needs them, whatever order the database sorts ids in.
+    in_groups.sort_unstable();
     let members = statuses
         .into_iter()
         .map(|(id, status)| MemberRules {
             id: MembershipId(id),
             active: status == "active",
-            groups: in_groups
-                .iter()
-                .filter(|(m, _)| *m == id)
-                .map(|(_, g)| GroupId(*g))
-                .collect(),
+            groups: groups_of(&in_groups, id),
         })
         .collect();
-    let schedules = sqlx::query_as::<_, ScheduleRow>(
-        "SELECT id, name, time_zone, windows, exceptions, created_at, updated_at \
-         FROM schedules WHERE org_id = $1",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(Schedule::try_from)
-    .collect::<Result<Vec<_>, _>>()?;
-    let doors: Vec<DoorRow> = sqlx::query_as(
-        "SELECT d.id, d.geofence_required, d.reader_required, s.geofence_latitude, \
-         s.geofence_longitude, s.geofence_radius_m FROM doors d \
-         JOIN sites s ON s.org_id = d.org_id AND s.id = d.site_id WHERE d.org_id = $1",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await?;
-    let doors = doors
-        .into_iter()
-        .map(
-            |(id, geofence_required, reader_required, lat, lon, radius)| DoorRules {
-                id: id.into(),
-                geofence_required,
-                reader_required,
-                geofence: match (lat, lon, radius) {
-                    (Some(latitude), Some(longitude), Some(radius_m)) => {
-                        Some(lintel_domain::Geofence {
-                            latitude,
-                            longitude,
-                            radius_m,
-                        })
-                    }
-                    _ => None,
-                },
-            },
-        )
-        .collect();
-    let rows: Vec<AccessRow> = sqlx::query_as(
-        "SELECT id, name, kind, status, preferences, valid_from, valid_to, schedule_id, \
-         description, welcome_email_required, created_at, updated_at FROM accesses \
-         WHERE org_id = $1 AND status NOT IN ('deleting', 'deleted') ORDER BY id",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await?;
+    let schedules =
+        sqlx::query_as::<_, ScheduleRow>(concat!(schedule_select!(), " WHERE org_id = $1"))
+            .bind(org.0)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(Schedule::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+    let doors: Vec<DoorRow> = sqlx::query_as(concat!(door_select!(), " WHERE d.org_id = $1"))
+        .bind(org.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    let doors = doors.into_iter().map(door_rules).collect();
+    let rows: Vec<AccessRow> = sqlx::query_as(concat!(access_select!(), " ORDER BY id"))
+        .bind(org.0)
+        .fetch_all(&mut *conn)
+        .await?;
     let accesses: Vec<Access> = super::accesses::with_lists(&mut conn, org, rows).await?;
     let credentials = super::credentials::rules(&mut conn, org).await?;
     Ok(RulesSnapshot {
@@ -105,4 +125,118 @@ pub(super) async fn load(store: &Backend, org: OrgId) -> Result<RulesSnapshot, S
         doors,
         accesses,
     })
+}
+
+pub(super) async fn changes(
+    store: &Backend,
+    org: OrgId,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<RuleChange>, StoreError> {
+    let rows: Vec<(i64, String, Option<Uuid>)> = sqlx::query_as(
+        "SELECT version, kind, object_id FROM rule_changes WHERE org_id = $1 AND version > $2 \
+         ORDER BY version LIMIT $3",
+    )
+    .bind(org.0)
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(store.reader())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(version, kind, object)| RuleChange {
+            version,
+            kind,
+            object,
+        })
+        .collect())
+}
+
+pub(super) async fn prune(store: &Backend, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM rule_changes WHERE at < $1")
+        .bind(before)
+        .execute(store.writer())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Reads each asked object on its own: deltas are small (the caller loads everything when
+/// many changes are pending).
+pub(super) async fn objects(
+    store: &Backend,
+    org: OrgId,
+    asked: &RuleObjects,
+) -> Result<RulesDelta, StoreError> {
+    let mut conn = store.reader().acquire().await?;
+    let mut delta = RulesDelta::default();
+    for id in &asked.accesses {
+        let rows: Vec<AccessRow> = sqlx::query_as(concat!(access_select!(), " AND id = $2"))
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_all(&mut *conn)
+            .await?;
+        delta
+            .accesses
+            .extend(super::accesses::with_lists(&mut conn, org, rows).await?);
+    }
+    for id in &asked.members {
+        let status: Option<(String,)> = sqlx::query_as(
+            "SELECT status FROM memberships WHERE org_id = $1 AND id = $2 \
+             AND account_id IS NOT NULL",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((status,)) = status else { continue };
+        let groups: Vec<(Uuid,)> = sqlx::query_as(
+            "SELECT group_id FROM membership_groups WHERE org_id = $1 AND membership_id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        delta.members.push(MemberRules {
+            id: *id,
+            active: status == "active",
+            groups: groups.into_iter().map(|(g,)| GroupId(g)).collect(),
+        });
+    }
+    for id in &asked.schedules {
+        let row: Option<ScheduleRow> = sqlx::query_as(concat!(
+            schedule_select!(),
+            " WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            delta.schedules.push(Schedule::try_from(row)?);
+        }
+    }
+    for id in &asked.doors {
+        let row: Option<DoorRow> = sqlx::query_as(concat!(
+            door_select!(),
+            " WHERE d.org_id = $1 AND d.id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        delta.doors.extend(row.map(door_rules));
+    }
+    for id in &asked.sites {
+        let rows: Vec<DoorRow> = sqlx::query_as(concat!(
+            door_select!(),
+            " WHERE d.org_id = $1 AND d.site_id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        delta.doors.extend(rows.into_iter().map(door_rules));
+    }
+    delta.credentials = super::credentials::rules_sharing_keys(&mut conn, org, asked).await?;
+    Ok(delta)
 }

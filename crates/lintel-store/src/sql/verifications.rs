@@ -117,7 +117,7 @@ pub(super) async fn complete_verification(
             );
             replace_contact(&mut tx, account, "phone", &target, taken, now).await?;
         }
-        (Purpose::DeleteAccount, Some(account)) => erase_account(&mut tx, account).await?,
+        (Purpose::DeleteAccount, Some(account)) => erase_account(&mut tx, account, now).await?,
         (Purpose::ResetPhone, None) => {
             let holder: Option<(Uuid,)> =
                 sqlx::query_as("SELECT id FROM accounts WHERE phone = $1")
@@ -197,7 +197,11 @@ async fn sign_out_everywhere(
 /// transaction. Memberships go with it (cascade), its events keep an anonymous actor, and it
 /// may not be an organization's last owner. Credentials and the guest links it created, when
 /// they exist, belong here too.
-async fn erase_account(conn: &mut Conn, account: AccountId) -> Result<(), StoreError> {
+async fn erase_account(
+    conn: &mut Conn,
+    account: AccountId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let contact: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
             .bind(account.0)
@@ -207,14 +211,21 @@ async fn erase_account(conn: &mut Conn, account: AccountId) -> Result<(), StoreE
         return Err(StoreError::NotFound);
     };
     super::members::ensure_not_last_owner(&mut *conn, account).await?;
-    // Its memberships go: the organizations' decision engines must hear of it.
-    let orgs: Vec<(uuid::Uuid,)> =
-        sqlx::query_as("SELECT org_id FROM memberships WHERE account_id = $1")
+    // Its memberships go: the organizations' decision engines must hear of each.
+    let memberships: Vec<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT org_id, id FROM memberships WHERE account_id = $1")
             .bind(account.0)
             .fetch_all(&mut *conn)
             .await?;
-    for (org,) in orgs {
-        super::members::bump_rules(&mut *conn, lintel_domain::OrgId(org)).await?;
+    for (org, membership) in memberships {
+        super::members::bump_rules(
+            &mut *conn,
+            lintel_domain::OrgId(org),
+            "member.erased",
+            Some(membership),
+            now,
+        )
+        .await?;
     }
     // Memberships go with the account (cascade); invitations it sent stay the organization's.
     let addresses: Vec<String> = [Some(email), phone].into_iter().flatten().collect();

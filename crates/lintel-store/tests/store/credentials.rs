@@ -1,6 +1,7 @@
 //! Cards and PIN codes, on both backends: uniqueness among active ones, revocation that
 //! keeps the record, the thousand-to-one rule under the site's lock, what the decision
-//! engine reads, and the server key's fingerprint.
+//! engine reads (whole, and the log of changes nodes catch up from), and the server key's
+//! fingerprint.
 
 use lintel_domain::credential::{card_key, pin_key};
 use lintel_domain::{
@@ -10,13 +11,14 @@ use lintel_domain::{
 use lintel_store::{CredentialFilter, NewMember, NewPin, Store, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{audit, db, first, now, org, site};
+use crate::{audit, db, door, first, now, org, site};
 
 on_both_backends!(
     active_cards_are_unique_and_revoked_ones_stay,
     pin_codes_are_unique_per_site_and_rationed_per_length,
     the_engine_reads_every_credential_revoked_first,
     the_first_server_key_is_remembered,
+    each_rules_change_is_noted_under_its_version,
 );
 
 async fn member(store: &dyn Store, org: OrgId) -> MembershipId {
@@ -317,4 +319,66 @@ async fn the_first_server_key_is_remembered(backend: Backend) {
             .unwrap(),
         "aaaa"
     );
+}
+
+async fn each_rules_change_is_noted_under_its_version(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let acme = org("acme");
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let front = door(hq.id, "Front");
+    db.store
+        .create_door(acme.id, &front, &audit())
+        .await
+        .unwrap();
+    let ada = member(&*db.store, acme.id).await;
+    let fob = card(ada, "1", None);
+    db.store.create_card(acme.id, &fob, &audit()).await.unwrap();
+    let version = db.store.rules_version(acme.id).await.unwrap();
+    let all = db.store.rule_changes(acme.id, 0, 100).await.unwrap();
+    assert_eq!(all.len() as i64, version, "one change a version");
+    assert!(all.iter().zip(1..).all(|(c, v)| c.version == v));
+    let named: Vec<(&str, Option<uuid::Uuid>)> =
+        all.iter().map(|c| (c.kind.as_str(), c.object)).collect();
+    assert!(
+        named.contains(&("door.created", Some(front.id.0))),
+        "{named:?}"
+    );
+    assert!(
+        named.contains(&("member.invited", Some(ada.0))),
+        "{named:?}"
+    );
+    assert_eq!(named.last(), Some(&("card.created", Some(fob.id.0))));
+    // Pages after a version; another organization's changes are not here.
+    let later = db.store.rule_changes(acme.id, 1, 1).await.unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].version, 2);
+    assert!(
+        db.store
+            .rule_changes(OrgId::new(now()), 0, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Pruned changes are gone; the version stays.
+    assert_eq!(
+        db.store.prune_rule_changes(now()).await.unwrap(),
+        0,
+        "nothing older than now"
+    );
+    let pruned = db
+        .store
+        .prune_rule_changes(now() + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(pruned as i64, version);
+    assert!(
+        db.store
+            .rule_changes(acme.id, 0, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(db.store.rules_version(acme.id).await.unwrap(), version);
 }

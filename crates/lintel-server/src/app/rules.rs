@@ -1,0 +1,317 @@
+//! Each organization's rules in memory, for the decision engine, kept current with the
+//! store on every node: when an organization's rules version has moved, the node reads the
+//! changes since the version it holds (`rule_changes`) and applies just those objects to the
+//! engine in place. It loads everything again only the first time, after a change it cannot
+//! apply piecemeal (a door or group deleted, an account erased), or when it is further behind
+//! than `MAX_DELTA` changes or than the pruned log reaches.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
+
+use lintel_domain::decision::{DoorRestrictions, MemberRule, Rules};
+use lintel_domain::{AccessId, CardId, DoorId, MembershipId, OrgId, PinId, ScheduleId, SiteId};
+use lintel_store::{RuleChange, RuleObjects, RulesDelta, RulesSnapshot};
+
+use super::{AppState, Error};
+
+/// More pending changes than this are loaded whole: reading objects one by one would cost
+/// more.
+const MAX_DELTA: u32 = 200;
+
+/// One organization's rules as of a version.
+pub struct Loaded {
+    pub version: i64,
+    pub rules: Rules,
+}
+
+/// One organization's rules, changed in place under the lock; `refresh` lets one request at
+/// a time bring them up to date.
+pub struct OrgRules {
+    loaded: RwLock<Loaded>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl OrgRules {
+    /// The rules for reading. Hold the guard only for a computation, never across an await.
+    pub fn read(&self) -> RwLockReadGuard<'_, Loaded> {
+        self.loaded.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn version(&self) -> i64 {
+        self.read().version
+    }
+}
+
+/// The rules of the organizations this node has decided for.
+#[derive(Default)]
+pub struct RulesCache {
+    orgs: Mutex<HashMap<OrgId, Arc<OrgRules>>>,
+    full_loads: AtomicU64,
+}
+
+impl RulesCache {
+    /// The organization's rules, brought up to its current version.
+    pub async fn current(&self, state: &AppState, org: OrgId) -> Result<Arc<OrgRules>, Error> {
+        let version = state.store.rules_version(org).await?;
+        let known = self
+            .orgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&org)
+            .cloned();
+        let entry = match known {
+            Some(entry) => entry,
+            None => {
+                let loaded = self.load_whole(state, org).await?;
+                let fresh = Arc::new(OrgRules {
+                    loaded: RwLock::new(loaded),
+                    refresh: tokio::sync::Mutex::new(()),
+                });
+                let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
+                // Another request may have loaded it meanwhile: keep the newer.
+                let kept = orgs.entry(org).or_insert_with(|| fresh.clone());
+                if kept.version() < fresh.version() {
+                    *kept = fresh;
+                }
+                kept.clone()
+            }
+        };
+        if entry.version() >= version {
+            return Ok(entry);
+        }
+        self.catch_up(state, org, &entry, version).await?;
+        Ok(entry)
+    }
+
+    /// Brings `entry` to `version` at least: the changes since its own, or everything.
+    async fn catch_up(
+        &self,
+        state: &AppState,
+        org: OrgId,
+        entry: &OrgRules,
+        version: i64,
+    ) -> Result<(), Error> {
+        let _one_at_a_time = entry.refresh.lock().await;
+        let from = entry.version();
+        if from >= version {
+            return Ok(());
+        }
+        let changes = state.store.rule_changes(org, from, MAX_DELTA + 1).await?;
+        match plan(&changes, from) {
+            Some(mut objects) => {
+                // A member's credentials may be gone with it: read their keys again.
+                {
+                    let loaded = entry.read();
+                    for m in &objects.members {
+                        objects
+                            .credential_keys
+                            .extend(loaded.rules.credential_keys_of(*m));
+                    }
+                }
+                let delta = state.store.load_rule_objects(org, &objects).await?;
+                let last = changes.last().map_or(from, |c| c.version);
+                let mut loaded = entry.loaded.write().unwrap_or_else(PoisonError::into_inner);
+                apply(&mut loaded.rules, &objects, delta);
+                loaded.version = last;
+            }
+            None => {
+                let whole = self.load_whole(state, org).await?;
+                *entry.loaded.write().unwrap_or_else(PoisonError::into_inner) = whole;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many times this node has loaded an organization's rules whole.
+    pub fn full_loads(&self) -> u64 {
+        self.full_loads.load(Ordering::Relaxed)
+    }
+
+    async fn load_whole(&self, state: &AppState, org: OrgId) -> Result<Loaded, Error> {
+        self.full_loads.fetch_add(1, Ordering::Relaxed);
+        Ok(build(state.store.load_rules(org).await?))
+    }
+}
+
+/// What to read again for `changes`, which follow version `from`; `None` when they cannot be
+/// applied piecemeal.
+fn plan(changes: &[RuleChange], from: i64) -> Option<RuleObjects> {
+    let contiguous = changes.first().is_some_and(|c| c.version == from + 1);
+    if !contiguous || changes.len() > MAX_DELTA as usize {
+        return None;
+    }
+    let mut objects = RuleObjects::default();
+    for change in changes {
+        let id = change.object?;
+        let (kind, what) = change.kind.split_once('.')?;
+        match (kind, what) {
+            ("access", _) => objects.accesses.push(AccessId(id)),
+            ("member", _) => objects.members.push(MembershipId(id)),
+            ("schedule", _) => objects.schedules.push(ScheduleId(id)),
+            // Deleting a door, a group or a site takes rows out of accesses, memberships
+            // and PIN codes without naming them.
+            ("door" | "group" | "site", "deleted") => return None,
+            ("door", _) => objects.doors.push(DoorId(id)),
+            // Groups change through their members and accesses, which say so themselves.
+            ("group", _) => {}
+            ("site", _) => objects.sites.push(SiteId(id)),
+            ("card", _) => objects.cards.push(CardId(id)),
+            ("pin", _) => objects.pins.push(PinId(id)),
+            _ => return None,
+        }
+    }
+    // Accesses and members change most often, several times in a row; duplicates in the
+    // other lists only cost a read.
+    objects.accesses.sort_unstable();
+    objects.accesses.dedup();
+    objects.members.sort_unstable();
+    objects.members.dedup();
+    Some(objects)
+}
+
+/// Applies what was read for `asked`: what came back is upserted, what did not is removed.
+fn apply(rules: &mut Rules, asked: &RuleObjects, delta: RulesDelta) {
+    for id in &asked.schedules {
+        match delta.schedules.iter().find(|s| s.id == *id) {
+            Some(s) => match s.timetable() {
+                Ok(t) => rules.upsert_schedule(s.id, t),
+                Err(err) => {
+                    tracing::error!(schedule = %s.id, error = %err, "unreadable schedule");
+                    rules.remove_schedule(s.id);
+                }
+            },
+            None => rules.remove_schedule(*id),
+        }
+    }
+    for id in &asked.members {
+        match delta.members.iter().find(|m| m.id == *id) {
+            Some(m) => rules.upsert_member(MemberRule {
+                id: m.id,
+                active: m.active,
+                groups: m.groups.clone(),
+            }),
+            None => rules.remove_member(*id),
+        }
+    }
+    for d in delta.doors {
+        rules.upsert_door(
+            d.id,
+            DoorRestrictions {
+                geofence_required: d.geofence_required,
+                reader_required: d.reader_required,
+                geofence: d.geofence,
+            },
+        );
+    }
+    for id in &asked.accesses {
+        match delta
+            .accesses
+            .iter()
+            .find(|a| a.id == *id)
+            .and_then(|a| a.rule())
+        {
+            Some(rule) => rules.upsert_access(rule),
+            None => rules.remove_access(*id),
+        }
+    }
+    // Keys read again hold exactly what came back (revoked first, so active ones win).
+    for key in &asked.credential_keys {
+        rules.remove_credential(key);
+    }
+    for (key, rule) in delta.credentials {
+        rules.upsert_credential(key, rule);
+    }
+}
+
+/// The engine's index of a whole snapshot.
+pub fn build(snapshot: RulesSnapshot) -> Loaded {
+    let mut rules = Rules::new();
+    for s in &snapshot.schedules {
+        match s.timetable() {
+            Ok(t) => rules.upsert_schedule(s.id, t),
+            // Stored schedules were checked; one that no longer reads opens nothing.
+            Err(err) => tracing::error!(schedule = %s.id, error = %err, "unreadable schedule"),
+        }
+    }
+    for m in snapshot.members {
+        rules.upsert_member(MemberRule {
+            id: m.id,
+            active: m.active,
+            groups: m.groups,
+        });
+    }
+    for d in snapshot.doors {
+        rules.upsert_door(
+            d.id,
+            DoorRestrictions {
+                geofence_required: d.geofence_required,
+                reader_required: d.reader_required,
+                geofence: d.geofence,
+            },
+        );
+    }
+    for a in &snapshot.accesses {
+        if let Some(rule) = a.rule() {
+            rules.upsert_access(rule);
+        }
+    }
+    for (key, rule) in snapshot.credentials {
+        rules.upsert_credential(key, rule);
+    }
+    Loaded {
+        version: snapshot.version,
+        rules,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn change(version: i64, kind: &str, object: Option<Uuid>) -> RuleChange {
+        RuleChange {
+            version,
+            kind: kind.into(),
+            object,
+        }
+    }
+
+    #[test]
+    fn changes_are_applied_piecemeal_only_when_they_can_be() {
+        let id = Uuid::from_u128(7);
+        let plan_of = |changes: &[RuleChange]| plan(changes, 10);
+        let objects = plan_of(&[
+            change(11, "access.created", Some(id)),
+            change(12, "access.updated", Some(id)),
+            change(13, "member.updated", Some(id)),
+            change(14, "site.updated", Some(id)),
+            change(15, "group.created", Some(id)),
+            change(16, "pin.revoked", Some(id)),
+        ])
+        .unwrap();
+        assert_eq!(objects.accesses, vec![AccessId(id)], "once each");
+        assert_eq!(objects.members, vec![MembershipId(id)]);
+        assert_eq!(objects.sites, vec![SiteId(id)]);
+        assert_eq!(objects.pins, vec![PinId(id)]);
+        // A gap (pruned), nothing at all, too many, a deletion that cascades, a change
+        // without an object or of an unknown kind: everything is loaded again.
+        assert!(plan_of(&[change(12, "access.created", Some(id))]).is_none());
+        assert!(plan_of(&[]).is_none());
+        let many: Vec<_> = (11..11 + i64::from(MAX_DELTA) + 1)
+            .map(|v| change(v, "access.created", Some(id)))
+            .collect();
+        assert!(plan_of(&many).is_none());
+        assert!(plan_of(&many[..MAX_DELTA as usize]).is_some());
+        for kind in [
+            "door.deleted",
+            "group.deleted",
+            "site.deleted",
+            "widget.created",
+        ] {
+            assert!(plan_of(&[change(11, kind, Some(id))]).is_none(), "{kind}");
+        }
+        assert!(plan_of(&[change(11, "member.erased", None)]).is_none());
+    }
+}
