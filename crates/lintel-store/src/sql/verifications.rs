@@ -194,9 +194,9 @@ async fn sign_out_everywhere(
 
 /// Erases an account and the personal data kept about it. This is the one place deletion
 /// happens: whatever belongs to an account is removed or anonymised here, in the same
-/// transaction. Memberships go with it (cascade), its events keep an anonymous actor, and it
-/// may not be an organization's last owner. Credentials and the guest links it created, when
-/// they exist, belong here too.
+/// transaction. Memberships go with it (cascade), and with them their cards and PIN codes;
+/// its events keep an anonymous actor, and it may not be an organization's last owner. The
+/// guest links it created, when they exist, belong here too.
 async fn erase_account(
     conn: &mut Conn,
     account: AccountId,
