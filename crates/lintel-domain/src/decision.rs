@@ -578,10 +578,58 @@ impl Rules {
             .as_slice()
             .iter()
             .filter_map(|g| self.by_group.get(&(req.door, *g)));
+        self.first_open(direct.into_iter().chain(via_groups), req)
+    }
+
+    /// Decides for a group itself, as an access link of the group asks: what its accesses
+    /// allow at the door, with no member behind it and no phone restrictions.
+    pub fn decide_group(&self, group: GroupId, req: &Request<'_>) -> Decision {
+        self.first_open(self.by_group.get(&(req.door, group)).into_iter(), req)
+    }
+
+    /// Until when an active member's accesses to `door` that are valid at `at` last
+    /// (schedules and authentication types aside): `None` when none is valid, `Some(None)`
+    /// when one never ends. What a member may pass on to a guest.
+    pub fn access_until(
+        &self,
+        member: MembershipId,
+        door: DoorId,
+        at: DateTime<Utc>,
+    ) -> Option<Option<DateTime<Utc>>> {
+        let entry = self.members.get(&member).filter(|e| e.active)?;
+        let direct = self.by_member.get(&(door, member));
+        let via_groups = entry
+            .groups
+            .as_slice()
+            .iter()
+            .filter_map(|g| self.by_group.get(&(door, *g)));
+        let now = micros(at);
+        let end = direct
+            .into_iter()
+            .chain(via_groups)
+            .flat_map(Grants::as_slice)
+            .filter_map(|g| self.whens.get(g.slot as usize).copied().flatten())
+            .filter(|w| w.from <= now && now < w.to)
+            .map(|w| w.to)
+            .max()?;
+        Some(
+            (end != i64::MAX)
+                .then(|| DateTime::from_timestamp_micros(end))
+                .flatten(),
+        )
+    }
+
+    /// The first grant among `candidates` that is open and allows the request, or the most
+    /// specific reason none does.
+    fn first_open<'g>(
+        &self,
+        candidates: impl Iterator<Item = &'g Grants>,
+        req: &Request<'_>,
+    ) -> Decision {
         let now = micros(req.at);
         let mut best: Option<DenyReason> = None;
         let mut local: LocalCache = None;
-        for grants in direct.into_iter().chain(via_groups) {
+        for grants in candidates {
             for grant in grants.as_slice() {
                 let checked = self
                     .open_at(grant.slot, req.at, now, &mut local)

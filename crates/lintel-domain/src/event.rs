@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{AccountId, ApiKeyId, EventId};
+use crate::{AccountId, ApiKeyId, EventId, LinkId};
 
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +29,12 @@ pub enum EventActor {
         #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
         key_id: ApiKeyId,
     },
+    /// A guest, by an access link, named as the link's recipient.
+    Guest {
+        #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+        link_id: LinkId,
+        name: String,
+    },
     /// The operator's command line on the server (`lintel admin …`).
     Console,
     /// Lintel itself (jobs, expiries).
@@ -44,6 +50,7 @@ impl EventActor {
             EventActor::Member { .. } => "member",
             EventActor::ApiKey { .. } => "api_key",
             EventActor::Operator { .. } => "operator",
+            EventActor::Guest { .. } => "guest",
             EventActor::Console => "console",
             EventActor::System => "system",
         }
@@ -54,6 +61,7 @@ impl EventActor {
         match self {
             EventActor::Member { account_id, .. } => account_id.map(|a| a.0),
             EventActor::ApiKey { key_id, .. } | EventActor::Operator { key_id } => Some(key_id.0),
+            EventActor::Guest { link_id, .. } => Some(link_id.0),
             EventActor::Console | EventActor::System => None,
         }
     }
@@ -61,7 +69,9 @@ impl EventActor {
     /// How the actor is named in lists.
     pub fn name(&self) -> &str {
         match self {
-            EventActor::Member { name, .. } | EventActor::ApiKey { name, .. } => name,
+            EventActor::Member { name, .. }
+            | EventActor::ApiKey { name, .. }
+            | EventActor::Guest { name, .. } => name,
             EventActor::Operator { .. } => "operator key",
             EventActor::Console => "operator console",
             EventActor::System => "Lintel",

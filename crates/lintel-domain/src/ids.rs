@@ -67,6 +67,8 @@ id_type!(
     CardId,
     /// A member's PIN code at a site.
     PinId,
+    /// A guest's access link.
+    LinkId,
 );
 
 /// Ids made in the same millisecond would sort at random; the context's counter keeps them in

@@ -8,6 +8,7 @@ pub mod credential;
 pub mod decision;
 pub mod event;
 pub mod ids;
+pub mod link;
 pub mod member;
 pub mod org;
 pub mod place;
@@ -21,9 +22,10 @@ pub use clock::{Clock, SystemClock};
 pub use credential::{Card, CredentialStatus, Pin};
 pub use event::{Event, EventActor};
 pub use ids::{
-    AccessId, AccountId, ApiKeyId, CardId, DeviceId, DoorId, EventId, GroupId, MembershipId,
-    MessageId, OrgId, PinId, ScheduleId, SignInId, SiteId, VerificationId,
+    AccessId, AccountId, ApiKeyId, CardId, DeviceId, DoorId, EventId, GroupId, LinkId,
+    MembershipId, MessageId, OrgId, PinId, ScheduleId, SignInId, SiteId, VerificationId,
 };
+pub use link::{AccessLink, Delivery, LinkQuotas, LinkState};
 pub use member::{Invitation, InviteChannel, Membership, MembershipStatus};
 pub use org::{OrgName, OrgSettings, Organization, Slug, TimeZone};
 pub use place::{Address, Door, DoorKind, Geofence, Group, Preferences, Site};

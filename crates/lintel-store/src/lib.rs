@@ -17,10 +17,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::{CredentialKey, CredentialRule};
 use lintel_domain::{
-    Access, AccessId, AccessStatus, Account, AccountId, ApiKeyId, Areas, Card, CardId,
-    CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event, Group, GroupId, Membership,
-    MembershipId, MessageId, OrgId, Organization, Phone, Pin, PinId, Schedule, ScheduleId,
-    SignInId, Site, SiteId, ValidationError, VerificationId,
+    Access, AccessId, AccessLink, AccessStatus, Account, AccountId, ApiKeyId, Areas, Card, CardId,
+    CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event, Group, GroupId, LinkId,
+    LinkQuotas, LinkState, Membership, MembershipId, MessageId, OrgId, Organization, Phone, Pin,
+    PinId, Schedule, ScheduleId, SignInId, Site, SiteId, ValidationError, VerificationId,
 };
 use uuid::Uuid;
 
@@ -135,6 +135,42 @@ pub struct RulesDelta {
     /// Every card or PIN code with an asked key or sharing one with an asked card or PIN
     /// code, revoked first.
     pub credentials: Vec<(CredentialKey, CredentialRule)>,
+}
+
+/// A new access link: its hash, the message that delivers it (none for manual links), and
+/// the quotas to hold it to, counted in the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLink {
+    pub link: AccessLink,
+    pub secret_hash: Vec<u8>,
+    pub message: Option<Message>,
+    pub quotas: LinkQuotas,
+    /// When the current month began in the organization's time zone, for the SMS quota.
+    pub month_start: DateTime<Utc>,
+}
+
+/// How a list of links is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LinkSort {
+    /// Oldest first.
+    #[default]
+    Created,
+    /// By recipient name.
+    Name,
+    /// Most recently used first; never used last.
+    LastUsed,
+    /// Soonest to end first; never ending last.
+    ValidUntil,
+}
+
+/// Narrows a list of links; states are as at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkFilter {
+    pub group: Option<GroupId>,
+    pub state: Option<LinkState>,
+    pub created_by: Option<MembershipId>,
+    pub sort: LinkSort,
+    pub now: DateTime<Utc>,
 }
 
 /// Narrows a list of cards or PIN codes.
@@ -376,6 +412,43 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_pin(&self, org: OrgId, id: PinId, audit: &Audit) -> Result<Pin, StoreError>;
     /// The account's active PIN codes in organizations where its membership is active.
     async fn account_pins(&self, account: AccountId) -> Result<Vec<OwnPin>, StoreError>;
+    /// The organization's link quotas (the defaults until the operator sets them).
+    async fn link_quotas(&self, org: OrgId) -> Result<LinkQuotas, StoreError>;
+    async fn set_link_quotas(
+        &self,
+        org: OrgId,
+        quotas: &LinkQuotas,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+    /// Stores a link and queues its message, refusing under the organization's lock when a
+    /// quota is used up (`email_link_quota`, `sms_link_quota`, naming the count).
+    async fn create_link(&self, org: OrgId, new: &NewLink, audit: &Audit)
+    -> Result<(), StoreError>;
+    async fn get_link(&self, org: OrgId, id: LinkId) -> Result<AccessLink, StoreError>;
+    async fn list_links(
+        &self,
+        org: OrgId,
+        filter: LinkFilter,
+        page: PageRequest,
+    ) -> Result<Page<AccessLink>, StoreError>;
+    /// Revokes a link (a revoked one stays as it is).
+    async fn revoke_link(
+        &self,
+        org: OrgId,
+        id: LinkId,
+        audit: &Audit,
+    ) -> Result<AccessLink, StoreError>;
+    /// The link whose secret hashes to `hash`, with its organization.
+    async fn find_link(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<(Organization, AccessLink)>, StoreError>;
+    /// Notes that the link was used at `at`.
+    async fn touch_link(&self, org: OrgId, id: LinkId, at: DateTime<Utc>)
+    -> Result<(), StoreError>;
+    /// The doors the group's accesses name (not deleted ones), by name.
+    async fn group_doors(&self, org: OrgId, group: GroupId) -> Result<Vec<Door>, StoreError>;
+
     /// The fingerprint of the server key this database was first used with, recording
     /// `fingerprint` when there is none yet.
     async fn server_key_fingerprint(

@@ -4,12 +4,12 @@ use chrono::{DateTime, Utc};
 use lintel_domain::decision::AuthType;
 use lintel_domain::schedule::{ExceptionText, WindowText};
 use lintel_domain::{Access, AccessDoor, AccessKind, AccessStatus, MembershipId};
+use lintel_domain::{AccessLink, Card, CredentialStatus, Delivery, Pin};
 use lintel_domain::{
     Account, ApiKeyId, Areas, Device, DeviceKind, Door, DoorKind, Email, Event, EventActor,
     Geofence, Group, GroupId, Invitation, InviteChannel, Membership, MembershipStatus, OrgSettings,
     Organization, Phone, Preferences, Schedule, Site, Slug, TimeZone,
 };
-use lintel_domain::{Card, CredentialStatus, Pin};
 use sqlx::FromRow;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -469,6 +469,13 @@ impl TryFrom<EventRow> for Event {
                 name: row.actor_name,
             },
             "operator" => EventActor::Operator { key_id: key()? },
+            "guest" => EventActor::Guest {
+                link_id: row
+                    .actor_id
+                    .map(Into::into)
+                    .ok_or_else(|| corrupt("event actor", "a guest without a link"))?,
+                name: row.actor_name,
+            },
             "console" => EventActor::Console,
             "system" => EventActor::System,
             other => return Err(corrupt("event actor", other)),
@@ -634,6 +641,43 @@ impl TryFrom<PinRow> for Pin {
             status: credential_status(&row.status)?,
             created_at: row.created_at,
             revoked_at: row.revoked_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct LinkRow {
+    id: Uuid,
+    group_id: Uuid,
+    recipient_name: String,
+    delivery: String,
+    address: Option<String>,
+    valid_from: Option<DateTime<Utc>>,
+    valid_until: Option<DateTime<Utc>>,
+    created_by: Option<Uuid>,
+    created_by_name: String,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<LinkRow> for AccessLink {
+    type Error = StoreError;
+    fn try_from(row: LinkRow) -> Result<Self, StoreError> {
+        Ok(AccessLink {
+            id: row.id.into(),
+            group_id: row.group_id.into(),
+            recipient_name: row.recipient_name,
+            delivery: Delivery::parse(&row.delivery)
+                .ok_or_else(|| corrupt("link delivery", &row.delivery))?,
+            address: row.address,
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            created_by: row.created_by.map(Into::into),
+            created_by_name: row.created_by_name,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+            last_used_at: row.last_used_at,
         })
     }
 }

@@ -394,12 +394,18 @@ fn the_engine_agrees_with_the_naive_reference_on_100k_random_requests() {
                 1 | 2 => format!("pin:{}", rng.below(60)),
                 _ => credential.replacen("card:", "pin:", 1),
             });
-            let (got, expected) = match &pin {
-                Some(pin) => (
+            // An access link stands for one group.
+            let link_group = (auth == AuthType::Link).then(|| *rng.pick(&w.groups));
+            let (got, expected) = match (&pin, link_group) {
+                (_, Some(group)) => (
+                    rules.decide_group(group, &Request { phone: None, ..req }),
+                    reference.decide_group(group, door, direction, at),
+                ),
+                (Some(pin), None) => (
                     rules.decide_pair(&req, &CredentialKey(pin.clone())),
                     reference.decide_pair(&credential, pin, door, direction, at),
                 ),
-                None => (
+                (None, None) => (
                     rules.decide(&req),
                     reference.decide(&credential, door, direction, auth, at, phone),
                 ),

@@ -9,7 +9,7 @@ use lintel_domain::decision::{
     AccessRule, AuthType, CredentialRule, DenyReason, Direction, DoorRestrictions, MemberRule,
     PhoneProof,
 };
-use lintel_domain::{AccessId, DoorId, MembershipId, ScheduleId};
+use lintel_domain::{AccessId, DoorId, GroupId, MembershipId, ScheduleId};
 
 /// A schedule as plain data: the zone's name, weekly windows and exceptions (`None`: closed).
 #[derive(Debug, Clone)]
@@ -120,12 +120,50 @@ impl Reference {
         if !member.active {
             return Expected::Denied(DenyReason::MembershipSuspended);
         }
+        self.decide_covered(
+            |access| {
+                access.members.contains(&member.id)
+                    || access.groups.iter().any(|g| member.groups.contains(g))
+            },
+            door,
+            direction,
+            auth,
+            at,
+            phone,
+        )
+    }
+
+    /// An access link of `group`: the group's own accesses, no phone restrictions.
+    pub fn decide_group(
+        &self,
+        group: GroupId,
+        door: DoorId,
+        direction: Direction,
+        at: DateTime<Utc>,
+    ) -> Expected {
+        self.decide_covered(
+            |access| access.groups.contains(&group),
+            door,
+            direction,
+            AuthType::Link,
+            at,
+            None,
+        )
+    }
+
+    fn decide_covered(
+        &self,
+        covers: impl Fn(&AccessRule) -> bool,
+        door: DoorId,
+        direction: Direction,
+        auth: AuthType,
+        at: DateTime<Utc>,
+        phone: Option<PhoneProof>,
+    ) -> Expected {
         let mut granted = Vec::new();
         let mut failures = Vec::new();
         for access in &self.accesses {
-            let covers = access.members.contains(&member.id)
-                || access.groups.iter().any(|g| member.groups.contains(g));
-            if !covers {
+            if !covers(access) {
                 continue;
             }
             for d in access.doors.iter().filter(|d| d.door == door) {

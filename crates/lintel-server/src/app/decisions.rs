@@ -54,7 +54,13 @@ pub struct Unlock {
     pub at: DateTime<Utc>,
 }
 
-fn unlock(door: DoorId, direction: Direction, at: DateTime<Utc>, d: Decision) -> Unlock {
+/// The answer to an unlock, from the engine's decision.
+pub(crate) fn unlock_answer(
+    door: DoorId,
+    direction: Direction,
+    at: DateTime<Utc>,
+    d: Decision,
+) -> Unlock {
     let (granted, reason, access_id) = match d {
         Decision::Granted { access } => (true, None, Some(access.0)),
         Decision::Denied(reason) => (false, Some(reason), None),
@@ -76,6 +82,19 @@ async fn record(
     how: &str,
     member: Option<MembershipId>,
 ) -> Result<(), Error> {
+    record_decision(state, ctx.org_id(), &ctx.audit(), u, how, member).await
+}
+
+/// Records a decision as an event of the door: `how` names the credential, `member` whom it
+/// stood for.
+pub(crate) async fn record_decision(
+    state: &AppState,
+    org: lintel_domain::OrgId,
+    audit: &lintel_store::Audit,
+    u: &Unlock,
+    how: &str,
+    member: Option<MembershipId>,
+) -> Result<(), Error> {
     let kind = if u.granted {
         "decision.granted"
     } else {
@@ -90,13 +109,7 @@ async fn record(
     });
     state
         .store
-        .record_event(
-            ctx.org_id(),
-            &ctx.audit(),
-            kind,
-            Some(("door", u.door_id)),
-            summary,
-        )
+        .record_event(org, audit, kind, Some(("door", u.door_id)), summary)
         .await?;
     Ok(())
 }
@@ -154,7 +167,7 @@ pub async fn unlock_by_phone(
             }),
         },
     );
-    let answer = unlock(door, direction, ctx.now, decision);
+    let answer = unlock_answer(door, direction, ctx.now, decision);
     record(state, ctx, &answer, "mobile", Some(member.membership.id)).await?;
     Ok(answer)
 }
@@ -269,7 +282,7 @@ pub async fn present(
     if unknown_pin {
         state.store.record_sends(&[guess_key], ctx.now).await?;
     }
-    let answer = unlock(door, direction, ctx.now, decision);
+    let answer = unlock_answer(door, direction, ctx.now, decision);
     record(state, ctx, &answer, auth.as_str(), member).await?;
     Ok(answer)
 }

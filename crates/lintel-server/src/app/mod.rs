@@ -11,6 +11,7 @@ pub mod events;
 pub mod groups;
 pub mod housekeeping;
 pub mod keys;
+pub mod links;
 pub mod me;
 pub mod members;
 pub mod orgs;

@@ -57,7 +57,7 @@ pub struct UpdateSettings {
     pub show_admin_phone: Option<bool>,
 }
 
-fn operator_only(actor: &Actor) -> Result<(), Error> {
+pub(crate) fn operator_only(actor: &Actor) -> Result<(), Error> {
     match actor {
         Actor::Operator { .. } | Actor::Console => Ok(()),
         // Creating and deleting tenants is the operator's, whatever areas a key holds.

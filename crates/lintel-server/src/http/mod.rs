@@ -12,6 +12,7 @@ mod events;
 pub(crate) mod extract;
 mod groups;
 mod health;
+mod links;
 mod list;
 mod me;
 mod members;
@@ -62,6 +63,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "schedules", description = "Weekly windows in a time zone, with exceptions"),
         (name = "accesses", description = "Grants: who may pass which doors, how and when"),
         (name = "credentials", description = "Members' cards and PIN codes"),
+        (name = "access links", description = "Guests' links: sent, listed, revoked, opened"),
         (name = "unlocking", description = "Decisions: unlock, who can open, which doors"),
         (name = "members", description = "Memberships, invitations and admin areas"),
         (name = "api keys", description = "An organization's machine credentials"),
@@ -144,6 +146,11 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(credentials::get_pin, credentials::revoke_pin))
         .routes(routes!(credentials::present))
         .routes(routes!(credentials::my_pins))
+        .routes(routes!(links::list, links::create))
+        .routes(routes!(links::get, links::revoke))
+        .routes(routes!(links::quotas, links::set_quotas))
+        .routes(routes!(links::view))
+        .routes(routes!(links::unlock))
         .routes(routes!(members::list))
         .routes(routes!(members::get, members::update, members::remove))
         .routes(routes!(members::invite, members::invitations))

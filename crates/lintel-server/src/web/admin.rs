@@ -81,6 +81,14 @@ pub fn routes() -> Router<AppState> {
             post(super::rules::delete_access),
         )
         .route("/admin/{slug}/credentials", get(page))
+        .route(
+            "/admin/{slug}/links",
+            get(page).post(super::links::create_link),
+        )
+        .route(
+            "/admin/{slug}/links/{id}/revoke",
+            post(super::links::revoke_link),
+        )
         .route("/admin/{slug}/cards", post(super::credentials::create_card))
         .route(
             "/admin/{slug}/cards/{id}/revoke",
@@ -123,12 +131,13 @@ fn checked_groups(form: &Fields) -> Vec<Uuid> {
 }
 
 /// The sections of the dashboard, each shown to the areas that may read it.
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 9] = [
     ("places", "Sites & doors"),
     ("groups", "Groups"),
     ("schedules", "Schedules"),
     ("accesses", "Accesses"),
     ("credentials", "Cards & PINs"),
+    ("links", "Access links"),
     ("members", "Members"),
     ("api-keys", "API keys"),
     ("events", "Events"),
@@ -139,7 +148,7 @@ fn may_see(ctx: &OrgCtx, section: &str) -> bool {
         "places" | "groups" | "schedules" | "accesses" => ctx.require_admin().is_ok(),
         "members" => ctx.require_any(&[Area::Members, Area::Delegation]).is_ok(),
         "api-keys" => ctx.require(Area::Api).is_ok(),
-        "credentials" => ctx.require(Area::Delegation).is_ok(),
+        "credentials" | "links" => ctx.require(Area::Delegation).is_ok(),
         "events" => ctx.require(Area::Audit).is_ok(),
         _ => false,
     }
@@ -265,6 +274,9 @@ pub(super) enum Page {
     Accesses,
     Access(Uuid),
     Credentials,
+    Links,
+    /// A member's own guests' links (the member app, not the dashboard).
+    Guests,
     Site(Uuid),
     Door(Uuid),
     Group(Uuid),
@@ -284,6 +296,8 @@ impl Page {
             Page::Accesses => format!("/admin/{slug}/accesses"),
             Page::Access(id) => format!("/admin/{slug}/accesses/{id}"),
             Page::Credentials => format!("/admin/{slug}/credentials"),
+            Page::Links => format!("/admin/{slug}/links"),
+            Page::Guests => format!("/guests/{slug}"),
             Page::Site(id) => format!("/admin/{slug}/sites/{id}"),
             Page::Door(id) => format!("/admin/{slug}/doors/{id}"),
             Page::Group(id) => format!("/admin/{slug}/groups/{id}"),
@@ -311,6 +325,8 @@ impl Page {
             Page::Credentials => {
                 super::credentials::credentials_html(state, ctx, session, top).await
             }
+            Page::Links => super::links::links_html(state, ctx, session, top).await,
+            Page::Guests => super::links::guests_html(state, ctx, session, top).await,
             Page::Site(id) => site_html(state, ctx, session, id, top).await,
             Page::Door(id) => door_html(state, ctx, session, id, top).await,
             Page::Group(id) => group_html(state, ctx, session, id, top).await,
@@ -333,6 +349,7 @@ impl Page {
             ("/accesses", _) => Page::Accesses,
             ("/accesses/{id}", Some(id)) => Page::Access(id),
             ("/credentials", _) => Page::Credentials,
+            ("/links", _) => Page::Links,
             ("/sites/{id}", Some(id)) => Page::Site(id),
             ("/doors/{id}", Some(id)) => Page::Door(id),
             ("/groups/{id}", Some(id)) => Page::Group(id),

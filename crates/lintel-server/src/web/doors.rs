@@ -84,8 +84,16 @@ async fn doors_html(
     }
     let pin_due = result.is_some_and(|(_, a)| a.reason == Some(DenyReason::PinRequired));
     for (slug, name, doors) in by_org {
+        // Where the organization lets members send links, to their own guests.
+        let guests = match state.store.get_org_by_slug(&slug).await {
+            Ok(org) if org.settings.guest_links_by_members => format!(
+                " <a class=\"hint\" href=\"/guests/{}\">My guests</a>",
+                escape(&slug)
+            ),
+            _ => String::new(),
+        };
         body.push_str(&format!(
-            "<section><h2>{}</h2><ul class=\"rows\">",
+            "<section><h2>{}{guests}</h2><ul class=\"rows\">",
             escape(&name)
         ));
         for door in doors {

@@ -11,6 +11,7 @@ mod credentials;
 mod doors;
 mod html;
 mod invitations;
+mod links;
 mod profile;
 mod rules;
 mod signin;
@@ -57,6 +58,16 @@ pub fn routes() -> Router<AppState> {
         .route("/me/memberships/{slug}/leave", post(invitations::leave))
         .route("/doors", get(doors::my_doors))
         .route("/doors/{slug}/{door_id}/unlock", post(doors::unlock))
+        .route("/l/{secret}", get(links::guest_page))
+        .route(
+            "/l/{secret}/doors/{door_id}/unlock",
+            post(links::guest_unlock),
+        )
+        .route(
+            "/guests/{slug}",
+            get(links::guests).post(links::create_guest_link),
+        )
+        .route("/guests/{slug}/{id}/revoke", post(links::revoke_guest_link))
         .route("/invitations/{token}", get(invitations::invitation_page))
         .route("/invitations/{token}/accept", post(invitations::accept))
         .merge(admin::routes())

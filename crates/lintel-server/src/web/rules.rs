@@ -616,7 +616,7 @@ fn access_body(
 }
 
 /// A `datetime-local` value, read in the organization's time zone.
-fn local_time(
+pub(super) fn local_time(
     ctx: &OrgCtx,
     form: &Fields,
     name: &'static str,

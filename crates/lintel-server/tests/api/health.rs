@@ -172,6 +172,14 @@ fn the_openapi_document_describes_every_route() {
         ("/api/v1/orgs/{org_slug}/pins", &["get", "post"]),
         ("/api/v1/orgs/{org_slug}/pins/{pin_id}", &["get", "delete"]),
         ("/api/v1/orgs/{org_slug}/doors/{door_id}/present", &["post"]),
+        ("/api/v1/orgs/{org_slug}/access-links", &["get", "post"]),
+        (
+            "/api/v1/orgs/{org_slug}/access-links/{link_id}",
+            &["get", "delete"],
+        ),
+        ("/api/v1/orgs/{org_slug}/quotas", &["get", "put"]),
+        ("/api/v1/links/{secret}", &["get"]),
+        ("/api/v1/links/{secret}/doors/{door_id}/unlock", &["post"]),
         ("/api/v1/orgs/{org_slug}/members", &["get"]),
         (
             "/api/v1/orgs/{org_slug}/members/{member_id}",

@@ -24,6 +24,8 @@ async fn snapshot(app: &TestApp, a_key: &str) -> Vec<Value> {
         "/admins",
         "/cards",
         "/pins",
+        "/access-links",
+        "/quotas",
     ] {
         all.push(app.get(a_key, &format!("/api/v1/orgs/org-a{path}")).await.1);
     }
@@ -82,6 +84,14 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         )
         .await;
     let pin = pin["id"].as_str().unwrap().to_owned();
+    let (_, link) = app
+        .post(
+            &a,
+            "/api/v1/orgs/org-a/access-links",
+            json!({ "group_id": group, "recipient_name": "Guest", "delivery": "manual" }),
+        )
+        .await;
+    let link = link["id"].as_str().unwrap().to_owned();
     let (_, keys) = app.get(&a, "/api/v1/orgs/org-a/api-keys").await;
     let key = keys["items"][0]["id"].as_str().unwrap().to_owned();
 
@@ -315,6 +325,28 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
             format!("/api/v1/orgs/{{org}}/doors/{door}/present"),
             Some(json!({ "card": { "number": "4711" } })),
         ),
+        (Method::GET, "/api/v1/orgs/{org}/access-links".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/access-links".into(),
+            Some(json!({ "group_id": group, "recipient_name": "P", "delivery": "manual" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/access-links/{link}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/access-links/{link}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/quotas".into(), None),
+        (
+            Method::PUT,
+            "/api/v1/orgs/{org}/quotas".into(),
+            Some(json!({ "email_links": 1, "sms_links_per_month": 1 })),
+        ),
     ];
     // Every organization route is here.
     let doc = serde_json::to_value(lintel_server::http::openapi()).unwrap();
@@ -372,7 +404,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         // A's object ids inside B's own organization are simply not found there either.
         // (Unlocking is for phones: a key is refused before any door is looked up.)
         if [
-            &site, &door, &group, &member, &key, &schedule, &access, &card, &pin,
+            &site, &door, &group, &member, &key, &schedule, &access, &card, &pin, &link,
         ]
         .iter()
         .any(|id| template.contains(id.as_str()))
@@ -407,6 +439,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         "accesses",
         "cards",
         "pins",
+        "access-links",
     ] {
         let (_, page) = app.get(&b, &format!("/api/v1/orgs/org-b/{list}")).await;
         assert!(
@@ -430,6 +463,11 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
             "pins",
             json!({ "member_id": member, "site_id": planted }),
             "member_id",
+        ),
+        (
+            "access-links",
+            json!({ "group_id": group, "recipient_name": "P", "delivery": "manual" }),
+            "group_id",
         ),
     ] {
         let (status, err) = app

@@ -14,6 +14,7 @@ mod events;
 mod groups;
 mod health;
 mod isolation;
+mod links;
 mod members;
 mod orgs;
 mod permissions;
@@ -52,6 +53,8 @@ pub const MAX_BODY: usize = 16 * 1024;
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        // The server's log, shown with a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let db = TestDb::new(backend).await?;
         let clock = FakeClock::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -364,6 +364,37 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, Rule)> {
             Needs(Delegation),
         ),
         (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/access-links",
+            None,
+            Needs(Delegation),
+        ),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org_slug}/access-links",
+            Some(json!({ "group_id": NOWHERE, "recipient_name": "G", "delivery": "manual" })),
+            Needs(Delegation),
+        ),
+        (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/access-links/{link_id}",
+            None,
+            Needs(Delegation),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/orgs/{org_slug}/access-links/{link_id}",
+            None,
+            Needs(Delegation),
+        ),
+        (Method::GET, "/api/v1/orgs/{org_slug}/quotas", None, Admin),
+        (
+            Method::PUT,
+            "/api/v1/orgs/{org_slug}/quotas",
+            Some(json!({ "email_links": 5, "sms_links_per_month": 5 })),
+            Operator,
+        ),
+        (
             Method::POST,
             "/api/v1/orgs/{org_slug}/doors/{door_id}/present",
             Some(json!({ "card": { "number": "1" } })),
@@ -386,6 +417,7 @@ fn concrete(template: &str, who: &str) -> String {
         "key_id",
         "card_id",
         "pin_id",
+        "link_id",
     ] {
         path = path.replace(&format!("{{{id}}}"), NOWHERE);
     }

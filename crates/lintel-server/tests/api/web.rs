@@ -17,6 +17,7 @@ on_both_backends!(
     my_doors_open_with_a_button_and_say_why_not,
     an_admin_builds_the_staff_access_in_the_dashboard,
     cards_and_pin_codes_in_the_dashboard_and_the_member_app,
+    a_guest_opens_a_door_from_the_link_page,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -895,4 +896,130 @@ async fn cards_and_pin_codes_in_the_dashboard_and_the_member_app(backend: Backen
     assert!(!page.contains("My PIN codes"), "{page}");
     let (_, page, _) = browser.get("/admin/acme/credentials").await;
     assert!(page.contains("revoked 2026-03-02"), "{page}");
+}
+
+async fn a_guest_opens_a_door_from_the_link_page(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    let front = app.door(&key, "acme", &site, "Front").await;
+    let (_, group) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/groups",
+            serde_json::json!({ "name": "Visitors" }),
+        )
+        .await;
+    let group = group["id"].as_str().unwrap().to_owned();
+    app.post(
+        &key,
+        "/api/v1/orgs/acme/accesses",
+        serde_json::json!({ "name": "Visitors", "groups": [group], "doors": [{ "door_id": front }] }),
+    )
+    .await;
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "ada@example.com", "areas": ["delegation"] }),
+    )
+    .await;
+    app.deliver().await;
+    let admin = Browser::new(&app);
+    admin.sign_up().await;
+    let (_, page, _) = admin.get("/admin/acme/links").await;
+    assert!(page.contains("Send an access link"), "{page}");
+    let csrf = field(&page, "csrf");
+    let form = |name: &'static str, until: &'static str| {
+        vec![
+            ("recipient_name", name),
+            ("group_id", ""),
+            ("delivery", "manual"),
+            ("address", ""),
+            ("valid_from", ""),
+            ("valid_until", until),
+        ]
+    };
+    let send = |name: &'static str, until: &'static str| {
+        let mut fields = form(name, until);
+        fields[1].1 = group.as_str();
+        fields.push(("csrf", csrf.as_str()));
+        let admin = &admin;
+        async move { admin.post("/admin/acme/links", &fields).await }
+    };
+    // The link is shown this once, on the answer.
+    let (status, page, headers) = send("Grace", "").await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(page.contains("Copy the link now"), "{page}");
+    let url = field(&page, "link_url").replace("&#39;", "'");
+    let path = url.replace(&app.url(""), "");
+    assert!(path.starts_with("/l/lnk_"), "{path}");
+    let (_, page, _) = admin.get("/admin/acme/links").await;
+    assert!(page.contains("Grace") && !page.contains(&path), "{page}");
+
+    // A guest, signed in nowhere, opens it and unlocks.
+    let guest = Browser::new(&app);
+    let (status, page, headers) = guest.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert!(
+        page.contains("Hello Grace") && page.contains("Org acme") && page.contains("Front"),
+        "{page}"
+    );
+    let (status, page, _) = guest
+        .post(&format!("{path}/doors/{front}/unlock"), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Unlocked."), "{page}");
+    let (_, log) = app
+        .get(&key, "/api/v1/orgs/acme/events?kind=decision.granted")
+        .await;
+    assert_eq!(log["items"][0]["actor"]["name"], "Grace");
+    // From another site, the button is refused.
+    let (status, _, _) = guest
+        .post_from(
+            "https://evil.example",
+            &format!("{path}/doors/{front}/unlock"),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Revoked from the dashboard: the page says so and has no button.
+    let (_, links) = app.get(&key, "/api/v1/orgs/acme/access-links").await;
+    let id = links["items"][0]["id"].as_str().unwrap();
+    let (status, _, _) = admin
+        .post(
+            &format!("/admin/acme/links/{id}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page, _) = guest.get(&path).await;
+    assert!(
+        page.contains("This link has been revoked.") && !page.contains("<button>Unlock"),
+        "{page}"
+    );
+    let (_, page, _) = guest
+        .post(&format!("{path}/doors/{front}/unlock"), &[])
+        .await;
+    assert!(
+        page.contains("This link has been revoked.") && !page.contains("Unlocked."),
+        "{page}"
+    );
+
+    // One until 12:00 in Stockholm today, seen at 12:00: expired.
+    let (_, page, _) = send("Heidi", "2026-03-02T12:00").await;
+    let later = field(&page, "link_url").replace(&app.url(""), "");
+    app.clock.advance(Duration::hours(2));
+    let (_, page, _) = guest.get(&later).await;
+    assert!(
+        page.contains("This link has expired.") && !page.contains("<button>Unlock"),
+        "{page}"
+    );
+    // A made-up link is not found.
+    let (status, _, _) = guest.get("/l/lnk_nothing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -123,7 +123,7 @@ fn last_owner() -> StoreError {
 
 /// Serialises changes to `org`'s memberships (PostgreSQL locks the row; SQLite's single
 /// writer already serialises).
-async fn lock_org(conn: &mut Conn, org: OrgId) -> Result<(), StoreError> {
+pub(super) async fn lock_org(conn: &mut Conn, org: OrgId) -> Result<(), StoreError> {
     let found: Option<(Uuid,)> = sqlx::query_as(concat!(
         "SELECT id FROM organizations WHERE id = $1",
         for_update!()
@@ -485,6 +485,7 @@ pub(super) async fn delete_membership(
     let mut tx = store.writer().begin().await?;
     lock_org(&mut tx, org).await?;
     let before = member(&mut tx, org, id).await?.membership;
+    super::links::revoke_made_by(&mut tx, org, id, audit.at).await?;
     sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND id = $2")
         .bind(org.0)
         .bind(id.0)

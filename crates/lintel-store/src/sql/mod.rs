@@ -11,9 +11,10 @@ mod verifications;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{
-    Access, AccessId, Account, AccountId, ApiKeyId, Card, CardId, Device, DeviceId, Door, DoorId,
-    Email, Event, Group, GroupId, Membership, MembershipId, MessageId, OrgId, Organization, Phone,
-    Pin, PinId, Schedule, ScheduleId, SignInId, Site, SiteId, VerificationId, event,
+    Access, AccessId, AccessLink, Account, AccountId, ApiKeyId, Card, CardId, Device, DeviceId,
+    Door, DoorId, Email, Event, Group, GroupId, LinkId, LinkQuotas, Membership, MembershipId,
+    MessageId, OrgId, Organization, Phone, Pin, PinId, Schedule, ScheduleId, SignInId, Site,
+    SiteId, VerificationId, event,
 };
 use sqlx::Executor as _;
 use sqlx::types::Json;
@@ -23,9 +24,9 @@ use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
     AccessFilter, AccountRecord, ApiKey, Audit, Change, CredentialFilter, DeviceRecord, DoorFilter,
-    EmailConfirmation, EventFilter, FreshTokens, InviteLink, MemberFilter, MemberRecord, Message,
-    NewDevice, NewMember, NewPin, OwnPin, Page, PageRequest, Purge, Reissue, SignIn, Store,
-    StoreError, Verification,
+    EmailConfirmation, EventFilter, FreshTokens, InviteLink, LinkFilter, MemberFilter,
+    MemberRecord, Message, NewDevice, NewLink, NewMember, NewPin, OwnPin, Page, PageRequest, Purge,
+    Reissue, SignIn, Store, StoreError, Verification,
 };
 use members::record;
 
@@ -65,6 +66,8 @@ macro_rules! group_columns {
 mod accesses;
 #[allow(clippy::duplicate_mod)]
 mod credentials;
+#[allow(clippy::duplicate_mod)]
+mod links;
 #[allow(clippy::duplicate_mod)]
 mod members;
 #[allow(clippy::duplicate_mod)]
@@ -931,6 +934,72 @@ impl Store for Backend {
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         credentials::server_key_fingerprint(self, fingerprint, now).await
+    }
+
+    // Access links: see links.rs.
+
+    async fn link_quotas(&self, org: OrgId) -> Result<LinkQuotas, StoreError> {
+        links::quotas(self, org).await
+    }
+
+    async fn set_link_quotas(
+        &self,
+        org: OrgId,
+        quotas: &LinkQuotas,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        links::set_quotas(self, org, quotas, audit).await
+    }
+
+    async fn create_link(
+        &self,
+        org: OrgId,
+        new: &NewLink,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        links::create(self, org, new, audit).await
+    }
+
+    async fn get_link(&self, org: OrgId, id: LinkId) -> Result<AccessLink, StoreError> {
+        links::get(self, org, id).await
+    }
+
+    async fn list_links(
+        &self,
+        org: OrgId,
+        filter: LinkFilter,
+        page: PageRequest,
+    ) -> Result<Page<AccessLink>, StoreError> {
+        links::list(self, org, filter, page).await
+    }
+
+    async fn revoke_link(
+        &self,
+        org: OrgId,
+        id: LinkId,
+        audit: &Audit,
+    ) -> Result<AccessLink, StoreError> {
+        links::revoke(self, org, id, audit).await
+    }
+
+    async fn find_link(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<(Organization, AccessLink)>, StoreError> {
+        links::find(self, hash).await
+    }
+
+    async fn touch_link(
+        &self,
+        org: OrgId,
+        id: LinkId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        links::touch(self, org, id, at).await
+    }
+
+    async fn group_doors(&self, org: OrgId, group: GroupId) -> Result<Vec<Door>, StoreError> {
+        links::group_doors(self, org, group).await
     }
 
     // Schedules: see schedules.rs.

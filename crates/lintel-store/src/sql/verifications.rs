@@ -195,8 +195,8 @@ async fn sign_out_everywhere(
 /// Erases an account and the personal data kept about it. This is the one place deletion
 /// happens: whatever belongs to an account is removed or anonymised here, in the same
 /// transaction. Memberships go with it (cascade), and with them their cards and PIN codes;
-/// its events keep an anonymous actor, and it may not be an organization's last owner. The
-/// guest links it created, when they exist, belong here too.
+/// its events keep an anonymous actor, the guest links it made are revoked, and it may not be
+/// an organization's last owner.
 async fn erase_account(
     conn: &mut Conn,
     account: AccountId,
@@ -218,6 +218,14 @@ async fn erase_account(
             .fetch_all(&mut *conn)
             .await?;
     for (org, membership) in memberships {
+        // The guest links it made go too (SPEC §2).
+        super::links::revoke_made_by(
+            &mut *conn,
+            lintel_domain::OrgId(org),
+            membership.into(),
+            now,
+        )
+        .await?;
         super::members::bump_rules(
             &mut *conn,
             lintel_domain::OrgId(org),
