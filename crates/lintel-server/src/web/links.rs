@@ -25,13 +25,14 @@ use crate::app::links::{CreateLink, LinkQuery, LinkView};
 use crate::app::{self, AppState, OrgCtx, enter_org};
 use crate::http::extract::Source;
 
-/// The answer no cache keeps and no referrer leaks: the URL holds the secret.
+/// The answer no cache keeps, whose URL (it holds the secret) no other site sees as a
+/// referrer. (`no-referrer` would also strip the Origin of the page's own forms.)
 fn secret_page(status: StatusCode, html: String) -> Response {
     (
         status,
         [
             (header::CACHE_CONTROL, "no-store"),
-            (header::REFERRER_POLICY, "no-referrer"),
+            (header::REFERRER_POLICY, "same-origin"),
         ],
         Html(html),
     )

@@ -18,6 +18,7 @@ use crate::{TestApp, code_sent_to};
 use reqwest::StatusCode;
 
 on_both_backends!(
+    a_guest_opens_a_door_with_a_link_in_a_fresh_browser,
     a_person_registers_changes_their_phone_and_signs_out_in_chromium,
     an_owner_invites_by_email_and_the_invitee_registers_from_the_email,
 );
@@ -418,5 +419,96 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
         .find(|e| e["kind"] == "member.invited" && e["object_id"] == grace["id"])
         .expect("the invitation is on record");
     assert_eq!(invited["actor"]["name"], "Olive Tester");
+    browser.close().await.unwrap();
+}
+
+async fn a_guest_opens_a_door_with_a_link_in_a_fresh_browser(backend: Backend) {
+    let Some(driver) = start_driver() else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    let front = app.door(&key, "acme", &site, "Front door").await;
+    let (_, visitors) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/groups",
+            json!({ "name": "Visitors" }),
+        )
+        .await;
+    app.post(
+        &key,
+        "/api/v1/orgs/acme/accesses",
+        json!({ "name": "Visitors", "groups": [visitors["id"]], "doors": [{ "door_id": front }] }),
+    )
+    .await;
+    app.invite(
+        &key,
+        "acme",
+        json!({ "email": "owner@example.com", "areas": ["owner"] }),
+    )
+    .await;
+    let browser = connect(&driver).await;
+    browser.goto(&app.url("/register")).await.unwrap();
+    register(&app, &browser, "Olive", "owner@example.com", "+46701111111").await;
+
+    // The admin sends a link to hand over; the dialog shows it once.
+    browser.goto(&app.url("/admin/acme/links")).await.unwrap();
+    heading_is(&browser, "Access links").await;
+    fill(&browser, "#recipient_name", "Grace Guest").await;
+    click(&browser, "form[action='/admin/acme/links'] button").await;
+    page_shows(&browser, "Copy the link now").await;
+    snap(&browser, "link-sent").await;
+    let url = browser
+        .find(Locator::Css("#link_url"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(url.contains("/l/lnk_"), "{url}");
+
+    // The guest, in a browser nobody is signed in to, opens it and unlocks.
+    browser.delete_all_cookies().await.unwrap();
+    browser.goto(&url).await.unwrap();
+    heading_is(&browser, "Org acme").await;
+    page_shows(&browser, "Hello Grace Guest").await;
+    snap(&browser, "link-page").await;
+    click(&browser, "form[action$='/unlock'] button").await;
+    page_shows(&browser, "Unlocked.").await;
+    snap(&browser, "link-unlocked").await;
+    let (status, log) = app
+        .get(&key, "/api/v1/orgs/acme/events?kind=decision.granted")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(log["items"][0]["actor"]["name"], "Grace Guest", "{log}");
+    assert_eq!(log["items"][0]["object_id"], front.as_str());
+
+    // Revoked, it says so and offers nothing to press.
+    let (_, links) = app.get(&key, "/api/v1/orgs/acme/access-links").await;
+    let id = links["items"][0]["id"].as_str().unwrap();
+    app.delete(&key, &format!("/api/v1/orgs/acme/access-links/{id}"))
+        .await;
+    browser.goto(&url).await.unwrap();
+    page_shows(&browser, "This link has been revoked.").await;
+    assert!(browser.find(Locator::Css("form button")).await.is_err());
+    snap(&browser, "link-revoked").await;
+
+    // One that has ended says that.
+    let (_, short) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/access-links",
+            json!({ "group_id": visitors["id"], "recipient_name": "Heidi", "delivery": "manual",
+                    "valid_until": "2026-03-02T10:00:00Z" }),
+        )
+        .await;
+    app.clock.advance(chrono::Duration::hours(2));
+    browser.goto(short["url"].as_str().unwrap()).await.unwrap();
+    page_shows(&browser, "This link has expired.").await;
+    assert!(browser.find(Locator::Css("form button")).await.is_err());
+    snap(&browser, "link-expired").await;
     browser.close().await.unwrap();
 }

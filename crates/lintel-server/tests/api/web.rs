@@ -963,7 +963,7 @@ async fn a_guest_opens_a_door_from_the_link_page(backend: Backend) {
     let guest = Browser::new(&app);
     let (status, page, headers) = guest.get(&path).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["referrer-policy"], "same-origin");
     assert!(
         page.contains("Hello Grace") && page.contains("Org acme") && page.contains("Front"),
         "{page}"

@@ -3,6 +3,7 @@
 mod accounts;
 mod api_keys;
 mod credentials;
+mod links;
 mod members;
 mod migrations;
 mod orgs;
