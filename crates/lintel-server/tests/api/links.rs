@@ -342,6 +342,17 @@ async fn quotas_and_the_sms_country_rule_hold(backend: Backend) {
     }
     let (status, body) = send(&app, &p.key, sms("+12025550143")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let sent = app.deliver().await;
+    let text = &sent
+        .iter()
+        .find(|m| m.recipient == "+12025550143")
+        .unwrap()
+        .body;
+    assert!(
+        text.starts_with("Org acme: your access link, from now on: http")
+            && text.contains("/l/lnk_"),
+        "{text}"
+    );
     let refused = send(&app, &p.key, sms("+14165550123")).await;
     assert_error(
         &refused,
@@ -527,6 +538,28 @@ async fn members_send_links_to_their_own_guests_within_their_own_access(backend:
         )
         .await;
     assert_eq!(gone["state"], "revoked", "{gone}");
+
+    // Deleting the account that sent links revokes them too.
+    let (_, sent) = app.post(&ada, "/api/v1/me/delete", json!({})).await;
+    let code = crate::code_sent_to(&app.deliver().await, crate::unlocking::ADA_PHONE);
+    let done = app
+        .post(
+            &ada,
+            "/api/v1/me/delete/confirm",
+            json!({ "verification": sent["verification"], "code": code }),
+        )
+        .await;
+    assert_eq!(done.0, StatusCode::NO_CONTENT, "{}", done.1);
+    let (_, hers) = app
+        .get(
+            &p.key,
+            &format!(
+                "/api/v1/orgs/acme/access-links/{}",
+                made["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(hers["state"], "revoked", "{hers}");
 }
 
 async fn using_a_link_is_limited(backend: Backend) {

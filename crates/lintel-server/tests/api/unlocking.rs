@@ -18,7 +18,7 @@ on_both_backends!(
 );
 
 const ADA: &str = "ada@example.com";
-const ADA_PHONE: &str = "+46702222222";
+pub const ADA_PHONE: &str = "+46702222222";
 
 pub struct Place {
     pub key: String,

@@ -18,6 +18,7 @@ on_both_backends!(
     an_admin_builds_the_staff_access_in_the_dashboard,
     cards_and_pin_codes_in_the_dashboard_and_the_member_app,
     a_guest_opens_a_door_from_the_link_page,
+    a_member_sends_a_link_to_their_own_guest,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -1022,4 +1023,77 @@ async fn a_guest_opens_a_door_from_the_link_page(backend: Backend) {
     // A made-up link is not found.
     let (status, _, _) = guest.get("/l/lnk_nothing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn a_member_sends_a_link_to_their_own_guest(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    let front = app.door(&key, "acme", &site, "Front").await;
+    let (_, staff) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/groups",
+            serde_json::json!({ "name": "Staff" }),
+        )
+        .await;
+    app.post(
+        &key,
+        "/api/v1/orgs/acme/accesses",
+        serde_json::json!({ "name": "Staff", "groups": [staff["id"]], "doors": [{ "door_id": front }] }),
+    )
+    .await;
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "ada@example.com", "groups": [staff["id"]] }),
+    )
+    .await;
+    app.deliver().await;
+    let ada = Browser::new(&app);
+    ada.sign_up().await;
+    // Not offered, nor allowed, until the organization lets members send links.
+    let (_, page, _) = ada.get("/doors").await;
+    assert!(!page.contains("/guests/acme"), "{page}");
+    let (status, _, _) = ada.get("/guests/acme").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.patch(
+        &key,
+        "/api/v1/orgs/acme",
+        serde_json::json!({ "settings": { "guest_links_by_members": true } }),
+    )
+    .await;
+    let (_, page, _) = ada.get("/doors").await;
+    assert!(page.contains("href=\"/guests/acme\">My guests"), "{page}");
+    let (status, page, _) = ada.get("/guests/acme").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("My guests at Org acme") && page.contains(">Staff</option>"),
+        "{page}"
+    );
+    let csrf = field(&page, "csrf");
+    let group = staff["id"].as_str().unwrap();
+    let (status, page, _) = ada
+        .post(
+            "/guests/acme",
+            &[
+                ("csrf", &csrf),
+                ("recipient_name", "Ada's plumber"),
+                ("group_id", group),
+                ("delivery", "manual"),
+                ("address", ""),
+                ("valid_from", ""),
+                ("valid_until", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    assert!(
+        page.contains("Copy the link now") && page.contains("Ada&#39;s plumber"),
+        "{page}"
+    );
+    let (_, links) = app.get(&key, "/api/v1/orgs/acme/access-links").await;
+    assert_eq!(links["items"][0]["created_by_name"], "Ada Lovelace");
 }
