@@ -115,6 +115,18 @@ enum Admin {
         #[arg(long, value_name = "DAYS")]
         expires_in_days: Option<u32>,
     },
+    /// Set an organization's quotas on access links, or print them when given none.
+    LinkQuotas {
+        /// The organization (slug).
+        #[arg(long)]
+        org: String,
+        /// Email links in use at once [default: 1000].
+        #[arg(long, value_name = "N")]
+        email_links: Option<u32>,
+        /// SMS links sent per calendar month of the organization's time zone [default: 10].
+        #[arg(long, value_name = "N")]
+        sms_links_per_month: Option<u32>,
+    },
     /// Lift the sign-in lock of an account that entered too many wrong codes (it also lifts
     /// by itself after 24 hours).
     UnlockAccount {
@@ -459,6 +471,29 @@ async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()
                 config.listen
             );
             println!("{}", issued.secret);
+            Ok(())
+        }
+        Admin::LinkQuotas {
+            org,
+            email_links,
+            sms_links_per_month,
+        } => {
+            let ctx = app::enter_org(state, Actor::Console, &org)
+                .await
+                .map_err(explain)?;
+            let mut quotas = app::links::quotas(state, &ctx).await.map_err(explain)?;
+            if email_links.is_some() || sms_links_per_month.is_some() {
+                quotas.email_links = email_links.unwrap_or(quotas.email_links);
+                quotas.sms_links_per_month =
+                    sms_links_per_month.unwrap_or(quotas.sms_links_per_month);
+                quotas = app::links::set_quotas(state, &ctx, quotas)
+                    .await
+                    .map_err(explain)?;
+            }
+            println!(
+                "{}: at most {} email links in use, {} SMS links a month",
+                org, quotas.email_links, quotas.sms_links_per_month
+            );
             Ok(())
         }
         Admin::UnlockAccount { email } => unlock_account(state, &email).await,

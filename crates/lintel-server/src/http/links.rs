@@ -145,7 +145,7 @@ pub async fn set_quotas(
 }
 
 /// What a link opens and whether it is valid now. No key: the secret is the credential.
-/// Limited to 60 requests in 10 minutes per source.
+/// Limited to 120 requests in 10 minutes per source.
 #[utoipa::path(operation_id = "view_link", get, path = "/api/v1/links/{secret}", tag = "access links",
     params(SecretPath),
     responses((status = 200, body = GuestView),

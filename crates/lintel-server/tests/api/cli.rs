@@ -165,6 +165,20 @@ async fn the_operator_commands_make_an_organization_and_a_key_the_server_accepts
     );
     assert!(String::from_utf8_lossy(&bad_area.stderr).contains("members, delegation"));
 
+    // The operator sets an organization's link quotas.
+    let quotas = |more: &[&str]| {
+        stdout(&lintel(
+            dir.path(),
+            &[&url[..], &["admin", "link-quotas", "--org", "acme"], more].concat(),
+        ))
+    };
+    assert!(quotas(&[]).contains("at most 1000 email links in use, 10 SMS links a month"));
+    assert!(
+        quotas(&["--sms-links-per-month", "50"])
+            .contains("at most 1000 email links in use, 50 SMS links a month")
+    );
+    assert!(quotas(&[]).contains("50 SMS links a month"));
+
     // An organization with its first owner: the invitation's link is printed.
     let owned = lintel(
         dir.path(),

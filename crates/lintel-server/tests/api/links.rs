@@ -599,8 +599,8 @@ async fn using_a_link_is_limited(backend: Backend) {
         guest_unlock(&app, &other, &p.front).await.1["granted"],
         true
     );
-    // One source gets 60 requests in 10 minutes, made-up secrets included.
-    for _ in 0..28 {
+    // One source gets 120 requests in 10 minutes, made-up secrets included.
+    for _ in 0..88 {
         let (status, _) = app.get("", "/api/v1/links/lnk_made_up").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
