@@ -375,14 +375,6 @@ pub trait Store: Send + Sync + 'static {
         object: Option<(&str, Uuid)>,
         summary: serde_json::Value,
     ) -> Result<(), StoreError>;
-    /// The door's reader key, made from `fresh` the first time it is asked for; `NotFound`
-    /// for another organization's door.
-    async fn door_reader_key(
-        &self,
-        org: OrgId,
-        door: DoorId,
-        fresh: &[u8],
-    ) -> Result<Vec<u8>, StoreError>;
     /// Gives member `card.member_id` a card. Conflicts: `card_taken` when an active card has
     /// the same number and facility code; `MissingReference` for an unknown member.
     async fn create_card(&self, org: OrgId, card: &Card, audit: &Audit) -> Result<(), StoreError>;

@@ -291,33 +291,25 @@ pub async fn present(
 pub const READER_PROOF_TTL: Duration = Duration::seconds(30);
 const READER_PROOF_PREFIX: &str = "lrp_";
 
-/// A proof of presence at a door's reader: `lrp_<expiry>.<signature>`.
+/// A proof of presence at a door's reader: `lrp_<expiry>.<nonce>.<signature>`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReaderProof {
     pub proof: String,
     pub expires_at: DateTime<Utc>,
 }
 
-/// HMAC-SHA256 of the door and the expiry under the door's key.
-fn reader_mac(key: &[u8], door: DoorId, expires: i64) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(format!("{door}|{expires}").as_bytes());
+/// HMAC-SHA256 of the door, the expiry and the nonce under the door's key.
+fn reader_mac(key: &[u8], door: DoorId, expires: i64, nonce: &str) -> Hmac<Sha256> {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(format!("{door}|{expires}|{nonce}").as_bytes());
     mac
 }
 
-async fn reader_key(state: &AppState, ctx: &OrgCtx, door: DoorId) -> Result<Vec<u8>, Error> {
-    let mut fresh = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
-    state
-        .store
-        .door_reader_key(ctx.org_id(), door, &fresh)
-        .await
-        .found("door")
-}
-
-/// A proof that the phone is at the door's reader, good for 30 seconds. Readers will sign
-/// these themselves with the door's key; until they do, the server signs them for members who
-/// ask, which exercises the protocol but proves nothing about presence.
+/// A proof that the phone is at the door's reader, good once within 30 seconds. Readers will
+/// sign these themselves with the door's key (derived from the server key, given to the
+/// door's controller); until they do, the server signs them for members who ask, which
+/// exercises the protocol but proves nothing about presence.
 pub async fn reader_proof(
     state: &AppState,
     ctx: &OrgCtx,
@@ -326,45 +318,62 @@ pub async fn reader_proof(
     if ctx.member.is_none() {
         return Err(Error::DeviceOnly);
     }
-    let key = reader_key(state, ctx, door).await?;
+    state
+        .store
+        .get_door(ctx.org_id(), door)
+        .await
+        .found("door")?;
     let expires_at = ctx.now + READER_PROOF_TTL;
     let expires = expires_at.timestamp();
-    let signature = reader_mac(&key, door, expires).finalize().into_bytes();
+    let mut random = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+    let nonce = URL_SAFE_NO_PAD.encode(random);
+    let signature = reader_mac(&state.key.reader_key(door), door, expires, &nonce)
+        .finalize()
+        .into_bytes();
     Ok(ReaderProof {
         proof: format!(
-            "{READER_PROOF_PREFIX}{expires}.{}",
+            "{READER_PROOF_PREFIX}{expires}.{nonce}.{}",
             URL_SAFE_NO_PAD.encode(signature)
         ),
         expires_at,
     })
 }
 
-/// Whether `proof` was signed with the door's key and has not expired.
+/// Whether `proof` was signed with the door's key, has not expired, and was not used before.
 async fn reader_proof_holds(
     state: &AppState,
     ctx: &OrgCtx,
     door: DoorId,
     proof: &str,
 ) -> Result<bool, Error> {
-    let parsed = proof
-        .strip_prefix(READER_PROOF_PREFIX)
-        .and_then(|rest| rest.split_once('.'))
-        .and_then(|(expires, signature)| {
-            Some((
-                expires.parse::<i64>().ok()?,
-                URL_SAFE_NO_PAD.decode(signature).ok()?,
-            ))
-        });
-    let Some((expires, signature)) = parsed else {
+    let parsed = proof.strip_prefix(READER_PROOF_PREFIX).and_then(|rest| {
+        let mut parts = rest.splitn(3, '.');
+        let expires = parts.next()?.parse::<i64>().ok()?;
+        let nonce = parts.next()?;
+        let signature = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
+        Some((expires, nonce, signature))
+    });
+    let Some((expires, nonce, signature)) = parsed else {
         return Ok(false);
     };
     if expires <= ctx.now.timestamp() {
         return Ok(false);
     }
-    let key = reader_key(state, ctx, door).await?;
-    Ok(reader_mac(&key, door, expires)
+    let signed = reader_mac(&state.key.reader_key(door), door, expires, nonce)
         .verify_slice(&signature)
-        .is_ok())
+        .is_ok();
+    if !signed {
+        return Ok(false);
+    }
+    // Once: a proof seen within its lifetime is a replay.
+    let used = format!("reader-proof:{nonce}");
+    let since = ctx.now - READER_PROOF_TTL - Duration::seconds(1);
+    if !state.store.recent_sends(&used, since).await?.is_empty() {
+        return Ok(false);
+    }
+    state.store.record_sends(&[used], ctx.now).await?;
+    Ok(true)
 }
 
 /// An administrator opens a door from afar: no access needed, the `doors` area is, and it is

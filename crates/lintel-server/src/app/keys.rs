@@ -9,13 +9,16 @@
 //! - sealed (XChaCha20-Poly1305) under the sealing key, bound to the code's id, so that its
 //!   owner can read it in the member app.
 //!
+//! Each door's reader key, which signs proofs of presence at its reader, is derived from it
+//! too.
+//!
 //! Losing the key makes every PIN code unusable, so the database remembers the key's
 //! fingerprint and a server started with another key refuses to run.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
-use lintel_domain::{PinId, SiteId};
+use lintel_domain::{DoorId, PinId, SiteId};
 use rand::RngCore as _;
 use sha2::Sha256;
 
@@ -74,6 +77,12 @@ impl ServerKey {
     /// The site's PIN key: what a controller of that site needs to check codes offline.
     pub fn pin_site_key(&self, site: SiteId) -> [u8; 32] {
         self.derive("lintel pin site", site.0.as_bytes())
+    }
+
+    /// A door's reader key: readers (controllers) of the door sign proofs of presence with
+    /// it.
+    pub fn reader_key(&self, door: DoorId) -> [u8; 32] {
+        self.derive("lintel reader door", door.0.as_bytes())
     }
 
     /// The digest a typed code is looked up by at the site.

@@ -263,13 +263,25 @@ async fn each_reason_a_phone_can_be_refused_for(backend: Backend) {
         unlock(&app, &ada, &reader, with(&proof)).await["granted"],
         true
     );
+    // Once only: a replayed proof proves nothing.
+    denied(
+        &unlock(&app, &ada, &reader, with(&proof)).await,
+        "reader_required",
+    );
+    let proof = proof_of(reader.clone()).await;
     let elsewhere = proof_of(fenced.clone()).await;
     denied(
         &unlock(&app, &ada, &reader, with(&elsewhere)).await,
         "reader_required",
     );
     denied(
-        &unlock(&app, &ada, &reader, with("lrp_99999999999.Zm9yZ2Vk")).await,
+        &unlock(
+            &app,
+            &ada,
+            &reader,
+            with("lrp_99999999999.bm9uY2U.Zm9yZ2Vk"),
+        )
+        .await,
         "reader_required",
     );
     denied(

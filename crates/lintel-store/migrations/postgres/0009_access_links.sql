@@ -31,3 +31,7 @@ CREATE TABLE org_quotas (
     email_links          INTEGER NOT NULL,
     sms_links_per_month  INTEGER NOT NULL
 );
+
+-- Reader keys are derived from the server key now (a copy of the database must not let anyone
+-- forge proofs of presence), so the stored ones go.
+ALTER TABLE doors DROP COLUMN reader_key;

@@ -1106,32 +1106,6 @@ impl Store for Backend {
         record(&mut conn, org, audit, kind, object, summary).await
     }
 
-    async fn door_reader_key(
-        &self,
-        org: OrgId,
-        door: DoorId,
-        fresh: &[u8],
-    ) -> Result<Vec<u8>, StoreError> {
-        let mut tx = self.writer().begin().await?;
-        sqlx::query(
-            "UPDATE doors SET reader_key = $3 \
-             WHERE org_id = $1 AND id = $2 AND reader_key IS NULL",
-        )
-        .bind(org.0)
-        .bind(door.0)
-        .bind(fresh)
-        .execute(&mut *tx)
-        .await?;
-        let key: Option<(Option<Vec<u8>>,)> =
-            sqlx::query_as("SELECT reader_key FROM doors WHERE org_id = $1 AND id = $2")
-                .bind(org.0)
-                .bind(door.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        tx.commit().await?;
-        key.and_then(|(k,)| k).ok_or(StoreError::NotFound)
-    }
-
     async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError> {
         rules::version(self, org).await
     }
