@@ -185,7 +185,8 @@ pub struct Verification {
 /// and may name people's addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Purge {
-    /// Send records: older ones no longer count against any limit.
+    /// Send records: older ones no longer count against any limit (and spent proofs that
+    /// old have long expired).
     pub sends_before: DateTime<Utc>,
     /// Sign-in attempts and verifications created before this have long expired.
     pub attempts_before: DateTime<Utc>,

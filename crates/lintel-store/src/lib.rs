@@ -608,6 +608,8 @@ pub trait Store: Send + Sync + 'static {
         rate_keys: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Marks a single-use proof used: `false` when it already was.
+    async fn spend_proof(&self, proof: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// When sends under `rate_key` happened since `since`, oldest first.
     async fn recent_sends(
         &self,

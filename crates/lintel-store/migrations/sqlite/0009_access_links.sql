@@ -35,3 +35,9 @@ CREATE TABLE org_quotas (
 -- Reader keys are derived from the server key now (a copy of the database must not let anyone
 -- forge proofs of presence), so the stored ones go.
 ALTER TABLE doors DROP COLUMN reader_key;
+
+-- Single-use proofs already used (reader proofs, by their nonce), kept past their lifetime.
+CREATE TABLE spent_proofs (
+    proof     TEXT PRIMARY KEY,
+    spent_at  TEXT NOT NULL
+);

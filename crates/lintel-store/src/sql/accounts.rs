@@ -728,6 +728,10 @@ pub(super) async fn purge(store: &Backend, c: &Purge) -> Result<u64, StoreError>
     for (sql, cutoff) in [
         ("DELETE FROM send_events WHERE sent_at < $1", c.sends_before),
         (
+            "DELETE FROM spent_proofs WHERE spent_at < $1",
+            c.sends_before,
+        ),
+        (
             "DELETE FROM sign_ins WHERE created_at < $1",
             c.attempts_before,
         ),

@@ -1420,6 +1420,18 @@ impl Store for Backend {
         accounts::record_sends(self, rate_keys, now).await
     }
 
+    async fn spend_proof(&self, proof: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO spent_proofs (proof, spent_at) VALUES ($1, $2) \
+             ON CONFLICT (proof) DO NOTHING",
+        )
+        .bind(proof)
+        .bind(at)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn recent_sends(
         &self,
         rate_key: &str,

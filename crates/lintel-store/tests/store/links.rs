@@ -12,6 +12,7 @@ use crate::{audit, db, group, now, org};
 on_both_backends!(
     quotas_hold_under_concurrent_sends,
     lists_filter_by_state_and_sort_in_pages,
+    a_proof_is_spent_once,
 );
 
 fn link(group: lintel_domain::GroupId, name: &str, delivery: Delivery) -> AccessLink {
@@ -217,4 +218,25 @@ async fn lists_filter_by_state_and_sort_in_pages(backend: Backend) {
         ..filter(None, LinkSort::Created)
     };
     assert!(names(mine).await.is_empty());
+}
+
+async fn a_proof_is_spent_once(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    // Twenty spends of one proof at once: exactly one succeeds.
+    let spends = (0..20).map(|_| {
+        let store = db.store.clone();
+        async move { store.spend_proof("reader:abc", now()).await.unwrap() }
+    });
+    let results = futures_join(spends).await;
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 1);
+    assert!(db.store.spend_proof("reader:other", now()).await.unwrap());
+    // Forgotten after the purge's cut-off, as send records are.
+    let cutoffs = lintel_store::Purge {
+        sends_before: now() + Duration::seconds(1),
+        attempts_before: now() - Duration::days(1),
+        messages_before: now() - Duration::days(1),
+        tokens_before: now() - Duration::days(1),
+    };
+    assert_eq!(db.store.purge(&cutoffs).await.unwrap(), 2);
+    assert!(db.store.spend_proof("reader:abc", now()).await.unwrap());
 }
