@@ -431,6 +431,43 @@ where
     }
 }
 
+/// Runs a form's action that makes a secret and answers with the page itself, `top` being
+/// the action's notice (the secret, shown this once) or the error: never a redirect, and
+/// never cached, so the secret lingers nowhere.
+pub(super) async fn show_once<F, Fut>(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    form: &Fields,
+    page: Page,
+    action: F,
+) -> Response
+where
+    F: FnOnce(OrgCtx) -> Fut,
+    Fut: Future<Output = Result<String, app::Error>>,
+{
+    if !session.sent(field(form, "csrf")) {
+        return forbidden();
+    }
+    let ctx = match enter_org(state, session.actor.clone(), slug).await {
+        Ok(ctx) => ctx,
+        Err(err) => return error_page(err),
+    };
+    let (status, top) = match action(ctx).await {
+        Ok(notice) => (StatusCode::CREATED, notice),
+        Err(err) => {
+            let (status, message) = explain(err);
+            (status, error_box(Some(&message)))
+        }
+    };
+    let mut response = show(state, session, slug, page, status, &top).await;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 // The organization switcher and overview
 
 pub async fn switcher(State(state): State<AppState>, session: Session) -> Response {
@@ -1636,57 +1673,44 @@ pub async fn create_key(
     Path(slug): Path<String>,
     Form(form): Form<Fields>,
 ) -> Response {
-    if !session.sent(field(&form, "csrf")) {
-        return forbidden();
-    }
-    let ctx = match enter_org(&state, session.actor.clone(), &slug).await {
-        Ok(ctx) => ctx,
-        Err(err) => return error_page(err),
-    };
-    let expires_at = match optional(&form, "expires_in_days").map(|d| d.parse::<u16>()) {
-        None => None,
-        Some(Ok(days)) if days > 0 => Some(ctx.now + chrono::Duration::days(i64::from(days))),
-        Some(_) => {
-            let top = error_box(Some("Expiry is a number of days from 1 to 65535."));
-            return show(
-                &state,
-                &session,
-                &slug,
-                Page::ApiKeys,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &top,
-            )
-            .await;
-        }
-    };
-    let req = CreateApiKey {
-        name: field(&form, "name").to_owned(),
-        areas: checked_areas(&form),
-        expires_at,
-    };
-    let (status, top) = match app::api_keys::create(&state, &ctx, req).await {
-        Ok(created) => (
-            StatusCode::CREATED,
-            format!(
+    let (state, form) = (&state, &form);
+    show_once(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::ApiKeys,
+        |ctx| async move {
+            let expires_at = match optional(form, "expires_in_days").map(|d| d.parse::<u16>()) {
+                None => None,
+                Some(Ok(days)) if days > 0 => {
+                    Some(ctx.now + chrono::Duration::days(i64::from(days)))
+                }
+                Some(_) => {
+                    return Err(lintel_domain::ValidationError::new(
+                        "expires_in_days",
+                        "out_of_range",
+                        "Expiry is a number of days from 1 to 65535.",
+                    )
+                    .into());
+                }
+            };
+            let req = CreateApiKey {
+                name: field(form, "name").to_owned(),
+                areas: checked_areas(form),
+                expires_at,
+            };
+            let created = app::api_keys::create(state, &ctx, req).await?;
+            Ok(format!(
                 "<section class=\"notice\" role=\"status\"><h2>Copy the key now</h2><p>This is \
-                 the only time it is shown; Lintel keeps only a hash of it.</p>\
-                 <p><input id=\"secret\" readonly value=\"{}\" aria-label=\"The new key\"></p>\
-                 <p class=\"hint\">Use it as <code>Authorization: Bearer …</code>.</p></section>",
+             the only time it is shown; Lintel keeps only a hash of it.</p>\
+             <p><input id=\"secret\" readonly value=\"{}\" aria-label=\"The new key\"></p>\
+             <p class=\"hint\">Use it as <code>Authorization: Bearer …</code>.</p></section>",
                 escape(&created.secret)
-            ),
-        ),
-        Err(err) => {
-            let (status, message) = explain(err);
-            (status, error_box(Some(&message)))
-        }
-    };
-    let mut response = show(&state, &session, &slug, Page::ApiKeys, status, &top).await;
-    // The secret must not linger in caches or the back button.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response
+            ))
+        },
+    )
+    .await
 }
 
 pub async fn revoke_key(

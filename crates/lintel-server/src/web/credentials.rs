@@ -3,19 +3,16 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
 use axum::response::Response;
 use lintel_domain::{CardId, CredentialStatus, PinId};
 use uuid::Uuid;
 
-use super::admin::{
-    Fields, Page, act, button_form, error_page, field, max_page, nav, optional, show,
-};
-use super::html::{error_box, escape, hidden, input, page_with_nav};
-use super::{SameOrigin, Session, explain, forbidden};
+use super::admin::{Fields, Page, act, button_form, field, max_page, nav, optional, show_once};
+use super::html::{escape, hidden, input, page_with_nav};
+use super::{SameOrigin, Session};
 use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
 use crate::app::members::MemberQuery;
-use crate::app::{self, AppState, OrgCtx, enter_org};
+use crate::app::{self, AppState, OrgCtx};
 
 /// `<option>`s of `items`, in their order.
 fn options(items: &[(Uuid, String)]) -> String {
@@ -231,41 +228,31 @@ pub async fn create_pin(
     Path(slug): Path<String>,
     Form(form): Form<Fields>,
 ) -> Response {
-    if !session.sent(field(&form, "csrf")) {
-        return forbidden();
-    }
-    let ctx = match enter_org(&state, session.actor.clone(), &slug).await {
-        Ok(ctx) => ctx,
-        Err(err) => return error_page(err),
-    };
-    let req = CreatePin {
-        member_id: parsed_id(&form, "member_id"),
-        site_id: parsed_id(&form, "site_id"),
-        code: optional(&form, "code"),
-        length: None,
-    };
-    let (status, top) = match app::credentials::create_pin(&state, &ctx, req).await {
-        Ok(issued) => (
-            StatusCode::CREATED,
-            format!(
+    let (state, form) = (&state, &form);
+    show_once(
+        state,
+        &session,
+        &slug,
+        form,
+        Page::Credentials,
+        |ctx| async move {
+            let req = CreatePin {
+                member_id: parsed_id(form, "member_id"),
+                site_id: parsed_id(form, "site_id"),
+                code: optional(form, "code"),
+                length: None,
+            };
+            let issued = app::credentials::create_pin(state, &ctx, req).await?;
+            Ok(format!(
                 "<section class=\"notice\" role=\"status\"><h2>Tell the member their code</h2>\
-                 <p><output id=\"pin_code\" aria-label=\"The new PIN code\"><code class=\"pin\">{}</code></output>\
-                 </p><p class=\"hint\">This page is the only place you will see it; the member \
-                 can read it in their app at any time.</p></section>",
+             <p><output id=\"pin_code\" aria-label=\"The new PIN code\"><code class=\"pin\">{}\
+             </code></output></p><p class=\"hint\">This page is the only place you will see \
+             it; the member can read it in their app at any time.</p></section>",
                 escape(&issued.code)
-            ),
-        ),
-        Err(err) => {
-            let (status, message) = explain(err);
-            (status, error_box(Some(&message)))
-        }
-    };
-    let mut response = show(&state, &session, &slug, Page::Credentials, status, &top).await;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response
+            ))
+        },
+    )
+    .await
 }
 
 pub async fn revoke_pin(

@@ -14,15 +14,15 @@ use lintel_domain::{Delivery, DoorId, LinkId, LinkState};
 use uuid::Uuid;
 
 use super::admin::{
-    Fields, Page, act, button_form, error_page, field, max_page, nav, optional, show,
+    Fields, Page, act, button_form, field, max_page, nav, optional, show, show_once,
 };
 use super::doors::reason_text;
 use super::html::{error_box, escape, hidden, input, page, page_with_nav};
 use super::rules::local_time;
-use super::{SameOrigin, Session, explain, forbidden};
+use super::{SameOrigin, Session, explain};
 use crate::app::decisions::Unlock;
 use crate::app::links::{CreateLink, LinkQuery, LinkView};
-use crate::app::{self, AppState, OrgCtx, enter_org};
+use crate::app::{self, AppState, OrgCtx};
 use crate::http::extract::Source;
 
 /// The answer no cache keeps, whose URL (it holds the secret) no other site sees as a
@@ -311,30 +311,11 @@ async fn send(
     form: &Fields,
     page: Page,
 ) -> Response {
-    if !session.sent(field(form, "csrf")) {
-        return forbidden();
-    }
-    let ctx = match enter_org(state, session.actor.clone(), slug).await {
-        Ok(ctx) => ctx,
-        Err(err) => return error_page(err),
-    };
-    let result = match create_request(&ctx, form) {
-        Ok(req) => app::links::create(state, &ctx, req).await,
-        Err(err) => Err(err),
-    };
-    let (status, top) = match result {
-        Ok(created) => (StatusCode::CREATED, sent_box(&created)),
-        Err(err) => {
-            let (status, message) = explain(err);
-            (status, error_box(Some(&message)))
-        }
-    };
-    let mut response = show(state, session, slug, page, status, &top).await;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response
+    show_once(state, session, slug, form, page, |ctx| async move {
+        let req = create_request(&ctx, form)?;
+        Ok(sent_box(&app::links::create(state, &ctx, req).await?))
+    })
+    .await
 }
 
 pub async fn create_link(
@@ -347,6 +328,23 @@ pub async fn create_link(
     send(&state, &session, &slug, &form, Page::Links).await
 }
 
+/// Revokes a link and goes back to `page`.
+async fn revoke(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    id: Uuid,
+    form: &Fields,
+    page: Page,
+) -> Response {
+    act(state, session, slug, form, page, |ctx| async move {
+        app::links::revoke(state, &ctx, LinkId(id))
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
 pub async fn revoke_link(
     State(state): State<AppState>,
     _: SameOrigin,
@@ -354,20 +352,7 @@ pub async fn revoke_link(
     Path((slug, id)): Path<(String, Uuid)>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Page::Links,
-        |ctx| async move {
-            app::links::revoke(state, &ctx, LinkId(id))
-                .await
-                .map(|_| ())
-        },
-    )
-    .await
+    revoke(&state, &session, &slug, id, &form, Page::Links).await
 }
 
 pub(super) async fn guests_html(
@@ -406,18 +391,5 @@ pub async fn revoke_guest_link(
     Path((slug, id)): Path<(String, Uuid)>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Page::Guests,
-        |ctx| async move {
-            app::links::revoke(state, &ctx, LinkId(id))
-                .await
-                .map(|_| ())
-        },
-    )
-    .await
+    revoke(&state, &session, &slug, id, &form, Page::Guests).await
 }
