@@ -83,7 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/{slug}/credentials", get(page))
         .route(
             "/admin/{slug}/links",
-            get(page).post(super::links::create_link),
+            get(super::links::links).post(super::links::create_link),
         )
         .route(
             "/admin/{slug}/links/{id}/revoke",
@@ -349,7 +349,6 @@ impl Page {
             ("/accesses", _) => Page::Accesses,
             ("/accesses/{id}", Some(id)) => Page::Access(id),
             ("/credentials", _) => Page::Credentials,
-            ("/links", _) => Page::Links,
             ("/sites/{id}", Some(id)) => Page::Site(id),
             ("/doors/{id}", Some(id)) => Page::Door(id),
             ("/groups/{id}", Some(id)) => Page::Group(id),

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -14,7 +14,7 @@ use lintel_domain::{Delivery, DoorId, LinkId, LinkState};
 use uuid::Uuid;
 
 use super::admin::{
-    Fields, Page, act, button_form, field, max_page, nav, optional, show, show_once,
+    Fields, Page, act, button_form, error_page, field, max_page, nav, optional, show, show_once,
 };
 use super::doors::reason_text;
 use super::html::{error_box, escape, hidden, input, page, page_with_nav};
@@ -22,7 +22,7 @@ use super::rules::local_time;
 use super::{SameOrigin, Session, explain};
 use crate::app::decisions::Unlock;
 use crate::app::links::{CreateLink, LinkQuery, LinkView};
-use crate::app::{self, AppState, OrgCtx};
+use crate::app::{self, AppState, OrgCtx, enter_org};
 use crate::http::extract::Source;
 
 /// The answer no cache keeps, whose URL (it holds the secret) no other site sees as a
@@ -151,9 +151,10 @@ async fn links_body(
     ctx: &OrgCtx,
     session: &Session,
     action: &str,
+    query: &LinkQuery,
     top: &str,
 ) -> Result<String, app::Error> {
-    let links = app::links::list(state, ctx, &LinkQuery::default(), &max_page()).await?;
+    let links = app::links::list(state, ctx, query, &max_page()).await?;
     // Administrators choose among all groups; a member sending to their own guests among
     // their own groups (whose doors they can open, which sending checks).
     let groups: Vec<(Uuid, String)> = match (ctx.require_admin(), &ctx.member) {
@@ -216,8 +217,40 @@ async fn links_body(
         .iter()
         .map(|(id, name)| format!("<option value=\"{id}\">{}</option>", escape(name)))
         .collect();
+    let choice = |(value, label): &(&str, &str), current: Option<&str>| {
+        let on = current == Some(*value) || (current.is_none() && value.is_empty());
+        format!(
+            "<option value=\"{value}\"{}>{label}</option>",
+            if on { " selected" } else { "" }
+        )
+    };
+    let states: String = [
+        ("", "any state"),
+        ("active", "active"),
+        ("scheduled", "scheduled"),
+        ("expired", "expired"),
+        ("revoked", "revoked"),
+    ]
+    .iter()
+    .map(|c| choice(c, query.state.as_deref()))
+    .collect();
+    let sorts: String = [
+        ("", "newest last"),
+        ("name", "name"),
+        ("last_used", "last used"),
+        ("valid_until", "ending soonest"),
+    ]
+    .iter()
+    .map(|c| choice(c, query.sort.as_deref()))
+    .collect();
+    let filters = format!(
+        "<form class=\"inline\" method=\"get\" action=\"{action}\"><label class=\"check\" \
+         for=\"state\">Show</label><select id=\"state\" name=\"state\">{states}</select> \
+         <label class=\"check\" for=\"sort\">sorted by</label><select id=\"sort\" \
+         name=\"sort\">{sorts}</select> <button class=\"small secondary\">List</button></form>"
+    );
     Ok(format!(
-        "{top}<section><table><thead><tr><th>Recipient</th><th>Group</th><th>Sent</th>\
+        "{top}<section>{filters}<table><thead><tr><th>Recipient</th><th>Group</th><th>Sent</th>\
          <th>State</th><th>Until</th><th>Last used</th><th></th></tr></thead><tbody>{rows}\
          </tbody></table>{}</section>\
          <form class=\"card\" method=\"post\" action=\"{action}\"><h2>Send an access link</h2>{}\
@@ -226,10 +259,10 @@ async fn links_body(
          <select id=\"delivery\" name=\"delivery\"><option value=\"manual\">a link I hand over\
          </option><option value=\"email\">email</option><option value=\"sms\">SMS (United \
          States, Canada, Puerto Rico)</option></select>{}{}{}<button>Send link</button></form>",
-        if links.items.is_empty() {
-            "<p>No links yet.</p>"
-        } else {
-            ""
+        match (links.items.is_empty(), query.state.is_some()) {
+            (false, _) => "",
+            (true, false) => "<p>No links yet.</p>",
+            (true, true) => "<p>No links in this state.</p>",
         },
         hidden("csrf", &session.csrf),
         input("recipient_name", "Recipient's name", "text", "", "required"),
@@ -264,7 +297,7 @@ pub(super) async fn links_html(
     top: &str,
 ) -> Result<String, app::Error> {
     let action = format!("/admin/{}/links", ctx.org.slug.as_str());
-    let body = links_body(state, ctx, session, &action, top).await?;
+    let body = links_body(state, ctx, session, &action, &LinkQuery::default(), top).await?;
     Ok(page_with_nav("Access links", &nav(ctx, "links"), &body))
 }
 
@@ -318,6 +351,29 @@ async fn send(
     .await
 }
 
+/// The dashboard's list, filtered and sorted as the form above it asks.
+pub async fn links(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    Query(params): Query<Fields>,
+) -> Response {
+    let ctx = match enter_org(&state, session.actor.clone(), &slug).await {
+        Ok(ctx) => ctx,
+        Err(err) => return error_page(err),
+    };
+    let query = LinkQuery {
+        group: None,
+        state: optional(&params, "state"),
+        sort: optional(&params, "sort"),
+    };
+    let action = format!("/admin/{slug}/links");
+    match links_body(&state, &ctx, &session, &action, &query, "").await {
+        Ok(body) => Html(page_with_nav("Access links", &nav(&ctx, "links"), &body)).into_response(),
+        Err(err) => error_page(err),
+    }
+}
+
 pub async fn create_link(
     State(state): State<AppState>,
     _: SameOrigin,
@@ -362,7 +418,7 @@ pub(super) async fn guests_html(
     top: &str,
 ) -> Result<String, app::Error> {
     let action = format!("/guests/{}", ctx.org.slug.as_str());
-    let body = links_body(state, ctx, session, &action, top).await?;
+    let body = links_body(state, ctx, session, &action, &LinkQuery::default(), top).await?;
     Ok(page(&format!("My guests at {}", ctx.org.name), &body))
 }
 

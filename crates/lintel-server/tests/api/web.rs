@@ -998,6 +998,18 @@ async fn a_guest_opens_a_door_from_the_link_page(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    // The dashboard lists by state.
+    let (_, revoked, _) = admin.get("/admin/acme/links?state=revoked&sort=name").await;
+    let (_, active, _) = admin.get("/admin/acme/links?state=active").await;
+    assert!(revoked.contains("<td>Grace</td>"), "{revoked}");
+    assert!(
+        revoked.contains("<option value=\"revoked\" selected>"),
+        "{revoked}"
+    );
+    assert!(
+        !active.contains("<td>Grace</td>") && active.contains("No links in this state"),
+        "{active}"
+    );
     let (_, page, _) = guest.get(&path).await;
     assert!(
         page.contains("This link has been revoked.") && !page.contains("<button>Unlock"),
