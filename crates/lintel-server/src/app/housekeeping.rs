@@ -2,7 +2,7 @@
 //! attempts and codes, delivered or abandoned messages (they name people's addresses), devices
 //! and rotated tokens past the reissue lifetime, temporary accesses past their end, and
 //! changes of rules that every node has long caught up with (a node further behind loads
-//! everything again).
+//! everything again); and, in memory, the rules of organizations idle for an hour.
 
 use std::time::Duration as StdDuration;
 
@@ -14,6 +14,8 @@ use super::{AppState, Error};
 
 /// How long send records, attempts and codes are kept: far beyond every window and expiry.
 const ATTEMPTS_KEPT: Duration = Duration::days(1);
+/// How long a node keeps an organization's rules in memory without a request for them.
+const RULES_KEPT_IDLE: Duration = Duration::hours(1);
 /// How long messages are kept: past their last retry (about two days), for troubleshooting.
 const MESSAGES_KEPT: Duration = Duration::days(7);
 
@@ -39,6 +41,13 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, Error
         }
     }
     let changes = state.store.prune_rule_changes(now - ATTEMPTS_KEPT).await?;
+    let idle = state.rules.evict_idle(now - RULES_KEPT_IDLE);
+    if idle > 0 {
+        tracing::info!(
+            organizations = idle,
+            "forgot the rules of idle organizations"
+        );
+    }
     Ok(expired + changes + state.store.purge(&cutoffs(now)).await?)
 }
 

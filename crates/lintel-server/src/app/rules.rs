@@ -3,12 +3,14 @@
 //! changes since the version it holds (`rule_changes`) and applies just those objects to the
 //! engine in place. It loads everything again only the first time, after a change it cannot
 //! apply piecemeal (a door or group deleted, an account erased), or when it is further behind
-//! than `MAX_DELTA` changes or than the pruned log reaches.
+//! than `MAX_DELTA` changes or than the pruned log reaches. Organizations idle for an hour are
+//! forgotten by the hourly job, so a node holds the rules of the tenants it serves.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
+use chrono::{DateTime, Utc};
 use lintel_domain::decision::{DoorRestrictions, MemberRule, Rules};
 use lintel_domain::{AccessId, CardId, DoorId, MembershipId, OrgId, PinId, ScheduleId, SiteId};
 use lintel_store::{RuleChange, RuleObjects, RulesDelta, RulesSnapshot};
@@ -30,6 +32,8 @@ pub struct Loaded {
 pub struct OrgRules {
     loaded: RwLock<Loaded>,
     refresh: tokio::sync::Mutex<()>,
+    /// When a request last asked for them (Unix seconds, by the injected clock).
+    last_used: AtomicI64,
 }
 
 impl OrgRules {
@@ -67,6 +71,7 @@ impl RulesCache {
                 let fresh = Arc::new(OrgRules {
                     loaded: RwLock::new(loaded),
                     refresh: tokio::sync::Mutex::new(()),
+                    last_used: AtomicI64::new(0),
                 });
                 let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
                 // Another request may have loaded it meanwhile: keep the newer.
@@ -77,6 +82,9 @@ impl RulesCache {
                 kept.clone()
             }
         };
+        entry
+            .last_used
+            .store(state.clock.now().timestamp(), Ordering::Relaxed);
         if entry.version() >= version {
             return Ok(entry);
         }
@@ -121,6 +129,15 @@ impl RulesCache {
             }
         }
         Ok(())
+    }
+
+    /// Forgets the rules of organizations no request has asked for since `before`; returns
+    /// how many. They are loaded again when next asked for.
+    pub fn evict_idle(&self, before: DateTime<Utc>) -> usize {
+        let mut orgs = self.orgs.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = orgs.len();
+        orgs.retain(|_, rules| rules.last_used.load(Ordering::Relaxed) >= before.timestamp());
+        held - orgs.len()
     }
 
     /// How many times this node has loaded an organization's rules whole.

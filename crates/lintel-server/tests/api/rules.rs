@@ -274,4 +274,20 @@ async fn rules_kept_in_memory_answer_as_rules_loaded_whole(backend: Backend) {
     .await;
     same_as_whole(&app, &p, "door deleted", &members, &keys).await;
     assert_eq!(app.state.rules.full_loads(), loads + 1);
+
+    // An hour without a request and the hourly job forgets them; they come back when asked.
+    app.clock.advance(Duration::minutes(59));
+    let now = app.clock.now();
+    lintel_server::app::housekeeping::run_once(&app.state, now)
+        .await
+        .unwrap();
+    same_as_whole(&app, &p, "kept while used", &members, &keys).await;
+    assert_eq!(app.state.rules.full_loads(), loads + 1);
+    app.clock.advance(Duration::minutes(61));
+    let now = app.clock.now();
+    lintel_server::app::housekeeping::run_once(&app.state, now)
+        .await
+        .unwrap();
+    same_as_whole(&app, &p, "forgotten when idle", &members, &keys).await;
+    assert_eq!(app.state.rules.full_loads(), loads + 2);
 }
