@@ -131,13 +131,12 @@ fn checked_groups(form: &Fields) -> Vec<Uuid> {
 }
 
 /// The sections of the dashboard, each shown to the areas that may read it.
-const SECTIONS: [(&str, &str); 9] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("places", "Sites & doors"),
     ("groups", "Groups"),
     ("schedules", "Schedules"),
     ("accesses", "Accesses"),
-    ("credentials", "Cards & PINs"),
-    ("links", "Access links"),
+    ("credentials", "Credentials"),
     ("members", "Members"),
     ("api-keys", "API keys"),
     ("events", "Events"),
@@ -148,10 +147,28 @@ fn may_see(ctx: &OrgCtx, section: &str) -> bool {
         "places" | "groups" | "schedules" | "accesses" => ctx.require_admin().is_ok(),
         "members" => ctx.require_any(&[Area::Members, Area::Delegation]).is_ok(),
         "api-keys" => ctx.require(Area::Api).is_ok(),
-        "credentials" | "links" => ctx.require(Area::Delegation).is_ok(),
+        "credentials" => ctx.require(Area::Delegation).is_ok(),
         "events" => ctx.require(Area::Audit).is_ok(),
         _ => false,
     }
+}
+
+/// The tabs of the Credentials section: cards and PIN codes, and access links.
+pub(super) fn credential_tabs(ctx: &OrgCtx, current: &str) -> String {
+    let slug = ctx.org.slug.as_str();
+    let tab = |path: &str, label: &str| {
+        let here = if path == current {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        format!("<a href=\"/admin/{slug}/{path}\"{here}>{label}</a>")
+    };
+    format!(
+        "<nav class=\"tabs\">{} · {}</nav>",
+        tab("credentials", "Cards &amp; PINs"),
+        tab("links", "Access links")
+    )
 }
 
 pub(super) fn nav(ctx: &OrgCtx, current: &str) -> String {

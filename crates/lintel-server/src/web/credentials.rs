@@ -7,7 +7,9 @@ use axum::response::Response;
 use lintel_domain::{CardId, CredentialStatus, PinId};
 use uuid::Uuid;
 
-use super::admin::{Fields, Page, act, button_form, field, max_page, nav, optional, show_once};
+use super::admin::{
+    Fields, Page, act, button_form, credential_tabs, field, max_page, nav, optional, show_once,
+};
 use super::html::{escape, hidden, input, page_with_nav};
 use super::{SameOrigin, Session};
 use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
@@ -149,7 +151,11 @@ pub(super) async fn credentials_html(
     );
     Ok(page_with_nav(
         "Cards & PINs",
-        &nav(ctx, "credentials"),
+        &format!(
+            "{}{}",
+            nav(ctx, "credentials"),
+            credential_tabs(ctx, "credentials")
+        ),
         &body,
     ))
 }

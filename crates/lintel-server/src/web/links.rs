@@ -14,7 +14,8 @@ use lintel_domain::{Delivery, DoorId, LinkId, LinkState};
 use uuid::Uuid;
 
 use super::admin::{
-    Fields, Page, act, button_form, error_page, field, max_page, nav, optional, show, show_once,
+    Fields, Page, act, button_form, credential_tabs, error_page, field, max_page, nav, optional,
+    show, show_once,
 };
 use super::doors::reason_text;
 use super::html::{error_box, escape, hidden, input, page, page_with_nav};
@@ -290,6 +291,15 @@ async fn links_body(
     ))
 }
 
+/// The dashboard's navigation, on the Credentials section's Access links tab.
+fn links_nav(ctx: &OrgCtx) -> String {
+    format!(
+        "{}{}",
+        nav(ctx, "credentials"),
+        credential_tabs(ctx, "links")
+    )
+}
+
 pub(super) async fn links_html(
     state: &AppState,
     ctx: &OrgCtx,
@@ -298,7 +308,7 @@ pub(super) async fn links_html(
 ) -> Result<String, app::Error> {
     let action = format!("/admin/{}/links", ctx.org.slug.as_str());
     let body = links_body(state, ctx, session, &action, &LinkQuery::default(), top).await?;
-    Ok(page_with_nav("Access links", &nav(ctx, "links"), &body))
+    Ok(page_with_nav("Access links", &links_nav(ctx), &body))
 }
 
 fn create_request(ctx: &OrgCtx, form: &Fields) -> Result<CreateLink, app::Error> {
@@ -369,7 +379,7 @@ pub async fn links(
     };
     let action = format!("/admin/{slug}/links");
     match links_body(&state, &ctx, &session, &action, &query, "").await {
-        Ok(body) => Html(page_with_nav("Access links", &nav(&ctx, "links"), &body)).into_response(),
+        Ok(body) => Html(page_with_nav("Access links", &links_nav(&ctx), &body)).into_response(),
         Err(err) => error_page(err),
     }
 }
