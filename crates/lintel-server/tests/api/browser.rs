@@ -457,7 +457,11 @@ async fn a_guest_opens_a_door_with_a_link_in_a_fresh_browser(backend: Backend) {
     browser.goto(&app.url("/admin/acme/links")).await.unwrap();
     heading_is(&browser, "Access links").await;
     fill(&browser, "#recipient_name", "Grace Guest").await;
-    click(&browser, "form[method='post'][action='/admin/acme/links'] button").await;
+    click(
+        &browser,
+        "form[method='post'][action='/admin/acme/links'] button",
+    )
+    .await;
     page_shows(&browser, "Copy the link now").await;
     snap(&browser, "link-sent").await;
     let url = browser
