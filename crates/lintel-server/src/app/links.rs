@@ -363,6 +363,8 @@ pub async fn set_quotas(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GuestView {
     pub org_name: String,
+    /// The organization's time zone, to show the validity in.
+    pub time_zone: String,
     pub recipient_name: String,
     pub state: LinkState,
     pub valid_from: Option<DateTime<Utc>>,
@@ -415,6 +417,7 @@ pub async fn guest_view(
         state.store.group_doors(org.id, link.group_id).await?
     };
     Ok(GuestView {
+        time_zone: org.time_zone.name().to_owned(),
         org_name: org.name,
         recipient_name: link.recipient_name,
         state: link_state,

@@ -61,7 +61,18 @@ async fn guest_html(
         escape(&view.recipient_name),
         escape(&view.org_name)
     );
-    let when = |t: Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+    // In the organization's time zone, as the sender chose the times.
+    let zone = lintel_domain::TimeZone::parse("time_zone", &view.time_zone)
+        .unwrap_or(lintel_domain::TimeZone::UTC);
+    let when = |t: Option<DateTime<Utc>>| {
+        t.map(|t| {
+            format!(
+                "{} ({})",
+                t.with_timezone(&zone.tz()).format("%Y-%m-%d %H:%M"),
+                zone.name()
+            )
+        })
+    };
     match (when(view.valid_from), when(view.valid_until)) {
         (Some(f), Some(u)) => {
             body.push_str(&format!("<p class=\"hint\">Valid from {f} until {u}.</p>"))

@@ -1029,6 +1029,10 @@ async fn a_guest_opens_a_door_from_the_link_page(backend: Backend) {
     app.clock.advance(Duration::hours(2));
     let (_, page, _) = guest.get(&later).await;
     assert!(
+        page.contains("Valid until 2026-03-02 12:00 (Europe/Stockholm)."),
+        "in the organization's zone: {page}"
+    );
+    assert!(
         page.contains("This link has expired.") && !page.contains("<button>Unlock"),
         "{page}"
     );
