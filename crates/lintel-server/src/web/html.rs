@@ -1,5 +1,6 @@
 //! Building pages: escaping and the one layout every page shares. Plain HTML and a little
-//! CSS, no scripts, so pages work in any browser and with a screen reader.
+//! CSS, no scripts (but the location on `/doors`), so pages work in any browser and with a
+//! screen reader.
 
 use std::fmt::Write as _;
 
