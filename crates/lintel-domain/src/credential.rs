@@ -201,6 +201,15 @@ pub fn shortest_pin_length(at_least: u8, issued: impl Fn(u8) -> u64) -> Option<u
 
 /// Checks a PIN code given by an administrator: 4 to 12 digits and not guessable.
 pub fn pin_code(field: &str, code: &str) -> Result<(), ValidationError> {
+    pin_digits(field, code)?;
+    if is_guessable(code) {
+        return Err(guessable(field));
+    }
+    Ok(())
+}
+
+/// Checks that a typed code could be a PIN code at all: 4 to 12 digits.
+pub fn pin_digits(field: &str, code: &str) -> Result<(), ValidationError> {
     let len = code.len();
     if !(usize::from(PIN_MIN_LEN)..=usize::from(PIN_MAX_LEN)).contains(&len)
         || !code.bytes().all(|b| b.is_ascii_digit())
@@ -210,9 +219,6 @@ pub fn pin_code(field: &str, code: &str) -> Result<(), ValidationError> {
             "invalid_pin",
             format!("{field} must be {PIN_MIN_LEN} to {PIN_MAX_LEN} digits"),
         ));
-    }
-    if is_guessable(code) {
-        return Err(guessable(field));
     }
     Ok(())
 }

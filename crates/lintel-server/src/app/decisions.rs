@@ -225,17 +225,7 @@ pub async fn present(
     let pin = match req.pin {
         Some(code) => {
             check_limit(state, ctx.now, &guess_key, &PIN_GUESSES).await?;
-            let valid = code.len() >= usize::from(credential::PIN_MIN_LEN)
-                && code.len() <= usize::from(credential::PIN_MAX_LEN)
-                && code.bytes().all(|b| b.is_ascii_digit());
-            if !valid {
-                return Err(ValidationError::new(
-                    "pin",
-                    "invalid_pin",
-                    "pin must be 4 to 12 digits",
-                )
-                .into());
-            }
+            credential::pin_digits("pin", &code)?;
             Some(credential::pin_key(
                 site,
                 &state.key.pin_digest(site, &code),
