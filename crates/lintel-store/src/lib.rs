@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use lintel_domain::decision::{CredentialKey, CredentialRule};
+use lintel_domain::decision::{CredentialKey, CredentialRule, DoorRestrictions, MemberRule};
 use lintel_domain::{
     Access, AccessId, AccessLink, AccessStatus, Account, AccountId, ApiKeyId, Areas, Card, CardId,
     CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event, Group, GroupId, LinkId,
@@ -68,30 +68,15 @@ pub struct AccessFilter {
     pub group: Option<GroupId>,
 }
 
-/// A member as decisions read them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberRules {
-    pub id: MembershipId,
-    pub active: bool,
-    pub groups: Vec<GroupId>,
-}
-
-/// A door's restrictions on phones, with its site's geofence.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DoorRules {
-    pub id: DoorId,
-    pub geofence_required: bool,
-    pub reader_required: bool,
-    pub geofence: Option<lintel_domain::Geofence>,
-}
-
 /// Everything an organization's decisions read, as of `version`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RulesSnapshot {
     pub version: i64,
-    pub members: Vec<MemberRules>,
+    /// Members with an account (an invitation opens nothing).
+    pub members: Vec<MemberRule>,
     pub schedules: Vec<Schedule>,
-    pub doors: Vec<DoorRules>,
+    /// Each door's restrictions on phones, with its site's geofence.
+    pub doors: Vec<(DoorId, DoorRestrictions)>,
     /// Accesses that grant: not being deleted.
     pub accesses: Vec<Access>,
     /// Cards and PIN codes, revoked ones first, so that an active credential with the same
@@ -128,10 +113,10 @@ pub struct RuleObjects {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RulesDelta {
     pub accesses: Vec<Access>,
-    pub members: Vec<MemberRules>,
+    pub members: Vec<MemberRule>,
     pub schedules: Vec<Schedule>,
     /// The asked doors and the doors of the asked sites.
-    pub doors: Vec<DoorRules>,
+    pub doors: Vec<(DoorId, DoorRestrictions)>,
     /// Every card or PIN code with an asked key or sharing one with an asked card or PIN
     /// code, revoked first.
     pub credentials: Vec<(CredentialKey, CredentialRule)>,

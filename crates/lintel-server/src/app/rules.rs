@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
-use lintel_domain::decision::{DoorRestrictions, MemberRule, Rules};
+use lintel_domain::decision::Rules;
 use lintel_domain::{AccessId, CardId, DoorId, MembershipId, OrgId, PinId, ScheduleId, SiteId};
 use lintel_store::{RuleChange, RuleObjects, RulesDelta, RulesSnapshot};
 
@@ -203,23 +203,12 @@ fn apply(rules: &mut Rules, asked: &RuleObjects, delta: RulesDelta) {
     }
     for id in &asked.members {
         match delta.members.iter().find(|m| m.id == *id) {
-            Some(m) => rules.upsert_member(MemberRule {
-                id: m.id,
-                active: m.active,
-                groups: m.groups.clone(),
-            }),
+            Some(m) => rules.upsert_member(m.clone()),
             None => rules.remove_member(*id),
         }
     }
-    for d in delta.doors {
-        rules.upsert_door(
-            d.id,
-            DoorRestrictions {
-                geofence_required: d.geofence_required,
-                reader_required: d.reader_required,
-                geofence: d.geofence,
-            },
-        );
+    for (id, restrictions) in delta.doors {
+        rules.upsert_door(id, restrictions);
     }
     for id in &asked.accesses {
         match delta
@@ -252,21 +241,10 @@ pub fn build(snapshot: RulesSnapshot) -> Loaded {
         }
     }
     for m in snapshot.members {
-        rules.upsert_member(MemberRule {
-            id: m.id,
-            active: m.active,
-            groups: m.groups,
-        });
+        rules.upsert_member(m);
     }
-    for d in snapshot.doors {
-        rules.upsert_door(
-            d.id,
-            DoorRestrictions {
-                geofence_required: d.geofence_required,
-                reader_required: d.reader_required,
-                geofence: d.geofence,
-            },
-        );
+    for (id, restrictions) in snapshot.doors {
+        rules.upsert_door(id, restrictions);
     }
     for a in &snapshot.accesses {
         if let Some(rule) = a.rule() {

@@ -1,14 +1,13 @@
 //! What the decision engine reads, loaded whole, and the version it is current for.
 
 use chrono::{DateTime, Utc};
-use lintel_domain::{Access, GroupId, MembershipId, OrgId, Schedule};
+use lintel_domain::decision::{DoorRestrictions, MemberRule};
+use lintel_domain::{Access, DoorId, GroupId, MembershipId, OrgId, Schedule};
 use uuid::Uuid;
 
 use super::Backend;
 use crate::rows::{AccessRow, ScheduleRow};
-use crate::{
-    DoorRules, MemberRules, RuleChange, RuleObjects, RulesDelta, RulesSnapshot, StoreError,
-};
+use crate::{RuleChange, RuleObjects, RulesDelta, RulesSnapshot, StoreError};
 
 /// A door's restrictions and its site's geofence, as read.
 type DoorRow = (Uuid, bool, bool, Option<f64>, Option<f64>, Option<f64>);
@@ -36,20 +35,23 @@ macro_rules! schedule_select {
     };
 }
 
-fn door_rules((id, geofence_required, reader_required, lat, lon, radius): DoorRow) -> DoorRules {
-    DoorRules {
-        id: id.into(),
+fn door_rules(
+    (id, geofence_required, reader_required, lat, lon, radius): DoorRow,
+) -> (DoorId, DoorRestrictions) {
+    let geofence = match (lat, lon, radius) {
+        (Some(latitude), Some(longitude), Some(radius_m)) => Some(lintel_domain::Geofence {
+            latitude,
+            longitude,
+            radius_m,
+        }),
+        _ => None,
+    };
+    let restrictions = DoorRestrictions {
         geofence_required,
         reader_required,
-        geofence: match (lat, lon, radius) {
-            (Some(latitude), Some(longitude), Some(radius_m)) => Some(lintel_domain::Geofence {
-                latitude,
-                longitude,
-                radius_m,
-            }),
-            _ => None,
-        },
-    }
+        geofence,
+    };
+    (id.into(), restrictions)
 }
 
 /// The groups of `member` in (member, group) pairs sorted by member.
@@ -92,7 +94,7 @@ pub(super) async fn load(store: &Backend, org: OrgId) -> Result<RulesSnapshot, S
     in_groups.sort_unstable();
     let members = statuses
         .into_iter()
-        .map(|(id, status)| MemberRules {
+        .map(|(id, status)| MemberRule {
             id: MembershipId(id),
             active: status == "active",
             groups: groups_of(&in_groups, id),
@@ -196,7 +198,7 @@ pub(super) async fn objects(
         .bind(id.0)
         .fetch_all(&mut *conn)
         .await?;
-        delta.members.push(MemberRules {
+        delta.members.push(MemberRule {
             id: *id,
             active: status == "active",
             groups: groups.into_iter().map(|(g,)| GroupId(g)).collect(),
