@@ -317,8 +317,19 @@ pub(super) async fn links_html(
     session: &Session,
     top: &str,
 ) -> Result<String, app::Error> {
+    listed_links_html(state, ctx, session, &LinkQuery::default(), top).await
+}
+
+/// The dashboard's Access links page, its list as `query` asks.
+async fn listed_links_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    query: &LinkQuery,
+    top: &str,
+) -> Result<String, app::Error> {
     let action = format!("/admin/{}/links", ctx.org.slug.as_str());
-    let body = links_body(state, ctx, session, &action, &LinkQuery::default(), top).await?;
+    let body = links_body(state, ctx, session, &action, query, top).await?;
     Ok(page_with_nav("Access links", &links_nav(ctx), &body))
 }
 
@@ -388,9 +399,8 @@ pub async fn links(
         state: optional(&params, "state"),
         sort: optional(&params, "sort"),
     };
-    let action = format!("/admin/{slug}/links");
-    match links_body(&state, &ctx, &session, &action, &query, "").await {
-        Ok(body) => Html(page_with_nav("Access links", &links_nav(&ctx), &body)).into_response(),
+    match listed_links_html(&state, &ctx, &session, &query, "").await {
+        Ok(html) => Html(html).into_response(),
         Err(err) => error_page(err),
     }
 }
