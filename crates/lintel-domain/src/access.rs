@@ -190,6 +190,30 @@ impl Access {
         Ok(())
     }
 
+    /// Whether `other` grants the same as this access: the same fields a client writes, with
+    /// users and groups as sets (a repeated create is recognised by this). Times compare to
+    /// the microsecond, as the stores keep them.
+    pub fn same_grant(&self, other: &Access) -> bool {
+        fn set<T: Ord + Copy>(list: &[T]) -> Vec<T> {
+            let mut v = list.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
+        let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
+        self.name == other.name
+            && self.kind == other.kind
+            && self.preferences == other.preferences
+            && micros(self.valid_from) == micros(other.valid_from)
+            && micros(self.valid_to) == micros(other.valid_to)
+            && self.schedule_id == other.schedule_id
+            && self.doors == other.doors
+            && set(&self.users) == set(&other.users)
+            && set(&self.groups) == set(&other.groups)
+            && self.description == other.description
+            && self.welcome_email_required == other.welcome_email_required
+    }
+
     /// The access as the decision engine reads it, or `None` once it grants nothing.
     pub fn rule(&self) -> Option<AccessRule> {
         self.status.grants().then(|| AccessRule {
@@ -239,6 +263,37 @@ mod tests {
             welcome_email_required: false,
             created_at: at,
             updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_repeat_is_the_same_grant_whatever_the_order_of_its_lists() {
+        let m = |n: u128| MembershipId(uuid::Uuid::from_u128(n));
+        let g = |n: u128| GroupId(uuid::Uuid::from_u128(n));
+        let mut stored = access();
+        stored.users = vec![m(1), m(2)];
+        stored.groups = vec![g(1)];
+        stored.valid_to = Some(DateTime::from_timestamp(1_800_000_000, 123_456_000).unwrap());
+        let mut sent = stored.clone();
+        sent.users = vec![m(2), m(1), m(2)];
+        sent.valid_to = Some(DateTime::from_timestamp(1_800_000_000, 123_456_789).unwrap());
+        // Bookkeeping is not the grant.
+        sent.created_at += chrono::Duration::hours(1);
+        sent.status = AccessStatus::Deleted;
+        assert!(stored.same_grant(&sent));
+
+        let changes: [fn(&mut Access); 6] = [
+            |a| a.name.push('!'),
+            |a| a.kind = AccessKind::Temporary,
+            |a| a.groups.clear(),
+            |a| a.doors[0].lock_unlock_enabled = !a.doors[0].lock_unlock_enabled,
+            |a| a.valid_from = Some(DateTime::UNIX_EPOCH),
+            |a| a.welcome_email_required = !a.welcome_email_required,
+        ];
+        for change in changes {
+            let mut other = stored.clone();
+            change(&mut other);
+            assert!(!stored.same_grant(&other), "{other:?}");
         }
     }
 

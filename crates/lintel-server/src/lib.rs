@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod grpc;
 pub mod http;
 pub mod notify;
 mod web;

@@ -262,7 +262,11 @@ async fn run_server(config: &Config) -> Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, backend = store.backend(), "Lintel is listening");
+    tracing::info!(
+        %addr,
+        backend = store.backend(),
+        "Lintel is listening: HTTP API, web pages and gRPC (lintel.v1, with reflection)"
+    );
     let empty = store
         .list_orgs(PageRequest {
             limit: 1,

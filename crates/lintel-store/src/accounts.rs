@@ -73,6 +73,26 @@ pub struct FreshTokens {
     pub now: DateTime<Utc>,
 }
 
+/// A session of tokens traded for an API key, with the key as it is now.
+#[derive(Debug, Clone)]
+pub struct KeySession {
+    pub id: uuid::Uuid,
+    pub key: crate::ApiKey,
+    pub auth_expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+/// What presenting a key session's reissue token came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyReissue {
+    /// New tokens replace the old ones.
+    Rotated,
+    /// The token was rotated before: it was copied, and the session is now revoked.
+    Reused,
+    /// No such token, too old, or its session is revoked.
+    Unknown,
+}
+
 /// A device as authentication needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceRecord {

@@ -25,8 +25,8 @@ use lintel_domain::{
 use uuid::Uuid;
 
 pub use accounts::{
-    AccountRecord, Channel, DeviceRecord, EmailConfirmation, FreshTokens, Message, NewDevice,
-    Purge, Purpose, Registration, Reissue, SignIn, Verification,
+    AccountRecord, Channel, DeviceRecord, EmailConfirmation, FreshTokens, KeyReissue, KeySession,
+    Message, NewDevice, Purge, Purpose, Registration, Reissue, SignIn, Verification,
 };
 pub use error::StoreError;
 pub use members::{Audit, EventFilter, InviteLink, MemberFilter, MemberRecord, NewMember, Person};
@@ -313,40 +313,47 @@ pub trait Store: Send + Sync + 'static {
         audit: &Audit,
     ) -> Result<(), StoreError>;
 
-    /// Stores accesses, all or none, with the welcome `messages` they send. Everything an
+    /// Stores accesses, all or none, with the welcome `messages` each sends. Everything an
     /// access names must exist in the organization: a refusal is `Invalid`, naming the field
-    /// (prefixed `accesses[i].` for a `batch`); an id in use is `access_exists`.
+    /// (prefixed `accesses[i].` for a `batch`). An access whose id is stored already with the
+    /// same grant (`Access::same_grant`) is a repeat: nothing is written for it, its messages
+    /// are not sent, and the stored one is answered; any other id in use is `access_exists`.
+    /// Answers the accesses as stored, in order.
     async fn create_accesses(
         &self,
         org: OrgId,
         accesses: &[Access],
         batch: bool,
-        messages: &[Message],
+        messages: &[(AccessId, Message)],
         audit: &Audit,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Vec<Access>, StoreError>;
     async fn get_access(&self, org: OrgId, id: AccessId) -> Result<Access, StoreError>;
+    /// The organization's accesses with these ids that exist, in id order.
+    async fn find_accesses(&self, org: OrgId, ids: &[AccessId]) -> Result<Vec<Access>, StoreError>;
     async fn list_accesses(
         &self,
         org: OrgId,
         filter: &AccessFilter,
         page: PageRequest,
     ) -> Result<Page<Access>, StoreError>;
-    /// Changes an access (refused with `access_deleted` once deleted) and queues `messages`.
-    async fn update_access(
+    /// Changes accesses, all or none (refused with `access_deleted` once one is deleted), and
+    /// queues `messages`. Errors name the access (`accesses[i].`) for a `batch`.
+    async fn update_accesses(
         &self,
         org: OrgId,
-        id: AccessId,
-        change: Change<'_, Access>,
+        changes: &[(AccessId, Change<'_, Access>)],
+        batch: bool,
         messages: &[Message],
         audit: &Audit,
-    ) -> Result<Access, StoreError>;
-    /// Marks an access deleted: it grants nothing and stays on record.
-    async fn delete_access(
+    ) -> Result<Vec<Access>, StoreError>;
+    /// Marks accesses deleted, all or none (each named once): they grant nothing and stay on
+    /// record.
+    async fn delete_accesses(
         &self,
         org: OrgId,
-        id: AccessId,
+        ids: &[AccessId],
         audit: &Audit,
-    ) -> Result<Access, StoreError>;
+    ) -> Result<Vec<Access>, StoreError>;
     /// Deletes temporary accesses whose `valid_to` has passed (up to 1000 a call); returns
     /// how many.
     async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
@@ -474,6 +481,23 @@ pub trait Store: Send + Sync + 'static {
     async fn find_api_key(&self, secret_hash: &[u8]) -> Result<Option<ApiKey>, StoreError>;
     /// Records that the key was used at `now`; writes at most once a minute per key.
     async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Starts a session of tokens traded for key `key`.
+    async fn create_key_session(
+        &self,
+        id: Uuid,
+        key: ApiKeyId,
+        tokens: &FreshTokens,
+    ) -> Result<(), StoreError>;
+    /// The session whose auth token hashes to `auth_hash`, expired or revoked ones included.
+    async fn find_key_session(&self, auth_hash: &[u8]) -> Result<Option<KeySession>, StoreError>;
+    /// Trades a session's current reissue token (issued after `issued_after`) for `fresh`;
+    /// a session whose key is revoked or expired (at `fresh.now`) is `Unknown`.
+    async fn reissue_key_session(
+        &self,
+        presented: &[u8],
+        issued_after: DateTime<Utc>,
+        fresh: &FreshTokens,
+    ) -> Result<KeyReissue, StoreError>;
 
     // Memberships and invitations
 
@@ -550,6 +574,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         account: AccountId,
     ) -> Result<Vec<(Organization, MemberRecord)>, StoreError>;
+
+    /// Up to `limit` of the organization's events with ids from `from` on (ids are ordered
+    /// by time), oldest first; `kind` as in `EventFilter`.
+    async fn events_from(
+        &self,
+        org: OrgId,
+        kind: Option<&str>,
+        from: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError>;
 
     /// The organization's event log, newest first.
     async fn list_events(

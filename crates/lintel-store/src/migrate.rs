@@ -32,6 +32,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0007_reader_keys",
     "0008_credentials",
     "0009_access_links",
+    "0010_key_sessions",
 ];
 
 macro_rules! migrations {
@@ -47,12 +48,12 @@ macro_rules! migrations {
 pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
     5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys", 8 "0008_credentials",
-    9 "0009_access_links",
+    9 "0009_access_links", 10 "0010_key_sessions",
 );
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
     5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys", 8 "0008_credentials",
-    9 "0009_access_links",
+    9 "0009_access_links", 10 "0010_key_sessions",
 );
 
 #[cfg(test)]

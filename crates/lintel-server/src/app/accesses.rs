@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use lintel_domain::{
     Access, AccessDoor, AccessId, AccessKind, AccessStatus, Area, DoorId, GroupId, MembershipId,
     MessageId, Preferences, ScheduleId, ValidationError, validate,
@@ -23,6 +23,11 @@ pub const MAX_BATCH: usize = 10_000;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessBody {
+    /// The access's id, when the client chooses it (a UUID). Creating again with the same id
+    /// and body creates nothing and answers the stored access, so a retry is safe; the same id
+    /// with another body is refused (`access_exists`).
+    #[serde(default)]
+    pub id: Option<Uuid>,
     #[schema(example = "Staff")]
     pub name: String,
     /// `permanent` (the default) or `temporary`, which needs `valid_to`.
@@ -81,14 +86,15 @@ pub struct UpdateAccess {
 impl AccessBody {
     fn into_access(self, now: DateTime<Utc>, prefix: &str) -> Result<Access, ValidationError> {
         let access = Access {
-            id: AccessId::new(now),
+            id: self.id.map_or_else(|| AccessId::new(now), AccessId),
             name: validate::text(&format!("{prefix}name"), &self.name, 1, 200)?,
             kind: self.kind.unwrap_or(AccessKind::Permanent),
             // Nothing is provisioned to controllers yet: a new access is ready at once.
             status: AccessStatus::Ready,
             preferences: self.preferences,
-            valid_from: self.valid_from,
-            valid_to: self.valid_to,
+            // Kept to the microsecond, as the stores keep times, so the answer is what is stored.
+            valid_from: self.valid_from.map(|t| t.trunc_subsecs(6)),
+            valid_to: self.valid_to.map(|t| t.trunc_subsecs(6)),
             schedule_id: self.schedule_id.map(ScheduleId),
             doors: self.doors,
             users: self.users.into_iter().map(MembershipId).collect(),
@@ -170,51 +176,59 @@ async fn welcomes(
 pub async fn create(state: &AppState, ctx: &OrgCtx, body: AccessBody) -> Result<Access, Error> {
     ctx.require(Area::Delegation)?;
     let access = body.into_access(ctx.now, "")?;
-    let messages = welcomes(state, ctx, &access, &access.users, &mut HashMap::new()).await?;
-    state
-        .store
-        .create_accesses(
-            ctx.org_id(),
-            std::slice::from_ref(&access),
-            false,
-            &messages,
-            &ctx.audit(),
-        )
-        .await?;
-    Ok(access)
+    let mut stored = store_new(state, ctx, vec![access], false).await?;
+    stored
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("the store answered no access").into())
 }
 
 /// Creates every access of the batch, or none; a refusal names the access (`accesses[i]`).
+/// Accesses sent before with the same id and body are answered as stored.
 pub async fn create_batch(
     state: &AppState,
     ctx: &OrgCtx,
     batch: AccessBatch,
 ) -> Result<Vec<Access>, Error> {
     ctx.require(Area::Delegation)?;
-    if batch.accesses.is_empty() || batch.accesses.len() > MAX_BATCH {
-        return Err(ValidationError::new(
-            "accesses",
-            "out_of_range",
-            format!("a batch has 1 to {MAX_BATCH} accesses"),
-        )
-        .into());
-    }
+    batch_size("accesses", batch.accesses.len())?;
     let accesses = batch
         .accesses
         .into_iter()
         .enumerate()
         .map(|(i, body)| body.into_access(ctx.now, &format!("accesses[{i}].")))
         .collect::<Result<Vec<_>, _>>()?;
+    store_new(state, ctx, accesses, true).await
+}
+
+/// Refuses an empty batch or one larger than `MAX_BATCH`.
+fn batch_size(field: &str, len: usize) -> Result<(), Error> {
+    if len == 0 || len > MAX_BATCH {
+        return Err(ValidationError::new(
+            field,
+            "out_of_range",
+            format!("a batch has 1 to {MAX_BATCH} accesses; this one has {len}"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+async fn store_new(
+    state: &AppState,
+    ctx: &OrgCtx,
+    accesses: Vec<Access>,
+    batch: bool,
+) -> Result<Vec<Access>, Error> {
     let mut messages = Vec::new();
     let mut door_names = HashMap::new();
     for a in &accesses {
-        messages.extend(welcomes(state, ctx, a, &a.users, &mut door_names).await?);
+        let welcome = welcomes(state, ctx, a, &a.users, &mut door_names).await?;
+        messages.extend(welcome.into_iter().map(|m| (a.id, m)));
     }
-    state
+    Ok(state
         .store
-        .create_accesses(ctx.org_id(), &accesses, true, &messages, &ctx.audit())
-        .await?;
-    Ok(accesses)
+        .create_accesses(ctx.org_id(), &accesses, batch, &messages, &ctx.audit())
+        .await?)
 }
 
 pub async fn get(state: &AppState, ctx: &OrgCtx, id: AccessId) -> Result<Access, Error> {
@@ -224,6 +238,68 @@ pub async fn get(state: &AppState, ctx: &OrgCtx, id: AccessId) -> Result<Access,
         .get_access(ctx.org_id(), id)
         .await
         .found("access")
+}
+
+/// The most accesses one read by ids names.
+pub const MAX_READ: usize = 1000;
+
+/// The accesses with these ids, in order; each must be the organization's (a missing one is
+/// named: `ids[i]`).
+pub async fn get_many(
+    state: &AppState,
+    ctx: &OrgCtx,
+    ids: &[AccessId],
+) -> Result<Vec<Access>, Error> {
+    ctx.require_admin()?;
+    if ids.len() > MAX_READ {
+        return Err(ValidationError::new(
+            "ids",
+            "out_of_range",
+            format!("at most {MAX_READ} ids a read; list with pages for more"),
+        )
+        .into());
+    }
+    let found = existing(state, ctx, ids, "ids", "").await?;
+    Ok(ids.iter().map(|id| found[id].clone()).collect())
+}
+
+/// The organization's accesses with these ids, by id; the first missing is
+/// `access_not_found`, naming it (`{list}[i]{suffix}`).
+async fn existing(
+    state: &AppState,
+    ctx: &OrgCtx,
+    ids: &[AccessId],
+    list: &str,
+    suffix: &str,
+) -> Result<HashMap<AccessId, Access>, Error> {
+    let found: HashMap<AccessId, Access> = state
+        .store
+        .find_accesses(ctx.org_id(), ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    match ids.iter().position(|id| !found.contains_key(id)) {
+        Some(i) => Err(Error::Missing {
+            what: "access",
+            field: format!("{list}[{i}]{suffix}"),
+        }),
+        None => Ok(found),
+    }
+}
+
+/// Refuses an id named twice in a batch (`{list}[i]`, then `suffix`).
+fn once(ids: &[AccessId], list: &str, suffix: &str) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    match ids.iter().position(|id| !seen.insert(*id)) {
+        Some(i) => Err(ValidationError::new(
+            format!("{list}[{i}]{suffix}"),
+            "duplicate_id",
+            "an access appears once in a batch",
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// How accesses are listed.
@@ -265,6 +341,52 @@ pub async fn list(
         .into())
 }
 
+impl UpdateAccess {
+    /// Applies the change to `a` at `now`; `prefix` names the access in a batch.
+    fn apply(
+        &self,
+        a: &mut Access,
+        now: DateTime<Utc>,
+        prefix: &str,
+    ) -> Result<(), ValidationError> {
+        if let Some(name) = &self.name {
+            a.name = validate::text(&format!("{prefix}name"), name, 1, 200)?;
+        }
+        if let Some(kind) = self.kind {
+            a.kind = kind;
+        }
+        if let Some(v) = self.valid_from {
+            a.valid_from = v.map(|t| t.trunc_subsecs(6));
+        }
+        if let Some(v) = self.valid_to {
+            a.valid_to = v.map(|t| t.trunc_subsecs(6));
+        }
+        if let Some(s) = self.schedule_id {
+            a.schedule_id = s.map(ScheduleId);
+        }
+        if let Some(doors) = &self.doors {
+            a.doors.clone_from(doors);
+        }
+        if let Some(users) = &self.users {
+            a.users = users.iter().copied().map(MembershipId).collect();
+        }
+        if let Some(groups) = &self.groups {
+            a.groups = groups.iter().copied().map(GroupId).collect();
+        }
+        if let Some(p) = &self.preferences {
+            a.preferences.clone_from(p);
+        }
+        if let Some(d) = &self.description {
+            a.description = validate::text(&format!("{prefix}description"), d, 0, 2000)?;
+        }
+        if let Some(w) = self.welcome_email_required {
+            a.welcome_email_required = w;
+        }
+        a.updated_at = now;
+        a.check(prefix)
+    }
+}
+
 pub async fn update(
     state: &AppState,
     ctx: &OrgCtx,
@@ -272,81 +394,105 @@ pub async fn update(
     req: UpdateAccess,
 ) -> Result<Access, Error> {
     ctx.require(Area::Delegation)?;
-    let name = req
-        .name
-        .as_deref()
-        .map(|n| validate::text("name", n, 1, 200))
-        .transpose()?;
-    let description = req
-        .description
-        .as_deref()
-        .map(|d| validate::text("description", d, 0, 2000))
-        .transpose()?;
-    // New users are welcomed: read what the access has now to know who is new.
     let current = state
         .store
         .get_access(ctx.org_id(), id)
         .await
         .found("access")?;
-    let now = ctx.now;
-    let apply = |a: &mut Access| -> Result<(), ValidationError> {
-        if let Some(name) = &name {
-            a.name.clone_from(name);
-        }
-        if let Some(kind) = req.kind {
-            a.kind = kind;
-        }
-        if let Some(v) = req.valid_from {
-            a.valid_from = v;
-        }
-        if let Some(v) = req.valid_to {
-            a.valid_to = v;
-        }
-        if let Some(s) = req.schedule_id {
-            a.schedule_id = s.map(ScheduleId);
-        }
-        if let Some(doors) = &req.doors {
-            a.doors.clone_from(doors);
-        }
-        if let Some(users) = &req.users {
-            a.users = users.iter().copied().map(MembershipId).collect();
-        }
-        if let Some(groups) = &req.groups {
-            a.groups = groups.iter().copied().map(GroupId).collect();
-        }
-        if let Some(p) = &req.preferences {
-            a.preferences.clone_from(p);
-        }
-        if let Some(d) = &description {
-            a.description.clone_from(d);
-        }
-        if let Some(w) = req.welcome_email_required {
-            a.welcome_email_required = w;
-        }
-        a.updated_at = now;
-        a.check("")
-    };
-    let mut preview = current.clone();
-    apply(&mut preview)?;
-    let newcomers: Vec<MembershipId> = preview
-        .users
-        .iter()
-        .filter(|u| !current.users.contains(u))
-        .copied()
+    let mut updated = change(state, ctx, vec![(current, req)], false).await?;
+    updated
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("the store answered no access").into())
+}
+
+/// Changes every access of the batch, or none; a refusal names the access (`accesses[i]`).
+pub async fn update_batch(
+    state: &AppState,
+    ctx: &OrgCtx,
+    changes: Vec<(AccessId, UpdateAccess)>,
+) -> Result<Vec<Access>, Error> {
+    ctx.require(Area::Delegation)?;
+    batch_size("accesses", changes.len())?;
+    let ids: Vec<AccessId> = changes.iter().map(|(id, _)| *id).collect();
+    once(&ids, "accesses", ".id")?;
+    let mut found = existing(state, ctx, &ids, "accesses", ".id").await?;
+    let current = changes
+        .into_iter()
+        .filter_map(|(id, req)| Some((found.remove(&id)?, req)))
         .collect();
-    let messages = welcomes(state, ctx, &preview, &newcomers, &mut HashMap::new()).await?;
+    change(state, ctx, current, true).await
+}
+
+/// Applies each change to its access as read now, welcoming users new to an access.
+async fn change(
+    state: &AppState,
+    ctx: &OrgCtx,
+    changes: Vec<(Access, UpdateAccess)>,
+    batch: bool,
+) -> Result<Vec<Access>, Error> {
+    let now = ctx.now;
+    let mut messages = Vec::new();
+    let mut door_names = HashMap::new();
+    let mut prefixes = Vec::with_capacity(changes.len());
+    for (i, (current, req)) in changes.iter().enumerate() {
+        let prefix = if batch {
+            format!("accesses[{i}].")
+        } else {
+            String::new()
+        };
+        let mut preview = current.clone();
+        req.apply(&mut preview, now, &prefix)?;
+        let newcomers: Vec<MembershipId> = preview
+            .users
+            .iter()
+            .filter(|u| !current.users.contains(u))
+            .copied()
+            .collect();
+        messages.extend(welcomes(state, ctx, &preview, &newcomers, &mut door_names).await?);
+        prefixes.push(prefix);
+    }
+    let closures: Vec<_> = changes
+        .iter()
+        .zip(&prefixes)
+        .map(|((current, req), prefix)| {
+            (current.id, move |a: &mut Access| req.apply(a, now, prefix))
+        })
+        .collect();
+    let refs: Vec<(AccessId, lintel_store::Change<'_, Access>)> = closures
+        .iter()
+        .map(|(id, f)| (*id, f as lintel_store::Change<'_, Access>))
+        .collect();
     state
         .store
-        .update_access(ctx.org_id(), id, &apply, &messages, &ctx.audit())
+        .update_accesses(ctx.org_id(), &refs, batch, &messages, &ctx.audit())
         .await
         .found("access")
 }
 
 pub async fn delete(state: &AppState, ctx: &OrgCtx, id: AccessId) -> Result<Access, Error> {
     ctx.require(Area::Delegation)?;
-    state
+    let mut deleted = state
         .store
-        .delete_access(ctx.org_id(), id, &ctx.audit())
+        .delete_accesses(ctx.org_id(), &[id], &ctx.audit())
         .await
-        .found("access")
+        .found("access")?;
+    deleted
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("the store answered no access").into())
+}
+
+/// Deletes every access named, or none; a missing one is named (`ids[i]`).
+pub async fn delete_batch(
+    state: &AppState,
+    ctx: &OrgCtx,
+    ids: &[AccessId],
+) -> Result<Vec<Access>, Error> {
+    ctx.require(Area::Delegation)?;
+    batch_size("ids", ids.len())?;
+    once(ids, "ids", "")?;
+    existing(state, ctx, ids, "ids", "").await?;
+    Ok(state
+        .store
+        .delete_accesses(ctx.org_id(), ids, &ctx.audit())
+        .await?)
 }

@@ -68,24 +68,28 @@ pub async fn issue(
     Ok(IssuedKey { key, secret })
 }
 
-/// The actor a bearer secret stands for. Unknown, revoked and expired keys all get the same
-/// answer, so the answer says nothing about which keys exist.
-pub async fn authenticate(state: &AppState, secret: &str) -> Result<Actor, Error> {
+/// The key `secret` belongs to, if it is usable at `now`. Unknown, revoked and expired keys all
+/// get the same answer, so the answer says nothing about which keys exist.
+async fn valid_key(state: &AppState, secret: &str, now: DateTime<Utc>) -> Result<ApiKey, Error> {
     if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
         return Err(Error::Unauthenticated);
     }
-    let Some(key) = state.store.find_api_key(&hash(secret)).await? else {
-        return Err(Error::Unauthenticated);
-    };
-    let now = state.clock.now();
-    if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
-        return Err(Error::Unauthenticated);
+    match state.store.find_api_key(&hash(secret)).await? {
+        Some(key) if usable(&key, now) => Ok(key),
+        _ => Err(Error::Unauthenticated),
     }
+}
+
+fn usable(key: &ApiKey, now: DateTime<Utc>) -> bool {
+    key.revoked_at.is_none() && key.expires_at.is_none_or(|at| at > now)
+}
+
+async fn actor_of(state: &AppState, key: ApiKey, now: DateTime<Utc>) -> Actor {
     if let Err(err) = state.store.touch_api_key(key.id, now).await {
         // Recording use is bookkeeping: it must not turn a valid request away.
         tracing::warn!(error = %err, key = %key.id, "could not record API key use");
     }
-    Ok(match key.org_id {
+    match key.org_id {
         None => Actor::Operator { key: key.id },
         Some(org) => Actor::ApiKey {
             key: key.id,
@@ -93,7 +97,117 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Actor, Error
             org,
             areas: key.areas,
         },
-    })
+    }
+}
+
+/// The actor a bearer secret stands for: a device's auth token, an API key's auth token, or
+/// an API key.
+pub async fn authenticate_bearer(
+    state: &AppState,
+    secret: &str,
+    device_time: Option<DateTime<Utc>>,
+) -> Result<Actor, Error> {
+    if super::auth::is_auth_token(secret) {
+        super::auth::authenticate_device(state, secret, device_time).await
+    } else if secret.starts_with(KEY_AUTH_PREFIX) {
+        authenticate_key_token(state, secret).await
+    } else {
+        authenticate(state, secret).await
+    }
+}
+
+/// Auth tokens traded for an API key start with this; their reissue tokens with the next.
+const KEY_AUTH_PREFIX: &str = "lkt_";
+const KEY_REISSUE_PREFIX: &str = "lkr_";
+
+/// Tokens traded for an API key (gRPC `AuthService`).
+#[derive(Debug, Clone)]
+pub struct KeyTokens {
+    pub auth_token: String,
+    pub auth_expires_at: DateTime<Utc>,
+    pub reissue_token: String,
+    pub reissue_expires_at: DateTime<Utc>,
+}
+
+fn mint_key_tokens(now: DateTime<Utc>) -> (KeyTokens, lintel_store::FreshTokens) {
+    let minted = super::auth::Minted::with_prefixes(
+        now,
+        super::auth::AUTH_TOKEN_TTL,
+        KEY_AUTH_PREFIX,
+        KEY_REISSUE_PREFIX,
+    );
+    let tokens = KeyTokens {
+        auth_token: minted.auth_token,
+        auth_expires_at: minted.fresh.auth_expires_at,
+        reissue_token: minted.reissue_token,
+        reissue_expires_at: now + super::auth::REISSUE_TOKEN_TTL,
+    };
+    (tokens, minted.fresh)
+}
+
+/// Trades an API key for an auth token (15 minutes) and a reissue token (90 days), so the
+/// key itself need not travel with every call. The tokens act as the key, with its areas as
+/// they are at each use: revoking the key ends them.
+pub async fn trade(state: &AppState, secret: &str) -> Result<KeyTokens, Error> {
+    let now = state.clock.now();
+    let key = valid_key(state, secret.trim(), now).await?;
+    let (tokens, fresh) = mint_key_tokens(now);
+    state
+        .store
+        .create_key_session(Uuid::now_v7(), key.id, &fresh)
+        .await?;
+    Ok(tokens)
+}
+
+/// Trades a key session's reissue token for new tokens. A token already traded means it was
+/// copied: the session is revoked, and the answer is the same as for an unknown token.
+pub async fn reissue_key_tokens(state: &AppState, reissue_token: &str) -> Result<KeyTokens, Error> {
+    let now = state.clock.now();
+    let presented = reissue_token.trim();
+    if !presented.starts_with(KEY_REISSUE_PREFIX) {
+        return Err(Error::Unauthenticated);
+    }
+    let (tokens, fresh) = mint_key_tokens(now);
+    match state
+        .store
+        .reissue_key_session(
+            &hash(presented),
+            now - super::auth::REISSUE_TOKEN_TTL,
+            &fresh,
+        )
+        .await?
+    {
+        lintel_store::KeyReissue::Rotated => Ok(tokens),
+        lintel_store::KeyReissue::Reused => {
+            tracing::warn!("a rotated key reissue token was presented again; session revoked");
+            Err(Error::Unauthenticated)
+        }
+        lintel_store::KeyReissue::Unknown => Err(Error::Unauthenticated),
+    }
+}
+
+/// The key an auth token from `trade` stands for: unknown, revoked sessions and keys no
+/// longer usable are `Unauthenticated`; an expired token is `TokenExpired`.
+async fn authenticate_key_token(state: &AppState, token: &str) -> Result<Actor, Error> {
+    let now = state.clock.now();
+    let Some(session) = state.store.find_key_session(&hash(token)).await? else {
+        return Err(Error::Unauthenticated);
+    };
+    if session.revoked || !usable(&session.key, now) {
+        return Err(Error::Unauthenticated);
+    }
+    if now >= session.auth_expires_at {
+        return Err(Error::TokenExpired);
+    }
+    Ok(actor_of(state, session.key, now).await)
+}
+
+/// The actor a bearer secret stands for. Unknown, revoked and expired keys all get the same
+/// answer, so the answer says nothing about which keys exist.
+pub async fn authenticate(state: &AppState, secret: &str) -> Result<Actor, Error> {
+    let now = state.clock.now();
+    let key = valid_key(state, secret, now).await?;
+    Ok(actor_of(state, key, now).await)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -513,16 +513,26 @@ pub async fn verify_code(
 }
 
 /// A new auth token and reissue token: the secrets for the device, the hashes for the store.
-struct Minted {
-    auth_token: String,
-    reissue_token: String,
-    fresh: FreshTokens,
+pub(crate) struct Minted {
+    pub(crate) auth_token: String,
+    pub(crate) reissue_token: String,
+    pub(crate) fresh: FreshTokens,
 }
 
 impl Minted {
     fn new(now: DateTime<Utc>, auth_ttl: Duration) -> Minted {
-        let auth_token = secrets::token(AUTH_PREFIX);
-        let reissue_token = secrets::token(REISSUE_PREFIX);
+        Minted::with_prefixes(now, auth_ttl, AUTH_PREFIX, REISSUE_PREFIX)
+    }
+
+    /// A new auth token (living `auth_ttl`) and reissue token, recognisable by their prefixes.
+    pub(crate) fn with_prefixes(
+        now: DateTime<Utc>,
+        auth_ttl: Duration,
+        auth_prefix: &str,
+        reissue_prefix: &str,
+    ) -> Minted {
+        let auth_token = secrets::token(auth_prefix);
+        let reissue_token = secrets::token(reissue_prefix);
         let fresh = FreshTokens {
             auth_hash: secrets::hash(&auth_token),
             auth_expires_at: now + auth_ttl,

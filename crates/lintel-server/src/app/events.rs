@@ -118,6 +118,103 @@ pub async fn export_csv(
     Ok(out)
 }
 
+/// How far back each look of a watch reads again: an event is stamped when its change
+/// begins and becomes visible when the change commits, so one stamped a little earlier than
+/// the last seen can still arrive.
+const WATCH_LAG: chrono::Duration = chrono::Duration::seconds(30);
+/// The most events one look reads.
+const WATCH_BATCH: u32 = 500;
+
+/// A follower of an organization's events as they are recorded, oldest first, each once.
+#[derive(Debug)]
+pub struct Watch {
+    org: lintel_domain::OrgId,
+    kind: Option<String>,
+    /// Nothing older is delivered: `since`, or when the watch started.
+    start: DateTime<Utc>,
+    /// The newest time delivered (or the start).
+    floor: DateTime<Utc>,
+    /// Events delivered within `WATCH_LAG` of `floor`, to tell repeats apart.
+    seen: std::collections::HashMap<Uuid, DateTime<Utc>>,
+}
+
+impl Watch {
+    /// Starts following the events of `kind` (as in `EventQuery`) from `since`, or from now
+    /// (what is on record already is not delivered). Needs `audit`.
+    pub async fn start(
+        state: &AppState,
+        ctx: &OrgCtx,
+        kind: Option<String>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Watch, Error> {
+        ctx.require(Area::Audit)?;
+        let filter = EventQuery {
+            kind,
+            ..EventQuery::default()
+        }
+        .filter()?;
+        let start = since.unwrap_or(ctx.now);
+        let mut watch = Watch {
+            org: ctx.org_id(),
+            kind: filter.kind,
+            start,
+            floor: start,
+            seen: std::collections::HashMap::new(),
+        };
+        if since.is_none() {
+            // Recorded at this very instant, before the call: taken as seen.
+            watch.next(state).await?;
+        }
+        Ok(watch)
+    }
+
+    /// The events recorded since the last look, oldest first (empty when there are none).
+    pub async fn next(&mut self, state: &AppState) -> Result<Vec<Event>, Error> {
+        // From a lag before the newest delivered, never before the start.
+        let from = self.start.max(self.floor - WATCH_LAG);
+        let mut out = Vec::new();
+        let mut cursor = first_id_at(from);
+        loop {
+            let batch = state
+                .store
+                .events_from(self.org, self.kind.as_deref(), cursor, WATCH_BATCH)
+                .await?;
+            let full = batch.len() == WATCH_BATCH as usize;
+            let last = batch.last().map(|e| e.id.0);
+            for e in batch {
+                if e.at >= from && !self.seen.contains_key(&e.id.0) {
+                    self.seen.insert(e.id.0, e.at);
+                    self.floor = self.floor.max(e.at);
+                    out.push(e);
+                }
+            }
+            match last {
+                Some(last) if full => cursor = next_id(last),
+                _ => break,
+            }
+        }
+        let keep = self.floor - WATCH_LAG;
+        self.seen.retain(|_, at| *at >= keep);
+        Ok(out)
+    }
+}
+
+/// The least event id made at `at` (ids are UUIDv7: their first 48 bits are the time in
+/// milliseconds).
+fn first_id_at(at: DateTime<Utc>) -> Uuid {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    bytes[6] = 0x70;
+    bytes[8] = 0x80;
+    Uuid::from_bytes(bytes)
+}
+
+/// The id right after `id`.
+fn next_id(id: Uuid) -> Uuid {
+    Uuid::from_u128(id.as_u128().saturating_add(1))
+}
+
 /// One CSV field (RFC 4180), with cells that a spreadsheet would run as a formula defused.
 fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@']) {
@@ -134,7 +231,18 @@ fn csv_field(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::*;
+
+    #[test]
+    fn the_first_id_at_a_time_sorts_before_every_id_made_then() {
+        let at = DateTime::from_timestamp(1_772_442_000, 123_000_000).unwrap();
+        let floor = first_id_at(at);
+        for _ in 0..100 {
+            let id = lintel_domain::EventId::new(at).0;
+            assert!(floor <= id, "{floor} > {id}");
+            assert!(first_id_at(at + chrono::Duration::milliseconds(1)) > id);
+        }
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {

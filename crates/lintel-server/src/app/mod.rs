@@ -205,6 +205,9 @@ pub enum Error {
     },
     #[error("{what} not found")]
     NotFound { what: &'static str },
+    /// A batch names something that is not there: `field` says which item.
+    #[error("{field}: {what} not found")]
+    Missing { what: &'static str, field: String },
     #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error("{message}")]

@@ -90,6 +90,12 @@ impl From<app::Error> for ApiError {
                 format!("{what}_not_found"),
                 format!("{what} not found"),
             ),
+            E::Missing { what, field } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("{what}_not_found"),
+                format!("{what} not found"),
+            )
+            .with_field(field),
             E::Invalid(v) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, v.code, v.message)
                 .with_field(v.field),
             E::Conflict {

@@ -208,12 +208,8 @@ impl FromRequestParts<AppState> for Authenticated {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, secret)| secret.trim())
             .ok_or(app::Error::Unauthenticated)?;
-        let actor = if app::auth::is_auth_token(secret) {
-            let device_time = device_time(parts)?;
-            app::auth::authenticate_device(state, secret, device_time).await?
-        } else {
-            app::api_keys::authenticate(state, secret).await?
-        };
+        let device_time = device_time(parts)?;
+        let actor = app::api_keys::authenticate_bearer(state, secret, device_time).await?;
         Ok(Authenticated(actor))
     }
 }

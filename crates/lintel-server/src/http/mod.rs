@@ -217,7 +217,8 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
-    api.merge(crate::web::routes())
+    crate::grpc::routes(state.clone())
+        .merge(api.merge(crate::web::routes()).with_state(state))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(doc))
@@ -229,7 +230,6 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
 }
 
 async fn route_not_found() -> ApiError {

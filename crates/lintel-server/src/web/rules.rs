@@ -593,6 +593,7 @@ fn access_body(
             .is_some_and(|d| d.lock_unlock_enabled)
     };
     Ok(AccessBody {
+        id: None,
         name: field(form, "name").to_owned(),
         kind: AccessKind::parse(field(form, "kind")),
         valid_from: local_time(ctx, form, "valid_from")?,

@@ -12,6 +12,7 @@ mod doors;
 mod errors;
 mod events;
 mod groups;
+mod grpc;
 mod health;
 mod isolation;
 mod links;

@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::accounts::enqueue;
-use super::members::record;
+use super::members::{record, record_all};
 use super::{Backend, Conn, fetch_limit, page_of};
 use crate::rows::{AccessDoorRow, AccessRow};
 use crate::{AccessFilter, Audit, Change, Message, Page, PageRequest, StoreError};
@@ -30,6 +30,44 @@ macro_rules! columns {
 struct Known(HashSet<(&'static str, Uuid)>);
 
 impl Known {
+    /// Finds at once which of the rows `accesses` name exist in the organization.
+    async fn load(
+        &mut self,
+        conn: &mut Conn,
+        org: OrgId,
+        accesses: &[Access],
+    ) -> Result<(), StoreError> {
+        let mut wanted: [(&'static str, HashSet<Uuid>); 4] = [
+            ("schedules", HashSet::new()),
+            ("doors", HashSet::new()),
+            ("memberships", HashSet::new()),
+            ("groups", HashSet::new()),
+        ];
+        for a in accesses {
+            wanted[0].1.extend(a.schedule_id.map(|s| s.0));
+            wanted[1].1.extend(a.doors.iter().map(|d| d.door_id.0));
+            wanted[2].1.extend(a.users.iter().map(|m| m.0));
+            wanted[3].1.extend(a.groups.iter().map(|g| g.0));
+        }
+        for (table, ids) in wanted {
+            let ids: Vec<Uuid> = ids.into_iter().collect();
+            for chunk in ids.chunks(ROWS_AT_ONCE) {
+                let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
+                    "SELECT id FROM {table} WHERE org_id = "
+                ));
+                q.push_bind(org.0).push(" AND id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                let found: Vec<(Uuid,)> = q.build_query_as().fetch_all(&mut *conn).await?;
+                self.0.extend(found.into_iter().map(|(id,)| (table, id)));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether row `id` of `table` (one of ours) exists in the organization.
     async fn has(
         &mut self,
@@ -94,51 +132,6 @@ async fn check_references(
     Ok(())
 }
 
-async fn write_lists(conn: &mut Conn, org: OrgId, a: &Access) -> Result<(), StoreError> {
-    for table in ["access_doors", "access_members", "access_groups"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE access_id = $1"))
-            .bind(a.id.0)
-            .execute(&mut *conn)
-            .await?;
-    }
-    for (i, d) in a.doors.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO access_doors (org_id, access_id, position, door_id, lock_unlock_enabled, \
-             in_auth_types, out_auth_types) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(org.0)
-        .bind(a.id.0)
-        .bind(i32::try_from(i).unwrap_or(i32::MAX))
-        .bind(d.door_id.0)
-        .bind(d.lock_unlock_enabled)
-        .bind(Json(&d.in_auth_types))
-        .bind(Json(&d.out_auth_types))
-        .execute(&mut *conn)
-        .await?;
-    }
-    let users: HashSet<MembershipId> = a.users.iter().copied().collect();
-    for m in users {
-        sqlx::query(
-            "INSERT INTO access_members (org_id, access_id, membership_id) VALUES ($1, $2, $3)",
-        )
-        .bind(org.0)
-        .bind(a.id.0)
-        .bind(m.0)
-        .execute(&mut *conn)
-        .await?;
-    }
-    let groups: HashSet<GroupId> = a.groups.iter().copied().collect();
-    for g in groups {
-        sqlx::query("INSERT INTO access_groups (org_id, access_id, group_id) VALUES ($1, $2, $3)")
-            .bind(org.0)
-            .bind(a.id.0)
-            .bind(g.0)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
 fn bind_row<'q>(
     query: sqlx::query::Query<'q, super::Db, <super::Db as sqlx::Database>::Arguments<'q>>,
     a: &'q Access,
@@ -156,81 +149,262 @@ fn bind_row<'q>(
         .bind(a.updated_at)
 }
 
+fn prefix(batch: bool, i: usize) -> String {
+    if batch {
+        format!("accesses[{i}].")
+    } else {
+        String::new()
+    }
+}
+
+/// Rows a multi-row statement writes at once: well under both backends' limits on bound
+/// values (13 a row here; SQLite allows 32,766, PostgreSQL 65,535).
+const ROWS_AT_ONCE: usize = 500;
+
 pub(super) async fn create(
     store: &Backend,
     org: OrgId,
     accesses: &[Access],
     batch: bool,
-    messages: &[Message],
+    messages: &[(AccessId, Message)],
     audit: &Audit,
-) -> Result<(), StoreError> {
+) -> Result<Vec<Access>, StoreError> {
     let mut tx = store.writer().begin().await?;
+    // What is stored already under these ids, read a few hundred at a time.
+    let ids: Vec<Uuid> = accesses.iter().map(|a| a.id.0).collect();
+    let mut owners: HashMap<Uuid, Uuid> = HashMap::new();
+    for chunk in ids.chunks(ROWS_AT_ONCE) {
+        let mut q =
+            sqlx::QueryBuilder::<super::Db>::new("SELECT id, org_id FROM accesses WHERE id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        owners.extend(
+            q.build_query_as::<(Uuid, Uuid)>()
+                .fetch_all(&mut *tx)
+                .await?,
+        );
+    }
+    let mine: Vec<AccessId> = owners
+        .iter()
+        .filter(|(_, owner)| **owner == org.0)
+        .map(|(id, _)| AccessId(*id))
+        .collect();
+    let mut existing: HashMap<AccessId, Access> = many(&mut tx, org, &mine, false)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
     let mut known = Known::default();
-    let mut ids = HashSet::new();
+    known.load(&mut tx, org, accesses).await?;
+    let mut seen = HashSet::new();
+    let mut stored = Vec::with_capacity(accesses.len());
+    let mut fresh = Vec::with_capacity(accesses.len());
     for (i, a) in accesses.iter().enumerate() {
-        let prefix = if batch {
-            format!("accesses[{i}].")
-        } else {
-            String::new()
-        };
-        let taken: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM accesses WHERE id = $1")
-            .bind(a.id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() || !ids.insert(a.id) {
-            return Err(StoreError::Invalid(ValidationError::new(
+        let prefix = prefix(batch, i);
+        let exists = || {
+            StoreError::Invalid(ValidationError::new(
                 format!("{prefix}id"),
                 "access_exists",
-                "an access with this id exists",
-            )));
+                "an access with this id exists, with another body",
+            ))
+        };
+        if !seen.insert(a.id) {
+            return Err(exists());
+        }
+        if owners.contains_key(&a.id.0) {
+            // The same access sent again (a retry) creates nothing; anything else, including
+            // another organization's id, is refused alike.
+            match existing.remove(&a.id) {
+                Some(before) if before.same_grant(a) => stored.push(before),
+                _ => return Err(exists()),
+            }
+            continue;
         }
         check_references(&mut tx, &mut known, org, a, &prefix).await?;
-        let query = sqlx::query(concat!(
-            "INSERT INTO accesses (org_id, id, created_at, name, kind, status, preferences, ",
-            "valid_from, valid_to, schedule_id, description, welcome_email_required, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        ))
-        .bind(org.0)
-        .bind(a.id.0)
-        .bind(a.created_at);
-        bind_row(query, a).execute(&mut *tx).await?;
-        write_lists(&mut tx, org, a).await?;
-        let object = Some(("access", a.id.0));
-        record(
-            &mut tx,
-            org,
-            audit,
-            "access.created",
-            object,
-            event::created(a),
-        )
-        .await?;
+        stored.push(a.clone());
+        fresh.push(a);
     }
-    for m in messages {
-        enqueue(&mut tx, m).await?;
+    insert_all(&mut tx, org, &fresh).await?;
+    let entries: Vec<_> = fresh
+        .iter()
+        .map(|a| {
+            (
+                "access.created",
+                Some(("access", a.id.0)),
+                event::created(a),
+            )
+        })
+        .collect();
+    record_all(&mut tx, org, audit, &entries).await?;
+    let created: HashSet<AccessId> = fresh.iter().map(|a| a.id).collect();
+    for (access, m) in messages {
+        if created.contains(access) {
+            enqueue(&mut tx, m).await?;
+        }
     }
     tx.commit().await?;
+    Ok(stored)
+}
+
+/// Writes new accesses and their lists with multi-row statements.
+async fn insert_all(conn: &mut Conn, org: OrgId, accesses: &[&Access]) -> Result<(), StoreError> {
+    for chunk in accesses.chunks(ROWS_AT_ONCE) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "INSERT INTO accesses (org_id, id, created_at, name, kind, status, preferences, \
+             valid_from, valid_to, schedule_id, description, welcome_email_required, updated_at) ",
+        );
+        q.push_values(chunk, |mut row, a| {
+            row.push_bind(org.0)
+                .push_bind(a.id.0)
+                .push_bind(a.created_at)
+                .push_bind(a.name.clone())
+                .push_bind(a.kind.as_str())
+                .push_bind(a.status.as_str())
+                .push_bind(Json(a.preferences.clone()))
+                .push_bind(a.valid_from)
+                .push_bind(a.valid_to)
+                .push_bind(a.schedule_id.map(|s| s.0))
+                .push_bind(a.description.clone())
+                .push_bind(a.welcome_email_required)
+                .push_bind(a.updated_at);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    insert_lists(conn, org, accesses).await
+}
+
+/// Writes the lists of `accesses` (none written yet) with multi-row statements.
+async fn insert_lists(conn: &mut Conn, org: OrgId, accesses: &[&Access]) -> Result<(), StoreError> {
+    let doors: Vec<(Uuid, usize, &lintel_domain::AccessDoor)> = accesses
+        .iter()
+        .flat_map(|a| a.doors.iter().enumerate().map(|(i, d)| (a.id.0, i, d)))
+        .collect();
+    for chunk in doors.chunks(ROWS_AT_ONCE) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "INSERT INTO access_doors (org_id, access_id, position, door_id, lock_unlock_enabled, \
+             in_auth_types, out_auth_types) ",
+        );
+        q.push_values(chunk, |mut row, (access, i, d)| {
+            row.push_bind(org.0)
+                .push_bind(*access)
+                .push_bind(i32::try_from(*i).unwrap_or(i32::MAX))
+                .push_bind(d.door_id.0)
+                .push_bind(d.lock_unlock_enabled)
+                .push_bind(Json(d.in_auth_types.clone()))
+                .push_bind(Json(d.out_auth_types.clone()));
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    let mut users = Vec::new();
+    let mut groups = Vec::new();
+    for a in accesses {
+        let own: HashSet<Uuid> = a.users.iter().map(|m| m.0).collect();
+        users.extend(own.into_iter().map(|m| (a.id.0, m)));
+        let own: HashSet<Uuid> = a.groups.iter().map(|g| g.0).collect();
+        groups.extend(own.into_iter().map(|g| (a.id.0, g)));
+    }
+    for (table, column, pairs) in [
+        ("access_members", "membership_id", &users),
+        ("access_groups", "group_id", &groups),
+    ] {
+        for chunk in pairs.chunks(ROWS_AT_ONCE) {
+            let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
+                "INSERT INTO {table} (org_id, access_id, {column}) "
+            ));
+            q.push_values(chunk, |mut row, (access, id)| {
+                row.push_bind(org.0).push_bind(*access).push_bind(*id);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+    }
     Ok(())
 }
 
-/// The ids in `column` of list `table` (ours) for the accesses with ids in `lo..=hi`, by access.
+/// The organization's accesses with these ids (those that exist, in id order), with their
+/// lists; `lock`ed for the transaction's change on PostgreSQL.
+async fn many(
+    conn: &mut Conn,
+    org: OrgId,
+    ids: &[AccessId],
+    lock: bool,
+) -> Result<Vec<Access>, StoreError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_AT_ONCE) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM accesses WHERE org_id = "
+        ));
+        q.push_bind(org.0).push(" AND id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.0);
+        }
+        q.push(") ORDER BY id");
+        if lock {
+            q.push(for_update!());
+        }
+        let rows: Vec<AccessRow> = q.build_query_as().fetch_all(&mut *conn).await?;
+        found.extend(with_lists(conn, org, rows).await?);
+    }
+    Ok(found)
+}
+
+/// Which list rows a read takes: those of a few accesses by id, or of the organization's
+/// accesses in an id range (a whole load). Not both: asked for a few accesses with the
+/// organization named too, SQLite would walk the organization's rows by its index.
+enum Span<'a> {
+    Ids(&'a [Uuid]),
+    Range(OrgId, Uuid, Uuid),
+}
+
+impl Span<'_> {
+    /// `SELECT {columns} FROM {table} WHERE <the span> ORDER BY access_id, {order}`.
+    fn query<'q>(
+        &'q self,
+        columns: &str,
+        table: &str,
+        order: &str,
+    ) -> sqlx::QueryBuilder<'q, super::Db> {
+        let mut q = sqlx::QueryBuilder::new(format!("SELECT {columns} FROM {table} WHERE "));
+        match self {
+            Span::Ids(ids) => {
+                q.push("access_id IN (");
+                let mut list = q.separated(", ");
+                for id in *ids {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+            }
+            Span::Range(org, lo, hi) => {
+                q.push("org_id = ")
+                    .push_bind(org.0)
+                    .push(" AND access_id >= ")
+                    .push_bind(*lo)
+                    .push(" AND access_id <= ")
+                    .push_bind(*hi);
+            }
+        }
+        q.push(format!(" ORDER BY access_id, {order}"));
+        q
+    }
+}
+
+/// The ids in `column` of list `table` (ours) for the accesses of `span`, by access.
 async fn listed(
     conn: &mut Conn,
     table: &'static str,
     column: &'static str,
-    org: OrgId,
-    lo: Uuid,
-    hi: Uuid,
+    span: &Span<'_>,
 ) -> Result<HashMap<Uuid, Vec<Uuid>>, StoreError> {
-    let pairs: Vec<(Uuid, Uuid)> = sqlx::query_as(&format!(
-        "SELECT access_id, {column} FROM {table} \
-         WHERE org_id = $1 AND access_id >= $2 AND access_id <= $3 ORDER BY access_id, {column}"
-    ))
-    .bind(org.0)
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(&mut *conn)
-    .await?;
+    let pairs: Vec<(Uuid, Uuid)> = span
+        .query(&format!("access_id, {column}"), table, column)
+        .build_query_as()
+        .fetch_all(&mut *conn)
+        .await?;
     let mut by_access: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (access, id) in pairs {
         by_access.entry(access).or_default().push(id);
@@ -238,7 +412,7 @@ async fn listed(
     Ok(by_access)
 }
 
-/// The accesses of `rows` (in id order) with their lists.
+/// The accesses of `rows` (the organization's, in id order) with their lists.
 pub(super) async fn with_lists(
     conn: &mut Conn,
     org: OrgId,
@@ -247,20 +421,24 @@ pub(super) async fn with_lists(
     let (Some(first), Some(last)) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id)) else {
         return Ok(Vec::new());
     };
-    // Rows come in id order: the first and the last bound them all.
-    let (lo, hi) = (first, last);
-    let doors: Vec<AccessDoorRow> = sqlx::query_as(
-        "SELECT access_id, door_id, lock_unlock_enabled, in_auth_types, out_auth_types \
-         FROM access_doors WHERE org_id = $1 AND access_id >= $2 AND access_id <= $3 \
-         ORDER BY access_id, position",
-    )
-    .bind(org.0)
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut users = listed(conn, "access_members", "membership_id", org, lo, hi).await?;
-    let mut groups = listed(conn, "access_groups", "group_id", org, lo, hi).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    // Rows come in id order: for many, the first and the last bound them all.
+    let span = if ids.len() <= ROWS_AT_ONCE {
+        Span::Ids(&ids)
+    } else {
+        Span::Range(org, first, last)
+    };
+    let doors: Vec<AccessDoorRow> = span
+        .query(
+            "access_id, door_id, lock_unlock_enabled, in_auth_types, out_auth_types",
+            "access_doors",
+            "position",
+        )
+        .build_query_as()
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut users = listed(conn, "access_members", "membership_id", &span).await?;
+    let mut groups = listed(conn, "access_groups", "group_id", &span).await?;
     let mut doors = doors.into_iter().peekable();
     rows.into_iter()
         .map(|row| {
@@ -282,34 +460,11 @@ pub(super) async fn with_lists(
         .collect()
 }
 
-async fn one(conn: &mut Conn, org: OrgId, id: AccessId, lock: bool) -> Result<Access, StoreError> {
-    const READ: &str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM accesses WHERE org_id = $1 AND id = $2"
-    );
-    const LOCKED: &str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM accesses WHERE org_id = $1 AND id = $2",
-        for_update!()
-    );
-    let sql = if lock { LOCKED } else { READ };
-    let row: AccessRow = sqlx::query_as(sql)
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    with_lists(conn, org, vec![row])
+pub(super) async fn get(store: &Backend, org: OrgId, id: AccessId) -> Result<Access, StoreError> {
+    find(store, org, &[id])
         .await?
         .pop()
         .ok_or(StoreError::NotFound)
-}
-
-pub(super) async fn get(store: &Backend, org: OrgId, id: AccessId) -> Result<Access, StoreError> {
-    let mut conn = store.reader().acquire().await?;
-    one(&mut conn, org, id, false).await
 }
 
 pub(super) async fn list(
@@ -342,68 +497,144 @@ pub(super) async fn list(
     Ok(page_of(items, page, |a| a.id.0))
 }
 
+/// The organization's accesses with these ids that exist, in id order.
+pub(super) async fn find(
+    store: &Backend,
+    org: OrgId,
+    ids: &[AccessId],
+) -> Result<Vec<Access>, StoreError> {
+    let mut conn = store.reader().acquire().await?;
+    many(&mut conn, org, ids, false).await
+}
+
+/// `ids`' accesses in the order of `ids`, from `found`; one missing (or named twice) is
+/// `NotFound`.
+fn in_order(ids: &[AccessId], found: Vec<Access>) -> Result<Vec<Access>, StoreError> {
+    let mut by_id: HashMap<AccessId, Access> = found.into_iter().map(|a| (a.id, a)).collect();
+    ids.iter()
+        .map(|id| by_id.remove(id).ok_or(StoreError::NotFound))
+        .collect()
+}
+
 pub(super) async fn update(
     store: &Backend,
     org: OrgId,
-    id: AccessId,
-    change: Change<'_, Access>,
+    changes: &[(AccessId, Change<'_, Access>)],
+    batch: bool,
     messages: &[Message],
     audit: &Audit,
-) -> Result<Access, StoreError> {
+) -> Result<Vec<Access>, StoreError> {
     let mut tx = store.writer().begin().await?;
-    let before = one(&mut tx, org, id, true).await?;
-    if before.status == AccessStatus::Deleted {
-        return Err(StoreError::Conflict {
-            code: "access_deleted",
-            field: None,
-            message: "this access is deleted; create a new one".into(),
-        });
+    let ids: Vec<AccessId> = changes.iter().map(|(id, _)| *id).collect();
+    let befores = in_order(&ids, many(&mut tx, org, &ids, true).await?)?;
+    let mut afters = Vec::with_capacity(changes.len());
+    for (i, ((_, change), before)) in changes.iter().zip(&befores).enumerate() {
+        if before.status == AccessStatus::Deleted {
+            return Err(StoreError::Conflict {
+                code: "access_deleted",
+                field: None,
+                message: format!(
+                    "{}id: this access is deleted; create a new one",
+                    prefix(batch, i)
+                ),
+            });
+        }
+        let mut after = before.clone();
+        change(&mut after)?;
+        afters.push(after);
     }
-    let mut after = before.clone();
-    change(&mut after)?;
-    check_references(&mut tx, &mut Known::default(), org, &after, "").await?;
-    let query = sqlx::query(concat!(
-        "UPDATE accesses SET name = $3, kind = $4, status = $5, preferences = $6, ",
-        "valid_from = $7, valid_to = $8, schedule_id = $9, description = $10, ",
-        "welcome_email_required = $11, updated_at = $12 WHERE org_id = $1 AND id = $2"
-    ))
-    .bind(org.0)
-    .bind(id.0);
-    bind_row(query, &after).execute(&mut *tx).await?;
-    write_lists(&mut tx, org, &after).await?;
-    let summary = event::changes(&before, &after);
-    record(
-        &mut tx,
-        org,
-        audit,
-        "access.updated",
-        Some(("access", id.0)),
-        summary,
-    )
-    .await?;
+    let mut known = Known::default();
+    known.load(&mut tx, org, &afters).await?;
+    for (i, after) in afters.iter().enumerate() {
+        check_references(&mut tx, &mut known, org, after, &prefix(batch, i)).await?;
+    }
+    for after in &afters {
+        let query = sqlx::query(concat!(
+            "UPDATE accesses SET name = $3, kind = $4, status = $5, preferences = $6, ",
+            "valid_from = $7, valid_to = $8, schedule_id = $9, description = $10, ",
+            "welcome_email_required = $11, updated_at = $12 WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(after.id.0);
+        bind_row(query, after).execute(&mut *tx).await?;
+    }
+    let raw: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    for table in ["access_doors", "access_members", "access_groups"] {
+        for chunk in raw.chunks(ROWS_AT_ONCE) {
+            let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
+                "DELETE FROM {table} WHERE access_id IN ("
+            ));
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build().execute(&mut *tx).await?;
+        }
+    }
+    let written: Vec<&Access> = afters.iter().collect();
+    insert_lists(&mut tx, org, &written).await?;
+    let entries: Vec<_> = befores
+        .iter()
+        .zip(&afters)
+        .map(|(before, after)| {
+            let object = Some(("access", after.id.0));
+            ("access.updated", object, event::changes(before, after))
+        })
+        .collect();
+    record_all(&mut tx, org, audit, &entries).await?;
     for m in messages {
         enqueue(&mut tx, m).await?;
     }
-    let updated = one(&mut tx, org, id, false).await?;
+    let updated = in_order(&ids, many(&mut tx, org, &ids, false).await?)?;
     tx.commit().await?;
     Ok(updated)
 }
 
-/// Marks an access deleted (it grants nothing from now on), once.
+/// Marks accesses deleted (they grant nothing from now on), each once.
 pub(super) async fn delete(
     store: &Backend,
     org: OrgId,
-    id: AccessId,
+    ids: &[AccessId],
     audit: &Audit,
-) -> Result<Access, StoreError> {
+) -> Result<Vec<Access>, StoreError> {
     let mut tx = store.writer().begin().await?;
-    let before = one(&mut tx, org, id, true).await?;
-    if before.status != AccessStatus::Deleted {
-        mark_deleted(&mut tx, org, id, audit, "access.deleted").await?;
+    let befores = in_order(ids, many(&mut tx, org, ids, true).await?)?;
+    let mut due = HashSet::new();
+    for before in &befores {
+        if before.status != AccessStatus::Deleted {
+            due.insert(before.id.0);
+        }
     }
-    let after = one(&mut tx, org, id, false).await?;
+    let due: Vec<Uuid> = due.into_iter().collect();
+    for chunk in due.chunks(ROWS_AT_ONCE) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "UPDATE accesses SET status = 'deleted', updated_at = ",
+        );
+        q.push_bind(audit.at)
+            .push(" WHERE org_id = ")
+            .push_bind(org.0)
+            .push(" AND id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q.build().execute(&mut *tx).await?;
+    }
+    let entries: Vec<_> = due
+        .iter()
+        .map(|id| ("access.deleted", Some(("access", *id)), deleted_summary()))
+        .collect();
+    record_all(&mut tx, org, audit, &entries).await?;
+    let after = in_order(ids, many(&mut tx, org, ids, false).await?)?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// What an `access.deleted` (or `access.expired`) event says changed.
+fn deleted_summary() -> serde_json::Value {
+    serde_json::json!({ "changes": { "status": { "after": "deleted" } } })
 }
 
 async fn mark_deleted(
@@ -421,8 +652,15 @@ async fn mark_deleted(
     .bind(audit.at)
     .execute(&mut *conn)
     .await?;
-    let summary = serde_json::json!({ "changes": { "status": { "after": "deleted" } } });
-    record(conn, org, audit, kind, Some(("access", id.0)), summary).await
+    record(
+        conn,
+        org,
+        audit,
+        kind,
+        Some(("access", id.0)),
+        deleted_summary(),
+    )
+    .await
 }
 
 /// Deletes the temporary accesses that ended by `now`, each on record as `access.expired`.

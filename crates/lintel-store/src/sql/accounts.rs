@@ -751,6 +751,15 @@ pub(super) async fn purge(store: &Backend, c: &Purge) -> Result<u64, StoreError>
             "DELETE FROM devices WHERE revoked_at IS NOT NULL AND revoked_at < $1",
             c.tokens_before,
         ),
+        (
+            "DELETE FROM key_session_reissues WHERE is_current = FALSE AND created_at < $1",
+            c.tokens_before,
+        ),
+        // A session's last reissue token came with its auth token: both are long expired.
+        (
+            "DELETE FROM key_sessions WHERE auth_expires_at < $1",
+            c.tokens_before,
+        ),
     ] {
         deleted += sqlx::query(sql)
             .bind(cutoff)

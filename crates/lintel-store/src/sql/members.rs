@@ -35,26 +35,46 @@ pub(super) async fn record(
     object: Option<(&str, Uuid)>,
     summary: serde_json::Value,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
-         object_kind, object_id, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(EventId::new(audit.at).0)
-    .bind(org.0)
-    .bind(audit.at)
-    .bind(kind)
-    .bind(audit.actor.kind())
-    .bind(audit.actor.id())
-    .bind(audit.actor.name())
-    .bind(object.map(|(k, _)| k))
-    .bind(object.map(|(_, id)| id))
-    .bind(Json(summary))
-    .execute(&mut *conn)
-    .await?;
-    if changes_rules(kind) {
-        bump_rules(conn, org, kind, object.map(|(_, id)| id), audit.at).await?;
+    record_all(conn, org, audit, &[(kind, object, summary)]).await
+}
+
+/// One event for `record_all`: kind, object (kind and id) and summary.
+pub(super) type Entry<'a> = (&'a str, Option<(&'a str, Uuid)>, serde_json::Value);
+
+/// Appends events to organization `org`'s log, all by `audit`, with multi-row statements:
+/// `(kind, object, summary)` each, as `record` takes them.
+pub(super) async fn record_all(
+    conn: &mut Conn,
+    org: OrgId,
+    audit: &Audit,
+    entries: &[Entry<'_>],
+) -> Result<(), StoreError> {
+    // 10 values a row: well under both backends' limits.
+    for chunk in entries.chunks(500) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
+             object_kind, object_id, summary) ",
+        );
+        q.push_values(chunk, |mut row, (kind, object, summary)| {
+            row.push_bind(EventId::new(audit.at).0)
+                .push_bind(org.0)
+                .push_bind(audit.at)
+                .push_bind(*kind)
+                .push_bind(audit.actor.kind())
+                .push_bind(audit.actor.id())
+                .push_bind(audit.actor.name())
+                .push_bind(object.map(|(k, _)| k))
+                .push_bind(object.map(|(_, id)| id))
+                .push_bind(Json(summary));
+        });
+        q.build().execute(&mut *conn).await?;
     }
-    Ok(())
+    let changes: Vec<(&str, Option<Uuid>)> = entries
+        .iter()
+        .filter(|(kind, _, _)| changes_rules(kind))
+        .map(|(kind, object, _)| (*kind, object.map(|(_, id)| id)))
+        .collect();
+    bump_rules(conn, org, &changes, audit.at).await
 }
 
 /// Whether an event's kind changes what decisions read.
@@ -74,34 +94,42 @@ fn changes_rules(kind: &str) -> bool {
 }
 
 /// Marks the organization's rules changed, for every node's decision engine, and notes what
-/// changed (`kind`, the event's, and its object; none: anything may have) under the new
-/// version.
+/// changed under a new version each, in order: `(kind, object)`, the event's kind and its
+/// object (none: anything may have).
 pub(super) async fn bump_rules(
     conn: &mut Conn,
     org: OrgId,
-    kind: &str,
-    object: Option<Uuid>,
+    changes: &[(&str, Option<Uuid>)],
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), StoreError> {
-    let (version,): (i64,) = sqlx::query_as(
-        "INSERT INTO rule_versions (org_id, version) VALUES ($1, 1) \
-         ON CONFLICT (org_id) DO UPDATE SET version = rule_versions.version + 1 \
+    if changes.is_empty() {
+        return Ok(());
+    }
+    // The versions last-n+1 ..= last, one per change.
+    let n = i64::try_from(changes.len()).unwrap_or(i64::MAX);
+    let (last,): (i64,) = sqlx::query_as(
+        "INSERT INTO rule_versions (org_id, version) VALUES ($1, $2) \
+         ON CONFLICT (org_id) DO UPDATE SET version = rule_versions.version + $2 \
          RETURNING version",
     )
     .bind(org.0)
+    .bind(n)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO rule_changes (org_id, version, kind, object_id, at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(org.0)
-    .bind(version)
-    .bind(kind)
-    .bind(object)
-    .bind(at)
-    .execute(conn)
-    .await?;
+    for (start, chunk) in (0..).step_by(500).zip(changes.chunks(500)) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "INSERT INTO rule_changes (org_id, version, kind, object_id, at) ",
+        );
+        q.push_values(chunk.iter().enumerate(), |mut row, (i, (kind, object))| {
+            let offset = i64::try_from(start + i).unwrap_or(i64::MAX);
+            row.push_bind(org.0)
+                .push_bind(last - n + 1 + offset)
+                .push_bind(*kind)
+                .push_bind(*object)
+                .push_bind(at);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -774,6 +802,30 @@ pub(super) async fn account_memberships(
         out.push((organization, record));
     }
     Ok(out)
+}
+
+pub(super) async fn events_from(
+    store: &Backend,
+    org: OrgId,
+    kind: Option<&str>,
+    from: Uuid,
+    limit: u32,
+) -> Result<Vec<lintel_domain::Event>, StoreError> {
+    let rows = sqlx::query_as::<_, EventRow>(
+        "SELECT id, at, kind, actor_kind, actor_id, actor_name, object_kind, object_id, summary \
+         FROM events WHERE org_id = $1 AND id >= $2 \
+         AND ($3 IS NULL OR kind = $3 OR kind LIKE $4) ORDER BY id LIMIT $5",
+    )
+    .bind(org.0)
+    .bind(from)
+    .bind(kind)
+    .bind(kind.map(|k| format!("{k}.%")))
+    .bind(i64::from(limit))
+    .fetch_all(store.reader())
+    .await?;
+    rows.into_iter()
+        .map(lintel_domain::Event::try_from)
+        .collect()
 }
 
 pub(super) async fn list_events(

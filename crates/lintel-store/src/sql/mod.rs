@@ -24,9 +24,9 @@ use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
     AccessFilter, AccountRecord, ApiKey, Audit, Change, CredentialFilter, DeviceRecord, DoorFilter,
-    EmailConfirmation, EventFilter, FreshTokens, InviteLink, LinkFilter, MemberFilter,
-    MemberRecord, Message, NewDevice, NewLink, NewMember, NewPin, OwnPin, Page, PageRequest, Purge,
-    Reissue, SignIn, Store, StoreError, Verification,
+    EmailConfirmation, EventFilter, FreshTokens, InviteLink, KeyReissue, KeySession, LinkFilter,
+    MemberFilter, MemberRecord, Message, NewDevice, NewLink, NewMember, NewPin, OwnPin, Page,
+    PageRequest, Purge, Reissue, SignIn, Store, StoreError, Verification,
 };
 use members::record;
 
@@ -66,6 +66,8 @@ macro_rules! group_columns {
 mod accesses;
 #[allow(clippy::duplicate_mod)]
 mod credentials;
+#[allow(clippy::duplicate_mod)]
+mod key_sessions;
 #[allow(clippy::duplicate_mod)]
 mod links;
 #[allow(clippy::duplicate_mod)]
@@ -1051,14 +1053,18 @@ impl Store for Backend {
         org: OrgId,
         list: &[Access],
         batch: bool,
-        messages: &[Message],
+        messages: &[(AccessId, Message)],
         audit: &Audit,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<Access>, StoreError> {
         accesses::create(self, org, list, batch, messages, audit).await
     }
 
     async fn get_access(&self, org: OrgId, id: AccessId) -> Result<Access, StoreError> {
         accesses::get(self, org, id).await
+    }
+
+    async fn find_accesses(&self, org: OrgId, ids: &[AccessId]) -> Result<Vec<Access>, StoreError> {
+        accesses::find(self, org, ids).await
     }
 
     async fn list_accesses(
@@ -1070,24 +1076,24 @@ impl Store for Backend {
         accesses::list(self, org, filter, page).await
     }
 
-    async fn update_access(
+    async fn update_accesses(
         &self,
         org: OrgId,
-        id: AccessId,
-        change: Change<'_, Access>,
+        changes: &[(AccessId, Change<'_, Access>)],
+        batch: bool,
         messages: &[Message],
         audit: &Audit,
-    ) -> Result<Access, StoreError> {
-        accesses::update(self, org, id, change, messages, audit).await
+    ) -> Result<Vec<Access>, StoreError> {
+        accesses::update(self, org, changes, batch, messages, audit).await
     }
 
-    async fn delete_access(
+    async fn delete_accesses(
         &self,
         org: OrgId,
-        id: AccessId,
+        ids: &[AccessId],
         audit: &Audit,
-    ) -> Result<Access, StoreError> {
-        accesses::delete(self, org, id, audit).await
+    ) -> Result<Vec<Access>, StoreError> {
+        accesses::delete(self, org, ids, audit).await
     }
 
     async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -1250,6 +1256,28 @@ impl Store for Backend {
         .transpose()
     }
 
+    async fn create_key_session(
+        &self,
+        id: Uuid,
+        key: ApiKeyId,
+        tokens: &FreshTokens,
+    ) -> Result<(), StoreError> {
+        key_sessions::create(self, id, key, tokens).await
+    }
+
+    async fn find_key_session(&self, auth_hash: &[u8]) -> Result<Option<KeySession>, StoreError> {
+        key_sessions::find(self, auth_hash).await
+    }
+
+    async fn reissue_key_session(
+        &self,
+        presented: &[u8],
+        issued_after: DateTime<Utc>,
+        fresh: &FreshTokens,
+    ) -> Result<KeyReissue, StoreError> {
+        key_sessions::reissue(self, presented, issued_after, fresh).await
+    }
+
     async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE api_keys SET last_used_at = $2 \
@@ -1360,6 +1388,16 @@ impl Store for Backend {
         account: AccountId,
     ) -> Result<Vec<(Organization, MemberRecord)>, StoreError> {
         members::account_memberships(self, account).await
+    }
+
+    async fn events_from(
+        &self,
+        org: OrgId,
+        kind: Option<&str>,
+        from: Uuid,
+        limit: u32,
+    ) -> Result<Vec<lintel_domain::Event>, StoreError> {
+        members::events_from(self, org, kind, from, limit).await
     }
 
     async fn list_events(

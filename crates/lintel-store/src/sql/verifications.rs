@@ -229,8 +229,7 @@ async fn erase_account(
         super::members::bump_rules(
             &mut *conn,
             lintel_domain::OrgId(org),
-            "member.erased",
-            Some(membership),
+            &[("member.erased", Some(membership))],
             now,
         )
         .await?;

@@ -14,6 +14,7 @@ on_both_backends!(
     an_invited_owner_is_not_held_to_the_last_owner_rule,
     groups_of_another_organization_are_refused,
     every_change_lands_in_the_log_in_its_transaction,
+    events_are_followed_oldest_first_by_kind_within_the_organization,
 );
 
 fn invitation(address: &str, areas: &[Area], hash: &[u8]) -> NewMember {
@@ -237,4 +238,68 @@ async fn every_change_lands_in_the_log_in_its_transaction(backend: Backend) {
         .unwrap();
     assert_eq!(rest.items[0].kind, "group.created");
     assert!(rest.next_after.is_none());
+}
+
+async fn events_are_followed_oldest_first_by_kind_within_the_organization(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (acme, globex) = (org("acme"), org("globex"));
+    for o in [&acme, &globex] {
+        db.store.create_org(o, None, &audit()).await.unwrap();
+    }
+    let at = |secs: i64| lintel_store::Audit {
+        at: now() + Duration::seconds(secs),
+        ..audit()
+    };
+    for (secs, kind) in [
+        (1, "door.created"),
+        (2, "decision.granted"),
+        (3, "door.updated"),
+    ] {
+        let summary = serde_json::json!({});
+        db.store
+            .record_event(acme.id, &at(secs), kind, None, summary.clone())
+            .await
+            .unwrap();
+        db.store
+            .record_event(globex.id, &at(secs), kind, None, summary)
+            .await
+            .unwrap();
+    }
+    let kinds = |events: Vec<lintel_domain::Event>| -> Vec<String> {
+        events.into_iter().map(|e| e.kind).collect()
+    };
+    let all = db
+        .store
+        .events_from(acme.id, None, uuid::Uuid::nil(), 100)
+        .await
+        .unwrap();
+    let ids: Vec<_> = all.iter().map(|e| e.id.0).collect();
+    assert_eq!(
+        kinds(all),
+        [
+            "organization.created",
+            "door.created",
+            "decision.granted",
+            "door.updated"
+        ]
+    );
+    // From an id on, that id included; a limit; a kind's object.
+    let from = db
+        .store
+        .events_from(acme.id, None, ids[2], 1)
+        .await
+        .unwrap();
+    assert_eq!(kinds(from), ["decision.granted"]);
+    let doors = db
+        .store
+        .events_from(acme.id, Some("door"), uuid::Uuid::nil(), 100)
+        .await
+        .unwrap();
+    assert_eq!(kinds(doors), ["door.created", "door.updated"]);
+    let exact = db
+        .store
+        .events_from(acme.id, Some("door.updated"), ids[1], 100)
+        .await
+        .unwrap();
+    assert_eq!(kinds(exact), ["door.updated"]);
 }

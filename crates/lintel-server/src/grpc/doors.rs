@@ -1,0 +1,156 @@
+//! `DoorsService`: opening doors from afar and following an organization's events.
+
+use std::time::{Duration, Instant};
+
+use lintel_domain::decision::Direction;
+use lintel_domain::{Area, DoorId, Event};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::pb::{self, doors_service_server::DoorsService};
+use super::{Api, invalid, parse_uuid, status, time_of, timestamp};
+use crate::app::decisions::{self, Location, PresentRequest, UnlockRequest};
+use crate::app::events::Watch;
+use crate::app::{self, Actor, AppState};
+
+/// How often a watch looks for new events.
+const POLL: Duration = Duration::from_millis(250);
+/// How often a watch checks that its caller may still watch (key revoked, area removed,
+/// token expired): the stream then ends with that error.
+const RECHECK: Duration = Duration::from_secs(30);
+
+#[tonic::async_trait]
+impl DoorsService for Api {
+    async fn remote_open(
+        &self,
+        req: Request<pb::RemoteOpenRequest>,
+    ) -> Result<Response<pb::RemoteOpenResponse>, Status> {
+        let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
+        let req = req.into_inner();
+        let door = DoorId(parse_uuid("door_uuid", &req.door_uuid)?);
+        let direction = match pb::Direction::try_from(req.direction) {
+            Ok(pb::Direction::Unspecified | pb::Direction::In) => Direction::In,
+            Ok(pb::Direction::Out) => Direction::Out,
+            Err(_) => {
+                return Err(invalid(
+                    "direction",
+                    "unknown_direction",
+                    "direction must be DIRECTION_IN or DIRECTION_OUT".to_owned(),
+                ));
+            }
+        };
+        let location = req.location.map(|l| Location {
+            latitude: l.latitude,
+            longitude: l.longitude,
+        });
+        let state = &self.state;
+        let answer = match (&ctx.actor, req.pin) {
+            // A member's phone: decided by the member's accesses, like the app's unlock.
+            (Actor::Device { .. }, pin) => {
+                let unlock = UnlockRequest {
+                    direction: Some(direction),
+                    pin,
+                    location,
+                    reader_proof: None,
+                };
+                decisions::unlock_by_phone(state, &ctx, door, unlock).await
+            }
+            // An integration with a PIN code typed at the door's keypad.
+            (_, Some(pin)) => {
+                let presented = PresentRequest {
+                    card: None,
+                    pin: Some(pin),
+                    direction: Some(direction),
+                };
+                decisions::present(state, &ctx, door, presented).await
+            }
+            // An administrator's remote open.
+            (_, None) => decisions::remote_unlock(state, &ctx, door).await,
+        }
+        .map_err(status)?;
+        Ok(Response::new(pb::RemoteOpenResponse {
+            granted: answer.granted,
+            reason: answer
+                .reason
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
+            access_uuid: answer
+                .access_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            door_uuid: answer.door_id.to_string(),
+            at: Some(timestamp(answer.at)),
+        }))
+    }
+
+    type WatchEventsStream = ReceiverStream<Result<pb::Event, Status>>;
+
+    async fn watch_events(
+        &self,
+        req: Request<pb::WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
+        let secret = super::bearer(&req).unwrap_or_default().to_owned();
+        let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
+        let req = req.into_inner();
+        let kind = Some(req.kind).filter(|k| !k.trim().is_empty());
+        let since = time_of("since", req.since)?;
+        let mut watch = Watch::start(&self.state, &ctx, kind, since)
+            .await
+            .map_err(status)?;
+        let (tx, rx) = mpsc::channel(256);
+        let state = self.state.clone();
+        let slug = ctx.org.slug.to_string();
+        tokio::spawn(async move {
+            let mut checked = Instant::now();
+            loop {
+                match watch.next(&state).await {
+                    Ok(events) => {
+                        for e in events {
+                            if tx.send(Ok(event(e))).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(err) => {
+                        let _ = tx.send(Err(status(err))).await;
+                        return;
+                    }
+                }
+                if checked.elapsed() >= RECHECK {
+                    checked = Instant::now();
+                    if let Err(err) = may_watch(&state, &secret, &slug).await {
+                        let _ = tx.send(Err(status(err))).await;
+                        return;
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(POLL) => {}
+                    () = tx.closed() => return,
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+/// Whether the credential a watch was opened with still allows it.
+async fn may_watch(state: &AppState, secret: &str, slug: &str) -> Result<(), app::Error> {
+    super::enter(state, Some(secret), slug)
+        .await?
+        .require(Area::Audit)
+}
+
+fn event(e: Event) -> pb::Event {
+    pb::Event {
+        uuid: e.id.0.to_string(),
+        kind: e.kind,
+        at: Some(timestamp(e.at)),
+        actor_kind: e.actor.kind().to_owned(),
+        actor_uuid: e.actor.id().map(|id| id.to_string()).unwrap_or_default(),
+        actor_name: e.actor.name().to_owned(),
+        object_kind: e.object_kind.unwrap_or_default(),
+        object_uuid: e.object_id.map(|id| id.to_string()).unwrap_or_default(),
+        summary_json: e.summary.to_string(),
+    }
+}
