@@ -142,6 +142,9 @@ def main() -> int:
             if err.code() != grpc.StatusCode.CANCELLED:
                 events.put(err)
 
+    # The stream starts from the moment the server answers with its headers: wait for them,
+    # or the door could open before the watch begins and its event would not be streamed.
+    stream.initial_metadata()
     threading.Thread(target=follow, daemon=True).start()
     opened = doors.RemoteOpen(
         pb.RemoteOpenRequest(organization_slug=args.org, door_uuid=args.door),
