@@ -9,6 +9,7 @@ use lintel_domain::{
     Access, AccessId, AccessStatus, EventActor, GroupId, MembershipId, OrgId, ValidationError,
     event,
 };
+use sqlx::query_builder::Separated;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -132,22 +133,34 @@ async fn check_references(
     Ok(())
 }
 
-fn bind_row<'q>(
-    query: sqlx::query::Query<'q, super::Db, <super::Db as sqlx::Database>::Arguments<'q>>,
-    a: &'q Access,
-) -> sqlx::query::Query<'q, super::Db, <super::Db as sqlx::Database>::Arguments<'q>> {
-    query
-        .bind(&a.name)
-        .bind(a.kind.as_str())
-        .bind(a.status.as_str())
-        .bind(Json(&a.preferences))
-        .bind(a.valid_from)
-        .bind(a.valid_to)
-        .bind(a.schedule_id.map(|s| s.0))
-        .bind(&a.description)
-        .bind(a.welcome_email_required)
-        .bind(a.updated_at)
+/// An access's own columns after `org_id`, `id` and `created_at`, in the order of
+/// `ACCESS_FIELDS`.
+fn push_fields(row: &mut Separated<'_, '_, super::Db, &'static str>, a: &Access) {
+    row.push_bind(a.name.clone())
+        .push_bind(a.kind.as_str())
+        .push_bind(a.status.as_str())
+        .push_bind(Json(a.preferences.clone()))
+        .push_bind(a.valid_from)
+        .push_bind(a.valid_to)
+        .push_bind(a.schedule_id.map(|s| s.0))
+        .push_bind(a.description.clone())
+        .push_bind(a.welcome_email_required)
+        .push_bind(a.updated_at);
 }
+
+/// The columns `push_fields` binds, in its order.
+const ACCESS_FIELDS: [&str; 10] = [
+    "name",
+    "kind",
+    "status",
+    "preferences",
+    "valid_from",
+    "valid_to",
+    "schedule_id",
+    "description",
+    "welcome_email_required",
+    "updated_at",
+];
 
 fn prefix(batch: bool, i: usize) -> String {
     if batch {
@@ -252,24 +265,15 @@ pub(super) async fn create(
 /// Writes new accesses and their lists with multi-row statements.
 async fn insert_all(conn: &mut Conn, org: OrgId, accesses: &[&Access]) -> Result<(), StoreError> {
     for chunk in accesses.chunks(ROWS_AT_ONCE) {
-        let mut q = sqlx::QueryBuilder::<super::Db>::new(
-            "INSERT INTO accesses (org_id, id, created_at, name, kind, status, preferences, \
-             valid_from, valid_to, schedule_id, description, welcome_email_required, updated_at) ",
-        );
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
+            "INSERT INTO accesses (org_id, id, created_at, {}) ",
+            ACCESS_FIELDS.join(", ")
+        ));
         q.push_values(chunk, |mut row, a| {
             row.push_bind(org.0)
                 .push_bind(a.id.0)
-                .push_bind(a.created_at)
-                .push_bind(a.name.clone())
-                .push_bind(a.kind.as_str())
-                .push_bind(a.status.as_str())
-                .push_bind(Json(a.preferences.clone()))
-                .push_bind(a.valid_from)
-                .push_bind(a.valid_to)
-                .push_bind(a.schedule_id.map(|s| s.0))
-                .push_bind(a.description.clone())
-                .push_bind(a.welcome_email_required)
-                .push_bind(a.updated_at);
+                .push_bind(a.created_at);
+            push_fields(&mut row, a);
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -548,15 +552,26 @@ pub(super) async fn update(
     for (i, after) in afters.iter().enumerate() {
         check_references(&mut tx, &mut known, org, after, &prefix(batch, i)).await?;
     }
-    for after in &afters {
-        let query = sqlx::query(concat!(
-            "UPDATE accesses SET name = $3, kind = $4, status = $5, preferences = $6, ",
-            "valid_from = $7, valid_to = $8, schedule_id = $9, description = $10, ",
-            "welcome_email_required = $11, updated_at = $12 WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(after.id.0);
-        bind_row(query, after).execute(&mut *tx).await?;
+    // Every row rewritten at once: `UPDATE … FROM (VALUES (id, fields…), …)`, whose
+    // columns both backends name column1, column2, ….
+    let set: Vec<String> = ACCESS_FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, field)| format!("{field} = v.column{}", i + 2))
+        .collect();
+    for chunk in afters.chunks(ROWS_AT_ONCE) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
+            "UPDATE accesses SET {} FROM (",
+            set.join(", ")
+        ));
+        q.push_values(chunk, |mut row, a| {
+            row.push_bind(a.id.0);
+            push_fields(&mut row, a);
+        });
+        q.push(") AS v WHERE accesses.org_id = ")
+            .push_bind(org.0)
+            .push(" AND accesses.id = v.column1");
+        q.build().execute(&mut *tx).await?;
     }
     let raw: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
     for table in ["access_doors", "access_members", "access_groups"] {

@@ -1,5 +1,6 @@
 //! The store conformance suite: every test runs on SQLite and on PostgreSQL.
 
+mod accesses;
 mod accounts;
 mod api_keys;
 mod credentials;
