@@ -104,6 +104,24 @@ fn reference_body(p: &Place, uuid: &str, name: &str) -> AccessBody {
     }
 }
 
+/// Creates one access of the reference's shape in acme with the fixture's owner key; the
+/// answer's bodies.
+async fn create_one(
+    client: &mut AccessesServiceClient<Channel>,
+    p: &Place,
+    name: &str,
+) -> Vec<AccessBody> {
+    client
+        .create_accesses(authed(
+            &p.key,
+            create("acme", vec![reference_body(p, "", name)]),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .access_bodies
+}
+
 fn create(slug: &str, bodies: Vec<AccessBody>) -> pb::CreateAccessesRequest {
     pb::CreateAccessesRequest {
         organization_slug: slug.to_owned(),
@@ -795,15 +813,7 @@ async fn refusals_map_to_grpc_codes(backend: Backend) {
         refused(&err, Code::InvalidArgument, rule, Some(field));
     }
     // FAILED_PRECONDITION: changing a deleted access.
-    let made = accesses
-        .create_accesses(authed(
-            &p.key,
-            create("acme", vec![reference_body(&p, "", "Short-lived")]),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .access_bodies;
+    let made = create_one(&mut accesses, &p, "Short-lived").await;
     accesses
         .delete_accesses(authed(&p.key, delete("acme", vec![made[0].uuid.clone()])))
         .await
@@ -847,15 +857,7 @@ async fn other_organizations_are_invisible(backend: Backend) {
     let p = acme(&app).await;
     let mut accesses = AccessesServiceClient::new(channel(&app).await);
     let mut doors = DoorsServiceClient::new(channel(&app).await);
-    let made = accesses
-        .create_accesses(authed(
-            &p.key,
-            create("acme", vec![reference_body(&p, "", "Acme's")]),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .access_bodies;
+    let made = create_one(&mut accesses, &p, "Acme's").await;
     let theirs = made[0].uuid.clone();
     let (_, _) = app.org("globex").await;
     let globex = app.key_for("globex", &[Area::Owner]).await;
@@ -1230,15 +1232,7 @@ async fn every_rpc_needs_the_area_its_http_twin_needs(backend: Backend) {
     let p = acme(&app).await;
     let mut accesses = AccessesServiceClient::new(channel(&app).await);
     let mut doors = DoorsServiceClient::new(channel(&app).await);
-    let made = accesses
-        .create_accesses(authed(
-            &p.key,
-            create("acme", vec![reference_body(&p, "", "Matrix")]),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .access_bodies;
+    let made = create_one(&mut accesses, &p, "Matrix").await;
     // Which areas each RPC needs (any one of them; owner allows all).
     let rpcs: [(&str, &[Area]); 6] = [
         ("CreateAccesses", &[Area::Delegation]),
