@@ -62,6 +62,10 @@ macro_rules! for_update {
     };
 }
 
+/// Whether a list of ids next to `org_id = …` is given as a `VALUES` subquery: yes, see
+/// `sql::accesses::push_id_in`.
+const IDS_AS_VALUES: bool = true;
+
 /// Appended to the select of rows a worker takes for itself (outbox messages).
 macro_rules! skip_locked {
     () => {

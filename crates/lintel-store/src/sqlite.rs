@@ -75,6 +75,11 @@ macro_rules! for_update {
     };
 }
 
+/// Whether a list of ids next to `org_id = …` is given as a `VALUES` subquery: not here,
+/// where SQLite probes the primary key for each id of a plain `IN (…)` list but walks the
+/// organization's rows against the subquery.
+const IDS_AS_VALUES: bool = false;
+
 /// Appended to the select of rows a worker takes for itself (outbox messages).
 macro_rules! skip_locked {
     () => {

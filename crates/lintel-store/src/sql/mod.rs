@@ -20,7 +20,7 @@ use sqlx::Executor as _;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Backend, Db, MIGRATIONS, MIGRATIONS_TABLE};
+use super::{Backend, Db, IDS_AS_VALUES, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
     AccessFilter, AccountRecord, ApiKey, Audit, Change, CredentialFilter, DeviceRecord, DoorFilter,
