@@ -175,13 +175,22 @@ fn push_id_in<'a>(
         });
         q.push(") AS v)");
     } else {
-        q.push(" AND id IN (");
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        q.push(")");
+        q.push(" AND id IN ");
+        push_list(q, ids);
     }
+}
+
+/// `($a, $b, …)`, bound.
+fn push_list<'a>(
+    q: &mut sqlx::QueryBuilder<'_, super::Db>,
+    ids: impl IntoIterator<Item = &'a Uuid>,
+) {
+    q.push("(");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
 }
 
 fn prefix(batch: bool, i: usize) -> String {
@@ -210,12 +219,8 @@ pub(super) async fn create(
     let mut owners: HashMap<Uuid, Uuid> = HashMap::new();
     for chunk in ids.chunks(ROWS_AT_ONCE) {
         let mut q =
-            sqlx::QueryBuilder::<super::Db>::new("SELECT id, org_id FROM accesses WHERE id IN (");
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        q.push(")");
+            sqlx::QueryBuilder::<super::Db>::new("SELECT id, org_id FROM accesses WHERE id IN ");
+        push_list(&mut q, chunk);
         owners.extend(
             q.build_query_as::<(Uuid, Uuid)>()
                 .fetch_all(&mut *tx)
@@ -395,12 +400,8 @@ impl Span<'_> {
         let mut q = sqlx::QueryBuilder::new(format!("SELECT {columns} FROM {table} WHERE "));
         match self {
             Span::Ids(ids) => {
-                q.push("access_id IN (");
-                let mut list = q.separated(", ");
-                for id in *ids {
-                    list.push_bind(*id);
-                }
-                q.push(")");
+                q.push("access_id IN ");
+                push_list(&mut q, *ids);
             }
             Span::Range(org, lo, hi) => {
                 q.push("org_id = ")
@@ -596,13 +597,9 @@ pub(super) async fn update(
     for table in ["access_doors", "access_members", "access_groups"] {
         for chunk in raw.chunks(ROWS_AT_ONCE) {
             let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
-                "DELETE FROM {table} WHERE access_id IN ("
+                "DELETE FROM {table} WHERE access_id IN "
             ));
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push(")");
+            push_list(&mut q, chunk);
             q.build().execute(&mut *tx).await?;
         }
     }
