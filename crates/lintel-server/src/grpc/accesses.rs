@@ -307,7 +307,7 @@ fn message(a: &Access, schedules: &HashMap<ScheduleId, String>) -> pb::AccessBod
             .doors
             .iter()
             .map(|d| pb::AccessDoor {
-                uuid: entry_uuid(a.id.0, d.door_id.0),
+                uuid: String::new(),
                 access_uuid: access_uuid.clone(),
                 door_uuid: d.door_id.0.to_string(),
                 lock_unlock_enabled: d.lock_unlock_enabled,
@@ -321,7 +321,7 @@ fn message(a: &Access, schedules: &HashMap<ScheduleId, String>) -> pb::AccessBod
             .users
             .iter()
             .map(|u| pb::AccessUser {
-                uuid: entry_uuid(a.id.0, u.0),
+                uuid: String::new(),
                 access_uuid: access_uuid.clone(),
                 user_uuid: u.0.to_string(),
                 created_at: created,
@@ -339,11 +339,4 @@ fn message(a: &Access, schedules: &HashMap<ScheduleId, String>) -> pb::AccessBod
             })
             .collect(),
     }
-}
-
-/// The uuid of a door's or member's entry in an access: the same for the same pair, so a
-/// client may keep it as a key, and never another pair's (door and member ids are distinct
-/// UUIDv7s).
-fn entry_uuid(access: uuid::Uuid, member_or_door: uuid::Uuid) -> String {
-    uuid::Uuid::new_v5(&access, member_or_door.as_bytes()).to_string()
 }
