@@ -67,7 +67,8 @@ def main() -> int:
     from lintel.v1 import lintel_pb2 as pb  # noqa: E402
     from lintel.v1 import lintel_pb2_grpc as rpc  # noqa: E402
 
-    channel = grpc.insecure_channel(args.address)
+    # Requests go gzipped (the server unpacks them and answers gzipped as well).
+    channel = grpc.insecure_channel(args.address, compression=grpc.Compression.Gzip)
     auth = rpc.AuthServiceStub(channel)
     accesses = rpc.AccessesServiceStub(channel)
     doors = rpc.DoorsServiceStub(channel)

@@ -1181,6 +1181,42 @@ async fn a_client_generated_by_python_grpcio_tools_does_the_whole_flow() {
     assert!(names.contains(&"Python access 0") && names.contains(&"Python access 1"));
 }
 
+/// Gzip both ways: a compressed batch is read, the answer comes compressed to a client that
+/// accepts it, and the size limit holds for what a message unpacks to.
+#[tokio::test]
+async fn messages_may_be_gzipped_within_the_same_limits() {
+    use tonic::codec::CompressionEncoding::Gzip;
+
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let p = acme(&app).await;
+    let mut client = AccessesServiceClient::new(channel(&app).await)
+        .send_compressed(Gzip)
+        .accept_compressed(Gzip)
+        .max_decoding_message_size(usize::MAX);
+    let bodies = (0..50)
+        .map(|i| reference_body(&p, "", &format!("Zipped {i}")))
+        .collect();
+    let answer = client
+        .create_accesses(authed(&p.key, create("acme", bodies)))
+        .await
+        .unwrap();
+    assert_eq!(answer.metadata().get("grpc-encoding").unwrap(), "gzip");
+    assert_eq!(answer.into_inner().access_bodies.len(), 50);
+
+    // 17 MB of one letter packs into a few kilobytes, and is refused all the same.
+    let mut huge = reference_body(&p, "", "Huge");
+    huge.description = "a".repeat(17 * 1024 * 1024);
+    let err = client
+        .create_accesses(authed(&p.key, create("acme", vec![huge])))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    let (_, listed) = app
+        .get(&p.key, "/api/v1/orgs/acme/accesses?limit=200")
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 52);
+}
+
 /// Server reflection lists the services, so standard tools (grpcurl, grpcui) need no files.
 #[tokio::test]
 async fn reflection_lists_the_services() {
