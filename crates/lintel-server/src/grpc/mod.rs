@@ -6,6 +6,7 @@ mod accesses;
 mod auth;
 mod doors;
 mod error;
+mod health;
 
 pub use error::status;
 
@@ -32,6 +33,7 @@ pub fn routes(state: AppState) -> axum::Router {
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(lintel_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
     let reflection_alpha = reflection()
         .build_v1alpha()
@@ -58,9 +60,15 @@ pub fn routes(state: AppState) -> axum::Router {
     );
     let router = service(
         router,
-        pb::doors_service_server::DoorsServiceServer::new(api)
+        pb::doors_service_server::DoorsServiceServer::new(api.clone())
             .accept_compressed(GZIP)
             .send_compressed(GZIP),
+    );
+    let router = service(
+        router,
+        tonic_health::pb::health_server::HealthServer::new(health::HealthCheck {
+            state: api.state.clone(),
+        }),
     );
     let router = service(router, reflection);
     service(router, reflection_alpha)

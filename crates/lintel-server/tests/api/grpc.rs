@@ -1217,6 +1217,47 @@ async fn messages_may_be_gzipped_within_the_same_limits() {
     assert_eq!(listed["items"].as_array().unwrap().len(), 52);
 }
 
+/// The standard health service answers for the server and each of our services, refuses a
+/// name it does not know, and a watch starts with the status now.
+#[tokio::test]
+async fn the_health_service_says_serving_while_the_database_answers() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut client = HealthClient::new(channel(&app).await);
+    let ask = |service: &str| HealthCheckRequest {
+        service: service.into(),
+    };
+    for service in [
+        "",
+        "lintel.v1.AccessesService",
+        "lintel.v1.AuthService",
+        "lintel.v1.DoorsService",
+    ] {
+        let answer = client.check(ask(service)).await.unwrap().into_inner();
+        assert_eq!(answer.status, ServingStatus::Serving as i32, "{service}");
+    }
+    let err = client.check(ask("lintel.v1.Nothing")).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(
+        err.message().starts_with("unknown_service: service: "),
+        "{err:?}"
+    );
+
+    let mut watch = client.watch(ask("")).await.unwrap().into_inner();
+    let first = watch.next().await.unwrap().unwrap();
+    assert_eq!(first.status, ServingStatus::Serving as i32);
+    let mut unknown = client
+        .watch(ask("lintel.v1.Nothing"))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = unknown.next().await.unwrap().unwrap();
+    assert_eq!(first.status, ServingStatus::ServiceUnknown as i32);
+}
+
 /// Server reflection lists the services, so standard tools (grpcurl, grpcui) need no files.
 #[tokio::test]
 async fn reflection_lists_the_services() {
@@ -1245,6 +1286,7 @@ async fn reflection_lists_the_services() {
     assert_eq!(
         names,
         [
+            "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",
             "lintel.v1.AccessesService",
             "lintel.v1.AuthService",
