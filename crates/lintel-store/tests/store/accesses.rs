@@ -7,7 +7,7 @@ use lintel_domain::{Access, AccessDoor, AccessId, AccessKind, AccessStatus, Door
 use lintel_store::StoreError;
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{audit, db, door, group, now, org, site};
+use crate::{acme_with_front, audit, db, group, now};
 
 on_both_backends!(
     a_batch_update_gives_each_access_its_own_values,
@@ -41,15 +41,7 @@ fn access(name: &str, door: &Door) -> Access {
 
 async fn a_batch_update_gives_each_access_its_own_values(backend: Backend) {
     let Some(db) = db(backend).await else { return };
-    let acme = org("acme");
-    db.store.create_org(&acme, None, &audit()).await.unwrap();
-    let hq = site("HQ");
-    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
-    let front = door(hq.id, "Front");
-    db.store
-        .create_door(acme.id, &front, &audit())
-        .await
-        .unwrap();
+    let (acme, _, front) = acme_with_front(&db).await;
     let staff = group("Staff");
     db.store
         .create_group(acme.id, &staff, &audit())
@@ -124,15 +116,7 @@ async fn a_batch_update_gives_each_access_its_own_values(backend: Backend) {
 
 async fn a_batch_with_a_deleted_access_changes_nothing(backend: Backend) {
     let Some(db) = db(backend).await else { return };
-    let acme = org("acme");
-    db.store.create_org(&acme, None, &audit()).await.unwrap();
-    let hq = site("HQ");
-    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
-    let front = door(hq.id, "Front");
-    db.store
-        .create_door(acme.id, &front, &audit())
-        .await
-        .unwrap();
+    let (acme, _, front) = acme_with_front(&db).await;
     let (kept, gone) = (access("Kept", &front), access("Gone", &front));
     db.store
         .create_accesses(acme.id, &[kept.clone(), gone.clone()], true, &[], &audit())

@@ -11,7 +11,7 @@ use lintel_domain::{
 use lintel_store::{CredentialFilter, NewMember, NewPin, Store, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{audit, db, door, first, now, org, site};
+use crate::{acme_with_front, audit, db, first, now, org, site};
 
 on_both_backends!(
     active_cards_are_unique_and_revoked_ones_stay,
@@ -323,15 +323,7 @@ async fn the_first_server_key_is_remembered(backend: Backend) {
 
 async fn each_rules_change_is_noted_under_its_version(backend: Backend) {
     let Some(db) = db(backend).await else { return };
-    let acme = org("acme");
-    db.store.create_org(&acme, None, &audit()).await.unwrap();
-    let hq = site("HQ");
-    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
-    let front = door(hq.id, "Front");
-    db.store
-        .create_door(acme.id, &front, &audit())
-        .await
-        .unwrap();
+    let (acme, _, front) = acme_with_front(&db).await;
     let ada = member(&*db.store, acme.id).await;
     let fob = card(ada, "1", None);
     db.store.create_card(acme.id, &fob, &audit()).await.unwrap();

@@ -76,6 +76,20 @@ pub fn group(name: &str) -> Group {
     }
 }
 
+/// The organization "acme" with its site "HQ" and that site's door "Front", stored.
+pub async fn acme_with_front(db: &TestDb) -> (Organization, Site, Door) {
+    let acme = org("acme");
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let front = door(hq.id, "Front");
+    db.store
+        .create_door(acme.id, &front, &audit())
+        .await
+        .unwrap();
+    (acme, hq, front)
+}
+
 /// Changes made by Lintel itself, for the event log.
 pub fn audit() -> Audit {
     Audit {

@@ -2,7 +2,7 @@ use lintel_domain::{DoorKind, Geofence, SiteId};
 use lintel_store::{DoorFilter, PageRequest, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{audit, db, door, first, group, now, org, site};
+use crate::{acme_with_front, audit, db, door, first, group, now, org, site};
 
 on_both_backends!(
     a_site_with_a_geofence_reads_back_as_written,
@@ -86,15 +86,7 @@ async fn another_organizations_sites_are_not_found(backend: Backend) {
 
 async fn a_site_with_doors_cannot_be_deleted(backend: Backend) {
     let Some(db) = db(backend).await else { return };
-    let acme = org("acme");
-    db.store.create_org(&acme, None, &audit()).await.unwrap();
-    let hq = site("HQ");
-    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
-    let front = door(hq.id, "Front");
-    db.store
-        .create_door(acme.id, &front, &audit())
-        .await
-        .unwrap();
+    let (acme, hq, front) = acme_with_front(&db).await;
 
     let err = db
         .store
