@@ -42,7 +42,8 @@ pub fn routes(state: AppState) -> axum::Router {
         .build_v1()
         .expect("the compiled descriptor set is valid");
     // Messages may come gzipped (the size limits hold for what they unpack to), and answers
-    // go gzipped to a client that says it accepts that: a batch of accesses shrinks tenfold.
+    // go gzipped to a client that says it accepts that: 10,000 accesses are 1.9 MB, 0.29 MB
+    // gzipped.
     let router = axum::Router::new();
     let router = service(
         router,
