@@ -161,6 +161,7 @@ async fn one_run(db: &TestDb) -> [Duration; 4] {
             pb::CreateAccessesRequest {
                 organization_slug: slug.clone(),
                 access_bodies: bodies.clone(),
+                read_mask: None,
             },
         )
     };
@@ -192,6 +193,7 @@ async fn one_run(db: &TestDb) -> [Duration; 4] {
                 update_mask: Some(prost_types::FieldMask {
                     paths: vec!["name".into()],
                 }),
+                read_mask: None,
             },
         ))
         .await
@@ -210,6 +212,7 @@ async fn one_run(db: &TestDb) -> [Duration; 4] {
                     .iter()
                     .map(|a| a.uuid.clone())
                     .collect(),
+                read_mask: None,
             },
         ))
         .await

@@ -27,6 +27,72 @@ const MASK_PATHS: [&str; 11] = [
     "welcome_email_required",
 ];
 
+/// `READ_PATHS`, the `AccessBody` fields a read mask may name, and `keep_only`, which clears
+/// the others (the uuid always stays), from one list.
+macro_rules! read_fields {
+    ($($field:ident),+ $(,)?) => {
+        const READ_PATHS: &[&str] = &[$(stringify!($field)),+];
+
+        fn keep_only(mut b: pb::AccessBody, keep: &[String]) -> pb::AccessBody {
+            $(
+                if !keep.iter().any(|k| k == stringify!($field)) {
+                    b.$field = Default::default();
+                }
+            )+
+            b
+        }
+    };
+}
+
+read_fields!(
+    name,
+    kind,
+    status,
+    preferences,
+    valid_from,
+    valid_to,
+    created_at,
+    updated_at,
+    schedule,
+    doors,
+    users,
+    description,
+    welcome_email_required,
+    groups,
+);
+
+/// What an answer carries: `None` for whole bodies, else the fields named (`uuid` always).
+/// Checked before anything is done.
+fn read_mask(mask: Option<prost_types::FieldMask>) -> Result<Option<Vec<String>>, Status> {
+    let Some(mask) = mask.filter(|m| !m.paths.is_empty()) else {
+        return Ok(None);
+    };
+    for (j, path) in mask.paths.iter().enumerate() {
+        if path != "uuid" && !READ_PATHS.contains(&path.as_str()) {
+            return Err(invalid(
+                &format!("read_mask.paths[{j}]"),
+                "unknown_field",
+                format!("{path} is not a field of AccessBody"),
+            ));
+        }
+    }
+    Ok(Some(mask.paths))
+}
+
+/// The answer's bodies, as much of them as the read mask asks for.
+async fn answer(
+    state: &AppState,
+    ctx: &OrgCtx,
+    accesses: &[Access],
+    mask: Option<Vec<String>>,
+) -> Result<Vec<pb::AccessBody>, Status> {
+    let whole = messages(state, ctx, accesses).await?;
+    Ok(match mask {
+        None => whole,
+        Some(keep) => whole.into_iter().map(|b| keep_only(b, &keep)).collect(),
+    })
+}
+
 #[tonic::async_trait]
 impl AccessesService for Api {
     async fn create_accesses(
@@ -34,7 +100,9 @@ impl AccessesService for Api {
         req: Request<pb::CreateAccessesRequest>,
     ) -> Result<Response<pb::CreateAccessesResponse>, Status> {
         let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
-        let bodies = req.into_inner().access_bodies;
+        let req = req.into_inner();
+        let mask = read_mask(req.read_mask)?;
+        let bodies = req.access_bodies;
         let batch = accesses::AccessBatch {
             accesses: bodies
                 .into_iter()
@@ -46,7 +114,7 @@ impl AccessesService for Api {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::CreateAccessesResponse {
-            access_bodies: messages(&self.state, &ctx, &created).await?,
+            access_bodies: answer(&self.state, &ctx, &created, mask).await?,
         }))
     }
 
@@ -56,6 +124,7 @@ impl AccessesService for Api {
     ) -> Result<Response<pb::GetAccessesResponse>, Status> {
         let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
         let req = req.into_inner();
+        let mask = read_mask(req.read_mask)?;
         let (found, next) = if req.uuids.is_empty() {
             let listed = accesses::list(
                 &self.state,
@@ -77,7 +146,7 @@ impl AccessesService for Api {
             (found, String::new())
         };
         Ok(Response::new(pb::GetAccessesResponse {
-            access_bodies: messages(&self.state, &ctx, &found).await?,
+            access_bodies: answer(&self.state, &ctx, &found, mask).await?,
             next_page_token: next,
         }))
     }
@@ -88,6 +157,7 @@ impl AccessesService for Api {
     ) -> Result<Response<pb::UpdateAccessesResponse>, Status> {
         let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
         let req = req.into_inner();
+        let read = read_mask(req.read_mask)?;
         let mask: Vec<String> = req.update_mask.map(|m| m.paths).unwrap_or_default();
         for (j, path) in mask.iter().enumerate() {
             if !MASK_PATHS.contains(&path.as_str()) {
@@ -119,7 +189,7 @@ impl AccessesService for Api {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::UpdateAccessesResponse {
-            access_bodies: messages(&self.state, &ctx, &updated).await?,
+            access_bodies: answer(&self.state, &ctx, &updated, read).await?,
         }))
     }
 
@@ -128,12 +198,14 @@ impl AccessesService for Api {
         req: Request<pb::DeleteAccessesRequest>,
     ) -> Result<Response<pb::DeleteAccessesResponse>, Status> {
         let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
-        let ids = ids(&req.get_ref().uuids)?;
+        let req = req.into_inner();
+        let mask = read_mask(req.read_mask)?;
+        let ids = ids(&req.uuids)?;
         let deleted = accesses::delete_batch(&self.state, &ctx, &ids)
             .await
             .map_err(status)?;
         Ok(Response::new(pb::DeleteAccessesResponse {
-            access_bodies: messages(&self.state, &ctx, &deleted).await?,
+            access_bodies: answer(&self.state, &ctx, &deleted, mask).await?,
         }))
     }
 }

@@ -126,6 +126,7 @@ fn create(slug: &str, bodies: Vec<AccessBody>) -> pb::CreateAccessesRequest {
     pb::CreateAccessesRequest {
         organization_slug: slug.to_owned(),
         access_bodies: bodies,
+        read_mask: None,
     }
 }
 
@@ -133,6 +134,7 @@ fn delete(slug: &str, uuids: Vec<String>) -> pb::DeleteAccessesRequest {
     pb::DeleteAccessesRequest {
         organization_slug: slug.to_owned(),
         uuids,
+        read_mask: None,
     }
 }
 
@@ -144,6 +146,7 @@ fn update(slug: &str, bodies: Vec<AccessBody>, mask: &[&str]) -> pb::UpdateAcces
         update_mask: (!mask.is_empty()).then(|| prost_types::FieldMask {
             paths: mask.iter().map(|p| (*p).to_owned()).collect(),
         }),
+        read_mask: None,
     }
 }
 
@@ -1179,6 +1182,107 @@ async fn a_client_generated_by_python_grpcio_tools_does_the_whole_flow() {
         .map(|a| a["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"Python access 0") && names.contains(&"Python access 1"));
+}
+
+/// A read mask trims every answer to the fields it names (the uuid always), and a mask
+/// naming something else is refused before anything is written.
+#[tokio::test]
+async fn a_read_mask_trims_the_answers() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let p = acme(&app).await;
+    let mut client = AccessesServiceClient::new(channel(&app).await);
+    let mask = |paths: &[&str]| {
+        Some(prost_types::FieldMask {
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+        })
+    };
+    let bodies: Vec<AccessBody> = (0..3)
+        .map(|i| reference_body(&p, "", &format!("Masked {i}")))
+        .collect();
+    let made = client
+        .create_accesses(authed(
+            &p.key,
+            pb::CreateAccessesRequest {
+                read_mask: mask(&["status"]),
+                ..create("acme", bodies.clone())
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .access_bodies;
+    assert_eq!(made.len(), 3);
+    for b in &made {
+        assert!(!b.uuid.is_empty());
+        assert_eq!(b.status, PbStatus::Ready as i32);
+        assert_eq!(
+            AccessBody {
+                uuid: b.uuid.clone(),
+                status: b.status,
+                ..AccessBody::default()
+            },
+            *b
+        );
+    }
+    let uuids: Vec<&str> = made.iter().map(|b| b.uuid.as_str()).collect();
+    let read = client
+        .get_accesses(authed(
+            &p.key,
+            pb::GetAccessesRequest {
+                read_mask: mask(&["name", "doors"]),
+                ..get("acme", &uuids)
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .access_bodies;
+    assert_eq!(read[0].name, "Masked 0");
+    assert_eq!(read[0].doors[0].door_uuid, p.front);
+    assert!(read[0].users.is_empty() && read[0].created_at.is_none() && read[0].status == 0);
+    let gone = client
+        .delete_accesses(authed(
+            &p.key,
+            pb::DeleteAccessesRequest {
+                read_mask: mask(&["uuid"]),
+                ..delete("acme", vec![made[0].uuid.clone()])
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .access_bodies;
+    assert_eq!(
+        gone,
+        [AccessBody {
+            uuid: made[0].uuid.clone(),
+            ..AccessBody::default()
+        }]
+    );
+
+    let (_, before) = app
+        .get(&p.key, "/api/v1/orgs/acme/accesses?limit=200")
+        .await;
+    let err = client
+        .create_accesses(authed(
+            &p.key,
+            pb::CreateAccessesRequest {
+                read_mask: mask(&["name", "secret"]),
+                ..create("acme", vec![reference_body(&p, "", "Never")])
+            },
+        ))
+        .await
+        .unwrap_err();
+    refused(
+        &err,
+        Code::InvalidArgument,
+        "unknown_field",
+        Some("read_mask.paths[1]"),
+    );
+    let (_, after) = app
+        .get(&p.key, "/api/v1/orgs/acme/accesses?limit=200")
+        .await;
+    assert_eq!(after["items"], before["items"]);
 }
 
 /// Gzip both ways: a compressed batch is read, the answer comes compressed to a client that
