@@ -61,22 +61,35 @@ read_fields!(
     groups,
 );
 
+/// The paths of `mask` (none when absent), each one that `allowed` takes; else
+/// INVALID_ARGUMENT naming `{field}.paths[j]`: "{path} is not {what}".
+fn mask_paths(
+    field: &str,
+    mask: Option<prost_types::FieldMask>,
+    allowed: impl Fn(&str) -> bool,
+    what: &str,
+) -> Result<Vec<String>, Status> {
+    let paths = mask.map(|m| m.paths).unwrap_or_default();
+    match paths.iter().enumerate().find(|(_, p)| !allowed(p)) {
+        Some((j, path)) => Err(invalid(
+            &format!("{field}.paths[{j}]"),
+            "unknown_field",
+            format!("{path} is not {what}"),
+        )),
+        None => Ok(paths),
+    }
+}
+
 /// What an answer carries: `None` for whole bodies, else the fields named (`uuid` always).
 /// Checked before anything is done.
 fn read_mask(mask: Option<prost_types::FieldMask>) -> Result<Option<Vec<String>>, Status> {
-    let Some(mask) = mask.filter(|m| !m.paths.is_empty()) else {
-        return Ok(None);
-    };
-    for (j, path) in mask.paths.iter().enumerate() {
-        if path != "uuid" && !READ_PATHS.contains(&path.as_str()) {
-            return Err(invalid(
-                &format!("read_mask.paths[{j}]"),
-                "unknown_field",
-                format!("{path} is not a field of AccessBody"),
-            ));
-        }
-    }
-    Ok(Some(mask.paths))
+    let paths = mask_paths(
+        "read_mask",
+        mask,
+        |p| p == "uuid" || READ_PATHS.contains(&p),
+        "a field of AccessBody",
+    )?;
+    Ok((!paths.is_empty()).then_some(paths))
 }
 
 /// The answer's bodies, as much of them as the read mask asks for.
@@ -158,16 +171,12 @@ impl AccessesService for Api {
         let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
         let req = req.into_inner();
         let read = read_mask(req.read_mask)?;
-        let mask: Vec<String> = req.update_mask.map(|m| m.paths).unwrap_or_default();
-        for (j, path) in mask.iter().enumerate() {
-            if !MASK_PATHS.contains(&path.as_str()) {
-                return Err(invalid(
-                    &format!("update_mask.paths[{j}]"),
-                    "unknown_field",
-                    format!("{path} is not a field an update can change; one of {MASK_PATHS:?}"),
-                ));
-            }
-        }
+        let mask = mask_paths(
+            "update_mask",
+            req.update_mask,
+            |p| MASK_PATHS.contains(&p),
+            &format!("a field an update can change; one of {MASK_PATHS:?}"),
+        )?;
         let changes = req
             .access_bodies
             .into_iter()
