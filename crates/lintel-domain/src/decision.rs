@@ -108,6 +108,8 @@ pub enum DenyReason {
     OutsideGeofence,
     ReaderRequired,
     DoorOffline,
+    /// The door's keypad backs off after too many unknown codes: nothing was decided.
+    TooManyAttempts,
 }
 
 impl DenyReason {
@@ -125,6 +127,7 @@ impl DenyReason {
             DenyReason::OutsideGeofence => "outside_geofence",
             DenyReason::ReaderRequired => "reader_required",
             DenyReason::DoorOffline => "door_offline",
+            DenyReason::TooManyAttempts => "too_many_attempts",
         }
     }
 

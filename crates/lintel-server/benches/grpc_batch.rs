@@ -66,6 +66,7 @@ async fn one_run(db: &TestDb) -> [Duration; 4] {
     let options = HttpOptions {
         max_body_bytes: 1 << 20,
         client_ip_header: None,
+        timeouts: lintel_server::Timeouts::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, state.clone(), options, async {

@@ -220,7 +220,7 @@ fn server_key(config: &Config) -> Result<ServerKey> {
         Ok(text) => ServerKey::from_hex(&text)
             .with_context(|| format!("{} does not hold 64 hexadecimal digits", path.display())),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&config.data_dir)
+            lintel_store::create_private_dir(&config.data_dir)
                 .with_context(|| format!("creating {}", config.data_dir.display()))?;
             let key = ServerKey::generate();
             let mut file = std::fs::OpenOptions::new();
@@ -290,6 +290,7 @@ async fn run_server(config: &Config) -> Result<()> {
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         client_ip_header,
+        timeouts: lintel_server::Timeouts::default(),
     };
     let transports = notify::from_config(config)?;
     if config.smtp_url.is_none() || config.sms_url.is_none() {

@@ -38,6 +38,34 @@ pub use sqlite::SqliteStore;
 /// that concurrent updates never overwrite each other. It may refuse with a validation error.
 pub type Change<'a, T> = &'a (dyn Fn(&mut T) -> Result<(), ValidationError> + Send + Sync);
 
+/// A rate limit: at most `max` slots under `key` in each sliding `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit<'a> {
+    pub key: &'a str,
+    pub windows: &'a [(chrono::Duration, usize)],
+}
+
+/// A secret compared against a stored one, whose wrong guesses are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// A sign-in's SMS code.
+    SignIn(SignInId),
+    /// A verification's code.
+    Verification(VerificationId),
+    /// A device's app PIN.
+    Pin(DeviceId),
+}
+
+/// The answer to taking slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Taken,
+    /// No slot: the first frees up after `retry_after`.
+    Full {
+        retry_after: chrono::Duration,
+    },
+}
+
 /// Which part of a list to return: at most `limit` items with ids after `after`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -283,6 +311,9 @@ pub trait Store: Send + Sync + 'static {
         audit: &Audit,
     ) -> Result<Group, StoreError>;
     async fn delete_group(&self, org: OrgId, id: GroupId, audit: &Audit) -> Result<(), StoreError>;
+    /// Whether membership of the group opens doors: an access (not deleted) or an unrevoked
+    /// access link targets it.
+    async fn group_grants_access(&self, org: OrgId, id: GroupId) -> Result<bool, StoreError>;
 
     /// Stores a key; an organization's key is recorded in its log under `audit`.
     /// Refused with the conflict `schedule_name_taken` when the organization has a schedule
@@ -614,19 +645,17 @@ pub trait Store: Send + Sync + 'static {
 
     // Sign-in
 
-    /// Starts an attempt: stores it, queues its email, and records the sends under `rate_keys`.
-    async fn create_sign_in(
+    /// Starts an attempt: stores it and queues its email.
+    async fn create_sign_in(&self, sign_in: &SignIn, email: &Message) -> Result<(), StoreError>;
+    /// Takes one slot under each limit's key at `now`, all or none, atomically: `Full` (and
+    /// nothing taken) when one of the windows of one of the limits has no slot left.
+    async fn take_slots(
         &self,
-        sign_in: &SignIn,
-        email: &Message,
-        rate_keys: &[String],
-    ) -> Result<(), StoreError>;
-    /// Records sends under `rate_keys` at `now`, for limits, without sending anything.
-    async fn record_sends(
-        &self,
-        rate_keys: &[String],
+        limits: &[Limit<'_>],
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Slot, StoreError>;
+    /// Gives back one slot taken under `key` at `at`: an attempt that turned out not to count.
+    async fn give_back(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
     /// Marks a single-use proof used: `false` when it already was.
     async fn spend_proof(&self, proof: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// When sends under `rate_key` happened since `since`, oldest first.
@@ -645,9 +674,14 @@ pub trait Store: Send + Sync + 'static {
         confirmation: &EmailConfirmation,
         sms: &Message,
     ) -> Result<bool, StoreError>;
-    /// Counts a wrong code against the attempt (ending it at `max_failures`) and against the
-    /// account (locking it until `lock_until` at `lock_after` in a row). Returns the attempt's
-    /// failures so far.
+    /// Counts a secret about to be compared (a sign-in code, a verification code, an app
+    /// PIN) as wrong until it proves right, so that parallel guesses can never compare more
+    /// than `max`: `false` when `max` are counted already (wrong in a row, or being compared
+    /// now); `NotFound` when the attempt has ended (or the device is revoked).
+    async fn start_attempt(&self, attempt: Attempt, max: u32) -> Result<bool, StoreError>;
+    /// Confirms a wrong code counted by `start_attempt` against the attempt (ending it at
+    /// `max_failures`) and against the account (locking it until `lock_until` at `lock_after`
+    /// in a row). Returns the attempt's failures so far.
     async fn fail_sign_in_code(
         &self,
         id: SignInId,
@@ -669,18 +703,18 @@ pub trait Store: Send + Sync + 'static {
 
     // Verifications: a code proving an address before a change
 
-    /// Stores a verification, queues its code, and records the sends under `rate_keys`.
+    /// Stores a verification and queues its code.
     async fn create_verification(
         &self,
         verification: &Verification,
         code: &Message,
-        rate_keys: &[String],
     ) -> Result<(), StoreError>;
     async fn find_verification(
         &self,
         handle_hash: &[u8],
     ) -> Result<Option<Verification>, StoreError>;
-    /// Counts a wrong code, ending the verification at `max_failures`; returns the failures.
+    /// Confirms a wrong code counted by `start_attempt`, ending the verification at
+    /// `max_failures`; returns the failures.
     async fn fail_verification(
         &self,
         id: VerificationId,
@@ -724,11 +758,12 @@ pub trait Store: Send + Sync + 'static {
         issued_after: DateTime<Utc>,
         fresh: &FreshTokens,
     ) -> Result<Reissue, StoreError>;
-    /// Records a correct app PIN: verified now, failures forgotten.
+    /// The PIN of a started check (`start_attempt`) was right: verified now, failures forgotten. `NotFound`
+    /// when the device was revoked meanwhile (by wrong PINs checked beside it).
     async fn pin_verified(&self, device: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError>;
-    /// Counts a wrong app PIN; at `max_failures` in a row the device is revoked. Returns the
-    /// failures so far.
-    async fn pin_failed(
+    /// The PIN of a started check (`start_attempt`) was wrong: revokes the device when `max_failures` are
+    /// counted. Returns the failures; `NotFound` when the device is already revoked.
+    async fn pin_wrong(
         &self,
         device: DeviceId,
         now: DateTime<Utc>,
@@ -758,13 +793,29 @@ pub trait Store: Send + Sync + 'static {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError>;
+    /// Queues a message that no change goes with (a warning).
+    async fn queue_message(&self, message: &Message) -> Result<(), StoreError>;
+    /// Marks a message delivered and erases its body (which may hold a link or a code): who
+    /// it went to, what kind it was and when stay.
     async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Counts a failed delivery: retried at `retry_at`, or, with `None`, given up and its
+    /// body erased like a delivered one's.
     async fn mark_message_failed(
         &self,
         id: MessageId,
         error: &str,
-        retry_at: DateTime<Utc>,
+        retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError>;
+}
+
+/// Creates a directory (and its parents) that only its owner may enter, for data that must
+/// not be readable by other users of the machine. An existing directory is left as it is.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Opens the store a database URL names: `postgres://…` or `postgresql://…` for

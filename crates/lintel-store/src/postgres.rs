@@ -52,6 +52,15 @@ impl PgStore {
             .await?;
         Ok(())
     }
+
+    /// Serialises takers of slots under one rate key, until the transaction ends.
+    async fn lock_key(tx: &mut sqlx::PgConnection, key: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
 }
 
 /// Appended to the select of a read-modify-write update. SQLite has no row locks: its
@@ -65,6 +74,13 @@ macro_rules! for_update {
 /// Whether a list of ids next to `org_id = …` is given as a `VALUES` subquery: yes, see
 /// `sql::accesses::push_id_in`.
 const IDS_AS_VALUES: bool = true;
+
+/// A column naming one row of any table, to delete one of several equal rows.
+macro_rules! row_id {
+    () => {
+        "ctid"
+    };
+}
 
 /// Appended to the select of rows a worker takes for itself (outbox messages).
 macro_rules! skip_locked {

@@ -31,9 +31,16 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            crate::create_private_dir(dir)
                 .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
         }
+        // Readable by the owner only; SQLite gives its -wal and -shm files the same mode.
+        let mut file = std::fs::OpenOptions::new();
+        file.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+        file.open(path)
+            .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", path.display())))?;
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
@@ -65,6 +72,11 @@ impl SqliteStore {
     async fn lock_migrations(_tx: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Nothing to lock: the single writer connection already serialises transactions.
+    async fn lock_key(_tx: &mut sqlx::SqliteConnection, _key: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Appended to the select of a read-modify-write update. SQLite has no row locks: its
@@ -79,6 +91,13 @@ macro_rules! for_update {
 /// where SQLite probes the primary key for each id of a plain `IN (…)` list but walks the
 /// organization's rows against the subquery.
 const IDS_AS_VALUES: bool = false;
+
+/// A column naming one row of any table, to delete one of several equal rows.
+macro_rules! row_id {
+    () => {
+        "rowid"
+    };
+}
 
 /// Appended to the select of rows a worker takes for itself (outbox messages).
 macro_rules! skip_locked {

@@ -16,15 +16,15 @@ use lintel_domain::{
     Account, AccountId, DeviceId, DeviceKind, Email, MessageId, Phone, SignInId, validate,
 };
 use lintel_store::{
-    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Purpose, Registration, Reissue,
-    SignIn, StoreError,
+    Attempt, Channel, EmailConfirmation, FreshTokens, Limit, Message, NewDevice, Purpose,
+    Registration, Reissue, SignIn, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::secrets;
 use super::verification::{self, Address, CodeSentTo, ConfirmCode};
 use super::{Actor, AppState, Error};
+use super::{limits, secrets};
 
 pub const LINK_TTL: Duration = Duration::minutes(15);
 pub const CODE_TTL: Duration = Duration::minutes(10);
@@ -143,26 +143,6 @@ pub struct SignedIn {
     pub tokens: Tokens,
 }
 
-/// Refuses when `key` has used up one of its windows, saying when to try again.
-pub(crate) async fn check_limit(
-    state: &AppState,
-    now: DateTime<Utc>,
-    key: &str,
-    windows: &[(Duration, usize)],
-) -> Result<(), Error> {
-    for (window, max) in windows {
-        let sends = state.store.recent_sends(key, now - *window).await?;
-        if sends.len() >= *max {
-            let frees_at = sends[sends.len() - max] + *window;
-            let secs = (frees_at - now).num_seconds().max(1);
-            return Err(Error::RateLimited {
-                retry_after_secs: u64::try_from(secs).unwrap_or(1),
-            });
-        }
-    }
-    Ok(())
-}
-
 fn email_key(email: &Email) -> String {
     format!("email:{email}")
 }
@@ -200,27 +180,48 @@ fn sign_in_email(
     }
 }
 
-/// Emails a sign-in link when `account` exists and has a phone to send the code to; otherwise
-/// only records the send, so that both cases count against the same limits.
+/// Emails a sign-in link when `account` exists and has a phone to send the code to. The
+/// slots were taken before, so both cases count against the same limits.
 async fn link_or_nothing(
     state: &AppState,
     account: Option<&Account>,
-    rate_keys: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     match account {
-        Some(account) if account.phone.is_some() => {
-            start_sign_in(state, account, rate_keys, now).await
-        }
-        _ => Ok(state.store.record_sends(rate_keys, now).await?),
+        Some(account) if account.phone.is_some() => start_sign_in(state, account, now).await,
+        _ => Ok(()),
     }
 }
 
-/// Starts a sign-in of `account` (which has a phone) by email, recording the sends.
+/// Takes the sign-in slots of an email and a source address.
+async fn take_sign_in_slots(
+    state: &AppState,
+    now: DateTime<Utc>,
+    email: &Email,
+    source: IpAddr,
+) -> Result<(), Error> {
+    let (email, source) = (email_key(email), source_key(source));
+    limits::take(
+        state,
+        now,
+        &[
+            Limit {
+                key: &email,
+                windows: PER_ADDRESS,
+            },
+            Limit {
+                key: &source,
+                windows: PER_SOURCE,
+            },
+        ],
+    )
+    .await
+}
+
+/// Starts a sign-in of `account` (which has a phone) by email.
 async fn start_sign_in(
     state: &AppState,
     account: &Account,
-    rate_keys: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let Some(phone) = account.phone.clone() else {
@@ -253,10 +254,7 @@ async fn start_sign_in(
         false,
         now,
     );
-    state
-        .store
-        .create_sign_in(&sign_in, &mail, rate_keys)
-        .await?;
+    state.store.create_sign_in(&sign_in, &mail).await?;
     Ok(())
 }
 
@@ -273,9 +271,7 @@ pub async fn register(
     let last_name = person_name("last_name", &req.last_name)?;
     let email = Email::parse("email", &req.email)?;
     let phone = Phone::parse("phone", &req.phone)?;
-    let keys = vec![email_key(&email), source_key(source)];
-    check_limit(state, now, &keys[0], PER_ADDRESS).await?;
-    check_limit(state, now, &keys[1], PER_SOURCE).await?;
+    take_sign_in_slots(state, now, &email, source).await?;
 
     if let Some(owner) = state.store.find_account_by_phone(&phone).await?
         && owner.account.email != email
@@ -290,7 +286,7 @@ pub async fn register(
         });
     }
     if let Some(existing) = state.store.find_account_by_email(&email).await? {
-        link_or_nothing(state, Some(&existing.account), &keys, now).await?;
+        link_or_nothing(state, Some(&existing.account), now).await?;
         return Ok(CHECK_YOUR_EMAIL);
     }
     let token = secrets::token("");
@@ -313,7 +309,7 @@ pub async fn register(
         created_at: now,
     };
     let mail = sign_in_email(state, &email, &first_name, &token, true, now);
-    state.store.create_sign_in(&sign_in, &mail, &keys).await?;
+    state.store.create_sign_in(&sign_in, &mail).await?;
     Ok(CHECK_YOUR_EMAIL)
 }
 
@@ -326,11 +322,9 @@ pub async fn login(
 ) -> Result<CheckYourEmail, Error> {
     let now = state.clock.now();
     let email = Email::parse("email", &req.email)?;
-    let keys = vec![email_key(&email), source_key(source)];
-    check_limit(state, now, &keys[0], PER_ADDRESS).await?;
-    check_limit(state, now, &keys[1], PER_SOURCE).await?;
+    take_sign_in_slots(state, now, &email, source).await?;
     let found = state.store.find_account_by_email(&email).await?;
-    link_or_nothing(state, found.as_ref().map(|f| &f.account), &keys, now).await?;
+    link_or_nothing(state, found.as_ref().map(|f| &f.account), now).await?;
     Ok(CHECK_YOUR_EMAIL)
 }
 
@@ -441,6 +435,18 @@ pub async fn verify_code(
         .into());
     }
 
+    // Counted as wrong before it is compared, so parallel guesses cannot pass the limit.
+    match state
+        .store
+        .start_attempt(Attempt::SignIn(sign_in.id), MAX_CODE_FAILURES)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) | Err(StoreError::NotFound) => {
+            return Err(sign_in_ended("too many wrong codes"));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let expected = sign_in.code_hash.as_deref().unwrap_or_default();
     if !secrets::same(expected, &secrets::hash_code(sign_in.id.0.as_bytes(), code)) {
         let failures = state
@@ -464,7 +470,7 @@ pub async fn verify_code(
         return Err(lintel_domain::ValidationError::new(
             "code",
             "wrong_code",
-            format!("the code is not the one sent; {left} tries left"),
+            format!("the code is not the one sent; {}", super::tries_left(left)),
         )
         .into());
     }
@@ -579,16 +585,17 @@ pub async fn reset_account(
     source: IpAddr,
     req: ResetAccountRequest,
 ) -> Result<CodeSentTo, Error> {
-    let now = state.clock.now();
     let phone = Phone::parse("phone", &req.phone)?;
     let source = source_key(source);
-    check_limit(state, now, &source, PER_SOURCE).await?;
     verification::start(
         state,
         None,
         Purpose::ResetPhone,
         Address::Phone(&phone),
-        &[source],
+        &[Limit {
+            key: &source,
+            windows: PER_SOURCE,
+        }],
     )
     .await
 }

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::check_limit;
-use super::{Actor, AppState, Error, Found, ListRequest, Listed, OrgCtx};
+use super::{Actor, AppState, Error, Found, ListRequest, Listed, OrgCtx, limits};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -152,21 +151,23 @@ pub async fn create_pin(
         }
         credential::pin_code("code", &code)?;
         let taken_key = format!("pin-taken:{}", ctx.org_id());
-        check_limit(state, ctx.now, &taken_key, &TAKEN_CODES).await?;
+        // Each chosen code takes a slot, given back unless the code was taken: the limit
+        // counts probes of other people's codes, atomically.
+        limits::take_one(state, ctx.now, &taken_key, &TAKEN_CODES).await?;
         return match issue(state, ctx, member, site, code).await {
             Err(Error::Conflict {
                 code: "pin_taken", ..
-            }) => {
-                state.store.record_sends(&[taken_key], ctx.now).await?;
-                Err(Error::Conflict {
-                    code: "pin_taken",
-                    field: Some("code"),
-                    message: "this code is not available at this site; choose another, or \
+            }) => Err(Error::Conflict {
+                code: "pin_taken",
+                field: Some("code"),
+                message: "this code is not available at this site; choose another, or \
                               leave code out to have one made"
-                        .into(),
-                })
+                    .into(),
+            }),
+            other => {
+                state.store.give_back(&taken_key, ctx.now).await?;
+                other
             }
-            other => other,
         };
     }
     let counts = match state.store.pin_counts(ctx.org_id(), site).await {

@@ -93,8 +93,11 @@ pub async fn update(
         .found("group")
 }
 
+/// Deletes a group. Needs `members`, and `delegation` when the group opens doors (its
+/// members would lose that access).
 pub async fn delete(state: &AppState, ctx: &OrgCtx, id: GroupId) -> Result<(), Error> {
     ctx.require(Area::Members)?;
+    super::members::require_delegation_for(state, ctx, &[id]).await?;
     state
         .store
         .delete_group(ctx.org_id(), id, &ctx.audit())

@@ -9,16 +9,15 @@ use lintel_domain::decision::{AuthType, CredentialKey, Decision, DenyReason, Dir
 use lintel_domain::link::{check_validity, sms_allowed};
 use lintel_domain::{
     AccessLink, Area, Delivery, Door, DoorId, Email, EventActor, GroupId, LinkId, LinkQuotas,
-    LinkState, MessageId, Organization, Phone, ValidationError, validate,
+    LinkState, MembershipStatus, MessageId, Organization, Phone, ValidationError, validate,
 };
 use lintel_store::{Audit, Channel, LinkFilter, LinkSort, Message, NewLink};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::check_limit;
 use super::decisions::Unlock;
-use super::{AppState, Error, Found, ListRequest, Listed, OrgCtx, secrets};
+use super::{AppState, Error, Found, ListRequest, Listed, OrgCtx, limits, secrets};
 
 const LINK_PREFIX: &str = "lnk_";
 
@@ -327,8 +326,11 @@ pub async fn revoke(state: &AppState, ctx: &OrgCtx, id: LinkId) -> Result<LinkVi
     })
 }
 
+/// The organization's quotas: for its administrators, and the operator who sets them.
 pub async fn quotas(state: &AppState, ctx: &OrgCtx) -> Result<LinkQuotas, Error> {
-    ctx.require_admin()?;
+    if super::orgs::operator_only(&ctx.actor).is_err() {
+        ctx.require_admin()?;
+    }
     Ok(state.store.link_quotas(ctx.org_id()).await?)
 }
 
@@ -381,8 +383,7 @@ async fn open(
     now: DateTime<Utc>,
 ) -> Result<(Organization, AccessLink), Error> {
     let source_key = format!("link-source:{source}");
-    check_limit(state, now, &source_key, &PER_SOURCE).await?;
-    state.store.record_sends(&[source_key], now).await?;
+    limits::take_one(state, now, &source_key, &PER_SOURCE).await?;
     let found = if secret.starts_with(LINK_PREFIX) {
         state.store.find_link(&secrets::hash(secret)).await?
     } else {
@@ -432,31 +433,12 @@ pub async fn unlock(
     let now = state.clock.now();
     let (org, link) = open(state, secret, source, now).await?;
     let link_key = format!("link:{}", link.id);
-    check_limit(state, now, &link_key, &PER_LINK).await?;
-    state.store.record_sends(&[link_key], now).await?;
+    limits::take_one(state, now, &link_key, &PER_LINK).await?;
     let decision = match link.state(now) {
         LinkState::Revoked => Decision::Denied(DenyReason::CredentialRevoked),
         LinkState::Scheduled => Decision::Denied(DenyReason::NotYetValid),
         LinkState::Expired => Decision::Denied(DenyReason::Expired),
-        LinkState::Active => {
-            let rules = state.rules.current(state, org.id).await?;
-            let loaded = rules.read();
-            if !loaded.rules.knows_door(door) {
-                return Err(Error::NotFound { what: "door" });
-            }
-            let credential = CredentialKey(format!("link:{}", link.id));
-            loaded.rules.decide_group(
-                link.group_id,
-                &Request {
-                    credential: &credential,
-                    door,
-                    direction: Direction::In,
-                    auth: AuthType::Link,
-                    at: now,
-                    phone: None,
-                },
-            )
-        }
+        LinkState::Active => decide(state, &org, &link, door, now).await?,
     };
     let answer = super::decisions::unlock_answer(door, Direction::In, now, decision);
     let audit = Audit {
@@ -471,6 +453,74 @@ pub async fn unlock(
         state.store.touch_link(org.id, link.id, now).await?;
     }
     Ok(answer)
+}
+
+/// Decides a guest's unlock at `door` now: what the link's group opens, and, for a link a
+/// member made, no more than that member could open at this moment. The member must be
+/// active; without `delegation` now (a member's own guest link, or an administrator's who
+/// lost it) the member's own accesses must open the door now, by link or by phone: the same
+/// door, schedule and validity, so the link never outlives or outreaches them.
+async fn decide(
+    state: &AppState,
+    org: &Organization,
+    link: &AccessLink,
+    door: DoorId,
+    now: DateTime<Utc>,
+) -> Result<Decision, Error> {
+    let creator = match link.created_by {
+        Some(id) => match state.store.get_member(org.id, id).await {
+            Ok(record) => Some(record.membership),
+            // Removing a member revokes their links; one that slipped past is no better.
+            Err(lintel_store::StoreError::NotFound) => {
+                return Ok(Decision::Denied(DenyReason::CredentialRevoked));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let rules = state.rules.current(state, org.id).await?;
+    let loaded = rules.read();
+    if !loaded.rules.knows_door(door) {
+        return Err(Error::NotFound { what: "door" });
+    }
+    let credential = CredentialKey(format!("link:{}", link.id));
+    let request = Request {
+        credential: &credential,
+        door,
+        direction: Direction::In,
+        auth: AuthType::Link,
+        at: now,
+        phone: None,
+    };
+    let decision = loaded.rules.decide_group(link.group_id, &request);
+    let Some(creator) = creator else {
+        return Ok(decision);
+    };
+    if creator.status != MembershipStatus::Active {
+        return Ok(Decision::Denied(DenyReason::MembershipSuspended));
+    }
+    if creator.effective_areas().allows(Area::Delegation) {
+        return Ok(decision);
+    }
+    if !matches!(decision, Decision::Granted { .. }) {
+        return Ok(decision);
+    }
+    // The member passes a link on as they would open the door from afar: an access that
+    // allows links, or phones (whose geofence and reader rules links are exempt from).
+    let creator_may = match loaded.rules.decide_member(creator.id, &request) {
+        Decision::Denied(DenyReason::AuthTypeNotAllowed) => loaded.rules.decide_member(
+            creator.id,
+            &Request {
+                auth: AuthType::Mobile,
+                ..request
+            },
+        ),
+        other => other,
+    };
+    Ok(match creator_may {
+        Decision::Granted { .. } => decision,
+        denied => denied,
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use lintel_domain::account::{check_app_pin, person_name};
 use lintel_domain::{Account, AccountId, Device, DeviceId, Email, Phone, ValidationError};
-use lintel_store::Purpose;
+use lintel_store::{Attempt, Purpose, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -133,36 +133,62 @@ pub async fn verify_pin(
         )
     })?;
     let now = state.clock.now();
+    // The attempt counts as wrong before it is checked, so that parallel guesses cannot
+    // slip past the limit while Argon2 runs; a right PIN then clears the count.
+    if !state
+        .store
+        .start_attempt(Attempt::Pin(device), MAX_PIN_FAILURES)
+        .await
+        .map_err(unregistered)?
+    {
+        return Err(Error::RateLimited {
+            retry_after_secs: 1,
+        });
+    }
     let stored = state
         .store
         .get_device(account, device)
         .await
-        .found("device")?
+        .map_err(unregistered)?
         .pin_hash;
     if pin_matches(&req.pin, &stored) {
-        state.store.pin_verified(device, now).await?;
+        state
+            .store
+            .pin_verified(device, now)
+            .await
+            .map_err(unregistered)?;
         return Ok(PinVerified {
             pin_verified_at: now,
         });
     }
     let failures = state
         .store
-        .pin_failed(device, now, MAX_PIN_FAILURES)
+        .pin_wrong(device, now, MAX_PIN_FAILURES)
         .await
-        .found("device")?;
+        .map_err(unregistered)?;
     if failures >= MAX_PIN_FAILURES {
         tracing::warn!(%device, "too many wrong PINs; device unregistered");
         return Err(Error::DeviceUnregistered);
     }
+    let left = MAX_PIN_FAILURES - failures;
     Err(ValidationError::new(
         "pin",
         "wrong_pin",
         format!(
-            "the PIN is wrong; {} tries left before this device is unregistered",
-            MAX_PIN_FAILURES - failures
+            "the PIN is wrong; {} before this device is unregistered",
+            super::tries_left(left)
         ),
     )
     .into())
+}
+
+/// A device revoked while its PIN was checked (by wrong PINs checked beside it) is
+/// unregistered, whatever this PIN was.
+fn unregistered(e: StoreError) -> Error {
+    match e {
+        StoreError::NotFound => Error::DeviceUnregistered,
+        other => other.into(),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -170,6 +196,9 @@ pub async fn verify_pin(
 pub struct ChangeEmail {
     #[schema(example = "ada@lovelace.org")]
     pub email: String,
+    /// This device's app PIN: a stolen session alone cannot take the account over.
+    #[schema(example = "2580")]
+    pub pin: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -177,20 +206,25 @@ pub struct ChangeEmail {
 pub struct ChangePhone {
     #[schema(example = "+46701234599")]
     pub phone: String,
+    /// This device's app PIN: a stolen session alone cannot take the account over.
+    #[schema(example = "2580")]
+    pub pin: String,
 }
 
 fn unchanged(field: &str) -> Error {
     ValidationError::new(field, "unchanged", format!("this is already your {field}")).into()
 }
 
-/// Sends a code to a new email; proving it replaces the old one.
+/// Sends a code to a new email, once the device's app PIN is proven; proving the code
+/// replaces the old email.
 pub async fn change_email(
     state: &AppState,
     actor: &Actor,
     req: ChangeEmail,
 ) -> Result<CodeSentTo, Error> {
-    let (account, _) = me(actor)?;
+    let (account, device) = me(actor)?;
     let email = Email::parse("email", &req.email)?;
+    verify_pin(state, actor, device, VerifyPin { pin: req.pin }).await?;
     let current = state
         .store
         .get_account(account)
@@ -238,14 +272,16 @@ pub async fn confirm_email(state: &AppState, actor: &Actor, req: ConfirmCode) ->
         .await?)
 }
 
-/// Sends a code by SMS to a new phone; proving it replaces the old one.
+/// Sends a code by SMS to a new phone, once the device's app PIN is proven; proving the code
+/// replaces the old phone.
 pub async fn change_phone(
     state: &AppState,
     actor: &Actor,
     req: ChangePhone,
 ) -> Result<CodeSentTo, Error> {
-    let (account, _) = me(actor)?;
+    let (account, device) = me(actor)?;
     let phone = Phone::parse("phone", &req.phone)?;
+    verify_pin(state, actor, device, VerifyPin { pin: req.pin }).await?;
     let current = state
         .store
         .get_account(account)

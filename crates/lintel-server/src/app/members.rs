@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::check_limit;
 use super::secrets::{hash, token};
-use super::{Actor, AppState, Error, Found, ListRequest, Listed, OrgCtx, enter_org, event_actor};
+use super::{
+    Actor, AppState, Error, Found, ListRequest, Listed, OrgCtx, enter_org, event_actor, limits,
+};
 
 /// How long an invitation's link works.
 pub const INVITE_TTL: Duration = Duration::days(7);
@@ -248,34 +249,59 @@ fn new_invitation(
     }
 }
 
-async fn check_invite_limit(state: &AppState, ctx: &OrgCtx) -> Result<String, Error> {
+async fn take_invite_slot(state: &AppState, ctx: &OrgCtx) -> Result<(), Error> {
     let key = format!("invite:{}", ctx.org_id());
-    check_limit(state, ctx.now, &key, &[INVITES_PER_HOUR]).await?;
-    Ok(key)
+    limits::take_one(state, ctx.now, &key, &[INVITES_PER_HOUR]).await
 }
 
-/// Invites someone by email or SMS. Needs `members`, and every area granted.
+/// Putting someone into a group that opens doors, or taking them out, grants or takes away
+/// access: beside `members` it needs `delegation`, which `members` alone does not give.
+pub(crate) async fn require_delegation_for(
+    state: &AppState,
+    ctx: &OrgCtx,
+    groups: &[GroupId],
+) -> Result<(), Error> {
+    if ctx.areas.allows(Area::Delegation) {
+        return Ok(());
+    }
+    for group in groups {
+        if state
+            .store
+            .group_grants_access(ctx.org_id(), *group)
+            .await?
+        {
+            return Err(Error::Forbidden {
+                area: Area::Delegation,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Invites someone by email or SMS. Needs `members`, every area granted, and `delegation`
+/// for groups that open doors.
 pub async fn invite(state: &AppState, ctx: &OrgCtx, req: Invite) -> Result<Member, Error> {
     ctx.require(Area::Members)?;
     let areas = parse_areas("areas", &req.areas)?;
     if let Some(area) = ungrantable(&ctx.areas, &Areas::default(), &areas) {
         return Err(Error::Forbidden { area });
     }
+    let groups = parse_groups(&req.groups);
+    require_delegation_for(state, ctx, &groups).await?;
     let invitation = new_invitation(
         state,
         &ctx.org,
         invited_address(req.email.as_deref(), req.phone.as_deref())?,
         areas,
-        parse_groups(&req.groups),
+        groups,
         ctx.now,
         true,
     );
-    let key = check_invite_limit(state, ctx).await?;
+    take_invite_slot(state, ctx).await?;
     state
         .store
         .create_membership(ctx.org_id(), &invitation.member, &ctx.audit())
         .await?;
-    state.store.record_sends(&[key], ctx.now).await?;
     get(state, ctx, invitation.member.membership.id).await
 }
 
@@ -288,13 +314,12 @@ pub async fn resend(state: &AppState, ctx: &OrgCtx, id: MembershipId) -> Result<
     };
     invite.expires_at = Some(ctx.now + INVITE_TTL);
     let (link, message, _) = invitation_message(state, &ctx.org, &invite, ctx.now);
-    let key = check_invite_limit(state, ctx).await?;
+    take_invite_slot(state, ctx).await?;
     let renewed = state
         .store
         .renew_invitation(ctx.org_id(), id, &link, &message, &ctx.audit())
         .await
         .found("invitation")?;
-    state.store.record_sends(&[key], ctx.now).await?;
     Ok(renewed.into())
 }
 
@@ -387,7 +412,7 @@ fn check_outranks(ctx: &OrgCtx, target: &Membership) -> Result<(), Error> {
 }
 
 /// Changes a member's areas, groups or status. Needs `members`; changing areas needs each
-/// area added or removed.
+/// area added or removed; changing groups that open doors needs `delegation`.
 pub async fn update(
     state: &AppState,
     ctx: &OrgCtx,
@@ -433,6 +458,15 @@ pub async fn update(
         });
     }
     let groups = req.groups.as_deref().map(parse_groups);
+    if let Some(groups) = &groups {
+        let changed: Vec<GroupId> = groups
+            .iter()
+            .filter(|g| !target.groups.contains(g))
+            .chain(target.groups.iter().filter(|g| !groups.contains(g)))
+            .copied()
+            .collect();
+        require_delegation_for(state, ctx, &changed).await?;
+    }
     let now = ctx.now;
     let record = state
         .store
@@ -453,6 +487,15 @@ pub async fn update(
                     m.areas = areas.clone();
                 }
                 if let Some(groups) = &groups {
+                    // The groups changed were checked against what was read.
+                    if m.groups != target.groups {
+                        return Err(ValidationError::new(
+                            "groups",
+                            "changed_meanwhile",
+                            "the member's groups changed meanwhile; read the member and try \
+                             again",
+                        ));
+                    }
                     m.groups.clone_from(groups);
                 }
                 if let Some(status) = status {

@@ -11,6 +11,7 @@ pub mod events;
 pub mod groups;
 pub mod housekeeping;
 pub mod keys;
+mod limits;
 pub mod links;
 pub mod me;
 pub mod members;
@@ -141,6 +142,11 @@ pub(crate) fn event_actor(actor: &Actor, member: Option<&MemberRecord>) -> Event
     }
 }
 
+/// "1 try left", "3 tries left".
+pub(crate) fn tries_left(left: u32) -> String {
+    format!("{left} {} left", if left == 1 { "try" } else { "tries" })
+}
+
 /// Enters organization `slug` as `actor`. An organization the actor may not see (another
 /// tenant's, or one the person is no member of) is `organization_not_found`, exactly like one
 /// that does not exist.
@@ -154,7 +160,12 @@ pub async fn enter_org(state: &AppState, actor: Actor, slug: &str) -> Result<Org
         Err(e) => return Err(e.into()),
     };
     let (areas, member) = match &actor {
-        Actor::Operator { .. } | Actor::Console => (Areas::new([Area::Owner]), None),
+        // An operator key administers tenants (create, list, delete, quotas, first owner),
+        // not what is inside them: it holds no area there, so it opens no door and makes no
+        // key. The console (`lintel admin`) runs where the database and the server key are,
+        // with the power that access gives anyway.
+        Actor::Operator { .. } => (Areas::default(), None),
+        Actor::Console => (Areas::new([Area::Owner]), None),
         Actor::ApiKey {
             org: key_org,
             areas,

@@ -76,9 +76,9 @@ pub async fn deliver_due(
                 tracing::warn!(message = %message.id, attempts, %error, "message not delivered");
                 let retry = if attempts >= MAX_ATTEMPTS {
                     tracing::error!(message = %message.id, "giving up on message after {attempts} attempts");
-                    DateTime::<Utc>::MAX_UTC
+                    None
                 } else {
-                    retry_at(now, attempts)
+                    Some(retry_at(now, attempts))
                 };
                 state
                     .store

@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{AccountId, Email, MessageId, Phone, ValidationError, VerificationId};
-use lintel_store::{Channel, Message, Purpose, StoreError, Verification};
+use lintel_store::{Attempt, Channel, Limit, Message, Purpose, StoreError, Verification};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{PER_ADDRESS, check_limit};
-use super::{AppState, Error, secrets};
+use super::auth::PER_ADDRESS;
+use super::{AppState, Error, limits, secrets};
 
 pub const CODE_TTL: Duration = Duration::minutes(10);
 pub const MAX_FAILURES: u32 = 5;
@@ -48,13 +48,13 @@ fn what(purpose: Purpose) -> &'static str {
     }
 }
 
-/// Sends a code to `to` for `purpose`, within the send limits of that address.
+/// Sends a code to `to` for `purpose`, within the send limits of that address and `extra`.
 pub async fn start(
     state: &AppState,
     account: Option<AccountId>,
     purpose: Purpose,
     to: Address<'_>,
-    extra_rate_keys: &[String],
+    extra: &[Limit<'_>],
 ) -> Result<CodeSentTo, Error> {
     let now = state.clock.now();
     let (channel, target, key, sent_to) = match to {
@@ -71,9 +71,12 @@ pub async fn start(
             p.masked(),
         ),
     };
-    check_limit(state, now, &key, PER_ADDRESS).await?;
-    let mut rate_keys = vec![key];
-    rate_keys.extend_from_slice(extra_rate_keys);
+    let mut slots = vec![Limit {
+        key: &key,
+        windows: PER_ADDRESS,
+    }];
+    slots.extend_from_slice(extra);
+    limits::take(state, now, &slots).await?;
     let handle = secrets::token(HANDLE_PREFIX);
     let code = secrets::code();
     let id = VerificationId::new(now);
@@ -109,7 +112,7 @@ pub async fn start(
     };
     state
         .store
-        .create_verification(&verification, &message, &rate_keys)
+        .create_verification(&verification, &message)
         .await?;
     Ok(CodeSentTo {
         verification: handle,
@@ -142,8 +145,27 @@ pub async fn prove(
     if now >= v.expires_at {
         return Err(Error::Expired { what: "code" });
     }
+    // Taking over a phone number is guessed at across attempts: wrong codes for one number
+    // are counted whatever attempt they came in, and lock the number for a day.
+    let reset_key = (purpose == Purpose::ResetPhone).then(|| format!("reset-guess:{}", v.target));
+    if let Some(key) = &reset_key {
+        limits::take_one(state, now, key, &RESET_GUESSES).await?;
+    }
+    // Counted as wrong before it is compared, so parallel guesses cannot pass the limit.
+    match state
+        .store
+        .start_attempt(Attempt::Verification(v.id), MAX_FAILURES)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) | Err(StoreError::NotFound) => return Err(ended()),
+        Err(e) => return Err(e.into()),
+    }
     let code = req.code.trim();
     if !secrets::same(&v.code_hash, &secrets::hash_code(v.id.0.as_bytes(), code)) {
+        if let Some(key) = &reset_key {
+            tell_holder_when_locked(state, key, &v.target, now).await?;
+        }
         let failures = state
             .store
             .fail_verification(v.id, now, MAX_FAILURES)
@@ -159,13 +181,45 @@ pub async fn prove(
             "code",
             "wrong_code",
             format!(
-                "the code is not the one sent; {} tries left",
-                MAX_FAILURES - failures
+                "the code is not the one sent; {}",
+                super::tries_left(MAX_FAILURES - failures)
             ),
         )
         .into());
     }
+    if let Some(key) = &reset_key {
+        state.store.give_back(key, now).await?;
+    }
     Ok(v)
+}
+
+/// Wrong codes for taking over one phone number, across attempts, before the number is locked.
+const RESET_GUESSES: [(Duration, usize); 1] = [(Duration::hours(24), 10)];
+
+/// When the wrong code just counted locks the number, tells the account that has it by email:
+/// someone is trying to take its phone number.
+async fn tell_holder_when_locked(
+    state: &AppState,
+    key: &str,
+    phone: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let (window, max) = RESET_GUESSES[0];
+    if state.store.recent_sends(key, now - window).await?.len() != max {
+        return Ok(());
+    }
+    let phone = Phone::parse("phone", phone)?;
+    if let Some(holder) = state.store.find_account_by_phone(&phone).await? {
+        let text = format!(
+            "Someone tried many wrong codes to take over the phone number {} of your Lintel \
+             account, and was stopped for a day. If that was not you, nothing has changed and \
+             you need do nothing; your number stays yours.",
+            phone.masked()
+        );
+        let message = notice(state, Address::Email(&holder.account.email), text);
+        state.store.queue_message(&message).await?;
+    }
+    Ok(())
 }
 
 fn ended() -> Error {

@@ -101,7 +101,20 @@ fn grpc_field(field: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::grpc_field;
+    use super::{grpc_field, status};
+    use tonic::Code;
+    use tonic_types::StatusExt as _;
+
+    #[test]
+    fn a_rate_limit_is_resource_exhausted_with_the_time_to_wait() {
+        let refused = status(crate::app::Error::RateLimited {
+            retry_after_secs: 7,
+        });
+        assert_eq!(refused.code(), Code::ResourceExhausted);
+        assert!(refused.message().starts_with("too_many_requests"));
+        let retry = refused.get_error_details().retry_info().cloned().unwrap();
+        assert_eq!(retry.retry_delay, Some(std::time::Duration::from_secs(7)));
+    }
 
     #[test]
     fn fields_are_named_as_the_messages_name_them() {

@@ -21,6 +21,7 @@ mod schedules;
 mod sites;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, StatusCode, header};
@@ -200,6 +201,29 @@ pub struct HttpOptions {
     /// The header a reverse proxy puts the client's address in; its last address is taken as
     /// the request's source. `None`: the connection's peer address.
     pub client_ip_header: Option<HeaderName>,
+    pub timeouts: Timeouts,
+}
+
+/// How long a client may keep the server waiting.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// To send a request's head, counted from the connection's start or the previous answer
+    /// (so an idle connection is closed after it); also the HTTP/2 ping interval and timeout.
+    pub header_read: Duration,
+    /// Between two chunks of a request's body.
+    pub body_idle: Duration,
+    /// For requests in flight to finish once shutdown begins.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header_read: Duration::from_secs(10),
+            body_idle: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 /// The whole HTTP application.
@@ -213,7 +237,8 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
                 .get(&REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            let path = loggable_path(req.uri().path());
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path)
         })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
@@ -230,6 +255,42 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unfit_request_id))
+}
+
+/// A caller's `x-request-id` is kept only when it is a short id of letters, digits and
+/// hyphens; anything else (log forging, a huge value) is replaced by one of ours.
+async fn drop_unfit_request_id(mut req: Request) -> Request {
+    let fit = req.headers().get(&REQUEST_ID).is_none_or(|v| {
+        let v = v.as_bytes();
+        (1..=64).contains(&v.len()) && v.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    });
+    if !fit {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    req
+}
+
+/// A request's path as the log may show it. Paths carry secrets (`/l/lnk_…`,
+/// `/invitations/lni_…`): every secret has an underscore after its prefix and 43 characters
+/// of base64url, so a segment is kept only when it has no underscore and is short (route
+/// names, gRPC methods, UUIDs) or all lowercase (slugs); others show as `{redacted}`.
+pub(crate) fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let b = segment.as_bytes();
+            let word = b
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.');
+            let lowercase = b.iter().all(|c| !c.is_ascii_uppercase());
+            if word && (b.len() <= 40 || (lowercase && b.len() <= 64)) {
+                segment
+            } else {
+                "{redacted}"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 async fn route_not_found() -> ApiError {
@@ -246,4 +307,39 @@ async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "this route does not take that method; /api/v1/openapi.json lists them all",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn secrets_in_paths_are_never_logged() {
+        for (path, logged) in [
+            (
+                "/l/lnk_3q2-7wEeJbq9T0x8yZkYbq3LwPZ0a1b2c3d4e5f6g7h/doors/0190a8e6-7c1d-7e2a-9b3c-4d5e6f708192/unlock",
+                "/l/{redacted}/doors/0190a8e6-7c1d-7e2a-9b3c-4d5e6f708192/unlock",
+            ),
+            (
+                "/api/v1/invitations/lni_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-abcdefg/accept",
+                "/api/v1/invitations/{redacted}/accept",
+            ),
+            // A secret without its prefix (pasted wrong) is no safer to log.
+            (
+                "/l/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-abcdefg",
+                "/l/{redacted}",
+            ),
+            (
+                "/api/v1/orgs/acme-storage/api-keys",
+                "/api/v1/orgs/acme-storage/api-keys",
+            ),
+            (
+                "/lintel.v1.Accesses/CreateAccesses",
+                "/lintel.v1.Accesses/CreateAccesses",
+            ),
+            ("/me/devices/ada@example.com", "/me/devices/{redacted}"),
+        ] {
+            assert_eq!(loggable_path(path), logged);
+        }
+    }
 }

@@ -35,6 +35,10 @@ pub fn reason_text(reason: DenyReason) -> &'static str {
         }
         DenyReason::ReaderRequired => "This door opens only at its reader, with your card or PIN.",
         DenyReason::DoorOffline => "The door cannot be reached right now. Try again soon.",
+        DenyReason::TooManyAttempts => {
+            "Too many wrong codes were typed at this door. Use your phone or card, or wait a \
+             few minutes."
+        }
     }
 }
 

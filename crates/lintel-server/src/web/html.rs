@@ -86,8 +86,14 @@ pub fn error_box(error: Option<&str>) -> String {
 
 /// A labelled input.
 pub fn input(name: &str, label: &str, kind: &str, value: &str, extra: &str) -> String {
+    input_as(name, name, label, kind, value, extra)
+}
+
+/// A labelled input whose id differs from its name: for a page with two forms that take the
+/// same field, since ids must be unique for labels to find their input.
+pub fn input_as(id: &str, name: &str, label: &str, kind: &str, value: &str, extra: &str) -> String {
     format!(
-        "<label for=\"{name}\">{}</label><input id=\"{name}\" name=\"{name}\" type=\"{kind}\" \
+        "<label for=\"{id}\">{}</label><input id=\"{id}\" name=\"{name}\" type=\"{kind}\" \
          value=\"{}\" {extra}>",
         escape(label),
         escape(value)

@@ -8,7 +8,7 @@ use lintel_domain::DeviceId;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::html::{error_box, escape, hidden, input, page};
+use super::html::{error_box, escape, hidden, input, input_as, page};
 use super::{SameOrigin, Session, explain, forbidden, session_cookie};
 use crate::app::me::{ChangeEmail, ChangePhone, UpdateMe};
 use crate::app::verification::{CodeSentTo, ConfirmCode};
@@ -43,9 +43,9 @@ async fn profile_html(
             "{}{organizations}<form class=\"card\" method=\"post\" action=\"/me/names\"><h2>Your name</h2>{}{}{}\
              <button>Save</button></form>\
              <section><h2>Contact</h2><p>Email: {}<br>Phone: {}</p>\
-             <form method=\"post\" action=\"/me/email\">{csrf}{}<button class=\"secondary\">\
+             <form method=\"post\" action=\"/me/email\">{csrf}{}{}<button class=\"secondary\">\
              Change email</button></form>\
-             <form method=\"post\" action=\"/me/phone\">{csrf}{}<button class=\"secondary\">\
+             <form method=\"post\" action=\"/me/phone\">{csrf}{}{}<button class=\"secondary\">\
              Change phone</button></form></section>\
              <section><h2>Your devices</h2><p class=\"hint\">Unregistering a device signs it \
              out; your account and access stay.</p><ul class=\"devices\">{list}</ul></section>\
@@ -71,19 +71,37 @@ async fn profile_html(
             ),
             escape(account.email.as_str()),
             escape(account.phone.as_ref().map_or("none", |p| p.as_str())),
-            input(
+            input_as(
+                "new_email",
                 "address",
                 "New email",
                 "email",
                 "",
                 "required autocomplete=\"email\""
             ),
-            input(
+            input_as(
+                "email_pin",
+                "pin",
+                "Your app PIN",
+                "password",
+                "",
+                PIN_INPUT
+            ),
+            input_as(
+                "new_phone",
                 "address",
                 "New mobile phone",
                 "tel",
                 "",
                 "required autocomplete=\"tel\""
+            ),
+            input_as(
+                "phone_pin",
+                "pin",
+                "Your app PIN",
+                "password",
+                "",
+                PIN_INPUT
             ),
             csrf = hidden("csrf", &session.csrf),
         ),
@@ -222,12 +240,18 @@ fn signed_out(state: &AppState, title: &str, text: &str) -> Response {
     response
 }
 
+/// The app PIN asked before a change of address: a session alone must not change them.
+const PIN_INPUT: &str =
+    "required inputmode=\"numeric\" autocomplete=\"off\" pattern=\"[0-9]{4,8}\"";
+
 #[derive(Debug, Deserialize)]
 pub struct AddressForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     address: String,
+    #[serde(default)]
+    pin: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,13 +290,27 @@ impl Flow {
     }
 }
 
-async fn start_flow(state: &AppState, session: &Session, flow: Flow, address: String) -> Response {
+async fn start_flow(
+    state: &AppState,
+    session: &Session,
+    flow: Flow,
+    form: AddressForm,
+) -> Response {
+    let (address, pin) = (form.address, form.pin);
     let sent = match flow {
         Flow::Email => {
-            app::me::change_email(state, &session.actor, ChangeEmail { email: address }).await
+            let change = ChangeEmail {
+                email: address,
+                pin,
+            };
+            app::me::change_email(state, &session.actor, change).await
         }
         Flow::Phone => {
-            app::me::change_phone(state, &session.actor, ChangePhone { phone: address }).await
+            let change = ChangePhone {
+                phone: address,
+                pin,
+            };
+            app::me::change_phone(state, &session.actor, change).await
         }
         Flow::Delete => app::me::delete(state, &session.actor).await,
     };
@@ -353,7 +391,7 @@ macro_rules! flow_handlers {
             if !session.sent(&form.csrf) {
                 return forbidden();
             }
-            start_flow(&state, &session, $flow, form.address).await
+            start_flow(&state, &session, $flow, form).await
         }
 
         pub async fn $finish(

@@ -31,7 +31,11 @@ async fn a_new_email_is_proven_then_every_device_is_signed_out_and_the_old_one_t
     let phone = app.sign_up(ADA, ADA_PHONE).await;
     let laptop = app.sign_in(ADA, ADA_PHONE).await;
     let same = app
-        .post(&auth(&phone), "/api/v1/me/email", json!({ "email": ADA }))
+        .post(
+            &auth(&phone),
+            "/api/v1/me/email",
+            json!({ "email": ADA, "pin": "2580" }),
+        )
         .await;
     assert_error(
         &same,
@@ -43,7 +47,7 @@ async fn a_new_email_is_proven_then_every_device_is_signed_out_and_the_old_one_t
         .post(
             &auth(&phone),
             "/api/v1/me/email",
-            json!({ "email": "Ada@Lovelace.org" }),
+            json!({ "email": "Ada@Lovelace.org", "pin": "2580" }),
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
@@ -93,7 +97,7 @@ async fn a_new_phone_is_proven_then_every_device_is_signed_out_and_the_old_one_t
         .post(
             &auth(&signed_in),
             "/api/v1/me/phone",
-            json!({ "phone": "+46701234568" }),
+            json!({ "phone": "+46701234568", "pin": "2580" }),
         )
         .await;
     assert_eq!(
@@ -124,7 +128,7 @@ async fn a_new_phone_is_proven_then_every_device_is_signed_out_and_the_old_one_t
         .post(
             &auth(&signed_in),
             "/api/v1/me/phone",
-            json!({ "phone": "+46 70 123 45 99" }),
+            json!({ "phone": "+46 70 123 45 99", "pin": "2580" }),
         )
         .await;
     assert_eq!(sent["sent_to"], "+•••••••••99");
@@ -266,7 +270,7 @@ async fn codes_are_checked_like_sign_in_codes(backend: Backend) {
         .post(
             &auth(&ada),
             "/api/v1/me/email",
-            json!({ "email": "ada@lovelace.org" }),
+            json!({ "email": "ada@lovelace.org", "pin": "2580" }),
         )
         .await;
     let code = code_sent_to(&app.deliver().await, "ada@lovelace.org");
@@ -307,7 +311,10 @@ async fn codes_are_checked_like_sign_in_codes(backend: Backend) {
             got.1["error"]["message"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("{left} tries left"))
+                .contains(&format!(
+                    "{left} {} left",
+                    if left == 1 { "try" } else { "tries" }
+                ))
         );
     }
     let fifth = app
@@ -327,7 +334,7 @@ async fn codes_are_checked_like_sign_in_codes(backend: Backend) {
         .post(
             &auth(&ada),
             "/api/v1/me/email",
-            json!({ "email": "ada@lovelace.org" }),
+            json!({ "email": "ada@lovelace.org", "pin": "2580" }),
         )
         .await;
     let code = code_sent_to(&app.deliver().await, "ada@lovelace.org");

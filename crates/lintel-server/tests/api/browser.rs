@@ -219,6 +219,7 @@ async fn a_person_registers_changes_their_phone_and_signs_out_in_chromium(backen
         "+46 70 123 45 99",
     )
     .await;
+    fill(&browser, "#phone_pin", "2580").await;
     click(&browser, "form[action='/me/phone'] button").await;
     heading_is(&browser, "Confirm your new phone").await;
     let code = code_sent_to(&app.deliver().await, "+46701234599");

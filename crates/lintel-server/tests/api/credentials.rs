@@ -2,6 +2,7 @@
 //! together), the PIN code shown once to the issuer and afterwards only to its owner, the
 //! thousand-to-one rule, and the limits on guessing.
 
+use futures_util::future::join_all;
 use lintel_testkit::{Backend, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -431,42 +432,78 @@ async fn guessing_is_limited(backend: Backend) {
         return;
     };
     let p = acme(&app).await;
-    // Twenty unknown codes at a site in ten minutes, then the site's keypads wait.
-    for i in 0..20 {
-        let code = format!("{:06}", 100_000 + i * 7919);
+    // Five unknown codes at a door in ten minutes, then its keypad backs off: not even a
+    // right code is decided there, and each refusal is on record for the admins.
+    let guess = |i: u32| format!("{:06}", 100_000 + i * 7919);
+    for i in 0..5 {
         denied(
-            &present(&app, &p.key, &p.front, json!({ "pin": code })).await,
+            &present(&app, &p.key, &p.front, json!({ "pin": guess(i) })).await,
             "unknown_credential",
         );
     }
-    let refused = app
+    denied(
+        &present(&app, &p.key, &p.front, json!({ "pin": guess(5) })).await,
+        "too_many_attempts",
+    );
+    // Twenty guesses at once at another door, from another reader's key: five are decided.
+    let reader = app.key_for("acme", &[lintel_domain::Area::Doors]).await;
+    let answers = join_all((0..20).map(|i| {
+        let (app, reader, back) = (&app, &reader, &p.back);
+        async move { present(app, reader, back, json!({ "pin": guess(100 + i) })).await }
+    }))
+    .await;
+    let decided = answers
+        .iter()
+        .filter(|a| a["reason"] == "unknown_credential")
+        .count();
+    assert_eq!(decided, 5, "{answers:?}");
+    assert!(answers.iter().all(|a| {
+        ["unknown_credential", "too_many_attempts"].contains(&a["reason"].as_str().unwrap())
+    }));
+    // Other doors are not held up, and codes people have take no slot.
+    let side = app.door(&p.key, "acme", &p.site, "Side").await;
+    app.post(
+        &p.key,
+        "/api/v1/orgs/acme/accesses",
+        json!({ "name": "Side", "users": [p.ada_member], "doors": [{ "door_id": side }] }),
+    )
+    .await;
+    let (status, ada_code) = app
         .post(
             &p.key,
-            &format!("/api/v1/orgs/acme/doors/{}/present", p.front),
-            json!({ "pin": "480213" }),
+            "/api/v1/orgs/acme/pins",
+            json!({ "member_id": p.ada_member, "site_id": p.site, "code": "739146" }),
         )
         .await;
-    assert_error(
-        &refused,
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_requests",
-        None,
+    assert_eq!(status, StatusCode::CREATED, "{ada_code}");
+    for _ in 0..8 {
+        let opened = present(&app, &p.key, &side, json!({ "pin": "739146" })).await;
+        assert_eq!(opened["granted"], true, "{opened}");
+    }
+    denied(
+        &present(&app, &p.key, &p.front, json!({ "pin": "739146" })).await,
+        "too_many_attempts",
     );
+    let (_, events) = app
+        .get(&p.key, "/api/v1/orgs/acme/events?kind=decision.denied")
+        .await;
+    assert!(
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["summary"]["reason"] == "too_many_attempts"),
+        "{events}"
+    );
+    // Ten minutes on, the door decides again; its hour allows ten.
     app.clock.advance(chrono::Duration::minutes(11));
     denied(
         &present(&app, &p.key, &p.front, json!({ "pin": "480213" })).await,
         "unknown_credential",
     );
 
-    // Codes given by hand that turn out taken: ten an hour, as each says a code is in use.
-    let (_, issued) = app
-        .post(
-            &p.key,
-            "/api/v1/orgs/acme/pins",
-            json!({ "member_id": p.ada_member, "site_id": p.site, "code": "480213" }),
-        )
-        .await;
-    assert_eq!(issued["code"], "480213", "{issued}");
+    // Codes given by hand that turn out taken (Ada's): ten an hour, as each says a code is
+    // in use.
     let bob = app
         .invite(&p.key, "acme", json!({ "email": "bob@example.com" }))
         .await;
@@ -474,7 +511,7 @@ async fn guessing_is_limited(backend: Backend) {
         app.post(
             &p.key,
             "/api/v1/orgs/acme/pins",
-            json!({ "member_id": bob["id"], "site_id": p.site, "code": "480213" }),
+            json!({ "member_id": bob["id"], "site_id": p.site, "code": "739146" }),
         )
     };
     for _ in 0..10 {

@@ -13,6 +13,7 @@ mod errors;
 mod events;
 mod groups;
 mod grpc;
+mod hardening;
 mod health;
 mod isolation;
 mod links;
@@ -72,6 +73,7 @@ impl TestApp {
             max_body_bytes: MAX_BODY,
             // As behind a proxy, so tests can speak from many addresses.
             client_ip_header: Some(axum::http::HeaderName::from_static("x-forwarded-for")),
+            timeouts: lintel_server::Timeouts::default(),
         };
         let server = tokio::spawn(serve(listener, state.clone(), options, async {
             let _ = stopped.await;
@@ -165,6 +167,19 @@ impl TestApp {
     }
 
     /// Sends a body as it is, with the content type given.
+    /// Posts `body` without a key, as from source address `ip` (behind the test's proxy
+    /// header); the status.
+    pub async fn send_from(&self, ip: &str, path: &str, body: Value) -> StatusCode {
+        self.client
+            .post(self.url(path))
+            .header("x-forwarded-for", ip)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     pub async fn send_raw(
         &self,
         method: Method,

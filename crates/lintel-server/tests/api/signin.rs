@@ -266,7 +266,10 @@ async fn five_wrong_codes_end_the_attempt(backend: Backend) {
             got.1["error"]["message"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("{left} tries left"))
+                .contains(&format!(
+                    "{left} {} left",
+                    if left == 1 { "try" } else { "tries" }
+                ))
         );
     }
     let fifth = app.enter_code(&sign_in, wrong, "2580").await;
@@ -580,7 +583,10 @@ async fn five_wrong_pins_unregister_the_device(backend: Backend) {
             wrong.1["error"]["message"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("{left} tries left"))
+                .contains(&format!(
+                    "{left} {} left",
+                    if left == 1 { "try" } else { "tries" }
+                ))
         );
     }
     let fifth = app.post(&auth, &path, json!({ "pin": "2581" })).await;

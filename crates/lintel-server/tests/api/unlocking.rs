@@ -17,7 +17,7 @@ on_both_backends!(
     admins_open_from_afar_and_see_who_can_open,
 );
 
-const ADA: &str = "ada@example.com";
+pub const ADA: &str = "ada@example.com";
 pub const ADA_PHONE: &str = "+46702222222";
 
 pub struct Place {

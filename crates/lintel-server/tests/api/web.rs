@@ -342,7 +342,11 @@ async fn the_phone_is_changed_and_the_account_deleted_from_the_profile(backend: 
     let (status, page, _) = browser
         .post(
             "/me/phone",
-            &[("csrf", &csrf), ("address", "+46 70 123 45 99")],
+            &[
+                ("csrf", &csrf),
+                ("address", "+46 70 123 45 99"),
+                ("pin", "2580"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::{Backend, Conn, Db, is_unique_violation};
 use crate::rows::{AccountRow, DeviceRow, MessageRow, SignInRow};
 use crate::{
-    AccountRecord, Change, DeviceRecord, EmailConfirmation, Message, NewDevice, Purge, Reissue,
-    SignIn, StoreError,
+    AccountRecord, Attempt, Change, DeviceRecord, EmailConfirmation, Message, NewDevice, Purge,
+    Reissue, SignIn, StoreError,
 };
 
 macro_rules! account_columns {
@@ -43,10 +43,42 @@ fn conflict(code: &'static str, field: Option<&'static str>, message: &str) -> S
     }
 }
 
-/// Counts one more failure in `counter` of row `id` of `table`, ending the row (setting `ends`
-/// to `now`) when the count reaches `max`, in one statement so concurrent failures all count.
-/// `NotFound` when the row has already ended. The names are ours, never user input.
-pub(super) async fn count_failure(
+/// Counts one more attempt in `counter` of row `id` of `table` before its secret is compared,
+/// unless `max` are counted already (wrong in a row, or being compared right now): so parallel
+/// attempts can never compare more than `max` guesses. `Some(false)`: `max` are counted;
+/// `None`: the row has ended (`ends` is set). The names are ours, never user input.
+pub(super) async fn start_attempt(
+    conn: &mut Conn,
+    table: &'static str,
+    counter: &'static str,
+    ends: &'static str,
+    id: Uuid,
+    max: u32,
+) -> Result<Option<bool>, StoreError> {
+    let sql = format!(
+        "UPDATE {table} SET {counter} = {counter} + 1 \
+         WHERE id = $1 AND {ends} IS NULL AND {counter} < $2 RETURNING {counter}"
+    );
+    let counted: Option<(i32,)> = sqlx::query_as(&sql)
+        .bind(id)
+        .bind(i32::try_from(max).unwrap_or(i32::MAX))
+        .fetch_optional(&mut *conn)
+        .await?;
+    if counted.is_some() {
+        return Ok(Some(true));
+    }
+    let live: Option<(i32,)> = sqlx::query_as(&format!(
+        "SELECT 1 FROM {table} WHERE id = $1 AND {ends} IS NULL"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(live.map(|_| false))
+}
+
+/// An attempt counted by `start_attempt` was wrong: ends the row (sets `ends` to `now`) when
+/// `max` are counted. Returns the count; `NotFound` when the row has already ended.
+pub(super) async fn confirm_failure(
     conn: &mut Conn,
     table: &'static str,
     counter: &'static str,
@@ -56,8 +88,7 @@ pub(super) async fn count_failure(
     max: u32,
 ) -> Result<u32, StoreError> {
     let sql = format!(
-        "UPDATE {table} SET {counter} = {counter} + 1, \
-         {ends} = CASE WHEN {counter} + 1 >= $3 THEN $2 ELSE {ends} END \
+        "UPDATE {table} SET {ends} = CASE WHEN {counter} >= $3 THEN $2 ELSE {ends} END \
          WHERE id = $1 AND {ends} IS NULL RETURNING {counter}"
     );
     let failures: Option<(i32,)> = sqlx::query_as(&sql)
@@ -83,21 +114,6 @@ pub(super) async fn enqueue(conn: &mut Conn, message: &Message) -> Result<(), St
     .bind(message.created_at)
     .execute(conn)
     .await?;
-    Ok(())
-}
-
-pub(super) async fn insert_sends(
-    conn: &mut Conn,
-    keys: &[String],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for key in keys {
-        sqlx::query("INSERT INTO send_events (rate_key, sent_at) VALUES ($1, $2)")
-            .bind(key)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(())
 }
 
@@ -200,7 +216,6 @@ pub(super) async fn create_sign_in(
     store: &Backend,
     s: &SignIn,
     email: &Message,
-    rate_keys: &[String],
 ) -> Result<(), StoreError> {
     let mut tx = store.writer().begin().await?;
     let (first, last) = match &s.registration {
@@ -224,35 +239,8 @@ pub(super) async fn create_sign_in(
     .execute(&mut *tx)
     .await?;
     enqueue(&mut tx, email).await?;
-    insert_sends(&mut tx, rate_keys, s.created_at).await?;
     tx.commit().await?;
     Ok(())
-}
-
-pub(super) async fn record_sends(
-    store: &Backend,
-    rate_keys: &[String],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let mut tx = store.writer().begin().await?;
-    insert_sends(&mut tx, rate_keys, now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub(super) async fn recent_sends(
-    store: &Backend,
-    rate_key: &str,
-    since: DateTime<Utc>,
-) -> Result<Vec<DateTime<Utc>>, StoreError> {
-    let rows: Vec<(DateTime<Utc>,)> = sqlx::query_as(
-        "SELECT sent_at FROM send_events WHERE rate_key = $1 AND sent_at > $2 ORDER BY sent_at",
-    )
-    .bind(rate_key)
-    .bind(since)
-    .fetch_all(store.reader())
-    .await?;
-    Ok(rows.into_iter().map(|(at,)| at).collect())
 }
 
 pub(super) async fn find_sign_in(
@@ -312,7 +300,7 @@ pub(super) async fn fail_sign_in_code(
     lock_until: DateTime<Utc>,
 ) -> Result<u32, StoreError> {
     let mut tx = store.writer().begin().await?;
-    let failures = count_failure(
+    let failures = confirm_failure(
         &mut tx,
         "sign_ins",
         "code_failures",
@@ -592,12 +580,28 @@ pub(super) async fn reissue_device(
     Ok(outcome)
 }
 
+pub(super) async fn start_attempt_of(
+    store: &Backend,
+    attempt: Attempt,
+    max: u32,
+) -> Result<bool, StoreError> {
+    let (table, counter, ends, id) = match attempt {
+        Attempt::SignIn(id) => ("sign_ins", "code_failures", "finished_at", id.0),
+        Attempt::Verification(id) => ("verifications", "failures", "finished_at", id.0),
+        Attempt::Pin(id) => ("devices", "pin_failures", "revoked_at", id.0),
+    };
+    let mut conn = store.writer().acquire().await?;
+    start_attempt(&mut conn, table, counter, ends, id, max)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
 pub(super) async fn pin_verified(
     store: &Backend,
     device: DeviceId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE devices SET pin_verified_at = $2, pin_failures = 0 \
          WHERE id = $1 AND revoked_at IS NULL",
     )
@@ -605,17 +609,20 @@ pub(super) async fn pin_verified(
     .bind(now)
     .execute(store.writer())
     .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 
-pub(super) async fn pin_failed(
+pub(super) async fn pin_wrong(
     store: &Backend,
     device: DeviceId,
     now: DateTime<Utc>,
     max_failures: u32,
 ) -> Result<u32, StoreError> {
     let mut conn = store.writer().acquire().await?;
-    count_failure(
+    confirm_failure(
         &mut conn,
         "devices",
         "pin_failures",
@@ -696,7 +703,7 @@ pub(super) async fn mark_message_sent(
     id: MessageId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1")
+    sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1, body = '' WHERE id = $1")
         .bind(id.0)
         .bind(now)
         .execute(store.writer())
@@ -708,15 +715,16 @@ pub(super) async fn mark_message_failed(
     store: &Backend,
     id: MessageId,
     error: &str,
-    retry_at: DateTime<Utc>,
+    retry_at: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
-         WHERE id = $1",
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
+         body = CASE WHEN $4 THEN '' ELSE body END WHERE id = $1",
     )
     .bind(id.0)
     .bind(error)
-    .bind(retry_at)
+    .bind(retry_at.unwrap_or(DateTime::<Utc>::MAX_UTC))
+    .bind(retry_at.is_none())
     .execute(store.writer())
     .await?;
     Ok(())

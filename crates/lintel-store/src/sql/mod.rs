@@ -23,10 +23,10 @@ use uuid::Uuid;
 use super::{Backend, Db, IDS_AS_VALUES, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::rows::{self, ApiKeyRow, DoorRow, GroupRow, OrgRow, SiteRow};
 use crate::{
-    AccessFilter, AccountRecord, ApiKey, Audit, Change, CredentialFilter, DeviceRecord, DoorFilter,
-    EmailConfirmation, EventFilter, FreshTokens, InviteLink, KeyReissue, KeySession, LinkFilter,
-    MemberFilter, MemberRecord, Message, NewDevice, NewLink, NewMember, NewPin, OwnPin, Page,
-    PageRequest, Purge, Reissue, SignIn, Store, StoreError, Verification,
+    AccessFilter, AccountRecord, ApiKey, Attempt, Audit, Change, CredentialFilter, DeviceRecord,
+    DoorFilter, EmailConfirmation, EventFilter, FreshTokens, InviteLink, KeyReissue, KeySession,
+    Limit, LinkFilter, MemberFilter, MemberRecord, Message, NewDevice, NewLink, NewMember, NewPin,
+    OwnPin, Page, PageRequest, Purge, Reissue, SignIn, Slot, Store, StoreError, Verification,
 };
 use members::record;
 
@@ -68,6 +68,8 @@ mod accesses;
 mod credentials;
 #[allow(clippy::duplicate_mod)]
 mod key_sessions;
+#[allow(clippy::duplicate_mod)]
+mod limits;
 #[allow(clippy::duplicate_mod)]
 mod links;
 #[allow(clippy::duplicate_mod)]
@@ -850,6 +852,23 @@ impl Store for Backend {
         Ok(group)
     }
 
+    async fn group_grants_access(&self, org: OrgId, id: GroupId) -> Result<bool, StoreError> {
+        let found: Option<(i32,)> = sqlx::query_as(
+            "SELECT 1 FROM access_groups g JOIN accesses a ON a.org_id = g.org_id \
+               AND a.id = g.access_id \
+             WHERE g.org_id = $1 AND g.group_id = $2 AND a.status <> 'deleted' \
+             UNION ALL \
+             SELECT 1 FROM access_links WHERE org_id = $1 AND group_id = $2 \
+               AND revoked_at IS NULL \
+             LIMIT 1",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(found.is_some())
+    }
+
     async fn delete_group(&self, org: OrgId, id: GroupId, audit: &Audit) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
         let before = sqlx::query_as::<_, GroupRow>(concat!(
@@ -1441,21 +1460,20 @@ impl Store for Backend {
         accounts::unlock_account(self, email).await
     }
 
-    async fn create_sign_in(
-        &self,
-        sign_in: &SignIn,
-        email: &Message,
-        rate_keys: &[String],
-    ) -> Result<(), StoreError> {
-        accounts::create_sign_in(self, sign_in, email, rate_keys).await
+    async fn create_sign_in(&self, sign_in: &SignIn, email: &Message) -> Result<(), StoreError> {
+        accounts::create_sign_in(self, sign_in, email).await
     }
 
-    async fn record_sends(
+    async fn take_slots(
         &self,
-        rate_keys: &[String],
+        limits: &[Limit<'_>],
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        accounts::record_sends(self, rate_keys, now).await
+    ) -> Result<Slot, StoreError> {
+        limits::take_slots(self, limits, now).await
+    }
+
+    async fn give_back(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        limits::give_back(self, key, at).await
     }
 
     async fn spend_proof(&self, proof: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -1475,7 +1493,7 @@ impl Store for Backend {
         rate_key: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-        accounts::recent_sends(self, rate_key, since).await
+        limits::recent_sends(self, rate_key, since).await
     }
 
     async fn find_sign_in_by_email_token(&self, hash: &[u8]) -> Result<Option<SignIn>, StoreError> {
@@ -1519,9 +1537,8 @@ impl Store for Backend {
         &self,
         verification: &Verification,
         code: &Message,
-        rate_keys: &[String],
     ) -> Result<(), StoreError> {
-        verifications::create_verification(self, verification, code, rate_keys).await
+        verifications::create_verification(self, verification, code).await
     }
 
     async fn find_verification(
@@ -1583,13 +1600,17 @@ impl Store for Backend {
         accounts::pin_verified(self, device, now).await
     }
 
-    async fn pin_failed(
+    async fn start_attempt(&self, attempt: Attempt, max: u32) -> Result<bool, StoreError> {
+        accounts::start_attempt_of(self, attempt, max).await
+    }
+
+    async fn pin_wrong(
         &self,
         device: DeviceId,
         now: DateTime<Utc>,
         max_failures: u32,
     ) -> Result<u32, StoreError> {
-        accounts::pin_failed(self, device, now, max_failures).await
+        accounts::pin_wrong(self, device, now, max_failures).await
     }
 
     async fn list_devices(&self, account: AccountId) -> Result<Vec<Device>, StoreError> {
@@ -1618,6 +1639,11 @@ impl Store for Backend {
         accounts::claim_messages(self, now, lease_until, limit).await
     }
 
+    async fn queue_message(&self, message: &Message) -> Result<(), StoreError> {
+        let mut conn = self.writer().acquire().await?;
+        accounts::enqueue(&mut conn, message).await
+    }
+
     async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<(), StoreError> {
         accounts::mark_message_sent(self, id, now).await
     }
@@ -1626,7 +1652,7 @@ impl Store for Backend {
         &self,
         id: MessageId,
         error: &str,
-        retry_at: DateTime<Utc>,
+        retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         accounts::mark_message_failed(self, id, error, retry_at).await
     }

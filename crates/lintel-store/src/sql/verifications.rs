@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use lintel_domain::{AccountId, VerificationId};
 use uuid::Uuid;
 
-use super::accounts::{count_failure, enqueue, insert_sends};
+use super::accounts::{confirm_failure, enqueue};
 use super::{Backend, Conn, Db};
 use crate::rows::VerificationRow;
 use crate::{Message, Purpose, StoreError, Verification};
@@ -22,7 +22,6 @@ pub(super) async fn create_verification(
     store: &Backend,
     v: &Verification,
     code: &Message,
-    rate_keys: &[String],
 ) -> Result<(), StoreError> {
     let mut tx = store.writer().begin().await?;
     sqlx::query(
@@ -40,7 +39,6 @@ pub(super) async fn create_verification(
     .execute(&mut *tx)
     .await?;
     enqueue(&mut tx, code).await?;
-    insert_sends(&mut tx, rate_keys, v.created_at).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -67,7 +65,7 @@ pub(super) async fn fail_verification(
     max_failures: u32,
 ) -> Result<u32, StoreError> {
     let mut conn = store.writer().acquire().await?;
-    count_failure(
+    confirm_failure(
         &mut conn,
         "verifications",
         "failures",
@@ -179,16 +177,24 @@ async fn replace_contact(
     sign_out_everywhere(conn, account, now).await
 }
 
+/// Signs out every device of the account and ends its sign-ins and verifications in flight,
+/// which were started against its old addresses.
 async fn sign_out_everywhere(
     conn: &mut Conn,
     account: AccountId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE devices SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL")
-        .bind(account.0)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    for sql in [
+        "UPDATE devices SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+        "UPDATE sign_ins SET finished_at = $2 WHERE account_id = $1 AND finished_at IS NULL",
+        "UPDATE verifications SET finished_at = $2 WHERE account_id = $1 AND finished_at IS NULL",
+    ] {
+        sqlx::query(sql)
+            .bind(account.0)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -3,12 +3,12 @@ use lintel_domain::{
     Account, AccountId, DeviceId, DeviceKind, Email, MessageId, Phone, SignInId, VerificationId,
 };
 use lintel_store::{
-    Channel, EmailConfirmation, FreshTokens, Message, NewDevice, Purge, Purpose, Registration,
-    Reissue, SignIn, StoreError, Verification,
+    Attempt, Channel, EmailConfirmation, FreshTokens, Limit, Message, NewDevice, Purge, Purpose,
+    Registration, Reissue, SignIn, Slot, StoreError, Verification,
 };
 use lintel_testkit::{Backend, TestDb, on_both_backends};
 
-use crate::{db, now};
+use crate::{db, futures_join, now};
 
 on_both_backends!(
     a_registration_creates_its_account_and_device_at_the_end,
@@ -19,7 +19,8 @@ on_both_backends!(
     reissue_tokens_rotate_and_reuse_revokes_the_device,
     devices_are_listed_and_revoked_only_by_their_account,
     the_outbox_leases_retries_and_sends_once,
-    sends_are_counted_per_key_within_a_window,
+    slots_are_taken_per_key_within_their_windows,
+    parallel_takers_never_get_more_slots_than_a_window_has,
 );
 
 fn email(s: &str) -> Email {
@@ -103,10 +104,7 @@ fn confirmation(session: u8) -> EmailConfirmation {
 /// Runs a registration through to its end and returns the account and device.
 async fn registered(db: &TestDb, mail: &str, tel: &str, seed: u8) -> (Account, NewDevice) {
     let s = sign_in(None, mail, tel, seed);
-    db.store
-        .create_sign_in(&s, &message(mail), &[])
-        .await
-        .unwrap();
+    db.store.create_sign_in(&s, &message(mail)).await.unwrap();
     assert!(
         db.store
             .confirm_sign_in_email(s.id, &confirmation(seed), &message(tel))
@@ -157,7 +155,7 @@ async fn an_email_link_confirms_once(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let s = sign_in(None, "ada@example.com", "+46701234567", 7);
     db.store
-        .create_sign_in(&s, &message("ada@example.com"), &[])
+        .create_sign_in(&s, &message("ada@example.com"))
         .await
         .unwrap();
     let found = db
@@ -204,7 +202,7 @@ async fn wrong_codes_end_the_attempt_and_lock_the_account(backend: Backend) {
     for seed in 20u8..23 {
         let s = sign_in(Some(a.id), "ada@example.com", "+46701234567", seed);
         db.store
-            .create_sign_in(&s, &message("ada@example.com"), &[])
+            .create_sign_in(&s, &message("ada@example.com"))
             .await
             .unwrap();
         db.store
@@ -212,6 +210,8 @@ async fn wrong_codes_end_the_attempt_and_lock_the_account(backend: Backend) {
             .await
             .unwrap();
         for expected in 1..=5 {
+            let attempt = Attempt::SignIn(s.id);
+            assert!(db.store.start_attempt(attempt, 5).await.unwrap());
             let failures = db
                 .store
                 .fail_sign_in_code(s.id, now(), 5, 12, lock_until)
@@ -236,6 +236,10 @@ async fn wrong_codes_end_the_attempt_and_lock_the_account(backend: Backend) {
                 .await,
             Err(StoreError::NotFound)
         ));
+        assert!(matches!(
+            db.store.start_attempt(Attempt::SignIn(s.id), 5).await,
+            Err(StoreError::NotFound)
+        ));
         let record = db.store.get_account(a.id).await.unwrap();
         assert_eq!(record.failed_codes, total);
         assert_eq!(record.locked_until, (total >= 12).then_some(lock_until));
@@ -257,7 +261,7 @@ async fn a_finished_sign_in_cannot_complete_again(backend: Backend) {
     let (a, _) = registered(&db, "ada@example.com", "+46701234567", 1).await;
     let s = sign_in(Some(a.id), "ada@example.com", "+46701234567", 30);
     db.store
-        .create_sign_in(&s, &message("ada@example.com"), &[])
+        .create_sign_in(&s, &message("ada@example.com"))
         .await
         .unwrap();
     // Not before the email is confirmed, either.
@@ -299,10 +303,7 @@ async fn a_registration_that_lost_its_phone_is_refused(backend: Backend) {
     let first = sign_in(None, "ada@example.com", "+46701234567", 40);
     let second = sign_in(None, "grace@example.com", "+46701234567", 41);
     for s in [&first, &second] {
-        db.store
-            .create_sign_in(s, &message("x"), &[])
-            .await
-            .unwrap();
+        db.store.create_sign_in(s, &message("x")).await.unwrap();
         db.store
             .confirm_sign_in_email(
                 s.id,
@@ -478,7 +479,7 @@ async fn the_outbox_leases_retries_and_sends_once(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let s = sign_in(None, "ada@example.com", "+46701234567", 1);
     let mail = message("ada@example.com");
-    db.store.create_sign_in(&s, &mail, &[]).await.unwrap();
+    db.store.create_sign_in(&s, &mail).await.unwrap();
     let t0 = now();
     let lease = Duration::seconds(60);
     let taken = db.store.claim_messages(t0, t0 + lease, 10).await.unwrap();
@@ -493,7 +494,11 @@ async fn the_outbox_leases_retries_and_sends_once(backend: Backend) {
     );
 
     db.store
-        .mark_message_failed(mail.id, "connection refused", t0 + Duration::seconds(30))
+        .mark_message_failed(
+            mail.id,
+            "connection refused",
+            Some(t0 + Duration::seconds(30)),
+        )
         .await
         .unwrap();
     assert!(
@@ -523,39 +528,81 @@ async fn the_outbox_leases_retries_and_sends_once(backend: Backend) {
     );
 }
 
-async fn sends_are_counted_per_key_within_a_window(backend: Backend) {
+const TEN_MINUTES: &[(Duration, usize)] = &[(Duration::minutes(10), 3)];
+
+/// Takes one slot under each of `keys`, three in ten minutes.
+async fn take(db: &TestDb, keys: &[&str], at: chrono::DateTime<chrono::Utc>) -> Slot {
+    let limits: Vec<Limit<'_>> = keys
+        .iter()
+        .map(|key| Limit {
+            key,
+            windows: TEN_MINUTES,
+        })
+        .collect();
+    db.store.take_slots(&limits, at).await.unwrap()
+}
+
+async fn slots_are_taken_per_key_within_their_windows(backend: Backend) {
     let Some(db) = db(backend).await else { return };
-    let keys = vec![
-        "email:ada@example.com".to_owned(),
-        "ip:127.0.0.1".to_owned(),
-    ];
+    let (email, ip) = ("email:ada@example.com", "ip:127.0.0.1");
+    let at = |minutes| now() + Duration::minutes(minutes);
     for minutes in [0, 1, 2] {
-        db.store
-            .record_sends(&keys, now() + Duration::minutes(minutes))
-            .await
-            .unwrap();
+        assert_eq!(take(&db, &[email, ip], at(minutes)).await, Slot::Taken);
     }
-    db.store
-        .record_sends(&keys[1..], now() + Duration::minutes(3))
-        .await
-        .unwrap();
-    let since = now() + Duration::seconds(30);
-    let email_sends = db.store.recent_sends(&keys[0], since).await.unwrap();
+    // The email's window is full until its first slot leaves it; all or none, so the source
+    // got no slot either.
     assert_eq!(
-        email_sends,
-        vec![now() + Duration::minutes(1), now() + Duration::minutes(2)]
+        take(&db, &[email, ip], at(3)).await,
+        Slot::Full {
+            retry_after: Duration::minutes(7)
+        }
     );
+    let since = now() - Duration::seconds(1);
+    assert_eq!(db.store.recent_sends(ip, since).await.unwrap().len(), 3);
     assert_eq!(
-        db.store.recent_sends(&keys[1], since).await.unwrap().len(),
-        3
+        take(&db, &["ip:10.0.0.1"], at(3)).await,
+        Slot::Taken,
+        "another key has its own slots"
     );
-    assert!(
-        db.store
-            .recent_sends("ip:10.0.0.1", since)
-            .await
-            .unwrap()
-            .is_empty()
+    // A slot given back is free again.
+    db.store.give_back(email, at(2)).await.unwrap();
+    assert_eq!(
+        db.store.recent_sends(email, since).await.unwrap(),
+        vec![at(0), at(1)]
     );
+    assert_eq!(take(&db, &[email], at(4)).await, Slot::Taken);
+    // Slots at 0, 1 and 4: full until the first leaves the window at 10.
+    assert_eq!(
+        take(&db, &[email], at(9)).await,
+        Slot::Full {
+            retry_after: Duration::minutes(1)
+        }
+    );
+    assert_eq!(take(&db, &[email], at(10)).await, Slot::Taken);
+}
+
+async fn parallel_takers_never_get_more_slots_than_a_window_has(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let takes = futures_join((0..30).map(|i| {
+        let store = db.store.clone();
+        async move {
+            // Half of them also take a slot of their own source: the shared key still bounds.
+            let source = format!("ip:10.0.0.{}", i % 2);
+            let limits = [
+                Limit {
+                    key: "email:ada@example.com",
+                    windows: TEN_MINUTES,
+                },
+                Limit {
+                    key: &source,
+                    windows: &[(Duration::minutes(10), 100)],
+                },
+            ];
+            store.take_slots(&limits[..1 + i % 2], now()).await.unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(takes.iter().filter(|t| **t == Slot::Taken).count(), 3);
 }
 
 on_both_backends!(wrong_pins_in_a_row_revoke_the_device);
@@ -563,13 +610,15 @@ on_both_backends!(wrong_pins_in_a_row_revoke_the_device);
 async fn wrong_pins_in_a_row_revoke_the_device(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let wrong = async |expected| {
+        assert!(db.store.start_attempt(Attempt::Pin(d.id), 5).await.unwrap());
+        assert_eq!(db.store.pin_wrong(d.id, now(), 5).await.unwrap(), expected);
+    };
     for expected in 1..=4 {
-        assert_eq!(
-            db.store.pin_failed(d.id, now(), 5,).await.unwrap(),
-            expected
-        );
+        wrong(expected).await;
     }
     let later = now() + Duration::hours(1);
+    assert!(db.store.start_attempt(Attempt::Pin(d.id), 5).await.unwrap());
     db.store.pin_verified(d.id, later).await.unwrap();
     let dev = db
         .store
@@ -579,14 +628,41 @@ async fn wrong_pins_in_a_row_revoke_the_device(backend: Backend) {
         .unwrap();
     assert_eq!((dev.pin_failures, dev.device.pin_verified_at), (0, later));
     for expected in 1..=5 {
-        assert_eq!(db.store.pin_failed(d.id, now(), 5).await.unwrap(), expected);
+        wrong(expected).await;
     }
     assert!(
         db.store.list_devices(a.id).await.unwrap().is_empty(),
         "revoked at five in a row"
     );
     assert!(matches!(
-        db.store.pin_failed(d.id, now(), 5).await,
+        db.store.start_attempt(Attempt::Pin(d.id), 5).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        db.store.pin_verified(d.id, later).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+on_both_backends!(parallel_pin_checks_never_count_past_the_limit);
+
+async fn parallel_pin_checks_never_count_past_the_limit(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let started = futures_join((0..30).map(|_| {
+        let store = db.store.clone();
+        async move { store.start_attempt(Attempt::Pin(d.id), 5).await }
+    }))
+    .await;
+    let taken = started.iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(taken, 5, "only five checks may be under way at once");
+    // All five wrong: the fifth revokes, and a right PIN checked beside them cannot win.
+    for _ in 0..5 {
+        let _ = db.store.pin_wrong(d.id, now(), 5).await;
+    }
+    assert!(db.store.list_devices(a.id).await.unwrap().is_empty());
+    assert!(matches!(
+        db.store.pin_verified(d.id, now()).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -621,7 +697,7 @@ fn verification(
 
 async fn verified(db: &TestDb, v: &Verification) -> Result<(), StoreError> {
     db.store
-        .create_verification(v, &message(&v.target), &[])
+        .create_verification(v, &message(&v.target))
         .await
         .unwrap();
     db.store.complete_verification(v.id, now(), None).await
@@ -724,10 +800,7 @@ async fn deleting_an_account_erases_it_and_what_names_it(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
     let (g, _) = registered(&db, "grace@example.com", "+46701234568", 2).await;
-    db.store
-        .record_sends(&["email:ada@example.com".to_owned()], now())
-        .await
-        .unwrap();
+    take(&db, &["email:ada@example.com"], now()).await;
     verified(
         &db,
         &verification(Some(a.id), Purpose::DeleteAccount, "+46701234567", 10),
@@ -832,10 +905,12 @@ async fn a_verification_completes_once_and_ends_after_five_wrong_codes(backend: 
 
     let w = verification(Some(a.id), Purpose::ChangePhone, "+46701234599", 20);
     db.store
-        .create_verification(&w, &message("x"), &[])
+        .create_verification(&w, &message("x"))
         .await
         .unwrap();
     for expected in 1..=5 {
+        let attempt = Attempt::Verification(w.id);
+        assert!(db.store.start_attempt(attempt, 5).await.unwrap());
         assert_eq!(
             db.store.fail_verification(w.id, now(), 5).await.unwrap(),
             expected
@@ -865,10 +940,7 @@ async fn housekeeping_deletes_only_what_has_outlived_its_use(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     // Everything below happens at now(); the cut-offs fall just before or just after it.
     let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
-    db.store
-        .record_sends(&["email:ada@example.com".to_owned()], now())
-        .await
-        .unwrap();
+    take(&db, &["email:ada@example.com"], now()).await;
     let keep_all = Purge {
         sends_before: now(),
         attempts_before: now(),

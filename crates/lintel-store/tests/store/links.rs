@@ -7,7 +7,7 @@ use lintel_domain::{AccessLink, Delivery, LinkId, LinkQuotas, LinkState, Members
 use lintel_store::{LinkFilter, LinkSort, NewLink, PageRequest, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{audit, db, group, now, org};
+use crate::{audit, db, futures_join, group, now, org};
 
 on_both_backends!(
     quotas_hold_under_concurrent_sends,
@@ -103,20 +103,6 @@ async fn quotas_hold_under_concurrent_sends(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(db.store.link_quotas(acme.id).await.unwrap(), quotas);
-}
-
-/// Runs the futures at once on this runtime and collects their results in order.
-async fn futures_join<F, T>(futures: impl Iterator<Item = F>) -> Vec<T>
-where
-    F: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.unwrap());
-    }
-    out
 }
 
 async fn lists_filter_by_state_and_sort_in_pages(backend: Backend) {

@@ -22,6 +22,20 @@ pub async fn db(backend: Backend) -> Option<TestDb> {
     TestDb::new(backend).await
 }
 
+/// Runs the futures at once on this runtime and collects their results in order.
+pub async fn futures_join<F, T>(futures: impl Iterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
 pub fn now() -> DateTime<Utc> {
     FakeClock::START
 }

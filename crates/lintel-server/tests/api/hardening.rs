@@ -1,0 +1,374 @@
+//! What an attacker tried: links that outreach their maker, the `members` area granting
+//! access, limits and counters under parallel requests, contact changes with a stolen session,
+//! and the operator key inside a tenant.
+
+use chrono::Duration;
+use futures_util::future::join_all;
+use lintel_domain::Area;
+use lintel_testkit::{Backend, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::members::auth;
+use crate::unlocking::{ADA, ADA_PHONE, Place, acme, denied};
+use crate::{TestApp, assert_error, code_sent_to};
+
+on_both_backends!(
+    a_members_link_opens_only_what_the_member_can_open_at_that_moment,
+    the_members_area_alone_cannot_grant_access_through_groups,
+    parallel_wrong_app_pins_never_let_a_right_one_through_after_the_fifth,
+    parallel_requests_never_pass_a_limit,
+    changing_an_address_needs_the_app_pin_and_ends_sign_ins_in_flight,
+    the_operator_key_administers_tenants_but_opens_no_door,
+);
+
+async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
+    let (status, answer) = app
+        .post(
+            "",
+            &format!("/api/v1/links/{secret}/doors/{door}/unlock"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    answer
+}
+
+async fn group(app: &TestApp, key: &str, name: &str) -> String {
+    let (status, made) = app
+        .post(key, "/api/v1/orgs/acme/groups", json!({ "name": name }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    made["id"].as_str().unwrap().to_owned()
+}
+
+async fn access(app: &TestApp, key: &str, body: Value) {
+    let (status, made) = app.post(key, "/api/v1/orgs/acme/accesses", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+}
+
+/// Ada (Staff: the front door Mon–Fri 07:00–19:00; her night shift at the back door) makes a
+/// manual link for `group`.
+async fn adas_link(app: &TestApp, p: &Place, group: &str) -> String {
+    let (status, made) = app
+        .post(
+            &auth(&p.ada),
+            "/api/v1/orgs/acme/access-links",
+            json!({ "group_id": group, "recipient_name": "Ada's guest", "delivery": "manual" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    made["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn set_status(app: &TestApp, p: &Place, status: &str) {
+    let (code, body) = app
+        .patch(
+            &p.key,
+            &format!("/api/v1/orgs/acme/members/{}", p.ada_member),
+            json!({ "status": status }),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+}
+
+async fn a_members_link_opens_only_what_the_member_can_open_at_that_moment(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    app.patch(
+        &p.key,
+        "/api/v1/orgs/acme",
+        json!({ "settings": { "guest_links_by_members": true } }),
+    )
+    .await;
+    // Visitors open the front door at any hour; Ada herself only in office hours.
+    let visitors = group(&app, &p.key, "Visitors").await;
+    access(
+        &app,
+        &p.key,
+        json!({ "name": "Visitors", "groups": [visitors], "doors": [{ "door_id": p.front }] }),
+    )
+    .await;
+    let link = adas_link(&app, &p, &visitors).await;
+    // A group that opens nothing yet passes at creation...
+    let empty = group(&app, &p.key, "Later").await;
+    let later = adas_link(&app, &p, &empty).await;
+    access(
+        &app,
+        &p.key,
+        json!({ "name": "Later", "groups": [empty], "doors": [{ "door_id": p.back }] }),
+    )
+    .await;
+
+    // Monday 10:00: Ada could open the front door, so her guest can.
+    assert_eq!(guest_unlock(&app, &link, &p.front).await["granted"], true);
+    // ...and the back door only when Ada's night shift could.
+    denied(
+        &guest_unlock(&app, &later, &p.back).await,
+        "outside_schedule",
+    );
+    // Monday 20:00: not Ada's hours, so not her guest's, whatever Visitors allow.
+    app.clock.advance(Duration::hours(10));
+    denied(
+        &guest_unlock(&app, &link, &p.front).await,
+        "outside_schedule",
+    );
+    app.clock
+        .advance(Duration::hours(2) + Duration::minutes(30));
+    assert_eq!(guest_unlock(&app, &later, &p.back).await["granted"], true);
+
+    // Suspending Ada stops her links; reinstating her brings them back.
+    set_status(&app, &p, "suspended").await;
+    denied(
+        &guest_unlock(&app, &later, &p.back).await,
+        "membership_suspended",
+    );
+    set_status(&app, &p, "active").await;
+    assert_eq!(guest_unlock(&app, &later, &p.back).await["granted"], true);
+}
+
+async fn the_members_area_alone_cannot_grant_access_through_groups(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    let members_only = app.key_for("acme", &[Area::Members]).await;
+    let both = app
+        .key_for("acme", &[Area::Members, Area::Delegation])
+        .await;
+    let (_, groups) = app.get(&p.key, "/api/v1/orgs/acme/groups").await;
+    let staff = groups["items"][0]["id"].as_str().unwrap().to_owned();
+    let book_club = group(&app, &p.key, "Book club").await;
+
+    // Into a group that opens doors: refused, for an invitation as for a member.
+    assert_error(
+        &app.post(
+            &members_only,
+            "/api/v1/orgs/acme/invitations",
+            json!({ "email": "mallory@example.com", "groups": [staff] }),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+    let (status, invited) = app
+        .post(
+            &members_only,
+            "/api/v1/orgs/acme/invitations",
+            json!({ "email": "bob@example.com", "groups": [book_club] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    let bob = format!(
+        "/api/v1/orgs/acme/members/{}",
+        invited["id"].as_str().unwrap()
+    );
+    let ada = format!("/api/v1/orgs/acme/members/{}", p.ada_member);
+    for (who, groups) in [(&bob, json!([book_club, staff])), (&ada, json!([]))] {
+        assert_error(
+            &app.patch(&members_only, who, json!({ "groups": groups }))
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            None,
+        );
+    }
+    assert_error(
+        &app.delete(&members_only, &format!("/api/v1/orgs/acme/groups/{staff}"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+    // Groups that open nothing are the members area's own; with delegation, any group.
+    let (status, _) = app
+        .patch(&members_only, &bob, json!({ "groups": [] }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.patch(&both, &bob, json!({ "groups": [staff] })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn parallel_wrong_app_pins_never_let_a_right_one_through_after_the_fifth(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    app.patch(
+        &p.key,
+        "/api/v1/orgs/acme",
+        json!({ "settings": { "app_pin_max_age_hours": 1 } }),
+    )
+    .await;
+    app.clock.advance(Duration::hours(2));
+    let (_, fresh) = app.reissue(&p.ada["reissue_token"]).await;
+    let ada = auth(&fresh);
+    let path = format!("/api/v1/orgs/acme/doors/{}/unlock", p.front);
+    // Thirty at once, the right PIN seventh.
+    let answers = join_all((0..30).map(|i| {
+        let pin = if i == 6 { "2580" } else { "1397" };
+        app.post(&ada, &path, json!({ "pin": pin }))
+    }))
+    .await;
+    let granted = answers
+        .iter()
+        .any(|(status, a)| *status == StatusCode::OK && a["granted"] == true);
+    let wrong = answers
+        .iter()
+        .filter(|(_, a)| a["error"]["code"] == "wrong_pin")
+        .count();
+    let unregistered = answers
+        .iter()
+        .any(|(_, a)| a["error"]["code"] == "device_unregistered");
+    assert!(wrong <= 5, "{answers:?}");
+    // Either the right PIN came before five wrong ones and the device lives, or five wrong
+    // ones unregistered it and nothing was granted: never both.
+    assert!(granted != unregistered, "{answers:?}");
+    let (status, _) = app.get(&ada, "/api/v1/me").await;
+    assert_eq!(status == StatusCode::OK, granted);
+}
+
+async fn parallel_requests_never_pass_a_limit(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    acme(&app).await;
+    app.deliver().await;
+    // Ada's own sign-up took one of the minute's slots.
+    app.clock.advance(Duration::minutes(1));
+    // Three sign-in emails a minute to one address, even when eleven ask at once.
+    let app = &app;
+    let answers = join_all((0..11).map(|i| async move {
+        let ip = format!("10.0.0.{i}");
+        app.send_from(&ip, "/api/v1/auth/login", json!({ "email": ADA }))
+            .await
+    }))
+    .await;
+    let accepted = answers.iter().filter(|s| s.is_success()).count();
+    assert_eq!(accepted, 3, "{answers:?}");
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        8
+    );
+    assert_eq!(app.deliver().await.len(), 3);
+}
+
+async fn changing_an_address_needs_the_app_pin_and_ends_sign_ins_in_flight(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let phone = auth(&app.sign_up(ADA, ADA_PHONE).await);
+    // A stolen session alone changes nothing.
+    let (status, _) = app
+        .post(
+            &phone,
+            "/api/v1/me/email",
+            json!({ "email": "mallory@example.com" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(
+        &app.post(
+            &phone,
+            "/api/v1/me/email",
+            json!({ "email": "mallory@example.com", "pin": "1397" }),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "wrong_pin",
+        Some("pin"),
+    );
+    // A sign-in started before the change cannot finish after it.
+    let (status, _) = app
+        .post("", "/api/v1/auth/login", json!({ "email": ADA }))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let token = crate::link_token(&app.deliver().await, ADA);
+    let (status, started) = app
+        .post("", "/api/v1/auth/email/verify", json!({ "token": token }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let old_code = code_sent_to(&app.deliver().await, ADA_PHONE);
+    let (status, sent) = app
+        .post(
+            &phone,
+            "/api/v1/me/phone",
+            json!({ "phone": "+46701234599", "pin": "2580" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    let code = code_sent_to(&app.deliver().await, "+46701234599");
+    let (status, _) = app
+        .post(
+            &phone,
+            "/api/v1/me/phone/verify",
+            json!({ "verification": sent["verification"], "code": code }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let finished = app
+        .post(
+            "",
+            "/api/v1/auth/sms/verify",
+            json!({ "sign_in": started["sign_in"], "code": old_code,
+                    "device_name": "Mallory's phone", "pin": "2580" }),
+        )
+        .await;
+    assert_error(&finished, StatusCode::CONFLICT, "sign_in_ended", None);
+}
+
+async fn the_operator_key_administers_tenants_but_opens_no_door(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    let operator = app.key(None, &[]).await;
+    // Its own: the tenant itself and its quotas.
+    let (status, _) = app.get(&operator, "/api/v1/orgs/acme").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.get(&operator, "/api/v1/orgs/acme/quotas").await;
+    assert_eq!(status, StatusCode::OK);
+    let quotas = json!({ "email_links": 5, "sms_links_per_month": 5 });
+    let (status, body) = app
+        .call(
+            reqwest::Method::PUT,
+            &operator,
+            "/api/v1/orgs/acme/quotas",
+            Some(quotas),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Not what is inside: doors, keys, members.
+    for (method, path, body) in [
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/orgs/acme/doors/{}/remote-unlock", p.front),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/orgs/acme/api-keys".to_owned(),
+            Some(json!({ "name": "mine", "areas": ["owner"] })),
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/v1/orgs/acme/members".to_owned(),
+            None,
+        ),
+    ] {
+        let got = app.call(method, &operator, &path, body).await;
+        assert_error(&got, StatusCode::FORBIDDEN, "forbidden", None);
+    }
+}
