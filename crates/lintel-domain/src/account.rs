@@ -59,6 +59,14 @@ impl std::fmt::Display for Email {
 pub struct Phone(String);
 
 impl Phone {
+    /// The country (region) the number belongs to, as its ISO 3166 code (`SE`, `US`).
+    pub fn region(&self) -> Option<String> {
+        phonenumber::parse(None, self.as_str())
+            .ok()
+            .and_then(|n| n.country().id())
+            .map(|id| id.as_ref().to_owned())
+    }
+
     /// Accepts international notation with any spacing (`+46 70-123 45 67`).
     pub fn parse(field: &str, value: &str) -> Result<Phone, ValidationError> {
         let bad = |why: &str| {

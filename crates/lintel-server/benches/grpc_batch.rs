@@ -62,6 +62,7 @@ async fn one_run(db: &TestDb) -> [Duration; 4] {
         public_url: format!("http://{addr}").into(),
         rules: Arc::default(),
         key: Arc::new(ServerKey::generate()),
+        sms: Arc::default(),
     };
     let options = HttpOptions {
         max_body_bytes: 1 << 20,

@@ -48,11 +48,19 @@ pub struct Config {
     /// PIN codes. When unset, `data_dir/secret.key` is used, made on first start. Every node
     /// sharing a database needs the same key; a lost key makes every PIN code unusable.
     pub secret_key: Option<String>,
+    /// The countries (ISO 3166 codes such as `SE`, `US`) whose numbers may be texted before
+    /// they are proven (registering, a new phone, taking over a number). Empty: any country.
+    pub sms_countries: Vec<String>,
+    /// SMS to numbers not yet proven, at most this many an hour across the whole server: a
+    /// ceiling on what SMS pumping can cost.
+    pub sms_per_hour: usize,
 }
 
 /// The keys of `Config`, the only `LINTEL_…` variables read (so that variables meant for other
 /// tools, such as `LINTEL_TEST_POSTGRES_URL`, are not mistaken for settings).
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 16] = [
+    "sms_countries",
+    "sms_per_hour",
     "client_ip_header",
     "secret_key",
     "listen",
@@ -93,6 +101,8 @@ impl Default for Config {
             sms_from: "Lintel".into(),
             client_ip_header: None,
             secret_key: None,
+            sms_countries: Vec::new(),
+            sms_per_hour: 300,
         }
     }
 }

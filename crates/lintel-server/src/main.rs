@@ -10,6 +10,7 @@ use chrono::Duration;
 use clap::{Parser, Subcommand};
 use lintel_domain::{Area, Areas, Clock as _, EventActor, SystemClock};
 use lintel_server::app::keys::ServerKey;
+use lintel_server::app::limits::SmsPolicy;
 use lintel_server::app::orgs::{CreateOrganization, FirstOwner};
 use lintel_server::app::{self, Actor, AppState, housekeeping, outbox};
 use lintel_server::config::{Config, LogFormat, Overrides};
@@ -206,6 +207,10 @@ async fn app_state(config: &Config, store: Arc<dyn lintel_store::Store>) -> Resu
         public_url: config.public_url().into(),
         rules: Arc::default(),
         key: Arc::new(key),
+        sms: Arc::new(SmsPolicy {
+            countries: config.sms_countries.clone(),
+            per_hour: config.sms_per_hour,
+        }),
     })
 }
 

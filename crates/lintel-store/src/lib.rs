@@ -703,11 +703,11 @@ pub trait Store: Send + Sync + 'static {
 
     // Verifications: a code proving an address before a change
 
-    /// Stores a verification and queues its code.
+    /// Stores a verification and queues its code (none: nothing is sent).
     async fn create_verification(
         &self,
         verification: &Verification,
-        code: &Message,
+        code: Option<&Message>,
     ) -> Result<(), StoreError>;
     async fn find_verification(
         &self,

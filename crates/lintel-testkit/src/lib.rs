@@ -87,6 +87,27 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// The one integer a query answers (`SELECT COUNT(*) …`), read behind the store's back.
+    pub async fn count(&self, sql: &str) -> i64 {
+        if self.url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query_scalar(sql)
+                .fetch_one(&mut conn)
+                .await
+                .expect("count")
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query_scalar(sql)
+                .fetch_one(&mut conn)
+                .await
+                .expect("count")
+        }
+    }
+
     /// Runs raw SQL on the test database, behind the store's back (to simulate tampering
     /// or an older version's data).
     pub async fn execute(&self, sql: &str) {

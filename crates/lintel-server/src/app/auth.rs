@@ -148,7 +148,7 @@ fn email_key(email: &Email) -> String {
 }
 
 fn source_key(source: IpAddr) -> String {
-    format!("ip:{source}")
+    format!("ip:{}", limits::source(source))
 }
 
 fn sign_in_email(
@@ -272,6 +272,7 @@ pub async fn register(
     let email = Email::parse("email", &req.email)?;
     let phone = Phone::parse("phone", &req.phone)?;
     take_sign_in_slots(state, now, &email, source).await?;
+    limits::take_unproven_sms(state, now, "phone", &phone).await?;
 
     if let Some(owner) = state.store.find_account_by_phone(&phone).await?
         && owner.account.email != email
@@ -587,6 +588,13 @@ pub async fn reset_account(
 ) -> Result<CodeSentTo, Error> {
     let phone = Phone::parse("phone", &req.phone)?;
     let source = source_key(source);
+    // A reset is for a number some account has; any other is answered alike, and no SMS
+    // goes to it, so this route cannot text numbers at large.
+    limits::check_sms_country(state, "phone", &phone)?;
+    let held = state.store.find_account_by_phone(&phone).await?.is_some();
+    if held {
+        limits::take_sms_budget(state, state.clock.now()).await?;
+    }
     verification::start(
         state,
         None,
@@ -596,6 +604,7 @@ pub async fn reset_account(
             key: &source,
             windows: PER_SOURCE,
         }],
+        held,
     )
     .await
 }
@@ -613,7 +622,10 @@ pub async fn reset_account_verify(
         verification::notice(
             state,
             Address::Email(&h.account.email),
-            "Someone proved by SMS that the phone number of your Lintel account is now theirs              (carriers give old numbers to new customers), so it was removed from your account              and your devices were signed out. Ask your administrator to help you add your              current number."
+            "Someone proved by SMS that the phone number of your Lintel account is now theirs \
+             (carriers give old numbers to new customers), so it was removed from your account \
+             and your devices were signed out. Ask your administrator to help you add your \
+             current number."
                 .into(),
         )
     });

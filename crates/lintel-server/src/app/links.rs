@@ -382,7 +382,7 @@ async fn open(
     source: IpAddr,
     now: DateTime<Utc>,
 ) -> Result<(Organization, AccessLink), Error> {
-    let source_key = format!("link-source:{source}");
+    let source_key = format!("link-source:{}", limits::source(source));
     limits::take_one(state, now, &source_key, &PER_SOURCE).await?;
     let found = if secret.starts_with(LINK_PREFIX) {
         state.store.find_link(&secrets::hash(secret)).await?

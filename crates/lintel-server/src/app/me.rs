@@ -240,6 +240,7 @@ pub async fn change_email(
         Purpose::ChangeEmail,
         Address::Email(&email),
         &[],
+        true,
     )
     .await
 }
@@ -291,12 +292,14 @@ pub async fn change_phone(
     if current.phone.as_ref() == Some(&phone) {
         return Err(unchanged("phone"));
     }
+    super::limits::take_unproven_sms(state, state.clock.now(), "phone", &phone).await?;
     verification::start(
         state,
         Some(account),
         Purpose::ChangePhone,
         Address::Phone(&phone),
         &[],
+        true,
     )
     .await
 }
@@ -350,6 +353,7 @@ pub async fn delete(state: &AppState, actor: &Actor) -> Result<CodeSentTo, Error
         Purpose::DeleteAccount,
         Address::Phone(&phone),
         &[],
+        true,
     )
     .await
 }

@@ -11,7 +11,7 @@ pub mod events;
 pub mod groups;
 pub mod housekeeping;
 pub mod keys;
-mod limits;
+pub mod limits;
 pub mod links;
 pub mod me;
 pub mod members;
@@ -47,6 +47,8 @@ pub struct AppState {
     pub rules: Arc<rules::RulesCache>,
     /// The server key, which protects members' PIN codes.
     pub key: Arc<keys::ServerKey>,
+    /// Where SMS to numbers not yet proven may go, and how many.
+    pub sms: Arc<limits::SmsPolicy>,
 }
 
 /// Who is acting.

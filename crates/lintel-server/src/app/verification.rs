@@ -49,12 +49,15 @@ fn what(purpose: Purpose) -> &'static str {
 }
 
 /// Sends a code to `to` for `purpose`, within the send limits of that address and `extra`.
+/// With `send` false nothing is sent, yet the answer and the verification look the same (a
+/// code nobody has): for a request that must not tell whether the address is known.
 pub async fn start(
     state: &AppState,
     account: Option<AccountId>,
     purpose: Purpose,
     to: Address<'_>,
     extra: &[Limit<'_>],
+    send: bool,
 ) -> Result<CodeSentTo, Error> {
     let now = state.clock.now();
     let (channel, target, key, sent_to) = match to {
@@ -112,7 +115,7 @@ pub async fn start(
     };
     state
         .store
-        .create_verification(&verification, &message)
+        .create_verification(&verification, send.then_some(&message))
         .await?;
     Ok(CodeSentTo {
         verification: handle,

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -229,6 +229,9 @@ impl Default for Timeouts {
 /// The whole HTTP application.
 pub fn router(state: AppState, options: HttpOptions) -> Router {
     let (api, _) = routes();
+    let https = state.public_url.starts_with("https://");
+    let policy =
+        HeaderValue::from_str(&crate::web::content_security_policy()).expect("the policy is ASCII");
     let doc = OpenApiText(openapi_json_text().into());
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
@@ -256,6 +259,37 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_unfit_request_id))
+        .layer(axum::middleware::map_response(move |res| {
+            security_headers(res, policy.clone(), https)
+        }))
+}
+
+/// Headers every answer carries: no sniffing, no framing, the pages' content policy, no
+/// caching (answers carry secrets and personal data) unless a route says otherwise, no
+/// referrer beyond this origin, and HSTS when served over https.
+async fn security_headers(mut res: Response, policy: HeaderValue, https: bool) -> Response {
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    for (name, value) in [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    res
 }
 
 /// A caller's `x-request-id` is kept only when it is a short id of letters, digits and

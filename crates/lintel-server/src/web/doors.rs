@@ -42,8 +42,9 @@ pub fn reason_text(reason: DenyReason) -> &'static str {
     }
 }
 
-/// Fills the location fields of a door that needs it before its form is sent.
-const LOCATION_SCRIPT: &str = "<script>
+/// Fills the location fields of a door that needs it before its form is sent. The page's
+/// Content-Security-Policy allows this script by its hash, and no other.
+pub(super) const LOCATION_SCRIPT: &str = "
 document.querySelectorAll('form[data-geofence]').forEach(function (form) {
   form.addEventListener('submit', function (event) {
     if (form.dataset.located || !navigator.geolocation) { return; }
@@ -56,7 +57,7 @@ document.querySelectorAll('form[data-geofence]').forEach(function (form) {
     }, function () { form.dataset.located = '1'; form.submit(); });
   });
 });
-</script>";
+";
 
 async fn doors_html(
     state: &AppState,
@@ -147,7 +148,9 @@ async fn doors_html(
              <ul class=\"rows\">{rows}</ul></details></section>"
         ));
     }
+    body.push_str("<script>");
     body.push_str(LOCATION_SCRIPT);
+    body.push_str("</script>");
     Ok(page("My doors", &body))
 }
 

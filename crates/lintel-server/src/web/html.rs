@@ -20,7 +20,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "
+/// Every page's style, allowed by the Content-Security-Policy by its hash.
+pub(super) const STYLE: &str = "
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5}
 header{background:#1b1f24;color:#fff;padding:.75rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}
 main{max-width:34rem;margin:1.5rem auto;padding:0 1rem}

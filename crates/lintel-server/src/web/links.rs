@@ -57,9 +57,14 @@ async fn guest_html(
 ) -> Result<String, app::Error> {
     let view = app::links::guest_view(state, secret, source).await?;
     let mut body = format!(
-        "<section><p>Hello {}. This link from <strong>{}</strong> opens these doors.</p>",
+        "<section><p>Hello {}. This link is from <strong>{}</strong>{}</p>",
         escape(&view.recipient_name),
-        escape(&view.org_name)
+        escape(&view.org_name),
+        if view.state == LinkState::Active {
+            " and opens these doors."
+        } else {
+            "."
+        }
     );
     // In the organization's time zone, as the sender chose the times.
     let zone = lintel_domain::TimeZone::parse("time_zone", &view.time_zone)

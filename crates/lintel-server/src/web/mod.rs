@@ -30,6 +30,22 @@ use crate::http::error::ApiError;
 const SESSION_COOKIE: &str = "lintel_session";
 
 /// The pages and the form posts behind them.
+/// What pages may load: nothing from elsewhere, no frames around them, forms only to this
+/// server, and of inline code only the style and the one script they have, by hash.
+pub fn content_security_policy() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hash = |text: &str| {
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
+    };
+    format!(
+        "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; img-src 'self' data:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        hash(html::STYLE),
+        hash(doors::LOCATION_SCRIPT)
+    )
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))

@@ -20,6 +20,9 @@ on_both_backends!(
     parallel_requests_never_pass_a_limit,
     changing_an_address_needs_the_app_pin_and_ends_sign_ins_in_flight,
     the_operator_key_administers_tenants_but_opens_no_door,
+    slow_and_half_sent_requests_time_out,
+    every_answer_carries_the_security_headers,
+    sms_to_unproven_numbers_is_bounded,
 );
 
 async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
@@ -371,4 +374,179 @@ async fn the_operator_key_administers_tenants_but_opens_no_door(backend: Backend
         let got = app.call(method, &operator, &path, body).await;
         assert_error(&got, StatusCode::FORBIDDEN, "forbidden", None);
     }
+}
+
+/// The app served again on a listener of its own, with timeouts short enough to wait for.
+async fn with_timeouts(
+    app: &TestApp,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = lintel_server::HttpOptions {
+        max_body_bytes: 1 << 16,
+        client_ip_header: None,
+        timeouts: lintel_server::Timeouts {
+            header_read: std::time::Duration::from_millis(300),
+            body_idle: std::time::Duration::from_millis(300),
+            shutdown_grace: std::time::Duration::from_millis(300),
+        },
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(lintel_server::serve(
+        listener,
+        app.state.clone(),
+        options,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (addr, stop, server)
+}
+
+/// Whether the server closes the connection within two seconds (a read sees the end).
+async fn closed_soon(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    matches!(
+        tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            stream.read_to_end(&mut buf)
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+async fn slow_and_half_sent_requests_time_out(backend: Backend) {
+    use tokio::io::AsyncWriteExt as _;
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (addr, stop, server) = with_timeouts(&app).await;
+    // Nothing sent at all, half a head, and an idle kept-alive connection: each is closed.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut half = tokio::net::TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    for stream in [&mut silent, &mut half, &mut idle] {
+        assert!(closed_soon(stream).await);
+    }
+    // A body that stops half-way is answered with an error instead of waiting for ever.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"email\":",
+    )
+    .await
+    .unwrap();
+    assert!(closed_soon(&mut slow).await);
+    // A request held open does not hold shutdown beyond its grace.
+    let mut held = tokio::net::TcpStream::connect(addr).await.unwrap();
+    held.write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    stop.send(()).unwrap();
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(3), server).await;
+    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+}
+
+async fn every_answer_carries_the_security_headers(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let client = reqwest::Client::new();
+    for path in ["/signin", "/api/v1/orgs", "/healthz"] {
+        let resp = client.get(app.url(path)).send().await.unwrap();
+        let h = resp.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+            "{csp}"
+        );
+        // Served over plain http here: no HSTS, which would be a promise about https.
+        assert!(h.get("strict-transport-security").is_none());
+    }
+    // A caller's request id is kept only when it is a plain short id.
+    for (sent, kept) in [("abc-123", true), ("x\r\nforged: 1", false), ("a b", false)] {
+        let Ok(resp) = client
+            .get(app.url("/healthz"))
+            .header("x-request-id", sent)
+            .send()
+            .await
+        else {
+            // reqwest itself refuses a header with a line break: nothing to forge.
+            continue;
+        };
+        let echoed = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(echoed == sent, kept, "{sent:?} → {echoed:?}");
+    }
+}
+
+async fn sms_to_unproven_numbers_is_bounded(backend: Backend) {
+    use lintel_server::app::auth::{RegisterRequest, ResetAccountRequest, register, reset_account};
+    use lintel_server::app::limits::SmsPolicy;
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.sign_up(ADA, ADA_PHONE).await;
+    app.deliver().await;
+    // Taking over a number is for numbers some account has: others get the same answer and
+    // no SMS, so the route cannot text numbers at large.
+    let (status, _) = app
+        .post(
+            "",
+            "/api/v1/auth/reset-account",
+            json!({ "phone": "+15005550006" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(app.deliver().await.is_empty());
+
+    // The operator's countries, and a budget for the whole server: three an hour, one of
+    // them taken by Ada's registration.
+    let mut state = app.state.clone();
+    state.sms = std::sync::Arc::new(SmsPolicy {
+        countries: vec!["SE".into()],
+        per_hour: 3,
+    });
+    let source = "10.1.1.1".parse().unwrap();
+    let abroad = reset_account(
+        &state,
+        source,
+        ResetAccountRequest {
+            phone: "+15005550006".into(),
+        },
+    )
+    .await;
+    let refused = lintel_server::http::error::ApiError::from(abroad.unwrap_err());
+    assert_eq!(
+        (refused.code.as_str(), refused.field.as_deref()),
+        ("sms_country_not_allowed", Some("phone"))
+    );
+    let person = |i: u32| RegisterRequest {
+        first_name: "New".into(),
+        last_name: "Person".into(),
+        email: format!("new{i}@example.com"),
+        phone: format!("+4670900000{i}"),
+    };
+    for i in 0..2 {
+        register(&state, format!("10.2.0.{i}").parse().unwrap(), person(i))
+            .await
+            .unwrap();
+    }
+    let over = register(&state, "10.2.0.9".parse().unwrap(), person(2)).await;
+    let refused = lintel_server::http::error::ApiError::from(over.unwrap_err());
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
 }

@@ -67,6 +67,7 @@ impl TestApp {
             public_url: format!("http://{addr}").into(),
             rules: Arc::default(),
             key: Arc::new(ServerKey::generate()),
+            sms: Arc::default(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let options = HttpOptions {

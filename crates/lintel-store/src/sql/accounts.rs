@@ -723,7 +723,11 @@ pub(super) async fn mark_message_failed(
     )
     .bind(id.0)
     .bind(error)
-    .bind(retry_at.unwrap_or(DateTime::<Utc>::MAX_UTC))
+    // Not DateTime::MAX_UTC: SQLite keeps times as text, and "+262143-…" sorts before any
+    // year of four digits, so a message given up on would be taken again at once.
+    .bind(retry_at.unwrap_or_else(|| {
+        DateTime::from_timestamp(253_402_300_799, 0).expect("9999-12-31T23:59:59Z")
+    }))
     .bind(retry_at.is_none())
     .execute(store.writer())
     .await?;

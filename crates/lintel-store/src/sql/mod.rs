@@ -1536,7 +1536,7 @@ impl Store for Backend {
     async fn create_verification(
         &self,
         verification: &Verification,
-        code: &Message,
+        code: Option<&Message>,
     ) -> Result<(), StoreError> {
         verifications::create_verification(self, verification, code).await
     }

@@ -21,7 +21,7 @@ fn conflict(code: &'static str, field: &'static str, message: &str) -> StoreErro
 pub(super) async fn create_verification(
     store: &Backend,
     v: &Verification,
-    code: &Message,
+    code: Option<&Message>,
 ) -> Result<(), StoreError> {
     let mut tx = store.writer().begin().await?;
     sqlx::query(
@@ -38,7 +38,9 @@ pub(super) async fn create_verification(
     .bind(v.created_at)
     .execute(&mut *tx)
     .await?;
-    enqueue(&mut tx, code).await?;
+    if let Some(code) = code {
+        enqueue(&mut tx, code).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -526,6 +526,50 @@ async fn the_outbox_leases_retries_and_sends_once(backend: Backend) {
             .unwrap()
             .is_empty()
     );
+    // Sent, its body (a link, a code) is gone; who it went to and when stay.
+    let kept = "SELECT COUNT(*) FROM outbox WHERE body = '' AND recipient = 'ada@example.com' \
+                AND sent_at IS NOT NULL";
+    assert_eq!(db.count(kept).await, 1);
+    // A message given up on is erased the same way.
+    let other = sign_in(None, "grace@example.com", "+46701234568", 2);
+    db.store
+        .create_sign_in(&other, &message("grace@example.com"))
+        .await
+        .unwrap();
+    let taken = db.store.claim_messages(t0, t0 + lease, 10).await.unwrap();
+    db.store
+        .mark_message_failed(taken[0].id, "mailbox unavailable", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM outbox WHERE body <> ''")
+            .await,
+        0
+    );
+    assert!(
+        db.store
+            .claim_messages(t0 + Duration::days(365), t0 + Duration::days(366), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "given up"
+    );
+}
+
+/// A copy of the data directory must not be readable by others on the machine.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let path = data.join("lintel.db");
+    let _store = lintel_store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&path), 0o600);
 }
 
 const TEN_MINUTES: &[(Duration, usize)] = &[(Duration::minutes(10), 3)];
@@ -697,7 +741,7 @@ fn verification(
 
 async fn verified(db: &TestDb, v: &Verification) -> Result<(), StoreError> {
     db.store
-        .create_verification(v, &message(&v.target))
+        .create_verification(v, Some(&message(&v.target)))
         .await
         .unwrap();
     db.store.complete_verification(v.id, now(), None).await
@@ -905,7 +949,7 @@ async fn a_verification_completes_once_and_ends_after_five_wrong_codes(backend: 
 
     let w = verification(Some(a.id), Purpose::ChangePhone, "+46701234599", 20);
     db.store
-        .create_verification(&w, &message("x"))
+        .create_verification(&w, Some(&message("x")))
         .await
         .unwrap();
     for expected in 1..=5 {

@@ -1,0 +1,6 @@
+-- Messages already delivered or given up on keep who, what kind and when, not their bodies
+-- (sign-in links, codes and access links a copy of the database must not reveal). Messages
+-- given up on were due at a time SQLite's text order put before every other: due never now.
+UPDATE outbox SET body = '' WHERE sent_at IS NOT NULL;
+UPDATE outbox SET body = '', next_attempt_at = '9999-12-31T23:59:59+00:00'
+WHERE next_attempt_at LIKE '+%';
