@@ -156,6 +156,8 @@ pub fn check_validity(
     valid_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(), ValidationError> {
+    crate::validate::instant("valid_from", valid_from)?;
+    crate::validate::instant("valid_until", valid_until)?;
     if let (Some(from), Some(until)) = (valid_from, valid_until)
         && until <= from
     {

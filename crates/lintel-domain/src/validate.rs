@@ -1,5 +1,7 @@
 //! The error every validated value returns: which field broke which rule.
 
+use chrono::{DateTime, Datelike as _, Utc};
+
 use std::fmt;
 
 /// A rejected input: the field it came from, a stable snake_case code naming the rule,
@@ -39,6 +41,19 @@ impl fmt::Display for ValidationError {
 }
 
 impl std::error::Error for ValidationError {}
+
+/// Checks an instant a caller gave lies in years 0001 to 9999: what RFC 3339 and protobuf's
+/// Timestamp can write, so every answer that carries it can be written too.
+pub fn instant(field: &str, at: Option<DateTime<Utc>>) -> Result<(), ValidationError> {
+    match at {
+        Some(t) if !(1..=9999).contains(&t.year()) => Err(ValidationError::new(
+            field,
+            "invalid_date",
+            format!("{field} must be between the years 0001 and 9999"),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Trims `value` and checks it is between `min` and `max` characters long.
 pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, ValidationError> {

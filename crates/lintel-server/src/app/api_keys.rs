@@ -43,6 +43,7 @@ pub async fn issue(
         )
         .into());
     }
+    lintel_domain::validate::instant("expires_at", expires_at)?;
     if expires_at.is_some_and(|at| at <= now) {
         return Err(ValidationError::new(
             "expires_at",

@@ -41,6 +41,8 @@ impl EventQuery {
             )
             .into());
         }
+        lintel_domain::validate::instant("from", self.from)?;
+        lintel_domain::validate::instant("until", self.until)?;
         if let (Some(from), Some(until)) = (self.from, self.until)
             && from >= until
         {

@@ -23,6 +23,7 @@ on_both_backends!(
     slow_and_half_sent_requests_time_out,
     every_answer_carries_the_security_headers,
     sms_to_unproven_numbers_is_bounded,
+    dates_outside_the_years_0001_to_9999_are_refused,
 );
 
 async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
@@ -549,4 +550,52 @@ async fn sms_to_unproven_numbers_is_bounded(backend: Backend) {
     let over = register(&state, "10.2.0.9".parse().unwrap(), person(2)).await;
     let refused = lintel_server::http::error::ApiError::from(over.unwrap_err());
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn dates_outside_the_years_0001_to_9999_are_refused(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    let year_zero = "0000-06-01T00:00:00Z";
+    let (_, groups) = app.get(&p.key, "/api/v1/orgs/acme/groups").await;
+    for (path, body, field) in [
+        (
+            "/api/v1/orgs/acme/accesses",
+            json!({ "name": "Old", "valid_from": year_zero, "doors": [{ "door_id": p.front }],
+                    "users": [p.ada_member] }),
+            "valid_from",
+        ),
+        (
+            "/api/v1/orgs/acme/access-links",
+            json!({ "group_id": groups["items"][0]["id"], "recipient_name": "G",
+                    "delivery": "manual", "valid_from": year_zero }),
+            "valid_from",
+        ),
+        (
+            "/api/v1/orgs/acme/api-keys",
+            json!({ "name": "k", "areas": ["audit"], "expires_at": year_zero }),
+            "expires_at",
+        ),
+    ] {
+        let got = app.post(&p.key, path, body).await;
+        assert_error(
+            &got,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_date",
+            Some(field),
+        );
+    }
+    let got = app
+        .get(
+            &p.key,
+            &format!("/api/v1/orgs/acme/events?from={year_zero}"),
+        )
+        .await;
+    assert_error(
+        &got,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_date",
+        Some("from"),
+    );
 }
