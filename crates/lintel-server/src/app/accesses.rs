@@ -197,6 +197,8 @@ pub async fn create_batch(
         .enumerate()
         .map(|(i, body)| body.into_access(ctx.now, &format!("accesses[{i}].")))
         .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<AccessId> = accesses.iter().map(|a| a.id).collect();
+    once(&ids, "accesses", ".id")?;
     store_new(state, ctx, accesses, true).await
 }
 

@@ -90,6 +90,15 @@ pub async fn list_cards(
     req: &ListRequest,
 ) -> Result<Listed<Card>, Error> {
     ctx.require(Area::Delegation)?;
+    if query.site.is_some() {
+        // Cards open doors at every site; a filter that matched nothing would mislead.
+        return Err(ValidationError::new(
+            "site",
+            "not_for_cards",
+            "cards are not tied to a site; site filters PIN codes only",
+        )
+        .into());
+    }
     Ok(state
         .store
         .list_cards(ctx.org_id(), query.filter()?, req.page()?)
@@ -117,6 +126,7 @@ pub struct CreatePin {
     pub code: Option<String>,
     /// The length of the code Lintel makes: at least 6, and longer when the site's codes of
     /// that length are too many (see `pin_space_exhausted`). Not with `code`.
+    #[schema(minimum = 6, maximum = 12)]
     pub length: Option<u8>,
 }
 

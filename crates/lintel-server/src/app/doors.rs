@@ -22,6 +22,7 @@ pub struct CreateDoor {
     #[serde(default)]
     pub reader_required: bool,
     /// Seconds the lock stays released after an unlock, 1 to 600; 5 when omitted.
+    #[schema(minimum = 1, maximum = 600)]
     pub unlock_duration_secs: Option<u32>,
     #[serde(default)]
     pub description: String,
@@ -39,6 +40,8 @@ pub struct UpdateDoor {
     pub kind: Option<DoorKind>,
     pub geofence_required: Option<bool>,
     pub reader_required: Option<bool>,
+    /// Seconds the lock stays released after an unlock, 1 to 600.
+    #[schema(minimum = 1, maximum = 600)]
     pub unlock_duration_secs: Option<u32>,
     pub description: Option<String>,
     /// Replaces the whole map.

@@ -9,6 +9,7 @@ use crate::app::{ListRequest, Listed};
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// How many items to return, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

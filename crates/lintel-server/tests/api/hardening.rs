@@ -24,6 +24,7 @@ on_both_backends!(
     every_answer_carries_the_security_headers,
     sms_to_unproven_numbers_is_bounded,
     dates_outside_the_years_0001_to_9999_are_refused,
+    requests_that_cannot_mean_what_they_say_are_refused,
 );
 
 async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
@@ -597,5 +598,39 @@ async fn dates_outside_the_years_0001_to_9999_are_refused(backend: Backend) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_date",
         Some("from"),
+    );
+}
+
+async fn requests_that_cannot_mean_what_they_say_are_refused(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    // The same client id twice in one batch.
+    let id = "0190f000-0000-7000-8000-000000000042";
+    let one = json!({ "id": id, "name": "Twice", "doors": [{ "door_id": p.front }],
+                      "users": [p.ada_member] });
+    let got = app
+        .post(
+            &p.key,
+            "/api/v1/orgs/acme/accesses/batch",
+            json!({ "accesses": [one, one] }),
+        )
+        .await;
+    assert_error(
+        &got,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "duplicate_id",
+        Some("accesses[1].id"),
+    );
+    // Cards are not per site: a site filter on them would match nothing, silently.
+    let got = app
+        .get(&p.key, &format!("/api/v1/orgs/acme/cards?site={}", p.site))
+        .await;
+    assert_error(
+        &got,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_for_cards",
+        Some("site"),
     );
 }
