@@ -96,6 +96,7 @@ async fn one_run(db: &TestDb) -> [Duration; 4] {
         Areas::new([Area::Owner]),
         None,
         None,
+        None,
     )
     .await
     .unwrap()

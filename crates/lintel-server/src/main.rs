@@ -456,6 +456,7 @@ async fn run_admin(state: &AppState, config: &Config, admin: Admin) -> Result<()
                 &name,
                 areas,
                 expires_at,
+                None,
                 Some(&Audit {
                     actor: EventActor::Console,
                     at: state.clock.now(),

@@ -225,6 +225,8 @@ pub struct ApiKey {
     pub prefix: String,
     pub secret_hash: Vec<u8>,
     pub areas: Areas,
+    /// The member who made it, when a member did: their leaving revokes it.
+    pub created_by: Option<MembershipId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use lintel_domain::member::{outranked_by, ungrantable};
-use lintel_domain::{ApiKeyId, Area, Areas, OrgId, ValidationError, validate};
+use lintel_domain::{ApiKeyId, Area, Areas, MembershipId, OrgId, ValidationError, validate};
 use lintel_store::{ApiKey, Audit};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,6 +31,7 @@ pub async fn issue(
     name: &str,
     areas: Areas,
     expires_at: Option<DateTime<Utc>>,
+    created_by: Option<MembershipId>,
     audit: Option<&Audit>,
 ) -> Result<IssuedKey, Error> {
     let now = state.clock.now();
@@ -60,6 +61,7 @@ pub async fn issue(
         prefix: secret[..SHOWN_PREFIX_LEN].to_owned(),
         secret_hash: hash(&secret),
         areas,
+        created_by,
         created_at: now,
         expires_at,
         last_used_at: None,
@@ -279,6 +281,7 @@ pub async fn create(
         &req.name,
         areas,
         req.expires_at,
+        ctx.member.as_ref().map(|m| m.membership.id),
         Some(&ctx.audit()),
     )
     .await?;

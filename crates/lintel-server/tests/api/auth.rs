@@ -75,6 +75,7 @@ async fn an_expired_key_stops_working(backend: Backend) {
         Areas::new([Area::Owner]),
         Some(expires),
         None,
+        None,
     )
     .await
     .unwrap();
@@ -92,6 +93,7 @@ async fn an_expired_key_stops_working(backend: Backend) {
         "late",
         Areas::new([Area::Owner]),
         Some(expires),
+        None,
         None,
     )
     .await;

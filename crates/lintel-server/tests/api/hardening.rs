@@ -25,6 +25,7 @@ on_both_backends!(
     sms_to_unproven_numbers_is_bounded,
     dates_outside_the_years_0001_to_9999_are_refused,
     requests_that_cannot_mean_what_they_say_are_refused,
+    a_members_api_keys_go_when_the_member_goes,
 );
 
 async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
@@ -633,4 +634,40 @@ async fn requests_that_cannot_mean_what_they_say_are_refused(backend: Backend) {
         "not_for_cards",
         Some("site"),
     );
+}
+
+async fn a_members_api_keys_go_when_the_member_goes(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    let (status, _) = app
+        .patch(
+            &p.key,
+            &format!("/api/v1/orgs/acme/members/{}", p.ada_member),
+            json!({ "areas": ["api", "audit"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, made) = app
+        .post(
+            &auth(&p.ada),
+            "/api/v1/orgs/acme/api-keys",
+            json!({ "name": "Ada's script", "areas": ["audit"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    let (status, _) = app.get(&secret, "/api/v1/orgs/acme/events").await;
+    assert_eq!(status, StatusCode::OK);
+    app.delete(
+        &p.key,
+        &format!("/api/v1/orgs/acme/members/{}", p.ada_member),
+    )
+    .await;
+    let (status, _) = app.get(&secret, "/api/v1/orgs/acme/events").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A key the organization's own key made stays.
+    let (status, _) = app.get(&p.key, "/api/v1/orgs/acme/events").await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -119,6 +119,7 @@ impl TestApp {
             Areas::new(areas.iter().copied()),
             None,
             None,
+            None,
         )
         .await
         .unwrap()

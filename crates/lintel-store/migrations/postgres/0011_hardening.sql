@@ -3,3 +3,7 @@
 UPDATE outbox SET body = '' WHERE sent_at IS NOT NULL;
 UPDATE outbox SET body = '', next_attempt_at = '9999-12-31T23:59:59Z'
 WHERE next_attempt_at > '9999-12-31T23:59:59Z';
+
+-- The member who made an API key, so that their leaving revokes it. Keys made before are
+-- not known to be anyone's.
+ALTER TABLE api_keys ADD COLUMN created_by UUID;

@@ -4,3 +4,7 @@
 UPDATE outbox SET body = '' WHERE sent_at IS NOT NULL;
 UPDATE outbox SET body = '', next_attempt_at = '9999-12-31T23:59:59+00:00'
 WHERE next_attempt_at LIKE '+%';
+
+-- The member who made an API key, so that their leaving revokes it. Keys made before are
+-- not known to be anyone's.
+ALTER TABLE api_keys ADD COLUMN created_by BLOB;

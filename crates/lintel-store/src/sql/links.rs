@@ -286,22 +286,25 @@ pub(super) async fn revoke(
     Ok(link)
 }
 
-/// Revokes the links a member made, as they leave or are removed.
+/// Revokes the links and API keys a member made, as they leave or are removed: what a
+/// person handed out must not outlast their place in the organization.
 pub(super) async fn revoke_made_by(
     conn: &mut Conn,
     org: OrgId,
     member: MembershipId,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE access_links SET revoked_at = $3 WHERE org_id = $1 AND created_by = $2 \
-         AND revoked_at IS NULL",
-    )
-    .bind(org.0)
-    .bind(member.0)
-    .bind(at)
-    .execute(conn)
-    .await?;
+    for table in ["access_links", "api_keys"] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET revoked_at = $3 WHERE org_id = $1 AND created_by = $2 \
+             AND revoked_at IS NULL"
+        ))
+        .bind(org.0)
+        .bind(member.0)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

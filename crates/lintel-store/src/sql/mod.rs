@@ -51,8 +51,8 @@ macro_rules! door_columns {
 }
 macro_rules! api_key_columns {
     () => {
-        "id, org_id, name, prefix, secret_hash, areas, created_at, expires_at, last_used_at, \
-         revoked_at"
+        "id, org_id, name, prefix, secret_hash, areas, created_by, created_at, expires_at, \
+         last_used_at, revoked_at"
     };
 }
 macro_rules! group_columns {
@@ -1166,8 +1166,8 @@ impl Store for Backend {
         let mut tx = self.writer().begin().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, areas, created_at, \
-             expires_at, last_used_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             expires_at, last_used_at, revoked_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(key.id.0)
         .bind(key.org_id.map(|o| o.0))
@@ -1179,6 +1179,7 @@ impl Store for Backend {
         .bind(key.expires_at)
         .bind(key.last_used_at)
         .bind(key.revoked_at)
+        .bind(key.created_by.map(|m| m.0))
         .execute(&mut *tx)
         .await
         .map_err(|e| {

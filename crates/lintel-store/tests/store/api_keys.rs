@@ -22,6 +22,7 @@ fn key(org: Option<lintel_domain::OrgId>, hash: &[u8]) -> ApiKey {
         prefix: "lnt_abcdefgh".into(),
         secret_hash: hash.to_vec(),
         areas: Areas::new([Area::Doors, Area::Members]),
+        created_by: None,
         created_at: now(),
         expires_at: Some(now() + Duration::days(30)),
         last_used_at: None,
