@@ -26,6 +26,7 @@ on_both_backends!(
     dates_outside_the_years_0001_to_9999_are_refused,
     requests_that_cannot_mean_what_they_say_are_refused,
     a_members_api_keys_go_when_the_member_goes,
+    reset_codes_are_counted_per_number_across_attempts,
 );
 
 async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
@@ -670,4 +671,65 @@ async fn a_members_api_keys_go_when_the_member_goes(backend: Backend) {
     // A key the organization's own key made stays.
     let (status, _) = app.get(&p.key, "/api/v1/orgs/acme/events").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+async fn reset_codes_are_counted_per_number_across_attempts(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.sign_up(ADA, ADA_PHONE).await;
+    app.deliver().await;
+    let mut guesses = 0;
+    let mut right = None;
+    // Fresh attempts, each with at most four wrong codes (under its own five).
+    for attempt in 0..3 {
+        if attempt > 0 {
+            app.clock.advance(Duration::minutes(11));
+        }
+        let (_, sent) = app
+            .post(
+                "",
+                "/api/v1/auth/reset-account",
+                json!({ "phone": ADA_PHONE }),
+            )
+            .await;
+        let code = code_sent_to(&app.deliver().await, ADA_PHONE);
+        right = Some((sent["verification"].clone(), code));
+        for _ in 0..4 {
+            if guesses == 10 {
+                break;
+            }
+            let got = app
+                .post(
+                    "",
+                    "/api/v1/auth/reset-account/verify",
+                    json!({ "verification": sent["verification"], "code": "000000" }),
+                )
+                .await;
+            assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "wrong_code", None);
+            guesses += 1;
+        }
+    }
+    // Ten wrong codes for the number: the right one no longer works today, and Ada is told.
+    assert_eq!(guesses, 10);
+    let (verification, code) = right.unwrap();
+    let got = app
+        .post(
+            "",
+            "/api/v1/auth/reset-account/verify",
+            json!({ "verification": verification, "code": code }),
+        )
+        .await;
+    assert_error(
+        &got,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        None,
+    );
+    assert!(
+        app.deliver()
+            .await
+            .iter()
+            .any(|m| m.recipient == ADA && m.body.contains("stopped for a day"))
+    );
 }
