@@ -683,6 +683,19 @@ pub async fn reissue(state: &AppState, req: ReissueRequest) -> Result<Tokens, Er
     }
 }
 
+/// Refuses a device whose clock (`device_time`, when it sends it) is off by more than the
+/// tolerance, with the server's time and the skew: on every step of signing in too, so a
+/// wrong clock is named before it breaks the first call after it.
+pub fn check_clock(now: DateTime<Utc>, device_time: Option<DateTime<Utc>>) -> Result<(), Error> {
+    match device_time {
+        Some(t) if (t - now).abs() > MAX_CLOCK_SKEW => Err(Error::ClockSkew {
+            server_time: now,
+            skew_secs: (t - now).num_seconds(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The device an auth token stands for. `device_time`, the device's own clock, is checked
 /// first so that a wrong clock gets a clear answer instead of baffling expiries.
 pub async fn authenticate_device(
@@ -691,15 +704,7 @@ pub async fn authenticate_device(
     device_time: Option<DateTime<Utc>>,
 ) -> Result<Actor, Error> {
     let now = state.clock.now();
-    if let Some(device_time) = device_time {
-        let skew = device_time - now;
-        if skew.abs() > MAX_CLOCK_SKEW {
-            return Err(Error::ClockSkew {
-                server_time: now,
-                skew_secs: skew.num_seconds(),
-            });
-        }
-    }
+    check_clock(now, device_time)?;
     let Some(device) = state
         .store
         .find_device_by_auth(&secrets::hash(token))

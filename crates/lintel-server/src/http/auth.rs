@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use lintel_domain::DeviceKind;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, Source};
+use super::extract::{ApiJson, ClockChecked, Source};
 use crate::app::auth::{
     CheckYourEmail, CodeSent, LoginRequest, PhoneReleased, RegisterRequest, ReissueRequest,
     ResetAccountRequest, SignedIn, Tokens, VerifyCodeRequest, VerifyEmailRequest,
@@ -23,6 +23,7 @@ use crate::app::{self, AppState};
               (status = "4XX", body = ErrorBody, description = "see the error code; 429 carries Retry-After")))]
 pub async fn register(
     State(state): State<AppState>,
+    _: ClockChecked,
     Source(source): Source,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<CheckYourEmail>), ApiError> {
@@ -38,6 +39,7 @@ pub async fn register(
               (status = "4XX", body = ErrorBody, description = "see the error code; 429 carries Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
+    _: ClockChecked,
     Source(source): Source,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(StatusCode, Json<CheckYourEmail>), ApiError> {
@@ -53,6 +55,7 @@ pub async fn login(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn verify_email(
     State(state): State<AppState>,
+    _: ClockChecked,
     ApiJson(req): ApiJson<VerifyEmailRequest>,
 ) -> Result<Json<CodeSent>, ApiError> {
     Ok(Json(app::auth::verify_email(&state, req).await?))
@@ -67,6 +70,7 @@ pub async fn verify_email(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn verify_sms(
     State(state): State<AppState>,
+    _: ClockChecked,
     ApiJson(req): ApiJson<VerifyCodeRequest>,
 ) -> Result<Json<SignedIn>, ApiError> {
     Ok(Json(
@@ -82,6 +86,7 @@ pub async fn verify_sms(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn reissue(
     State(state): State<AppState>,
+    _: ClockChecked,
     ApiJson(req): ApiJson<ReissueRequest>,
 ) -> Result<Json<Tokens>, ApiError> {
     Ok(Json(app::auth::reissue(&state, req).await?))
@@ -95,6 +100,7 @@ pub async fn reissue(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn reset_account(
     State(state): State<AppState>,
+    _: ClockChecked,
     Source(source): Source,
     ApiJson(req): ApiJson<ResetAccountRequest>,
 ) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
@@ -110,6 +116,7 @@ pub async fn reset_account(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn reset_account_verify(
     State(state): State<AppState>,
+    _: ClockChecked,
     ApiJson(req): ApiJson<ConfirmCode>,
 ) -> Result<Json<PhoneReleased>, ApiError> {
     Ok(Json(app::auth::reset_account_verify(&state, req).await?))

@@ -214,6 +214,19 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// A request whose `X-Device-Time`, when sent, is within the tolerance of the server's clock:
+/// for the sign-in steps, which have no token to carry the check.
+pub struct ClockChecked;
+
+impl FromRequestParts<AppState> for ClockChecked {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        app::auth::check_clock(state.clock.now(), device_time(parts)?)?;
+        Ok(ClockChecked)
+    }
+}
+
 /// The device's own clock, from `X-Device-Time` (RFC 3339), when the app sends it.
 fn device_time(parts: &Parts) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
     let Some(value) = parts.headers.get(DEVICE_TIME) else {

@@ -27,6 +27,7 @@ on_both_backends!(
     requests_that_cannot_mean_what_they_say_are_refused,
     a_members_api_keys_go_when_the_member_goes,
     reset_codes_are_counted_per_number_across_attempts,
+    a_wrong_clock_is_named_on_every_sign_in_step,
 );
 
 async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
@@ -732,4 +733,41 @@ async fn reset_codes_are_counted_per_number_across_attempts(backend: Backend) {
             .iter()
             .any(|m| m.recipient == ADA && m.body.contains("stopped for a day"))
     );
+}
+
+async fn a_wrong_clock_is_named_on_every_sign_in_step(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let now = lintel_domain::Clock::now(&app.clock);
+    let late = (now - Duration::hours(2)).to_rfc3339();
+    let fine = (now + Duration::seconds(30)).to_rfc3339();
+    for (path, body) in [
+        (
+            "/api/v1/auth/register",
+            json!({ "first_name": "Ada", "last_name": "L", "email": ADA, "phone": ADA_PHONE }),
+        ),
+        ("/api/v1/auth/login", json!({ "email": ADA })),
+        ("/api/v1/auth/email/verify", json!({ "token": "x" })),
+        ("/api/v1/auth/reissue", json!({ "reissue_token": "lrt_x" })),
+        ("/api/v1/auth/reset-account", json!({ "phone": ADA_PHONE })),
+    ] {
+        let resp = reqwest::Client::new()
+            .post(app.url(path))
+            .header("x-device-time", &late)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let got = crate::read(resp).await;
+        assert_error(&got, StatusCode::BAD_REQUEST, "clock_skew", None);
+    }
+    let resp = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-device-time", &fine)
+        .json(&json!({ "email": ADA }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
 }
