@@ -169,7 +169,14 @@ async fn main() -> Result<()> {
         }
         Command::Serve { .. } => run_server(&config).await,
         Command::Admin(admin) => {
-            let state = app_state(&config, open_store(&config).await?).await?;
+            let mut state = app_state(&config, open_store(&config).await?).await?;
+            // Links this command puts in emails must be the ones the server answers on: its
+            // own public_url when this shell has none set.
+            if config.public_url.is_none()
+                && let Some(url) = state.store.stored_public_url().await?
+            {
+                state.public_url = url.into();
+            }
             run_admin(&state, &config, admin).await
         }
     }
@@ -284,6 +291,7 @@ async fn run_server(config: &Config) -> Result<()> {
         print_first_steps(addr, config.smtp_url.is_none() || config.sms_url.is_none());
     }
     let state = app_state(config, store).await?;
+    state.store.remember_public_url(&state.public_url).await?;
     let client_ip_header = config
         .client_ip_header
         .as_deref()

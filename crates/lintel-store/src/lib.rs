@@ -466,6 +466,10 @@ pub trait Store: Send + Sync + 'static {
     /// The doors the group's accesses name (not deleted ones), by name.
     async fn group_doors(&self, org: OrgId, group: GroupId) -> Result<Vec<Door>, StoreError>;
 
+    /// Remembers the public URL the server runs with (links in emails are built from it).
+    async fn remember_public_url(&self, url: &str) -> Result<(), StoreError>;
+    /// The public URL the server last ran with, for commands run beside it.
+    async fn stored_public_url(&self) -> Result<Option<String>, StoreError>;
     /// The fingerprint of the server key this database was first used with, recording
     /// `fingerprint` when there is none yet.
     async fn server_key_fingerprint(

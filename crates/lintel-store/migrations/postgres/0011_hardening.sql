@@ -7,3 +7,10 @@ WHERE next_attempt_at > '9999-12-31T23:59:59Z';
 -- The member who made an API key, so that their leaving revokes it. Keys made before are
 -- not known to be anyone's.
 ALTER TABLE api_keys ADD COLUMN created_by UUID;
+
+-- Settings of the server that its command line needs too: the public URL the server was last
+-- started with, so that `lintel admin` in another shell builds links people can open.
+CREATE TABLE server_settings (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);

@@ -949,6 +949,25 @@ impl Store for Backend {
         credentials::account_pins(self, account).await
     }
 
+    async fn remember_public_url(&self, url: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO server_settings (name, value) VALUES ('public_url', $1) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(url)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    async fn stored_public_url(&self) -> Result<Option<String>, StoreError> {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM server_settings WHERE name = 'public_url'")
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(found.map(|(url,)| url))
+    }
+
     async fn server_key_fingerprint(
         &self,
         fingerprint: &str,
