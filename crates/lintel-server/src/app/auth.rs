@@ -36,6 +36,9 @@ pub const AUTH_TOKEN_TTL: Duration = Duration::minutes(15);
 pub const REISSUE_TOKEN_TTL: Duration = Duration::days(90);
 /// A browser session ends after this long unused; each use moves the end.
 pub const BROWSER_IDLE_TTL: Duration = Duration::hours(12);
+/// A browser session ends this long after it began, however often it is used: a stolen
+/// cookie does not live for ever.
+pub const BROWSER_MAX_AGE: Duration = Duration::days(30);
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 
 /// Sends to one email address or phone number: at most 3 a minute and 5 in 10 minutes.
@@ -717,6 +720,11 @@ pub async fn authenticate_device(
     }
     if now >= device.auth_expires_at {
         return Err(Error::TokenExpired);
+    }
+    if device.device.kind == DeviceKind::Browser
+        && now >= device.device.created_at + BROWSER_MAX_AGE
+    {
+        return Err(Error::Unauthenticated);
     }
     if let Err(err) = state
         .store

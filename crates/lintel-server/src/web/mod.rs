@@ -128,7 +128,7 @@ impl OptionalFromRequestParts<AppState> for Session {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Session>, Self::Rejection> {
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        let Some(token) = cookie(&parts.headers, session_cookie_name(&state.public_url)) else {
             return Ok(None);
         };
         if !app::auth::is_auth_token(token) {
@@ -211,21 +211,32 @@ impl Session {
     }
 }
 
-/// The cookie that signs a browser in, or out when `token` is `None`.
+/// The session cookie's name: over https with the `__Host-` prefix, which browsers accept
+/// only from this host, secure and for the whole site (no subdomain can set or shadow it).
+fn session_cookie_name(public_url: &str) -> &'static str {
+    if public_url.starts_with("https://") {
+        "__Host-lintel_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The cookie that signs a browser in, or out when `token` is `None`. It lives as long as the
+/// session may (`BROWSER_MAX_AGE`); the server ends it sooner after 12 idle hours.
 fn session_cookie(public_url: &str, token: Option<&str>) -> HeaderValue {
+    let name = session_cookie_name(public_url);
     let secure = if public_url.starts_with("https://") {
         "; Secure"
     } else {
         ""
     };
-    let value = match token {
-        Some(token) => format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-            app::auth::REISSUE_TOKEN_TTL.num_seconds()
-        ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    let (value, max_age) = match token {
+        Some(token) => (token, app::auth::BROWSER_MAX_AGE.num_seconds()),
+        None => ("", 0),
     };
-    HeaderValue::from_str(&value).expect("cookie values are ASCII")
+    let cookie =
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&cookie).expect("cookie values are ASCII")
 }
 
 /// A use-case error as a sentence for a page, with the status it deserves.
@@ -243,7 +254,10 @@ mod tests {
         let https = session_cookie("https://access.example.com", Some("lat_x"));
         let https = https.to_str().unwrap();
         assert!(
-            https.contains("; Secure") && https.contains("HttpOnly"),
+            https.starts_with("__Host-lintel_session=lat_x;")
+                && https.contains("; Secure")
+                && https.contains("HttpOnly")
+                && https.contains("Max-Age=2592000"),
             "{https}"
         );
         let http = session_cookie("http://127.0.0.1:8080", Some("lat_x"));

@@ -12,6 +12,7 @@ on_both_backends!(
     a_person_registers_and_signs_in_with_the_browser,
     forms_from_other_sites_or_without_the_session_token_are_refused,
     a_browser_session_ends_after_twelve_idle_hours,
+    a_browser_session_ends_thirty_days_after_it_began,
     the_phone_is_changed_and_the_account_deleted_from_the_profile,
     the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else,
     my_doors_open_with_a_button_and_say_why_not,
@@ -329,6 +330,22 @@ async fn a_browser_session_ends_after_twelve_idle_hours(backend: Backend) {
         (status, headers["location"].to_str().unwrap()),
         (StatusCode::SEE_OTHER, "/signin")
     );
+}
+
+async fn a_browser_session_ends_thirty_days_after_it_began(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let browser = Browser::new(&app);
+    browser.sign_up().await;
+    // However often it is used.
+    for _ in 0..(29 * 2) {
+        app.clock
+            .advance(Duration::hours(12) - Duration::minutes(1));
+        assert_eq!(browser.get("/me").await.0, StatusCode::OK);
+    }
+    app.clock.advance(Duration::days(1) + Duration::hours(1));
+    assert_eq!(browser.get("/me").await.0, StatusCode::SEE_OTHER);
 }
 
 async fn the_phone_is_changed_and_the_account_deleted_from_the_profile(backend: Backend) {
