@@ -114,7 +114,20 @@ impl std::fmt::Display for Phone {
 
 /// A first or last name.
 pub fn person_name(field: &str, value: &str) -> Result<String, ValidationError> {
-    text(field, value, 1, 100)
+    let name = text(field, value, 1, 100)?;
+    // Names go into emails and SMS sent to other people: letters and the marks names have,
+    // never links, addresses or digits someone could plant as a message.
+    let name_like = name
+        .chars()
+        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ','));
+    if !name_like {
+        return Err(ValidationError::new(
+            field,
+            "invalid_name",
+            format!("{field} may hold letters, spaces, hyphens, apostrophes and periods only"),
+        ));
+    }
+    Ok(name)
 }
 
 /// Checks an app PIN: 4 to 8 digits, and not one a thief would try first (see

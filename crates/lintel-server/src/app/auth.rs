@@ -168,13 +168,20 @@ fn sign_in_email(
     } else {
         "sign in to Lintel"
     };
+    // A registration's name is whatever was typed beside someone's address: it is not put in
+    // their mail until they have proven the address is theirs.
+    let greeting = if new {
+        String::new()
+    } else {
+        format!(" {first_name}")
+    };
     Message {
         id: MessageId::new(now),
         channel: Channel::Email,
         recipient: to.to_string(),
         subject: "Your Lintel sign-in link".into(),
         body: format!(
-            "Hello {first_name},\n\nOpen this link to {what}:\n\n{link}\n\nIt works once, for \
+            "Hello{greeting},\n\nOpen this link to {what}:\n\n{link}\n\nIt works once, for \
              15 minutes. If you did not ask for it, ignore this email: nobody can sign in \
              without also receiving the code sent to your phone.\n"
         ),

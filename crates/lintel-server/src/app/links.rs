@@ -5,11 +5,12 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Datelike as _, Duration, TimeZone as _, Utc};
+use lintel_domain::account::person_name;
 use lintel_domain::decision::{AuthType, CredentialKey, Decision, DenyReason, Direction, Request};
 use lintel_domain::link::{check_validity, sms_allowed};
 use lintel_domain::{
     AccessLink, Area, Delivery, Door, DoorId, Email, EventActor, GroupId, LinkId, LinkQuotas,
-    LinkState, MembershipStatus, MessageId, Organization, Phone, ValidationError, validate,
+    LinkState, MembershipStatus, MessageId, Organization, Phone, ValidationError,
 };
 use lintel_store::{Audit, Channel, LinkFilter, LinkSort, Message, NewLink};
 use serde::{Deserialize, Serialize};
@@ -133,7 +134,7 @@ fn message(
 
 pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateLink) -> Result<CreatedLink, Error> {
     let own = scope(ctx)?;
-    let recipient_name = validate::text("recipient_name", &req.recipient_name, 1, 100)?;
+    let recipient_name = person_name("recipient_name", &req.recipient_name)?;
     check_validity(req.valid_from, req.valid_until, ctx.now)?;
     let address = match (req.delivery, req.address.as_deref()) {
         (Delivery::Manual, None) => None,

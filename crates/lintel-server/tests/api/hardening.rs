@@ -28,6 +28,7 @@ on_both_backends!(
     a_members_api_keys_go_when_the_member_goes,
     reset_codes_are_counted_per_number_across_attempts,
     a_wrong_clock_is_named_on_every_sign_in_step,
+    names_cannot_carry_a_message_into_mail_sent_to_others,
 );
 
 async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
@@ -770,4 +771,37 @@ async fn a_wrong_clock_is_named_on_every_sign_in_step(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
+}
+
+async fn names_cannot_carry_a_message_into_mail_sent_to_others(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let planted = "Your account is blocked, call 0900 123 or visit evil.example/x";
+    let got = app
+        .post(
+            "",
+            "/api/v1/auth/register",
+            json!({ "first_name": planted, "last_name": "X", "email": "grace@example.com",
+                    "phone": "+46705555555" }),
+        )
+        .await;
+    assert_error(
+        &got,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_name",
+        Some("first_name"),
+    );
+    // A name-like name typed beside someone else's address is not put in their mail.
+    let (status, _) = app
+        .post(
+            "",
+            "/api/v1/auth/register",
+            json!({ "first_name": "Mallory", "last_name": "O'Neil", "email": "grace@example.com",
+                    "phone": "+46705555555" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let mail = app.deliver().await;
+    assert!(mail.iter().all(|m| !m.body.contains("Mallory")), "{mail:?}");
 }

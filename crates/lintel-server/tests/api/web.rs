@@ -211,7 +211,7 @@ async fn a_person_registers_and_signs_in_with_the_browser(backend: Backend) {
     );
     assert!(profile.contains("ada@example.com") && profile.contains("+46701234567"));
 
-    // Names are changed, and shown escaped.
+    // Names are changed, and shown escaped; markup is no name.
     let csrf = field(&profile, "csrf");
     let (status, _, _) = browser
         .post(
@@ -223,10 +223,21 @@ async fn a_person_registers_and_signs_in_with_the_browser(backend: Backend) {
             ],
         )
         .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, _) = browser
+        .post(
+            "/me/names",
+            &[
+                ("csrf", &csrf),
+                ("first_name", "Ada"),
+                ("last_name", "O'King"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, profile, _) = browser.get("/me").await;
     assert!(
-        profile.contains("&lt;b&gt;Ada&lt;/b&gt; King") && !profile.contains("<b>Ada"),
+        profile.contains("Ada O&#39;King") && !profile.contains("O'King"),
         "{profile}"
     );
     let (status, refused, _) = browser
