@@ -546,8 +546,8 @@ async fn a_repeated_create_with_the_same_uuid_creates_nothing(backend: Backend) 
         .unwrap_err();
     refused(
         &err,
-        Code::AlreadyExists,
-        "access_exists",
+        Code::InvalidArgument,
+        "duplicate_id",
         Some("access_bodies[1].uuid"),
     );
 }
