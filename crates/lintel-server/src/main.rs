@@ -274,12 +274,16 @@ async fn run_server(config: &Config) -> Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let state = app_state(config, store).await?;
+    // Before it says it listens, so that a command run beside it finds the URL.
+    state.store.remember_public_url(&state.public_url).await?;
     tracing::info!(
         %addr,
-        backend = store.backend(),
+        backend = state.store.backend(),
         "Lintel is listening: HTTP API, web pages and gRPC (lintel.v1, with reflection)"
     );
-    let empty = store
+    let empty = state
+        .store
         .list_orgs(PageRequest {
             limit: 1,
             after: None,
@@ -290,8 +294,6 @@ async fn run_server(config: &Config) -> Result<()> {
     if empty {
         print_first_steps(addr, config.smtp_url.is_none() || config.sms_url.is_none());
     }
-    let state = app_state(config, store).await?;
-    state.store.remember_public_url(&state.public_url).await?;
     let client_ip_header = config
         .client_ip_header
         .as_deref()
