@@ -102,7 +102,7 @@ impl Default for Config {
             client_ip_header: None,
             secret_key: None,
             sms_countries: Vec::new(),
-            sms_per_hour: 300,
+            sms_per_hour: crate::app::limits::SmsPolicy::PER_HOUR,
         }
     }
 }

@@ -19,11 +19,16 @@ pub struct SmsPolicy {
     pub per_hour: usize,
 }
 
+impl SmsPolicy {
+    /// The hourly budget when the operator sets none.
+    pub const PER_HOUR: usize = 300;
+}
+
 impl Default for SmsPolicy {
     fn default() -> Self {
         SmsPolicy {
             countries: Vec::new(),
-            per_hour: 300,
+            per_hour: Self::PER_HOUR,
         }
     }
 }
@@ -101,7 +106,7 @@ pub(crate) async fn take_one(
     state: &AppState,
     now: DateTime<Utc>,
     key: &str,
-    windows: &[(chrono::Duration, usize)],
+    windows: &[(Duration, usize)],
 ) -> Result<(), Error> {
     take(state, now, &[Limit { key, windows }]).await
 }
