@@ -350,7 +350,8 @@ pub trait Store: Send + Sync + 'static {
     /// access names must exist in the organization: a refusal is `Invalid`, naming the field
     /// (prefixed `accesses[i].` for a `batch`). An access whose id is stored already with the
     /// same grant (`Access::same_grant`) is a repeat: nothing is written for it, its messages
-    /// are not sent, and the stored one is answered; any other id in use is `access_exists`.
+    /// are not sent, and the stored one is answered; any other of the organization's ids in use is
+    /// `access_exists`. Ids are per organization: another's is free to take.
     /// Answers the accesses as stored, in order.
     async fn create_accesses(
         &self,

@@ -1,5 +1,6 @@
 //! Tenant isolation: organization B's key never sees, changes or lists organization A's
-//! objects through any route; it gets exactly the answers a missing object gets.
+//! objects through any route; it gets exactly the answers a missing object gets, and ids A
+//! chose are free for B to choose too.
 
 use lintel_testkit::{Backend, on_both_backends};
 use reqwest::{Method, StatusCode};
@@ -477,6 +478,32 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         assert_eq!(err["error"]["code"], "reference_not_found", "{path}");
         assert_eq!(err["error"]["field"], field, "{path}");
     }
+
+    // A's access id is A's own: B takes the same id for an access of its own, alone and in a
+    // batch, as if A's did not exist, and A's stays as it was.
+    let b_door = app.door(&b, "org-b", &planted, "B's front door").await;
+    let mine = json!({ "id": access, "name": "B staff", "doors": [{ "door_id": b_door }] });
+    let (status, made) = app
+        .post(&b, "/api/v1/orgs/org-b/accesses", mine.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(
+        (&made["id"], &made["name"]),
+        (&json!(access), &json!("B staff"))
+    );
+    let (status, again) = app
+        .post(
+            &b,
+            "/api/v1/orgs/org-b/accesses/batch",
+            json!({ "accesses": [mine] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["accesses"][0], made, "a retry of B's own");
+    let (status, gone) = app
+        .delete(&b, &format!("/api/v1/orgs/org-b/accesses/{access}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{gone}");
 
     assert_eq!(snapshot(&app, &a).await, before, "nothing of A's changed");
 }

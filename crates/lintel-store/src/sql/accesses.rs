@@ -214,25 +214,10 @@ pub(super) async fn create(
     audit: &Audit,
 ) -> Result<Vec<Access>, StoreError> {
     let mut tx = store.writer().begin().await?;
-    // What is stored already under these ids, read a few hundred at a time.
-    let ids: Vec<Uuid> = accesses.iter().map(|a| a.id.0).collect();
-    let mut owners: HashMap<Uuid, Uuid> = HashMap::new();
-    for chunk in ids.chunks(ROWS_AT_ONCE) {
-        let mut q =
-            sqlx::QueryBuilder::<super::Db>::new("SELECT id, org_id FROM accesses WHERE id IN ");
-        push_list(&mut q, chunk);
-        owners.extend(
-            q.build_query_as::<(Uuid, Uuid)>()
-                .fetch_all(&mut *tx)
-                .await?,
-        );
-    }
-    let mine: Vec<AccessId> = owners
-        .iter()
-        .filter(|(_, owner)| **owner == org.0)
-        .map(|(id, _)| AccessId(*id))
-        .collect();
-    let mut existing: HashMap<AccessId, Access> = many(&mut tx, org, &mine, false)
+    // What the organization stores already under these ids; another organization's ids are
+    // not seen, nor touched: ids are the organization's own.
+    let ids: Vec<AccessId> = accesses.iter().map(|a| a.id).collect();
+    let mut existing: HashMap<AccessId, Access> = many(&mut tx, org, &ids, false)
         .await?
         .into_iter()
         .map(|a| (a.id, a))
@@ -254,13 +239,12 @@ pub(super) async fn create(
         if !seen.insert(a.id) {
             return Err(exists());
         }
-        if owners.contains_key(&a.id.0) {
-            // The same access sent again (a retry) creates nothing; anything else, including
-            // another organization's id, is refused alike.
-            match existing.remove(&a.id) {
-                Some(before) if before.same_grant(a) => stored.push(before),
-                _ => return Err(exists()),
+        if let Some(before) = existing.remove(&a.id) {
+            // The same access sent again (a retry) creates nothing; another body is refused.
+            if !before.same_grant(a) {
+                return Err(exists());
             }
+            stored.push(before);
             continue;
         }
         check_references(&mut tx, &mut known, org, a, &prefix).await?;
@@ -381,12 +365,16 @@ async fn many(
     Ok(found)
 }
 
-/// Which list rows a read takes: those of a few accesses by id, or of the organization's
-/// accesses in an id range (a whole load). Not both: asked for a few accesses with the
-/// organization named too, SQLite would walk the organization's rows by its index.
-enum Span<'a> {
-    Ids(&'a [Uuid]),
-    Range(OrgId, Uuid, Uuid),
+/// Which list rows a read takes, all of one organization's: those of a few accesses by id,
+/// or of the accesses in an id range (a whole load).
+struct Span<'a> {
+    org: OrgId,
+    ids: Ids<'a>,
+}
+
+enum Ids<'a> {
+    Few(&'a [Uuid]),
+    Range(Uuid, Uuid),
 }
 
 impl Span<'_> {
@@ -398,18 +386,17 @@ impl Span<'_> {
         order: &str,
     ) -> sqlx::QueryBuilder<'q, super::Db> {
         let mut q = sqlx::QueryBuilder::new(format!("SELECT {columns} FROM {table} WHERE "));
-        match self {
-            Span::Ids(ids) => {
-                q.push("access_id IN ");
-                push_list(&mut q, *ids);
+        q.push("org_id = ").push_bind(self.org.0);
+        match self.ids {
+            Ids::Few(ids) => {
+                q.push(" AND access_id IN ");
+                push_list(&mut q, ids);
             }
-            Span::Range(org, lo, hi) => {
-                q.push("org_id = ")
-                    .push_bind(org.0)
-                    .push(" AND access_id >= ")
-                    .push_bind(*lo)
+            Ids::Range(lo, hi) => {
+                q.push(" AND access_id >= ")
+                    .push_bind(lo)
                     .push(" AND access_id <= ")
-                    .push_bind(*hi);
+                    .push_bind(hi);
             }
         }
         q.push(format!(" ORDER BY access_id, {order}"));
@@ -447,10 +434,13 @@ pub(super) async fn with_lists(
     };
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     // Rows come in id order: for many, the first and the last bound them all.
-    let span = if ids.len() <= ROWS_AT_ONCE {
-        Span::Ids(&ids)
-    } else {
-        Span::Range(org, first, last)
+    let span = Span {
+        org,
+        ids: if ids.len() <= ROWS_AT_ONCE {
+            Ids::Few(&ids)
+        } else {
+            Ids::Range(first, last)
+        },
     };
     let doors: Vec<AccessDoorRow> = span
         .query(
@@ -503,9 +493,9 @@ pub(super) async fn list(
         columns!(),
         " FROM accesses a WHERE org_id = $1 AND ($2 IS NULL OR id > $2) \
          AND (($3 IS NULL AND status <> 'deleted') OR status = $3) \
-         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM access_doors d WHERE d.access_id = a.id AND d.door_id = $4)) \
-         AND ($5 IS NULL OR EXISTS (SELECT 1 FROM access_members m WHERE m.access_id = a.id AND m.membership_id = $5)) \
-         AND ($6 IS NULL OR EXISTS (SELECT 1 FROM access_groups g WHERE g.access_id = a.id AND g.group_id = $6)) \
+         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM access_doors d WHERE d.org_id = a.org_id AND d.access_id = a.id AND d.door_id = $4)) \
+         AND ($5 IS NULL OR EXISTS (SELECT 1 FROM access_members m WHERE m.org_id = a.org_id AND m.access_id = a.id AND m.membership_id = $5)) \
+         AND ($6 IS NULL OR EXISTS (SELECT 1 FROM access_groups g WHERE g.org_id = a.org_id AND g.access_id = a.id AND g.group_id = $6)) \
          ORDER BY id LIMIT $7"
     ))
     .bind(org.0)
@@ -597,8 +587,9 @@ pub(super) async fn update(
     for table in ["access_doors", "access_members", "access_groups"] {
         for chunk in raw.chunks(ROWS_AT_ONCE) {
             let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
-                "DELETE FROM {table} WHERE access_id IN "
+                "DELETE FROM {table} WHERE org_id = "
             ));
+            q.push_bind(org.0).push(" AND access_id IN ");
             push_list(&mut q, chunk);
             q.build().execute(&mut *tx).await?;
         }

@@ -1,5 +1,6 @@
 //! Accesses on both backends: a batch update rewrites each access with its own values in one
-//! statement, and a batch naming a deleted access changes nothing.
+//! statement, a batch naming a deleted access changes nothing, and an access's id is its
+//! organization's own.
 
 use chrono::Duration;
 use lintel_domain::decision::AuthType;
@@ -7,11 +8,12 @@ use lintel_domain::{Access, AccessDoor, AccessId, AccessKind, AccessStatus, Door
 use lintel_store::StoreError;
 use lintel_testkit::{Backend, on_both_backends};
 
-use crate::{acme_with_front, audit, db, group, now};
+use crate::{acme_with_front, audit, db, door, group, now, org, site};
 
 on_both_backends!(
     a_batch_update_gives_each_access_its_own_values,
     a_batch_with_a_deleted_access_changes_nothing,
+    two_organizations_may_choose_the_same_access_id,
 );
 
 fn access(name: &str, door: &Door) -> Access {
@@ -147,4 +149,72 @@ async fn a_batch_with_a_deleted_access_changes_nothing(backend: Backend) {
         "{err:?}"
     );
     assert_eq!(db.store.get_access(acme.id, kept.id).await.unwrap(), kept);
+}
+
+async fn two_organizations_may_choose_the_same_access_id(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (acme, _, front) = acme_with_front(&db).await;
+    let globex = org("globex");
+    db.store.create_org(&globex, None, &audit()).await.unwrap();
+    let plant = site("Plant");
+    db.store
+        .create_site(globex.id, &plant, &audit())
+        .await
+        .unwrap();
+    let gate = door(plant.id, "Gate");
+    db.store
+        .create_door(globex.id, &gate, &audit())
+        .await
+        .unwrap();
+    let ours = access("Ours", &front);
+    db.store
+        .create_accesses(acme.id, std::slice::from_ref(&ours), false, &[], &audit())
+        .await
+        .unwrap();
+
+    // Another organization's id is free to take, and taking it touches nothing of ours.
+    let mut theirs = access("Theirs", &gate);
+    theirs.id = ours.id;
+    let made = db
+        .store
+        .create_accesses(
+            globex.id,
+            std::slice::from_ref(&theirs),
+            false,
+            &[],
+            &audit(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(made, [theirs.clone()]);
+    assert_eq!(db.store.get_access(acme.id, ours.id).await.unwrap(), ours);
+    assert_eq!(
+        db.store.get_access(globex.id, ours.id).await.unwrap(),
+        theirs
+    );
+
+    // Each organization's changes and lists stay its own.
+    let rename = |a: &mut Access| {
+        a.name = "Renamed".into();
+        Ok(())
+    };
+    db.store
+        .update_accesses(globex.id, &[(ours.id, &rename)], false, &[], &audit())
+        .await
+        .unwrap();
+    db.store
+        .delete_accesses(globex.id, &[ours.id], &audit())
+        .await
+        .unwrap();
+    assert_eq!(db.store.get_access(acme.id, ours.id).await.unwrap(), ours);
+    let rules = db.store.load_rules(acme.id).await.unwrap();
+    assert_eq!(rules.accesses, [ours]);
+    assert!(
+        db.store
+            .load_rules(globex.id)
+            .await
+            .unwrap()
+            .accesses
+            .is_empty()
+    );
 }
