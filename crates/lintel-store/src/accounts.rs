@@ -26,6 +26,9 @@ pub struct SignIn {
     pub email: Email,
     /// Where the code goes.
     pub phone: Phone,
+    /// Finishing gives the account (which has no phone) this phone: the way back for the
+    /// previous owner of a recycled number.
+    pub adds_phone: bool,
     pub email_token_hash: Vec<u8>,
     pub email_expires_at: DateTime<Utc>,
     pub email_confirmed_at: Option<DateTime<Utc>>,

@@ -698,14 +698,18 @@ pub trait Store: Send + Sync + 'static {
         lock_until: DateTime<Utc>,
     ) -> Result<u32, StoreError>;
     /// Ends the attempt successfully: creates the account of a registration (`account`),
-    /// resets the account's wrong-code count, and registers the device. Refused with the
-    /// conflict `sign_in_ended` when the attempt was already finished, `account_exists` or
-    /// `email_taken` when a registration lost a race for its phone or email.
+    /// resets the account's wrong-code count, gives the account the proven phone when the
+    /// sign-in `adds_phone` (signing out its other devices, on record as
+    /// `account.phone_recovered`), registers the device and queues the `notices`. Refused with
+    /// the conflict `sign_in_ended` when the attempt was already finished (or the account has
+    /// a phone again), `account_exists` or `email_taken` when it lost a race for its phone or
+    /// email.
     async fn complete_sign_in(
         &self,
         id: SignInId,
         account: Option<&Account>,
         device: &NewDevice,
+        notices: &[Message],
     ) -> Result<(), StoreError>;
 
     // Verifications: a code proving an address before a change

@@ -35,6 +35,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0010_key_sessions",
     "0011_hardening",
     "0012_access_ids_per_org",
+    "0013_phone_recovery",
 ];
 
 macro_rules! migrations {
@@ -52,12 +53,14 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys", 8 "0008_credentials",
     9 "0009_access_links", 10 "0010_key_sessions", 11 "0011_hardening",
     12 "0012_access_ids_per_org",
+    13 "0013_phone_recovery",
 );
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
     5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys", 8 "0008_credentials",
     9 "0009_access_links", 10 "0010_key_sessions", 11 "0011_hardening",
     12 "0012_access_ids_per_org",
+    13 "0013_phone_recovery",
 );
 
 #[cfg(test)]

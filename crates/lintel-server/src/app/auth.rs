@@ -190,8 +190,9 @@ fn sign_in_email(
     }
 }
 
-/// Emails a sign-in link when `account` exists and has a phone to send the code to. The
-/// slots were taken before, so both cases count against the same limits.
+/// Emails a sign-in link when `account` exists and has a phone to send the code to, and the
+/// way back when its number was taken over by its new owner. The slots were taken before, so
+/// every case counts against the same limits.
 async fn link_or_nothing(
     state: &AppState,
     account: Option<&Account>,
@@ -199,7 +200,20 @@ async fn link_or_nothing(
 ) -> Result<(), Error> {
     match account {
         Some(account) if account.phone.is_some() => start_sign_in(state, account, now).await,
-        _ => Ok(()),
+        Some(account) => {
+            let text = format!(
+                "Hello {},\n\nSomeone, hopefully you, asked to sign in to Lintel with this \
+                 email. Your account has no phone number any more: its new owner proved it was \
+                 theirs (carriers give old numbers to new customers), so the sign-in code has \
+                 nowhere to go.\n\nTo add your current number and sign in, open \
+                 {}/recover\n\nIf you did not ask, ignore this email.\n",
+                account.first_name, state.public_url
+            );
+            let mail = verification::notice(state, Address::Email(&account.email), text);
+            state.store.queue_message(&mail).await?;
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
@@ -247,6 +261,7 @@ async fn start_sign_in(
         registration: None,
         email: account.email.clone(),
         phone,
+        adds_phone: false,
         email_token_hash: secrets::hash(&token),
         email_expires_at: now + LINK_TTL,
         email_confirmed_at: None,
@@ -287,14 +302,7 @@ pub async fn register(
     if let Some(owner) = state.store.find_account_by_phone(&phone).await?
         && owner.account.email != email
     {
-        return Err(Error::Conflict {
-            code: "account_exists",
-            field: Some("phone"),
-            message: "an account with this phone number exists; if the number is yours now \
-                      (carriers recycle numbers), prove it at /api/v1/auth/reset-account and \
-                      register again"
-                .into(),
-        });
+        return Err(phone_taken());
     }
     if let Some(existing) = state.store.find_account_by_email(&email).await? {
         link_or_nothing(state, Some(&existing.account), now).await?;
@@ -310,6 +318,7 @@ pub async fn register(
         }),
         email: email.clone(),
         phone,
+        adds_phone: false,
         email_token_hash: secrets::hash(&token),
         email_expires_at: now + LINK_TTL,
         email_confirmed_at: None,
@@ -337,6 +346,142 @@ pub async fn login(
     let found = state.store.find_account_by_email(&email).await?;
     link_or_nothing(state, found.as_ref().map(|f| &f.account), now).await?;
     Ok(CHECK_YOUR_EMAIL)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverRequest {
+    /// The account's email.
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// The number to add, in international format; the sign-in code goes to it.
+    #[schema(example = "+46701234567")]
+    pub phone: String,
+}
+
+/// The way back for the previous owner of a recycled number, whose account lost its phone
+/// when the number's new owner proved it: a sign-in link goes to the account's email, and
+/// the code to the new `phone`; finishing adds that phone to the account, signs out whatever
+/// it still had, and tells the administrators of its organizations. Any other email gets the
+/// same answer (an account with a phone gets an ordinary sign-in link; nobody else anything).
+/// A phone that belongs to another account is refused with `account_exists`, as at
+/// registration.
+pub async fn recover(
+    state: &AppState,
+    source: IpAddr,
+    req: RecoverRequest,
+) -> Result<CheckYourEmail, Error> {
+    let now = state.clock.now();
+    let email = Email::parse("email", &req.email)?;
+    let phone = Phone::parse("phone", &req.phone)?;
+    take_sign_in_slots(state, now, &email, source).await?;
+    limits::take_unproven_sms(state, now, "phone", &phone).await?;
+    if state.store.find_account_by_phone(&phone).await?.is_some() {
+        return Err(phone_taken());
+    }
+    let Some(found) = state.store.find_account_by_email(&email).await? else {
+        return Ok(CHECK_YOUR_EMAIL);
+    };
+    let account = found.account;
+    if account.phone.is_some() {
+        start_sign_in(state, &account, now).await?;
+        return Ok(CHECK_YOUR_EMAIL);
+    }
+    let token = secrets::token("");
+    let sign_in = SignIn {
+        id: SignInId::new(now),
+        account_id: Some(account.id),
+        registration: None,
+        email: account.email.clone(),
+        phone: phone.clone(),
+        adds_phone: true,
+        email_token_hash: secrets::hash(&token),
+        email_expires_at: now + LINK_TTL,
+        email_confirmed_at: None,
+        code_hash: None,
+        code_expires_at: None,
+        code_failures: 0,
+        finished_at: None,
+        created_at: now,
+    };
+    let link = format!("{}/auth/confirm?token={token}", state.public_url);
+    let mail = Message {
+        id: MessageId::new(now),
+        channel: Channel::Email,
+        recipient: account.email.to_string(),
+        subject: "Add your new phone number to Lintel".into(),
+        body: format!(
+            "Hello {},\n\nOpen this link to add the number ending in {} to your Lintel \
+             account and sign in; a code will be texted to it:\n\n{link}\n\nIt works once, \
+             for 15 minutes. Your organizations' administrators will be told. If you did not \
+             ask for this, ignore this email and tell your administrator.\n",
+            account.first_name,
+            last_digits(&phone)
+        ),
+        attempts: 0,
+        created_at: now,
+    };
+    state.store.create_sign_in(&sign_in, &mail).await?;
+    Ok(CHECK_YOUR_EMAIL)
+}
+
+/// The last two digits of a number, as people recognise their own.
+fn last_digits(phone: &Phone) -> &str {
+    let s = phone.as_str();
+    &s[s.len().saturating_sub(2)..]
+}
+
+fn phone_taken() -> Error {
+    Error::Conflict {
+        code: "account_exists",
+        field: Some("phone"),
+        message: "an account with this phone number exists; if the number is yours now \
+                  (carriers recycle numbers), prove it at /api/v1/auth/reset-account first"
+            .into(),
+    }
+}
+
+/// What the administrators of each of the account's organizations are told when it comes
+/// back with a new number: they can suspend the member if it was not them.
+async fn phone_recovered_notices(
+    state: &AppState,
+    account: &Account,
+    phone: &Phone,
+) -> Result<Vec<Message>, Error> {
+    let mut notices = Vec::new();
+    for (org, _) in state.store.account_memberships(account.id).await? {
+        for admin in state.store.list_admins(org.id).await? {
+            let Some(person) = admin.person.as_ref() else {
+                continue;
+            };
+            if admin.membership.account_id == Some(account.id)
+                || !admin.membership.areas.allows(lintel_domain::Area::Members)
+            {
+                continue;
+            }
+            let text = format!(
+                "Hello {},\n\nThe phone number of {} {}, a member of {}, was taken over by \
+                 its new owner (carriers give old numbers to new customers). {} has now proven \
+                 their email and a new number ending in {}, and signed in again; their other \
+                 devices were signed out.\n\nIf this was not them, suspend their membership \
+                 in the dashboard: {}/admin/{}/members\n",
+                person.first_name,
+                account.first_name,
+                account.last_name,
+                org.name,
+                account.first_name,
+                last_digits(phone),
+                state.public_url,
+                org.slug
+            );
+            notices.push(verification::notice(
+                state,
+                Address::Email(&person.email),
+                text,
+            ));
+        }
+    }
+    Ok(notices)
 }
 
 /// Proves the email: the link's token, presented by a POST (never a GET, so mail scanners
@@ -486,7 +631,7 @@ pub async fn verify_code(
         .into());
     }
 
-    let account = match (&sign_in.registration, sign_in.account_id) {
+    let mut account = match (&sign_in.registration, sign_in.account_id) {
         (Some(r), _) => Account {
             id: AccountId::new(now),
             first_name: r.first_name.clone(),
@@ -517,10 +662,17 @@ pub async fn verify_code(
         pin_hash: hash_pin(&req.pin)?,
         tokens: minted.fresh.clone(),
     };
+    let notices = if sign_in.adds_phone {
+        account.phone = Some(sign_in.phone.clone());
+        account.updated_at = now;
+        phone_recovered_notices(state, &account, &sign_in.phone).await?
+    } else {
+        Vec::new()
+    };
     let new_account = sign_in.registration.is_some().then_some(&account);
     state
         .store
-        .complete_sign_in(sign_in.id, new_account, &device)
+        .complete_sign_in(sign_in.id, new_account, &device, &notices)
         .await?;
     tracing::info!(account = %account.id, device = %device.id, "signed in");
     Ok(SignedIn {
@@ -632,11 +784,13 @@ pub async fn reset_account_verify(
         verification::notice(
             state,
             Address::Email(&h.account.email),
-            "Someone proved by SMS that the phone number of your Lintel account is now theirs \
+            format!(
+                "Someone proved by SMS that the phone number of your Lintel account is now theirs \
              (carriers give old numbers to new customers), so it was removed from your account \
-             and your devices were signed out. Ask your administrator to help you add your \
-             current number."
-                .into(),
+             and your devices were signed out. To add your current number, open \
+             {}/recover",
+                state.public_url
+            ),
         )
     });
     state

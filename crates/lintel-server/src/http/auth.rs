@@ -8,8 +8,8 @@ use lintel_domain::DeviceKind;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ClockChecked, Source};
 use crate::app::auth::{
-    CheckYourEmail, CodeSent, LoginRequest, PhoneReleased, RegisterRequest, ReissueRequest,
-    ResetAccountRequest, SignedIn, Tokens, VerifyCodeRequest, VerifyEmailRequest,
+    CheckYourEmail, CodeSent, LoginRequest, PhoneReleased, RecoverRequest, RegisterRequest,
+    ReissueRequest, ResetAccountRequest, SignedIn, Tokens, VerifyCodeRequest, VerifyEmailRequest,
 };
 use crate::app::verification::{CodeSentTo, ConfirmCode};
 use crate::app::{self, AppState};
@@ -90,6 +90,24 @@ pub async fn reissue(
     ApiJson(req): ApiJson<ReissueRequest>,
 ) -> Result<Json<Tokens>, ApiError> {
     Ok(Json(app::auth::reissue(&state, req).await?))
+}
+
+/// The way back for an account whose phone number was taken over by its new owner: a link
+/// goes to the account's email and the code to the new `phone`; finishing the sign-in adds
+/// the phone, signs out the account's other devices and tells its organizations' admins. The
+/// answer is the same for any email; `account_exists` when another account has the phone.
+#[utoipa::path(post, path = "/api/v1/auth/recover", operation_id = "recover", tag = "sign-in",
+    request_body = RecoverRequest,
+    responses((status = 202, body = CheckYourEmail),
+              (status = "4XX", body = ErrorBody, description = "see the error code; 429 carries Retry-After")))]
+pub async fn recover(
+    State(state): State<AppState>,
+    _: ClockChecked,
+    Source(source): Source,
+    ApiJson(req): ApiJson<RecoverRequest>,
+) -> Result<(StatusCode, Json<CheckYourEmail>), ApiError> {
+    let answer = app::auth::recover(&state, source, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
 /// For a phone number that belonged to someone else: sends a code to it. The answer is the

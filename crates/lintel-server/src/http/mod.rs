@@ -102,6 +102,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(auth::verify_email))
         .routes(routes!(auth::verify_sms))
         .routes(routes!(auth::reissue))
+        .routes(routes!(auth::recover))
         .routes(routes!(auth::reset_account))
         .routes(routes!(auth::reset_account_verify))
         .routes(routes!(me::get, me::update))

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
             get(signin::register_page).post(signin::register),
         )
         .route("/signin", get(signin::signin_page).post(signin::signin))
+        .route("/recover", get(signin::recover_page).post(signin::recover))
         .route(
             "/auth/confirm",
             get(signin::confirm_page).post(signin::confirm),

@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::html::{error_box, hidden, input, page};
 use super::{SameOrigin, Session, explain, session_cookie};
-use crate::app::auth::{LoginRequest, RegisterRequest, VerifyCodeRequest, VerifyEmailRequest};
+use crate::app::auth::{
+    LoginRequest, RecoverRequest, RegisterRequest, VerifyCodeRequest, VerifyEmailRequest,
+};
 use crate::app::{self, AppState};
 use crate::http::extract::Source;
 
@@ -121,7 +123,9 @@ fn signin_html(email: &str, error: Option<&str>) -> String {
             "{}<form class=\"card\" method=\"post\" action=\"/signin\">{}\
              <p class=\"hint\">No password: we email you a link, then text you a code.</p>\
              <button>Email me a link</button></form>\
-             <p>New here? <a href=\"/register\">Create an account</a></p>",
+             <p>New here? <a href=\"/register\">Create an account</a></p>\
+             <p>Your old number now belongs to someone else? \
+             <a href=\"/recover\">Add your new number</a></p>",
             error_box(error),
             input(
                 "email",
@@ -155,6 +159,71 @@ pub async fn signin(
         Err(err) => {
             let (status, message) = explain(err);
             (status, Html(signin_html(&form.email, Some(&message)))).into_response()
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RecoverForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+fn recover_html(form: &RecoverForm, error: Option<&str>) -> String {
+    page(
+        "Add your new number",
+        &format!(
+            "{}<form class=\"card\" method=\"post\" action=\"/recover\">\
+             <p>When a carrier gives your old number to someone else and they prove it is \
+             theirs, your account loses it. Add your current number here: we email you a link, \
+             then text a code to the new number. Your other devices are signed out, and your \
+             organizations' administrators are told.</p>{}{}\
+             <p class=\"hint\">In international format, such as +46 70 123 45 67.</p>\
+             <button>Email me a link</button></form>\
+             <p>Your account still has your number? <a href=\"/signin\">Sign in</a></p>",
+            error_box(error),
+            input(
+                "email",
+                "Your account's email",
+                "email",
+                &form.email,
+                "required autocomplete=\"email\" autofocus"
+            ),
+            input(
+                "phone",
+                "New mobile phone",
+                "tel",
+                &form.phone,
+                "required autocomplete=\"tel\""
+            ),
+        ),
+    )
+}
+
+pub async fn recover_page(session: Option<Session>) -> Response {
+    if session.is_some() {
+        return Redirect::to("/me").into_response();
+    }
+    Html(recover_html(&RecoverForm::default(), None)).into_response()
+}
+
+pub async fn recover(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    Source(source): Source,
+    Form(form): Form<RecoverForm>,
+) -> Response {
+    let req = RecoverRequest {
+        email: form.email.clone(),
+        phone: form.phone.clone(),
+    };
+    match app::auth::recover(&state, source, req).await {
+        Ok(_) => Html(check_email_html(&form.email)).into_response(),
+        Err(err) => {
+            let (status, message) = explain(err);
+            (status, Html(recover_html(&form, Some(&message)))).into_response()
         }
     }
 }

@@ -29,6 +29,7 @@ on_both_backends!(
     reset_codes_are_counted_per_number_across_attempts,
     a_wrong_clock_is_named_on_every_sign_in_step,
     names_cannot_carry_a_message_into_mail_sent_to_others,
+    the_previous_owner_of_a_recycled_number_comes_back_with_email_and_a_new_phone,
 );
 
 async fn guest_unlock(app: &TestApp, secret: &str, door: &str) -> Value {
@@ -802,4 +803,148 @@ async fn names_cannot_carry_a_message_into_mail_sent_to_others(backend: Backend)
     assert_eq!(status, StatusCode::ACCEPTED);
     let mail = app.deliver().await;
     assert!(mail.iter().all(|m| !m.body.contains("Mallory")), "{mail:?}");
+}
+
+async fn the_previous_owner_of_a_recycled_number_comes_back_with_email_and_a_new_phone(
+    backend: Backend,
+) {
+    const GRACE: &str = "grace@example.com";
+    const GRACE_PHONE: &str = "+46701234568";
+    const NEW_PHONE: &str = "+46701234599";
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    app.invite(
+        &p.key,
+        "acme",
+        json!({ "email": GRACE, "areas": ["members"] }),
+    )
+    .await;
+    app.sign_up(GRACE, GRACE_PHONE).await;
+    app.deliver().await;
+
+    // A newcomer proves Ada's old number and registers with it.
+    let (_, sent) = app
+        .post(
+            "",
+            "/api/v1/auth/reset-account",
+            json!({ "phone": ADA_PHONE }),
+        )
+        .await;
+    let code = code_sent_to(&app.deliver().await, ADA_PHONE);
+    let (status, _) = app
+        .post(
+            "",
+            "/api/v1/auth/reset-account/verify",
+            json!({ "verification": sent["verification"], "code": code }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let told = app.deliver().await;
+    assert!(
+        told.iter()
+            .any(|m| m.recipient == ADA && m.body.contains("/recover")),
+        "{told:?}"
+    );
+    app.sign_up("newcomer@example.com", ADA_PHONE).await;
+
+    // The way back: a number another account has is refused, as at registration.
+    let taken = app
+        .post(
+            "",
+            "/api/v1/auth/recover",
+            json!({ "email": ADA, "phone": GRACE_PHONE }),
+        )
+        .await;
+    assert_error(
+        &taken,
+        StatusCode::CONFLICT,
+        "account_exists",
+        Some("phone"),
+    );
+    // An unknown email gets the answer a known one gets, and nothing is sent.
+    let unknown = app
+        .post(
+            "",
+            "/api/v1/auth/recover",
+            json!({ "email": "nobody@example.com", "phone": NEW_PHONE }),
+        )
+        .await;
+    assert_eq!(unknown.0, StatusCode::ACCEPTED, "{}", unknown.1);
+    assert!(app.deliver().await.is_empty());
+
+    // The email link, then a code to the new number.
+    let (status, answer) = app
+        .post(
+            "",
+            "/api/v1/auth/recover",
+            json!({ "email": ADA, "phone": NEW_PHONE }),
+        )
+        .await;
+    assert_eq!((status, &answer), (StatusCode::ACCEPTED, &unknown.1));
+    let sign_in = app.confirm(ADA).await;
+    let back = app.finish(&sign_in, NEW_PHONE).await;
+    assert_eq!(back["account"]["phone"], NEW_PHONE);
+    assert_eq!(
+        back["account"]["id"], p.ada["account"]["id"],
+        "the same account"
+    );
+
+    // Grace, who administers acme's members, is told, and it is on record.
+    let sent = app.deliver().await;
+    let notice = sent
+        .iter()
+        .find(|m| m.recipient == GRACE)
+        .unwrap_or_else(|| panic!("no notice to Grace: {sent:?}"));
+    assert!(
+        notice.body.contains("Ada Lovelace") && notice.body.contains("suspend"),
+        "{}",
+        notice.body
+    );
+    let (_, log) = app
+        .get(
+            &p.key,
+            "/api/v1/orgs/acme/events?kind=account.phone_recovered",
+        )
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log["items"][0]["object_id"], p.ada_member, "{log}");
+
+    // Ada's access is hers again.
+    let ada = auth(&back);
+    let (status, opened) = app
+        .post(
+            &ada,
+            &format!("/api/v1/orgs/acme/doors/{}/unlock", p.front),
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, &opened["granted"]), (StatusCode::OK, &json!(true)));
+
+    // With a phone again, the way back is an ordinary sign-in: the code goes to the
+    // account's phone, never to a number the requester names.
+    app.clock.advance(Duration::minutes(2));
+    let again = app
+        .post(
+            "",
+            "/api/v1/auth/recover",
+            json!({ "email": ADA, "phone": "+46701234511" }),
+        )
+        .await;
+    assert_eq!(again.0, StatusCode::ACCEPTED);
+    let sign_in = app.confirm(ADA).await;
+    let sent = app.deliver().await;
+    assert!(sent.iter().any(|m| m.recipient == NEW_PHONE), "{sent:?}");
+    assert!(sent.iter().all(|m| m.recipient != "+46701234511"));
+    let code = code_sent_to(&sent, NEW_PHONE);
+    let (status, body) = app
+        .post(
+            "",
+            "/api/v1/auth/sms/verify",
+            json!({ "sign_in": sign_in, "code": code, "device_name": "Laptop", "pin": "2580" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["account"]["phone"], NEW_PHONE);
 }

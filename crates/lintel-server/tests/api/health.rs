@@ -101,6 +101,7 @@ fn the_openapi_document_describes_every_route() {
         ("/api/v1/auth/email/verify", &["post"]),
         ("/api/v1/auth/sms/verify", &["post"]),
         ("/api/v1/auth/reissue", &["post"]),
+        ("/api/v1/auth/recover", &["post"]),
         ("/api/v1/auth/reset-account", &["post"]),
         ("/api/v1/auth/reset-account/verify", &["post"]),
         ("/api/v1/me/email", &["post"]),

@@ -52,7 +52,7 @@ impl TestApp {
     }
 
     /// Presents the last link sent to `email`; returns the attempt's `sign_in` handle.
-    async fn confirm(&self, email: &str) -> String {
+    pub async fn confirm(&self, email: &str) -> String {
         let token = link_token(&self.deliver().await, email);
         let (status, body) = self.verify_link(&token).await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -69,7 +69,7 @@ impl TestApp {
     }
 
     /// Presents the last code sent to `phone`.
-    async fn finish(&self, sign_in: &str, phone: &str) -> Value {
+    pub async fn finish(&self, sign_in: &str, phone: &str) -> Value {
         let code = code_sent_to(&self.deliver().await, phone);
         let (status, body) = self.enter_code(sign_in, &code, "2580").await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -20,6 +20,7 @@ on_both_backends!(
     cards_and_pin_codes_in_the_dashboard_and_the_member_app,
     a_guest_opens_a_door_from_the_link_page,
     a_member_sends_a_link_to_their_own_guest,
+    the_previous_owner_of_a_recycled_number_adds_a_new_one_from_a_page,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -88,6 +89,12 @@ impl<'a> Browser<'a> {
             .await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(page.contains("Check your email"), "{page}");
+        self.follow_link("+•••••••••67").await
+    }
+
+    /// Follows the emailed link to the code page (which names the phone as `masked`), gets
+    /// one code wrong, then the right one; returns the profile page.
+    async fn follow_link(&self, masked: &str) -> String {
         let sent = self.app.deliver().await;
         let link = &sent
             .iter()
@@ -111,7 +118,7 @@ impl<'a> Browser<'a> {
         let token = field(&confirm_page, "token");
         let (status, code_page, _) = self.post("/auth/confirm", &[("token", &token)]).await;
         assert_eq!(status, StatusCode::OK, "{code_page}");
-        assert!(code_page.contains("+•••••••••67"), "{code_page}");
+        assert!(code_page.contains(masked), "{code_page}");
         let sign_in = field(&code_page, "sign_in");
         let sms = self.app.deliver().await;
         let code: String = sms[0]
@@ -1144,4 +1151,55 @@ async fn a_member_sends_a_link_to_their_own_guest(backend: Backend) {
     );
     let (_, links) = app.get(&key, "/api/v1/orgs/acme/access-links").await;
     assert_eq!(links["items"][0]["created_by_name"], "Ada Lovelace");
+}
+
+async fn the_previous_owner_of_a_recycled_number_adds_a_new_one_from_a_page(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let browser = Browser::new(&app);
+    browser.sign_up().await;
+    // The number's new owner proves it: Ada's account has no phone any more.
+    let (_, sent) = app
+        .post(
+            "",
+            "/api/v1/auth/reset-account",
+            serde_json::json!({ "phone": "+46701234567" }),
+        )
+        .await;
+    let code = code_sent_to(&app.deliver().await, "+46701234567");
+    let body = serde_json::json!({ "verification": sent["verification"], "code": code });
+    let (status, _) = app
+        .post("", "/api/v1/auth/reset-account/verify", body)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.deliver().await;
+
+    let browser = Browser::new(&app);
+    let (_, signin, _) = browser.get("/signin").await;
+    assert!(signin.contains("href=\"/recover\""), "{signin}");
+    let (status, page, _) = browser.get("/recover").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<label for=\"phone\">New mobile phone</label>"),
+        "{page}"
+    );
+    let (status, refused, _) = browser
+        .post("/recover", &[("email", "ada@example.com"), ("phone", "07")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.contains("role=\"alert\"") && refused.contains("value=\"ada@example.com\""),
+        "the form comes back with what was typed: {refused}"
+    );
+    let (status, page, _) = browser
+        .post(
+            "/recover",
+            &[("email", "ada@example.com"), ("phone", "+46 70 123 45 99")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Check your email"), "{page}");
+    let profile = browser.follow_link("+•••••••••99").await;
+    assert!(profile.contains("+46701234599"), "{profile}");
 }

@@ -20,7 +20,7 @@ macro_rules! account_columns {
 }
 macro_rules! sign_in_columns {
     () => {
-        "id, account_id, first_name, last_name, email, phone, email_token_hash, \
+        "id, account_id, first_name, last_name, email, phone, adds_phone, email_token_hash, \
          email_expires_at, email_confirmed_at, code_hash, code_expires_at, code_failures, \
          finished_at, created_at"
     };
@@ -224,8 +224,8 @@ pub(super) async fn create_sign_in(
     };
     sqlx::query(
         "INSERT INTO sign_ins (id, account_id, first_name, last_name, email, phone, \
-         email_token_hash, email_expires_at, code_failures, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+         adds_phone, email_token_hash, email_expires_at, code_failures, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10)",
     )
     .bind(s.id.0)
     .bind(s.account_id.map(|a| a.0))
@@ -233,6 +233,7 @@ pub(super) async fn create_sign_in(
     .bind(last)
     .bind(s.email.as_str())
     .bind(s.phone.as_str())
+    .bind(s.adds_phone)
     .bind(&s.email_token_hash)
     .bind(s.email_expires_at)
     .bind(s.created_at)
@@ -336,23 +337,28 @@ pub(super) async fn complete_sign_in(
     id: SignInId,
     account: Option<&Account>,
     device: &NewDevice,
+    notices: &[Message],
 ) -> Result<(), StoreError> {
     let now = device.tokens.now;
     let mut tx = store.writer().begin().await?;
-    let done = sqlx::query(
+    let done: Option<(bool, String)> = sqlx::query_as(
         "UPDATE sign_ins SET finished_at = $2 \
-         WHERE id = $1 AND finished_at IS NULL AND email_confirmed_at IS NOT NULL",
+         WHERE id = $1 AND finished_at IS NULL AND email_confirmed_at IS NOT NULL \
+         RETURNING adds_phone, phone",
     )
     .bind(id.0)
     .bind(now)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
+    let Some((adds_phone, proven_phone)) = done else {
         return Err(conflict(
             "sign_in_ended",
             None,
             "this sign-in has already ended; start again",
         ));
+    };
+    if adds_phone {
+        add_phone(&mut tx, device.account_id, &proven_phone, now).await?;
     }
     match account {
         Some(a) => {
@@ -443,8 +449,77 @@ pub(super) async fn complete_sign_in(
         },
         at: now,
     };
-    super::members::on_sign_in(&mut tx, device.account_id, &email, &phone, &audit).await?;
+    super::members::on_sign_in(
+        &mut tx,
+        device.account_id,
+        &email,
+        &phone,
+        adds_phone,
+        &audit,
+    )
+    .await?;
+    for notice in notices {
+        enqueue(&mut tx, notice).await?;
+    }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Gives an account that has no phone (its number was taken over by its new owner) the
+/// phone just proven, and signs out whatever it still had, as a change of phone does.
+async fn add_phone(
+    conn: &mut Conn,
+    account: AccountId,
+    phone: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let added = sqlx::query(
+        "UPDATE accounts SET phone = $2, updated_at = $3 WHERE id = $1 AND phone IS NULL",
+    )
+    .bind(account.0)
+    .bind(phone)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            conflict(
+                "account_exists",
+                Some("phone"),
+                "another account has this phone number",
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    if added.rows_affected() == 0 {
+        return Err(conflict(
+            "sign_in_ended",
+            None,
+            "this account has a phone number again; sign in with it",
+        ));
+    }
+    sign_out_everywhere(conn, account, now).await
+}
+
+/// Signs out every device of the account and ends its sign-ins and verifications in flight,
+/// which were started against its old addresses.
+pub(super) async fn sign_out_everywhere(
+    conn: &mut Conn,
+    account: AccountId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for sql in [
+        "UPDATE devices SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+        "UPDATE sign_ins SET finished_at = $2 WHERE account_id = $1 AND finished_at IS NULL",
+        "UPDATE verifications SET finished_at = $2 WHERE account_id = $1 AND finished_at IS NULL",
+    ] {
+        sqlx::query(sql)
+            .bind(account.0)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

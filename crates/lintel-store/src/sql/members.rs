@@ -676,6 +676,7 @@ pub(super) async fn on_sign_in(
     account: AccountId,
     email: &str,
     phone: &str,
+    phone_recovered: bool,
     audit: &Audit,
 ) -> Result<(), StoreError> {
     let pending: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
@@ -705,15 +706,21 @@ pub(super) async fn on_sign_in(
             .fetch_all(&mut *conn)
             .await?;
     for (org, id) in orgs {
-        record(
-            conn,
-            OrgId(org),
-            audit,
+        let mut entries = Vec::with_capacity(2);
+        if phone_recovered {
+            // The admins see that the member came back with a new number, and since when.
+            entries.push((
+                "account.phone_recovered",
+                Some(("member", id)),
+                serde_json::json!({}),
+            ));
+        }
+        entries.push((
             "account.signed_in",
             Some(("member", id)),
             serde_json::json!({}),
-        )
-        .await?;
+        ));
+        record_all(conn, OrgId(org), audit, &entries).await?;
     }
     Ok(())
 }

@@ -1549,8 +1549,9 @@ impl Store for Backend {
         id: SignInId,
         account: Option<&Account>,
         device: &NewDevice,
+        notices: &[Message],
     ) -> Result<(), StoreError> {
-        accounts::complete_sign_in(self, id, account, device).await
+        accounts::complete_sign_in(self, id, account, device, notices).await
     }
 
     async fn create_verification(

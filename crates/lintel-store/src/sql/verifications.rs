@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use lintel_domain::{AccountId, VerificationId};
 use uuid::Uuid;
 
-use super::accounts::{confirm_failure, enqueue};
+use super::accounts::{confirm_failure, enqueue, sign_out_everywhere};
 use super::{Backend, Conn, Db};
 use crate::rows::VerificationRow;
 use crate::{Message, Purpose, StoreError, Verification};
@@ -177,27 +177,6 @@ async fn replace_contact(
     .execute(&mut *conn)
     .await?;
     sign_out_everywhere(conn, account, now).await
-}
-
-/// Signs out every device of the account and ends its sign-ins and verifications in flight,
-/// which were started against its old addresses.
-async fn sign_out_everywhere(
-    conn: &mut Conn,
-    account: AccountId,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for sql in [
-        "UPDATE devices SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
-        "UPDATE sign_ins SET finished_at = $2 WHERE account_id = $1 AND finished_at IS NULL",
-        "UPDATE verifications SET finished_at = $2 WHERE account_id = $1 AND finished_at IS NULL",
-    ] {
-        sqlx::query(sql)
-            .bind(account.0)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Erases an account and the personal data kept about it. This is the one place deletion

@@ -53,6 +53,7 @@ fn sign_in(account: Option<AccountId>, mail: &str, tel: &str, token: u8) -> Sign
         }),
         email: email(mail),
         phone: phone(tel),
+        adds_phone: false,
         email_token_hash: vec![token; 32],
         email_expires_at: now() + Duration::minutes(15),
         email_confirmed_at: None,
@@ -113,7 +114,10 @@ async fn registered(db: &TestDb, mail: &str, tel: &str, seed: u8) -> (Account, N
     );
     let a = account(mail, tel);
     let d = device(a.id, seed);
-    db.store.complete_sign_in(s.id, Some(&a), &d).await.unwrap();
+    db.store
+        .complete_sign_in(s.id, Some(&a), &d, &[])
+        .await
+        .unwrap();
     (a, d)
 }
 
@@ -267,7 +271,7 @@ async fn a_finished_sign_in_cannot_complete_again(backend: Backend) {
     // Not before the email is confirmed, either.
     let early = db
         .store
-        .complete_sign_in(s.id, None, &device(a.id, 31))
+        .complete_sign_in(s.id, None, &device(a.id, 31), &[])
         .await;
     assert!(matches!(
         early,
@@ -281,12 +285,12 @@ async fn a_finished_sign_in_cannot_complete_again(backend: Backend) {
         .await
         .unwrap();
     db.store
-        .complete_sign_in(s.id, None, &device(a.id, 33))
+        .complete_sign_in(s.id, None, &device(a.id, 33), &[])
         .await
         .unwrap();
     let again = db
         .store
-        .complete_sign_in(s.id, None, &device(a.id, 34))
+        .complete_sign_in(s.id, None, &device(a.id, 34), &[])
         .await;
     assert!(matches!(
         again,
@@ -315,13 +319,13 @@ async fn a_registration_that_lost_its_phone_is_refused(backend: Backend) {
     }
     let ada = account("ada@example.com", "+46701234567");
     db.store
-        .complete_sign_in(first.id, Some(&ada), &device(ada.id, 42))
+        .complete_sign_in(first.id, Some(&ada), &device(ada.id, 42), &[])
         .await
         .unwrap();
     let grace = account("grace@example.com", "+46701234567");
     let lost = db
         .store
-        .complete_sign_in(second.id, Some(&grace), &device(grace.id, 43))
+        .complete_sign_in(second.id, Some(&grace), &device(grace.id, 43), &[])
         .await;
     assert!(matches!(
         lost,
@@ -716,6 +720,7 @@ on_both_backends!(
     a_taken_email_or_phone_is_refused_and_nothing_changes,
     deleting_an_account_erases_it_and_what_names_it,
     a_reset_detaches_a_recycled_phone_from_its_old_account,
+    a_sign_in_that_adds_a_phone_gives_it_only_to_an_account_without_one,
     a_verification_completes_once_and_ends_after_five_wrong_codes,
 );
 
@@ -931,6 +936,80 @@ async fn a_reset_detaches_a_recycled_phone_from_its_old_account(backend: Backend
     )
     .await
     .unwrap();
+}
+
+async fn a_sign_in_that_adds_a_phone_gives_it_only_to_an_account_without_one(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (old, _) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    registered(&db, "grace@example.com", "+46701234568", 2).await;
+    let adding = |tel: &str, seed: u8| {
+        let mut s = sign_in(Some(old.id), "ada@example.com", tel, seed);
+        s.adds_phone = true;
+        s
+    };
+    let finish = async |s: &SignIn, seed: u8| {
+        db.store
+            .create_sign_in(s, &message("ada@example.com"))
+            .await
+            .unwrap();
+        db.store
+            .confirm_sign_in_email(s.id, &confirmation(seed), &message("x"))
+            .await
+            .unwrap();
+        let notice = message("admin@example.com");
+        db.store
+            .complete_sign_in(s.id, None, &device(old.id, seed + 1), &[notice])
+            .await
+    };
+    let ended = |r: &Result<(), StoreError>, expected: &str| matches!(r, Err(StoreError::Conflict { code, .. }) if *code == expected);
+    // While the account has its phone, a sign-in cannot give it another.
+    let early = finish(&adding("+46701234599", 10), 11).await;
+    assert!(ended(&early, "sign_in_ended"), "{early:?}");
+    assert_eq!(
+        db.store.get_account(old.id).await.unwrap().account.phone,
+        Some(phone("+46701234567"))
+    );
+
+    // The number's new owner takes it; the old account's way back cannot take another's.
+    verified(
+        &db,
+        &verification(None, Purpose::ResetPhone, "+46701234567", 20),
+    )
+    .await
+    .unwrap();
+    let theirs = finish(&adding("+46701234568", 30), 31).await;
+    assert!(ended(&theirs, "account_exists"), "{theirs:?}");
+    assert_eq!(
+        db.store.get_account(old.id).await.unwrap().account.phone,
+        None
+    );
+
+    // Two ways back in flight: the first gives the phone and ends the other.
+    let (first, second) = (adding("+46701234599", 40), adding("+46701234598", 50));
+    db.store
+        .create_sign_in(&second, &message("ada@example.com"))
+        .await
+        .unwrap();
+    finish(&first, 41).await.unwrap();
+    assert_eq!(
+        db.store.get_account(old.id).await.unwrap().account.phone,
+        Some(phone("+46701234599"))
+    );
+    let devices = db.store.list_devices(old.id).await.unwrap();
+    assert_eq!(devices.len(), 1, "only the new device: {devices:?}");
+    let other = db
+        .store
+        .find_sign_in_by_email_token(&second.email_token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(other.finished_at.is_some(), "the other way back ended");
+    let queued = db
+        .store
+        .claim_messages(now(), now() + Duration::minutes(1), 100)
+        .await
+        .unwrap();
+    assert!(queued.iter().any(|m| m.recipient == "admin@example.com"));
 }
 
 async fn a_verification_completes_once_and_ends_after_five_wrong_codes(backend: Backend) {
