@@ -154,36 +154,80 @@ fn source_key(source: IpAddr) -> String {
     format!("ip:{}", limits::source(source))
 }
 
+/// What an emailed link is for.
+enum LinkFor<'a> {
+    Registration,
+    SignIn,
+    /// Adding this phone to an account that lost its number.
+    NewPhone(&'a Phone),
+}
+
+/// A sign-in attempt that has just begun: the link's token is sent by email.
+fn new_sign_in(now: DateTime<Utc>, email: Email, phone: Phone, token: &str) -> SignIn {
+    SignIn {
+        id: SignInId::new(now),
+        account_id: None,
+        registration: None,
+        email,
+        phone,
+        adds_phone: false,
+        email_token_hash: secrets::hash(token),
+        email_expires_at: now + LINK_TTL,
+        email_confirmed_at: None,
+        code_hash: None,
+        code_expires_at: None,
+        code_failures: 0,
+        finished_at: None,
+        created_at: now,
+    }
+}
+
 fn sign_in_email(
     state: &AppState,
     to: &Email,
     first_name: &str,
     token: &str,
-    new: bool,
+    purpose: LinkFor<'_>,
     now: DateTime<Utc>,
 ) -> Message {
     let link = format!("{}/auth/confirm?token={token}", state.public_url);
-    let what = if new {
-        "finish creating your Lintel account"
-    } else {
-        "sign in to Lintel"
-    };
     // A registration's name is whatever was typed beside someone's address: it is not put in
     // their mail until they have proven the address is theirs.
-    let greeting = if new {
-        String::new()
-    } else {
-        format!(" {first_name}")
+    let (subject, greeting, what, ending) = match purpose {
+        LinkFor::Registration => (
+            "Your Lintel sign-in link",
+            String::new(),
+            "finish creating your Lintel account".to_owned(),
+            "ignore this email: nobody can sign in without also receiving the code sent to \
+             your phone.",
+        ),
+        LinkFor::SignIn => (
+            "Your Lintel sign-in link",
+            format!(" {first_name}"),
+            "sign in to Lintel".to_owned(),
+            "ignore this email: nobody can sign in without also receiving the code sent to \
+             your phone.",
+        ),
+        LinkFor::NewPhone(phone) => (
+            "Add your new phone number to Lintel",
+            format!(" {first_name}"),
+            format!(
+                "add the number ending in {} to your Lintel account and sign in; a code will \
+                 be texted to it",
+                last_digits(phone)
+            ),
+            "ignore this email and tell your administrator (your organizations' \
+             administrators are told when a number is added).",
+        ),
     };
     Message {
         id: MessageId::new(now),
         channel: Channel::Email,
         recipient: to.to_string(),
-        subject: "Your Lintel sign-in link".into(),
+        subject: subject.into(),
         body: format!(
             "Hello{greeting},\n\nOpen this link to {what}:\n\n{link}\n\nIt works once, for \
-             15 minutes. If you did not ask for it, ignore this email: nobody can sign in \
-             without also receiving the code sent to your phone.\n"
+             15 minutes. If you did not ask for it, {ending}\n"
         ),
         attempts: 0,
         created_at: now,
@@ -256,27 +300,15 @@ async fn start_sign_in(
     };
     let token = secrets::token("");
     let sign_in = SignIn {
-        id: SignInId::new(now),
         account_id: Some(account.id),
-        registration: None,
-        email: account.email.clone(),
-        phone,
-        adds_phone: false,
-        email_token_hash: secrets::hash(&token),
-        email_expires_at: now + LINK_TTL,
-        email_confirmed_at: None,
-        code_hash: None,
-        code_expires_at: None,
-        code_failures: 0,
-        finished_at: None,
-        created_at: now,
+        ..new_sign_in(now, account.email.clone(), phone, &token)
     };
     let mail = sign_in_email(
         state,
         &account.email,
         &account.first_name,
         &token,
-        false,
+        LinkFor::SignIn,
         now,
     );
     state.store.create_sign_in(&sign_in, &mail).await?;
@@ -310,25 +342,20 @@ pub async fn register(
     }
     let token = secrets::token("");
     let sign_in = SignIn {
-        id: SignInId::new(now),
-        account_id: None,
         registration: Some(Registration {
             first_name: first_name.clone(),
             last_name,
         }),
-        email: email.clone(),
-        phone,
-        adds_phone: false,
-        email_token_hash: secrets::hash(&token),
-        email_expires_at: now + LINK_TTL,
-        email_confirmed_at: None,
-        code_hash: None,
-        code_expires_at: None,
-        code_failures: 0,
-        finished_at: None,
-        created_at: now,
+        ..new_sign_in(now, email.clone(), phone, &token)
     };
-    let mail = sign_in_email(state, &email, &first_name, &token, true, now);
+    let mail = sign_in_email(
+        state,
+        &email,
+        &first_name,
+        &token,
+        LinkFor::Registration,
+        now,
+    );
     state.store.create_sign_in(&sign_in, &mail).await?;
     Ok(CHECK_YOUR_EMAIL)
 }
@@ -389,38 +416,18 @@ pub async fn recover(
     }
     let token = secrets::token("");
     let sign_in = SignIn {
-        id: SignInId::new(now),
         account_id: Some(account.id),
-        registration: None,
-        email: account.email.clone(),
-        phone: phone.clone(),
         adds_phone: true,
-        email_token_hash: secrets::hash(&token),
-        email_expires_at: now + LINK_TTL,
-        email_confirmed_at: None,
-        code_hash: None,
-        code_expires_at: None,
-        code_failures: 0,
-        finished_at: None,
-        created_at: now,
+        ..new_sign_in(now, account.email.clone(), phone.clone(), &token)
     };
-    let link = format!("{}/auth/confirm?token={token}", state.public_url);
-    let mail = Message {
-        id: MessageId::new(now),
-        channel: Channel::Email,
-        recipient: account.email.to_string(),
-        subject: "Add your new phone number to Lintel".into(),
-        body: format!(
-            "Hello {},\n\nOpen this link to add the number ending in {} to your Lintel \
-             account and sign in; a code will be texted to it:\n\n{link}\n\nIt works once, \
-             for 15 minutes. Your organizations' administrators will be told. If you did not \
-             ask for this, ignore this email and tell your administrator.\n",
-            account.first_name,
-            last_digits(&phone)
-        ),
-        attempts: 0,
-        created_at: now,
-    };
+    let mail = sign_in_email(
+        state,
+        &account.email,
+        &account.first_name,
+        &token,
+        LinkFor::NewPhone(&phone),
+        now,
+    );
     state.store.create_sign_in(&sign_in, &mail).await?;
     Ok(CHECK_YOUR_EMAIL)
 }
