@@ -79,6 +79,141 @@ impl EventActor {
     }
 }
 
+/// Defines `EventKind` with the text each kind is stored and shown as, and the list of all.
+macro_rules! event_kinds {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
+        /// What an event is about and what happened to it, stored and shown as `object.verb`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventKind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl EventKind {
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant,)*];
+
+            /// The stored text, `object.verb`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    OrganizationCreated = "organization.created",
+    OrganizationUpdated = "organization.updated",
+    OrganizationQuotasUpdated = "organization.quotas_updated",
+    SiteCreated = "site.created",
+    SiteUpdated = "site.updated",
+    SiteDeleted = "site.deleted",
+    DoorCreated = "door.created",
+    DoorUpdated = "door.updated",
+    DoorDeleted = "door.deleted",
+    GroupCreated = "group.created",
+    GroupUpdated = "group.updated",
+    GroupDeleted = "group.deleted",
+    ScheduleCreated = "schedule.created",
+    ScheduleUpdated = "schedule.updated",
+    ScheduleDeleted = "schedule.deleted",
+    AccessCreated = "access.created",
+    AccessUpdated = "access.updated",
+    AccessDeleted = "access.deleted",
+    /// A temporary access that ended, deleted by the hourly job.
+    AccessExpired = "access.expired",
+    MemberInvited = "member.invited",
+    MemberInvitationResent = "member.invitation_resent",
+    MemberInvitationRevoked = "member.invitation_revoked",
+    /// An invitation taken by the account it was sent to.
+    MemberJoined = "member.joined",
+    /// An account made a member without an invitation (the console, a first owner).
+    MemberAdded = "member.added",
+    MemberUpdated = "member.updated",
+    MemberSuspended = "member.suspended",
+    MemberReinstated = "member.reinstated",
+    MemberRemoved = "member.removed",
+    MemberLeft = "member.left",
+    /// The member's account was deleted.
+    MemberErased = "member.erased",
+    CardCreated = "card.created",
+    CardRevoked = "card.revoked",
+    PinCreated = "pin.created",
+    PinRevoked = "pin.revoked",
+    LinkCreated = "link.created",
+    LinkRevoked = "link.revoked",
+    ApiKeyCreated = "api_key.created",
+    ApiKeyRevoked = "api_key.revoked",
+    AccountSignedIn = "account.signed_in",
+    /// An account whose number was taken over by its new owner came back with a new one.
+    AccountPhoneRecovered = "account.phone_recovered",
+    DecisionGranted = "decision.granted",
+    DecisionDenied = "decision.denied",
+}
+
+impl EventKind {
+    pub fn parse(text: &str) -> Option<EventKind> {
+        EventKind::ALL.iter().copied().find(|k| k.as_str() == text)
+    }
+
+    /// Whether an event of this kind changes what decisions read, so that every node's
+    /// decision engine must hear of it. Every kind is named: a new one does not compile until
+    /// it is decided here, and in the rules cache's plan of what to read again.
+    pub fn changes_rules(self) -> bool {
+        use EventKind::*;
+        match self {
+            SiteUpdated
+            | DoorCreated
+            | DoorUpdated
+            | DoorDeleted
+            | GroupCreated
+            | GroupUpdated
+            | GroupDeleted
+            | ScheduleCreated
+            | ScheduleUpdated
+            | ScheduleDeleted
+            | AccessCreated
+            | AccessUpdated
+            | AccessDeleted
+            | AccessExpired
+            | MemberInvited
+            | MemberInvitationResent
+            | MemberInvitationRevoked
+            | MemberJoined
+            | MemberAdded
+            | MemberUpdated
+            | MemberSuspended
+            | MemberReinstated
+            | MemberRemoved
+            | MemberLeft
+            | MemberErased
+            | CardCreated
+            | CardRevoked
+            | PinCreated
+            | PinRevoked => true,
+            // A new site has no doors yet, and a site is deleted only once it has none.
+            SiteCreated | SiteDeleted => false,
+            // Links are decided from live state at each use, not from the rules.
+            LinkCreated | LinkRevoked => false,
+            OrganizationCreated
+            | OrganizationUpdated
+            | OrganizationQuotasUpdated
+            | ApiKeyCreated
+            | ApiKeyRevoked
+            | AccountSignedIn
+            | AccountPhoneRecovered
+            | DecisionGranted
+            | DecisionDenied => false,
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One entry of the log. `summary` holds what changed: `before` and `after` values of the
 /// fields that changed, or other details of the event's kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -132,6 +267,16 @@ pub fn changes(before: &impl Serialize, after: &impl Serialize) -> serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_text_and_names_its_object() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(*kind));
+            let (object, verb) = kind.as_str().split_once('.').unwrap();
+            assert!(!object.is_empty() && !verb.is_empty(), "{kind}");
+        }
+        assert_eq!(EventKind::parse("door.painted"), None);
+    }
 
     #[test]
     fn changes_name_only_the_fields_that_differ() {

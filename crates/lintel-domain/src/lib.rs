@@ -20,7 +20,7 @@ pub use account::{Account, Device, DeviceKind, Email, Phone};
 pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};
 pub use credential::{Card, CredentialStatus, Pin};
-pub use event::{Event, EventActor};
+pub use event::{Event, EventActor, EventKind};
 pub use ids::{
     AccessId, AccountId, ApiKeyId, CardId, DeviceId, DoorId, EventId, GroupId, LinkId,
     MembershipId, MessageId, OrgId, PinId, ScheduleId, SignInId, SiteId, VerificationId,

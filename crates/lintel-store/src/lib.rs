@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use lintel_domain::decision::{CredentialKey, CredentialRule, DoorRestrictions, MemberRule};
 use lintel_domain::{
     Access, AccessId, AccessLink, AccessStatus, Account, AccountId, ApiKeyId, Areas, Card, CardId,
-    CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event, Group, GroupId, LinkId,
-    LinkQuotas, LinkState, Membership, MembershipId, MessageId, OrgId, Organization, Phone, Pin,
-    PinId, Schedule, ScheduleId, SignInId, Site, SiteId, ValidationError, VerificationId,
+    CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event, EventKind, Group, GroupId,
+    LinkId, LinkQuotas, LinkState, Membership, MembershipId, MessageId, OrgId, Organization, Phone,
+    Pin, PinId, Schedule, ScheduleId, SignInId, Site, SiteId, ValidationError, VerificationId,
 };
 use uuid::Uuid;
 
@@ -112,12 +112,13 @@ pub struct RulesSnapshot {
     pub credentials: Vec<(CredentialKey, CredentialRule)>,
 }
 
-/// One change to an organization's rules: its version, the event kind that made it and the
-/// event's object (none: anything may have changed).
+/// One change to an organization's rules: its version, the event kind that made it (`None`:
+/// one this version does not know, from a newer node) and the event's object (none: anything
+/// may have changed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleChange {
     pub version: i64,
-    pub kind: String,
+    pub kind: Option<EventKind>,
     pub object: Option<Uuid>,
 }
 
@@ -397,7 +398,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         org: OrgId,
         audit: &Audit,
-        kind: &str,
+        kind: EventKind,
         object: Option<(&str, Uuid)>,
         summary: serde_json::Value,
     ) -> Result<(), StoreError>;
@@ -579,7 +580,7 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         id: MembershipId,
         audit: &Audit,
-        kind: &str,
+        kind: EventKind,
     ) -> Result<(), StoreError>;
     /// The pending invitation whose link token hashes to `token_hash`, expired ones included.
     async fn find_invitation(

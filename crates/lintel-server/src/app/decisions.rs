@@ -9,7 +9,7 @@ use lintel_domain::decision::{
     AuthType, CredentialKey, Decision, DenyReason, Direction, PhoneProof, Request,
 };
 use lintel_domain::{
-    Area, Door, DoorId, MembershipId, MembershipStatus, ValidationError, credential,
+    Area, Door, DoorId, EventKind, MembershipId, MembershipStatus, ValidationError, credential,
 };
 use lintel_store::{Limit, Slot};
 use serde::{Deserialize, Serialize};
@@ -96,9 +96,9 @@ pub(crate) async fn record_decision(
     member: Option<MembershipId>,
 ) -> Result<(), Error> {
     let kind = if u.granted {
-        "decision.granted"
+        EventKind::DecisionGranted
     } else {
-        "decision.denied"
+        EventKind::DecisionDenied
     };
     let summary = serde_json::json!({
         "credential": how,

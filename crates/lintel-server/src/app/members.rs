@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::member::{outranked_by, ungrantable};
 use lintel_domain::{
-    AccountId, Area, Areas, Email, GroupId, Invitation, InviteChannel, Membership, MembershipId,
-    MembershipStatus, MessageId, Organization, Phone, ValidationError,
+    AccountId, Area, Areas, Email, EventKind, GroupId, Invitation, InviteChannel, Membership,
+    MembershipId, MembershipStatus, MessageId, Organization, Phone, ValidationError,
 };
 use lintel_store::{Channel, InviteLink, MemberFilter, MemberRecord, Message, NewMember, Person};
 use serde::{Deserialize, Serialize};
@@ -329,7 +329,12 @@ pub async fn revoke(state: &AppState, ctx: &OrgCtx, id: MembershipId) -> Result<
     invitation(state, ctx, id).await?;
     state
         .store
-        .delete_membership(ctx.org_id(), id, &ctx.audit(), "member.invitation_revoked")
+        .delete_membership(
+            ctx.org_id(),
+            id,
+            &ctx.audit(),
+            EventKind::MemberInvitationRevoked,
+        )
         .await
         .found("invitation")
 }
@@ -522,9 +527,9 @@ pub async fn remove(state: &AppState, ctx: &OrgCtx, id: MembershipId) -> Result<
         .membership;
     check_outranks(ctx, &target)?;
     let kind = if target.status == MembershipStatus::Invited {
-        "member.invitation_revoked"
+        EventKind::MemberInvitationRevoked
     } else {
-        "member.removed"
+        EventKind::MemberRemoved
     };
     state
         .store
@@ -588,7 +593,7 @@ pub async fn leave(state: &AppState, actor: Actor, slug: &str) -> Result<(), Err
             ctx.org_id(),
             member.membership.id,
             &ctx.audit(),
-            "member.left",
+            EventKind::MemberLeft,
         )
         .await
         .found("organization")

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Access, AccessId, AccessStatus, EventActor, GroupId, MembershipId, OrgId, ValidationError,
-    event,
+    Access, AccessId, AccessStatus, EventActor, EventKind, GroupId, MembershipId, OrgId,
+    ValidationError, event,
 };
 use sqlx::query_builder::Separated;
 use sqlx::types::Json;
@@ -256,7 +256,7 @@ pub(super) async fn create(
         .iter()
         .map(|a| {
             (
-                "access.created",
+                EventKind::AccessCreated,
                 Some(("access", a.id.0)),
                 event::created(a),
             )
@@ -601,7 +601,11 @@ pub(super) async fn update(
         .zip(&afters)
         .map(|(before, after)| {
             let object = Some(("access", after.id.0));
-            ("access.updated", object, event::changes(before, after))
+            (
+                EventKind::AccessUpdated,
+                object,
+                event::changes(before, after),
+            )
         })
         .collect();
     record_all(&mut tx, org, audit, &entries).await?;
@@ -641,7 +645,13 @@ pub(super) async fn delete(
     }
     let entries: Vec<_> = due
         .iter()
-        .map(|id| ("access.deleted", Some(("access", *id)), deleted_summary()))
+        .map(|id| {
+            (
+                EventKind::AccessDeleted,
+                Some(("access", *id)),
+                deleted_summary(),
+            )
+        })
         .collect();
     record_all(&mut tx, org, audit, &entries).await?;
     let after = in_order(ids, many(&mut tx, org, ids, false).await?)?;
@@ -659,7 +669,7 @@ async fn mark_deleted(
     org: OrgId,
     id: AccessId,
     audit: &Audit,
-    kind: &str,
+    kind: EventKind,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE accesses SET status = 'deleted', updated_at = $3 WHERE org_id = $1 AND id = $2",
@@ -700,7 +710,7 @@ pub(super) async fn expire(store: &Backend, now: DateTime<Utc>) -> Result<u64, S
             OrgId(*org),
             AccessId(*id),
             &audit,
-            "access.expired",
+            EventKind::AccessExpired,
         )
         .await?;
     }

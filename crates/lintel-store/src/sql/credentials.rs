@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use lintel_domain::credential::{KeyParts, card_key, key_parts, pin_key, pin_space_allows};
 use lintel_domain::decision::{CredentialKey, CredentialRule};
-use lintel_domain::{AccountId, Card, CardId, CredentialStatus, OrgId, Pin, PinId, SiteId, event};
+use lintel_domain::{
+    AccountId, Card, CardId, CredentialStatus, EventKind, OrgId, Pin, PinId, SiteId, event,
+};
 use uuid::Uuid;
 
 use super::members::record;
@@ -96,7 +98,7 @@ pub(super) async fn create_card(
         &mut tx,
         org,
         audit,
-        "card.created",
+        EventKind::CardCreated,
         Some(("card", card.id.0)),
         event::created(card),
     )
@@ -156,7 +158,7 @@ pub(super) async fn revoke_card(
             &mut tx,
             org,
             audit,
-            "card.revoked",
+            EventKind::CardRevoked,
             Some(("card", id.0)),
             event::changes(&before, &card),
         )
@@ -287,7 +289,7 @@ pub(super) async fn create_pin(
         &mut tx,
         org,
         audit,
-        "pin.created",
+        EventKind::PinCreated,
         Some(("pin", pin.id.0)),
         event::created(pin),
     )
@@ -349,7 +351,7 @@ pub(super) async fn revoke_pin(
             &mut tx,
             org,
             audit,
-            "pin.revoked",
+            EventKind::PinRevoked,
             Some(("pin", id.0)),
             event::changes(&before, &pin),
         )

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, TimeZone as _, Utc};
 use lintel_domain::{
-    AccessLink, Delivery, Door, GroupId, LinkId, LinkQuotas, LinkState, MembershipId, OrgId,
-    Organization, event,
+    AccessLink, Delivery, Door, EventKind, GroupId, LinkId, LinkQuotas, LinkState, MembershipId,
+    OrgId, Organization, event,
 };
 use uuid::Uuid;
 
@@ -70,7 +70,7 @@ pub(super) async fn set_quotas(
         &mut tx,
         org,
         audit,
-        "organization.quotas_updated",
+        EventKind::OrganizationQuotasUpdated,
         Some(("organization", org.0)),
         event::changes(&before, quotas),
     )
@@ -182,7 +182,7 @@ pub(super) async fn create(
         &mut tx,
         org,
         audit,
-        "link.created",
+        EventKind::LinkCreated,
         Some(("link", link.id.0)),
         event::created(link),
     )
@@ -276,7 +276,7 @@ pub(super) async fn revoke(
             &mut tx,
             org,
             audit,
-            "link.revoked",
+            EventKind::LinkRevoked,
             Some(("link", id.0)),
             event::changes(&before, &link),
         )

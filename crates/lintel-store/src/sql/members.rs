@@ -3,8 +3,8 @@
 //! last-owner check.
 
 use lintel_domain::{
-    AccountId, EventId, GroupId, Membership, MembershipId, MembershipStatus, OrgId, Organization,
-    event,
+    AccountId, EventId, EventKind, GroupId, Membership, MembershipId, MembershipStatus, OrgId,
+    Organization, event,
 };
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -31,7 +31,7 @@ pub(super) async fn record(
     conn: &mut Conn,
     org: OrgId,
     audit: &Audit,
-    kind: &str,
+    kind: EventKind,
     object: Option<(&str, Uuid)>,
     summary: serde_json::Value,
 ) -> Result<(), StoreError> {
@@ -39,7 +39,7 @@ pub(super) async fn record(
 }
 
 /// One event for `record_all`: kind, object (kind and id) and summary.
-pub(super) type Entry<'a> = (&'a str, Option<(&'a str, Uuid)>, serde_json::Value);
+pub(super) type Entry<'a> = (EventKind, Option<(&'a str, Uuid)>, serde_json::Value);
 
 /// Appends events to organization `org`'s log, all by `audit`, with multi-row statements:
 /// `(kind, object, summary)` each, as `record` takes them.
@@ -59,7 +59,7 @@ pub(super) async fn record_all(
             row.push_bind(EventId::new(audit.at).0)
                 .push_bind(org.0)
                 .push_bind(audit.at)
-                .push_bind(*kind)
+                .push_bind(kind.as_str())
                 .push_bind(audit.actor.kind())
                 .push_bind(audit.actor.id())
                 .push_bind(audit.actor.name())
@@ -69,28 +69,12 @@ pub(super) async fn record_all(
         });
         q.build().execute(&mut *conn).await?;
     }
-    let changes: Vec<(&str, Option<Uuid>)> = entries
+    let changes: Vec<(EventKind, Option<Uuid>)> = entries
         .iter()
-        .filter(|(kind, _, _)| changes_rules(kind))
+        .filter(|(kind, _, _)| kind.changes_rules())
         .map(|(kind, object, _)| (*kind, object.map(|(_, id)| id)))
         .collect();
     bump_rules(conn, org, &changes, audit.at).await
-}
-
-/// Whether an event's kind changes what decisions read.
-fn changes_rules(kind: &str) -> bool {
-    [
-        "door.",
-        "member.",
-        "group.",
-        "schedule.",
-        "access.",
-        "card.",
-        "pin.",
-        "site.updated",
-    ]
-    .iter()
-    .any(|prefix| kind.starts_with(prefix))
 }
 
 /// Marks the organization's rules changed, for every node's decision engine, and notes what
@@ -99,7 +83,7 @@ fn changes_rules(kind: &str) -> bool {
 pub(super) async fn bump_rules(
     conn: &mut Conn,
     org: OrgId,
-    changes: &[(&str, Option<Uuid>)],
+    changes: &[(EventKind, Option<Uuid>)],
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), StoreError> {
     if changes.is_empty() {
@@ -124,7 +108,7 @@ pub(super) async fn bump_rules(
             let offset = i64::try_from(start + i).unwrap_or(i64::MAX);
             row.push_bind(org.0)
                 .push_bind(last - n + 1 + offset)
-                .push_bind(*kind)
+                .push_bind(kind.as_str())
                 .push_bind(*object)
                 .push_bind(at);
         });
@@ -350,9 +334,9 @@ pub(super) async fn add_member(
         enqueue(&mut *tx, message).await?;
     }
     let kind = if m.status == MembershipStatus::Invited {
-        "member.invited"
+        EventKind::MemberInvited
     } else {
-        "member.added"
+        EventKind::MemberAdded
     };
     record(
         tx,
@@ -485,9 +469,9 @@ pub(super) async fn update_membership(
         return Err(last_owner());
     }
     let kind = match (before.status, after.status) {
-        (MembershipStatus::Active, MembershipStatus::Suspended) => "member.suspended",
-        (MembershipStatus::Suspended, MembershipStatus::Active) => "member.reinstated",
-        _ => "member.updated",
+        (MembershipStatus::Active, MembershipStatus::Suspended) => EventKind::MemberSuspended,
+        (MembershipStatus::Suspended, MembershipStatus::Active) => EventKind::MemberReinstated,
+        _ => EventKind::MemberUpdated,
     };
     record(
         &mut tx,
@@ -508,7 +492,7 @@ pub(super) async fn delete_membership(
     org: OrgId,
     id: MembershipId,
     audit: &Audit,
-    kind: &str,
+    kind: EventKind,
 ) -> Result<(), StoreError> {
     let mut tx = store.writer().begin().await?;
     lock_org(&mut tx, org).await?;
@@ -574,7 +558,7 @@ async fn take_invitation(
     id: MembershipId,
     account: AccountId,
     audit: &Audit,
-    kind: &str,
+    kind: EventKind,
 ) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE memberships SET account_id = $3, status = 'active', invite_channel = NULL, \
@@ -624,7 +608,7 @@ pub(super) async fn accept_invitation(
     audit: &Audit,
 ) -> Result<MemberRecord, StoreError> {
     let mut tx = store.writer().begin().await?;
-    take_invitation(&mut tx, org, id, account, audit, "member.joined").await?;
+    take_invitation(&mut tx, org, id, account, audit, EventKind::MemberJoined).await?;
     let joined = member(&mut tx, org, id).await?;
     tx.commit().await?;
     Ok(joined)
@@ -658,7 +642,7 @@ pub(super) async fn renew_invitation(
         &mut tx,
         org,
         audit,
-        "member.invitation_resent",
+        EventKind::MemberInvitationResent,
         Some(("member", id.0)),
         serde_json::json!({ "expires_at": link.expires_at }),
     )
@@ -696,7 +680,15 @@ pub(super) async fn on_sign_in(
         // One membership per organization: a second invitation to an organization the
         // account already belongs to stays pending for the admins to revoke.
         if !member_already && !taken.contains(&org) {
-            take_invitation(conn, OrgId(org), id.into(), account, audit, "member.joined").await?;
+            take_invitation(
+                conn,
+                OrgId(org),
+                id.into(),
+                account,
+                audit,
+                EventKind::MemberJoined,
+            )
+            .await?;
             taken.push(org);
         }
     }
@@ -710,13 +702,13 @@ pub(super) async fn on_sign_in(
         if phone_recovered {
             // The admins see that the member came back with a new number, and since when.
             entries.push((
-                "account.phone_recovered",
+                EventKind::AccountPhoneRecovered,
                 Some(("member", id)),
                 serde_json::json!({}),
             ));
         }
         entries.push((
-            "account.signed_in",
+            EventKind::AccountSignedIn,
             Some(("member", id)),
             serde_json::json!({}),
         ));

@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::{
     Access, AccessId, AccessLink, Account, AccountId, ApiKeyId, Card, CardId, Device, DeviceId,
-    Door, DoorId, Email, Event, Group, GroupId, LinkId, LinkQuotas, Membership, MembershipId,
-    MessageId, OrgId, Organization, Phone, Pin, PinId, Schedule, ScheduleId, SignInId, Site,
-    SiteId, VerificationId, event,
+    Door, DoorId, Email, Event, EventKind, Group, GroupId, LinkId, LinkQuotas, Membership,
+    MembershipId, MessageId, OrgId, Organization, Phone, Pin, PinId, Schedule, ScheduleId,
+    SignInId, Site, SiteId, VerificationId, event,
 };
 use sqlx::Executor as _;
 use sqlx::types::Json;
@@ -320,7 +320,7 @@ impl Store for Backend {
             &mut tx,
             org.id,
             audit,
-            "organization.created",
+            EventKind::OrganizationCreated,
             object,
             event::created(org),
         )
@@ -415,7 +415,7 @@ impl Store for Backend {
             &mut tx,
             id,
             audit,
-            "organization.updated",
+            EventKind::OrganizationUpdated,
             Some(("organization", id.0)),
             summary,
         )
@@ -462,7 +462,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "site.created",
+            EventKind::SiteCreated,
             object,
             event::created(site),
         )
@@ -533,7 +533,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "site.updated",
+            EventKind::SiteUpdated,
             Some(("site", id.0)),
             summary,
         )
@@ -575,7 +575,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "site.deleted",
+            EventKind::SiteDeleted,
             Some(("site", id.0)),
             summary,
         )
@@ -616,7 +616,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "door.created",
+            EventKind::DoorCreated,
             object,
             event::created(door),
         )
@@ -699,7 +699,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "door.updated",
+            EventKind::DoorUpdated,
             Some(("door", id.0)),
             summary,
         )
@@ -717,7 +717,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "door.deleted",
+            EventKind::DoorDeleted,
             Some(("door", id.0)),
             summary,
         )
@@ -760,7 +760,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "group.created",
+            EventKind::GroupCreated,
             object,
             event::created(group),
         )
@@ -843,7 +843,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "group.updated",
+            EventKind::GroupUpdated,
             Some(("group", id.0)),
             summary,
         )
@@ -888,7 +888,7 @@ impl Store for Backend {
             &mut tx,
             org,
             audit,
-            "group.deleted",
+            EventKind::GroupDeleted,
             Some(("group", id.0)),
             summary,
         )
@@ -1142,7 +1142,7 @@ impl Store for Backend {
         &self,
         org: OrgId,
         audit: &Audit,
-        kind: &str,
+        kind: EventKind,
         object: Option<(&str, Uuid)>,
         summary: serde_json::Value,
     ) -> Result<(), StoreError> {
@@ -1217,7 +1217,7 @@ impl Store for Backend {
                 &mut tx,
                 org,
                 audit,
-                "api_key.created",
+                EventKind::ApiKeyCreated,
                 Some(("api_key", key.id.0)),
                 summary,
             )
@@ -1272,7 +1272,7 @@ impl Store for Backend {
                 &mut tx,
                 org,
                 audit,
-                "api_key.revoked",
+                EventKind::ApiKeyRevoked,
                 Some(("api_key", id.0)),
                 summary,
             )
@@ -1384,7 +1384,7 @@ impl Store for Backend {
         org: OrgId,
         id: MembershipId,
         audit: &Audit,
-        kind: &str,
+        kind: EventKind,
     ) -> Result<(), StoreError> {
         members::delete_membership(self, org, id, audit, kind).await
     }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::{DoorRestrictions, MemberRule};
-use lintel_domain::{Access, DoorId, GroupId, MembershipId, OrgId, Schedule};
+use lintel_domain::{Access, DoorId, EventKind, GroupId, MembershipId, OrgId, Schedule};
 use uuid::Uuid;
 
 use super::Backend;
@@ -148,7 +148,7 @@ pub(super) async fn changes(
         .into_iter()
         .map(|(version, kind, object)| RuleChange {
             version,
-            kind,
+            kind: EventKind::parse(&kind),
             object,
         })
         .collect())

@@ -1,6 +1,6 @@
 //! Schedules: stored as the API writes them, checked by the app before they get here.
 
-use lintel_domain::{OrgId, Schedule, ScheduleId, event};
+use lintel_domain::{EventKind, OrgId, Schedule, ScheduleId, event};
 use sqlx::types::Json;
 
 use super::members::record;
@@ -64,7 +64,7 @@ pub(super) async fn create(
         &mut tx,
         org,
         audit,
-        "schedule.created",
+        EventKind::ScheduleCreated,
         object,
         event::created(s),
     )
@@ -141,7 +141,7 @@ pub(super) async fn update(
         &mut tx,
         org,
         audit,
-        "schedule.updated",
+        EventKind::ScheduleUpdated,
         Some(("schedule", id.0)),
         summary,
     )
@@ -175,7 +175,7 @@ pub(super) async fn delete(
         &mut tx,
         org,
         audit,
-        "schedule.deleted",
+        EventKind::ScheduleDeleted,
         Some(("schedule", id.0)),
         summary,
     )

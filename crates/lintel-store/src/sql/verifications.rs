@@ -2,7 +2,7 @@
 //! phone, erasing an account, detaching a recycled phone. Each completion is one transaction.
 
 use chrono::{DateTime, Utc};
-use lintel_domain::{AccountId, VerificationId};
+use lintel_domain::{AccountId, EventKind, VerificationId};
 use uuid::Uuid;
 
 use super::accounts::{confirm_failure, enqueue, sign_out_everywhere};
@@ -216,7 +216,7 @@ async fn erase_account(
         super::members::bump_rules(
             &mut *conn,
             lintel_domain::OrgId(org),
-            &[("member.erased", Some(membership))],
+            &[(EventKind::MemberErased, Some(membership))],
             now,
         )
         .await?;

@@ -331,8 +331,10 @@ async fn each_rules_change_is_noted_under_its_version(backend: Backend) {
     let all = db.store.rule_changes(acme.id, 0, 100).await.unwrap();
     assert_eq!(all.len() as i64, version, "one change a version");
     assert!(all.iter().zip(1..).all(|(c, v)| c.version == v));
-    let named: Vec<(&str, Option<uuid::Uuid>)> =
-        all.iter().map(|c| (c.kind.as_str(), c.object)).collect();
+    let named: Vec<(&str, Option<uuid::Uuid>)> = all
+        .iter()
+        .map(|c| (c.kind.map_or("?", |k| k.as_str()), c.object))
+        .collect();
     assert!(
         named.contains(&("door.created", Some(front.id.0))),
         "{named:?}"

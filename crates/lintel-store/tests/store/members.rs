@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use lintel_domain::{
-    Area, Areas, Invitation, InviteChannel, Membership, MembershipId, MembershipStatus,
+    Area, Areas, EventKind, Invitation, InviteChannel, Membership, MembershipId, MembershipStatus,
 };
 use lintel_store::{EventFilter, InviteLink, MemberFilter, NewMember, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
@@ -112,7 +112,7 @@ async fn an_invited_owner_is_not_held_to_the_last_owner_rule(backend: Backend) {
         .await
         .unwrap();
     db.store
-        .delete_membership(acme.id, id, &audit(), "member.removed")
+        .delete_membership(acme.id, id, &audit(), EventKind::MemberRemoved)
         .await
         .unwrap();
     assert!(matches!(
@@ -251,9 +251,9 @@ async fn events_are_followed_oldest_first_by_kind_within_the_organization(backen
         ..audit()
     };
     for (secs, kind) in [
-        (1, "door.created"),
-        (2, "decision.granted"),
-        (3, "door.updated"),
+        (1, EventKind::DoorCreated),
+        (2, EventKind::DecisionGranted),
+        (3, EventKind::DoorUpdated),
     ] {
         let summary = serde_json::json!({});
         db.store
