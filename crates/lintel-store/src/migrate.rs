@@ -20,9 +20,37 @@ impl Migration {
     }
 }
 
-/// The migrations of every backend, by version: a backend missing one is a build mistake
-/// that the tests catch.
-pub const MIGRATION_NAMES: &[&str] = &[
+/// `0012_access_ids_per_org` is version 12: the number its name begins with.
+const fn version_of(name: &str) -> i64 {
+    let digits = name.as_bytes();
+    let mut version = 0;
+    let mut i = 0;
+    while i < 4 {
+        version = version * 10 + (digits[i] - b'0') as i64;
+        i += 1;
+    }
+    version
+}
+
+/// The migrations, named once, in order; each backend has its own text of each under
+/// `migrations/<backend>/<name>.sql` (a backend missing one does not build).
+macro_rules! migrations {
+    ($($name:literal),* $(,)?) => {
+        pub const MIGRATION_NAMES: &[&str] = &[$($name),*];
+        pub(crate) const SQLITE: &[Migration] = &[$(Migration {
+            version: version_of($name),
+            name: $name,
+            sql: include_str!(concat!("../migrations/sqlite/", $name, ".sql")),
+        }),*];
+        pub(crate) const POSTGRES: &[Migration] = &[$(Migration {
+            version: version_of($name),
+            name: $name,
+            sql: include_str!(concat!("../migrations/postgres/", $name, ".sql")),
+        }),*];
+    };
+}
+
+migrations!(
     "0001_foundation",
     "0002_accounts",
     "0003_members",
@@ -36,31 +64,6 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0011_hardening",
     "0012_access_ids_per_org",
     "0013_phone_recovery",
-];
-
-macro_rules! migrations {
-    ($backend:literal: $($version:literal $name:literal),* $(,)?) => {
-        &[$(crate::Migration {
-            version: $version,
-            name: $name,
-            sql: include_str!(concat!("../migrations/", $backend, "/", $name, ".sql")),
-        }),*]
-    };
-}
-
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
-    1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
-    5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys", 8 "0008_credentials",
-    9 "0009_access_links", 10 "0010_key_sessions", 11 "0011_hardening",
-    12 "0012_access_ids_per_org",
-    13 "0013_phone_recovery",
-);
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
-    1 "0001_foundation", 2 "0002_accounts", 3 "0003_members", 4 "0004_schedules",
-    5 "0005_accesses", 6 "0006_rule_versions", 7 "0007_reader_keys", 8 "0008_credentials",
-    9 "0009_access_links", 10 "0010_key_sessions", 11 "0011_hardening",
-    12 "0012_access_ids_per_org",
-    13 "0013_phone_recovery",
 );
 
 #[cfg(test)]

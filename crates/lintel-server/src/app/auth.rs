@@ -666,7 +666,7 @@ pub async fn verify_code(
         account_id: account.id,
         kind,
         name: device_name,
-        pin_hash: hash_pin(&req.pin)?,
+        pin_hash: hash_pin_off_workers(&req.pin).await?,
         tokens: minted.fresh.clone(),
     };
     let notices = if sign_in.adds_phone {
@@ -808,6 +808,23 @@ pub async fn reset_account_verify(
         status: "phone_released",
         message: "the phone number is free: register with it",
     })
+}
+
+/// `hash_pin` on a blocking thread: Argon2 takes tens of milliseconds of CPU, which would
+/// otherwise stall every request sharing the async worker.
+pub async fn hash_pin_off_workers(pin: &str) -> Result<String, Error> {
+    let pin = pin.to_owned();
+    tokio::task::spawn_blocking(move || hash_pin(&pin))
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing a PIN: {e}")))?
+}
+
+/// `pin_matches` on a blocking thread, as `hash_pin_off_workers`.
+pub async fn pin_matches_off_workers(pin: &str, hash: &str) -> Result<bool, Error> {
+    let (pin, hash) = (pin.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || pin_matches(&pin, &hash))
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("checking a PIN: {e}")))
 }
 
 /// App PINs are short, so they get a slow, salted hash (Argon2id).

@@ -6,7 +6,7 @@ use lintel_store::{Attempt, Purpose, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::pin_matches;
+use super::auth::pin_matches_off_workers;
 use super::verification::{self, Address, CodeSentTo, ConfirmCode};
 use super::{Actor, AppState, Error, Found};
 
@@ -151,7 +151,7 @@ pub async fn verify_pin(
         .await
         .map_err(unregistered)?
         .pin_hash;
-    if pin_matches(&req.pin, &stored) {
+    if pin_matches_off_workers(&req.pin, &stored).await? {
         state
             .store
             .pin_verified(device, now)
