@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lintel_domain::{Area, Areas, SystemClock};
-use lintel_server::app::keys::ServerKey;
 use lintel_server::app::orgs::CreateOrganization;
+use lintel_server::app::server_key::ServerKey;
 use lintel_server::app::{self, AppState};
 use lintel_server::grpc::pb::accesses_service_client::AccessesServiceClient;
 use lintel_server::grpc::pb::{self, AccessBody, AccessDoor, AccessGroup, AccessUser};

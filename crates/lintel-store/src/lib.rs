@@ -234,18 +234,9 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// Everything Lintel keeps. Each method is one atomic operation; every method on an
-/// organization's objects takes the organization, and another organization's row is
-/// simply `NotFound`.
+/// Organizations: the tenants.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Whether the database answers.
-    async fn ping(&self) -> Result<(), StoreError>;
-    /// Applies the migrations this database lacks; returns the names applied.
-    async fn migrate(&self, now: DateTime<Utc>) -> Result<Vec<&'static str>, StoreError>;
-    /// Which backend this is, for logs: `sqlite` or `postgres`.
-    fn backend(&self) -> &'static str;
-
+pub trait OrgStore: Send + Sync {
     /// Creates an organization, with its first owner's membership or invitation when given.
     async fn create_org(
         &self,
@@ -253,21 +244,33 @@ pub trait Store: Send + Sync + 'static {
         owner: Option<&NewMember>,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+
     async fn get_org(&self, id: OrgId) -> Result<Organization, StoreError>;
+
     async fn get_org_by_slug(&self, slug: &str) -> Result<Organization, StoreError>;
+
     async fn list_orgs(&self, page: PageRequest) -> Result<Page<Organization>, StoreError>;
+
     async fn update_org(
         &self,
         id: OrgId,
         change: Change<'_, Organization>,
         audit: &Audit,
     ) -> Result<Organization, StoreError>;
+
     /// Deletes the organization and everything it owns.
     async fn delete_org(&self, id: OrgId) -> Result<(), StoreError>;
+}
 
+/// Places: sites, their doors, and groups of members.
+#[async_trait]
+pub trait PlaceStore: Send + Sync {
     async fn create_site(&self, org: OrgId, site: &Site, audit: &Audit) -> Result<(), StoreError>;
+
     async fn get_site(&self, org: OrgId, id: SiteId) -> Result<Site, StoreError>;
+
     async fn list_sites(&self, org: OrgId, page: PageRequest) -> Result<Page<Site>, StoreError>;
+
     async fn update_site(
         &self,
         org: OrgId,
@@ -275,18 +278,22 @@ pub trait Store: Send + Sync + 'static {
         change: Change<'_, Site>,
         audit: &Audit,
     ) -> Result<Site, StoreError>;
+
     /// Refused with the conflict `site_has_doors` while doors remain at the site.
     async fn delete_site(&self, org: OrgId, id: SiteId, audit: &Audit) -> Result<(), StoreError>;
 
     /// Refused with `MissingReference` when the door's site is not in `org`.
     async fn create_door(&self, org: OrgId, door: &Door, audit: &Audit) -> Result<(), StoreError>;
+
     async fn get_door(&self, org: OrgId, id: DoorId) -> Result<Door, StoreError>;
+
     async fn list_doors(
         &self,
         org: OrgId,
         filter: DoorFilter,
         page: PageRequest,
     ) -> Result<Page<Door>, StoreError>;
+
     async fn update_door(
         &self,
         org: OrgId,
@@ -294,6 +301,7 @@ pub trait Store: Send + Sync + 'static {
         change: Change<'_, Door>,
         audit: &Audit,
     ) -> Result<Door, StoreError>;
+
     async fn delete_door(&self, org: OrgId, id: DoorId, audit: &Audit) -> Result<(), StoreError>;
 
     /// Refused with the conflict `group_name_taken` when the organization has a group of
@@ -304,8 +312,11 @@ pub trait Store: Send + Sync + 'static {
         group: &Group,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+
     async fn get_group(&self, org: OrgId, id: GroupId) -> Result<Group, StoreError>;
+
     async fn list_groups(&self, org: OrgId, page: PageRequest) -> Result<Page<Group>, StoreError>;
+
     async fn update_group(
         &self,
         org: OrgId,
@@ -313,11 +324,17 @@ pub trait Store: Send + Sync + 'static {
         change: Change<'_, Group>,
         audit: &Audit,
     ) -> Result<Group, StoreError>;
+
     async fn delete_group(&self, org: OrgId, id: GroupId, audit: &Audit) -> Result<(), StoreError>;
+
     /// Whether membership of the group opens doors: an access (not deleted) or an unrevoked
     /// access link targets it.
     async fn group_grants_access(&self, org: OrgId, id: GroupId) -> Result<bool, StoreError>;
+}
 
+/// Schedules: when accesses apply.
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
     /// Stores a key; an organization's key is recorded in its log under `audit`.
     /// Refused with the conflict `schedule_name_taken` when the organization has a schedule
     /// of that name.
@@ -327,12 +344,15 @@ pub trait Store: Send + Sync + 'static {
         schedule: &Schedule,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+
     async fn get_schedule(&self, org: OrgId, id: ScheduleId) -> Result<Schedule, StoreError>;
+
     async fn list_schedules(
         &self,
         org: OrgId,
         page: PageRequest,
     ) -> Result<Page<Schedule>, StoreError>;
+
     async fn update_schedule(
         &self,
         org: OrgId,
@@ -340,13 +360,18 @@ pub trait Store: Send + Sync + 'static {
         change: Change<'_, Schedule>,
         audit: &Audit,
     ) -> Result<Schedule, StoreError>;
+
     async fn delete_schedule(
         &self,
         org: OrgId,
         id: ScheduleId,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+}
 
+/// Accesses: who may pass which doors, how and when.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
     /// Stores accesses, all or none, with the welcome `messages` each sends. Everything an
     /// access names must exist in the organization: a refusal is `Invalid`, naming the field
     /// (prefixed `accesses[i].` for a `batch`). An access whose id is stored already with the
@@ -362,15 +387,19 @@ pub trait Store: Send + Sync + 'static {
         messages: &[(AccessId, Message)],
         audit: &Audit,
     ) -> Result<Vec<Access>, StoreError>;
+
     async fn get_access(&self, org: OrgId, id: AccessId) -> Result<Access, StoreError>;
+
     /// The organization's accesses with these ids that exist, in id order.
     async fn find_accesses(&self, org: OrgId, ids: &[AccessId]) -> Result<Vec<Access>, StoreError>;
+
     async fn list_accesses(
         &self,
         org: OrgId,
         filter: &AccessFilter,
         page: PageRequest,
     ) -> Result<Page<Access>, StoreError>;
+
     /// Changes accesses, all or none (refused with `access_deleted` once one is deleted), and
     /// queues `messages`. Errors name the access (`accesses[i].`) for a `batch`.
     async fn update_accesses(
@@ -381,6 +410,7 @@ pub trait Store: Send + Sync + 'static {
         messages: &[Message],
         audit: &Audit,
     ) -> Result<Vec<Access>, StoreError>;
+
     /// Marks accesses deleted, all or none (each named once): they grant nothing and stay on
     /// record.
     async fn delete_accesses(
@@ -389,89 +419,54 @@ pub trait Store: Send + Sync + 'static {
         ids: &[AccessId],
         audit: &Audit,
     ) -> Result<Vec<Access>, StoreError>;
+
     /// Deletes temporary accesses whose `valid_to` has passed (up to 1000 a call); returns
     /// how many.
     async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
 
-    /// Appends one event to the organization's log (decisions: they change nothing else).
-    async fn record_event(
-        &self,
-        org: OrgId,
-        audit: &Audit,
-        kind: EventKind,
-        object: Option<(&str, Uuid)>,
-        summary: serde_json::Value,
-    ) -> Result<(), StoreError>;
+/// Credentials: cards and PIN codes, and the server key they are derived under.
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
     /// Gives member `card.member_id` a card. Conflicts: `card_taken` when an active card has
     /// the same number and facility code; `MissingReference` for an unknown member.
     async fn create_card(&self, org: OrgId, card: &Card, audit: &Audit) -> Result<(), StoreError>;
+
     async fn get_card(&self, org: OrgId, id: CardId) -> Result<Card, StoreError>;
+
     async fn list_cards(
         &self,
         org: OrgId,
         filter: CredentialFilter,
         page: PageRequest,
     ) -> Result<Page<Card>, StoreError>;
+
     /// Revokes an active card (a revoked one stays as it is).
     async fn revoke_card(&self, org: OrgId, id: CardId, audit: &Audit) -> Result<Card, StoreError>;
+
     /// How many active PIN codes of each length the site has; `NotFound` for an unknown site.
     async fn pin_counts(&self, org: OrgId, site: SiteId) -> Result<Vec<(u8, u64)>, StoreError>;
+
     /// Gives a member a PIN code at a site, checking under the site's lock that the site's
     /// codes of that length stay a thousand times fewer than the possible ones
     /// (`pin_space_exhausted`) and that no active code has the same digest (`pin_taken`).
     async fn create_pin(&self, org: OrgId, pin: &NewPin, audit: &Audit) -> Result<(), StoreError>;
+
     async fn get_pin(&self, org: OrgId, id: PinId) -> Result<Pin, StoreError>;
+
     async fn list_pins(
         &self,
         org: OrgId,
         filter: CredentialFilter,
         page: PageRequest,
     ) -> Result<Page<Pin>, StoreError>;
+
     /// Revokes an active PIN code and forgets its sealed code.
     async fn revoke_pin(&self, org: OrgId, id: PinId, audit: &Audit) -> Result<Pin, StoreError>;
+
     /// The account's active PIN codes in organizations where its membership is active.
     async fn account_pins(&self, account: AccountId) -> Result<Vec<OwnPin>, StoreError>;
-    /// The organization's link quotas (the defaults until the operator sets them).
-    async fn link_quotas(&self, org: OrgId) -> Result<LinkQuotas, StoreError>;
-    async fn set_link_quotas(
-        &self,
-        org: OrgId,
-        quotas: &LinkQuotas,
-        audit: &Audit,
-    ) -> Result<(), StoreError>;
-    /// Stores a link and queues its message, refusing under the organization's lock when a
-    /// quota is used up (`email_link_quota`, `sms_link_quota`, naming the count).
-    async fn create_link(&self, org: OrgId, new: &NewLink, audit: &Audit)
-    -> Result<(), StoreError>;
-    async fn get_link(&self, org: OrgId, id: LinkId) -> Result<AccessLink, StoreError>;
-    async fn list_links(
-        &self,
-        org: OrgId,
-        filter: LinkFilter,
-        page: PageRequest,
-    ) -> Result<Page<AccessLink>, StoreError>;
-    /// Revokes a link (a revoked one stays as it is).
-    async fn revoke_link(
-        &self,
-        org: OrgId,
-        id: LinkId,
-        audit: &Audit,
-    ) -> Result<AccessLink, StoreError>;
-    /// The link whose secret hashes to `hash`, with its organization.
-    async fn find_link(
-        &self,
-        hash: &[u8],
-    ) -> Result<Option<(Organization, AccessLink)>, StoreError>;
-    /// Notes that the link was used at `at`.
-    async fn touch_link(&self, org: OrgId, id: LinkId, at: DateTime<Utc>)
-    -> Result<(), StoreError>;
-    /// The doors the group's accesses name (not deleted ones), by name.
-    async fn group_doors(&self, org: OrgId, group: GroupId) -> Result<Vec<Door>, StoreError>;
 
-    /// Remembers the public URL the server runs with (links in emails are built from it).
-    async fn remember_public_url(&self, url: &str) -> Result<(), StoreError>;
-    /// The public URL the server last ran with, for commands run beside it.
-    async fn stored_public_url(&self) -> Result<Option<String>, StoreError>;
     /// The fingerprint of the server key this database was first used with, recording
     /// `fingerprint` when there is none yet.
     async fn server_key_fingerprint(
@@ -479,67 +474,60 @@ pub trait Store: Send + Sync + 'static {
         fingerprint: &str,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError>;
+}
 
-    /// The version of the organization's rules: it changes with every change decisions read.
-    async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError>;
-    /// Everything decisions read, at least as new as the version it carries.
-    async fn load_rules(&self, org: OrgId) -> Result<RulesSnapshot, StoreError>;
-    /// The changes after version `after`, oldest first, at most `limit`. Pruned changes are
-    /// missing: the first one returned is then not `after + 1`.
-    async fn rule_changes(
-        &self,
-        org: OrgId,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<RuleChange>, StoreError>;
-    /// Reads the rules of some objects, at least as new as the changes that named them.
-    async fn load_rule_objects(
-        &self,
-        org: OrgId,
-        objects: &RuleObjects,
-    ) -> Result<RulesDelta, StoreError>;
-    /// Forgets changes made before `before`; returns how many.
-    async fn prune_rule_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+/// Access links: guests let in by a link.
+#[async_trait]
+pub trait LinkStore: Send + Sync {
+    /// The organization's link quotas (the defaults until the operator sets them).
+    async fn link_quotas(&self, org: OrgId) -> Result<LinkQuotas, StoreError>;
 
-    async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError>;
-    async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError>;
-    /// The organization's keys, revoked ones included.
-    async fn list_api_keys(
+    async fn set_link_quotas(
         &self,
         org: OrgId,
-        page: PageRequest,
-    ) -> Result<Page<ApiKey>, StoreError>;
-    /// Revokes one of the organization's keys; revoking a revoked key changes nothing.
-    async fn revoke_api_key(
-        &self,
-        org: OrgId,
-        id: ApiKeyId,
+        quotas: &LinkQuotas,
         audit: &Audit,
-    ) -> Result<ApiKey, StoreError>;
-    /// The key whose secret hashes to `secret_hash`, revoked or expired ones included.
-    async fn find_api_key(&self, secret_hash: &[u8]) -> Result<Option<ApiKey>, StoreError>;
-    /// Records that the key was used at `now`; writes at most once a minute per key.
-    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError>;
-    /// Starts a session of tokens traded for key `key`.
-    async fn create_key_session(
-        &self,
-        id: Uuid,
-        key: ApiKeyId,
-        tokens: &FreshTokens,
     ) -> Result<(), StoreError>;
-    /// The session whose auth token hashes to `auth_hash`, expired or revoked ones included.
-    async fn find_key_session(&self, auth_hash: &[u8]) -> Result<Option<KeySession>, StoreError>;
-    /// Trades a session's current reissue token (issued after `issued_after`) for `fresh`;
-    /// a session whose key is revoked or expired (at `fresh.now`) is `Unknown`.
-    async fn reissue_key_session(
+
+    /// Stores a link and queues its message, refusing under the organization's lock when a
+    /// quota is used up (`email_link_quota`, `sms_link_quota`, naming the count).
+    async fn create_link(&self, org: OrgId, new: &NewLink, audit: &Audit)
+    -> Result<(), StoreError>;
+
+    async fn get_link(&self, org: OrgId, id: LinkId) -> Result<AccessLink, StoreError>;
+
+    async fn list_links(
         &self,
-        presented: &[u8],
-        issued_after: DateTime<Utc>,
-        fresh: &FreshTokens,
-    ) -> Result<KeyReissue, StoreError>;
+        org: OrgId,
+        filter: LinkFilter,
+        page: PageRequest,
+    ) -> Result<Page<AccessLink>, StoreError>;
 
-    // Memberships and invitations
+    /// Revokes a link (a revoked one stays as it is).
+    async fn revoke_link(
+        &self,
+        org: OrgId,
+        id: LinkId,
+        audit: &Audit,
+    ) -> Result<AccessLink, StoreError>;
 
+    /// The link whose secret hashes to `hash`, with its organization.
+    async fn find_link(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<(Organization, AccessLink)>, StoreError>;
+
+    /// Notes that the link was used at `at`.
+    async fn touch_link(&self, org: OrgId, id: LinkId, at: DateTime<Utc>)
+    -> Result<(), StoreError>;
+
+    /// The doors the group's accesses name (not deleted ones), by name.
+    async fn group_doors(&self, org: OrgId, group: GroupId) -> Result<Vec<Door>, StoreError>;
+}
+
+/// Memberships and invitations.
+#[async_trait]
+pub trait MemberStore: Send + Sync {
     /// Adds a membership or invitation. Refused with `already_member` when the account (or the account with the
     /// invited address) is a member, `already_invited` when the address has a pending
     /// invitation, `MissingReference` for a group of another organization.
@@ -549,21 +537,26 @@ pub trait Store: Send + Sync + 'static {
         member: &NewMember,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+
     async fn get_member(&self, org: OrgId, id: MembershipId) -> Result<MemberRecord, StoreError>;
+
     /// The account's membership of the organization, if any.
     async fn find_membership(
         &self,
         org: OrgId,
         account: AccountId,
     ) -> Result<Option<MemberRecord>, StoreError>;
+
     async fn list_members(
         &self,
         org: OrgId,
         filter: &MemberFilter,
         page: PageRequest,
     ) -> Result<Page<MemberRecord>, StoreError>;
+
     /// Active members holding at least one admin area (at most 100).
     async fn list_admins(&self, org: OrgId) -> Result<Vec<MemberRecord>, StoreError>;
+
     /// Changes status, areas or groups. Refused with `last_owner` when it would leave the
     /// organization without an active owner.
     async fn update_membership(
@@ -573,6 +566,7 @@ pub trait Store: Send + Sync + 'static {
         change: Change<'_, Membership>,
         audit: &Audit,
     ) -> Result<MemberRecord, StoreError>;
+
     /// Removes a membership or revokes an invitation, recorded as `kind`. Refused with
     /// `last_owner` for the last active owner.
     async fn delete_membership(
@@ -582,11 +576,13 @@ pub trait Store: Send + Sync + 'static {
         audit: &Audit,
         kind: EventKind,
     ) -> Result<(), StoreError>;
+
     /// The pending invitation whose link token hashes to `token_hash`, expired ones included.
     async fn find_invitation(
         &self,
         token_hash: &[u8],
     ) -> Result<Option<(Organization, MemberRecord)>, StoreError>;
+
     /// Makes the invitation the account's active membership, once: `invitation_used`
     /// afterwards, `already_member` when the account is a member already.
     async fn accept_invitation(
@@ -596,6 +592,7 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         audit: &Audit,
     ) -> Result<MemberRecord, StoreError>;
+
     /// Gives a pending invitation a new link and expiry, and queues its message.
     async fn renew_invitation(
         &self,
@@ -605,14 +602,30 @@ pub trait Store: Send + Sync + 'static {
         message: &Message,
         audit: &Audit,
     ) -> Result<MemberRecord, StoreError>;
+
     /// Refused with `last_owner`, naming the organization, when the account is the last active
     /// owner of one: it may not leave it ownerless by deleting itself.
     async fn ensure_not_last_owner(&self, account: AccountId) -> Result<(), StoreError>;
+
     /// Every membership of the account, with its organization.
     async fn account_memberships(
         &self,
         account: AccountId,
     ) -> Result<Vec<(Organization, MemberRecord)>, StoreError>;
+}
+
+/// The event log.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Appends one event to the organization's log (decisions: they change nothing else).
+    async fn record_event(
+        &self,
+        org: OrgId,
+        audit: &Audit,
+        kind: EventKind,
+        object: Option<(&str, Uuid)>,
+        summary: serde_json::Value,
+    ) -> Result<(), StoreError>;
 
     /// Up to `limit` of the organization's events with ids from `from` on (ids are ordered
     /// by time), oldest first; `kind` as in `EventFilter`.
@@ -631,49 +644,117 @@ pub trait Store: Send + Sync + 'static {
         filter: &EventFilter,
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError>;
+}
 
-    // Accounts
+/// What the decision engine reads, and the versions of its changes.
+#[async_trait]
+pub trait RuleStore: Send + Sync {
+    /// The version of the organization's rules: it changes with every change decisions read.
+    async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError>;
 
+    /// Everything decisions read, at least as new as the version it carries.
+    async fn load_rules(&self, org: OrgId) -> Result<RulesSnapshot, StoreError>;
+
+    /// The changes after version `after`, oldest first, at most `limit`. Pruned changes are
+    /// missing: the first one returned is then not `after + 1`.
+    async fn rule_changes(
+        &self,
+        org: OrgId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RuleChange>, StoreError>;
+
+    /// Reads the rules of some objects, at least as new as the changes that named them.
+    async fn load_rule_objects(
+        &self,
+        org: OrgId,
+        objects: &RuleObjects,
+    ) -> Result<RulesDelta, StoreError>;
+
+    /// Forgets changes made before `before`; returns how many.
+    async fn prune_rule_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// API keys and the sessions of keys signed in with a token.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    async fn create_api_key(&self, key: &ApiKey, audit: Option<&Audit>) -> Result<(), StoreError>;
+
+    async fn get_api_key(&self, org: OrgId, id: ApiKeyId) -> Result<ApiKey, StoreError>;
+
+    /// The organization's keys, revoked ones included.
+    async fn list_api_keys(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<ApiKey>, StoreError>;
+
+    /// Revokes one of the organization's keys; revoking a revoked key changes nothing.
+    async fn revoke_api_key(
+        &self,
+        org: OrgId,
+        id: ApiKeyId,
+        audit: &Audit,
+    ) -> Result<ApiKey, StoreError>;
+
+    /// The key whose secret hashes to `secret_hash`, revoked or expired ones included.
+    async fn find_api_key(&self, secret_hash: &[u8]) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Records that the key was used at `now`; writes at most once a minute per key.
+    async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Starts a session of tokens traded for key `key`.
+    async fn create_key_session(
+        &self,
+        id: Uuid,
+        key: ApiKeyId,
+        tokens: &FreshTokens,
+    ) -> Result<(), StoreError>;
+
+    /// The session whose auth token hashes to `auth_hash`, expired or revoked ones included.
+    async fn find_key_session(&self, auth_hash: &[u8]) -> Result<Option<KeySession>, StoreError>;
+
+    /// Trades a session's current reissue token (issued after `issued_after`) for `fresh`;
+    /// a session whose key is revoked or expired (at `fresh.now`) is `Unknown`.
+    async fn reissue_key_session(
+        &self,
+        presented: &[u8],
+        issued_after: DateTime<Utc>,
+        fresh: &FreshTokens,
+    ) -> Result<KeyReissue, StoreError>;
+}
+
+/// Accounts and signing in.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     async fn get_account(&self, id: AccountId) -> Result<AccountRecord, StoreError>;
+
     async fn find_account_by_email(
         &self,
         email: &Email,
     ) -> Result<Option<AccountRecord>, StoreError>;
+
     async fn find_account_by_phone(
         &self,
         phone: &Phone,
     ) -> Result<Option<AccountRecord>, StoreError>;
+
     async fn update_account(
         &self,
         id: AccountId,
         change: Change<'_, Account>,
     ) -> Result<Account, StoreError>;
+
     /// Lifts a sign-in lock and forgets the wrong codes; `NotFound` for an unknown email.
     async fn unlock_account(&self, email: &Email) -> Result<(), StoreError>;
 
-    // Sign-in
-
     /// Starts an attempt: stores it and queues its email.
     async fn create_sign_in(&self, sign_in: &SignIn, email: &Message) -> Result<(), StoreError>;
-    /// Takes one slot under each limit's key at `now`, all or none, atomically: `Full` (and
-    /// nothing taken) when one of the windows of one of the limits has no slot left.
-    async fn take_slots(
-        &self,
-        limits: &[Limit<'_>],
-        now: DateTime<Utc>,
-    ) -> Result<Slot, StoreError>;
-    /// Gives back one slot taken under `key` at `at`: an attempt that turned out not to count.
-    async fn give_back(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
-    /// Marks a single-use proof used: `false` when it already was.
-    async fn spend_proof(&self, proof: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// When sends under `rate_key` happened since `since`, oldest first.
-    async fn recent_sends(
-        &self,
-        rate_key: &str,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<DateTime<Utc>>, StoreError>;
+
     async fn find_sign_in_by_email_token(&self, hash: &[u8]) -> Result<Option<SignIn>, StoreError>;
+
     async fn find_sign_in_by_session(&self, hash: &[u8]) -> Result<Option<SignIn>, StoreError>;
+
     /// Marks the email link used and queues the SMS code, once: `false` when the link was
     /// already used or the attempt has ended.
     async fn confirm_sign_in_email(
@@ -682,11 +763,7 @@ pub trait Store: Send + Sync + 'static {
         confirmation: &EmailConfirmation,
         sms: &Message,
     ) -> Result<bool, StoreError>;
-    /// Counts a secret about to be compared (a sign-in code, a verification code, an app
-    /// PIN) as wrong until it proves right, so that parallel guesses can never compare more
-    /// than `max`: `false` when `max` are counted already (wrong in a row, or being compared
-    /// now); `NotFound` when the attempt has ended (or the device is revoked).
-    async fn start_attempt(&self, attempt: Attempt, max: u32) -> Result<bool, StoreError>;
+
     /// Confirms a wrong code counted by `start_attempt` against the attempt (ending it at
     /// `max_failures`) and against the account (locking it until `lock_until` at `lock_after`
     /// in a row). Returns the attempt's failures so far.
@@ -698,6 +775,7 @@ pub trait Store: Send + Sync + 'static {
         lock_after: u32,
         lock_until: DateTime<Utc>,
     ) -> Result<u32, StoreError>;
+
     /// Ends the attempt successfully: creates the account of a registration (`account`),
     /// resets the account's wrong-code count, gives the account the proven phone when the
     /// sign-in `adds_phone` (signing out its other devices, on record as
@@ -713,18 +791,25 @@ pub trait Store: Send + Sync + 'static {
         notices: &[Message],
     ) -> Result<(), StoreError>;
 
-    // Verifications: a code proving an address before a change
+    /// Deletes what `cutoffs` say has outlived its use; returns how many rows went.
+    async fn purge(&self, cutoffs: &Purge) -> Result<u64, StoreError>;
+}
 
+/// Codes that prove an address before a change, and the changes they unlock.
+#[async_trait]
+pub trait VerificationStore: Send + Sync {
     /// Stores a verification and queues its code (none: nothing is sent).
     async fn create_verification(
         &self,
         verification: &Verification,
         code: Option<&Message>,
     ) -> Result<(), StoreError>;
+
     async fn find_verification(
         &self,
         handle_hash: &[u8],
     ) -> Result<Option<Verification>, StoreError>;
+
     /// Confirms a wrong code counted by `start_attempt`, ending the verification at
     /// `max_failures`; returns the failures.
     async fn fail_verification(
@@ -733,6 +818,7 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         max_failures: u32,
     ) -> Result<u32, StoreError>;
+
     /// Finishes the verification (once: `verification_ended` otherwise) and applies what it
     /// proves, in one transaction: a new email or phone (every device is signed out; refused
     /// with `email_taken` or `account_exists` when another account has it), the erasure of
@@ -744,16 +830,20 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         notice: Option<&Message>,
     ) -> Result<(), StoreError>;
+}
 
-    // Devices
-
+/// Devices: a person's apps and browsers, their tokens and app PINs.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
     async fn find_device_by_auth(&self, hash: &[u8]) -> Result<Option<DeviceRecord>, StoreError>;
+
     /// One of the account's devices that is not revoked.
     async fn get_device(
         &self,
         account: AccountId,
         device: DeviceId,
     ) -> Result<DeviceRecord, StoreError>;
+
     /// Records that the device was seen at `now`, and moves a browser's session expiry to
     /// `browser_expires_at`; writes at most once a minute per device.
     async fn touch_device(
@@ -762,6 +852,7 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         browser_expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
     /// Trades a reissue token (by hash) issued after `issued_after` for fresh tokens, or
     /// revokes its device on reuse. An older token is `Unknown`: it has simply expired.
     async fn reissue_device(
@@ -770,19 +861,27 @@ pub trait Store: Send + Sync + 'static {
         issued_after: DateTime<Utc>,
         fresh: &FreshTokens,
     ) -> Result<Reissue, StoreError>;
+
     /// The PIN of a started check (`start_attempt`) was right: verified now, failures forgotten. `NotFound`
     /// when the device was revoked meanwhile (by wrong PINs checked beside it).
-    async fn pin_verified(&self, device: DeviceId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn app_pin_verified(
+        &self,
+        device: DeviceId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
     /// The PIN of a started check (`start_attempt`) was wrong: revokes the device when `max_failures` are
     /// counted. Returns the failures; `NotFound` when the device is already revoked.
-    async fn pin_wrong(
+    async fn app_pin_wrong(
         &self,
         device: DeviceId,
         now: DateTime<Utc>,
         max_failures: u32,
     ) -> Result<u32, StoreError>;
+
     /// The account's devices that are not revoked.
     async fn list_devices(&self, account: AccountId) -> Result<Vec<Device>, StoreError>;
+
     /// Unregisters one of the account's devices; `NotFound` for another's or a revoked one.
     async fn revoke_device(
         &self,
@@ -790,12 +889,42 @@ pub trait Store: Send + Sync + 'static {
         device: DeviceId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+}
 
-    /// Deletes what `cutoffs` say has outlived its use; returns how many rows went.
-    async fn purge(&self, cutoffs: &Purge) -> Result<u64, StoreError>;
+/// Rate limits: slots taken atomically, and single-use proofs.
+#[async_trait]
+pub trait LimitStore: Send + Sync {
+    /// Counts a secret about to be compared (a sign-in code, a verification code, an app
+    /// PIN) as wrong until it proves right, so that parallel guesses can never compare more
+    /// than `max`: `false` when `max` are counted already (wrong in a row, or being compared
+    /// now); `NotFound` when the attempt has ended (or the device is revoked).
+    async fn start_attempt(&self, attempt: Attempt, max: u32) -> Result<bool, StoreError>;
 
-    // Outbox
+    /// Takes one slot under each limit's key at `now`, all or none, atomically: `Full` (and
+    /// nothing taken) when one of the windows of one of the limits has no slot left.
+    async fn take_slots(
+        &self,
+        limits: &[Limit<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Slot, StoreError>;
 
+    /// Gives back one slot taken under `key` at `at`: an attempt that turned out not to count.
+    async fn give_back(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Marks a single-use proof used: `false` when it already was.
+    async fn spend_proof(&self, proof: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// When sends under `rate_key` happened since `since`, oldest first.
+    async fn recent_sends(
+        &self,
+        rate_key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError>;
+}
+
+/// The outbox: email and SMS waiting to be sent.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Takes up to `limit` messages due at `now`, hiding them from other takers until
     /// `lease_until` (so a crashed sender's messages are retried, and two nodes never send
     /// the same one at once).
@@ -805,11 +934,14 @@ pub trait Store: Send + Sync + 'static {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError>;
+
     /// Queues a message that no change goes with (a warning).
     async fn queue_message(&self, message: &Message) -> Result<(), StoreError>;
+
     /// Marks a message delivered and erases its body (which may hold a link or a code): who
     /// it went to, what kind it was and when stay.
     async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<(), StoreError>;
+
     /// Counts a failed delivery: retried at `retry_at`, or, with `None`, given up and its
     /// body erased like a delivered one's.
     async fn mark_message_failed(
@@ -818,6 +950,46 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError>;
+}
+
+/// Everything Lintel keeps. Each method is one atomic operation; every method on an
+/// organization's objects takes the organization, and another organization's row is
+/// simply `NotFound`.
+#[async_trait]
+pub trait Store:
+    OrgStore
+    + PlaceStore
+    + ScheduleStore
+    + AccessStore
+    + CredentialStore
+    + LinkStore
+    + MemberStore
+    + EventStore
+    + RuleStore
+    + ApiKeyStore
+    + AccountStore
+    + VerificationStore
+    + DeviceStore
+    + LimitStore
+    + OutboxStore
+    + Send
+    + Sync
+    + 'static
+{
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Applies the migrations this database lacks; returns the names applied.
+    async fn migrate(&self, now: DateTime<Utc>) -> Result<Vec<&'static str>, StoreError>;
+
+    /// Which backend this is, for logs: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Remembers the public URL the server runs with (links in emails are built from it).
+    async fn remember_public_url(&self, url: &str) -> Result<(), StoreError>;
+
+    /// The public URL the server last ran with, for commands run beside it.
+    async fn stored_public_url(&self) -> Result<Option<String>, StoreError>;
 }
 
 /// Creates a directory (and its parents) that only its owner may enter, for data that must

@@ -41,9 +41,6 @@ pub const BROWSER_IDLE_TTL: Duration = Duration::hours(12);
 pub const BROWSER_MAX_AGE: Duration = Duration::days(30);
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 
-/// Sends to one email address or phone number: at most 3 a minute and 5 in 10 minutes.
-pub(crate) const PER_ADDRESS: &[(Duration, usize)] =
-    &[(Duration::minutes(1), 3), (Duration::minutes(10), 5)];
 /// Sign-in requests from one source address: at most 30 in 10 minutes.
 const PER_SOURCE: &[(Duration, usize)] = &[(Duration::minutes(10), 30)];
 
@@ -275,7 +272,7 @@ async fn take_sign_in_slots(
         &[
             Limit {
                 key: &email,
-                windows: PER_ADDRESS,
+                windows: limits::PER_ADDRESS,
             },
             Limit {
                 key: &source,

@@ -10,6 +10,10 @@ use lintel_store::{Limit, Slot};
 
 use super::{AppState, Error};
 
+/// Sends to one email address or phone number: at most 3 a minute and 5 in 10 minutes.
+pub(crate) const PER_ADDRESS: &[(Duration, usize)] =
+    &[(Duration::minutes(1), 3), (Duration::minutes(10), 5)];
+
 /// Where SMS to numbers not yet proven may go, and how many an hour (`sms_countries`,
 /// `sms_per_hour`): texting a number nobody has proven is what SMS pumping abuses.
 #[derive(Debug, Clone)]

@@ -154,7 +154,7 @@ pub async fn verify_pin(
     if pin_matches_off_workers(&req.pin, &stored).await? {
         state
             .store
-            .pin_verified(device, now)
+            .app_pin_verified(device, now)
             .await
             .map_err(unregistered)?;
         return Ok(PinVerified {
@@ -163,7 +163,7 @@ pub async fn verify_pin(
     }
     let failures = state
         .store
-        .pin_wrong(device, now, MAX_PIN_FAILURES)
+        .app_pin_wrong(device, now, MAX_PIN_FAILURES)
         .await
         .map_err(unregistered)?;
     if failures >= MAX_PIN_FAILURES {

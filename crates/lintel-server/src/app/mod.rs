@@ -10,7 +10,6 @@ pub mod doors;
 pub mod events;
 pub mod groups;
 pub mod housekeeping;
-pub mod keys;
 pub mod limits;
 pub mod links;
 pub mod me;
@@ -18,9 +17,10 @@ pub mod members;
 pub mod orgs;
 pub mod outbox;
 mod patch;
-pub mod rules;
+pub mod rules_cache;
 pub mod schedules;
 pub(crate) mod secrets;
+pub mod server_key;
 pub mod sites;
 pub mod verification;
 
@@ -44,9 +44,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub public_url: Arc<str>,
     /// Each organization's rules in memory, for decisions.
-    pub rules: Arc<rules::RulesCache>,
+    pub rules: Arc<rules_cache::RulesCache>,
     /// The server key, which protects members' PIN codes.
-    pub key: Arc<keys::ServerKey>,
+    pub key: Arc<server_key::ServerKey>,
     /// Where SMS to numbers not yet proven may go, and how many.
     pub sms: Arc<limits::SmsPolicy>,
 }

@@ -7,7 +7,6 @@ use lintel_store::{Attempt, Channel, Limit, Message, Purpose, StoreError, Verifi
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::PER_ADDRESS;
 use super::{AppState, Error, limits, secrets};
 
 pub const CODE_TTL: Duration = Duration::minutes(10);
@@ -76,7 +75,7 @@ pub async fn start(
     };
     let mut slots = vec![Limit {
         key: &key,
-        windows: PER_ADDRESS,
+        windows: super::limits::PER_ADDRESS,
     }];
     slots.extend_from_slice(extra);
     limits::take(state, now, &slots).await?;

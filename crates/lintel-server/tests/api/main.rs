@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use lintel_domain::{Area, Areas, OrgId};
-use lintel_server::app::keys::ServerKey;
+use lintel_server::app::server_key::ServerKey;
 use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
 use lintel_server::{HttpOptions, serve};
 use lintel_store::Message;

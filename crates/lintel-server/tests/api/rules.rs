@@ -6,7 +6,7 @@ use chrono::Duration;
 use lintel_domain::credential::{card_key, pin_key};
 use lintel_domain::decision::CredentialKey;
 use lintel_domain::{Clock as _, DoorId, MembershipId, SiteId};
-use lintel_server::app::rules::build;
+use lintel_server::app::rules_cache::build;
 use lintel_testkit::{Backend, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

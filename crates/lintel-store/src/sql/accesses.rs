@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::{
     Access, AccessId, AccessStatus, EventActor, EventKind, GroupId, MembershipId, OrgId,
@@ -13,11 +14,11 @@ use sqlx::query_builder::Separated;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::accounts::enqueue;
-use super::members::{record, record_all};
+use super::events::{record, record_all};
+use super::outbox::enqueue;
 use super::{Backend, Conn, fetch_limit, page_of};
 use crate::rows::{AccessDoorRow, AccessRow};
-use crate::{AccessFilter, Audit, Change, Message, Page, PageRequest, StoreError};
+use crate::{AccessFilter, AccessStore, Audit, Change, Message, Page, PageRequest, StoreError};
 
 macro_rules! columns {
     () => {
@@ -204,74 +205,6 @@ fn prefix(batch: bool, i: usize) -> String {
 /// Rows a multi-row statement writes at once: well under both backends' limits on bound
 /// values (13 a row here; SQLite allows 32,766, PostgreSQL 65,535).
 const ROWS_AT_ONCE: usize = 500;
-
-pub(super) async fn create(
-    store: &Backend,
-    org: OrgId,
-    accesses: &[Access],
-    batch: bool,
-    messages: &[(AccessId, Message)],
-    audit: &Audit,
-) -> Result<Vec<Access>, StoreError> {
-    let mut tx = store.writer().begin().await?;
-    // What the organization stores already under these ids; another organization's ids are
-    // not seen, nor touched: ids are the organization's own.
-    let ids: Vec<AccessId> = accesses.iter().map(|a| a.id).collect();
-    let mut existing: HashMap<AccessId, Access> = many(&mut tx, org, &ids, false)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
-    let mut known = Known::default();
-    known.load(&mut tx, org, accesses).await?;
-    let mut seen = HashSet::new();
-    let mut stored = Vec::with_capacity(accesses.len());
-    let mut fresh = Vec::with_capacity(accesses.len());
-    for (i, a) in accesses.iter().enumerate() {
-        let prefix = prefix(batch, i);
-        let exists = || {
-            StoreError::Invalid(ValidationError::new(
-                format!("{prefix}id"),
-                "access_exists",
-                "an access with this id exists, with another body",
-            ))
-        };
-        if !seen.insert(a.id) {
-            return Err(exists());
-        }
-        if let Some(before) = existing.remove(&a.id) {
-            // The same access sent again (a retry) creates nothing; another body is refused.
-            if !before.same_grant(a) {
-                return Err(exists());
-            }
-            stored.push(before);
-            continue;
-        }
-        check_references(&mut tx, &mut known, org, a, &prefix).await?;
-        stored.push(a.clone());
-        fresh.push(a);
-    }
-    insert_all(&mut tx, org, &fresh).await?;
-    let entries: Vec<_> = fresh
-        .iter()
-        .map(|a| {
-            (
-                EventKind::AccessCreated,
-                Some(("access", a.id.0)),
-                event::created(a),
-            )
-        })
-        .collect();
-    record_all(&mut tx, org, audit, &entries).await?;
-    let created: HashSet<AccessId> = fresh.iter().map(|a| a.id).collect();
-    for (access, m) in messages {
-        if created.contains(access) {
-            enqueue(&mut tx, m).await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(stored)
-}
 
 /// Writes new accesses and their lists with multi-row statements.
 async fn insert_all(conn: &mut Conn, org: OrgId, accesses: &[&Access]) -> Result<(), StoreError> {
@@ -474,43 +407,6 @@ pub(super) async fn with_lists(
         .collect()
 }
 
-pub(super) async fn get(store: &Backend, org: OrgId, id: AccessId) -> Result<Access, StoreError> {
-    find(store, org, &[id])
-        .await?
-        .pop()
-        .ok_or(StoreError::NotFound)
-}
-
-pub(super) async fn list(
-    store: &Backend,
-    org: OrgId,
-    filter: &AccessFilter,
-    page: PageRequest,
-) -> Result<Page<Access>, StoreError> {
-    let mut conn = store.reader().acquire().await?;
-    let rows: Vec<AccessRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM accesses a WHERE org_id = $1 AND ($2 IS NULL OR id > $2) \
-         AND (($3 IS NULL AND status <> 'deleted') OR status = $3) \
-         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM access_doors d WHERE d.org_id = a.org_id AND d.access_id = a.id AND d.door_id = $4)) \
-         AND ($5 IS NULL OR EXISTS (SELECT 1 FROM access_members m WHERE m.org_id = a.org_id AND m.access_id = a.id AND m.membership_id = $5)) \
-         AND ($6 IS NULL OR EXISTS (SELECT 1 FROM access_groups g WHERE g.org_id = a.org_id AND g.access_id = a.id AND g.group_id = $6)) \
-         ORDER BY id LIMIT $7"
-    ))
-    .bind(org.0)
-    .bind(page.after)
-    .bind(filter.status.map(AccessStatus::as_str))
-    .bind(filter.door.map(|d| d.0))
-    .bind(filter.user.map(|m| m.0))
-    .bind(filter.group.map(|g| g.0))
-    .bind(fetch_limit(page))
-    .fetch_all(&mut *conn)
-    .await?;
-    let items = with_lists(&mut conn, org, rows).await?;
-    Ok(page_of(items, page, |a| a.id.0))
-}
-
 /// The organization's accesses with these ids that exist, in id order.
 pub(super) async fn find(
     store: &Backend,
@@ -528,135 +424,6 @@ fn in_order(ids: &[AccessId], found: Vec<Access>) -> Result<Vec<Access>, StoreEr
     ids.iter()
         .map(|id| by_id.remove(id).ok_or(StoreError::NotFound))
         .collect()
-}
-
-pub(super) async fn update(
-    store: &Backend,
-    org: OrgId,
-    changes: &[(AccessId, Change<'_, Access>)],
-    batch: bool,
-    messages: &[Message],
-    audit: &Audit,
-) -> Result<Vec<Access>, StoreError> {
-    let mut tx = store.writer().begin().await?;
-    let ids: Vec<AccessId> = changes.iter().map(|(id, _)| *id).collect();
-    let befores = in_order(&ids, many(&mut tx, org, &ids, true).await?)?;
-    let mut afters = Vec::with_capacity(changes.len());
-    for (i, ((_, change), before)) in changes.iter().zip(&befores).enumerate() {
-        if before.status == AccessStatus::Deleted {
-            return Err(StoreError::Conflict {
-                code: "access_deleted",
-                field: None,
-                message: format!(
-                    "{}id: this access is deleted; create a new one",
-                    prefix(batch, i)
-                ),
-            });
-        }
-        let mut after = before.clone();
-        change(&mut after)?;
-        afters.push(after);
-    }
-    let mut known = Known::default();
-    known.load(&mut tx, org, &afters).await?;
-    for (i, after) in afters.iter().enumerate() {
-        check_references(&mut tx, &mut known, org, after, &prefix(batch, i)).await?;
-    }
-    // Every row rewritten at once: `UPDATE … FROM (VALUES (id, fields…), …)`, whose
-    // columns both backends name column1, column2, ….
-    let set: Vec<String> = ACCESS_FIELDS
-        .iter()
-        .enumerate()
-        .map(|(i, field)| format!("{field} = v.column{}", i + 2))
-        .collect();
-    for chunk in afters.chunks(ROWS_AT_ONCE) {
-        let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
-            "UPDATE accesses SET {} FROM (",
-            set.join(", ")
-        ));
-        q.push_values(chunk, |mut row, a| {
-            row.push_bind(a.id.0);
-            push_fields(&mut row, a);
-        });
-        q.push(") AS v WHERE accesses.org_id = ")
-            .push_bind(org.0)
-            .push(" AND accesses.id = v.column1");
-        q.build().execute(&mut *tx).await?;
-    }
-    let raw: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
-    for table in ["access_doors", "access_members", "access_groups"] {
-        for chunk in raw.chunks(ROWS_AT_ONCE) {
-            let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
-                "DELETE FROM {table} WHERE org_id = "
-            ));
-            q.push_bind(org.0).push(" AND access_id IN ");
-            push_list(&mut q, chunk);
-            q.build().execute(&mut *tx).await?;
-        }
-    }
-    let written: Vec<&Access> = afters.iter().collect();
-    insert_lists(&mut tx, org, &written).await?;
-    let entries: Vec<_> = befores
-        .iter()
-        .zip(&afters)
-        .map(|(before, after)| {
-            let object = Some(("access", after.id.0));
-            (
-                EventKind::AccessUpdated,
-                object,
-                event::changes(before, after),
-            )
-        })
-        .collect();
-    record_all(&mut tx, org, audit, &entries).await?;
-    for m in messages {
-        enqueue(&mut tx, m).await?;
-    }
-    let updated = in_order(&ids, many(&mut tx, org, &ids, false).await?)?;
-    tx.commit().await?;
-    Ok(updated)
-}
-
-/// Marks accesses deleted (they grant nothing from now on), each once.
-pub(super) async fn delete(
-    store: &Backend,
-    org: OrgId,
-    ids: &[AccessId],
-    audit: &Audit,
-) -> Result<Vec<Access>, StoreError> {
-    let mut tx = store.writer().begin().await?;
-    let befores = in_order(ids, many(&mut tx, org, ids, true).await?)?;
-    let mut due = HashSet::new();
-    for before in &befores {
-        if before.status != AccessStatus::Deleted {
-            due.insert(before.id.0);
-        }
-    }
-    let due: Vec<Uuid> = due.into_iter().collect();
-    for chunk in due.chunks(ROWS_AT_ONCE) {
-        let mut q = sqlx::QueryBuilder::<super::Db>::new(
-            "UPDATE accesses SET status = 'deleted', updated_at = ",
-        );
-        q.push_bind(audit.at)
-            .push(" WHERE org_id = ")
-            .push_bind(org.0);
-        push_id_in(&mut q, chunk);
-        q.build().execute(&mut *tx).await?;
-    }
-    let entries: Vec<_> = due
-        .iter()
-        .map(|id| {
-            (
-                EventKind::AccessDeleted,
-                Some(("access", *id)),
-                deleted_summary(),
-            )
-        })
-        .collect();
-    record_all(&mut tx, org, audit, &entries).await?;
-    let after = in_order(ids, many(&mut tx, org, ids, false).await?)?;
-    tx.commit().await?;
-    Ok(after)
 }
 
 /// What an `access.deleted` (or `access.expired`) event says changed.
@@ -690,30 +457,271 @@ async fn mark_deleted(
     .await
 }
 
-/// Deletes the temporary accesses that ended by `now`, each on record as `access.expired`.
-pub(super) async fn expire(store: &Backend, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    let mut tx = store.writer().begin().await?;
-    let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT org_id, id FROM accesses WHERE kind = 'temporary' AND valid_to <= $1 \
-         AND status <> 'deleted' ORDER BY id LIMIT 1000",
-    )
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await?;
-    let audit = Audit {
-        actor: EventActor::System,
-        at: now,
-    };
-    for (org, id) in &due {
-        mark_deleted(
-            &mut tx,
-            OrgId(*org),
-            AccessId(*id),
-            &audit,
-            EventKind::AccessExpired,
-        )
-        .await?;
+#[async_trait]
+impl AccessStore for Backend {
+    async fn create_accesses(
+        &self,
+        org: OrgId,
+        accesses: &[Access],
+        batch: bool,
+        messages: &[(AccessId, Message)],
+        audit: &Audit,
+    ) -> Result<Vec<Access>, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        // What the organization stores already under these ids; another organization's ids are
+        // not seen, nor touched: ids are the organization's own.
+        let ids: Vec<AccessId> = accesses.iter().map(|a| a.id).collect();
+        let mut existing: HashMap<AccessId, Access> = many(&mut tx, org, &ids, false)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let mut known = Known::default();
+        known.load(&mut tx, org, accesses).await?;
+        let mut seen = HashSet::new();
+        let mut stored = Vec::with_capacity(accesses.len());
+        let mut fresh = Vec::with_capacity(accesses.len());
+        for (i, a) in accesses.iter().enumerate() {
+            let prefix = prefix(batch, i);
+            let exists = || {
+                StoreError::Invalid(ValidationError::new(
+                    format!("{prefix}id"),
+                    "access_exists",
+                    "an access with this id exists, with another body",
+                ))
+            };
+            if !seen.insert(a.id) {
+                return Err(exists());
+            }
+            if let Some(before) = existing.remove(&a.id) {
+                // The same access sent again (a retry) creates nothing; another body is refused.
+                if !before.same_grant(a) {
+                    return Err(exists());
+                }
+                stored.push(before);
+                continue;
+            }
+            check_references(&mut tx, &mut known, org, a, &prefix).await?;
+            stored.push(a.clone());
+            fresh.push(a);
+        }
+        insert_all(&mut tx, org, &fresh).await?;
+        let entries: Vec<_> = fresh
+            .iter()
+            .map(|a| {
+                (
+                    EventKind::AccessCreated,
+                    Some(("access", a.id.0)),
+                    event::created(a),
+                )
+            })
+            .collect();
+        record_all(&mut tx, org, audit, &entries).await?;
+        let created: HashSet<AccessId> = fresh.iter().map(|a| a.id).collect();
+        for (access, m) in messages {
+            if created.contains(access) {
+                enqueue(&mut tx, m).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(stored)
     }
-    tx.commit().await?;
-    Ok(due.len() as u64)
+
+    async fn get_access(&self, org: OrgId, id: AccessId) -> Result<Access, StoreError> {
+        find(self, org, &[id])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn find_accesses(&self, org: OrgId, ids: &[AccessId]) -> Result<Vec<Access>, StoreError> {
+        find(self, org, ids).await
+    }
+
+    async fn list_accesses(
+        &self,
+        org: OrgId,
+        filter: &AccessFilter,
+        page: PageRequest,
+    ) -> Result<Page<Access>, StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        let rows: Vec<AccessRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM accesses a WHERE org_id = $1 AND ($2 IS NULL OR id > $2) \
+             AND (($3 IS NULL AND status <> 'deleted') OR status = $3) \
+             AND ($4 IS NULL OR EXISTS (SELECT 1 FROM access_doors d WHERE d.org_id = a.org_id AND d.access_id = a.id AND d.door_id = $4)) \
+             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM access_members m WHERE m.org_id = a.org_id AND m.access_id = a.id AND m.membership_id = $5)) \
+             AND ($6 IS NULL OR EXISTS (SELECT 1 FROM access_groups g WHERE g.org_id = a.org_id AND g.access_id = a.id AND g.group_id = $6)) \
+             ORDER BY id LIMIT $7"
+        ))
+        .bind(org.0)
+        .bind(page.after)
+        .bind(filter.status.map(AccessStatus::as_str))
+        .bind(filter.door.map(|d| d.0))
+        .bind(filter.user.map(|m| m.0))
+        .bind(filter.group.map(|g| g.0))
+        .bind(fetch_limit(page))
+        .fetch_all(&mut *conn)
+        .await?;
+        let items = with_lists(&mut conn, org, rows).await?;
+        Ok(page_of(items, page, |a| a.id.0))
+    }
+
+    async fn update_accesses(
+        &self,
+        org: OrgId,
+        changes: &[(AccessId, Change<'_, Access>)],
+        batch: bool,
+        messages: &[Message],
+        audit: &Audit,
+    ) -> Result<Vec<Access>, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let ids: Vec<AccessId> = changes.iter().map(|(id, _)| *id).collect();
+        let befores = in_order(&ids, many(&mut tx, org, &ids, true).await?)?;
+        let mut afters = Vec::with_capacity(changes.len());
+        for (i, ((_, change), before)) in changes.iter().zip(&befores).enumerate() {
+            if before.status == AccessStatus::Deleted {
+                return Err(StoreError::Conflict {
+                    code: "access_deleted",
+                    field: None,
+                    message: format!(
+                        "{}id: this access is deleted; create a new one",
+                        prefix(batch, i)
+                    ),
+                });
+            }
+            let mut after = before.clone();
+            change(&mut after)?;
+            afters.push(after);
+        }
+        let mut known = Known::default();
+        known.load(&mut tx, org, &afters).await?;
+        for (i, after) in afters.iter().enumerate() {
+            check_references(&mut tx, &mut known, org, after, &prefix(batch, i)).await?;
+        }
+        // Every row rewritten at once: `UPDATE … FROM (VALUES (id, fields…), …)`, whose
+        // columns both backends name column1, column2, ….
+        let set: Vec<String> = ACCESS_FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, field)| format!("{field} = v.column{}", i + 2))
+            .collect();
+        for chunk in afters.chunks(ROWS_AT_ONCE) {
+            let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
+                "UPDATE accesses SET {} FROM (",
+                set.join(", ")
+            ));
+            q.push_values(chunk, |mut row, a| {
+                row.push_bind(a.id.0);
+                push_fields(&mut row, a);
+            });
+            q.push(") AS v WHERE accesses.org_id = ")
+                .push_bind(org.0)
+                .push(" AND accesses.id = v.column1");
+            q.build().execute(&mut *tx).await?;
+        }
+        let raw: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        for table in ["access_doors", "access_members", "access_groups"] {
+            for chunk in raw.chunks(ROWS_AT_ONCE) {
+                let mut q = sqlx::QueryBuilder::<super::Db>::new(format!(
+                    "DELETE FROM {table} WHERE org_id = "
+                ));
+                q.push_bind(org.0).push(" AND access_id IN ");
+                push_list(&mut q, chunk);
+                q.build().execute(&mut *tx).await?;
+            }
+        }
+        let written: Vec<&Access> = afters.iter().collect();
+        insert_lists(&mut tx, org, &written).await?;
+        let entries: Vec<_> = befores
+            .iter()
+            .zip(&afters)
+            .map(|(before, after)| {
+                let object = Some(("access", after.id.0));
+                (
+                    EventKind::AccessUpdated,
+                    object,
+                    event::changes(before, after),
+                )
+            })
+            .collect();
+        record_all(&mut tx, org, audit, &entries).await?;
+        for m in messages {
+            enqueue(&mut tx, m).await?;
+        }
+        let updated = in_order(&ids, many(&mut tx, org, &ids, false).await?)?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Marks accesses deleted (they grant nothing from now on), each once.
+    async fn delete_accesses(
+        &self,
+        org: OrgId,
+        ids: &[AccessId],
+        audit: &Audit,
+    ) -> Result<Vec<Access>, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let befores = in_order(ids, many(&mut tx, org, ids, true).await?)?;
+        let mut due = HashSet::new();
+        for before in &befores {
+            if before.status != AccessStatus::Deleted {
+                due.insert(before.id.0);
+            }
+        }
+        let due: Vec<Uuid> = due.into_iter().collect();
+        for chunk in due.chunks(ROWS_AT_ONCE) {
+            let mut q = sqlx::QueryBuilder::<super::Db>::new(
+                "UPDATE accesses SET status = 'deleted', updated_at = ",
+            );
+            q.push_bind(audit.at)
+                .push(" WHERE org_id = ")
+                .push_bind(org.0);
+            push_id_in(&mut q, chunk);
+            q.build().execute(&mut *tx).await?;
+        }
+        let entries: Vec<_> = due
+            .iter()
+            .map(|id| {
+                (
+                    EventKind::AccessDeleted,
+                    Some(("access", *id)),
+                    deleted_summary(),
+                )
+            })
+            .collect();
+        record_all(&mut tx, org, audit, &entries).await?;
+        let after = in_order(ids, many(&mut tx, org, ids, false).await?)?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Deletes the temporary accesses that ended by `now`, each on record as `access.expired`.
+    async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT org_id, id FROM accesses WHERE kind = 'temporary' AND valid_to <= $1 \
+             AND status <> 'deleted' ORDER BY id LIMIT 1000",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let audit = Audit {
+            actor: EventActor::System,
+            at: now,
+        };
+        for (org, id) in &due {
+            mark_deleted(
+                &mut tx,
+                OrgId(*org),
+                AccessId(*id),
+                &audit,
+                EventKind::AccessExpired,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(due.len() as u64)
+    }
 }

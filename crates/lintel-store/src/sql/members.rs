@@ -2,18 +2,20 @@
 //! without an owner lock the organization's row first, so two of them cannot both pass the
 //! last-owner check.
 
+use async_trait::async_trait;
 use lintel_domain::{
-    AccountId, EventId, EventKind, GroupId, Membership, MembershipId, MembershipStatus, OrgId,
-    Organization, event,
+    AccountId, EventKind, GroupId, Membership, MembershipId, MembershipStatus, OrgId, Organization,
+    event,
 };
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::accounts::enqueue;
+use super::events::{lock_org, record, record_all};
+use super::outbox::enqueue;
 use super::{Backend, Conn, fetch_limit, is_unique_violation, page_of};
-use crate::rows::{EventRow, MemberRow, OrgRow};
+use crate::rows::{MemberRow, OrgRow};
 use crate::{
-    Audit, Change, EventFilter, InviteLink, MemberFilter, MemberRecord, Message, NewMember, Page,
+    Audit, Change, InviteLink, MemberFilter, MemberRecord, MemberStore, Message, NewMember, Page,
     PageRequest, StoreError,
 };
 
@@ -24,97 +26,6 @@ macro_rules! member_select {
          a.first_name, a.last_name, a.email, a.phone \
          FROM memberships m LEFT JOIN accounts a ON a.id = m.account_id "
     };
-}
-
-/// Appends one event to organization `org`'s log.
-pub(super) async fn record(
-    conn: &mut Conn,
-    org: OrgId,
-    audit: &Audit,
-    kind: EventKind,
-    object: Option<(&str, Uuid)>,
-    summary: serde_json::Value,
-) -> Result<(), StoreError> {
-    record_all(conn, org, audit, &[(kind, object, summary)]).await
-}
-
-/// One event for `record_all`: kind, object (kind and id) and summary.
-pub(super) type Entry<'a> = (EventKind, Option<(&'a str, Uuid)>, serde_json::Value);
-
-/// Appends events to organization `org`'s log, all by `audit`, with multi-row statements:
-/// `(kind, object, summary)` each, as `record` takes them.
-pub(super) async fn record_all(
-    conn: &mut Conn,
-    org: OrgId,
-    audit: &Audit,
-    entries: &[Entry<'_>],
-) -> Result<(), StoreError> {
-    // 10 values a row: well under both backends' limits.
-    for chunk in entries.chunks(500) {
-        let mut q = sqlx::QueryBuilder::<super::Db>::new(
-            "INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
-             object_kind, object_id, summary) ",
-        );
-        q.push_values(chunk, |mut row, (kind, object, summary)| {
-            row.push_bind(EventId::new(audit.at).0)
-                .push_bind(org.0)
-                .push_bind(audit.at)
-                .push_bind(kind.as_str())
-                .push_bind(audit.actor.kind())
-                .push_bind(audit.actor.id())
-                .push_bind(audit.actor.name())
-                .push_bind(object.map(|(k, _)| k))
-                .push_bind(object.map(|(_, id)| id))
-                .push_bind(Json(summary));
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-    let changes: Vec<(EventKind, Option<Uuid>)> = entries
-        .iter()
-        .filter(|(kind, _, _)| kind.changes_rules())
-        .map(|(kind, object, _)| (*kind, object.map(|(_, id)| id)))
-        .collect();
-    bump_rules(conn, org, &changes, audit.at).await
-}
-
-/// Marks the organization's rules changed, for every node's decision engine, and notes what
-/// changed under a new version each, in order: `(kind, object)`, the event's kind and its
-/// object (none: anything may have).
-pub(super) async fn bump_rules(
-    conn: &mut Conn,
-    org: OrgId,
-    changes: &[(EventKind, Option<Uuid>)],
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), StoreError> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    // The versions last-n+1 ..= last, one per change.
-    let n = i64::try_from(changes.len()).unwrap_or(i64::MAX);
-    let (last,): (i64,) = sqlx::query_as(
-        "INSERT INTO rule_versions (org_id, version) VALUES ($1, $2) \
-         ON CONFLICT (org_id) DO UPDATE SET version = rule_versions.version + $2 \
-         RETURNING version",
-    )
-    .bind(org.0)
-    .bind(n)
-    .fetch_one(&mut *conn)
-    .await?;
-    for (start, chunk) in (0..).step_by(500).zip(changes.chunks(500)) {
-        let mut q = sqlx::QueryBuilder::<super::Db>::new(
-            "INSERT INTO rule_changes (org_id, version, kind, object_id, at) ",
-        );
-        q.push_values(chunk.iter().enumerate(), |mut row, (i, (kind, object))| {
-            let offset = i64::try_from(start + i).unwrap_or(i64::MAX);
-            row.push_bind(org.0)
-                .push_bind(last - n + 1 + offset)
-                .push_bind(kind.as_str())
-                .push_bind(*object)
-                .push_bind(at);
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 fn conflict(code: &'static str, field: Option<&'static str>, message: String) -> StoreError {
@@ -131,19 +42,6 @@ fn last_owner() -> StoreError {
         None,
         "this is the organization's last active owner; make someone else an owner first".into(),
     )
-}
-
-/// Serialises changes to `org`'s memberships (PostgreSQL locks the row; SQLite's single
-/// writer already serialises).
-pub(super) async fn lock_org(conn: &mut Conn, org: OrgId) -> Result<(), StoreError> {
-    let found: Option<(Uuid,)> = sqlx::query_as(concat!(
-        "SELECT id FROM organizations WHERE id = $1",
-        for_update!()
-    ))
-    .bind(org.0)
-    .fetch_optional(conn)
-    .await?;
-    found.map(|_| ()).ok_or(StoreError::NotFound)
 }
 
 async fn active_owners(conn: &mut Conn, org: OrgId) -> Result<i64, StoreError> {
@@ -349,35 +247,6 @@ pub(super) async fn add_member(
     .await
 }
 
-pub(super) async fn get_member(
-    store: &Backend,
-    org: OrgId,
-    id: MembershipId,
-) -> Result<MemberRecord, StoreError> {
-    let mut conn = store.reader().acquire().await?;
-    member(&mut conn, org, id).await
-}
-
-pub(super) async fn find_membership(
-    store: &Backend,
-    org: OrgId,
-    account: AccountId,
-) -> Result<Option<MemberRecord>, StoreError> {
-    let mut conn = store.reader().acquire().await?;
-    let row = sqlx::query_as::<_, MemberRow>(concat!(
-        member_select!(),
-        "WHERE m.org_id = $1 AND m.account_id = $2"
-    ))
-    .bind(org.0)
-    .bind(account.0)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        Some(row) => Ok(records(&mut conn, org, vec![row]).await?.pop()),
-        None => Ok(None),
-    }
-}
-
 /// Escapes `%`, `_` and `\` so a search matches them literally.
 fn like_pattern(query: &str) -> String {
     let mut pattern = String::from("%");
@@ -389,166 +258,6 @@ fn like_pattern(query: &str) -> String {
     }
     pattern.push('%');
     pattern
-}
-
-pub(super) async fn list_members(
-    store: &Backend,
-    org: OrgId,
-    filter: &MemberFilter,
-    page: PageRequest,
-) -> Result<Page<MemberRecord>, StoreError> {
-    let mut conn = store.reader().acquire().await?;
-    let rows = sqlx::query_as::<_, MemberRow>(concat!(
-        member_select!(),
-        "WHERE m.org_id = $1 AND ($2 IS NULL OR m.id > $2) \
-         AND ($3 IS NULL OR m.status = $3) \
-         AND ($4 IS NULL OR CAST(m.areas AS TEXT) LIKE $4) \
-         AND ($5 IS NULL OR EXISTS (SELECT 1 FROM membership_groups g \
-              WHERE g.membership_id = m.id AND g.group_id = $5)) \
-         AND ($6 IS NULL OR LOWER(a.first_name || ' ' || a.last_name) LIKE $6 ESCAPE '\\' \
-              OR LOWER(a.email) LIKE $6 ESCAPE '\\' OR a.phone LIKE $6 ESCAPE '\\' \
-              OR LOWER(m.invite_address) LIKE $6 ESCAPE '\\') \
-         ORDER BY m.id LIMIT $7"
-    ))
-    .bind(org.0)
-    .bind(page.after)
-    .bind(filter.status.map(MembershipStatus::as_str))
-    .bind(filter.area.map(|a| format!("%\"{a}\"%")))
-    .bind(filter.group.map(|g| g.0))
-    .bind(filter.query.as_deref().map(like_pattern))
-    .bind(fetch_limit(page))
-    .fetch_all(&mut *conn)
-    .await?;
-    let items = records(&mut conn, org, rows).await?;
-    Ok(page_of(items, page, |r| r.membership.id.0))
-}
-
-pub(super) async fn list_admins(
-    store: &Backend,
-    org: OrgId,
-) -> Result<Vec<MemberRecord>, StoreError> {
-    let mut conn = store.reader().acquire().await?;
-    let rows = sqlx::query_as::<_, MemberRow>(concat!(
-        member_select!(),
-        "WHERE m.org_id = $1 AND m.status = 'active' AND CAST(m.areas AS TEXT) <> '[]' \
-         ORDER BY m.id LIMIT 100"
-    ))
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await?;
-    records(&mut conn, org, rows).await
-}
-
-pub(super) async fn update_membership(
-    store: &Backend,
-    org: OrgId,
-    id: MembershipId,
-    change: Change<'_, Membership>,
-    audit: &Audit,
-) -> Result<MemberRecord, StoreError> {
-    let mut tx = store.writer().begin().await?;
-    lock_org(&mut tx, org).await?;
-    let before = member(&mut tx, org, id).await?.membership;
-    let mut after = before.clone();
-    change(&mut after)?;
-    sqlx::query(
-        "UPDATE memberships SET status = $3, areas = $4, updated_at = $5 \
-         WHERE org_id = $1 AND id = $2",
-    )
-    .bind(org.0)
-    .bind(id.0)
-    .bind(after.status.as_str())
-    .bind(Json(&after.areas))
-    .bind(after.updated_at)
-    .execute(&mut *tx)
-    .await?;
-    if after.groups != before.groups {
-        write_groups(&mut tx, org, id, &after.groups).await?;
-    }
-    if before.is_owner() && !after.is_owner() && active_owners(&mut tx, org).await? == 0 {
-        return Err(last_owner());
-    }
-    let kind = match (before.status, after.status) {
-        (MembershipStatus::Active, MembershipStatus::Suspended) => EventKind::MemberSuspended,
-        (MembershipStatus::Suspended, MembershipStatus::Active) => EventKind::MemberReinstated,
-        _ => EventKind::MemberUpdated,
-    };
-    record(
-        &mut tx,
-        org,
-        audit,
-        kind,
-        Some(("member", id.0)),
-        event::changes(&before, &after),
-    )
-    .await?;
-    let updated = member(&mut tx, org, id).await?;
-    tx.commit().await?;
-    Ok(updated)
-}
-
-pub(super) async fn delete_membership(
-    store: &Backend,
-    org: OrgId,
-    id: MembershipId,
-    audit: &Audit,
-    kind: EventKind,
-) -> Result<(), StoreError> {
-    let mut tx = store.writer().begin().await?;
-    lock_org(&mut tx, org).await?;
-    let before = member(&mut tx, org, id).await?.membership;
-    super::links::revoke_made_by(&mut tx, org, id, audit.at).await?;
-    sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND id = $2")
-        .bind(org.0)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-    if before.is_owner() && active_owners(&mut tx, org).await? == 0 {
-        return Err(last_owner());
-    }
-    record(
-        &mut tx,
-        org,
-        audit,
-        kind,
-        Some(("member", id.0)),
-        event::deleted(&before),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The invitation whose link token hashes to `token_hash`, with its organization. Expired
-/// ones too: the caller says so.
-pub(super) async fn find_invitation(
-    store: &Backend,
-    token_hash: &[u8],
-) -> Result<Option<(Organization, MemberRecord)>, StoreError> {
-    let mut conn = store.reader().acquire().await?;
-    let found: Option<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT org_id, id FROM memberships WHERE invite_token_hash = $1 AND account_id IS NULL",
-    )
-    .bind(token_hash)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((org, id)) = found else {
-        return Ok(None);
-    };
-    let org = OrgId(org);
-    let organization: Organization = sqlx::query_as::<_, OrgRow>(concat!(
-        "SELECT ",
-        org_columns!(),
-        " FROM organizations WHERE id = $1"
-    ))
-    .bind(org.0)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_into()?;
-    Ok(Some((
-        organization,
-        member(&mut conn, org, id.into()).await?,
-    )))
 }
 
 /// Makes invitation `id` the account's membership: active, no longer an invitation.
@@ -598,58 +307,6 @@ async fn take_invitation(
         serde_json::json!({}),
     )
     .await
-}
-
-pub(super) async fn accept_invitation(
-    store: &Backend,
-    org: OrgId,
-    id: MembershipId,
-    account: AccountId,
-    audit: &Audit,
-) -> Result<MemberRecord, StoreError> {
-    let mut tx = store.writer().begin().await?;
-    take_invitation(&mut tx, org, id, account, audit, EventKind::MemberJoined).await?;
-    let joined = member(&mut tx, org, id).await?;
-    tx.commit().await?;
-    Ok(joined)
-}
-
-pub(super) async fn renew_invitation(
-    store: &Backend,
-    org: OrgId,
-    id: MembershipId,
-    link: &InviteLink,
-    message: &Message,
-    audit: &Audit,
-) -> Result<MemberRecord, StoreError> {
-    let mut tx = store.writer().begin().await?;
-    let done = sqlx::query(
-        "UPDATE memberships SET invite_token_hash = $3, invite_expires_at = $4, updated_at = $5 \
-         WHERE org_id = $1 AND id = $2 AND account_id IS NULL",
-    )
-    .bind(org.0)
-    .bind(id.0)
-    .bind(&link.token_hash)
-    .bind(link.expires_at)
-    .bind(audit.at)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    enqueue(&mut tx, message).await?;
-    record(
-        &mut tx,
-        org,
-        audit,
-        EventKind::MemberInvitationResent,
-        Some(("member", id.0)),
-        serde_json::json!({ "expires_at": link.expires_at }),
-    )
-    .await?;
-    let renewed = member(&mut tx, org, id).await?;
-    tx.commit().await?;
-    Ok(renewed)
 }
 
 /// At the end of a sign-in, which proved `email` and `phone`: attaches the pending
@@ -776,85 +433,283 @@ pub(super) async fn anonymise_events(
     Ok(())
 }
 
-pub(super) async fn account_memberships(
-    store: &Backend,
-    account: AccountId,
-) -> Result<Vec<(Organization, MemberRecord)>, StoreError> {
-    let mut conn = store.reader().acquire().await?;
-    let ids: Vec<(Uuid, Uuid)> =
-        sqlx::query_as("SELECT org_id, id FROM memberships WHERE account_id = $1 ORDER BY id")
-            .bind(account.0)
-            .fetch_all(&mut *conn)
+#[async_trait]
+impl MemberStore for Backend {
+    async fn create_membership(
+        &self,
+        org: OrgId,
+        member: &NewMember,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        add_member(&mut tx, org, member, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_member(&self, org: OrgId, id: MembershipId) -> Result<MemberRecord, StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        member(&mut conn, org, id).await
+    }
+
+    async fn find_membership(
+        &self,
+        org: OrgId,
+        account: AccountId,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        let row = sqlx::query_as::<_, MemberRow>(concat!(
+            member_select!(),
+            "WHERE m.org_id = $1 AND m.account_id = $2"
+        ))
+        .bind(org.0)
+        .bind(account.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match row {
+            Some(row) => Ok(records(&mut conn, org, vec![row]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_members(
+        &self,
+        org: OrgId,
+        filter: &MemberFilter,
+        page: PageRequest,
+    ) -> Result<Page<MemberRecord>, StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        let rows = sqlx::query_as::<_, MemberRow>(concat!(
+            member_select!(),
+            "WHERE m.org_id = $1 AND ($2 IS NULL OR m.id > $2) \
+             AND ($3 IS NULL OR m.status = $3) \
+             AND ($4 IS NULL OR CAST(m.areas AS TEXT) LIKE $4) \
+             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM membership_groups g \
+                  WHERE g.membership_id = m.id AND g.group_id = $5)) \
+             AND ($6 IS NULL OR LOWER(a.first_name || ' ' || a.last_name) LIKE $6 ESCAPE '\\' \
+                  OR LOWER(a.email) LIKE $6 ESCAPE '\\' OR a.phone LIKE $6 ESCAPE '\\' \
+                  OR LOWER(m.invite_address) LIKE $6 ESCAPE '\\') \
+             ORDER BY m.id LIMIT $7"
+        ))
+        .bind(org.0)
+        .bind(page.after)
+        .bind(filter.status.map(MembershipStatus::as_str))
+        .bind(filter.area.map(|a| format!("%\"{a}\"%")))
+        .bind(filter.group.map(|g| g.0))
+        .bind(filter.query.as_deref().map(like_pattern))
+        .bind(fetch_limit(page))
+        .fetch_all(&mut *conn)
+        .await?;
+        let items = records(&mut conn, org, rows).await?;
+        Ok(page_of(items, page, |r| r.membership.id.0))
+    }
+
+    async fn list_admins(&self, org: OrgId) -> Result<Vec<MemberRecord>, StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        let rows = sqlx::query_as::<_, MemberRow>(concat!(
+            member_select!(),
+            "WHERE m.org_id = $1 AND m.status = 'active' AND CAST(m.areas AS TEXT) <> '[]' \
+             ORDER BY m.id LIMIT 100"
+        ))
+        .bind(org.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        records(&mut conn, org, rows).await
+    }
+
+    async fn update_membership(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        change: Change<'_, Membership>,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        lock_org(&mut tx, org).await?;
+        let before = member(&mut tx, org, id).await?.membership;
+        let mut after = before.clone();
+        change(&mut after)?;
+        sqlx::query(
+            "UPDATE memberships SET status = $3, areas = $4, updated_at = $5 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(after.status.as_str())
+        .bind(Json(&after.areas))
+        .bind(after.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        if after.groups != before.groups {
+            write_groups(&mut tx, org, id, &after.groups).await?;
+        }
+        if before.is_owner() && !after.is_owner() && active_owners(&mut tx, org).await? == 0 {
+            return Err(last_owner());
+        }
+        let kind = match (before.status, after.status) {
+            (MembershipStatus::Active, MembershipStatus::Suspended) => EventKind::MemberSuspended,
+            (MembershipStatus::Suspended, MembershipStatus::Active) => EventKind::MemberReinstated,
+            _ => EventKind::MemberUpdated,
+        };
+        record(
+            &mut tx,
+            org,
+            audit,
+            kind,
+            Some(("member", id.0)),
+            event::changes(&before, &after),
+        )
+        .await?;
+        let updated = member(&mut tx, org, id).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    async fn delete_membership(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        audit: &Audit,
+        kind: EventKind,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        lock_org(&mut tx, org).await?;
+        let before = member(&mut tx, org, id).await?.membership;
+        super::links::revoke_made_by(&mut tx, org, id, audit.at).await?;
+        sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(id.0)
+            .execute(&mut *tx)
             .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for (org, id) in ids {
+        if before.is_owner() && active_owners(&mut tx, org).await? == 0 {
+            return Err(last_owner());
+        }
+        record(
+            &mut tx,
+            org,
+            audit,
+            kind,
+            Some(("member", id.0)),
+            event::deleted(&before),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The invitation whose link token hashes to `token_hash`, with its organization. Expired
+    /// ones too: the caller says so.
+    async fn find_invitation(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(Organization, MemberRecord)>, StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        let found: Option<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT org_id, id FROM memberships WHERE invite_token_hash = $1 AND account_id IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((org, id)) = found else {
+            return Ok(None);
+        };
+        let org = OrgId(org);
         let organization: Organization = sqlx::query_as::<_, OrgRow>(concat!(
             "SELECT ",
             org_columns!(),
             " FROM organizations WHERE id = $1"
         ))
-        .bind(org)
+        .bind(org.0)
         .fetch_one(&mut *conn)
         .await?
         .try_into()?;
-        let record = member(&mut conn, OrgId(org), id.into()).await?;
-        out.push((organization, record));
+        Ok(Some((
+            organization,
+            member(&mut conn, org, id.into()).await?,
+        )))
     }
-    Ok(out)
-}
 
-pub(super) async fn events_from(
-    store: &Backend,
-    org: OrgId,
-    kind: Option<&str>,
-    from: Uuid,
-    limit: u32,
-) -> Result<Vec<lintel_domain::Event>, StoreError> {
-    let rows = sqlx::query_as::<_, EventRow>(
-        "SELECT id, at, kind, actor_kind, actor_id, actor_name, object_kind, object_id, summary \
-         FROM events WHERE org_id = $1 AND id >= $2 \
-         AND ($3 IS NULL OR kind = $3 OR kind LIKE $4) ORDER BY id LIMIT $5",
-    )
-    .bind(org.0)
-    .bind(from)
-    .bind(kind)
-    .bind(kind.map(|k| format!("{k}.%")))
-    .bind(i64::from(limit))
-    .fetch_all(store.reader())
-    .await?;
-    rows.into_iter()
-        .map(lintel_domain::Event::try_from)
-        .collect()
-}
+    async fn accept_invitation(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        account: AccountId,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        take_invitation(&mut tx, org, id, account, audit, EventKind::MemberJoined).await?;
+        let joined = member(&mut tx, org, id).await?;
+        tx.commit().await?;
+        Ok(joined)
+    }
 
-pub(super) async fn list_events(
-    store: &Backend,
-    org: OrgId,
-    filter: &EventFilter,
-    page: PageRequest,
-) -> Result<Page<lintel_domain::Event>, StoreError> {
-    let rows = sqlx::query_as::<_, EventRow>(
-        "SELECT id, at, kind, actor_kind, actor_id, actor_name, object_kind, object_id, summary \
-         FROM events WHERE org_id = $1 AND ($2 IS NULL OR id < $2) \
-         AND ($3 IS NULL OR kind = $3 OR kind LIKE $4) \
-         AND ($5 IS NULL OR actor_id = $5) AND ($6 IS NULL OR object_id = $6) \
-         AND ($7 IS NULL OR at >= $7) AND ($8 IS NULL OR at < $8) \
-         ORDER BY id DESC LIMIT $9",
-    )
-    .bind(org.0)
-    .bind(page.after)
-    .bind(filter.kind.as_deref())
-    .bind(filter.kind.as_deref().map(|k| format!("{k}.%")))
-    .bind(filter.actor_id)
-    .bind(filter.object_id)
-    .bind(filter.from)
-    .bind(filter.until)
-    .bind(fetch_limit(page))
-    .fetch_all(store.reader())
-    .await?;
-    let items = rows
-        .into_iter()
-        .map(lintel_domain::Event::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(page_of(items, page, |e| e.id.0))
+    async fn renew_invitation(
+        &self,
+        org: OrgId,
+        id: MembershipId,
+        link: &InviteLink,
+        message: &Message,
+        audit: &Audit,
+    ) -> Result<MemberRecord, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE memberships SET invite_token_hash = $3, invite_expires_at = $4, updated_at = $5 \
+             WHERE org_id = $1 AND id = $2 AND account_id IS NULL",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(&link.token_hash)
+        .bind(link.expires_at)
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        enqueue(&mut tx, message).await?;
+        record(
+            &mut tx,
+            org,
+            audit,
+            EventKind::MemberInvitationResent,
+            Some(("member", id.0)),
+            serde_json::json!({ "expires_at": link.expires_at }),
+        )
+        .await?;
+        let renewed = member(&mut tx, org, id).await?;
+        tx.commit().await?;
+        Ok(renewed)
+    }
+
+    async fn ensure_not_last_owner(&self, account: AccountId) -> Result<(), StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        ensure_not_last_owner(&mut conn, account).await
+    }
+
+    async fn account_memberships(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(Organization, MemberRecord)>, StoreError> {
+        let mut conn = self.reader().acquire().await?;
+        let ids: Vec<(Uuid, Uuid)> =
+            sqlx::query_as("SELECT org_id, id FROM memberships WHERE account_id = $1 ORDER BY id")
+                .bind(account.0)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (org, id) in ids {
+            let organization: Organization = sqlx::query_as::<_, OrgRow>(concat!(
+                "SELECT ",
+                org_columns!(),
+                " FROM organizations WHERE id = $1"
+            ))
+            .bind(org)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_into()?;
+            let record = member(&mut conn, OrgId(org), id.into()).await?;
+            out.push((organization, record));
+        }
+        Ok(out)
+    }
 }

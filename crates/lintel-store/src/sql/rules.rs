@@ -1,5 +1,6 @@
 //! What the decision engine reads, loaded whole, and the version it is current for.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::{DoorRestrictions, MemberRule};
 use lintel_domain::{Access, DoorId, EventKind, GroupId, MembershipId, OrgId, Schedule};
@@ -7,7 +8,7 @@ use uuid::Uuid;
 
 use super::Backend;
 use crate::rows::{AccessRow, ScheduleRow};
-use crate::{RuleChange, RuleObjects, RulesDelta, RulesSnapshot, StoreError};
+use crate::{RuleChange, RuleObjects, RuleStore, RulesDelta, RulesSnapshot, StoreError};
 
 /// A door's restrictions and its site's geofence, as read.
 type DoorRow = (Uuid, bool, bool, Option<f64>, Option<f64>, Option<f64>);
@@ -71,95 +72,6 @@ pub(super) async fn version(store: &Backend, org: OrgId) -> Result<i64, StoreErr
             .fetch_optional(store.reader())
             .await?;
     Ok(found.map_or(0, |(v,)| v))
-}
-
-pub(super) async fn load(store: &Backend, org: OrgId) -> Result<RulesSnapshot, StoreError> {
-    // The version first: data read after it is at least that new, so a change landing
-    // meanwhile only makes the next decision load again.
-    let version = version(store, org).await?;
-    let mut conn = store.reader().acquire().await?;
-    let statuses: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, status FROM memberships WHERE org_id = $1 AND account_id IS NOT NULL",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await?;
-    let in_groups: Vec<(Uuid, Uuid)> =
-        sqlx::query_as("SELECT membership_id, group_id FROM membership_groups WHERE org_id = $1")
-            .bind(org.0)
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut in_groups = in_groups;
-    // As `groups_of` needs them, whatever order the database sorts ids in.
-    in_groups.sort_unstable();
-    let members = statuses
-        .into_iter()
-        .map(|(id, status)| MemberRule {
-            id: MembershipId(id),
-            active: status == "active",
-            groups: groups_of(&in_groups, id),
-        })
-        .collect();
-    let schedules =
-        sqlx::query_as::<_, ScheduleRow>(concat!(schedule_select!(), " WHERE org_id = $1"))
-            .bind(org.0)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(Schedule::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-    let doors: Vec<DoorRow> = sqlx::query_as(concat!(door_select!(), " WHERE d.org_id = $1"))
-        .bind(org.0)
-        .fetch_all(&mut *conn)
-        .await?;
-    let doors = doors.into_iter().map(door_rules).collect();
-    let rows: Vec<AccessRow> = sqlx::query_as(concat!(access_select!(), " ORDER BY id"))
-        .bind(org.0)
-        .fetch_all(&mut *conn)
-        .await?;
-    let accesses: Vec<Access> = super::accesses::with_lists(&mut conn, org, rows).await?;
-    let credentials = super::credentials::rules(&mut conn, org).await?;
-    Ok(RulesSnapshot {
-        credentials,
-        version,
-        members,
-        schedules,
-        doors,
-        accesses,
-    })
-}
-
-pub(super) async fn changes(
-    store: &Backend,
-    org: OrgId,
-    after: i64,
-    limit: u32,
-) -> Result<Vec<RuleChange>, StoreError> {
-    let rows: Vec<(i64, String, Option<Uuid>)> = sqlx::query_as(
-        "SELECT version, kind, object_id FROM rule_changes WHERE org_id = $1 AND version > $2 \
-         ORDER BY version LIMIT $3",
-    )
-    .bind(org.0)
-    .bind(after)
-    .bind(i64::from(limit))
-    .fetch_all(store.reader())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(version, kind, object)| RuleChange {
-            version,
-            kind: EventKind::parse(&kind),
-            object,
-        })
-        .collect())
-}
-
-pub(super) async fn prune(store: &Backend, before: DateTime<Utc>) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM rule_changes WHERE at < $1")
-        .bind(before)
-        .execute(store.writer())
-        .await?;
-    Ok(done.rows_affected())
 }
 
 /// Reads each asked object on its own: deltas are small (the caller loads everything when
@@ -241,4 +153,109 @@ pub(super) async fn objects(
     }
     delta.credentials = super::credentials::rules_sharing_keys(&mut conn, org, asked).await?;
     Ok(delta)
+}
+
+#[async_trait]
+impl RuleStore for Backend {
+    async fn rules_version(&self, org: OrgId) -> Result<i64, StoreError> {
+        version(self, org).await
+    }
+
+    async fn load_rules(&self, org: OrgId) -> Result<RulesSnapshot, StoreError> {
+        // The version first: data read after it is at least that new, so a change landing
+        // meanwhile only makes the next decision load again.
+        let version = version(self, org).await?;
+        let mut conn = self.reader().acquire().await?;
+        let statuses: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, status FROM memberships WHERE org_id = $1 AND account_id IS NOT NULL",
+        )
+        .bind(org.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let in_groups: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT membership_id, group_id FROM membership_groups WHERE org_id = $1",
+        )
+        .bind(org.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut in_groups = in_groups;
+        // As `groups_of` needs them, whatever order the database sorts ids in.
+        in_groups.sort_unstable();
+        let members = statuses
+            .into_iter()
+            .map(|(id, status)| MemberRule {
+                id: MembershipId(id),
+                active: status == "active",
+                groups: groups_of(&in_groups, id),
+            })
+            .collect();
+        let schedules =
+            sqlx::query_as::<_, ScheduleRow>(concat!(schedule_select!(), " WHERE org_id = $1"))
+                .bind(org.0)
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(Schedule::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+        let doors: Vec<DoorRow> = sqlx::query_as(concat!(door_select!(), " WHERE d.org_id = $1"))
+            .bind(org.0)
+            .fetch_all(&mut *conn)
+            .await?;
+        let doors = doors.into_iter().map(door_rules).collect();
+        let rows: Vec<AccessRow> = sqlx::query_as(concat!(access_select!(), " ORDER BY id"))
+            .bind(org.0)
+            .fetch_all(&mut *conn)
+            .await?;
+        let accesses: Vec<Access> = super::accesses::with_lists(&mut conn, org, rows).await?;
+        let credentials = super::credentials::rules(&mut conn, org).await?;
+        Ok(RulesSnapshot {
+            credentials,
+            version,
+            members,
+            schedules,
+            doors,
+            accesses,
+        })
+    }
+
+    async fn rule_changes(
+        &self,
+        org: OrgId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RuleChange>, StoreError> {
+        let rows: Vec<(i64, String, Option<Uuid>)> = sqlx::query_as(
+            "SELECT version, kind, object_id FROM rule_changes WHERE org_id = $1 AND version > $2 \
+             ORDER BY version LIMIT $3",
+        )
+        .bind(org.0)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, kind, object)| RuleChange {
+                version,
+                kind: EventKind::parse(&kind),
+                object,
+            })
+            .collect())
+    }
+
+    async fn load_rule_objects(
+        &self,
+        org: OrgId,
+        objects: &crate::RuleObjects,
+    ) -> Result<crate::RulesDelta, StoreError> {
+        self::objects(self, org, objects).await
+    }
+
+    async fn prune_rule_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM rule_changes WHERE at < $1")
+            .bind(before)
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -1,14 +1,17 @@
 //! Codes that prove an address before a change, and the changes they unlock: a new email or
 //! phone, erasing an account, detaching a recycled phone. Each completion is one transaction.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::{AccountId, EventKind, VerificationId};
 use uuid::Uuid;
 
-use super::accounts::{confirm_failure, enqueue, sign_out_everywhere};
+use super::devices::sign_out_everywhere;
+use super::limits::confirm_failure;
+use super::outbox::enqueue;
 use super::{Backend, Conn, Db};
 use crate::rows::VerificationRow;
-use crate::{Message, Purpose, StoreError, Verification};
+use crate::{Message, Purpose, StoreError, Verification, VerificationStore};
 
 fn conflict(code: &'static str, field: &'static str, message: &str) -> StoreError {
     StoreError::Conflict {
@@ -16,136 +19,6 @@ fn conflict(code: &'static str, field: &'static str, message: &str) -> StoreErro
         field: Some(field),
         message: message.to_owned(),
     }
-}
-
-pub(super) async fn create_verification(
-    store: &Backend,
-    v: &Verification,
-    code: Option<&Message>,
-) -> Result<(), StoreError> {
-    let mut tx = store.writer().begin().await?;
-    sqlx::query(
-        "INSERT INTO verifications (id, account_id, purpose, target, handle_hash, code_hash, \
-         expires_at, failures, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
-    )
-    .bind(v.id.0)
-    .bind(v.account_id.map(|a| a.0))
-    .bind(v.purpose.as_str())
-    .bind(&v.target)
-    .bind(&v.handle_hash)
-    .bind(&v.code_hash)
-    .bind(v.expires_at)
-    .bind(v.created_at)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(code) = code {
-        enqueue(&mut tx, code).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-pub(super) async fn find_verification(
-    store: &Backend,
-    handle_hash: &[u8],
-) -> Result<Option<Verification>, StoreError> {
-    sqlx::query_as::<Db, VerificationRow>(
-        "SELECT id, account_id, purpose, target, handle_hash, code_hash, expires_at, failures, \
-         finished_at, created_at FROM verifications WHERE handle_hash = $1",
-    )
-    .bind(handle_hash)
-    .fetch_optional(store.reader())
-    .await?
-    .map(Verification::try_from)
-    .transpose()
-}
-
-pub(super) async fn fail_verification(
-    store: &Backend,
-    id: VerificationId,
-    now: DateTime<Utc>,
-    max_failures: u32,
-) -> Result<u32, StoreError> {
-    let mut conn = store.writer().acquire().await?;
-    confirm_failure(
-        &mut conn,
-        "verifications",
-        "failures",
-        "finished_at",
-        id.0,
-        now,
-        max_failures,
-    )
-    .await
-}
-
-pub(super) async fn complete_verification(
-    store: &Backend,
-    id: VerificationId,
-    now: DateTime<Utc>,
-    notice: Option<&Message>,
-) -> Result<(), StoreError> {
-    let mut tx = store.writer().begin().await?;
-    let finished: Option<(Option<Uuid>, String, String)> = sqlx::query_as(
-        "UPDATE verifications SET finished_at = $2 WHERE id = $1 AND finished_at IS NULL \
-         RETURNING account_id, purpose, target",
-    )
-    .bind(id.0)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((account, purpose, target)) = finished else {
-        return Err(StoreError::Conflict {
-            code: "verification_ended",
-            field: None,
-            message: "this code has already been used or has ended; ask for a new one".into(),
-        });
-    };
-    let purpose = Purpose::parse(&purpose)
-        .ok_or_else(|| StoreError::Corrupt(format!("verification purpose {purpose}")))?;
-    let account = account.map(AccountId::from);
-    match (purpose, account) {
-        (Purpose::ChangeEmail, Some(account)) => {
-            let taken = conflict("email_taken", "email", "another account has this email");
-            replace_contact(&mut tx, account, "email", &target, taken, now).await?;
-        }
-        (Purpose::ChangePhone, Some(account)) => {
-            let taken = conflict(
-                "account_exists",
-                "phone",
-                "another account has this phone number",
-            );
-            replace_contact(&mut tx, account, "phone", &target, taken, now).await?;
-        }
-        (Purpose::DeleteAccount, Some(account)) => erase_account(&mut tx, account, now).await?,
-        (Purpose::ResetPhone, None) => {
-            let holder: Option<(Uuid,)> =
-                sqlx::query_as("SELECT id FROM accounts WHERE phone = $1")
-                    .bind(&target)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((holder,)) = holder {
-                sqlx::query("UPDATE accounts SET phone = NULL, updated_at = $2 WHERE id = $1")
-                    .bind(holder)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                sign_out_everywhere(&mut tx, holder.into(), now).await?;
-            }
-        }
-        (purpose, account) => {
-            return Err(StoreError::Corrupt(format!(
-                "verification {} is {} with account {account:?}",
-                id,
-                purpose.as_str()
-            )));
-        }
-    }
-    if let Some(notice) = notice {
-        enqueue(&mut tx, notice).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Gives `account` the new `column` (email or phone), unless another account has it, and
@@ -213,7 +86,7 @@ async fn erase_account(
             now,
         )
         .await?;
-        super::members::bump_rules(
+        super::events::bump_rules(
             &mut *conn,
             lintel_domain::OrgId(org),
             &[(EventKind::MemberErased, Some(membership))],
@@ -245,4 +118,137 @@ async fn erase_account(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+#[async_trait]
+impl VerificationStore for Backend {
+    async fn create_verification(
+        &self,
+        v: &Verification,
+        code: Option<&Message>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO verifications (id, account_id, purpose, target, handle_hash, code_hash, \
+             expires_at, failures, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+        )
+        .bind(v.id.0)
+        .bind(v.account_id.map(|a| a.0))
+        .bind(v.purpose.as_str())
+        .bind(&v.target)
+        .bind(&v.handle_hash)
+        .bind(&v.code_hash)
+        .bind(v.expires_at)
+        .bind(v.created_at)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(code) = code {
+            enqueue(&mut tx, code).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn find_verification(
+        &self,
+        handle_hash: &[u8],
+    ) -> Result<Option<Verification>, StoreError> {
+        sqlx::query_as::<Db, VerificationRow>(
+            "SELECT id, account_id, purpose, target, handle_hash, code_hash, expires_at, failures, \
+             finished_at, created_at FROM verifications WHERE handle_hash = $1",
+        )
+        .bind(handle_hash)
+        .fetch_optional(self.reader())
+        .await?
+        .map(Verification::try_from)
+        .transpose()
+    }
+
+    async fn fail_verification(
+        &self,
+        id: VerificationId,
+        now: DateTime<Utc>,
+        max_failures: u32,
+    ) -> Result<u32, StoreError> {
+        let mut conn = self.writer().acquire().await?;
+        confirm_failure(
+            &mut conn,
+            "verifications",
+            "failures",
+            "finished_at",
+            id.0,
+            now,
+            max_failures,
+        )
+        .await
+    }
+
+    async fn complete_verification(
+        &self,
+        id: VerificationId,
+        now: DateTime<Utc>,
+        notice: Option<&Message>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let finished: Option<(Option<Uuid>, String, String)> = sqlx::query_as(
+            "UPDATE verifications SET finished_at = $2 WHERE id = $1 AND finished_at IS NULL \
+             RETURNING account_id, purpose, target",
+        )
+        .bind(id.0)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((account, purpose, target)) = finished else {
+            return Err(StoreError::Conflict {
+                code: "verification_ended",
+                field: None,
+                message: "this code has already been used or has ended; ask for a new one".into(),
+            });
+        };
+        let purpose = Purpose::parse(&purpose)
+            .ok_or_else(|| StoreError::Corrupt(format!("verification purpose {purpose}")))?;
+        let account = account.map(AccountId::from);
+        match (purpose, account) {
+            (Purpose::ChangeEmail, Some(account)) => {
+                let taken = conflict("email_taken", "email", "another account has this email");
+                replace_contact(&mut tx, account, "email", &target, taken, now).await?;
+            }
+            (Purpose::ChangePhone, Some(account)) => {
+                let taken = conflict(
+                    "account_exists",
+                    "phone",
+                    "another account has this phone number",
+                );
+                replace_contact(&mut tx, account, "phone", &target, taken, now).await?;
+            }
+            (Purpose::DeleteAccount, Some(account)) => erase_account(&mut tx, account, now).await?,
+            (Purpose::ResetPhone, None) => {
+                let holder: Option<(Uuid,)> =
+                    sqlx::query_as("SELECT id FROM accounts WHERE phone = $1")
+                        .bind(&target)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some((holder,)) = holder {
+                    sqlx::query("UPDATE accounts SET phone = NULL, updated_at = $2 WHERE id = $1")
+                        .bind(holder)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    sign_out_everywhere(&mut tx, holder.into(), now).await?;
+                }
+            }
+            (purpose, account) => {
+                return Err(StoreError::Corrupt(format!(
+                    "verification {} is {} with account {account:?}",
+                    id,
+                    purpose.as_str()
+                )));
+            }
+        }
+        if let Some(notice) = notice {
+            enqueue(&mut tx, notice).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }

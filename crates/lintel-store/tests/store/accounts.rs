@@ -660,14 +660,17 @@ async fn wrong_pins_in_a_row_revoke_the_device(backend: Backend) {
     let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
     let wrong = async |expected| {
         assert!(db.store.start_attempt(Attempt::Pin(d.id), 5).await.unwrap());
-        assert_eq!(db.store.pin_wrong(d.id, now(), 5).await.unwrap(), expected);
+        assert_eq!(
+            db.store.app_pin_wrong(d.id, now(), 5).await.unwrap(),
+            expected
+        );
     };
     for expected in 1..=4 {
         wrong(expected).await;
     }
     let later = now() + Duration::hours(1);
     assert!(db.store.start_attempt(Attempt::Pin(d.id), 5).await.unwrap());
-    db.store.pin_verified(d.id, later).await.unwrap();
+    db.store.app_pin_verified(d.id, later).await.unwrap();
     let dev = db
         .store
         .find_device_by_auth(&d.tokens.auth_hash)
@@ -687,7 +690,7 @@ async fn wrong_pins_in_a_row_revoke_the_device(backend: Backend) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        db.store.pin_verified(d.id, later).await,
+        db.store.app_pin_verified(d.id, later).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -706,11 +709,11 @@ async fn parallel_pin_checks_never_count_past_the_limit(backend: Backend) {
     assert_eq!(taken, 5, "only five checks may be under way at once");
     // All five wrong: the fifth revokes, and a right PIN checked beside them cannot win.
     for _ in 0..5 {
-        let _ = db.store.pin_wrong(d.id, now(), 5).await;
+        let _ = db.store.app_pin_wrong(d.id, now(), 5).await;
     }
     assert!(db.store.list_devices(a.id).await.unwrap().is_empty());
     assert!(matches!(
-        db.store.pin_verified(d.id, now()).await,
+        db.store.app_pin_verified(d.id, now()).await,
         Err(StoreError::NotFound)
     ));
 }

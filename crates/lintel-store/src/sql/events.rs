@@ -1,0 +1,186 @@
+//! The event log: every change is recorded in the transaction that makes it, and a change to
+//! what decisions read moves the organization's rules version in the same transaction.
+
+use async_trait::async_trait;
+use lintel_domain::{EventId, EventKind, OrgId};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{Backend, Conn, fetch_limit, page_of};
+use crate::rows::EventRow;
+use crate::{Audit, EventFilter, EventStore, Page, PageRequest, StoreError};
+
+/// Appends one event to organization `org`'s log.
+pub(super) async fn record(
+    conn: &mut Conn,
+    org: OrgId,
+    audit: &Audit,
+    kind: EventKind,
+    object: Option<(&str, Uuid)>,
+    summary: serde_json::Value,
+) -> Result<(), StoreError> {
+    record_all(conn, org, audit, &[(kind, object, summary)]).await
+}
+
+/// One event for `record_all`: kind, object (kind and id) and summary.
+pub(super) type Entry<'a> = (EventKind, Option<(&'a str, Uuid)>, serde_json::Value);
+
+/// Appends events to organization `org`'s log, all by `audit`, with multi-row statements:
+/// `(kind, object, summary)` each, as `record` takes them.
+pub(super) async fn record_all(
+    conn: &mut Conn,
+    org: OrgId,
+    audit: &Audit,
+    entries: &[Entry<'_>],
+) -> Result<(), StoreError> {
+    // 10 values a row: well under both backends' limits.
+    for chunk in entries.chunks(500) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
+             object_kind, object_id, summary) ",
+        );
+        q.push_values(chunk, |mut row, (kind, object, summary)| {
+            row.push_bind(EventId::new(audit.at).0)
+                .push_bind(org.0)
+                .push_bind(audit.at)
+                .push_bind(kind.as_str())
+                .push_bind(audit.actor.kind())
+                .push_bind(audit.actor.id())
+                .push_bind(audit.actor.name())
+                .push_bind(object.map(|(k, _)| k))
+                .push_bind(object.map(|(_, id)| id))
+                .push_bind(Json(summary));
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    let changes: Vec<(EventKind, Option<Uuid>)> = entries
+        .iter()
+        .filter(|(kind, _, _)| kind.changes_rules())
+        .map(|(kind, object, _)| (*kind, object.map(|(_, id)| id)))
+        .collect();
+    bump_rules(conn, org, &changes, audit.at).await
+}
+
+/// Marks the organization's rules changed, for every node's decision engine, and notes what
+/// changed under a new version each, in order: `(kind, object)`, the event's kind and its
+/// object (none: anything may have).
+pub(super) async fn bump_rules(
+    conn: &mut Conn,
+    org: OrgId,
+    changes: &[(EventKind, Option<Uuid>)],
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    // The versions last-n+1 ..= last, one per change.
+    let n = i64::try_from(changes.len()).unwrap_or(i64::MAX);
+    let (last,): (i64,) = sqlx::query_as(
+        "INSERT INTO rule_versions (org_id, version) VALUES ($1, $2) \
+         ON CONFLICT (org_id) DO UPDATE SET version = rule_versions.version + $2 \
+         RETURNING version",
+    )
+    .bind(org.0)
+    .bind(n)
+    .fetch_one(&mut *conn)
+    .await?;
+    for (start, chunk) in (0..).step_by(500).zip(changes.chunks(500)) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "INSERT INTO rule_changes (org_id, version, kind, object_id, at) ",
+        );
+        q.push_values(chunk.iter().enumerate(), |mut row, (i, (kind, object))| {
+            let offset = i64::try_from(start + i).unwrap_or(i64::MAX);
+            row.push_bind(org.0)
+                .push_bind(last - n + 1 + offset)
+                .push_bind(kind.as_str())
+                .push_bind(*object)
+                .push_bind(at);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Serialises changes to `org`'s memberships (PostgreSQL locks the row; SQLite's single
+/// writer already serialises).
+pub(super) async fn lock_org(conn: &mut Conn, org: OrgId) -> Result<(), StoreError> {
+    let found: Option<(Uuid,)> = sqlx::query_as(concat!(
+        "SELECT id FROM organizations WHERE id = $1",
+        for_update!()
+    ))
+    .bind(org.0)
+    .fetch_optional(conn)
+    .await?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
+#[async_trait]
+impl EventStore for Backend {
+    async fn record_event(
+        &self,
+        org: OrgId,
+        audit: &Audit,
+        kind: EventKind,
+        object: Option<(&str, Uuid)>,
+        summary: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer().acquire().await?;
+        record(&mut conn, org, audit, kind, object, summary).await
+    }
+
+    async fn events_from(
+        &self,
+        org: OrgId,
+        kind: Option<&str>,
+        from: Uuid,
+        limit: u32,
+    ) -> Result<Vec<lintel_domain::Event>, StoreError> {
+        let rows = sqlx::query_as::<_, EventRow>(
+            "SELECT id, at, kind, actor_kind, actor_id, actor_name, object_kind, object_id, summary \
+             FROM events WHERE org_id = $1 AND id >= $2 \
+             AND ($3 IS NULL OR kind = $3 OR kind LIKE $4) ORDER BY id LIMIT $5",
+        )
+        .bind(org.0)
+        .bind(from)
+        .bind(kind)
+        .bind(kind.map(|k| format!("{k}.%")))
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter()
+            .map(lintel_domain::Event::try_from)
+            .collect()
+    }
+
+    async fn list_events(
+        &self,
+        org: OrgId,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<lintel_domain::Event>, StoreError> {
+        let rows = sqlx::query_as::<_, EventRow>(
+            "SELECT id, at, kind, actor_kind, actor_id, actor_name, object_kind, object_id, summary \
+             FROM events WHERE org_id = $1 AND ($2 IS NULL OR id < $2) \
+             AND ($3 IS NULL OR kind = $3 OR kind LIKE $4) \
+             AND ($5 IS NULL OR actor_id = $5) AND ($6 IS NULL OR object_id = $6) \
+             AND ($7 IS NULL OR at >= $7) AND ($8 IS NULL OR at < $8) \
+             ORDER BY id DESC LIMIT $9",
+        )
+        .bind(org.0)
+        .bind(page.after)
+        .bind(filter.kind.as_deref())
+        .bind(filter.kind.as_deref().map(|k| format!("{k}.%")))
+        .bind(filter.actor_id)
+        .bind(filter.object_id)
+        .bind(filter.from)
+        .bind(filter.until)
+        .bind(fetch_limit(page))
+        .fetch_all(self.reader())
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(lintel_domain::Event::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(items, page, |e| e.id.0))
+    }
+}
