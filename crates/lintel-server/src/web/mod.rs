@@ -7,13 +7,11 @@
 //! session, which another site cannot read.
 
 mod admin;
-mod credentials;
 mod doors;
 mod html;
 mod invitations;
 mod links;
 mod profile;
-mod rules;
 mod signin;
 
 use axum::Router;

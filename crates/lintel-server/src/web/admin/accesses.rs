@@ -1,288 +1,47 @@
-//! The dashboard's access rules: schedules (weekly windows written a line each) and accesses
-//! (doors, how they open each way, who, when).
+//! Accesses: doors, how they open each way, who, and when.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chrono::{NaiveDateTime, TimeZone as _, Utc};
+use axum::routing::{get, post};
+use chrono::Utc;
 use lintel_domain::decision::AuthType;
-use lintel_domain::schedule::{ExceptionText, SpanText, WindowText};
 use lintel_domain::{
-    Access, AccessDoor, AccessId, AccessKind, AccessStatus, Area, ScheduleId, ValidationError,
+    Access, AccessDoor, AccessId, AccessKind, AccessStatus, Area, ValidationError,
 };
 use uuid::Uuid;
 
-use super::admin::{Fields, Page, act, button_form, field, max_page, nav, optional, read_only};
-use super::html::{escape, hidden, input, page_with_nav, save_button};
-use super::{SameOrigin, Session};
+use super::Section;
+use super::kit::{
+    Fields, act, button_form, field, get_page, local_time, max_page, nav, optional, screen,
+};
 use crate::app::accesses::{AccessBody, UpdateAccess};
 use crate::app::members::MemberQuery;
-use crate::app::schedules::{CreateSchedule, UpdateSchedule};
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::html::{escape, hidden, input, page_with_nav};
+use crate::web::{SameOrigin, Session};
 
-/// Weekly windows as lines: `monday 07:00-19:00`.
-fn windows_text(windows: &[WindowText]) -> String {
-    windows
-        .iter()
-        .map(|w| format!("{} {}-{}\n", w.day, w.start, w.end))
-        .collect()
-}
+pub(super) const SECTION: Section = Section {
+    path: "accesses",
+    label: "Accesses",
+    may_see: |ctx| ctx.require_admin().is_ok(),
+};
 
-/// Exceptions as lines: `2026-12-24 closed` or `2026-12-24 10:00-14:00`.
-fn exceptions_text(exceptions: &[ExceptionText]) -> String {
-    exceptions
-        .iter()
-        .map(|e| {
-            if e.closed {
-                format!("{} closed\n", e.date)
-            } else {
-                let spans: Vec<String> = e
-                    .windows
-                    .iter()
-                    .map(|s| format!("{}-{}", s.start, s.end))
-                    .collect();
-                format!("{} {}\n", e.date, spans.join(" "))
-            }
-        })
-        .collect()
-}
+screen!(Accesses at "accesses" by accesses_html);
+screen!(AccessPage(id) at "accesses" by access_html);
 
-fn line_error(field: &str, line: usize, rule: &str) -> ValidationError {
-    ValidationError::new(
-        field,
-        "invalid_line",
-        format!("line {line} of {field} must look like {rule}"),
-    )
-}
-
-fn span(text: &str) -> Option<SpanText> {
-    let (start, end) = text.split_once('-')?;
-    Some(SpanText {
-        start: start.trim().to_owned(),
-        end: end.trim().to_owned(),
-    })
-}
-
-fn parse_windows(text: &str) -> Result<Vec<WindowText>, ValidationError> {
-    let mut windows = Vec::new();
-    for (i, line) in text.lines().map(str::trim).enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let bad = || line_error("windows", i + 1, "\"monday 07:00-19:00\"");
-        let (day, times) = line.split_once(' ').ok_or_else(bad)?;
-        let s = span(times).ok_or_else(bad)?;
-        windows.push(WindowText {
-            day: day.trim().to_lowercase(),
-            start: s.start,
-            end: s.end,
-        });
-    }
-    Ok(windows)
-}
-
-fn parse_exceptions(text: &str) -> Result<Vec<ExceptionText>, ValidationError> {
-    let mut exceptions = Vec::new();
-    for (i, line) in text.lines().map(str::trim).enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let bad = || {
-            line_error(
-                "exceptions",
-                i + 1,
-                "\"2026-12-24 closed\" or \"2026-12-24 10:00-14:00\"",
-            )
-        };
-        let mut words = line.split_whitespace();
-        let date = words.next().and_then(|d| d.parse().ok()).ok_or_else(bad)?;
-        let rest: Vec<&str> = words.collect();
-        let exception = if rest == ["closed"] {
-            ExceptionText {
-                date,
-                closed: true,
-                windows: vec![],
-            }
-        } else {
-            let windows = rest.iter().map(|w| span(w)).collect::<Option<Vec<_>>>();
-            ExceptionText {
-                date,
-                closed: false,
-                windows: windows.filter(|w| !w.is_empty()).ok_or_else(bad)?,
-            }
-        };
-        exceptions.push(exception);
-    }
-    Ok(exceptions)
-}
-
-fn schedule_fields(name: &str, zone: &str, windows: &str, exceptions: &str, lock: &str) -> String {
-    format!(
-        "{}{}<label for=\"windows\">Weekly windows, one a line (a window ending before it \
-         starts runs past midnight)</label><textarea id=\"windows\" name=\"windows\" rows=\"6\" \
-         placeholder=\"monday 07:00-19:00\" {lock}>{}</textarea>\
-         <label for=\"exceptions\">Exceptions, one a line</label><textarea id=\"exceptions\" \
-         name=\"exceptions\" rows=\"3\" placeholder=\"2026-12-24 closed\" {lock}>{}</textarea>",
-        input("name", "Name", "text", name, &format!("required {lock}")),
-        input(
-            "time_zone",
-            "Time zone",
-            "text",
-            zone,
-            &format!("required {lock}")
-        ),
-        escape(windows),
-        escape(exceptions),
-    )
-}
-
-pub(super) async fn schedules_html(
-    state: &AppState,
-    ctx: &OrgCtx,
-    session: &Session,
-    top: &str,
-) -> Result<String, app::Error> {
-    let slug = ctx.org.slug.as_str();
-    let list = app::schedules::list(state, ctx, &max_page()).await?;
-    let mut rows = String::new();
-    for s in &list.items {
-        rows.push_str(&format!(
-            "<tr><td><a href=\"/admin/{slug}/schedules/{}\">{}</a></td><td>{}</td><td>{}</td>\
-             <td>{}</td></tr>",
-            s.id,
-            escape(&s.name),
-            s.time_zone.name(),
-            escape(&windows_text(&s.windows)).replace('\n', "<br>"),
-            s.exceptions.len()
-        ));
-    }
-    let mut body = format!(
-        "{top}<section><table><thead><tr><th>Schedule</th><th>Zone</th><th>Windows</th>\
-         <th>Exceptions</th></tr></thead><tbody>{rows}</tbody></table>{}</section>",
-        if list.items.is_empty() {
-            "<p>No schedules yet.</p>"
-        } else {
-            ""
-        }
-    );
-    if ctx.require(Area::Doors).is_ok() {
-        body.push_str(&format!(
-            "<form class=\"card\" method=\"post\" action=\"/admin/{slug}/schedules\"><h2>Add a \
-             schedule</h2>{}{}<button>Add schedule</button></form>",
-            hidden("csrf", &session.csrf),
-            schedule_fields("", ctx.org.time_zone.name(), "", "", ""),
-        ));
-    }
-    Ok(page_with_nav("Schedules", &nav(ctx, "schedules"), &body))
-}
-
-pub(super) async fn schedule_html(
-    state: &AppState,
-    ctx: &OrgCtx,
-    session: &Session,
-    id: Uuid,
-    top: &str,
-) -> Result<String, app::Error> {
-    let slug = ctx.org.slug.as_str();
-    let s = app::schedules::get(state, ctx, ScheduleId(id)).await?;
-    let lock = read_only(ctx, Area::Doors);
-    let mut body = format!(
-        "{top}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/schedules/{id}\">{}{}{}\
-         </form>",
-        hidden("csrf", &session.csrf),
-        schedule_fields(
-            &s.name,
-            s.time_zone.name(),
-            &windows_text(&s.windows),
-            &exceptions_text(&s.exceptions),
-            lock
-        ),
-        save_button(lock),
-    );
-    if lock.is_empty() {
-        body.push_str(&button_form(
-            &format!("/admin/{slug}/schedules/{id}/delete"),
-            &session.csrf,
-            "Delete schedule",
-            "danger",
-        ));
-    }
-    Ok(page_with_nav(&s.name, &nav(ctx, "schedules"), &body))
-}
-
-pub async fn create_schedule(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Page::Schedules,
-        |ctx| async move {
-            let req = CreateSchedule {
-                name: field(form, "name").to_owned(),
-                time_zone: optional(form, "time_zone"),
-                windows: parse_windows(field(form, "windows"))?,
-                exceptions: parse_exceptions(field(form, "exceptions"))?,
-            };
-            app::schedules::create(state, &ctx, req).await.map(|_| ())
-        },
-    )
-    .await
-}
-
-pub async fn update_schedule(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Page::Schedule(id),
-        |ctx| async move {
-            let req = UpdateSchedule {
-                name: Some(field(form, "name").to_owned()),
-                time_zone: Some(field(form, "time_zone").trim().to_owned()),
-                windows: Some(parse_windows(field(form, "windows"))?),
-                exceptions: Some(parse_exceptions(field(form, "exceptions"))?),
-            };
-            app::schedules::update(state, &ctx, ScheduleId(id), req)
-                .await
-                .map(|_| ())
-        },
-    )
-    .await
-}
-
-pub async fn delete_schedule(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Page::Schedules,
-        |ctx| async move { app::schedules::delete(state, &ctx, ScheduleId(id)).await },
-    )
-    .await
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/{slug}/accesses",
+            get(get_page::<Accesses>).post(create_access),
+        )
+        .route(
+            "/admin/{slug}/accesses/{id}",
+            get(get_page::<AccessPage>).post(update_access),
+        )
+        .route("/admin/{slug}/accesses/{id}/delete", post(delete_access))
 }
 
 fn tick(on: bool) -> &'static str {
@@ -616,33 +375,6 @@ fn access_body(
     })
 }
 
-/// A `datetime-local` value, read in the organization's time zone.
-pub(super) fn local_time(
-    ctx: &OrgCtx,
-    form: &Fields,
-    name: &'static str,
-) -> Result<Option<chrono::DateTime<Utc>>, ValidationError> {
-    let Some(text) = optional(form, name) else {
-        return Ok(None);
-    };
-    let bad = || {
-        ValidationError::new(
-            name,
-            "invalid_time",
-            format!("{name} must be a date and time"),
-        )
-    };
-    let naive = NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M").map_err(|_| bad())?;
-    let at = ctx
-        .org
-        .time_zone
-        .tz()
-        .from_local_datetime(&naive)
-        .earliest()
-        .ok_or_else(bad)?;
-    Ok(Some(at.with_timezone(&Utc)))
-}
-
 pub async fn create_access(
     State(state): State<AppState>,
     _: SameOrigin,
@@ -651,17 +383,10 @@ pub async fn create_access(
     Form(form): Form<Fields>,
 ) -> Response {
     let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Page::Accesses,
-        |ctx| async move {
-            let body = access_body(&ctx, form, None)?;
-            app::accesses::create(state, &ctx, body).await.map(|_| ())
-        },
-    )
+    act(state, &session, &slug, form, Accesses, |ctx| async move {
+        let body = access_body(&ctx, form, None)?;
+        app::accesses::create(state, &ctx, body).await.map(|_| ())
+    })
     .await
 }
 
@@ -679,7 +404,7 @@ pub async fn update_access(
         &session,
         &slug,
         form,
-        Page::Access(id),
+        AccessPage(id),
         |ctx| async move {
             let before = app::accesses::get(state, &ctx, AccessId(id)).await?;
             let body = access_body(&ctx, form, Some(&before))?;
@@ -712,17 +437,10 @@ pub async fn delete_access(
     Form(form): Form<Fields>,
 ) -> Response {
     let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Page::Accesses,
-        |ctx| async move {
-            app::accesses::delete(state, &ctx, AccessId(id))
-                .await
-                .map(|_| ())
-        },
-    )
+    act(state, &session, &slug, form, Accesses, |ctx| async move {
+        app::accesses::delete(state, &ctx, AccessId(id))
+            .await
+            .map(|_| ())
+    })
     .await
 }

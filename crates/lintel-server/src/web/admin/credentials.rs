@@ -1,20 +1,41 @@
-//! The dashboard's cards and PIN codes (`delegation`): give a member a card, issue a PIN code
-//! (shown once, on the answer to the form), revoke either.
+//! Cards and PIN codes (`delegation`): give a member a card, issue a PIN code (shown once,
+//! on the answer to the form), revoke either.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use lintel_domain::{CardId, CredentialStatus, PinId};
+use axum::routing::{get, post};
+use lintel_domain::{Area, CardId, CredentialStatus, PinId};
 use uuid::Uuid;
 
-use super::admin::{
-    Fields, Page, act, button_form, credential_tabs, field, max_page, nav, optional, show_once,
+use super::Section;
+use super::kit::{
+    Fields, act, button_form, credential_tabs, field, get_page, max_page, nav, optional, screen,
+    show_once,
 };
-use super::html::{escape, hidden, input, page_with_nav};
-use super::{SameOrigin, Session};
 use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
 use crate::app::members::MemberQuery;
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::html::{escape, hidden, input, page_with_nav};
+use crate::web::{SameOrigin, Session};
+
+pub(super) const SECTION: Section = Section {
+    path: "credentials",
+    label: "Credentials",
+    may_see: |ctx| ctx.require(Area::Delegation).is_ok(),
+};
+
+screen!(Credentials at "credentials" by credentials_html);
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/{slug}/credentials", get(get_page::<Credentials>))
+        .route("/admin/{slug}/cards", post(create_card))
+        .route("/admin/{slug}/cards/{id}/revoke", post(revoke_card))
+        .route("/admin/{slug}/pins", post(create_pin))
+        .route("/admin/{slug}/pins/{id}/revoke", post(revoke_pin))
+}
 
 /// `<option>`s of `items`, in their order.
 fn options(items: &[(Uuid, String)]) -> String {
@@ -177,7 +198,7 @@ pub async fn create_card(
         &session,
         &slug,
         form,
-        Page::Credentials,
+        Credentials,
         |ctx| async move {
             let facility_code = match optional(form, "facility_code") {
                 None => None,
@@ -216,7 +237,7 @@ pub async fn revoke_card(
         &session,
         &slug,
         form,
-        Page::Credentials,
+        Credentials,
         |ctx| async move {
             app::credentials::revoke_card(state, &ctx, CardId(id))
                 .await
@@ -240,7 +261,7 @@ pub async fn create_pin(
         &session,
         &slug,
         form,
-        Page::Credentials,
+        Credentials,
         |ctx| async move {
             let req = CreatePin {
                 member_id: parsed_id(form, "member_id"),
@@ -274,7 +295,7 @@ pub async fn revoke_pin(
         &session,
         &slug,
         form,
-        Page::Credentials,
+        Credentials,
         |ctx| async move {
             app::credentials::revoke_pin(state, &ctx, PinId(id))
                 .await

@@ -1,0 +1,177 @@
+//! Groups of members, which accesses and links name.
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use lintel_domain::{Area, GroupId};
+use uuid::Uuid;
+
+use super::Section;
+use super::kit::{Fields, act, button_form, field, get_page, max_page, nav, read_only, screen};
+use crate::app::groups::CreateGroup;
+use crate::app::{self, AppState, OrgCtx};
+use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
+use crate::web::{SameOrigin, Session};
+
+pub(super) const SECTION: Section = Section {
+    path: "groups",
+    label: "Groups",
+    may_see: |ctx| ctx.require_admin().is_ok(),
+};
+
+screen!(Groups at "groups" by groups_html);
+screen!(Group(id) at "groups" by group_html);
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/{slug}/groups",
+            get(get_page::<Groups>).post(create_group),
+        )
+        .route(
+            "/admin/{slug}/groups/{id}",
+            get(get_page::<Group>).post(update_group),
+        )
+        .route("/admin/{slug}/groups/{id}/delete", post(delete_group))
+}
+
+async fn groups_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    top: &str,
+) -> Result<String, app::Error> {
+    let slug = ctx.org.slug.as_str();
+    let editable = ctx.require(Area::Members).is_ok();
+    let groups = app::groups::list(state, ctx, &max_page()).await?;
+    let mut rows = String::new();
+    for g in &groups.items {
+        rows.push_str(&format!(
+            "<tr><td><a href=\"/admin/{slug}/groups/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+            g.id,
+            escape(&g.name),
+            escape(&g.description),
+            if editable {
+                button_form(
+                    &format!("/admin/{slug}/groups/{}/delete", g.id),
+                    &session.csrf,
+                    "Delete",
+                    "danger small",
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let mut body = format!(
+        "{top}<section><table><thead><tr><th>Group</th><th>Description</th><th></th></tr>\
+         </thead><tbody>{rows}</tbody></table>{}</section>",
+        if groups.items.is_empty() {
+            "<p>No groups yet.</p>"
+        } else {
+            ""
+        }
+    );
+    if editable {
+        body.push_str(&format!(
+            "<form class=\"card\" method=\"post\" action=\"/admin/{slug}/groups\"><h2>Add a \
+             group</h2>{}{}{}<button>Add group</button></form>",
+            hidden("csrf", &session.csrf),
+            input("name", "Name", "text", "", "required"),
+            input("description", "Description", "text", "", ""),
+        ));
+    }
+    Ok(page_with_nav("Groups", &nav(ctx, "groups"), &body))
+}
+
+pub async fn create_group(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path(slug): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(state, &session, &slug, form, Groups, |ctx| async move {
+        let req = CreateGroup {
+            name: field(form, "name").to_owned(),
+            description: field(form, "description").to_owned(),
+        };
+        app::groups::create(state, &ctx, req).await.map(|_| ())
+    })
+    .await
+}
+
+pub async fn delete_group(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(state, &session, &slug, form, Groups, |ctx| async move {
+        app::groups::delete(state, &ctx, GroupId(id)).await
+    })
+    .await
+}
+
+async fn group_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    id: Uuid,
+    top: &str,
+) -> Result<String, app::Error> {
+    let slug = ctx.org.slug.as_str();
+    let group = app::groups::get(state, ctx, GroupId(id)).await?;
+    let lock = read_only(ctx, Area::Members);
+    let members = if (super::members::SECTION.may_see)(ctx) {
+        format!("<p><a href=\"/admin/{slug}/members?group={id}\">Members of this group</a></p>")
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "{top}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/groups/{id}\">{}{}{}{}\
+         </form>{members}",
+        hidden("csrf", &session.csrf),
+        input(
+            "name",
+            "Name",
+            "text",
+            &group.name,
+            &format!("required {lock}")
+        ),
+        input(
+            "description",
+            "Description",
+            "text",
+            &group.description,
+            lock
+        ),
+        save_button(lock),
+    );
+    Ok(page_with_nav(&group.name, &nav(ctx, "groups"), &body))
+}
+
+pub async fn update_group(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(state, &session, &slug, form, Group(id), |ctx| async move {
+        let change = crate::app::groups::UpdateGroup {
+            name: Some(field(form, "name").to_owned()),
+            description: Some(field(form, "description").to_owned()),
+        };
+        app::groups::update(state, &ctx, GroupId(id), change)
+            .await
+            .map(|_| ())
+    })
+    .await
+}

@@ -1,0 +1,382 @@
+//! The dashboard's kit: what every section's pages and forms share. A page is a `Screen`
+//! (where it is, how it is drawn); `get_page` shows one for a GET, `act` runs a form's action
+//! and returns to a page, `show_once` answers with a page that shows a secret once. Each of
+//! them checks the session's form token (forms) and enters the organization first.
+//!
+//! Every form posts to its own route and, on success, redirects back to its page (so reloading
+//! does not repeat it); on failure the page is shown again with the error.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{NaiveDateTime, TimeZone as _, Utc};
+use lintel_domain::{Area, Areas, ValidationError};
+use uuid::Uuid;
+
+use super::SECTIONS;
+use crate::app::{self, AppState, ListRequest, OrgCtx, enter_org};
+use crate::web::html::{error_box, escape, hidden, page_with_nav};
+use crate::web::{Session, explain, forbidden};
+
+/// A page of the dashboard (or of the member app) that forms return to.
+pub(crate) trait Screen: Send + Sync + Sized {
+    /// The page a GET of its route shows, given the route's `{id}`.
+    fn at(id: Option<Uuid>) -> Option<Self>;
+    /// Its address in organization `slug`.
+    fn path(&self, slug: &str) -> String;
+    /// Its HTML, with `top` (a notice or an error) above it.
+    fn render(
+        &self,
+        state: &AppState,
+        ctx: &OrgCtx,
+        session: &Session,
+        top: &str,
+    ) -> impl Future<Output = Result<String, app::Error>> + Send;
+}
+
+/// Declares a dashboard page at `/admin/{slug}/<path>` (with `(id)`: `…/<path>/{id}`), drawn by
+/// `render(state, ctx, session, [id,] top)`.
+macro_rules! screen {
+    ($name:ident at $path:literal by $render:ident) => {
+        pub(crate) struct $name;
+
+        impl $crate::web::admin::kit::Screen for $name {
+            fn at(_: Option<uuid::Uuid>) -> Option<Self> {
+                Some($name)
+            }
+
+            fn path(&self, slug: &str) -> String {
+                format!("/admin/{slug}/{}", $path)
+            }
+
+            async fn render(
+                &self,
+                state: &$crate::app::AppState,
+                ctx: &$crate::app::OrgCtx,
+                session: &$crate::web::Session,
+                top: &str,
+            ) -> Result<String, $crate::app::Error> {
+                $render(state, ctx, session, top).await
+            }
+        }
+    };
+    ($name:ident(id) at $path:literal by $render:ident) => {
+        pub(crate) struct $name(pub(crate) uuid::Uuid);
+
+        impl $crate::web::admin::kit::Screen for $name {
+            fn at(id: Option<uuid::Uuid>) -> Option<Self> {
+                id.map($name)
+            }
+
+            fn path(&self, slug: &str) -> String {
+                format!("/admin/{slug}/{}/{}", $path, self.0)
+            }
+
+            async fn render(
+                &self,
+                state: &$crate::app::AppState,
+                ctx: &$crate::app::OrgCtx,
+                session: &$crate::web::Session,
+                top: &str,
+            ) -> Result<String, $crate::app::Error> {
+                $render(state, ctx, session, self.0, top).await
+            }
+        }
+    };
+}
+pub(crate) use screen;
+
+/// The GET of a page `S`: the organization and the `{id}` come from the route.
+pub(crate) async fn get_page<S: Screen>(
+    State(state): State<AppState>,
+    session: Session,
+    Path(params): Path<HashMap<String, String>>,
+) -> Response {
+    let slug = params.get("slug").map_or("", String::as_str);
+    let id = params.get("id").and_then(|id| id.parse().ok());
+    match S::at(id) {
+        Some(page) => show(&state, &session, slug, page, StatusCode::OK, "").await,
+        None => error_page(app::Error::NotFound { what: "page" }),
+    }
+}
+
+/// The sections a viewer may see, as links, with `current` marked.
+fn section_links(ctx: &OrgCtx, current: &str) -> String {
+    let slug = ctx.org.slug.as_str();
+    let mut out = String::new();
+    for section in SECTIONS {
+        if (section.may_see)(ctx) {
+            let here = if section.path == current {
+                " aria-current=\"page\""
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                " · <a href=\"/admin/{slug}/{}\"{here}>{}</a>",
+                section.path, section.label
+            ));
+        }
+    }
+    out
+}
+
+/// A submitted form: fields by name. Checkboxes are named `area_<name>` and `group_<id>`.
+pub(crate) type Fields = HashMap<String, String>;
+
+pub(crate) fn field<'a>(form: &'a Fields, name: &str) -> &'a str {
+    form.get(name).map_or("", String::as_str)
+}
+
+pub(crate) fn optional(form: &Fields, name: &str) -> Option<String> {
+    Some(field(form, name).trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The tabs of the Credentials section: cards and PIN codes, and access links.
+pub(crate) fn credential_tabs(ctx: &OrgCtx, current: &str) -> String {
+    let slug = ctx.org.slug.as_str();
+    let tab = |path: &str, label: &str| {
+        let here = if path == current {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        format!("<a href=\"/admin/{slug}/{path}\"{here}>{label}</a>")
+    };
+    format!(
+        "<nav class=\"tabs\">{} · {}</nav>",
+        tab("credentials", "Cards &amp; PINs"),
+        tab("links", "Access links")
+    )
+}
+
+pub(crate) fn nav(ctx: &OrgCtx, current: &str) -> String {
+    let slug = ctx.org.slug.as_str();
+    let mut out = format!(
+        "<nav><a href=\"/admin\">Organizations</a> › <a href=\"/admin/{slug}\"{}>{}</a>",
+        if current.is_empty() {
+            " aria-current=\"page\""
+        } else {
+            ""
+        },
+        escape(&ctx.org.name)
+    );
+    out.push_str(&section_links(ctx, current));
+    out.push_str(" · <a href=\"/me\">My profile</a></nav>");
+    out
+}
+
+pub(crate) fn areas_text(areas: &Areas) -> String {
+    let names: Vec<_> = areas.iter().map(Area::as_str).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+pub(crate) fn max_page() -> ListRequest {
+    ListRequest {
+        limit: Some(ListRequest::MAX_LIMIT),
+        cursor: None,
+    }
+}
+
+/// A small form of one button, with the session's token.
+pub(crate) fn button_form(action: &str, csrf: &str, label: &str, class: &str) -> String {
+    format!(
+        "<form class=\"inline\" method=\"post\" action=\"{action}\">{}\
+         <button class=\"{class}\">{label}</button></form>",
+        hidden("csrf", csrf)
+    )
+}
+
+pub(crate) fn error_page(err: app::Error) -> Response {
+    let (status, message) = explain(err);
+    (
+        status,
+        Html(page_with_nav(
+            "Something went wrong",
+            "",
+            &error_box(Some(&message)),
+        )),
+    )
+        .into_response()
+}
+
+/// A number from a form, or a validation error naming the field.
+pub(crate) fn number<T: std::str::FromStr>(
+    form: &Fields,
+    name: &'static str,
+) -> Result<Option<T>, app::Error> {
+    match optional(form, name) {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            app::Error::from(lintel_domain::ValidationError::new(
+                name,
+                "not_a_number",
+                format!("{name} must be a number"),
+            ))
+        }),
+    }
+}
+
+pub(crate) fn read_only(ctx: &OrgCtx, area: Area) -> &'static str {
+    if ctx.require(area).is_ok() {
+        ""
+    } else {
+        "disabled"
+    }
+}
+
+/// Shows a page, or the error that kept it from showing.
+pub(crate) async fn show<S: Screen>(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    page: S,
+    status: StatusCode,
+    top: &str,
+) -> Response {
+    let ctx = match enter_org(state, session.actor.clone(), slug).await {
+        Ok(ctx) => ctx,
+        Err(err) => return error_page(err),
+    };
+    match page.render(state, &ctx, session, top).await {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => error_page(err),
+    }
+}
+
+/// Runs a form's action in the organization and answers: back to `page` when it worked, the
+/// page again with the error when it did not.
+pub(crate) async fn act<S: Screen, F, Fut>(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    form: &Fields,
+    page: S,
+    action: F,
+) -> Response
+where
+    F: FnOnce(OrgCtx) -> Fut,
+    Fut: Future<Output = Result<(), app::Error>>,
+{
+    if !session.sent(field(form, "csrf")) {
+        return forbidden();
+    }
+    let ctx = match enter_org(state, session.actor.clone(), slug).await {
+        Ok(ctx) => ctx,
+        Err(err) => return error_page(err),
+    };
+    match action(ctx).await {
+        Ok(()) => Redirect::to(&page.path(slug)).into_response(),
+        Err(err) => {
+            let (status, message) = explain(err);
+            show(
+                state,
+                session,
+                slug,
+                page,
+                status,
+                &error_box(Some(&message)),
+            )
+            .await
+        }
+    }
+}
+
+/// Runs a form's action that makes a secret and answers with the page itself, `top` being
+/// the action's notice (the secret, shown this once) or the error: never a redirect, and
+/// never cached, so the secret lingers nowhere.
+pub(crate) async fn show_once<S: Screen, F, Fut>(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    form: &Fields,
+    page: S,
+    action: F,
+) -> Response
+where
+    F: FnOnce(OrgCtx) -> Fut,
+    Fut: Future<Output = Result<String, app::Error>>,
+{
+    if !session.sent(field(form, "csrf")) {
+        return forbidden();
+    }
+    let ctx = match enter_org(state, session.actor.clone(), slug).await {
+        Ok(ctx) => ctx,
+        Err(err) => return error_page(err),
+    };
+    let (status, top) = match action(ctx).await {
+        Ok(notice) => (StatusCode::CREATED, notice),
+        Err(err) => {
+            let (status, message) = explain(err);
+            (status, error_box(Some(&message)))
+        }
+    };
+    let mut response = show(state, session, slug, page, status, &top).await;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// A `datetime-local` value, read in the organization's time zone.
+pub(crate) fn local_time(
+    ctx: &OrgCtx,
+    form: &Fields,
+    name: &'static str,
+) -> Result<Option<chrono::DateTime<Utc>>, ValidationError> {
+    let Some(text) = optional(form, name) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ValidationError::new(
+            name,
+            "invalid_time",
+            format!("{name} must be a date and time"),
+        )
+    };
+    let naive = NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M").map_err(|_| bad())?;
+    let at = ctx
+        .org
+        .time_zone
+        .tz()
+        .from_local_datetime(&naive)
+        .earliest()
+        .ok_or_else(bad)?;
+    Ok(Some(at.with_timezone(&Utc)))
+}
+
+pub(crate) fn checked_areas(form: &Fields) -> Vec<String> {
+    Area::ALL
+        .iter()
+        .filter(|a| form.contains_key(&format!("area_{a}")))
+        .map(|a| a.as_str().to_owned())
+        .collect()
+}
+
+/// Checkboxes for the areas the viewer may grant, with `held` ticked.
+pub(crate) fn area_boxes(ctx: &OrgCtx, held: &Areas) -> String {
+    let mut out = String::from("<fieldset><legend>Admin areas</legend>");
+    for area in Area::ALL {
+        if ctx.areas.allows(area) {
+            let on = if held.iter().any(|a| a == area) {
+                " checked"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "<label class=\"check\"><input type=\"checkbox\" name=\"area_{area}\"{on}> \
+                 {area}</label>"
+            ));
+        }
+    }
+    out.push_str("</fieldset>");
+    out
+}

@@ -1,0 +1,159 @@
+//! The organization switcher, and an organization's overview and settings.
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use lintel_domain::Area;
+use uuid::Uuid;
+
+use super::kit::{Fields, Screen, act, areas_text, error_page, field, get_page, nav};
+use crate::app::orgs::{UpdateOrganization, UpdateSettings};
+use crate::app::{self, AppState, OrgCtx};
+use crate::web::html::{escape, hidden, input, page_with_nav};
+use crate::web::{SameOrigin, Session};
+
+/// The organization's first page: the viewer's areas, and its settings for owners.
+pub(crate) struct Overview;
+
+impl Screen for Overview {
+    fn at(_: Option<Uuid>) -> Option<Self> {
+        Some(Overview)
+    }
+
+    fn path(&self, slug: &str) -> String {
+        format!("/admin/{slug}")
+    }
+
+    async fn render(
+        &self,
+        _: &AppState,
+        ctx: &OrgCtx,
+        session: &Session,
+        top: &str,
+    ) -> Result<String, app::Error> {
+        overview_html(ctx, session, top)
+    }
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(switcher))
+        .route("/admin/{slug}", get(get_page::<Overview>).post(update_org))
+}
+
+pub async fn switcher(State(state): State<AppState>, session: Session) -> Response {
+    let mine = match app::members::mine(&state, &session.actor).await {
+        Ok(mine) => mine,
+        Err(err) => return error_page(err),
+    };
+    let mut list = String::new();
+    for m in &mine {
+        list.push_str(&format!(
+            "<li><a href=\"/admin/{}\">{}</a> <span class=\"hint\">{} · areas: {}</span></li>",
+            escape(&m.org_slug),
+            escape(&m.org_name),
+            m.status.as_str(),
+            areas_text(&m.areas)
+        ));
+    }
+    let body = if list.is_empty() {
+        "<section><p>You are not a member of any organization yet. An administrator can \
+         invite you; the invitation attaches itself when you sign in with the address it \
+         was sent to.</p></section>"
+            .to_owned()
+    } else {
+        format!("<section><ul class=\"rows\">{list}</ul></section>")
+    };
+    Html(page_with_nav(
+        "Your organizations",
+        "<nav><a href=\"/me\">My profile</a></nav>",
+        &body,
+    ))
+    .into_response()
+}
+
+fn overview_html(ctx: &OrgCtx, session: &Session, top: &str) -> Result<String, app::Error> {
+    let org = &ctx.org;
+    let mut body = format!(
+        "{top}<section><p>Your admin areas here: <strong>{}</strong>.</p>",
+        areas_text(&ctx.areas)
+    );
+    if ctx.areas.is_empty() {
+        body.push_str(
+            "<p>You hold no admin area. Ask one of the organization's administrators \
+             (see your profile) if you need one.</p>",
+        );
+    }
+    body.push_str("</section>");
+    if ctx.require(Area::Owner).is_ok() {
+        let s = &org.settings;
+        let tick = |on: bool| if on { " checked" } else { "" };
+        body.push_str(&format!(
+            "<form class=\"card\" method=\"post\" action=\"/admin/{}\"><h2>Settings</h2>{}{}{}{}\
+             <label class=\"check\"><input type=\"checkbox\" name=\"show_admin_email\"{}> Show \
+             admins' emails to members who need access</label>\
+             <label class=\"check\"><input type=\"checkbox\" name=\"show_admin_phone\"{}> Show \
+             admins' phones to them</label>\
+             <label class=\"check\"><input type=\"checkbox\" name=\"guest_links_by_members\"{}> \
+             Members may send access links to their guests</label>\
+             <button>Save settings</button></form>",
+            org.slug,
+            hidden("csrf", &session.csrf),
+            input("name", "Name", "text", &org.name, "required"),
+            input(
+                "time_zone",
+                "Time zone",
+                "text",
+                org.time_zone.name(),
+                "required"
+            ),
+            input(
+                "app_pin_max_age_hours",
+                "Ask for the app PIN again after (hours)",
+                "number",
+                &s.app_pin_max_age_hours.to_string(),
+                "min=\"1\" max=\"8760\" required"
+            ),
+            tick(s.show_admin_email),
+            tick(s.show_admin_phone),
+            tick(s.guest_links_by_members),
+        ));
+    }
+    Ok(page_with_nav(&org.name, &nav(ctx, ""), &body))
+}
+
+pub async fn update_org(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Path(slug): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let (state, form) = (&state, &form);
+    act(state, &session, &slug, form, Overview, |ctx| async move {
+        let hours = field(form, "app_pin_max_age_hours")
+            .trim()
+            .parse()
+            .map_err(|_| {
+                lintel_domain::ValidationError::new(
+                    "app_pin_max_age_hours",
+                    "not_a_number",
+                    "the PIN age is a whole number of hours",
+                )
+            })?;
+        let change = UpdateOrganization {
+            name: Some(field(form, "name").to_owned()),
+            time_zone: Some(field(form, "time_zone").trim().to_owned()),
+            settings: Some(UpdateSettings {
+                guest_links_by_members: Some(form.contains_key("guest_links_by_members")),
+                app_pin_max_age_hours: Some(hours),
+                show_admin_email: Some(form.contains_key("show_admin_email")),
+                show_admin_phone: Some(form.contains_key("show_admin_phone")),
+            }),
+        };
+        app::orgs::update(state, &ctx, change).await.map(|_| ())
+    })
+    .await
+}
