@@ -14,6 +14,9 @@
 //! unlock must still meet the door's restrictions: a fresh app PIN (`pin_required`), the site's
 //! geofence (`outside_geofence`) and the reader (`reader_required`). Access links are exempt
 //! from geofence and reader.
+//!
+//! Long because the engine is one data structure: its compact indices and the updates that
+//! keep them consistent are read together, with the decision that relies on them.
 
 use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};

@@ -25,13 +25,22 @@ use tower_http::timeout::TimeoutBody;
 pub use app::AppState;
 pub use http::{HttpOptions, Timeouts};
 
+/// The whole application on one port: the HTTP API, the pages and the gRPC services, behind
+/// the front every answer goes through (`http::front`).
+pub fn app(state: AppState, options: HttpOptions) -> axum::Router {
+    let https = state.public_url.starts_with("https://");
+    let routes = grpc::routes(state.clone())
+        .merge(http::api_routes().merge(web::routes()).with_state(state));
+    http::front(routes, https, &web::content_security_policy(), options)
+}
+
 /// Serves the HTTP API on an already-bound listener until `shutdown` completes, then lets
 /// requests in flight finish for at most `options.timeouts.shutdown_grace`.
 ///
 /// Connections are served by hyper directly rather than through `axum::serve`, for the
 /// timeouts a server facing the internet needs: a client must send its request's head within
 /// `header_read` (on a kept-alive connection too, so idle connections close), and its body
-/// may pause at most `body_idle` between chunks (`http::router`); HTTP/2 connections are
+/// may pause at most `body_idle` between chunks (`http::front`); HTTP/2 connections are
 /// pinged and closed when the peer stops answering.
 pub async fn serve(
     listener: TcpListener,
@@ -40,7 +49,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let timeouts = options.timeouts;
-    let app = http::router(state, options);
+    let app = app(state, options);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()

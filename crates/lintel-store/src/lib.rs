@@ -2,6 +2,9 @@
 //!
 //! Both backends compile the same SQL module (`sql/`); what differs between them (types in
 //! the schema, connection setup, row locking) stays in `sqlite.rs` and `postgres.rs`.
+//!
+//! Long because it is the store's whole contract in one place: each aggregate's trait,
+//! documented method by method, and the types they take. The SQL is in `sql/`.
 
 mod accounts;
 mod error;
@@ -287,6 +290,9 @@ pub trait PlaceStore: Send + Sync {
 
     async fn get_door(&self, org: OrgId, id: DoorId) -> Result<Door, StoreError>;
 
+    /// The organization's doors with these ids that exist, in id order: one read for many.
+    async fn find_doors(&self, org: OrgId, ids: &[DoorId]) -> Result<Vec<Door>, StoreError>;
+
     async fn list_doors(
         &self,
         org: OrgId,
@@ -539,6 +545,13 @@ pub trait MemberStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     async fn get_member(&self, org: OrgId, id: MembershipId) -> Result<MemberRecord, StoreError>;
+
+    /// The organization's members with these ids that exist, in id order: one read for many.
+    async fn find_members(
+        &self,
+        org: OrgId,
+        ids: &[MembershipId],
+    ) -> Result<Vec<MemberRecord>, StoreError>;
 
     /// The account's membership of the organization, if any.
     async fn find_membership(

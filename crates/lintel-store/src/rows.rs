@@ -1,4 +1,6 @@
 //! Rows as the database returns them, and their checked conversion into the model.
+//!
+//! Long only by count: one short, checked conversion per stored type.
 
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::AuthType;

@@ -5,6 +5,10 @@
 //! wrong codes end an attempt, and 100 wrong codes in a row lock the account for 24 hours (or
 //! until `lintel admin unlock-account`). Known and unknown emails get the same answer, and
 //! sends are limited per address and per source address.
+//!
+//! Long because signing in is one flow whose steps share their limits, answers and messages
+//! (register, link, code, device, tokens, and the two paths of a recycled number); split, its
+//! no-enumeration and counting arguments would have to be read across files.
 
 use std::net::IpAddr;
 

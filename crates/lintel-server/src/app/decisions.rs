@@ -1,5 +1,7 @@
-//! Deciding and unlocking with each organization's rules held in memory (see `rules`), and
-//! every decision, granted or denied, on record with its reason.
+//! Deciding and unlocking with each organization's rules held in memory (see `rules_cache`),
+//! and every decision, granted or denied, on record with its reason.
+
+use std::collections::HashMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,7 +13,7 @@ use lintel_domain::decision::{
 use lintel_domain::{
     Area, Door, DoorId, EventKind, MembershipId, MembershipStatus, ValidationError, credential,
 };
-use lintel_store::{Limit, Slot};
+use lintel_store::{Limit, MemberRecord, Slot};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
@@ -474,19 +476,25 @@ pub async fn who_can_open(
         .found("door")?;
     let rules = state.rules.current(state, ctx.org_id()).await?;
     let ids = rules.read().rules.who_can_open(door, ctx.now);
-    let mut openers = Vec::new();
-    for m in ids {
-        let Ok(record) = state.store.get_member(ctx.org_id(), m).await else {
-            continue;
-        };
-        if let Some(p) = record.person {
-            openers.push(Opener {
-                member_id: m.0,
+    let mut found: HashMap<MembershipId, MemberRecord> = state
+        .store
+        .find_members(ctx.org_id(), &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.membership.id, r))
+        .collect();
+    // In the engine's order; a member gone meanwhile is left out.
+    Ok(ids
+        .iter()
+        .filter_map(|m| found.remove(m))
+        .filter_map(|record| {
+            let p = record.person?;
+            Some(Opener {
+                member_id: record.membership.id.0,
                 name: format!("{} {}", p.first_name, p.last_name),
-            });
-        }
-    }
-    Ok(openers)
+            })
+        })
+        .collect())
 }
 
 /// The doors a member can open now. Needs `delegation` or `members`.
@@ -511,13 +519,15 @@ async fn doors_of(
 ) -> Result<Vec<Door>, Error> {
     let rules = state.rules.current(state, ctx.org_id()).await?;
     let ids = rules.read().rules.doors_of(member, ctx.now);
-    let mut doors = Vec::new();
-    for id in ids {
-        if let Ok(door) = state.store.get_door(ctx.org_id(), id).await {
-            doors.push(door);
-        }
-    }
-    Ok(doors)
+    let mut found: HashMap<DoorId, Door> = state
+        .store
+        .find_doors(ctx.org_id(), &ids)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    // In the engine's order; a door deleted meanwhile is left out.
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// A door I can open, with its organization.

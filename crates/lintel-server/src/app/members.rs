@@ -1,6 +1,9 @@
 //! Members, invitations and delegation. An admin with `members` invites, suspends, reinstates
 //! and removes members; nobody grants or takes away an admin area they do not hold, nobody
 //! acts on a member who holds an area they lack, and the last active owner stays.
+//!
+//! Long because inviting, changing and removing members share the delegation rules above,
+//! which are read best in one place.
 
 use chrono::{DateTime, Duration, Utc};
 use lintel_domain::member::{outranked_by, ungrantable};

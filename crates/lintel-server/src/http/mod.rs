@@ -227,12 +227,16 @@ impl Default for Timeouts {
     }
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState, options: HttpOptions) -> Router {
-    let (api, _) = routes();
-    let https = state.public_url.starts_with("https://");
-    let policy =
-        HeaderValue::from_str(&crate::web::content_security_policy()).expect("the policy is ASCII");
+/// The API's routes, for `lib.rs` to join with the pages and the gRPC services.
+pub fn api_routes() -> Router<AppState> {
+    routes().0
+}
+
+/// What every answer on the port goes through, whichever of the API, the pages or gRPC
+/// serves it: fallbacks, body limit, panics caught, request ids, the request log (secrets
+/// redacted), and the security headers with the pages' content `policy`.
+pub fn front(app: Router, https: bool, policy: &str, options: HttpOptions) -> Router {
+    let policy = HeaderValue::from_str(policy).expect("the policy is ASCII");
     let doc = OpenApiText(openapi_json_text().into());
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
@@ -246,9 +250,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
-    crate::grpc::routes(state.clone())
-        .merge(api.merge(crate::web::routes()).with_state(state))
-        .fallback(route_not_found)
+    app.fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(doc))
         .layer(Extension(extract::ClientIpHeader(options.client_ip_header)))

@@ -1,6 +1,9 @@
 //! Accesses and their lists of doors, members and groups. A batch is one transaction: every
 //! access is checked and written, or none is, and a refusal names the access by its place in
 //! the batch.
+//!
+//! Long because batches of up to 10,000 accesses are checked and written with multi-row
+//! statements, which the single-access path shares.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,7 +19,7 @@ use uuid::Uuid;
 
 use super::events::{record, record_all};
 use super::outbox::enqueue;
-use super::{Backend, Conn, fetch_limit, page_of};
+use super::{Backend, Conn, ROWS_AT_ONCE, fetch_limit, page_of, push_id_in, push_list};
 use crate::rows::{AccessDoorRow, AccessRow};
 use crate::{AccessFilter, AccessStore, Audit, Change, Message, Page, PageRequest, StoreError};
 
@@ -159,41 +162,6 @@ const ACCESS_FIELDS: [&str; 10] = [
     "updated_at",
 ];
 
-/// ` AND id IN (…)` after an `org_id = …`. On PostgreSQL the list is a subquery,
-/// `IN (SELECT column1 FROM (VALUES ($a), ($b), …) AS v)`, which it joins by hash or probes
-/// by key: as a plain `IN ($a, $b, …)`, its generic plan may read the organization's rows
-/// by `org_id` and compare each with every id (on tables not yet analyzed, or for an
-/// organization larger than the average): 0.4 s for 500 ids among 30,000 rows, against 10
-/// ms. SQLite does the opposite (`IDS_AS_VALUES`).
-fn push_id_in<'a>(
-    q: &mut sqlx::QueryBuilder<'_, super::Db>,
-    ids: impl IntoIterator<Item = &'a Uuid>,
-) {
-    if super::IDS_AS_VALUES {
-        q.push(" AND id IN (SELECT column1 FROM (");
-        q.push_values(ids, |mut row, id| {
-            row.push_bind(*id);
-        });
-        q.push(") AS v)");
-    } else {
-        q.push(" AND id IN ");
-        push_list(q, ids);
-    }
-}
-
-/// `($a, $b, …)`, bound.
-fn push_list<'a>(
-    q: &mut sqlx::QueryBuilder<'_, super::Db>,
-    ids: impl IntoIterator<Item = &'a Uuid>,
-) {
-    q.push("(");
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    q.push(")");
-}
-
 fn prefix(batch: bool, i: usize) -> String {
     if batch {
         format!("accesses[{i}].")
@@ -201,10 +169,6 @@ fn prefix(batch: bool, i: usize) -> String {
         String::new()
     }
 }
-
-/// Rows a multi-row statement writes at once: well under both backends' limits on bound
-/// values (13 a row here; SQLite allows 32,766, PostgreSQL 65,535).
-const ROWS_AT_ONCE: usize = 500;
 
 /// Writes new accesses and their lists with multi-row statements.
 async fn insert_all(conn: &mut Conn, org: OrgId, accesses: &[&Access]) -> Result<(), StoreError> {

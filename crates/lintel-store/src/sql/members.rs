@@ -1,6 +1,9 @@
 //! Memberships, invitations and the event log. Changes that could leave an organization
 //! without an owner lock the organization's row first, so two of them cannot both pass the
 //! last-owner check.
+//!
+//! Long because memberships and invitations are one aggregate: an invitation becomes the
+//! membership, under the same last-owner and one-per-organization rules.
 
 use async_trait::async_trait;
 use lintel_domain::{
@@ -12,7 +15,9 @@ use uuid::Uuid;
 
 use super::events::{lock_org, record, record_all};
 use super::outbox::enqueue;
-use super::{Backend, Conn, fetch_limit, is_unique_violation, page_of};
+use super::{
+    Backend, Conn, Db, ROWS_AT_ONCE, fetch_limit, is_unique_violation, page_of, push_list,
+};
 use crate::rows::{MemberRow, OrgRow};
 use crate::{
     Audit, Change, InviteLink, MemberFilter, MemberRecord, MemberStore, Message, NewMember, Page,
@@ -450,6 +455,26 @@ impl MemberStore for Backend {
     async fn get_member(&self, org: OrgId, id: MembershipId) -> Result<MemberRecord, StoreError> {
         let mut conn = self.reader().acquire().await?;
         member(&mut conn, org, id).await
+    }
+
+    async fn find_members(
+        &self,
+        org: OrgId,
+        ids: &[MembershipId],
+    ) -> Result<Vec<MemberRecord>, StoreError> {
+        let ids: Vec<Uuid> = ids.iter().map(|m| m.0).collect();
+        let mut conn = self.reader().acquire().await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_AT_ONCE) {
+            let mut q =
+                sqlx::QueryBuilder::<Db>::new(concat!(member_select!(), "WHERE m.org_id = "));
+            q.push_bind(org.0).push(" AND m.id IN ");
+            push_list(&mut q, chunk);
+            q.push(" ORDER BY m.id");
+            let rows: Vec<MemberRow> = q.build_query_as().fetch_all(&mut *conn).await?;
+            found.extend(records(&mut conn, org, rows).await?);
+        }
+        Ok(found)
     }
 
     async fn find_membership(

@@ -147,6 +147,45 @@ where
         .try_into()
 }
 
+/// ` AND id IN (…)` after an `org_id = …`. On PostgreSQL the list is a subquery,
+/// `IN (SELECT column1 FROM (VALUES ($a), ($b), …) AS v)`, which it joins by hash or probes
+/// by key: as a plain `IN ($a, $b, …)`, its generic plan may read the organization's rows
+/// by `org_id` and compare each with every id (on tables not yet analyzed, or for an
+/// organization larger than the average): 0.4 s for 500 ids among 30,000 rows, against 10
+/// ms. SQLite does the opposite (`IDS_AS_VALUES`).
+pub(super) fn push_id_in<'a>(
+    q: &mut sqlx::QueryBuilder<'_, Db>,
+    ids: impl IntoIterator<Item = &'a Uuid>,
+) {
+    if IDS_AS_VALUES {
+        q.push(" AND id IN (SELECT column1 FROM (");
+        q.push_values(ids, |mut row, id| {
+            row.push_bind(*id);
+        });
+        q.push(") AS v)");
+    } else {
+        q.push(" AND id IN ");
+        push_list(q, ids);
+    }
+}
+
+/// `($a, $b, …)`, bound.
+pub(super) fn push_list<'a>(
+    q: &mut sqlx::QueryBuilder<'_, Db>,
+    ids: impl IntoIterator<Item = &'a Uuid>,
+) {
+    q.push("(");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
+}
+
+/// Rows a multi-row statement reads or writes at once: well under both backends' limits on
+/// bound values (SQLite allows 32,766, PostgreSQL 65,535).
+const ROWS_AT_ONCE: usize = 500;
+
 fn fetch_limit(page: PageRequest) -> i64 {
     i64::from(page.limit) + 1
 }

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::events::record;
 use super::{
-    Backend, Conn, delete_owned, fetch_in_org, fetch_limit, is_foreign_key_violation,
-    is_unique_violation, page_from_rows, page_of,
+    Backend, Conn, Db, ROWS_AT_ONCE, delete_owned, fetch_in_org, fetch_limit,
+    is_foreign_key_violation, is_unique_violation, page_from_rows, page_of, push_id_in,
 };
 use crate::rows::{self, DoorRow, GroupRow, SiteRow};
 use crate::{Audit, Change, DoorFilter, Page, PageRequest, PlaceStore, StoreError};
@@ -267,6 +267,26 @@ impl PlaceStore for Backend {
 
     async fn get_door(&self, org: OrgId, id: DoorId) -> Result<Door, StoreError> {
         fetch_in_org::<DoorRow, _>(self.reader(), SELECT_DOOR, org, id.0).await
+    }
+
+    async fn find_doors(&self, org: OrgId, ids: &[DoorId]) -> Result<Vec<Door>, StoreError> {
+        let ids: Vec<Uuid> = ids.iter().map(|d| d.0).collect();
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_AT_ONCE) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(concat!(
+                "SELECT ",
+                door_columns!(),
+                " FROM doors WHERE org_id = "
+            ));
+            q.push_bind(org.0);
+            push_id_in(&mut q, chunk);
+            q.push(" ORDER BY id");
+            let rows: Vec<DoorRow> = q.build_query_as().fetch_all(self.reader()).await?;
+            for row in rows {
+                found.push(row.try_into()?);
+            }
+        }
+        Ok(found)
     }
 
     async fn list_doors(

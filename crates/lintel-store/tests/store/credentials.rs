@@ -21,7 +21,7 @@ on_both_backends!(
     each_rules_change_is_noted_under_its_version,
 );
 
-async fn member(store: &dyn Store, org: OrgId) -> MembershipId {
+pub async fn member(store: &dyn Store, org: OrgId) -> MembershipId {
     // Invited: credentials may be assigned before the invitee has an account.
     let id = MembershipId::new(now());
     let membership = Membership {

@@ -11,6 +11,7 @@ on_both_backends!(
     a_door_must_be_at_a_site_of_its_own_organization,
     doors_filter_by_site_and_move_between_sites,
     group_names_are_unique_within_an_organization,
+    many_doors_and_members_are_read_at_once_and_only_the_organizations,
 );
 
 async fn a_site_with_a_geofence_reads_back_as_written(backend: Backend) {
@@ -295,4 +296,62 @@ async fn group_names_are_unique_within_an_organization(backend: Backend) {
         db.store.delete_group(a.id, staff.id, &audit()).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn many_doors_and_members_are_read_at_once_and_only_the_organizations(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (acme, hq, front) = acme_with_front(&db).await;
+    let back = door(hq.id, "Back");
+    db.store
+        .create_door(acme.id, &back, &audit())
+        .await
+        .unwrap();
+    let (globex, _, gate) = {
+        let globex = org("globex");
+        db.store.create_org(&globex, None, &audit()).await.unwrap();
+        let plant = site("Plant");
+        db.store
+            .create_site(globex.id, &plant, &audit())
+            .await
+            .unwrap();
+        let gate = door(plant.id, "Gate");
+        db.store
+            .create_door(globex.id, &gate, &audit())
+            .await
+            .unwrap();
+        (globex, plant, gate)
+    };
+    let missing = lintel_domain::DoorId::new(now());
+    let found = db
+        .store
+        .find_doors(acme.id, &[back.id, gate.id, missing, front.id])
+        .await
+        .unwrap();
+    let mut expected = vec![front.clone(), back.clone()];
+    expected.sort_by_key(|d| d.id);
+    assert_eq!(
+        found, expected,
+        "acme's, in id order; globex's gate is not acme's"
+    );
+    assert!(db.store.find_doors(acme.id, &[]).await.unwrap().is_empty());
+
+    let ada = crate::credentials::member(&*db.store, acme.id).await;
+    let grace = crate::credentials::member(&*db.store, acme.id).await;
+    let theirs = crate::credentials::member(&*db.store, globex.id).await;
+    let members = db
+        .store
+        .find_members(acme.id, &[grace, theirs, ada])
+        .await
+        .unwrap();
+    let ids: Vec<_> = members.iter().map(|m| m.membership.id).collect();
+    let mut expected = vec![ada, grace];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(
+        members[0],
+        db.store
+            .get_member(acme.id, members[0].membership.id)
+            .await
+            .unwrap()
+    );
 }
