@@ -1,8 +1,6 @@
 //! Accesses: doors, how they open each way, who, and when.
 
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
@@ -14,13 +12,13 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, act, button_form, field, get_page, local_time, max_page, nav, optional, screen,
+    Fields, Posted, button_form, field, get_page, local_time, max_page, nav, optional, screen,
 };
 use crate::app::accesses::{AccessBody, UpdateAccess};
 use crate::app::members::MemberQuery;
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav};
-use crate::web::{SameOrigin, Session};
 
 pub(super) const SECTION: Section = Section {
     path: "accesses",
@@ -375,15 +373,9 @@ fn access_body(
     })
 }
 
-pub async fn create_access(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Accesses, |ctx| async move {
+pub async fn create_access(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.act(Accesses, |ctx| async move {
         let body = access_body(&ctx, form, None)?;
         app::accesses::create(state, &ctx, body).await.map(|_| ())
     })
@@ -391,53 +383,34 @@ pub async fn create_access(
 }
 
 /// Saves the edit form: everything the form shows replaces what the access had.
-pub async fn update_access(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        AccessPage(id),
-        |ctx| async move {
-            let before = app::accesses::get(state, &ctx, AccessId(id)).await?;
-            let body = access_body(&ctx, form, Some(&before))?;
-            let req = UpdateAccess {
-                name: Some(body.name),
-                kind: body.kind,
-                valid_from: Some(body.valid_from),
-                valid_to: Some(body.valid_to),
-                schedule_id: Some(body.schedule_id),
-                doors: Some(body.doors),
-                users: Some(body.users),
-                groups: Some(body.groups),
-                preferences: None,
-                description: None,
-                welcome_email_required: Some(body.welcome_email_required),
-            };
-            app::accesses::update(state, &ctx, AccessId(id), req)
-                .await
-                .map(|_| ())
-        },
-    )
+pub async fn update_access(post: Posted) -> Response {
+    let (state, form, id) = (&post.state, &post.form, post.id);
+    post.act(AccessPage(id), |ctx| async move {
+        let before = app::accesses::get(state, &ctx, AccessId(id)).await?;
+        let body = access_body(&ctx, form, Some(&before))?;
+        let req = UpdateAccess {
+            name: Some(body.name),
+            kind: body.kind,
+            valid_from: Some(body.valid_from),
+            valid_to: Some(body.valid_to),
+            schedule_id: Some(body.schedule_id),
+            doors: Some(body.doors),
+            users: Some(body.users),
+            groups: Some(body.groups),
+            preferences: None,
+            description: None,
+            welcome_email_required: Some(body.welcome_email_required),
+        };
+        app::accesses::update(state, &ctx, AccessId(id), req)
+            .await
+            .map(|_| ())
+    })
     .await
 }
 
-pub async fn delete_access(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Accesses, |ctx| async move {
+pub async fn delete_access(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Accesses, |ctx| async move {
         app::accesses::delete(state, &ctx, AccessId(id))
             .await
             .map(|_| ())

@@ -1,22 +1,19 @@
 //! The organization's API keys: make one (its secret shown once), revoke.
 
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use lintel_domain::{ApiKeyId, Area, Areas};
-use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, act, area_boxes, areas_text, button_form, checked_areas, field, get_page, max_page,
-    nav, optional, screen, show_once,
+    Posted, area_boxes, areas_text, button_form, checked_areas, field, get_page, max_page, nav,
+    optional, screen,
 };
 use crate::app::api_keys::CreateApiKey;
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav};
-use crate::web::{SameOrigin, Session};
 
 pub(super) const SECTION: Section = Section {
     path: "api-keys",
@@ -98,15 +95,9 @@ async fn keys_html(
 }
 
 /// Creates a key and shows its secret on the answer itself: it exists nowhere else.
-pub async fn create_key(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    show_once(state, &session, &slug, form, ApiKeys, |ctx| async move {
+pub async fn create_key(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.show_once(ApiKeys, |ctx| async move {
         let expires_at = match optional(form, "expires_in_days").map(|d| d.parse::<u16>()) {
             None => None,
             Some(Ok(days)) if days > 0 => Some(ctx.now + chrono::Duration::days(i64::from(days))),
@@ -136,15 +127,9 @@ pub async fn create_key(
     .await
 }
 
-pub async fn revoke_key(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, ApiKeys, |ctx| async move {
+pub async fn revoke_key(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(ApiKeys, |ctx| async move {
         app::api_keys::revoke(state, &ctx, ApiKeyId(id))
             .await
             .map(|_| ())

@@ -1,9 +1,7 @@
 //! Cards and PIN codes (`delegation`): give a member a card, issue a PIN code (shown once,
 //! on the answer to the form), revoke either.
 
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use lintel_domain::{Area, CardId, CredentialStatus, PinId};
@@ -11,14 +9,13 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, act, button_form, credential_tabs, field, get_page, max_page, nav, optional, screen,
-    show_once,
+    Fields, Posted, button_form, credential_tabs, field, get_page, max_page, nav, optional, screen,
 };
 use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
 use crate::app::members::MemberQuery;
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav};
-use crate::web::{SameOrigin, Session};
 
 pub(super) const SECTION: Section = Section {
     path: "credentials",
@@ -185,122 +182,70 @@ fn parsed_id(form: &Fields, name: &str) -> Uuid {
     field(form, name).parse().unwrap_or_default()
 }
 
-pub async fn create_card(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Credentials,
-        |ctx| async move {
-            let facility_code = match optional(form, "facility_code") {
-                None => None,
-                Some(fc) => Some(fc.parse().map_err(|_| {
-                    lintel_domain::ValidationError::new(
-                        "facility_code",
-                        "invalid_facility_code",
-                        "facility_code must be a number from 0 to 65535",
-                    )
-                })?),
-            };
-            let req = CreateCard {
-                member_id: parsed_id(form, "member_id"),
-                number: field(form, "number").to_owned(),
-                facility_code,
-                description: optional(form, "description"),
-            };
-            app::credentials::create_card(state, &ctx, req)
-                .await
-                .map(|_| ())
-        },
-    )
+pub async fn create_card(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.act(Credentials, |ctx| async move {
+        let facility_code = match optional(form, "facility_code") {
+            None => None,
+            Some(fc) => Some(fc.parse().map_err(|_| {
+                lintel_domain::ValidationError::new(
+                    "facility_code",
+                    "invalid_facility_code",
+                    "facility_code must be a number from 0 to 65535",
+                )
+            })?),
+        };
+        let req = CreateCard {
+            member_id: parsed_id(form, "member_id"),
+            number: field(form, "number").to_owned(),
+            facility_code,
+            description: optional(form, "description"),
+        };
+        app::credentials::create_card(state, &ctx, req)
+            .await
+            .map(|_| ())
+    })
     .await
 }
 
-pub async fn revoke_card(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Credentials,
-        |ctx| async move {
-            app::credentials::revoke_card(state, &ctx, CardId(id))
-                .await
-                .map(|_| ())
-        },
-    )
+pub async fn revoke_card(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Credentials, |ctx| async move {
+        app::credentials::revoke_card(state, &ctx, CardId(id))
+            .await
+            .map(|_| ())
+    })
     .await
 }
 
 /// Issues a PIN code and shows it on the answer itself: nowhere else will an admin see it.
-pub async fn create_pin(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    show_once(
-        state,
-        &session,
-        &slug,
-        form,
-        Credentials,
-        |ctx| async move {
-            let req = CreatePin {
-                member_id: parsed_id(form, "member_id"),
-                site_id: parsed_id(form, "site_id"),
-                code: optional(form, "code"),
-                length: None,
-            };
-            let issued = app::credentials::create_pin(state, &ctx, req).await?;
-            Ok(format!(
-                "<section class=\"notice\" role=\"status\"><h2>Tell the member their code</h2>\
+pub async fn create_pin(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.show_once(Credentials, |ctx| async move {
+        let req = CreatePin {
+            member_id: parsed_id(form, "member_id"),
+            site_id: parsed_id(form, "site_id"),
+            code: optional(form, "code"),
+            length: None,
+        };
+        let issued = app::credentials::create_pin(state, &ctx, req).await?;
+        Ok(format!(
+            "<section class=\"notice\" role=\"status\"><h2>Tell the member their code</h2>\
              <p><output id=\"pin_code\" aria-label=\"The new PIN code\"><code class=\"pin\">{}\
              </code></output></p><p class=\"hint\">This page is the only place you will see \
              it; the member can read it in their app at any time.</p></section>",
-                escape(&issued.code)
-            ))
-        },
-    )
+            escape(&issued.code)
+        ))
+    })
     .await
 }
 
-pub async fn revoke_pin(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Credentials,
-        |ctx| async move {
-            app::credentials::revoke_pin(state, &ctx, PinId(id))
-                .await
-                .map(|_| ())
-        },
-    )
+pub async fn revoke_pin(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Credentials, |ctx| async move {
+        app::credentials::revoke_pin(state, &ctx, PinId(id))
+            .await
+            .map(|_| ())
+    })
     .await
 }

@@ -1,19 +1,17 @@
 //! Groups of members, which accesses and links name.
 
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use lintel_domain::{Area, GroupId};
 use uuid::Uuid;
 
 use super::Section;
-use super::kit::{Fields, act, button_form, field, get_page, max_page, nav, read_only, screen};
+use super::kit::{Posted, button_form, field, get_page, max_page, nav, read_only, screen};
 use crate::app::groups::CreateGroup;
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
-use crate::web::{SameOrigin, Session};
 
 pub(super) const SECTION: Section = Section {
     path: "groups",
@@ -86,15 +84,9 @@ async fn groups_html(
     Ok(page_with_nav("Groups", &nav(ctx, "groups"), &body))
 }
 
-pub async fn create_group(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Groups, |ctx| async move {
+pub async fn create_group(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.act(Groups, |ctx| async move {
         let req = CreateGroup {
             name: field(form, "name").to_owned(),
             description: field(form, "description").to_owned(),
@@ -104,15 +96,9 @@ pub async fn create_group(
     .await
 }
 
-pub async fn delete_group(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Groups, |ctx| async move {
+pub async fn delete_group(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Groups, |ctx| async move {
         app::groups::delete(state, &ctx, GroupId(id)).await
     })
     .await
@@ -156,15 +142,9 @@ async fn group_html(
     Ok(page_with_nav(&group.name, &nav(ctx, "groups"), &body))
 }
 
-pub async fn update_group(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Group(id), |ctx| async move {
+pub async fn update_group(post: Posted) -> Response {
+    let (state, form, id) = (&post.state, &post.form, post.id);
+    post.act(Group(id), |ctx| async move {
         let change = crate::app::groups::UpdateGroup {
             name: Some(field(form, "name").to_owned()),
             description: Some(field(form, "description").to_owned()),

@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::Form;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{NaiveDateTime, TimeZone as _, Utc};
@@ -18,7 +19,7 @@ use uuid::Uuid;
 use super::SECTIONS;
 use crate::app::{self, AppState, ListRequest, OrgCtx, enter_org};
 use crate::web::html::{error_box, escape, hidden, page_with_nav};
-use crate::web::{Session, explain, forbidden};
+use crate::web::{SameOrigin, Session, explain, forbidden};
 
 /// A page of the dashboard (or of the member app) that forms return to.
 pub(crate) trait Screen: Send + Sync + Sized {
@@ -87,6 +88,84 @@ macro_rules! screen {
     };
 }
 pub(crate) use screen;
+
+/// A form posted to a dashboard route: from this site (`SameOrigin`), by a signed-in
+/// session, with the route's organization and `{id}` (nil when the route has none). Its
+/// `act` and `show_once` check the form's token and enter the organization.
+pub(crate) struct Posted {
+    pub state: AppState,
+    pub session: Session,
+    pub slug: String,
+    pub id: Uuid,
+    pub form: Fields,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        SameOrigin::from_request_parts(&mut parts, state).await?;
+        let session = Session::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let id = match params.get("id") {
+            Some(id) => id
+                .parse()
+                .map_err(|_| error_page(app::Error::NotFound { what: "page" }))?,
+            None => Uuid::nil(),
+        };
+        let Form(form) = Form::<Fields>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Posted {
+            state: state.clone(),
+            session,
+            slug: params.get("slug").cloned().unwrap_or_default(),
+            id,
+            form,
+        })
+    }
+}
+
+impl Posted {
+    /// `act` for this form.
+    pub(crate) async fn act<S: Screen, F, Fut>(&self, page: S, action: F) -> Response
+    where
+        F: FnOnce(OrgCtx) -> Fut,
+        Fut: Future<Output = Result<(), app::Error>>,
+    {
+        act(
+            &self.state,
+            &self.session,
+            &self.slug,
+            &self.form,
+            page,
+            action,
+        )
+        .await
+    }
+
+    /// `show_once` for this form.
+    pub(crate) async fn show_once<S: Screen, F, Fut>(&self, page: S, action: F) -> Response
+    where
+        F: FnOnce(OrgCtx) -> Fut,
+        Fut: Future<Output = Result<String, app::Error>>,
+    {
+        show_once(
+            &self.state,
+            &self.session,
+            &self.slug,
+            &self.form,
+            page,
+            action,
+        )
+        .await
+    }
+}
 
 /// The GET of a page `S`: the organization and the `{id}` come from the route.
 pub(crate) async fn get_page<S: Screen>(

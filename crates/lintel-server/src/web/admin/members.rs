@@ -1,6 +1,5 @@
 //! Members and invitations: invite, change areas and groups, suspend, remove.
 
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -10,13 +9,13 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, Screen, act, area_boxes, areas_text, button_form, checked_areas, error_page, field,
+    Fields, Posted, Screen, area_boxes, areas_text, button_form, checked_areas, error_page, field,
     get_page, max_page, nav, optional, screen,
 };
 use crate::app::members::{Invite, MemberQuery, UpdateMember};
 use crate::app::{self, AppState, OrgCtx, enter_org};
+use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav};
-use crate::web::{SameOrigin, Session};
 
 pub(super) const SECTION: Section = Section {
     path: "members",
@@ -198,15 +197,9 @@ pub async fn members(
     }
 }
 
-pub async fn invite(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Members, |ctx| async move {
+pub async fn invite(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.act(Members, |ctx| async move {
         let req = Invite {
             email: optional(form, "email"),
             phone: optional(form, "phone"),
@@ -311,15 +304,9 @@ fn status_form(slug: &str, id: Uuid, csrf: &str, status: &str, label: &str) -> S
     )
 }
 
-pub async fn update_member(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Member(id), |ctx| async move {
+pub async fn update_member(post: Posted) -> Response {
+    let (state, form, id) = (&post.state, &post.form, post.id);
+    post.act(Member(id), |ctx| async move {
         // The form shows only the areas the viewer holds: keep the others as they are.
         let current = app::members::get(state, &ctx, MembershipId(id)).await?;
         let mut areas = checked_areas(form);
@@ -342,15 +329,9 @@ pub async fn update_member(
     .await
 }
 
-pub async fn member_status(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Member(id), |ctx| async move {
+pub async fn member_status(post: Posted) -> Response {
+    let (state, form, id) = (&post.state, &post.form, post.id);
+    post.act(Member(id), |ctx| async move {
         let change = UpdateMember {
             status: Some(field(form, "status").to_owned()),
             ..UpdateMember::default()
@@ -362,29 +343,17 @@ pub async fn member_status(
     .await
 }
 
-pub async fn remove_member(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Members, |ctx| async move {
+pub async fn remove_member(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Members, |ctx| async move {
         app::members::remove(state, &ctx, MembershipId(id)).await
     })
     .await
 }
 
-pub async fn resend(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Member(id), |ctx| async move {
+pub async fn resend(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Member(id), |ctx| async move {
         app::members::resend(state, &ctx, MembershipId(id))
             .await
             .map(|_| ())

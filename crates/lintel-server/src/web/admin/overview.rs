@@ -1,18 +1,17 @@
 //! The organization switcher, and an organization's overview and settings.
 
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use lintel_domain::Area;
 use uuid::Uuid;
 
-use super::kit::{Fields, Screen, act, areas_text, error_page, field, get_page, nav};
+use super::kit::{Posted, Screen, areas_text, error_page, field, get_page, nav};
 use crate::app::orgs::{UpdateOrganization, UpdateSettings};
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav};
-use crate::web::{SameOrigin, Session};
 
 /// The organization's first page: the viewer's areas, and its settings for owners.
 pub(crate) struct Overview;
@@ -124,15 +123,9 @@ fn overview_html(ctx: &OrgCtx, session: &Session, top: &str) -> Result<String, a
     Ok(page_with_nav(&org.name, &nav(ctx, ""), &body))
 }
 
-pub async fn update_org(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Overview, |ctx| async move {
+pub async fn update_org(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.act(Overview, |ctx| async move {
         let hours = field(form, "app_pin_max_age_hours")
             .trim()
             .parse()

@@ -1,8 +1,6 @@
 //! Sites and their doors: create, change, delete, remote unlock.
 
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use lintel_domain::{Area, DoorId, SiteId};
@@ -10,13 +8,13 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, act, button_form, field, get_page, max_page, nav, number, optional, read_only, screen,
+    Posted, button_form, field, get_page, max_page, nav, number, optional, read_only, screen,
 };
 use crate::app::doors::CreateDoor;
 use crate::app::sites::CreateSite;
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
-use crate::web::{SameOrigin, Session};
 
 pub(super) const SECTION: Section = Section {
     path: "places",
@@ -156,15 +154,9 @@ async fn places_html(
     Ok(page_with_nav("Sites & doors", &nav(ctx, "places"), &body))
 }
 
-pub async fn create_site(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Places, |ctx| async move {
+pub async fn create_site(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.act(Places, |ctx| async move {
         let req = CreateSite {
             name: field(form, "name").to_owned(),
             address: field(form, "address").to_owned(),
@@ -176,29 +168,17 @@ pub async fn create_site(
     .await
 }
 
-pub async fn delete_site(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Places, |ctx| async move {
+pub async fn delete_site(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Places, |ctx| async move {
         app::sites::delete(state, &ctx, SiteId(id)).await
     })
     .await
 }
 
-pub async fn create_door(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Places, |ctx| async move {
+pub async fn create_door(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.act(Places, |ctx| async move {
         let invalid = |field: &'static str, what: &str| {
             app::Error::from(lintel_domain::ValidationError::new(
                 field,
@@ -226,15 +206,9 @@ pub async fn create_door(
     .await
 }
 
-pub async fn delete_door(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Places, |ctx| async move {
+pub async fn delete_door(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Places, |ctx| async move {
         app::doors::delete(state, &ctx, DoorId(id)).await
     })
     .await
@@ -298,15 +272,9 @@ async fn site_html(
     Ok(page_with_nav(&site.name, &nav(ctx, "places"), &body))
 }
 
-pub async fn update_site(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Site(id), |ctx| async move {
+pub async fn update_site(post: Posted) -> Response {
+    let (state, form, id) = (&post.state, &post.form, post.id);
+    post.act(Site(id), |ctx| async move {
         let fence = match (
             number(form, "latitude")?,
             number(form, "longitude")?,
@@ -442,15 +410,9 @@ async fn door_html(
     Ok(page_with_nav(&door.name, &nav(ctx, "places"), &body))
 }
 
-pub async fn remote_unlock(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Door(id), |ctx| async move {
+pub async fn remote_unlock(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Door(id), |ctx| async move {
         app::decisions::remote_unlock(state, &ctx, DoorId(id))
             .await
             .map(|_| ())
@@ -458,15 +420,9 @@ pub async fn remote_unlock(
     .await
 }
 
-pub async fn update_door(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Door(id), |ctx| async move {
+pub async fn update_door(post: Posted) -> Response {
+    let (state, form, id) = (&post.state, &post.form, post.id);
+    post.act(Door(id), |ctx| async move {
         let kind =
             serde_json::from_value(serde_json::json!(field(form, "kind"))).map_err(|_| {
                 lintel_domain::ValidationError::new("kind", "invalid", "choose a kind of door")

@@ -1,8 +1,6 @@
 //! Schedules: weekly windows written a line each, and exceptions.
 
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use lintel_domain::schedule::{ExceptionText, SpanText, WindowText};
@@ -11,12 +9,12 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, act, button_form, field, get_page, max_page, nav, optional, read_only, screen,
+    Posted, button_form, field, get_page, max_page, nav, optional, read_only, screen,
 };
 use crate::app::schedules::{CreateSchedule, UpdateSchedule};
 use crate::app::{self, AppState, OrgCtx};
+use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
-use crate::web::{SameOrigin, Session};
 
 pub(super) const SECTION: Section = Section {
     path: "schedules",
@@ -230,15 +228,9 @@ pub(super) async fn schedule_html(
     Ok(page_with_nav(&s.name, &nav(ctx, "schedules"), &body))
 }
 
-pub async fn create_schedule(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path(slug): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Schedules, |ctx| async move {
+pub async fn create_schedule(post: Posted) -> Response {
+    let (state, form) = (&post.state, &post.form);
+    post.act(Schedules, |ctx| async move {
         let req = CreateSchedule {
             name: field(form, "name").to_owned(),
             time_zone: optional(form, "time_zone"),
@@ -250,44 +242,25 @@ pub async fn create_schedule(
     .await
 }
 
-pub async fn update_schedule(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(
-        state,
-        &session,
-        &slug,
-        form,
-        Schedule(id),
-        |ctx| async move {
-            let req = UpdateSchedule {
-                name: Some(field(form, "name").to_owned()),
-                time_zone: Some(field(form, "time_zone").trim().to_owned()),
-                windows: Some(parse_windows(field(form, "windows"))?),
-                exceptions: Some(parse_exceptions(field(form, "exceptions"))?),
-            };
-            app::schedules::update(state, &ctx, ScheduleId(id), req)
-                .await
-                .map(|_| ())
-        },
-    )
+pub async fn update_schedule(post: Posted) -> Response {
+    let (state, form, id) = (&post.state, &post.form, post.id);
+    post.act(Schedule(id), |ctx| async move {
+        let req = UpdateSchedule {
+            name: Some(field(form, "name").to_owned()),
+            time_zone: Some(field(form, "time_zone").trim().to_owned()),
+            windows: Some(parse_windows(field(form, "windows"))?),
+            exceptions: Some(parse_exceptions(field(form, "exceptions"))?),
+        };
+        app::schedules::update(state, &ctx, ScheduleId(id), req)
+            .await
+            .map(|_| ())
+    })
     .await
 }
 
-pub async fn delete_schedule(
-    State(state): State<AppState>,
-    _: SameOrigin,
-    session: Session,
-    Path((slug, id)): Path<(String, Uuid)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let (state, form) = (&state, &form);
-    act(state, &session, &slug, form, Schedules, |ctx| async move {
+pub async fn delete_schedule(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.act(Schedules, |ctx| async move {
         app::schedules::delete(state, &ctx, ScheduleId(id)).await
     })
     .await
