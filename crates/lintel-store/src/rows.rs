@@ -145,15 +145,16 @@ pub(crate) struct GroupRow {
     updated_at: DateTime<Utc>,
 }
 
-impl From<GroupRow> for Group {
-    fn from(row: GroupRow) -> Self {
-        Group {
+impl TryFrom<GroupRow> for Group {
+    type Error = StoreError;
+    fn try_from(row: GroupRow) -> Result<Self, StoreError> {
+        Ok(Group {
             id: row.id.into(),
             name: row.name,
             description: row.description,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        }
+        })
     }
 }
 

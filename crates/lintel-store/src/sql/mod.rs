@@ -9,7 +9,7 @@ use sqlx::Executor as _;
 use uuid::Uuid;
 
 use super::{Backend, Db, IDS_AS_VALUES, MIGRATIONS, MIGRATIONS_TABLE};
-use crate::{Page, PageRequest, Store, StoreError};
+use crate::{Change, Page, PageRequest, Store, StoreError};
 
 type Conn = <Db as sqlx::Database>::Connection;
 
@@ -185,6 +185,26 @@ pub(super) fn push_list<'a>(
 /// Rows a multi-row statement reads or writes at once: well under both backends' limits on
 /// bound values (SQLite allows 32,766, PostgreSQL 65,535).
 const ROWS_AT_ONCE: usize = 500;
+
+/// The first half of an update: reads row `id` of organization `org` with `locked` (a query
+/// ending in `WHERE org_id = $1 AND id = $2` and `for_update!()`, so that PostgreSQL locks the
+/// row for the transaction) and applies `change` to a copy. Answers the row before and after.
+async fn read_for_change<R, T>(
+    conn: &mut Conn,
+    locked: &'static str,
+    org: OrgId,
+    id: Uuid,
+    change: Change<'_, T>,
+) -> Result<(T, T), StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    T: TryFrom<R, Error = StoreError> + Clone,
+{
+    let before: T = fetch_in_org::<R, T>(&mut *conn, locked, org, id).await?;
+    let mut after = before.clone();
+    change(&mut after)?;
+    Ok((before, after))
+}
 
 fn fetch_limit(page: PageRequest) -> i64 {
     i64::from(page.limit) + 1

@@ -9,6 +9,7 @@ use super::events::record;
 use super::{
     Backend, Conn, Db, ROWS_AT_ONCE, delete_owned, fetch_in_org, fetch_limit,
     is_foreign_key_violation, is_unique_violation, page_from_rows, page_of, push_id_in,
+    read_for_change,
 };
 use crate::rows::{self, DoorRow, GroupRow, SiteRow};
 use crate::{Audit, Change, DoorFilter, Page, PageRequest, PlaceStore, StoreError};
@@ -139,20 +140,14 @@ impl PlaceStore for Backend {
         audit: &Audit,
     ) -> Result<Site, StoreError> {
         let mut tx = self.writer().begin().await?;
-        let mut site: Site = sqlx::query_as::<_, SiteRow>(concat!(
+        const LOCKED: &str = concat!(
             "SELECT ",
             site_columns!(),
             " FROM sites WHERE org_id = $1 AND id = $2",
             for_update!()
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()?;
-        let before = site.clone();
-        change(&mut site)?;
+        );
+        let (before, site) =
+            read_for_change::<SiteRow, _>(&mut tx, LOCKED, org, id.0, change).await?;
         let fence = site.geofence;
         sqlx::query(
             "UPDATE sites SET name = $3, address = $4, time_zone = $5, geofence_latitude = $6, \
@@ -318,20 +313,14 @@ impl PlaceStore for Backend {
         audit: &Audit,
     ) -> Result<Door, StoreError> {
         let mut tx = self.writer().begin().await?;
-        let mut door: Door = sqlx::query_as::<_, DoorRow>(concat!(
+        const LOCKED: &str = concat!(
             "SELECT ",
             door_columns!(),
             " FROM doors WHERE org_id = $1 AND id = $2",
             for_update!()
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()?;
-        let before = door.clone();
-        change(&mut door)?;
+        );
+        let (before, door) =
+            read_for_change::<DoorRow, _>(&mut tx, LOCKED, org, id.0, change).await?;
         if door.site_id != before.site_id && !site_exists(&mut tx, org, door.site_id).await? {
             return Err(StoreError::MissingReference { field: "site_id" });
         }
@@ -428,17 +417,12 @@ impl PlaceStore for Backend {
     }
 
     async fn get_group(&self, org: OrgId, id: GroupId) -> Result<Group, StoreError> {
-        sqlx::query_as::<_, GroupRow>(concat!(
+        const SELECT_GROUP: &str = concat!(
             "SELECT ",
             group_columns!(),
             " FROM groups WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(self.reader())
-        .await?
-        .map(Group::from)
-        .ok_or(StoreError::NotFound)
+        );
+        fetch_in_org::<GroupRow, _>(self.reader(), SELECT_GROUP, org, id.0).await
     }
 
     async fn list_groups(&self, org: OrgId, page: PageRequest) -> Result<Page<Group>, StoreError> {
@@ -452,7 +436,10 @@ impl PlaceStore for Backend {
         .bind(fetch_limit(page))
         .fetch_all(self.reader())
         .await?;
-        let items = rows.into_iter().map(Group::from).collect();
+        let items = rows
+            .into_iter()
+            .map(Group::try_from)
+            .collect::<Result<_, _>>()?;
         Ok(page_of(items, page, |g: &Group| g.id.0))
     }
 
@@ -464,20 +451,14 @@ impl PlaceStore for Backend {
         audit: &Audit,
     ) -> Result<Group, StoreError> {
         let mut tx = self.writer().begin().await?;
-        let mut group: Group = sqlx::query_as::<_, GroupRow>(concat!(
+        const LOCKED: &str = concat!(
             "SELECT ",
             group_columns!(),
             " FROM groups WHERE org_id = $1 AND id = $2",
             for_update!()
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(Group::from)
-        .ok_or(StoreError::NotFound)?;
-        let before = group.clone();
-        change(&mut group)?;
+        );
+        let (before, group) =
+            read_for_change::<GroupRow, _>(&mut tx, LOCKED, org, id.0, change).await?;
         sqlx::query(
             "UPDATE groups SET name = $3, description = $4, updated_at = $5 \
              WHERE org_id = $1 AND id = $2",
@@ -538,7 +519,8 @@ impl PlaceStore for Backend {
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?
-        .map(Group::from)
+        .map(Group::try_from)
+        .transpose()?
         .ok_or(StoreError::NotFound)?;
         delete_owned(&mut tx, "groups", org, id.0).await?;
         let summary = event::deleted(&before);

@@ -7,6 +7,7 @@ use sqlx::types::Json;
 use super::events::record;
 use super::{
     Backend, delete_owned, fetch_in_org, fetch_limit, is_unique_violation, page_from_rows,
+    read_for_change,
 };
 use crate::rows::ScheduleRow;
 use crate::{Audit, Change, Page, PageRequest, ScheduleStore, StoreError};
@@ -112,9 +113,8 @@ impl ScheduleStore for Backend {
             " FROM schedules WHERE org_id = $1 AND id = $2",
             for_update!()
         );
-        let mut s: Schedule = fetch_in_org::<ScheduleRow, _>(&mut *tx, LOCKED, org, id.0).await?;
-        let before = s.clone();
-        change(&mut s)?;
+        let (before, s) =
+            read_for_change::<ScheduleRow, _>(&mut tx, LOCKED, org, id.0, change).await?;
         sqlx::query(
             "UPDATE schedules SET name = $3, time_zone = $4, windows = $5, exceptions = $6, \
              updated_at = $7 WHERE org_id = $1 AND id = $2",
