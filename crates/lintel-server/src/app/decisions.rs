@@ -432,6 +432,47 @@ async fn reader_proof_holds(
         .await?)
 }
 
+/// A request to open a door from a client that may be any caller: a member's phone, an
+/// integration typing a PIN code at the door's keypad, or an administrator.
+#[derive(Debug, Default)]
+pub struct OpenRequest {
+    pub direction: Option<Direction>,
+    /// A member's app PIN (from a phone), or a PIN code typed at the door (anyone else).
+    pub pin: Option<String>,
+    pub location: Option<Location>,
+}
+
+/// Opens a door for whoever asks, each by the one path that decides for them: a member's
+/// phone by the member's accesses (as the app's unlock), a PIN code by its holder's (as a
+/// keypad), and anyone else by a remote open, which needs `doors`.
+pub async fn open(
+    state: &AppState,
+    ctx: &OrgCtx,
+    door: DoorId,
+    req: OpenRequest,
+) -> Result<Unlock, Error> {
+    match (&ctx.actor, req.pin) {
+        (Actor::Device { .. }, pin) => {
+            let unlock = UnlockRequest {
+                direction: req.direction,
+                pin,
+                location: req.location,
+                reader_proof: None,
+            };
+            unlock_by_phone(state, ctx, door, unlock).await
+        }
+        (_, Some(pin)) => {
+            let presented = PresentRequest {
+                card: None,
+                pin: Some(pin),
+                direction: req.direction,
+            };
+            present(state, ctx, door, presented).await
+        }
+        (_, None) => remote_unlock(state, ctx, door).await,
+    }
+}
+
 /// An administrator opens a door from afar: no access needed, the `doors` area is, and it is
 /// recorded as such.
 pub async fn remote_unlock(state: &AppState, ctx: &OrgCtx, door: DoorId) -> Result<Unlock, Error> {

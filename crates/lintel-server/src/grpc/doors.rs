@@ -10,9 +10,9 @@ use tonic::{Request, Response, Status};
 
 use super::pb::{self, doors_service_server::DoorsService};
 use super::{Api, invalid, parse_uuid, status, time_of, timestamp};
-use crate::app::decisions::{self, Location, PresentRequest, UnlockRequest};
+use crate::app::decisions::{self, Location};
 use crate::app::events::Watch;
-use crate::app::{self, Actor, AppState};
+use crate::app::{self, AppState};
 
 /// How often a watch looks for new events.
 const POLL: Duration = Duration::from_millis(250);
@@ -44,31 +44,14 @@ impl DoorsService for Api {
             latitude: l.latitude,
             longitude: l.longitude,
         });
-        let state = &self.state;
-        let answer = match (&ctx.actor, req.pin) {
-            // A member's phone: decided by the member's accesses, like the app's unlock.
-            (Actor::Device { .. }, pin) => {
-                let unlock = UnlockRequest {
-                    direction: Some(direction),
-                    pin,
-                    location,
-                    reader_proof: None,
-                };
-                decisions::unlock_by_phone(state, &ctx, door, unlock).await
-            }
-            // An integration with a PIN code typed at the door's keypad.
-            (_, Some(pin)) => {
-                let presented = PresentRequest {
-                    card: None,
-                    pin: Some(pin),
-                    direction: Some(direction),
-                };
-                decisions::present(state, &ctx, door, presented).await
-            }
-            // An administrator's remote open.
-            (_, None) => decisions::remote_unlock(state, &ctx, door).await,
-        }
-        .map_err(status)?;
+        let open = decisions::OpenRequest {
+            direction: Some(direction),
+            pin: req.pin,
+            location,
+        };
+        let answer = decisions::open(&self.state, &ctx, door, open)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::RemoteOpenResponse {
             granted: answer.granted,
             reason: answer
