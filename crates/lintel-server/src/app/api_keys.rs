@@ -103,24 +103,8 @@ async fn actor_of(state: &AppState, key: ApiKey, now: DateTime<Utc>) -> Actor {
     }
 }
 
-/// The actor a bearer secret stands for: a device's auth token, an API key's auth token, or
-/// an API key.
-pub async fn authenticate_bearer(
-    state: &AppState,
-    secret: &str,
-    device_time: Option<DateTime<Utc>>,
-) -> Result<Actor, Error> {
-    if super::auth::is_auth_token(secret) {
-        super::auth::authenticate_device(state, secret, device_time).await
-    } else if secret.starts_with(KEY_AUTH_PREFIX) {
-        authenticate_key_token(state, secret).await
-    } else {
-        authenticate(state, secret).await
-    }
-}
-
 /// Auth tokens traded for an API key start with this; their reissue tokens with the next.
-const KEY_AUTH_PREFIX: &str = "lkt_";
+pub(crate) const KEY_AUTH_PREFIX: &str = "lkt_";
 const KEY_REISSUE_PREFIX: &str = "lkr_";
 
 /// Tokens traded for an API key (gRPC `AuthService`).
@@ -191,7 +175,7 @@ pub async fn reissue_key_tokens(state: &AppState, reissue_token: &str) -> Result
 
 /// The key an auth token from `trade` stands for: unknown, revoked sessions and keys no
 /// longer usable are `Unauthenticated`; an expired token is `TokenExpired`.
-async fn authenticate_key_token(state: &AppState, token: &str) -> Result<Actor, Error> {
+pub(crate) async fn authenticate_key_token(state: &AppState, token: &str) -> Result<Actor, Error> {
     let now = state.clock.now();
     let Some(session) = state.store.find_key_session(&hash(token)).await? else {
         return Err(Error::Unauthenticated);

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::verification::{self, Address, CodeSentTo, ConfirmCode};
-use super::{Actor, AppState, Error};
+use super::{AppState, Error};
 use super::{limits, secrets};
 
 pub const LINK_TTL: Duration = Duration::minutes(15);
@@ -48,7 +48,7 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 /// Sign-in requests from one source address: at most 30 in 10 minutes.
 const PER_SOURCE: &[(Duration, usize)] = &[(Duration::minutes(10), 30)];
 
-const AUTH_PREFIX: &str = "lat_";
+pub(crate) const AUTH_PREFIX: &str = "lat_";
 const REISSUE_PREFIX: &str = "lrt_";
 const SESSION_PREFIX: &str = "lsi_";
 
@@ -883,52 +883,6 @@ pub fn check_clock(now: DateTime<Utc>, device_time: Option<DateTime<Utc>>) -> Re
         }),
         _ => Ok(()),
     }
-}
-
-/// The device an auth token stands for. `device_time`, the device's own clock, is checked
-/// first so that a wrong clock gets a clear answer instead of baffling expiries.
-pub async fn authenticate_device(
-    state: &AppState,
-    token: &str,
-    device_time: Option<DateTime<Utc>>,
-) -> Result<Actor, Error> {
-    let now = state.clock.now();
-    check_clock(now, device_time)?;
-    let Some(device) = state
-        .store
-        .find_device_by_auth(&secrets::hash(token))
-        .await?
-    else {
-        return Err(Error::Unauthenticated);
-    };
-    if device.revoked_at.is_some() {
-        return Err(Error::Unauthenticated);
-    }
-    if now >= device.auth_expires_at {
-        return Err(Error::TokenExpired);
-    }
-    if device.device.kind == DeviceKind::Browser
-        && now >= device.device.created_at + BROWSER_MAX_AGE
-    {
-        return Err(Error::Unauthenticated);
-    }
-    if let Err(err) = state
-        .store
-        .touch_device(device.device.id, now, now + BROWSER_IDLE_TTL)
-        .await
-    {
-        tracing::warn!(error = %err, device = %device.device.id, "could not record device use");
-    }
-    Ok(Actor::Device {
-        account: device.account_id,
-        device: device.device.id,
-        pin_verified_at: device.device.pin_verified_at,
-    })
-}
-
-/// Whether a bearer secret is a device's auth token (rather than an API key).
-pub fn is_auth_token(secret: &str) -> bool {
-    secret.starts_with(AUTH_PREFIX)
 }
 
 #[cfg(test)]

@@ -108,7 +108,7 @@ impl Api {
 /// Enters organization `slug` as the holder of bearer `secret`.
 async fn enter(state: &AppState, secret: Option<&str>, slug: &str) -> Result<OrgCtx, app::Error> {
     let secret = secret.ok_or(app::Error::Unauthenticated)?;
-    let actor = app::api_keys::authenticate_bearer(state, secret, None).await?;
+    let actor = app::bearer::authenticate_bearer(state, secret, None).await?;
     app::enter_org(state, actor, slug.trim()).await
 }
 

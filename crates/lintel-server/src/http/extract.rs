@@ -209,7 +209,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .map(|(_, secret)| secret.trim())
             .ok_or(app::Error::Unauthenticated)?;
         let device_time = device_time(parts)?;
-        let actor = app::api_keys::authenticate_bearer(state, secret, device_time).await?;
+        let actor = app::bearer::authenticate_bearer(state, secret, device_time).await?;
         Ok(Authenticated(actor))
     }
 }

@@ -130,11 +130,11 @@ impl OptionalFromRequestParts<AppState> for Session {
         let Some(token) = cookie(&parts.headers, session_cookie_name(&state.public_url)) else {
             return Ok(None);
         };
-        if !app::auth::is_auth_token(token) {
+        if !app::bearer::is_auth_token(token) {
             return Ok(None);
         }
         Ok(
-            match app::auth::authenticate_device(state, token, None).await {
+            match app::bearer::authenticate_device(state, token, None).await {
                 Ok(actor @ Actor::Device { device, .. }) => Some(Session {
                     actor,
                     device,
