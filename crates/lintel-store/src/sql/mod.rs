@@ -157,14 +157,23 @@ pub(super) fn push_id_in<'a>(
     q: &mut sqlx::QueryBuilder<'_, Db>,
     ids: impl IntoIterator<Item = &'a Uuid>,
 ) {
+    push_in(q, "id", ids);
+}
+
+/// ` AND {column} IN (…)`, as `push_id_in` for any id column (`column` is ours, never input).
+pub(super) fn push_in<'a>(
+    q: &mut sqlx::QueryBuilder<'_, Db>,
+    column: &str,
+    ids: impl IntoIterator<Item = &'a Uuid>,
+) {
     if IDS_AS_VALUES {
-        q.push(" AND id IN (SELECT column1 FROM (");
+        q.push(format!(" AND {column} IN (SELECT column1 FROM ("));
         q.push_values(ids, |mut row, id| {
             row.push_bind(*id);
         });
         q.push(") AS v)");
     } else {
-        q.push(" AND id IN ");
+        q.push(format!(" AND {column} IN "));
         push_list(q, ids);
     }
 }

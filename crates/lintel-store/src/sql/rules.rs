@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::{DoorRestrictions, MemberRule};
 use lintel_domain::{Access, DoorId, EventKind, GroupId, MembershipId, OrgId, Schedule};
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::Backend;
+use super::{Backend, Db, ROWS_AT_ONCE, push_in};
 use crate::rows::{AccessRow, ScheduleRow};
 use crate::{RuleChange, RuleObjects, RuleStore, RulesDelta, RulesSnapshot, StoreError};
 
@@ -22,11 +23,18 @@ macro_rules! door_select {
 }
 
 /// Accesses that grant: not being deleted.
-macro_rules! access_select {
+macro_rules! granting_accesses {
     () => {
         "SELECT id, name, kind, status, preferences, valid_from, valid_to, schedule_id, \
          description, welcome_email_required, created_at, updated_at FROM accesses \
-         WHERE org_id = $1 AND status NOT IN ('deleting', 'deleted')"
+         WHERE status NOT IN ('deleting', 'deleted')"
+    };
+}
+
+/// The organization's accesses that grant.
+macro_rules! access_select {
+    () => {
+        concat!(granting_accesses!(), " AND org_id = $1")
     };
 }
 
@@ -83,73 +91,63 @@ pub(super) async fn objects(
 ) -> Result<RulesDelta, StoreError> {
     let mut conn = store.reader().acquire().await?;
     let mut delta = RulesDelta::default();
-    for id in &asked.accesses {
-        let rows: Vec<AccessRow> = sqlx::query_as(concat!(access_select!(), " AND id = $2"))
-            .bind(org.0)
-            .bind(id.0)
-            .fetch_all(&mut *conn)
-            .await?;
+    // Each kind of object is read with one statement per few hundred ids, not one each.
+    let accesses: Vec<Uuid> = asked.accesses.iter().map(|a| a.0).collect();
+    for chunk in accesses.chunks(ROWS_AT_ONCE) {
+        let mut q = QueryBuilder::<Db>::new(concat!(granting_accesses!(), " AND org_id = "));
+        q.push_bind(org.0);
+        push_in(&mut q, "id", chunk);
+        q.push(" ORDER BY id");
+        let rows: Vec<AccessRow> = q.build_query_as().fetch_all(&mut *conn).await?;
         delta
             .accesses
             .extend(super::accesses::with_lists(&mut conn, org, rows).await?);
     }
-    for id in &asked.members {
-        let status: Option<(String,)> = sqlx::query_as(
-            "SELECT status FROM memberships WHERE org_id = $1 AND id = $2 \
-             AND account_id IS NOT NULL",
-        )
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some((status,)) = status else { continue };
-        let groups: Vec<(Uuid,)> = sqlx::query_as(
-            "SELECT group_id FROM membership_groups WHERE org_id = $1 AND membership_id = $2",
-        )
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_all(&mut *conn)
-        .await?;
-        delta.members.push(MemberRule {
-            id: *id,
-            active: status == "active",
-            groups: groups.into_iter().map(|(g,)| GroupId(g)).collect(),
-        });
+    let members: Vec<Uuid> = asked.members.iter().map(|m| m.0).collect();
+    for chunk in members.chunks(ROWS_AT_ONCE) {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT id, status FROM memberships WHERE account_id IS NOT NULL AND org_id = ",
+        );
+        q.push_bind(org.0);
+        push_in(&mut q, "id", chunk);
+        let found: Vec<(Uuid, String)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT membership_id, group_id FROM membership_groups WHERE org_id = ",
+        );
+        q.push_bind(org.0);
+        push_in(&mut q, "membership_id", chunk);
+        q.push(" ORDER BY membership_id, group_id");
+        let pairs: Vec<(Uuid, Uuid)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        for (id, status) in found {
+            delta.members.push(MemberRule {
+                id: MembershipId(id),
+                active: status == "active",
+                groups: groups_of(&pairs, id),
+            });
+        }
     }
-    for id in &asked.schedules {
-        let row: Option<ScheduleRow> = sqlx::query_as(concat!(
-            schedule_select!(),
-            " WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(row) = row {
+    let schedules: Vec<Uuid> = asked.schedules.iter().map(|s| s.0).collect();
+    for chunk in schedules.chunks(ROWS_AT_ONCE) {
+        let mut q = QueryBuilder::<Db>::new(concat!(schedule_select!(), " WHERE org_id = "));
+        q.push_bind(org.0);
+        push_in(&mut q, "id", chunk);
+        let rows: Vec<ScheduleRow> = q.build_query_as().fetch_all(&mut *conn).await?;
+        for row in rows {
             delta.schedules.push(Schedule::try_from(row)?);
         }
     }
-    for id in &asked.doors {
-        let row: Option<DoorRow> = sqlx::query_as(concat!(
-            door_select!(),
-            " WHERE d.org_id = $1 AND d.id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?;
-        delta.doors.extend(row.map(door_rules));
-    }
-    for id in &asked.sites {
-        let rows: Vec<DoorRow> = sqlx::query_as(concat!(
-            door_select!(),
-            " WHERE d.org_id = $1 AND d.site_id = $2"
-        ))
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_all(&mut *conn)
-        .await?;
-        delta.doors.extend(rows.into_iter().map(door_rules));
+    // A door changed, or every door of a site whose geofence changed.
+    for (column, list) in [
+        ("d.id", asked.doors.iter().map(|d| d.0).collect::<Vec<_>>()),
+        ("d.site_id", asked.sites.iter().map(|s| s.0).collect()),
+    ] {
+        for chunk in list.chunks(ROWS_AT_ONCE) {
+            let mut q = QueryBuilder::<Db>::new(concat!(door_select!(), " WHERE d.org_id = "));
+            q.push_bind(org.0);
+            push_in(&mut q, column, chunk);
+            let rows: Vec<DoorRow> = q.build_query_as().fetch_all(&mut *conn).await?;
+            delta.doors.extend(rows.into_iter().map(door_rules));
+        }
     }
     delta.credentials = super::credentials::rules_sharing_keys(&mut conn, org, asked).await?;
     Ok(delta)
