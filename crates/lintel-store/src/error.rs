@@ -7,11 +7,13 @@ pub enum StoreError {
     /// The object does not exist in this organization.
     #[error("not found")]
     NotFound,
-    /// The write would break a uniqueness or dependency rule; `code` names the rule.
+    /// The write would break a uniqueness or dependency rule; `code` names the rule and
+    /// `kind` says which of the two it is.
     #[error("{message}")]
     Conflict {
+        kind: ConflictKind,
         code: &'static str,
-        field: Option<&'static str>,
+        field: Option<String>,
         message: String,
     },
     /// A field refers to an object that does not exist in this organization.
@@ -30,4 +32,36 @@ pub enum StoreError {
     Config(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// Which rule a [`StoreError::Conflict`] is about: the transports answer them differently
+/// (gRPC `ALREADY_EXISTS` against `FAILED_PRECONDITION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// Another object already holds the value: a name, a slug, a card number, an id, an email.
+    Exists,
+    /// The object's state forbids the change: used, ended, still in use, the last owner, a quota.
+    State,
+}
+
+impl StoreError {
+    /// Another object already holds this value (`field` names it when the request does).
+    pub fn exists(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            kind: ConflictKind::Exists,
+            code,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    /// The object's current state forbids the change.
+    pub fn conflict(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            kind: ConflictKind::State,
+            code,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
 }

@@ -31,7 +31,7 @@ pub use accounts::{
     AccountRecord, Channel, DeviceRecord, EmailConfirmation, FreshTokens, KeyReissue, KeySession,
     Message, NewDevice, Purge, Purpose, Registration, Reissue, SignIn, Verification,
 };
-pub use error::StoreError;
+pub use error::{ConflictKind, StoreError};
 pub use members::{Audit, EventFilter, InviteLink, MemberFilter, MemberRecord, NewMember, Person};
 pub use migrate::{MIGRATION_NAMES, Migration};
 pub use postgres::PgStore;

@@ -440,13 +440,12 @@ fn last_digits(phone: &Phone) -> &str {
 }
 
 fn phone_taken() -> Error {
-    Error::Conflict {
-        code: "account_exists",
-        field: Some("phone"),
-        message: "an account with this phone number exists; if the number is yours now \
-                  (carriers recycle numbers), prove it at /api/v1/auth/reset-account first"
-            .into(),
-    }
+    Error::exists(
+        "account_exists",
+        Some("phone"),
+        "an account with this phone number exists; if the number is yours now (carriers \
+         recycle numbers), prove it at /api/v1/auth/reset-account first",
+    )
 }
 
 /// What the administrators of each of the account's organizations are told when it comes
@@ -544,19 +543,19 @@ pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> Result<C
 }
 
 fn link_used() -> Error {
-    Error::Conflict {
-        code: "link_used",
-        field: None,
-        message: "this link has already been used; request a new one".into(),
-    }
+    Error::conflict(
+        "link_used",
+        None,
+        "this link has already been used; request a new one",
+    )
 }
 
 fn sign_in_ended(why: &str) -> Error {
-    Error::Conflict {
-        code: "sign_in_ended",
-        field: None,
-        message: format!("{why}; start again with your email"),
-    }
+    Error::conflict(
+        "sign_in_ended",
+        None,
+        format!("{why}; start again with your email"),
+    )
 }
 
 /// Proves the phone and finishes: creates the account of a registration and registers the

@@ -165,15 +165,14 @@ pub async fn create_pin(
         // counts probes of other people's codes, atomically.
         limits::take_one(state, ctx.now, &taken_key, &TAKEN_CODES).await?;
         return match issue(state, ctx, member, site, code).await {
-            Err(Error::Conflict {
+            Err(Error::Exists {
                 code: "pin_taken", ..
-            }) => Err(Error::Conflict {
-                code: "pin_taken",
-                field: Some("code"),
-                message: "this code is not available at this site; choose another, or \
-                              leave code out to have one made"
-                    .into(),
-            }),
+            }) => Err(Error::exists(
+                "pin_taken",
+                Some("code"),
+                "this code is not available at this site; choose another, or leave code out \
+                 to have one made",
+            )),
             other => {
                 state.store.give_back(&taken_key, ctx.now).await?;
                 other
@@ -205,17 +204,17 @@ pub async fn create_pin(
         None => PIN_GENERATED_MIN_LEN,
     };
     let Some(length) = shortest_pin_length(at_least, issued) else {
-        return Err(Error::Conflict {
-            code: "pin_space_exhausted",
-            field: Some("length"),
-            message: format!("the site has too many codes for {at_least} to {PIN_MAX_LEN} digits"),
-        });
+        return Err(Error::conflict(
+            "pin_space_exhausted",
+            Some("length"),
+            format!("the site has too many codes for {at_least} to {PIN_MAX_LEN} digits"),
+        ));
     };
     // A random code collides with an issued one at most once in a thousand tries.
     let mut last = None;
     for _ in 0..5 {
         match issue(state, ctx, member, site, random_code(length)).await {
-            Err(Error::Conflict {
+            Err(Error::Exists {
                 code: "pin_taken", ..
             }) => last = Some("pin_taken"),
             other => return other,

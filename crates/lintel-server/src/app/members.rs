@@ -459,11 +459,11 @@ pub async fn update(
         return Err(Error::Forbidden { area });
     }
     if status.is_some() && target.status == MembershipStatus::Invited {
-        return Err(Error::Conflict {
-            code: "invitation_pending",
-            field: Some("status"),
-            message: "an invitation has no status to change until it is accepted".into(),
-        });
+        return Err(Error::conflict(
+            "invitation_pending",
+            Some("status"),
+            "an invitation has no status to change until it is accepted",
+        ));
     }
     let groups = req.groups.as_deref().map(parse_groups);
     if let Some(groups) = &groups {

@@ -32,7 +32,7 @@ use lintel_domain::{
     AccountId, ApiKeyId, Area, Areas, Clock, DeviceId, EventActor, OrgId, Organization,
     ValidationError,
 };
-use lintel_store::{Audit, MemberRecord, Page, PageRequest, Store, StoreError};
+use lintel_store::{Audit, ConflictKind, MemberRecord, Page, PageRequest, Store, StoreError};
 use uuid::Uuid;
 
 pub use patch::double_option;
@@ -224,14 +224,81 @@ pub enum Error {
     Missing { what: &'static str, field: String },
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// Another object already holds the value (a name, a slug, a number, an id).
+    #[error("{message}")]
+    Exists {
+        code: &'static str,
+        field: Option<String>,
+        message: String,
+    },
+    /// The object's state forbids the change (used, ended, in use, the last owner, a quota).
     #[error("{message}")]
     Conflict {
         code: &'static str,
-        field: Option<&'static str>,
+        field: Option<String>,
         message: String,
     },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// The kind of a refusal: what every transport maps, each once (HTTP statuses in
+/// `http::error`, gRPC codes in `grpc::error`, pages through HTTP's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Invalid,
+    Exists,
+    Conflict,
+    Gone,
+    RateLimited,
+    Internal,
+}
+
+impl Error {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::Unauthenticated | Error::TokenExpired | Error::DeviceUnregistered => {
+                Kind::Unauthenticated
+            }
+            Error::Forbidden { .. } | Error::OperatorOnly | Error::DeviceOnly => Kind::Forbidden,
+            Error::NotFound { .. } | Error::Missing { .. } => Kind::NotFound,
+            Error::Invalid(_) | Error::ClockSkew { .. } => Kind::Invalid,
+            Error::Exists { .. } => Kind::Exists,
+            Error::Conflict { .. } => Kind::Conflict,
+            Error::Expired { .. } => Kind::Gone,
+            Error::RateLimited { .. } | Error::Locked { .. } => Kind::RateLimited,
+            Error::Internal(_) => Kind::Internal,
+        }
+    }
+
+    /// Another object already holds what `field` names.
+    pub(crate) fn exists(
+        code: &'static str,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Exists {
+            code,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    /// The object's current state forbids the change.
+    pub(crate) fn conflict(
+        code: &'static str,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Conflict {
+            code,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
 }
 
 impl From<StoreError> for Error {
@@ -240,6 +307,17 @@ impl From<StoreError> for Error {
             // Callers that know what was looked up map NotFound themselves (see `found`).
             StoreError::NotFound => Error::NotFound { what: "object" },
             StoreError::Conflict {
+                kind: ConflictKind::Exists,
+                code,
+                field,
+                message,
+            } => Error::Exists {
+                code,
+                field,
+                message,
+            },
+            StoreError::Conflict {
+                kind: ConflictKind::State,
                 code,
                 field,
                 message,

@@ -225,12 +225,11 @@ async fn tell_holder_when_locked(
 }
 
 fn ended() -> Error {
-    Error::Conflict {
-        code: "verification_ended",
-        field: None,
-        message: "this code has been used, or too many wrong ones were tried; ask for a new one"
-            .into(),
-    }
+    Error::conflict(
+        "verification_ended",
+        None,
+        "this code has been used, or too many wrong ones were tried; ask for a new one",
+    )
 }
 
 /// A notice to an address, queued with the change it tells of.

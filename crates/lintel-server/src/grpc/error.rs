@@ -1,22 +1,21 @@
-//! The one place use-case refusals become gRPC statuses: the code follows the HTTP answer's
-//! status, the message is `code: field: explanation`, and the details carry what a program
-//! reads (ErrorInfo, BadRequest, RetryInfo).
+//! The one place use-case refusals become gRPC statuses: the code follows the refusal's kind
+//! (`app::Kind`), the message is `code: field: explanation`, and the details carry what a
+//! program reads (ErrorInfo, BadRequest, RetryInfo).
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
 use crate::app;
 use crate::http::error::ApiError;
 
-/// A use case's refusal as a gRPC status: the code from the HTTP answer's, the message
+/// A use case's refusal as a gRPC status: the code from its kind, the message
 /// `code: field: explanation`, and details a program can read (ErrorInfo with the code and
 /// the field, BadRequest for an invalid field, RetryInfo when it is worth waiting).
 pub fn status(err: app::Error) -> Status {
+    let code = grpc_code(err.kind());
     let api = ApiError::from(err);
-    let code = grpc_code(&api);
     let field = api.field.as_deref().map(grpc_field);
     let message = match &field {
         Some(f) => format!("{}: {f}: {}", api.code, api.message),
@@ -46,22 +45,17 @@ pub fn status(err: app::Error) -> Status {
     Status::with_error_details(code, message, details)
 }
 
-fn grpc_code(api: &ApiError) -> Code {
-    let exists = api.code.ends_with("_exists")
-        || api.code.ends_with("_taken")
-        || api.code.starts_with("already_");
-    match api.status {
-        _ if exists => Code::AlreadyExists,
-        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidArgument,
-        StatusCode::UNAUTHORIZED => Code::Unauthenticated,
-        StatusCode::FORBIDDEN => Code::PermissionDenied,
-        StatusCode::NOT_FOUND => Code::NotFound,
-        StatusCode::CONFLICT | StatusCode::GONE => Code::FailedPrecondition,
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::LOCKED | StatusCode::PAYLOAD_TOO_LARGE => {
-            Code::ResourceExhausted
-        }
-        StatusCode::INTERNAL_SERVER_ERROR => Code::Internal,
-        _ => Code::Unknown,
+fn grpc_code(kind: app::Kind) -> Code {
+    use app::Kind;
+    match kind {
+        Kind::Unauthenticated => Code::Unauthenticated,
+        Kind::Forbidden => Code::PermissionDenied,
+        Kind::NotFound => Code::NotFound,
+        Kind::Invalid => Code::InvalidArgument,
+        Kind::Exists => Code::AlreadyExists,
+        Kind::Conflict | Kind::Gone => Code::FailedPrecondition,
+        Kind::RateLimited => Code::ResourceExhausted,
+        Kind::Internal => Code::Internal,
     }
 }
 
@@ -114,6 +108,17 @@ mod tests {
         assert!(refused.message().starts_with("too_many_requests"));
         let retry = refused.get_error_details().retry_info().cloned().unwrap();
         assert_eq!(retry.retry_delay, Some(std::time::Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn a_taken_value_already_exists_and_a_forbidding_state_is_a_failed_precondition() {
+        use lintel_store::StoreError;
+        let taken = StoreError::exists("card_taken", Some("number"), "taken");
+        let refused = status(taken.into());
+        assert_eq!(refused.code(), Code::AlreadyExists);
+        assert_eq!(refused.message(), "card_taken: number: taken");
+        let last = StoreError::conflict("last_owner", None, "the last owner");
+        assert_eq!(status(last.into()).code(), Code::FailedPrecondition);
     }
 
     #[test]

@@ -69,80 +69,68 @@ impl ApiError {
     }
 }
 
+/// The status of each kind of refusal. HTTP names two of them more finely than their kind:
+/// a locked sign-in (423) and a device's wrong clock (400, the request itself is fine).
+fn status(err: &app::Error) -> StatusCode {
+    use app::Kind;
+    match (err, err.kind()) {
+        (app::Error::Locked { .. }, _) => StatusCode::LOCKED,
+        (app::Error::ClockSkew { .. }, _) => StatusCode::BAD_REQUEST,
+        (_, Kind::Unauthenticated) => StatusCode::UNAUTHORIZED,
+        (_, Kind::Forbidden) => StatusCode::FORBIDDEN,
+        (_, Kind::NotFound) => StatusCode::NOT_FOUND,
+        (_, Kind::Invalid) => StatusCode::UNPROCESSABLE_ENTITY,
+        (_, Kind::Exists | Kind::Conflict) => StatusCode::CONFLICT,
+        (_, Kind::Gone) => StatusCode::GONE,
+        (_, Kind::RateLimited) => StatusCode::TOO_MANY_REQUESTS,
+        (_, Kind::Internal) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl From<app::Error> for ApiError {
     fn from(err: app::Error) -> Self {
         use app::Error as E;
+        let status = status(&err);
+        let message = err.to_string();
         match err {
             E::Unauthenticated => ApiError::new(
-                StatusCode::UNAUTHORIZED,
+                status,
                 "unauthenticated",
                 "a valid API key is required as 'Authorization: Bearer <key>'",
             ),
-            E::Forbidden { area } => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("this action needs the {area} admin area"),
-            )
-            .with_details(serde_json::json!({ "area": area })),
-            E::OperatorOnly => ApiError::new(StatusCode::FORBIDDEN, "forbidden", err.to_string()),
-            E::NotFound { what } => ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("{what}_not_found"),
-                format!("{what} not found"),
-            ),
+            E::Forbidden { area } => ApiError::new(status, "forbidden", message)
+                .with_details(serde_json::json!({ "area": area })),
+            E::OperatorOnly => ApiError::new(status, "forbidden", message),
+            E::NotFound { what } => ApiError::new(status, format!("{what}_not_found"), message),
             E::Missing { what, field } => ApiError::new(
-                StatusCode::NOT_FOUND,
+                status,
                 format!("{what}_not_found"),
                 format!("{what} not found"),
             )
             .with_field(field),
-            E::Invalid(v) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, v.code, v.message)
-                .with_field(v.field),
-            E::Conflict {
-                code,
+            E::Invalid(v) => ApiError::new(status, v.code, v.message).with_field(v.field),
+            E::Exists { code, field, .. } | E::Conflict { code, field, .. } => ApiError {
                 field,
-                message,
-            } => {
-                let err = ApiError::new(StatusCode::CONFLICT, code, message);
-                match field {
-                    Some(field) => err.with_field(field),
-                    None => err,
-                }
-            }
-            E::DeviceOnly => ApiError::new(StatusCode::FORBIDDEN, "device_only", err.to_string()),
-            E::TokenExpired => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", err.to_string())
-            }
-            E::DeviceUnregistered => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "device_unregistered",
-                err.to_string(),
-            ),
-            E::RateLimited { retry_after_secs } => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_requests",
-                    err.to_string(),
-                )
-                .with_details(serde_json::json!({ "retry_after_secs": retry_after_secs }));
-                e.retry_after_secs = Some(retry_after_secs);
-                e
-            }
-            E::Expired { what } => {
-                ApiError::new(StatusCode::GONE, format!("{what}_expired"), err.to_string())
-            }
-            E::Locked { until } => {
-                ApiError::new(StatusCode::LOCKED, "account_locked", err.to_string())
-                    .with_details(serde_json::json!({ "locked_until": until }))
-            }
+                ..ApiError::new(status, code, message)
+            },
+            E::DeviceOnly => ApiError::new(status, "device_only", message),
+            E::TokenExpired => ApiError::new(status, "token_expired", message),
+            E::DeviceUnregistered => ApiError::new(status, "device_unregistered", message),
+            E::RateLimited { retry_after_secs } => ApiError {
+                retry_after_secs: Some(retry_after_secs),
+                ..ApiError::new(status, "too_many_requests", message)
+                    .with_details(serde_json::json!({ "retry_after_secs": retry_after_secs }))
+            },
+            E::Expired { what } => ApiError::new(status, format!("{what}_expired"), message),
+            E::Locked { until } => ApiError::new(status, "account_locked", message)
+                .with_details(serde_json::json!({ "locked_until": until })),
             E::ClockSkew {
                 server_time,
                 skew_secs,
-            } => ApiError::new(StatusCode::BAD_REQUEST, "clock_skew", err.to_string())
-                .with_details(serde_json::json!({
-                    "server_time": server_time,
-                    "skew_secs": skew_secs,
-                })),
+            } => ApiError::new(status, "clock_skew", message).with_details(serde_json::json!({
+                "server_time": server_time,
+                "skew_secs": skew_secs,
+            })),
             E::Internal(err) => {
                 // Logged once, here, inside the request's span (so with its request id).
                 tracing::error!(error = ?err, "internal error");

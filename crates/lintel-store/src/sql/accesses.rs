@@ -448,11 +448,11 @@ impl AccessStore for Backend {
         for (i, a) in accesses.iter().enumerate() {
             let prefix = prefix(batch, i);
             let exists = || {
-                StoreError::Invalid(ValidationError::new(
-                    format!("{prefix}id"),
+                StoreError::exists(
                     "access_exists",
+                    Some(&format!("{prefix}id")),
                     "an access with this id exists, with another body",
-                ))
+                )
             };
             if !seen.insert(a.id) {
                 return Err(exists());
@@ -546,14 +546,14 @@ impl AccessStore for Backend {
         let mut afters = Vec::with_capacity(changes.len());
         for (i, ((_, change), before)) in changes.iter().zip(&befores).enumerate() {
             if before.status == AccessStatus::Deleted {
-                return Err(StoreError::Conflict {
-                    code: "access_deleted",
-                    field: None,
-                    message: format!(
+                return Err(StoreError::conflict(
+                    "access_deleted",
+                    None,
+                    format!(
                         "{}id: this access is deleted; create a new one",
                         prefix(batch, i)
                     ),
-                });
+                ));
             }
             let mut after = before.clone();
             change(&mut after)?;

@@ -26,14 +26,6 @@ macro_rules! sign_in_columns {
          finished_at, created_at"
     };
 }
-fn conflict(code: &'static str, field: Option<&'static str>, message: &str) -> StoreError {
-    StoreError::Conflict {
-        code,
-        field,
-        message: message.to_owned(),
-    }
-}
-
 async fn account_where(
     store: &Backend,
     column: &'static str,
@@ -94,7 +86,7 @@ async fn add_phone(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            conflict(
+            StoreError::exists(
                 "account_exists",
                 Some("phone"),
                 "another account has this phone number",
@@ -104,7 +96,7 @@ async fn add_phone(
         }
     })?;
     if added.rows_affected() == 0 {
-        return Err(conflict(
+        return Err(StoreError::conflict(
             "sign_in_ended",
             None,
             "this account has a phone number again; sign in with it",
@@ -309,7 +301,7 @@ impl AccountStore for Backend {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((adds_phone, proven_phone)) = done else {
-            return Err(conflict(
+            return Err(StoreError::conflict(
                 "sign_in_ended",
                 None,
                 "this sign-in has already ended; start again",
@@ -330,13 +322,13 @@ impl AccountStore for Backend {
                 .await?;
                 if let Some((email, _)) = taken {
                     return Err(if email == a.email.as_str() {
-                        conflict(
+                        StoreError::exists(
                             "email_taken",
                             Some("email"),
                             "an account with this email exists",
                         )
                     } else {
-                        conflict(
+                        StoreError::exists(
                             "account_exists",
                             Some("phone"),
                             "an account with this phone number exists",
@@ -359,7 +351,7 @@ impl AccountStore for Backend {
                 .await
                 .map_err(|e| {
                     if is_unique_violation(&e) {
-                        conflict(
+                        StoreError::exists(
                             "account_exists",
                             None,
                             "an account with these details exists",

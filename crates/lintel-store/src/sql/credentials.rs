@@ -42,14 +42,6 @@ const SELECT_PIN: &str = concat!(
     " FROM pins WHERE org_id = $1 AND id = $2"
 );
 
-fn conflict(code: &'static str, field: &'static str, message: String) -> StoreError {
-    StoreError::Conflict {
-        code,
-        field: Some(field),
-        message,
-    }
-}
-
 /// Refuses a member of another organization, or none, as a missing reference.
 async fn member_exists(conn: &mut Conn, org: OrgId, member: Uuid) -> Result<(), StoreError> {
     let found: Option<(Uuid,)> =
@@ -248,10 +240,10 @@ impl CredentialStore for Backend {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                conflict(
+                StoreError::exists(
                     "card_taken",
-                    "number",
-                    "another member's active card has this number and facility code".into(),
+                    Some("number"),
+                    "another member's active card has this number and facility code",
                 )
             } else {
                 e.into()
@@ -349,10 +341,10 @@ impl CredentialStore for Backend {
         .fetch_optional(&mut *tx)
         .await?;
         if existing.is_some() {
-            return Err(conflict(
+            return Err(StoreError::conflict(
                 "member_has_pin",
-                "member_id",
-                "the member already has a PIN code at this site; revoke it first".into(),
+                Some("member_id"),
+                "the member already has a PIN code at this site; revoke it first",
             ));
         }
         let issued = counts(&mut tx, pin.site_id)
@@ -361,9 +353,9 @@ impl CredentialStore for Backend {
             .find(|(len, _)| *len == pin.length)
             .map_or(0, |(_, n)| n);
         if !pin_space_allows(pin.length, issued) {
-            return Err(conflict(
+            return Err(StoreError::conflict(
                 "pin_space_exhausted",
-                "length",
+                Some("length"),
                 format!(
                     "the site has {issued} active {}-digit codes: one more would leave fewer than \
                      1000 possible codes for each issued one; use a longer code",
@@ -390,10 +382,10 @@ impl CredentialStore for Backend {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                conflict(
+                StoreError::exists(
                     "pin_taken",
-                    "code",
-                    "this code is not available at this site; choose another".into(),
+                    Some("code"),
+                    "this code is not available at this site; choose another",
                 )
             } else {
                 e.into()

@@ -149,15 +149,15 @@ impl LinkStore for Backend {
                 )
                 .await?;
                 if existing >= new.quotas.email_links {
-                    return Err(StoreError::Conflict {
-                        code: "email_link_quota",
-                        field: Some("delivery"),
-                        message: format!(
+                    return Err(StoreError::conflict(
+                        "email_link_quota",
+                        Some("delivery"),
+                        format!(
                             "the organization has {existing} email links in use, its limit of {}; \
                              revoke some, or let them expire",
                             new.quotas.email_links
                         ),
-                    });
+                    ));
                 }
             }
             Delivery::Sms => {
@@ -170,15 +170,15 @@ impl LinkStore for Backend {
                 )
                 .await?;
                 if sent >= new.quotas.sms_links_per_month {
-                    return Err(StoreError::Conflict {
-                        code: "sms_link_quota",
-                        field: Some("delivery"),
-                        message: format!(
+                    return Err(StoreError::conflict(
+                        "sms_link_quota",
+                        Some("delivery"),
+                        format!(
                             "the organization has sent {sent} SMS links this month, its limit of \
                              {}; send by email or by hand",
                             new.quotas.sms_links_per_month
                         ),
-                    });
+                    ));
                 }
             }
             Delivery::Manual => {}

@@ -33,19 +33,11 @@ macro_rules! member_select {
     };
 }
 
-fn conflict(code: &'static str, field: Option<&'static str>, message: String) -> StoreError {
-    StoreError::Conflict {
-        code,
-        field,
-        message,
-    }
-}
-
 fn last_owner() -> StoreError {
-    conflict(
+    StoreError::conflict(
         "last_owner",
         None,
-        "this is the organization's last active owner; make someone else an owner first".into(),
+        "this is the organization's last active owner; make someone else an owner first",
     )
 }
 
@@ -182,10 +174,10 @@ async fn insert_membership(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            conflict(
+            StoreError::exists(
                 "already_invited",
                 Some("address"),
-                "this address already has a pending invitation to the organization".into(),
+                "this address already has a pending invitation to the organization",
             )
         } else {
             e.into()
@@ -226,10 +218,10 @@ pub(super) async fn add_member(
         (None, None) => None,
     };
     if member_already.is_some() {
-        return Err(conflict(
+        return Err(StoreError::exists(
             "already_member",
             Some("address"),
-            "this person is already a member of the organization".into(),
+            "this person is already a member of the organization",
         ));
     }
     insert_membership(&mut *tx, org, m, new.link.as_ref()).await?;
@@ -287,20 +279,20 @@ async fn take_invitation(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            conflict(
+            StoreError::exists(
                 "already_member",
                 None,
-                "you are already a member of this organization".into(),
+                "you are already a member of this organization",
             )
         } else {
             StoreError::from(e)
         }
     })?;
     if done.rows_affected() == 0 {
-        return Err(conflict(
+        return Err(StoreError::conflict(
             "invitation_used",
             None,
-            "this invitation has already been accepted or revoked".into(),
+            "this invitation has already been accepted or revoked",
         ));
     }
     record(
@@ -397,7 +389,7 @@ pub(super) async fn ensure_not_last_owner(
     .fetch_optional(conn)
     .await?;
     match sole {
-        Some((slug,)) => Err(conflict(
+        Some((slug,)) => Err(StoreError::conflict(
             "last_owner",
             None,
             format!(

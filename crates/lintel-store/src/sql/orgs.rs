@@ -10,11 +10,11 @@ use crate::rows::OrgRow;
 use crate::{Audit, Change, NewMember, OrgStore, Page, PageRequest, StoreError};
 
 fn slug_taken(slug: &str) -> StoreError {
-    StoreError::Conflict {
-        code: "slug_taken",
-        field: Some("slug"),
-        message: format!("an organization with slug {slug:?} already exists"),
-    }
+    StoreError::exists(
+        "slug_taken",
+        Some("slug"),
+        format!("an organization with slug {slug:?} already exists"),
+    )
 }
 
 #[async_trait]

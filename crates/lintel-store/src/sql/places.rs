@@ -38,21 +38,19 @@ const SELECT_DOOR: &str = concat!(
 );
 
 fn group_name_taken(name: &str) -> StoreError {
-    StoreError::Conflict {
-        code: "group_name_taken",
-        field: Some("name"),
-        message: format!("this organization already has a group named {name:?}"),
-    }
+    StoreError::exists(
+        "group_name_taken",
+        Some("name"),
+        format!("this organization already has a group named {name:?}"),
+    )
 }
 
 fn site_has_doors(count: i64) -> StoreError {
-    StoreError::Conflict {
-        code: "site_has_doors",
-        field: None,
-        message: format!(
-            "the site still has {count} door(s); delete or move them before deleting the site"
-        ),
-    }
+    StoreError::conflict(
+        "site_has_doors",
+        None,
+        format!("the site still has {count} door(s); delete or move them before deleting the site"),
+    )
 }
 
 pub(super) async fn site_exists(

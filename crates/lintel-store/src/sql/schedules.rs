@@ -25,11 +25,11 @@ const SELECT_ONE: &str = concat!(
 );
 
 fn name_taken(name: &str) -> StoreError {
-    StoreError::Conflict {
-        code: "schedule_name_taken",
-        field: Some("name"),
-        message: format!("this organization already has a schedule named {name:?}"),
-    }
+    StoreError::exists(
+        "schedule_name_taken",
+        Some("name"),
+        format!("this organization already has a schedule named {name:?}"),
+    )
 }
 
 #[async_trait]
@@ -162,11 +162,11 @@ impl ScheduleStore for Backend {
             .await
             .map_err(|e| match e {
                 StoreError::Database(e) if super::is_foreign_key_violation(&e) => {
-                    StoreError::Conflict {
-                        code: "schedule_in_use",
-                        field: None,
-                        message: "accesses use this schedule; change them first".into(),
-                    }
+                    StoreError::conflict(
+                        "schedule_in_use",
+                        None,
+                        "accesses use this schedule; change them first",
+                    )
                 }
                 other => other,
             })?;

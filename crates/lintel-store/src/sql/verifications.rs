@@ -13,14 +13,6 @@ use super::{Backend, Conn, Db};
 use crate::rows::VerificationRow;
 use crate::{Message, Purpose, StoreError, Verification, VerificationStore};
 
-fn conflict(code: &'static str, field: &'static str, message: &str) -> StoreError {
-    StoreError::Conflict {
-        code,
-        field: Some(field),
-        message: message.to_owned(),
-    }
-}
-
 /// Gives `account` the new `column` (email or phone), unless another account has it, and
 /// signs out every device.
 async fn replace_contact(
@@ -199,24 +191,28 @@ impl VerificationStore for Backend {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((account, purpose, target)) = finished else {
-            return Err(StoreError::Conflict {
-                code: "verification_ended",
-                field: None,
-                message: "this code has already been used or has ended; ask for a new one".into(),
-            });
+            return Err(StoreError::conflict(
+                "verification_ended",
+                None,
+                "this code has already been used or has ended; ask for a new one",
+            ));
         };
         let purpose = Purpose::parse(&purpose)
             .ok_or_else(|| StoreError::Corrupt(format!("verification purpose {purpose}")))?;
         let account = account.map(AccountId::from);
         match (purpose, account) {
             (Purpose::ChangeEmail, Some(account)) => {
-                let taken = conflict("email_taken", "email", "another account has this email");
+                let taken = StoreError::exists(
+                    "email_taken",
+                    Some("email"),
+                    "another account has this email",
+                );
                 replace_contact(&mut tx, account, "email", &target, taken, now).await?;
             }
             (Purpose::ChangePhone, Some(account)) => {
-                let taken = conflict(
+                let taken = StoreError::exists(
                     "account_exists",
-                    "phone",
+                    Some("phone"),
                     "another account has this phone number",
                 );
                 replace_contact(&mut tx, account, "phone", &target, taken, now).await?;

@@ -45,9 +45,9 @@ async fn a_taken_slug_is_a_conflict(backend: Backend) {
         err,
         StoreError::Conflict {
             code: "slug_taken",
-            field: Some("slug"),
+            field: Some(ref field),
             ..
-        }
+        } if field == "slug"
     ));
     assert_eq!(db.store.list_orgs(first(10)).await.unwrap().items.len(), 1);
 }

@@ -2,7 +2,6 @@
 
 use axum::Router;
 use axum::response::Response;
-use axum::routing::{get, post};
 use chrono::Utc;
 use lintel_domain::decision::AuthType;
 use lintel_domain::{
@@ -12,7 +11,8 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, Posted, button_form, field, get_page, local_time, max_page, nav, optional, screen,
+    Fields, Posted, button_form, ending, field, local_time, max_page, nav, object_routes, optional,
+    screen,
 };
 use crate::app::accesses::{AccessBody, UpdateAccess};
 use crate::app::members::MemberQuery;
@@ -30,16 +30,12 @@ screen!(Accesses at "accesses" by accesses_html);
 screen!(AccessPage(id) at "accesses" by access_html);
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/{slug}/accesses",
-            get(get_page::<Accesses>).post(create_access),
-        )
-        .route(
-            "/admin/{slug}/accesses/{id}",
-            get(get_page::<AccessPage>).post(update_access),
-        )
-        .route("/admin/{slug}/accesses/{id}/delete", post(delete_access))
+    object_routes::<Accesses, AccessPage, _, _, _, _, _, _>(
+        "accesses",
+        create_access,
+        update_access,
+        delete_access,
+    )
 }
 
 fn tick(on: bool) -> &'static str {
@@ -408,12 +404,4 @@ pub async fn update_access(post: Posted) -> Response {
     .await
 }
 
-pub async fn delete_access(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(Accesses, |ctx| async move {
-        app::accesses::delete(state, &ctx, AccessId(id))
-            .await
-            .map(|_| ())
-    })
-    .await
-}
+ending!(delete_access: app::accesses::delete, AccessId, back to Accesses);

@@ -7,8 +7,8 @@ use lintel_domain::{ApiKeyId, Area, Areas};
 
 use super::Section;
 use super::kit::{
-    Posted, area_boxes, areas_text, button_form, checked_areas, field, get_page, max_page, nav,
-    optional, screen,
+    Posted, area_boxes, areas_text, button_form, checked_areas, ending, field, get_page, max_page,
+    nav, optional, screen,
 };
 use crate::app::api_keys::CreateApiKey;
 use crate::app::{self, AppState, OrgCtx};
@@ -127,12 +127,4 @@ pub async fn create_key(post: Posted) -> Response {
     .await
 }
 
-pub async fn revoke_key(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(ApiKeys, |ctx| async move {
-        app::api_keys::revoke(state, &ctx, ApiKeyId(id))
-            .await
-            .map(|_| ())
-    })
-    .await
-}
+ending!(revoke_key: app::api_keys::revoke, ApiKeyId, back to ApiKeys);

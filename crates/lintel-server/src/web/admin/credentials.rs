@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, Posted, button_form, credential_tabs, field, get_page, max_page, nav, optional, screen,
+    Fields, Posted, button_form, credential_tabs, ending, field, get_page, max_page, nav, optional,
+    screen,
 };
 use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
 use crate::app::members::MemberQuery;
@@ -208,15 +209,7 @@ pub async fn create_card(post: Posted) -> Response {
     .await
 }
 
-pub async fn revoke_card(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(Credentials, |ctx| async move {
-        app::credentials::revoke_card(state, &ctx, CardId(id))
-            .await
-            .map(|_| ())
-    })
-    .await
-}
+ending!(revoke_card: app::credentials::revoke_card, CardId, back to Credentials);
 
 /// Issues a PIN code and shows it on the answer itself: nowhere else will an admin see it.
 pub async fn create_pin(post: Posted) -> Response {
@@ -240,12 +233,4 @@ pub async fn create_pin(post: Posted) -> Response {
     .await
 }
 
-pub async fn revoke_pin(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(Credentials, |ctx| async move {
-        app::credentials::revoke_pin(state, &ctx, PinId(id))
-            .await
-            .map(|_| ())
-    })
-    .await
-}
+ending!(revoke_pin: app::credentials::revoke_pin, PinId, back to Credentials);

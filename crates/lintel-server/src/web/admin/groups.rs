@@ -2,12 +2,13 @@
 
 use axum::Router;
 use axum::response::Response;
-use axum::routing::{get, post};
 use lintel_domain::{Area, GroupId};
 use uuid::Uuid;
 
 use super::Section;
-use super::kit::{Posted, button_form, field, get_page, max_page, nav, read_only, screen};
+use super::kit::{
+    Posted, button_form, ending, field, max_page, nav, object_routes, read_only, screen,
+};
 use crate::app::groups::CreateGroup;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
@@ -23,16 +24,12 @@ screen!(Groups at "groups" by groups_html);
 screen!(Group(id) at "groups" by group_html);
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/{slug}/groups",
-            get(get_page::<Groups>).post(create_group),
-        )
-        .route(
-            "/admin/{slug}/groups/{id}",
-            get(get_page::<Group>).post(update_group),
-        )
-        .route("/admin/{slug}/groups/{id}/delete", post(delete_group))
+    object_routes::<Groups, Group, _, _, _, _, _, _>(
+        "groups",
+        create_group,
+        update_group,
+        delete_group,
+    )
 }
 
 async fn groups_html(
@@ -96,13 +93,7 @@ pub async fn create_group(post: Posted) -> Response {
     .await
 }
 
-pub async fn delete_group(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(Groups, |ctx| async move {
-        app::groups::delete(state, &ctx, GroupId(id)).await
-    })
-    .await
-}
+ending!(delete_group: app::groups::delete, GroupId, back to Groups);
 
 async fn group_html(
     state: &AppState,

@@ -9,9 +9,12 @@
 use std::collections::HashMap;
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::handler::Handler;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use chrono::{NaiveDateTime, TimeZone as _, Utc};
 use lintel_domain::{Area, Areas, ValidationError};
 use uuid::Uuid;
@@ -88,6 +91,54 @@ macro_rules! screen {
     };
 }
 pub(crate) use screen;
+
+/// A handler that ends the object whose id is in its path (delete, revoke, remove) with
+/// `$use_case(state, ctx, $id(id))`, then shows `$back`.
+macro_rules! ending {
+    ($name:ident: $use_case:path, $id:path, back to $back:expr) => {
+        pub async fn $name(post: $crate::web::admin::kit::Posted) -> axum::response::Response {
+            let (state, id) = (&post.state, post.id);
+            post.act($back, |ctx| async move {
+                $use_case(state, &ctx, $id(id)).await.map(|_| ())
+            })
+            .await
+        }
+    };
+}
+pub(crate) use ending;
+
+/// The routes of a section about one kind of object: `/admin/{slug}/<path>` shows `List`
+/// and creates, `…/{id}` shows `One` and updates, `…/{id}/delete` deletes.
+pub(super) fn object_routes<List, One, C, CT, U, UT, D, DT>(
+    path: &str,
+    create: C,
+    update: U,
+    delete: D,
+) -> Router<AppState>
+where
+    List: Screen + Send + 'static,
+    One: Screen + Send + 'static,
+    C: Handler<CT, AppState>,
+    U: Handler<UT, AppState>,
+    D: Handler<DT, AppState>,
+    CT: 'static,
+    UT: 'static,
+    DT: 'static,
+{
+    Router::new()
+        .route(
+            &format!("/admin/{{slug}}/{path}"),
+            get(get_page::<List>).post(create),
+        )
+        .route(
+            &format!("/admin/{{slug}}/{path}/{{id}}"),
+            get(get_page::<One>).post(update),
+        )
+        .route(
+            &format!("/admin/{{slug}}/{path}/{{id}}/delete"),
+            post(delete),
+        )
+}
 
 /// A form posted to a dashboard route: from this site (`SameOrigin`), by a signed-in
 /// session, with the route's organization and `{id}` (nil when the route has none). Its

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, Posted, Screen, area_boxes, areas_text, button_form, checked_areas, error_page, field,
-    get_page, max_page, nav, optional, screen,
+    Fields, Posted, Screen, area_boxes, areas_text, button_form, checked_areas, ending, error_page,
+    field, get_page, max_page, nav, optional, screen,
 };
 use crate::app::members::{Invite, MemberQuery, UpdateMember};
 use crate::app::{self, AppState, OrgCtx, enter_org};
@@ -343,13 +343,7 @@ pub async fn member_status(post: Posted) -> Response {
     .await
 }
 
-pub async fn remove_member(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(Members, |ctx| async move {
-        app::members::remove(state, &ctx, MembershipId(id)).await
-    })
-    .await
-}
+ending!(remove_member: app::members::remove, MembershipId, back to Members);
 
 pub async fn resend(post: Posted) -> Response {
     let (state, id) = (&post.state, post.id);

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Posted, button_form, field, get_page, max_page, nav, number, optional, read_only, screen,
+    Posted, button_form, ending, field, get_page, max_page, nav, number, optional, read_only,
+    screen,
 };
 use crate::app::doors::CreateDoor;
 use crate::app::sites::CreateSite;
@@ -168,13 +169,7 @@ pub async fn create_site(post: Posted) -> Response {
     .await
 }
 
-pub async fn delete_site(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(Places, |ctx| async move {
-        app::sites::delete(state, &ctx, SiteId(id)).await
-    })
-    .await
-}
+ending!(delete_site: app::sites::delete, SiteId, back to Places);
 
 pub async fn create_door(post: Posted) -> Response {
     let (state, form) = (&post.state, &post.form);
@@ -206,13 +201,7 @@ pub async fn create_door(post: Posted) -> Response {
     .await
 }
 
-pub async fn delete_door(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(Places, |ctx| async move {
-        app::doors::delete(state, &ctx, DoorId(id)).await
-    })
-    .await
-}
+ending!(delete_door: app::doors::delete, DoorId, back to Places);
 
 async fn site_html(
     state: &AppState,

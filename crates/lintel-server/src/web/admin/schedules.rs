@@ -2,14 +2,13 @@
 
 use axum::Router;
 use axum::response::Response;
-use axum::routing::{get, post};
 use lintel_domain::schedule::{ExceptionText, SpanText, WindowText};
 use lintel_domain::{Area, ScheduleId, ValidationError};
 use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Posted, button_form, field, get_page, max_page, nav, optional, read_only, screen,
+    Posted, button_form, ending, field, max_page, nav, object_routes, optional, read_only, screen,
 };
 use crate::app::schedules::{CreateSchedule, UpdateSchedule};
 use crate::app::{self, AppState, OrgCtx};
@@ -26,16 +25,12 @@ screen!(Schedules at "schedules" by schedules_html);
 screen!(Schedule(id) at "schedules" by schedule_html);
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/{slug}/schedules",
-            get(get_page::<Schedules>).post(create_schedule),
-        )
-        .route(
-            "/admin/{slug}/schedules/{id}",
-            get(get_page::<Schedule>).post(update_schedule),
-        )
-        .route("/admin/{slug}/schedules/{id}/delete", post(delete_schedule))
+    object_routes::<Schedules, Schedule, _, _, _, _, _, _>(
+        "schedules",
+        create_schedule,
+        update_schedule,
+        delete_schedule,
+    )
 }
 
 /// Weekly windows as lines: `monday 07:00-19:00`.
@@ -258,10 +253,4 @@ pub async fn update_schedule(post: Posted) -> Response {
     .await
 }
 
-pub async fn delete_schedule(post: Posted) -> Response {
-    let (state, id) = (&post.state, post.id);
-    post.act(Schedules, |ctx| async move {
-        app::schedules::delete(state, &ctx, ScheduleId(id)).await
-    })
-    .await
-}
+ending!(delete_schedule: app::schedules::delete, ScheduleId, back to Schedules);
