@@ -140,7 +140,7 @@ impl Access {
         let field = |f: &str| format!("{prefix}{f}");
         crate::validate::text(&field("name"), &self.name, 1, 200)?;
         crate::validate::text(&field("description"), &self.description, 0, 2000)?;
-        crate::place::validate_preferences(&field("preferences"), &self.preferences)?;
+        crate::door::validate_preferences(&field("preferences"), &self.preferences)?;
         crate::validate::instant(&field("valid_from"), self.valid_from)?;
         crate::validate::instant(&field("valid_to"), self.valid_to)?;
         if self.kind == AccessKind::Temporary && self.valid_to.is_none() {

@@ -87,6 +87,16 @@ pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, 
     Ok(trimmed.to_owned())
 }
 
+/// An object's name (a site, a door, a group, a card): 1 to 200 characters.
+pub fn name(value: &str) -> Result<String, ValidationError> {
+    text("name", value, 1, 200)
+}
+
+/// An object's free-form description: at most 2,000 characters.
+pub fn description(value: &str) -> Result<String, ValidationError> {
+    text("description", value, 0, 2000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use lintel_domain::credential::{
     self, PIN_GENERATED_MIN_LEN, PIN_MAX_LEN, PIN_MIN_LEN, is_guessable, shortest_pin_length,
 };
 use lintel_domain::{
-    Area, Card, CardId, CredentialStatus, MembershipId, Pin, PinId, SiteId, ValidationError, place,
+    Area, Card, CardId, CredentialStatus, MembershipId, Pin, PinId, SiteId, ValidationError,
+    validate,
 };
 use lintel_store::{CredentialFilter, NewPin, StoreError};
 use rand::Rng as _;
@@ -66,7 +67,7 @@ pub async fn create_card(state: &AppState, ctx: &OrgCtx, req: CreateCard) -> Res
             .facility_code
             .map(|fc| credential::facility_code("facility_code", fc))
             .transpose()?,
-        description: place::description(req.description.as_deref().unwrap_or(""))?,
+        description: validate::description(req.description.as_deref().unwrap_or(""))?,
         status: CredentialStatus::Active,
         created_at: ctx.now,
         revoked_at: None,

@@ -1,6 +1,6 @@
 //! Doors: anything that can be unlocked. Changing them needs the `doors` area.
 
-use lintel_domain::{Area, Door, DoorId, DoorKind, Preferences, SiteId, place};
+use lintel_domain::{Area, Door, DoorId, DoorKind, Preferences, SiteId, door, validate};
 use lintel_store::DoorFilter;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -51,11 +51,11 @@ pub struct UpdateDoor {
 
 pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateDoor) -> Result<Door, Error> {
     ctx.require(Area::Doors)?;
-    place::validate_preferences("preferences", &req.preferences)?;
+    door::validate_preferences("preferences", &req.preferences)?;
     let door = Door {
         id: DoorId::new(ctx.now),
         site_id: SiteId(req.site_id),
-        name: place::name(&req.name)?,
+        name: validate::name(&req.name)?,
         kind: req.kind.unwrap_or(DoorKind::Door),
         geofence_required: req.geofence_required,
         reader_required: req.reader_required,
@@ -63,7 +63,7 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateDoor) -> Result<D
             req.unlock_duration_secs
                 .unwrap_or(Door::DEFAULT_UNLOCK_SECS),
         )?,
-        description: place::description(&req.description)?,
+        description: validate::description(&req.description)?,
         preferences: req.preferences,
         created_at: ctx.now,
         updated_at: ctx.now,
@@ -102,18 +102,18 @@ pub async fn update(
     req: UpdateDoor,
 ) -> Result<Door, Error> {
     ctx.require(Area::Doors)?;
-    let name = req.name.as_deref().map(place::name).transpose()?;
+    let name = req.name.as_deref().map(validate::name).transpose()?;
     let description = req
         .description
         .as_deref()
-        .map(place::description)
+        .map(validate::description)
         .transpose()?;
     let unlock = req
         .unlock_duration_secs
         .map(Door::validate_unlock_duration)
         .transpose()?;
     if let Some(prefs) = &req.preferences {
-        place::validate_preferences("preferences", prefs)?;
+        door::validate_preferences("preferences", prefs)?;
     }
     let now = ctx.now;
     state

@@ -1,7 +1,7 @@
 //! Groups: named sets of members that accesses and access links target. Changing them needs
 //! the `members` area.
 
-use lintel_domain::{Area, Group, GroupId, place};
+use lintel_domain::{Area, Group, GroupId, validate};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -28,8 +28,8 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateGroup) -> Result<
     ctx.require(Area::Members)?;
     let group = Group {
         id: GroupId::new(ctx.now),
-        name: place::name(&req.name)?,
-        description: place::description(&req.description)?,
+        name: validate::name(&req.name)?,
+        description: validate::description(&req.description)?,
         created_at: ctx.now,
         updated_at: ctx.now,
     };
@@ -65,11 +65,11 @@ pub async fn update(
     req: UpdateGroup,
 ) -> Result<Group, Error> {
     ctx.require(Area::Members)?;
-    let name = req.name.as_deref().map(place::name).transpose()?;
+    let name = req.name.as_deref().map(validate::name).transpose()?;
     let description = req
         .description
         .as_deref()
-        .map(place::description)
+        .map(validate::description)
         .transpose()?;
     let now = ctx.now;
     state

@@ -2,7 +2,7 @@
 //! the `doors` area; any admin reads them.
 
 use lintel_domain::schedule::{ExceptionText, WindowText};
-use lintel_domain::{Area, Schedule, ScheduleId, TimeZone, place};
+use lintel_domain::{Area, Schedule, ScheduleId, TimeZone, validate};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -40,7 +40,7 @@ pub async fn create(
     req: CreateSchedule,
 ) -> Result<Schedule, Error> {
     ctx.require(Area::Doors)?;
-    let name = place::name(&req.name)?;
+    let name = validate::name(&req.name)?;
     let time_zone = match &req.time_zone {
         Some(tz) => TimeZone::parse("time_zone", tz)?,
         None => ctx.org.time_zone,
@@ -91,7 +91,7 @@ pub async fn update(
     req: UpdateSchedule,
 ) -> Result<Schedule, Error> {
     ctx.require(Area::Doors)?;
-    let name = req.name.as_deref().map(place::name).transpose()?;
+    let name = req.name.as_deref().map(validate::name).transpose()?;
     let time_zone = req
         .time_zone
         .as_deref()

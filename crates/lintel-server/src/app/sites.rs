@@ -1,6 +1,6 @@
 //! Sites: an organization's places. Changing them needs the `doors` area.
 
-use lintel_domain::{Address, Area, Geofence, Site, SiteId, TimeZone, ValidationError, place};
+use lintel_domain::{Address, Area, Geofence, Site, SiteId, TimeZone, ValidationError, validate};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -42,7 +42,7 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateSite) -> Result<S
     ctx.require(Area::Doors)?;
     let site = Site {
         id: SiteId::new(ctx.now),
-        name: place::name(&req.name)?,
+        name: validate::name(&req.name)?,
         address: Address::parse("address", &req.address)?,
         time_zone: match &req.time_zone {
             Some(tz) => TimeZone::parse("time_zone", tz)?,
@@ -84,7 +84,7 @@ pub async fn update(
     req: UpdateSite,
 ) -> Result<Site, Error> {
     ctx.require(Area::Doors)?;
-    let name = req.name.as_deref().map(place::name).transpose()?;
+    let name = req.name.as_deref().map(validate::name).transpose()?;
     let address = req
         .address
         .as_deref()
