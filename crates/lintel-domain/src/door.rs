@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{DoorId, SiteId, ValidationError};
+use crate::{ControllerId, DoorId, SiteId, ValidationError};
 
 /// What a door is; it changes how it is shown and which hardware drives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +92,9 @@ pub struct Door {
     pub reader_required: bool,
     /// How long the lock stays released after an unlock, in seconds (1 to 600).
     pub unlock_duration_secs: u32,
+    /// The controller it is wired to (one of its site's), if any.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>))]
+    pub controller_id: Option<ControllerId>,
     pub description: String,
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::HashMap<String, String>))]
     pub preferences: Preferences,

@@ -144,6 +144,11 @@ event_kinds! {
     LinkRevoked = "link.revoked",
     ApiKeyCreated = "api_key.created",
     ApiKeyRevoked = "api_key.revoked",
+    ControllerCreated = "controller.created",
+    ControllerUpdated = "controller.updated",
+    ControllerDeleted = "controller.deleted",
+    /// A controller's token was replaced; the old one stops working at once.
+    ControllerTokenRotated = "controller.token_rotated",
     AccountSignedIn = "account.signed_in",
     /// An account whose number was taken over by its new owner came back with a new one.
     AccountPhoneRecovered = "account.phone_recovered",
@@ -200,6 +205,12 @@ impl EventKind {
             | OrganizationQuotasUpdated
             | ApiKeyCreated
             | ApiKeyRevoked
+            // Which controller holds a door is the door's own field (`door.updated`); the
+            // controller object itself is nothing a decision reads.
+            | ControllerCreated
+            | ControllerUpdated
+            | ControllerDeleted
+            | ControllerTokenRotated
             | AccountSignedIn
             | AccountPhoneRecovered
             | DecisionGranted

@@ -45,6 +45,8 @@ id_type!(
     GroupId,
     /// An API key.
     ApiKeyId,
+    /// A door controller: the box at a site that holds its doors' rules and drives them.
+    ControllerId,
     /// A person's account.
     AccountId,
     /// A signed-in app or browser.

@@ -4,6 +4,7 @@ pub mod access;
 pub mod account;
 pub mod area;
 pub mod clock;
+pub mod controller;
 pub mod credential;
 pub mod decision;
 pub mod door;
@@ -21,13 +22,14 @@ pub use access::{Access, AccessDoor, AccessKind, AccessStatus};
 pub use account::{Account, Device, DeviceKind, Email, Phone};
 pub use area::{Area, Areas};
 pub use clock::{Clock, SystemClock};
+pub use controller::Controller;
 pub use credential::{Card, CredentialStatus, Pin};
 pub use door::{Door, DoorKind, Preferences};
 pub use event::{Event, EventActor, EventKind};
 pub use group::Group;
 pub use ids::{
-    AccessId, AccountId, ApiKeyId, CardId, DeviceId, DoorId, EventId, GroupId, LinkId,
-    MembershipId, MessageId, OrgId, PinId, ScheduleId, SignInId, SiteId, VerificationId,
+    AccessId, AccountId, ApiKeyId, CardId, ControllerId, DeviceId, DoorId, EventId, GroupId,
+    LinkId, MembershipId, MessageId, OrgId, PinId, ScheduleId, SignInId, SiteId, VerificationId,
 };
 pub use link::{AccessLink, Delivery, LinkQuotas, LinkState};
 pub use member::{Invitation, InviteChannel, Membership, MembershipStatus};

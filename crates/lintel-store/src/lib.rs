@@ -21,11 +21,16 @@ use chrono::{DateTime, Utc};
 use lintel_domain::decision::{CredentialKey, CredentialRule, DoorRestrictions, MemberRule};
 use lintel_domain::{
     Access, AccessId, AccessLink, AccessStatus, Account, AccountId, ApiKeyId, Areas, Card, CardId,
-    CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event, EventKind, Group, GroupId,
-    LinkId, LinkQuotas, LinkState, Membership, MembershipId, MessageId, OrgId, Organization, Phone,
-    Pin, PinId, Schedule, ScheduleId, SignInId, Site, SiteId, ValidationError, VerificationId,
+    Controller, ControllerId, CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event,
+    EventKind, Group, GroupId, LinkId, LinkQuotas, LinkState, Membership, MembershipId, MessageId,
+    OrgId, Organization, Phone, Pin, PinId, Schedule, ScheduleId, SignInId, Site, SiteId,
+    ValidationError, VerificationId,
 };
 use uuid::Uuid;
+
+/// How often a device's `last_seen_at` is written at most (callers may skip the statement
+/// within it: it would change nothing).
+pub const DEVICE_TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 pub use accounts::{
     AccountRecord, Channel, DeviceRecord, EmailConfirmation, FreshTokens, KeyReissue, KeySession,
@@ -88,6 +93,8 @@ pub struct Page<T> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DoorFilter {
     pub site_id: Option<SiteId>,
+    /// Only the doors wired to this controller.
+    pub controller_id: Option<ControllerId>,
 }
 
 /// Narrows a list of accesses; deleted ones are left out unless asked for by status.
@@ -688,6 +695,63 @@ pub trait RuleStore: Send + Sync {
     async fn prune_rule_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
+/// Door controllers of a site, and the token each signs in with (kept as its SHA-256).
+#[async_trait]
+pub trait ControllerStore: Send + Sync {
+    /// Creates a controller whose token hashes to `token_hash`. Its site must be one of the
+    /// organization's (`site_id` is a missing reference otherwise).
+    async fn create_controller(
+        &self,
+        org: OrgId,
+        controller: &Controller,
+        token_hash: &[u8],
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    async fn get_controller(&self, org: OrgId, id: ControllerId) -> Result<Controller, StoreError>;
+
+    /// The organization's controllers, of one site when `site` is given.
+    async fn list_controllers(
+        &self,
+        org: OrgId,
+        site: Option<SiteId>,
+        page: PageRequest,
+    ) -> Result<Page<Controller>, StoreError>;
+
+    /// Changes a controller's name or description; its site and token stay.
+    async fn update_controller(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        change: Change<'_, Controller>,
+        audit: &Audit,
+    ) -> Result<Controller, StoreError>;
+
+    /// Deletes a controller; refused with `controller_has_doors` while doors are wired to it.
+    async fn delete_controller(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces the controller's token: from now on only `token_hash` finds it.
+    async fn rotate_controller_token(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        token_hash: &[u8],
+        at: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<Controller, StoreError>;
+
+    /// The controller whose current token hashes to `token_hash`, and its organization.
+    async fn find_controller(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(OrgId, Controller)>, StoreError>;
+}
+
 /// API keys and the sessions of keys signed in with a token.
 #[async_trait]
 pub trait ApiKeyStore: Send + Sync {
@@ -972,6 +1036,7 @@ pub trait OutboxStore: Send + Sync {
 pub trait Store:
     OrgStore
     + PlaceStore
+    + ControllerStore
     + ScheduleStore
     + AccessStore
     + CredentialStore

@@ -64,6 +64,7 @@ migrations!(
     "0011_hardening",
     "0012_access_ids_per_org",
     "0013_phone_recovery",
+    "0014_controllers",
 );
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use lintel_domain::decision::AuthType;
 use lintel_domain::schedule::{ExceptionText, WindowText};
 use lintel_domain::{Access, AccessDoor, AccessKind, AccessStatus, MembershipId};
-use lintel_domain::{AccessLink, Card, CredentialStatus, Delivery, Pin};
+use lintel_domain::{AccessLink, Card, Controller, CredentialStatus, Delivery, Pin};
 use lintel_domain::{
     Account, ApiKeyId, Areas, Device, DeviceKind, Door, DoorKind, Email, Event, EventActor,
     Geofence, Group, GroupId, Invitation, InviteChannel, Membership, MembershipStatus, OrgSettings,
@@ -114,6 +114,7 @@ pub(crate) struct DoorRow {
     preferences: Json<Preferences>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    controller_id: Option<Uuid>,
 }
 
 impl TryFrom<DoorRow> for Door {
@@ -128,8 +129,35 @@ impl TryFrom<DoorRow> for Door {
             reader_required: row.reader_required,
             unlock_duration_secs: u32::try_from(row.unlock_duration_secs)
                 .map_err(|e| corrupt("unlock duration", e))?,
+            controller_id: row.controller_id.map(Into::into),
             description: row.description,
             preferences: row.preferences.0,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct ControllerRow {
+    id: Uuid,
+    site_id: Uuid,
+    name: String,
+    description: String,
+    token_issued_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ControllerRow> for Controller {
+    type Error = StoreError;
+    fn try_from(row: ControllerRow) -> Result<Self, StoreError> {
+        Ok(Controller {
+            id: row.id.into(),
+            site_id: row.site_id.into(),
+            name: row.name,
+            description: row.description,
+            token_issued_at: row.token_issued_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

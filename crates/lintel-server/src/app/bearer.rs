@@ -50,10 +50,13 @@ pub async fn authenticate_device(
     {
         return Err(Error::Unauthenticated);
     }
-    if let Err(err) = state
-        .store
-        .touch_device(device.device.id, now, now + auth::BROWSER_IDLE_TTL)
-        .await
+    // The store writes `last_seen_at` at most once a minute; within it, not even the statement.
+    let seen_lately = now - device.device.last_seen_at < lintel_store::DEVICE_TOUCH_EVERY;
+    if !seen_lately
+        && let Err(err) = state
+            .store
+            .touch_device(device.device.id, now, now + auth::BROWSER_IDLE_TTL)
+            .await
     {
         tracing::warn!(error = %err, device = %device.device.id, "could not record device use");
     }

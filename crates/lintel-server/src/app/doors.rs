@@ -1,12 +1,14 @@
 //! Doors: anything that can be unlocked. Changing them needs the `doors` area.
 
-use lintel_domain::{Area, Door, DoorId, DoorKind, Preferences, SiteId, door, validate};
+use lintel_domain::{
+    Area, ControllerId, Door, DoorId, DoorKind, Preferences, SiteId, door, validate,
+};
 use lintel_store::DoorFilter;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, Error, Found, ListRequest, Listed, OrgCtx};
+use super::{AppState, Error, Found, ListRequest, Listed, OrgCtx, double_option};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +31,8 @@ pub struct CreateDoor {
     #[serde(default)]
     #[schema(value_type = std::collections::HashMap<String, String>)]
     pub preferences: Preferences,
+    /// The controller (of the door's site) it is wired to.
+    pub controller_id: Option<Uuid>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -47,6 +51,10 @@ pub struct UpdateDoor {
     /// Replaces the whole map.
     #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub preferences: Option<Preferences>,
+    /// Wires the door to a controller of its site, or `null` to unwire it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub controller_id: Option<Option<Uuid>>,
 }
 
 pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateDoor) -> Result<Door, Error> {
@@ -65,6 +73,7 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateDoor) -> Result<D
         )?,
         description: validate::description(&req.description)?,
         preferences: req.preferences,
+        controller_id: req.controller_id.map(ControllerId),
         created_at: ctx.now,
         updated_at: ctx.now,
     };
@@ -83,11 +92,10 @@ pub async fn get(state: &AppState, ctx: &OrgCtx, id: DoorId) -> Result<Door, Err
 pub async fn list(
     state: &AppState,
     ctx: &OrgCtx,
-    site_id: Option<SiteId>,
+    filter: DoorFilter,
     req: &ListRequest,
 ) -> Result<Listed<Door>, Error> {
     ctx.require_admin()?;
-    let filter = DoorFilter { site_id };
     Ok(state
         .store
         .list_doors(ctx.org_id(), filter, req.page()?)
@@ -145,6 +153,9 @@ pub async fn update(
                 }
                 if let Some(p) = &req.preferences {
                     door.preferences.clone_from(p);
+                }
+                if let Some(controller) = req.controller_id {
+                    door.controller_id = controller.map(ControllerId);
                 }
                 door.updated_at = now;
                 Ok(())

@@ -5,6 +5,7 @@ pub mod accesses;
 pub mod api_keys;
 pub mod auth;
 pub mod bearer;
+pub mod controllers;
 pub mod credentials;
 pub mod decisions;
 pub mod doors;

@@ -202,6 +202,10 @@ fn plan(changes: &[RuleChange], from: i64) -> Option<RuleObjects> {
             | LinkRevoked
             | ApiKeyCreated
             | ApiKeyRevoked
+            | ControllerCreated
+            | ControllerUpdated
+            | ControllerDeleted
+            | ControllerTokenRotated
             | AccountSignedIn
             | AccountPhoneRecovered
             | DecisionGranted

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use lintel_domain::{Door, DoorId, SiteId};
+use lintel_domain::{ControllerId, Door, DoorId, SiteId};
+use lintel_store::DoorFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -26,13 +27,15 @@ pub struct DoorPath {
 pub struct DoorListParams {
     /// Only the doors of this site.
     pub site_id: Option<Uuid>,
+    /// Only the doors wired to this controller.
+    pub controller_id: Option<Uuid>,
     /// How many items to return, 1 to 200 (default 50).
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
-/// Lists the organization's doors, optionally of one site.
+/// Lists the organization's doors, optionally of one site or of one controller.
 #[utoipa::path(operation_id = "list_doors", get, path = "/api/v1/orgs/{org_slug}/doors", tag = "doors",
     params(OrgPath, DoorListParams), security(("bearer" = [])),
     responses((status = 200, body = List<Door>),
@@ -46,9 +49,12 @@ pub async fn list(
         limit: params.limit,
         cursor: params.cursor,
     };
-    let site = params.site_id.map(SiteId);
+    let filter = DoorFilter {
+        site_id: params.site_id.map(SiteId),
+        controller_id: params.controller_id.map(ControllerId),
+    };
     Ok(Json(
-        app::doors::list(&state, &ctx, site, &page).await?.into(),
+        app::doors::list(&state, &ctx, filter, &page).await?.into(),
     ))
 }
 

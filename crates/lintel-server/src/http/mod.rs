@@ -4,6 +4,7 @@
 mod accesses;
 mod api_keys;
 mod auth;
+mod controllers;
 mod credentials;
 mod decisions;
 mod doors;
@@ -60,6 +61,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "organizations", description = "Tenants"),
         (name = "sites", description = "An organization's places"),
         (name = "doors", description = "Anything that can be unlocked"),
+        (name = "controllers", description = "The boxes at a site that hold their doors' rules"),
         (name = "groups", description = "Named sets of members"),
         (name = "schedules", description = "Weekly windows in a time zone, with exceptions"),
         (name = "accesses", description = "Grants: who may pass which doors, how and when"),
@@ -125,6 +127,13 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(sites::get, sites::update, sites::delete))
         .routes(routes!(doors::list, doors::create))
         .routes(routes!(doors::get, doors::update, doors::delete))
+        .routes(routes!(controllers::list, controllers::create))
+        .routes(routes!(
+            controllers::get,
+            controllers::update,
+            controllers::delete
+        ))
+        .routes(routes!(controllers::rotate_token))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(schedules::list, schedules::create))

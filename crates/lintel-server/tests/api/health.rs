@@ -126,6 +126,15 @@ fn the_openapi_document_describes_every_route() {
             &["get", "patch", "delete"],
         ),
         ("/api/v1/orgs/{org_slug}/doors", &["get", "post"]),
+        ("/api/v1/orgs/{org_slug}/controllers", &["get", "post"]),
+        (
+            "/api/v1/orgs/{org_slug}/controllers/{controller_id}",
+            &["get", "patch", "delete"],
+        ),
+        (
+            "/api/v1/orgs/{org_slug}/controllers/{controller_id}/rotate-token",
+            &["post"],
+        ),
         (
             "/api/v1/orgs/{org_slug}/doors/{door_id}",
             &["get", "patch", "delete"],

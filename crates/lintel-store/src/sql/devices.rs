@@ -1,7 +1,7 @@
 //! Devices: a person's apps and browsers, their tokens and app PINs.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use lintel_domain::{AccountId, Device, DeviceId};
 use uuid::Uuid;
 
@@ -9,9 +9,6 @@ use super::limits::confirm_failure;
 use super::{Backend, Conn, Db};
 use crate::rows::DeviceRow;
 use crate::{DeviceRecord, DeviceStore, Reissue, StoreError};
-
-/// How often `last_seen_at` of a device is written at most.
-const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 pub(super) async fn insert_reissue(
     conn: &mut Conn,
@@ -97,7 +94,7 @@ impl DeviceStore for Backend {
         )
         .bind(id.0)
         .bind(now)
-        .bind(now - TOUCH_EVERY)
+        .bind(now - crate::DEVICE_TOUCH_EVERY)
         .bind(browser_expires_at)
         .execute(self.writer())
         .await?;

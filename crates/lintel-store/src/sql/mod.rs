@@ -21,7 +21,7 @@ macro_rules! org_columns {
 macro_rules! door_columns {
     () => {
         "id, site_id, name, kind, geofence_required, reader_required, unlock_duration_secs, \
-         description, preferences, created_at, updated_at"
+         description, preferences, created_at, updated_at, controller_id"
     };
 }
 macro_rules! api_key_columns {
@@ -45,6 +45,8 @@ mod accesses;
 mod accounts;
 #[allow(clippy::duplicate_mod)]
 mod api_keys;
+#[allow(clippy::duplicate_mod)]
+mod controllers;
 #[allow(clippy::duplicate_mod)]
 mod credentials;
 #[allow(clippy::duplicate_mod)]

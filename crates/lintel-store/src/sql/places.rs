@@ -1,7 +1,9 @@
 //! Places: sites, their doors, and groups of members.
 
 use async_trait::async_trait;
-use lintel_domain::{Door, DoorId, EventKind, Group, GroupId, OrgId, Site, SiteId, event};
+use lintel_domain::{
+    Door, DoorId, EventKind, Group, GroupId, OrgId, Site, SiteId, ValidationError, event,
+};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -51,6 +53,41 @@ fn site_has_doors(count: i64) -> StoreError {
         None,
         format!("the site still has {count} door(s); delete or move them before deleting the site"),
     )
+}
+
+fn site_has_controllers(count: i64) -> StoreError {
+    StoreError::conflict(
+        "site_has_controllers",
+        None,
+        format!("the site still has {count} controller(s); delete them before deleting the site"),
+    )
+}
+
+/// Refuses wiring a door to a controller that is not one of its organization's (a missing
+/// reference) or that belongs to another site than the door's.
+async fn check_wiring(conn: &mut Conn, org: OrgId, door: &Door) -> Result<(), StoreError> {
+    let Some(controller) = door.controller_id else {
+        return Ok(());
+    };
+    let site: Option<(Uuid,)> =
+        sqlx::query_as("SELECT site_id FROM controllers WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(controller.0)
+            .fetch_optional(conn)
+            .await?;
+    match site {
+        None => Err(StoreError::MissingReference {
+            field: "controller_id",
+        }),
+        Some((site,)) if site != door.site_id.0 => Err(ValidationError::new(
+            "controller_id",
+            "controller_of_another_site",
+            "a door is wired only to a controller of its own site; move the door or choose \
+             another controller",
+        )
+        .into()),
+        Some(_) => Ok(()),
+    }
 }
 
 pub(super) async fn site_exists(
@@ -189,6 +226,15 @@ impl PlaceStore for Backend {
         if doors > 0 {
             return Err(site_has_doors(doors));
         }
+        let (controllers,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM controllers WHERE org_id = $1 AND site_id = $2")
+                .bind(org.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if controllers > 0 {
+            return Err(site_has_controllers(controllers));
+        }
         let done = sqlx::query("DELETE FROM sites WHERE org_id = $1 AND id = $2")
             .bind(org.0)
             .bind(id.0)
@@ -224,10 +270,11 @@ impl PlaceStore for Backend {
         if !site_exists(&mut tx, org, door.site_id).await? {
             return Err(StoreError::MissingReference { field: "site_id" });
         }
+        check_wiring(&mut tx, org, door).await?;
         sqlx::query(concat!(
             "INSERT INTO doors (org_id, ",
             door_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .bind(org.0)
         .bind(door.id.0)
@@ -241,6 +288,7 @@ impl PlaceStore for Backend {
         .bind(Json(&door.preferences))
         .bind(door.created_at)
         .bind(door.updated_at)
+        .bind(door.controller_id.map(|c| c.0))
         .execute(&mut *tx)
         .await
         .map_err(door_write_error)?;
@@ -292,10 +340,12 @@ impl PlaceStore for Backend {
             "SELECT ",
             door_columns!(),
             " FROM doors WHERE org_id = $1 AND ($2 IS NULL OR site_id = $2) \
-             AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4"
+             AND ($3 IS NULL OR controller_id = $3) AND ($4 IS NULL OR id > $4) \
+             ORDER BY id LIMIT $5"
         ))
         .bind(org.0)
         .bind(filter.site_id.map(|s| s.0))
+        .bind(filter.controller_id.map(|c| c.0))
         .bind(page.after)
         .bind(fetch_limit(page))
         .fetch_all(self.reader())
@@ -322,10 +372,14 @@ impl PlaceStore for Backend {
         if door.site_id != before.site_id && !site_exists(&mut tx, org, door.site_id).await? {
             return Err(StoreError::MissingReference { field: "site_id" });
         }
+        if (door.site_id, door.controller_id) != (before.site_id, before.controller_id) {
+            check_wiring(&mut tx, org, &door).await?;
+        }
         sqlx::query(
             "UPDATE doors SET site_id = $3, name = $4, kind = $5, geofence_required = $6, \
              reader_required = $7, unlock_duration_secs = $8, description = $9, \
-             preferences = $10, updated_at = $11 WHERE org_id = $1 AND id = $2",
+             preferences = $10, updated_at = $11, controller_id = $12 \
+             WHERE org_id = $1 AND id = $2",
         )
         .bind(org.0)
         .bind(id.0)
@@ -338,6 +392,7 @@ impl PlaceStore for Backend {
         .bind(&door.description)
         .bind(Json(&door.preferences))
         .bind(door.updated_at)
+        .bind(door.controller_id.map(|c| c.0))
         .execute(&mut *tx)
         .await
         .map_err(door_write_error)?;

@@ -3,6 +3,7 @@
 mod accesses;
 mod accounts;
 mod api_keys;
+mod controllers;
 mod credentials;
 mod links;
 mod members;
@@ -75,6 +76,7 @@ pub fn door(site: SiteId, name: &str) -> Door {
         unlock_duration_secs: 5,
         description: String::new(),
         preferences: Default::default(),
+        controller_id: None,
         created_at: now(),
         updated_at: now(),
     }

@@ -168,6 +168,7 @@ async fn doors_filter_by_site_and_move_between_sites(backend: Backend) {
     }
 
     let at_hq = DoorFilter {
+        controller_id: None,
         site_id: Some(hq.id),
     };
     let page = db.store.list_doors(acme.id, at_hq, first(2)).await.unwrap();

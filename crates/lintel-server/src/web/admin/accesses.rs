@@ -19,6 +19,7 @@ use crate::app::members::MemberQuery;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav};
+use lintel_store::DoorFilter;
 
 pub(super) const SECTION: Section = Section {
     path: "accesses",
@@ -92,7 +93,7 @@ pub(super) async fn accesses_html(
 ) -> Result<String, app::Error> {
     let slug = ctx.org.slug.as_str();
     let accesses = app::accesses::list(state, ctx, &Default::default(), &max_page()).await?;
-    let doors = app::doors::list(state, ctx, None, &max_page()).await?;
+    let doors = app::doors::list(state, ctx, DoorFilter::default(), &max_page()).await?;
     let schedules = app::schedules::list(state, ctx, &max_page()).await?;
     let door_name = |id: Uuid| {
         doors
@@ -175,7 +176,7 @@ async fn access_form(
     action: &str,
     access: Option<&Access>,
 ) -> Result<String, app::Error> {
-    let doors = app::doors::list(state, ctx, None, &max_page()).await?;
+    let doors = app::doors::list(state, ctx, DoorFilter::default(), &max_page()).await?;
     let schedules = app::schedules::list(state, ctx, &max_page()).await?;
     let groups = app::groups::list(state, ctx, &max_page()).await?;
     let members = app::members::list(

@@ -16,6 +16,7 @@ use crate::app::sites::CreateSite;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
+use lintel_store::DoorFilter;
 
 pub(super) const SECTION: Section = Section {
     path: "places",
@@ -58,7 +59,7 @@ async fn places_html(
     let csrf = &session.csrf;
     let editable = ctx.require(Area::Doors).is_ok();
     let sites = app::sites::list(state, ctx, &max_page()).await?;
-    let doors = app::doors::list(state, ctx, None, &max_page()).await?;
+    let doors = app::doors::list(state, ctx, DoorFilter::default(), &max_page()).await?;
     let mut body = String::from(top);
     for site in &sites.items {
         body.push_str(&format!(
@@ -195,6 +196,7 @@ pub async fn create_door(post: Posted) -> Response {
             unlock_duration_secs: None,
             description: String::new(),
             preferences: Default::default(),
+            controller_id: None,
         };
         app::doors::create(state, &ctx, req).await.map(|_| ())
     })
@@ -335,12 +337,32 @@ async fn door_html(
             format!("<option value=\"{k}\"{on}>{}</option>", k.replace('_', " "))
         })
         .collect();
+    let site_controllers =
+        app::controllers::list(state, ctx, Some(door.site_id), &max_page()).await?;
+    let controllers: String = site_controllers
+        .items
+        .iter()
+        .map(|c| {
+            let on = if Some(c.id) == door.controller_id {
+                " selected"
+            } else {
+                ""
+            };
+            format!(
+                "<option value=\"{}\"{on}>{}</option>",
+                c.id,
+                escape(&c.name)
+            )
+        })
+        .collect();
     let tick = |on: bool| if on { " checked" } else { "" };
     let body = format!(
         "{top}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/doors/{id}\">{}{}\
          <label for=\"site_id\">Site</label><select id=\"site_id\" name=\"site_id\" {lock}>\
          {options}</select><label for=\"kind\">Kind</label><select id=\"kind\" name=\"kind\" \
-         {lock}>{kinds}</select>{}{}\
+         {lock}>{kinds}</select>\
+         <label for=\"controller_id\">Controller</label><select id=\"controller_id\" \
+         name=\"controller_id\" {lock}><option value=\"\">none</option>{controllers}</select>{}{}\
          <label class=\"check\"><input type=\"checkbox\" name=\"geofence_required\"{} {lock}> \
          Phones must be inside the site's geofence</label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"reader_required\"{} {lock}> \
@@ -425,6 +447,7 @@ pub async fn update_door(post: Posted) -> Response {
             unlock_duration_secs: number(form, "unlock_duration_secs")?,
             description: Some(field(form, "description").to_owned()),
             preferences: None,
+            controller_id: Some(number(form, "controller_id")?),
         };
         app::doors::update(state, &ctx, DoorId(id), change)
             .await

@@ -1,0 +1,133 @@
+//! `/api/v1/orgs/{org_slug}/controllers`: the boxes at a site that hold their doors' rules.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use lintel_domain::{Controller, ControllerId, SiteId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, InOrg};
+use super::list::List;
+use super::orgs::OrgPath;
+use crate::app::controllers::{ControllerWithToken, CreateController, UpdateController};
+use crate::app::{self, AppState, ListRequest};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ControllerPath {
+    pub controller_id: Uuid,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ControllerListParams {
+    /// Only the controllers of this site.
+    pub site_id: Option<Uuid>,
+    /// How many items to return, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists the organization's controllers, optionally of one site.
+#[utoipa::path(operation_id = "list_controllers", get, path = "/api/v1/orgs/{org_slug}/controllers", tag = "controllers",
+    params(OrgPath, ControllerListParams), security(("bearer" = [])),
+    responses((status = 200, body = List<Controller>),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn list(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+    ApiQuery(params): ApiQuery<ControllerListParams>,
+) -> Result<Json<List<Controller>>, ApiError> {
+    let page = ListRequest {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    let site = params.site_id.map(SiteId);
+    Ok(Json(
+        app::controllers::list(&state, &ctx, site, &page)
+            .await?
+            .into(),
+    ))
+}
+
+/// Creates a controller at one of the organization's sites, with its token (`lct_…`), shown
+/// this once. Wire doors to it with the door's `controller_id`. Needs the `doors` area.
+#[utoipa::path(operation_id = "create_controller", post, path = "/api/v1/orgs/{org_slug}/controllers", tag = "controllers",
+    params(OrgPath), security(("bearer" = [])), request_body = CreateController,
+    responses((status = 201, body = ControllerWithToken),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn create(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+    ApiJson(req): ApiJson<CreateController>,
+) -> Result<(StatusCode, Json<ControllerWithToken>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app::controllers::create(&state, &ctx, req).await?),
+    ))
+}
+
+/// Reads a controller.
+#[utoipa::path(operation_id = "get_controller", get, path = "/api/v1/orgs/{org_slug}/controllers/{controller_id}", tag = "controllers",
+    params(OrgPath, ControllerPath), security(("bearer" = [])),
+    responses((status = 200, body = Controller),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn get(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+    ApiPath(path): ApiPath<ControllerPath>,
+) -> Result<Json<Controller>, ApiError> {
+    let id = ControllerId(path.controller_id);
+    Ok(Json(app::controllers::get(&state, &ctx, id).await?))
+}
+
+/// Renames a controller or changes its description. Needs the `doors` area.
+#[utoipa::path(operation_id = "update_controller", patch, path = "/api/v1/orgs/{org_slug}/controllers/{controller_id}", tag = "controllers",
+    params(OrgPath, ControllerPath), security(("bearer" = [])), request_body = UpdateController,
+    responses((status = 200, body = Controller),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn update(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+    ApiPath(path): ApiPath<ControllerPath>,
+    ApiJson(req): ApiJson<UpdateController>,
+) -> Result<Json<Controller>, ApiError> {
+    let id = ControllerId(path.controller_id);
+    Ok(Json(app::controllers::update(&state, &ctx, id, req).await?))
+}
+
+/// Deletes a controller. Refused with `controller_has_doors` while doors are wired to it.
+/// Needs the `doors` area.
+#[utoipa::path(operation_id = "delete_controller", delete, path = "/api/v1/orgs/{org_slug}/controllers/{controller_id}", tag = "controllers",
+    params(OrgPath, ControllerPath), security(("bearer" = [])),
+    responses((status = 204, description = "deleted"),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+    ApiPath(path): ApiPath<ControllerPath>,
+) -> Result<StatusCode, ApiError> {
+    app::controllers::delete(&state, &ctx, ControllerId(path.controller_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives the controller a new token, shown this once; the old one stops working at once.
+/// Needs the `doors` area.
+#[utoipa::path(operation_id = "rotate_controller_token", post, path = "/api/v1/orgs/{org_slug}/controllers/{controller_id}/rotate-token", tag = "controllers",
+    params(OrgPath, ControllerPath), security(("bearer" = [])),
+    responses((status = 200, body = ControllerWithToken),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn rotate_token(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+    ApiPath(path): ApiPath<ControllerPath>,
+) -> Result<Json<ControllerWithToken>, ApiError> {
+    let id = ControllerId(path.controller_id);
+    Ok(Json(
+        app::controllers::rotate_token(&state, &ctx, id).await?,
+    ))
+}

@@ -1,0 +1,244 @@
+//! Controllers: the boxes at a site that hold their doors' rules, and their tokens' hashes.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use lintel_domain::{Controller, ControllerId, EventKind, OrgId, SiteId, event};
+use uuid::Uuid;
+
+use super::events::record;
+use super::places::site_exists;
+use super::{
+    Backend, delete_owned, fetch_in_org, fetch_limit, is_foreign_key_violation, page_from_rows,
+    read_for_change,
+};
+use crate::rows::ControllerRow;
+use crate::{Audit, Change, ControllerStore, Page, PageRequest, StoreError};
+
+macro_rules! controller_columns {
+    () => {
+        "id, site_id, name, description, token_issued_at, created_at, updated_at"
+    };
+}
+
+const SELECT_CONTROLLER: &str = concat!(
+    "SELECT ",
+    controller_columns!(),
+    " FROM controllers WHERE org_id = $1 AND id = $2"
+);
+
+fn has_doors(count: i64) -> StoreError {
+    StoreError::conflict(
+        "controller_has_doors",
+        None,
+        format!(
+            "{count} door(s) are wired to this controller; wire them elsewhere before deleting it"
+        ),
+    )
+}
+
+#[async_trait]
+impl ControllerStore for Backend {
+    async fn create_controller(
+        &self,
+        org: OrgId,
+        controller: &Controller,
+        token_hash: &[u8],
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        if !site_exists(&mut tx, org, controller.site_id).await? {
+            return Err(StoreError::MissingReference { field: "site_id" });
+        }
+        sqlx::query(concat!(
+            "INSERT INTO controllers (org_id, token_hash, ",
+            controller_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(org.0)
+        .bind(token_hash)
+        .bind(controller.id.0)
+        .bind(controller.site_id.0)
+        .bind(&controller.name)
+        .bind(&controller.description)
+        .bind(controller.token_issued_at)
+        .bind(controller.created_at)
+        .bind(controller.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            org,
+            audit,
+            EventKind::ControllerCreated,
+            Some(("controller", controller.id.0)),
+            event::created(controller),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_controller(&self, org: OrgId, id: ControllerId) -> Result<Controller, StoreError> {
+        fetch_in_org::<ControllerRow, _>(self.reader(), SELECT_CONTROLLER, org, id.0).await
+    }
+
+    async fn list_controllers(
+        &self,
+        org: OrgId,
+        site: Option<SiteId>,
+        page: PageRequest,
+    ) -> Result<Page<Controller>, StoreError> {
+        let rows = sqlx::query_as::<_, ControllerRow>(concat!(
+            "SELECT ",
+            controller_columns!(),
+            " FROM controllers WHERE org_id = $1 AND ($2 IS NULL OR site_id = $2) \
+             AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4"
+        ))
+        .bind(org.0)
+        .bind(site.map(|s| s.0))
+        .bind(page.after)
+        .bind(fetch_limit(page))
+        .fetch_all(self.reader())
+        .await?;
+        page_from_rows(rows, page, |c: &Controller| c.id.0)
+    }
+
+    async fn update_controller(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        change: Change<'_, Controller>,
+        audit: &Audit,
+    ) -> Result<Controller, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        const LOCKED: &str = concat!(
+            "SELECT ",
+            controller_columns!(),
+            " FROM controllers WHERE org_id = $1 AND id = $2",
+            for_update!()
+        );
+        let (before, after) =
+            read_for_change::<ControllerRow, _>(&mut tx, LOCKED, org, id.0, change).await?;
+        sqlx::query(
+            "UPDATE controllers SET name = $3, description = $4, updated_at = $5 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(&after.name)
+        .bind(&after.description)
+        .bind(after.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            org,
+            audit,
+            EventKind::ControllerUpdated,
+            Some(("controller", id.0)),
+            event::changes(&before, &after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn delete_controller(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let before: Controller =
+            fetch_in_org::<ControllerRow, _>(&mut *tx, SELECT_CONTROLLER, org, id.0).await?;
+        let (doors,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM doors WHERE org_id = $1 AND controller_id = $2")
+                .bind(org.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if doors > 0 {
+            return Err(has_doors(doors));
+        }
+        delete_owned(&mut tx, "controllers", org, id.0)
+            .await
+            .map_err(|e| match e {
+                // A door wired to it since the count above.
+                StoreError::Database(e) if is_foreign_key_violation(&e) => has_doors(1),
+                other => other,
+            })?;
+        record(
+            &mut tx,
+            org,
+            audit,
+            EventKind::ControllerDeleted,
+            Some(("controller", id.0)),
+            event::deleted(&before),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rotate_controller_token(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        token_hash: &[u8],
+        at: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<Controller, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE controllers SET token_hash = $3, token_issued_at = $4, updated_at = $4 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(token_hash)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let after: Controller =
+            fetch_in_org::<ControllerRow, _>(&mut *tx, SELECT_CONTROLLER, org, id.0).await?;
+        // The summary says when, never what: the token itself is nowhere but in its answer.
+        record(
+            &mut tx,
+            org,
+            audit,
+            EventKind::ControllerTokenRotated,
+            Some(("controller", id.0)),
+            serde_json::json!({ "token_issued_at": at }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn find_controller(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(OrgId, Controller)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Found {
+            org_id: Uuid,
+            #[sqlx(flatten)]
+            controller: ControllerRow,
+        }
+        let found: Option<Found> = sqlx::query_as(concat!(
+            "SELECT org_id, ",
+            controller_columns!(),
+            " FROM controllers WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.reader())
+        .await?;
+        found
+            .map(|f| Ok((OrgId(f.org_id), f.controller.try_into()?)))
+            .transpose()
+    }
+}
