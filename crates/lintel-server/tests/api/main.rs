@@ -6,6 +6,7 @@ mod account;
 mod auth;
 mod browser;
 mod cli;
+mod controllers;
 mod credentials;
 mod delivery;
 mod doors;

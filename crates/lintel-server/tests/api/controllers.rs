@@ -1,0 +1,186 @@
+use lintel_domain::Area;
+use lintel_testkit::{Backend, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::{TestApp, assert_error};
+
+on_both_backends!(
+    a_controller_is_made_with_a_token_shown_once_and_doors_are_wired_to_it,
+    controllers_need_the_doors_area_and_stay_in_their_organization,
+);
+
+async fn a_controller_is_made_with_a_token_shown_once_and_doors_are_wired_to_it(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let hq = app.site(&key, "acme", "HQ").await;
+    let depot = app.site(&key, "acme", "Depot").await;
+    let (status, made) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/controllers",
+            json!({ "site_id": hq, "name": "Cabinet" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let token = made["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("lct_") && token.len() > 40, "{token}");
+    let id = made["controller"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/orgs/acme/controllers/{id}");
+    let (_, read) = app.get(&key, &path).await;
+    assert_eq!(read, made["controller"]);
+    assert!(!read.to_string().contains(&token));
+
+    let (status, renamed) = app.patch(&key, &path, json!({ "name": "Cabinet A" })).await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    assert_eq!(renamed["name"], "Cabinet A");
+
+    // Doors of its site are wired to it; a door of another site is not.
+    let front = app.door(&key, "acme", &hq, "Front").await;
+    let gate = app.door(&key, "acme", &depot, "Gate").await;
+    let (status, wired) = app
+        .patch(
+            &key,
+            &format!("/api/v1/orgs/acme/doors/{front}"),
+            json!({ "controller_id": id }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{wired}");
+    assert_eq!(wired["controller_id"], id.as_str());
+    let refused = app
+        .patch(
+            &key,
+            &format!("/api/v1/orgs/acme/doors/{gate}"),
+            json!({ "controller_id": id }),
+        )
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "controller_of_another_site",
+        Some("controller_id"),
+    );
+    let (_, its_doors) = app
+        .get(&key, &format!("/api/v1/orgs/acme/doors?controller_id={id}"))
+        .await;
+    assert_eq!(
+        its_doors["items"].as_array().unwrap().len(),
+        1,
+        "{its_doors}"
+    );
+
+    // Rotating gives a new token, shown once.
+    let (status, rotated) = app
+        .post(&key, &format!("{path}/rotate-token"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new_token = rotated["token"].as_str().unwrap();
+    assert!(new_token.starts_with("lct_") && new_token != token);
+
+    // Not deleted while a door is wired to it; unwired, it is.
+    let refused = app.delete(&key, &path).await;
+    assert_error(&refused, StatusCode::CONFLICT, "controller_has_doors", None);
+    let (status, _) = app
+        .patch(
+            &key,
+            &format!("/api/v1/orgs/acme/doors/{front}"),
+            json!({ "controller_id": null }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.delete(&key, &path).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&key, &path).await.0, StatusCode::NOT_FOUND);
+
+    // The log has each step, and no token anywhere.
+    let (_, events) = app.get(&key, "/api/v1/orgs/acme/events?limit=200").await;
+    let text = events.to_string();
+    for kind in [
+        "controller.created",
+        "controller.updated",
+        "controller.token_rotated",
+        "controller.deleted",
+    ] {
+        assert!(text.contains(kind), "{kind} missing: {text}");
+    }
+    assert!(!text.contains("lct_"), "{text}");
+}
+
+async fn controllers_need_the_doors_area_and_stay_in_their_organization(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let hq = app.site(&key, "acme", "HQ").await;
+    let (_, made) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/controllers",
+            json!({ "site_id": hq, "name": "Cabinet" }),
+        )
+        .await;
+    let id = made["controller"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/orgs/acme/controllers/{id}");
+
+    // Another admin area reads, but does not change.
+    let members = app.key_for("acme", &[Area::Members]).await;
+    assert_eq!(app.get(&members, &path).await.0, StatusCode::OK);
+    let refused = app
+        .post(
+            &members,
+            "/api/v1/orgs/acme/controllers",
+            json!({ "site_id": hq, "name": "Another" }),
+        )
+        .await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "forbidden", None);
+    let refused = app
+        .post(&members, &format!("{path}/rotate-token"), json!({}))
+        .await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "forbidden", None);
+
+    // Another organization sees none of it, and cannot wire its doors to it.
+    let (_, _) = app.org("globex").await;
+    let globex = app.key_for("globex", &[Area::Owner]).await;
+    let plant = app.site(&globex, "globex", "Plant").await;
+    let theirs = format!("/api/v1/orgs/globex/controllers/{id}");
+    assert_eq!(app.get(&globex, &theirs).await.0, StatusCode::NOT_FOUND);
+    let refused = app
+        .post(&globex, &format!("{theirs}/rotate-token"), json!({}))
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::NOT_FOUND,
+        "controller_not_found",
+        None,
+    );
+    let (_, listed) = app.get(&globex, "/api/v1/orgs/globex/controllers").await;
+    assert_eq!(listed["items"], json!([]));
+    let refused = app
+        .post(
+            &globex,
+            "/api/v1/orgs/globex/doors",
+            json!({ "site_id": plant, "name": "Dock", "controller_id": id }),
+        )
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reference_not_found",
+        Some("controller_id"),
+    );
+    // A controller of a site of another organization is refused the same way.
+    let refused = app
+        .post(
+            &globex,
+            "/api/v1/orgs/globex/controllers",
+            json!({ "site_id": hq, "name": "Stolen" }),
+        )
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reference_not_found",
+        Some("site_id"),
+    );
+}
