@@ -2,9 +2,14 @@
 //! cards and PIN codes there (offline too) and drive the locks.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
-use crate::{ControllerId, SiteId};
+use crate::decision::{
+    AccessRule, CredentialKey, CredentialRule, DoorRestrictions, MemberRule, Rules,
+};
+use crate::schedule::Schedule;
+use crate::{ControllerId, DoorId, ScheduleId, SiteId, ValidationError};
 
 /// The prefix of a controller's token (`lct_…`), shown once when it is made or rotated.
 pub const TOKEN_PREFIX: &str = "lct_";
@@ -24,4 +29,89 @@ pub struct Controller {
     pub token_issued_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// How long a controller keeps deciding from rules the server has not confirmed, unless its
+/// site says otherwise: past it, it opens nothing (`rules_stale`).
+pub const DEFAULT_OFFLINE_MAX_AGE_SECS: i64 = 30 * 24 * 3600;
+
+/// A door as its controller needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControllerDoor {
+    pub id: DoorId,
+    pub name: String,
+    /// How long the relay stays released after a granted decision.
+    pub unlock_duration_secs: u32,
+}
+
+/// Everything one controller decides from: the rules of its doors only (the accesses naming
+/// them, cut down to them; the members those accesses reach and their cards and its site's
+/// PIN codes; the schedules they use), as of the organization's rules `version`. The server
+/// sends it whole; the controller keeps it on disk. Its `hash` is what both sides compare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControllerRules {
+    pub version: i64,
+    pub controller_id: ControllerId,
+    pub site_id: SiteId,
+    /// The site's PIN key in hex: typed codes are digested with it as on the server
+    /// (`credential::pin_digest`), so the rules hold no code, only digests.
+    pub pin_site_key: String,
+    /// Past this age since the server last confirmed the rules, nothing opens.
+    pub offline_max_age_secs: i64,
+    pub doors: Vec<ControllerDoor>,
+    pub schedules: Vec<Schedule>,
+    pub members: Vec<MemberRule>,
+    pub accesses: Vec<AccessRule>,
+    pub credentials: Vec<(CredentialKey, CredentialRule)>,
+}
+
+impl ControllerRules {
+    /// SHA-256 of the rules as sent (their JSON), in hex: equal hashes, equal rules.
+    pub fn hash(&self) -> String {
+        let text = serde_json::to_vec(self).expect("rules serialize");
+        Sha256::digest(&text)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The site PIN key as bytes, or `None` when it is not 32 bytes of hex.
+    pub fn site_key(&self) -> Option<[u8; 32]> {
+        let hex = self.pin_site_key.as_bytes();
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut key = [0u8; 32];
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let text = std::str::from_utf8(pair).ok()?;
+            key[i] = u8::from_str_radix(text, 16).ok()?;
+        }
+        Some(key)
+    }
+
+    /// The engine over these rules (a controller decides no phone, so doors carry no
+    /// restrictions), and the schedules that do not read.
+    pub fn engine(&self) -> (Rules, Vec<(ScheduleId, ValidationError)>) {
+        let none = DoorRestrictions {
+            geofence_required: false,
+            reader_required: false,
+            geofence: None,
+        };
+        Rules::build(
+            &self.schedules,
+            self.members.iter().cloned(),
+            self.doors.iter().map(|d| (d.id, none)),
+            self.accesses.iter().cloned(),
+            self.credentials.iter().cloned(),
+        )
+    }
+
+    pub fn door(&self, id: DoorId) -> Option<&ControllerDoor> {
+        self.doors.iter().find(|d| d.id == id)
+    }
+}
+
+/// Hex of bytes, as `ControllerRules::pin_site_key` holds a key.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

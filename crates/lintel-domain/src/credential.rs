@@ -133,6 +133,16 @@ pub fn pin_key(site: SiteId, digest: &[u8]) -> CredentialKey {
     CredentialKey(format!("pin:{site}:{hex}"))
 }
 
+/// The digest a typed code is looked up by at a site: HMAC-SHA256 of the code under the
+/// site's PIN key. The server and the site's controllers compute it alike.
+pub fn pin_digest(site_key: &[u8; 32], code: &str) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(site_key).expect("HMAC takes any key");
+    mac.update(code.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// What a card's or PIN code's engine key is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyParts {

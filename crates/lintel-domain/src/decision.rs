@@ -22,8 +22,8 @@ use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use crate::schedule::Timetable;
-use crate::{AccessId, DoorId, Geofence, GroupId, MembershipId, ScheduleId};
+use crate::schedule::{Schedule, Timetable};
+use crate::{AccessId, DoorId, Geofence, GroupId, MembershipId, ScheduleId, ValidationError};
 
 /// Which way through the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,7 +73,8 @@ impl AuthType {
 }
 
 /// A set of authentication types; the empty set allows any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct AuthTypes(u8);
 
 impl AuthTypes {
@@ -113,6 +114,9 @@ pub enum DenyReason {
     DoorOffline,
     /// The door's keypad backs off after too many unknown codes: nothing was decided.
     TooManyAttempts,
+    /// The controller has not heard from the server for longer than its site allows: its
+    /// rules may be out of date, so it opens nothing until it hears again.
+    RulesStale,
 }
 
 impl DenyReason {
@@ -131,6 +135,7 @@ impl DenyReason {
             DenyReason::ReaderRequired => "reader_required",
             DenyReason::DoorOffline => "door_offline",
             DenyReason::TooManyAttempts => "too_many_attempts",
+            DenyReason::RulesStale => "rules_stale",
         }
     }
 
@@ -158,17 +163,18 @@ pub enum Decision {
 
 /// What a credential stands for. The key is the app's: a card's number, a PIN's digest per
 /// site, a device id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct CredentialKey(pub String);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialRule {
     pub member: MembershipId,
     pub revoked: bool,
 }
 
 /// A member as decisions see them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRule {
     pub id: MembershipId,
     /// Only an active membership opens anything.
@@ -177,7 +183,7 @@ pub struct MemberRule {
 }
 
 /// One door of an access, with the authentication types allowed each way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoorRule {
     pub door: DoorId,
     pub in_types: AuthTypes,
@@ -194,7 +200,7 @@ impl DoorRule {
 }
 
 /// An access as decisions see it. Accesses being deleted are removed, not kept.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessRule {
     pub id: AccessId,
     pub valid_from: Option<DateTime<Utc>>,
@@ -377,6 +383,38 @@ fn micros(at: DateTime<Utc>) -> i64 {
 impl Rules {
     pub fn new() -> Rules {
         Rules::default()
+    }
+
+    /// The index of whole rule sets, as a node or a controller loads them. Also returns the
+    /// schedules whose stored text no longer reads: they open nothing.
+    pub fn build<'a>(
+        schedules: impl IntoIterator<Item = &'a Schedule>,
+        members: impl IntoIterator<Item = MemberRule>,
+        doors: impl IntoIterator<Item = (DoorId, DoorRestrictions)>,
+        accesses: impl IntoIterator<Item = AccessRule>,
+        credentials: impl IntoIterator<Item = (CredentialKey, CredentialRule)>,
+    ) -> (Rules, Vec<(ScheduleId, ValidationError)>) {
+        let mut rules = Rules::new();
+        let mut unreadable = Vec::new();
+        for s in schedules {
+            match s.timetable() {
+                Ok(t) => rules.upsert_schedule(s.id, t),
+                Err(err) => unreadable.push((s.id, err)),
+            }
+        }
+        for m in members {
+            rules.upsert_member(m);
+        }
+        for (id, restrictions) in doors {
+            rules.upsert_door(id, restrictions);
+        }
+        for a in accesses {
+            rules.upsert_access(a);
+        }
+        for (key, rule) in credentials {
+            rules.upsert_credential(key, rule);
+        }
+        (rules, unreadable)
     }
 
     /// How many (access, door, member or group) grants are indexed.

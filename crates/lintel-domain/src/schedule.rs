@@ -509,7 +509,7 @@ impl SpanText {
 }
 
 /// Named weekly windows in a time zone, with dated exceptions: the "when" of accesses.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Schedule {
     #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::Rules;
 use lintel_domain::{
-    AccessId, CardId, DoorId, EventKind, MembershipId, OrgId, PinId, ScheduleId, SiteId,
+    Access, AccessId, CardId, DoorId, EventKind, MembershipId, OrgId, PinId, ScheduleId, SiteId,
 };
 use lintel_store::{RuleChange, RuleObjects, RulesDelta, RulesSnapshot};
 
@@ -266,27 +266,17 @@ fn apply(rules: &mut Rules, asked: &RuleObjects, delta: RulesDelta) {
 
 /// The engine's index of a whole snapshot.
 pub fn build(snapshot: RulesSnapshot) -> Loaded {
-    let mut rules = Rules::new();
-    for s in &snapshot.schedules {
-        match s.timetable() {
-            Ok(t) => rules.upsert_schedule(s.id, t),
-            // Stored schedules were checked; one that no longer reads opens nothing.
-            Err(err) => tracing::error!(schedule = %s.id, error = %err, "unreadable schedule"),
-        }
-    }
-    for m in snapshot.members {
-        rules.upsert_member(m);
-    }
-    for (id, restrictions) in snapshot.doors {
-        rules.upsert_door(id, restrictions);
-    }
-    for a in &snapshot.accesses {
-        if let Some(rule) = a.rule() {
-            rules.upsert_access(rule);
-        }
-    }
-    for (key, rule) in snapshot.credentials {
-        rules.upsert_credential(key, rule);
+    let accesses = snapshot.accesses.iter().filter_map(Access::rule);
+    let (rules, unreadable) = Rules::build(
+        &snapshot.schedules,
+        snapshot.members,
+        snapshot.doors,
+        accesses,
+        snapshot.credentials,
+    );
+    // Stored schedules were checked; one that no longer reads opens nothing.
+    for (id, err) in unreadable {
+        tracing::error!(schedule = %id, error = %err, "unreadable schedule");
     }
     Loaded {
         version: snapshot.version,

@@ -87,7 +87,7 @@ impl ServerKey {
 
     /// The digest a typed code is looked up by at the site.
     pub fn pin_digest(&self, site: SiteId, code: &str) -> Vec<u8> {
-        pin_digest_with(&self.pin_site_key(site), code)
+        lintel_domain::credential::pin_digest(&self.pin_site_key(site), code)
     }
 
     /// The code sealed for its owner, bound to the code's id.
@@ -132,13 +132,6 @@ impl ServerKey {
     }
 }
 
-/// HMAC-SHA256 of a code under a site's PIN key: the same computation on a controller.
-pub fn pin_digest_with(site_key: &[u8; 32], code: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(site_key).expect("HMAC takes any key");
-    mac.update(code.as_bytes());
-    mac.finalize().into_bytes().to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,7 +163,7 @@ mod tests {
         );
         // A controller with only the site's key computes the same digest.
         assert_eq!(
-            pin_digest_with(&key.pin_site_key(s1), "480213"),
+            lintel_domain::credential::pin_digest(&key.pin_site_key(s1), "480213"),
             key.pin_digest(s1, "480213")
         );
 

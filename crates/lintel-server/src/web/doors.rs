@@ -39,6 +39,10 @@ pub fn reason_text(reason: DenyReason) -> &'static str {
             "Too many wrong codes were typed at this door. Use your phone or card, or wait a \
              few minutes."
         }
+        DenyReason::RulesStale => {
+            "The door has been cut off from Lintel for too long to trust its rules. Ask an \
+             administrator to reconnect its controller."
+        }
     }
 }
 
