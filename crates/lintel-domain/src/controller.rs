@@ -27,8 +27,43 @@ pub struct Controller {
     pub description: String,
     /// When its current token was made (at creation or the last rotation).
     pub token_issued_at: DateTime<Utc>,
+    pub live: ControllerLive,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// How long after it was last heard from a connected controller still counts as online
+/// (it reports every few seconds).
+pub const ONLINE_WITHIN_SECS: i64 = 30;
+
+/// What a controller last reported, as it syncs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ControllerLive {
+    /// A sync stream is open and the controller was heard from in the last 30 seconds.
+    pub online: bool,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// The organization's rules version its rules were made from.
+    pub rules_version: Option<i64>,
+    /// Its rules are the ones the server would send it now.
+    pub rules_in_sync: bool,
+    /// Events decided at its doors that it has not yet handed over.
+    pub events_waiting: Option<i64>,
+    /// Its clock minus the server's, in milliseconds, when last heard from.
+    pub clock_skew_ms: Option<i64>,
+    pub software_version: Option<String>,
+}
+
+impl ControllerLive {
+    /// Online only while it keeps being heard from: a node that died with the stream open
+    /// leaves `online` set, and time clears it.
+    pub fn as_of(mut self, now: DateTime<Utc>) -> ControllerLive {
+        self.online = self.online
+            && self
+                .last_seen_at
+                .is_some_and(|seen| now - seen < chrono::Duration::seconds(ONLINE_WITHIN_SECS));
+        self
+    }
 }
 
 /// How long a controller keeps deciding from rules the server has not confirmed, unless its

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{AccountId, ApiKeyId, EventId, LinkId};
+use crate::{AccountId, ApiKeyId, ControllerId, EventId, LinkId};
 
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,6 +35,13 @@ pub enum EventActor {
         link_id: LinkId,
         name: String,
     },
+    /// A door controller, named as it was then: decisions it made at its doors, its
+    /// connecting and disconnecting.
+    Controller {
+        #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+        controller_id: ControllerId,
+        name: String,
+    },
     /// The operator's command line on the server (`lintel admin …`).
     Console,
     /// Lintel itself (jobs, expiries).
@@ -51,6 +58,7 @@ impl EventActor {
             EventActor::ApiKey { .. } => "api_key",
             EventActor::Operator { .. } => "operator",
             EventActor::Guest { .. } => "guest",
+            EventActor::Controller { .. } => "controller",
             EventActor::Console => "console",
             EventActor::System => "system",
         }
@@ -62,6 +70,7 @@ impl EventActor {
             EventActor::Member { account_id, .. } => account_id.map(|a| a.0),
             EventActor::ApiKey { key_id, .. } | EventActor::Operator { key_id } => Some(key_id.0),
             EventActor::Guest { link_id, .. } => Some(link_id.0),
+            EventActor::Controller { controller_id, .. } => Some(controller_id.0),
             EventActor::Console | EventActor::System => None,
         }
     }
@@ -71,7 +80,8 @@ impl EventActor {
         match self {
             EventActor::Member { name, .. }
             | EventActor::ApiKey { name, .. }
-            | EventActor::Guest { name, .. } => name,
+            | EventActor::Guest { name, .. }
+            | EventActor::Controller { name, .. } => name,
             EventActor::Operator { .. } => "operator key",
             EventActor::Console => "operator console",
             EventActor::System => "Lintel",
@@ -149,6 +159,10 @@ event_kinds! {
     ControllerDeleted = "controller.deleted",
     /// A controller's token was replaced; the old one stops working at once.
     ControllerTokenRotated = "controller.token_rotated",
+    /// A controller opened its sync stream.
+    ControllerConnected = "controller.connected",
+    /// A controller's sync stream ended.
+    ControllerDisconnected = "controller.disconnected",
     AccountSignedIn = "account.signed_in",
     /// An account whose number was taken over by its new owner came back with a new one.
     AccountPhoneRecovered = "account.phone_recovered",
@@ -211,6 +225,8 @@ impl EventKind {
             | ControllerUpdated
             | ControllerDeleted
             | ControllerTokenRotated
+            | ControllerConnected
+            | ControllerDisconnected
             | AccountSignedIn
             | AccountPhoneRecovered
             | DecisionGranted

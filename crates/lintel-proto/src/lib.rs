@@ -1,5 +1,5 @@
 //! Lintel's gRPC API, package `lintel.v1`: the messages and the client and server code that
-//! `build.rs` generates from `proto/lintel/v1/lintel.proto` (with protox: no `protoc` needed).
+//! `build.rs` generates from `proto/lintel/v1/lintel.proto` and `controller.proto` (with protox: no `protoc` needed).
 
 /// Package `lintel.v1`.
 #[allow(clippy::all, clippy::pedantic, missing_docs)]

@@ -24,7 +24,7 @@ use lintel_domain::{
     Controller, ControllerId, CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event,
     EventKind, Group, GroupId, LinkId, LinkQuotas, LinkState, Membership, MembershipId, MessageId,
     OrgId, Organization, Phone, Pin, PinId, Schedule, ScheduleId, SignInId, Site, SiteId,
-    ValidationError, VerificationId,
+    ValidationError, VerificationId, controller::ControllerLive,
 };
 use uuid::Uuid;
 
@@ -750,6 +750,19 @@ pub trait ControllerStore: Send + Sync {
         &self,
         token_hash: &[u8],
     ) -> Result<Option<(OrgId, Controller)>, StoreError>;
+
+    /// Writes what the controller last reported (`online`: its sync stream is open).
+    async fn set_controller_live(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        live: &ControllerLive,
+    ) -> Result<(), StoreError>;
+
+    /// Stores events a controller made, with their own ids and times, each once: an event
+    /// whose id is stored already is skipped, so a batch sent again adds nothing.
+    async fn store_controller_events(&self, org: OrgId, events: &[Event])
+    -> Result<(), StoreError>;
 }
 
 /// API keys and the sessions of keys signed in with a token.

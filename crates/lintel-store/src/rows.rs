@@ -3,6 +3,7 @@
 //! Long only by count: one short, checked conversion per stored type.
 
 use chrono::{DateTime, Utc};
+use lintel_domain::controller::ControllerLive;
 use lintel_domain::decision::AuthType;
 use lintel_domain::schedule::{ExceptionText, WindowText};
 use lintel_domain::{Access, AccessDoor, AccessKind, AccessStatus, MembershipId};
@@ -145,6 +146,13 @@ pub(crate) struct ControllerRow {
     name: String,
     description: String,
     token_issued_at: DateTime<Utc>,
+    connected: bool,
+    last_seen_at: Option<DateTime<Utc>>,
+    rules_version: Option<i64>,
+    rules_in_sync: bool,
+    events_waiting: Option<i64>,
+    clock_skew_ms: Option<i64>,
+    software_version: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -158,6 +166,15 @@ impl TryFrom<ControllerRow> for Controller {
             name: row.name,
             description: row.description,
             token_issued_at: row.token_issued_at,
+            live: ControllerLive {
+                online: row.connected,
+                last_seen_at: row.last_seen_at,
+                rules_version: row.rules_version,
+                rules_in_sync: row.rules_in_sync,
+                events_waiting: row.events_waiting,
+                clock_skew_ms: row.clock_skew_ms,
+                software_version: row.software_version,
+            },
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -509,6 +526,13 @@ impl TryFrom<EventRow> for Event {
                     .actor_id
                     .map(Into::into)
                     .ok_or_else(|| corrupt("event actor", "a guest without a link"))?,
+                name: row.actor_name,
+            },
+            "controller" => EventActor::Controller {
+                controller_id: row
+                    .actor_id
+                    .map(Into::into)
+                    .ok_or_else(|| corrupt("event actor", "a controller without an id"))?,
                 name: row.actor_name,
             },
             "console" => EventActor::Console,

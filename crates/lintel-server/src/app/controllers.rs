@@ -2,8 +2,22 @@
 //! them needs the `doors` area; the token a controller signs in with (`lct_…`) is shown once,
 //! when it is made or rotated, and stored only as a hash (see `secrets`).
 
-use lintel_domain::controller::TOKEN_PREFIX;
-use lintel_domain::{Area, Controller, ControllerId, SiteId, validate};
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use lintel_domain::controller::{
+    self, ControllerDoor, ControllerLive, ControllerRules, TOKEN_PREFIX,
+};
+use lintel_domain::credential::{self, KeyParts};
+use lintel_domain::decision::{
+    AccessRule, AuthType, CredentialKey, CredentialRule, DenyReason, Direction, MemberRule,
+};
+use lintel_domain::schedule::Schedule;
+use lintel_domain::{
+    Access, AccessId, Area, Controller, ControllerId, DoorId, Event, EventActor, EventId,
+    EventKind, GroupId, MembershipId, OrgId, ScheduleId, SiteId, validate,
+};
+use lintel_store::{Audit, DoorFilter, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -50,6 +64,7 @@ pub async fn create(
         name: validate::name(&req.name)?,
         description: validate::description(&req.description)?,
         token_issued_at: ctx.now,
+        live: Default::default(),
         created_at: ctx.now,
         updated_at: ctx.now,
     };
@@ -63,11 +78,18 @@ pub async fn create(
 
 pub async fn get(state: &AppState, ctx: &OrgCtx, id: ControllerId) -> Result<Controller, Error> {
     ctx.require_admin()?;
-    state
+    let controller = state
         .store
         .get_controller(ctx.org_id(), id)
         .await
-        .found("controller")
+        .found("controller")?;
+    Ok(settled(controller, ctx.now))
+}
+
+/// The controller with `online` as of `now`.
+fn settled(mut controller: Controller, now: DateTime<Utc>) -> Controller {
+    controller.live = controller.live.as_of(now);
+    controller
 }
 
 pub async fn list(
@@ -77,11 +99,12 @@ pub async fn list(
     req: &ListRequest,
 ) -> Result<Listed<Controller>, Error> {
     ctx.require_admin()?;
-    Ok(state
+    let listed: Listed<Controller> = state
         .store
         .list_controllers(ctx.org_id(), site, req.page()?)
         .await?
-        .into())
+        .into();
+    Ok(listed.map(|c| settled(c, ctx.now)))
 }
 
 pub async fn update(
@@ -143,4 +166,209 @@ pub async fn rotate_token(
         .await
         .found("controller")?;
     Ok(ControllerWithToken { controller, token })
+}
+
+/// The controller whose token `token` is, and its organization. Unknown, rotated-away and
+/// malformed tokens get the same answer.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<(OrgId, Controller), Error> {
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+        return Err(Error::Unauthenticated);
+    }
+    state
+        .store
+        .find_controller(&hash(token))
+        .await?
+        .ok_or(Error::Unauthenticated)
+}
+
+/// Everything `controller` decides from, as of now: the accesses naming its doors (cut down
+/// to them), the members they reach with their cards and the PIN codes of its site, and the
+/// schedules they use. Sorted throughout, so the same rules always hash the same.
+pub async fn rules_for(
+    state: &AppState,
+    org: OrgId,
+    controller: &Controller,
+) -> Result<ControllerRules, Error> {
+    let mut doors = Vec::new();
+    let mut page = PageRequest {
+        limit: ListRequest::MAX_LIMIT,
+        after: None,
+    };
+    let wired = DoorFilter {
+        controller_id: Some(controller.id),
+        ..DoorFilter::default()
+    };
+    loop {
+        let found = state.store.list_doors(org, wired, page).await?;
+        doors.extend(found.items.into_iter().map(|d| ControllerDoor {
+            id: d.id,
+            name: d.name,
+            unlock_duration_secs: d.unlock_duration_secs,
+        }));
+        match found.next_after {
+            Some(after) => page.after = Some(after),
+            None => break,
+        }
+    }
+    doors.sort_by_key(|d| d.id);
+    let snapshot = state.store.load_rules(org).await?;
+    let ours: HashSet<DoorId> = doors.iter().map(|d| d.id).collect();
+    let mut accesses: Vec<AccessRule> = snapshot
+        .accesses
+        .iter()
+        .filter_map(Access::rule)
+        .filter_map(|mut a| {
+            a.doors.retain(|d| ours.contains(&d.door));
+            a.doors.sort_by_key(|d| d.door);
+            a.members.sort();
+            a.groups.sort();
+            (!a.doors.is_empty()).then_some(a)
+        })
+        .collect();
+    accesses.sort_by_key(|a| a.id);
+    let direct: HashSet<MembershipId> = accesses.iter().flat_map(|a| a.members.clone()).collect();
+    let groups: HashSet<GroupId> = accesses.iter().flat_map(|a| a.groups.clone()).collect();
+    let mut members: Vec<MemberRule> = snapshot
+        .members
+        .into_iter()
+        .filter(|m| direct.contains(&m.id) || m.groups.iter().any(|g| groups.contains(g)))
+        .map(|mut m| {
+            m.groups.sort();
+            m
+        })
+        .collect();
+    members.sort_by_key(|m| m.id);
+    let reached: HashSet<MembershipId> = members.iter().map(|m| m.id).collect();
+    let mut credentials: Vec<(CredentialKey, CredentialRule)> = snapshot
+        .credentials
+        .into_iter()
+        .filter(|(key, rule)| {
+            reached.contains(&rule.member)
+                && match credential::key_parts(key) {
+                    Some(KeyParts::Card { .. }) => true,
+                    // Only its own site's codes: another site's digests are of no use here.
+                    Some(KeyParts::Pin { site, .. }) => site == controller.site_id,
+                    None => false,
+                }
+        })
+        .collect();
+    // Revoked first, so that an active credential sharing a key with a revoked one wins.
+    credentials.sort_by(|(a, ra), (b, rb)| (!ra.revoked, &a.0).cmp(&(!rb.revoked, &b.0)));
+    let used: HashSet<ScheduleId> = accesses.iter().filter_map(|a| a.schedule).collect();
+    let mut schedules: Vec<Schedule> = snapshot
+        .schedules
+        .into_iter()
+        .filter(|s| used.contains(&s.id))
+        .collect();
+    schedules.sort_by_key(|s| s.id);
+    Ok(ControllerRules {
+        version: snapshot.version,
+        controller_id: controller.id,
+        site_id: controller.site_id,
+        pin_site_key: controller::hex(&state.key.pin_site_key(controller.site_id)),
+        offline_max_age_secs: controller::DEFAULT_OFFLINE_MAX_AGE_SECS,
+        doors,
+        schedules,
+        members,
+        accesses,
+        credentials,
+    })
+}
+
+/// A decision a controller made at one of its doors, as it reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportedDecision {
+    /// The controller's own id for the event (a UUIDv7 of its clock).
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub door: DoorId,
+    /// `None`: granted.
+    pub denied: Option<DenyReason>,
+    pub auth: AuthType,
+    pub direction: Direction,
+    pub member: Option<MembershipId>,
+    pub access: Option<AccessId>,
+    /// Decided while the server could not be reached.
+    pub offline: bool,
+}
+
+/// Stores decisions the controller made, each once (by its id), in its organization's log
+/// as the controller's: a batch sent again adds nothing. Returns the ids now stored.
+pub async fn store_decisions(
+    state: &AppState,
+    org: OrgId,
+    controller: &Controller,
+    decisions: &[ReportedDecision],
+) -> Result<Vec<Uuid>, Error> {
+    let actor = EventActor::Controller {
+        controller_id: controller.id,
+        name: controller.name.clone(),
+    };
+    let events: Vec<Event> = decisions
+        .iter()
+        .map(|d| Event {
+            id: EventId(d.id),
+            at: d.at,
+            kind: match d.denied {
+                None => EventKind::DecisionGranted,
+                Some(_) => EventKind::DecisionDenied,
+            }
+            .as_str()
+            .to_owned(),
+            actor: actor.clone(),
+            object_kind: Some("door".to_owned()),
+            object_id: Some(d.door.0),
+            summary: serde_json::json!({
+                "credential": d.auth.as_str(),
+                "direction": d.direction,
+                "reason": d.denied,
+                "access_id": d.access,
+                "member_id": d.member,
+                "offline": d.offline,
+            }),
+        })
+        .collect();
+    state.store.store_controller_events(org, &events).await?;
+    Ok(decisions.iter().map(|d| d.id).collect())
+}
+
+/// Records the controller's sync stream opening or closing (`controller.connected` or
+/// `controller.disconnected`), by the controller, and writes its live state.
+pub async fn connection(
+    state: &AppState,
+    org: OrgId,
+    controller: &Controller,
+    live: &ControllerLive,
+) -> Result<(), Error> {
+    state
+        .store
+        .set_controller_live(org, controller.id, live)
+        .await?;
+    let kind = if live.online {
+        EventKind::ControllerConnected
+    } else {
+        EventKind::ControllerDisconnected
+    };
+    let audit = Audit {
+        actor: EventActor::Controller {
+            controller_id: controller.id,
+            name: controller.name.clone(),
+        },
+        at: state.clock.now(),
+    };
+    let summary = serde_json::json!({
+        "rules_version": live.rules_version,
+        "software_version": live.software_version,
+    });
+    state
+        .store
+        .record_event(
+            org,
+            &audit,
+            kind,
+            Some(("controller", controller.id.0)),
+            summary,
+        )
+        .await?;
+    Ok(())
 }

@@ -206,6 +206,8 @@ fn plan(changes: &[RuleChange], from: i64) -> Option<RuleObjects> {
             | ControllerUpdated
             | ControllerDeleted
             | ControllerTokenRotated
+            | ControllerConnected
+            | ControllerDisconnected
             | AccountSignedIn
             | AccountPhoneRecovered
             | DecisionGranted

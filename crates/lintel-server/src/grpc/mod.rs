@@ -4,6 +4,7 @@
 
 mod accesses;
 mod auth;
+mod controllers;
 mod doors;
 mod error;
 mod health;
@@ -64,6 +65,15 @@ pub fn routes(state: AppState) -> axum::Router {
         pb::doors_service_server::DoorsServiceServer::new(api.clone())
             .accept_compressed(GZIP)
             .send_compressed(GZIP),
+    );
+    // A controller's rules come whole: 250,000 credentials are tens of megabytes of JSON,
+    // a few when gzipped.
+    let router = service(
+        router,
+        pb::controller_service_server::ControllerServiceServer::new(api.clone())
+            .accept_compressed(GZIP)
+            .send_compressed(GZIP)
+            .max_encoding_message_size(MAX_ANSWER_BYTES),
     );
     let router = service(
         router,

@@ -2,13 +2,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use lintel_domain::{Controller, ControllerId, EventKind, OrgId, SiteId, event};
+use lintel_domain::controller::ControllerLive;
+use lintel_domain::{Controller, ControllerId, Event, EventKind, OrgId, SiteId, event};
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::events::record;
 use super::places::site_exists;
 use super::{
-    Backend, delete_owned, fetch_in_org, fetch_limit, is_foreign_key_violation, page_from_rows,
+    Backend, Db, delete_owned, fetch_in_org, fetch_limit, is_foreign_key_violation, page_from_rows,
     read_for_change,
 };
 use crate::rows::ControllerRow;
@@ -16,7 +18,8 @@ use crate::{Audit, Change, ControllerStore, Page, PageRequest, StoreError};
 
 macro_rules! controller_columns {
     () => {
-        "id, site_id, name, description, token_issued_at, created_at, updated_at"
+        "id, site_id, name, description, token_issued_at, connected, last_seen_at, rules_version, \
+         rules_in_sync, events_waiting, clock_skew_ms, software_version, created_at, updated_at"
     };
 }
 
@@ -49,11 +52,10 @@ impl ControllerStore for Backend {
         if !site_exists(&mut tx, org, controller.site_id).await? {
             return Err(StoreError::MissingReference { field: "site_id" });
         }
-        sqlx::query(concat!(
-            "INSERT INTO controllers (org_id, token_hash, ",
-            controller_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
+        sqlx::query(
+            "INSERT INTO controllers (org_id, token_hash, id, site_id, name, description, \
+             token_issued_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
         .bind(org.0)
         .bind(token_hash)
         .bind(controller.id.0)
@@ -240,5 +242,64 @@ impl ControllerStore for Backend {
         found
             .map(|f| Ok((OrgId(f.org_id), f.controller.try_into()?)))
             .transpose()
+    }
+
+    async fn set_controller_live(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        live: &ControllerLive,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE controllers SET connected = $3, last_seen_at = $4, rules_version = $5, \
+             rules_in_sync = $6, events_waiting = $7, clock_skew_ms = $8, software_version = $9 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(live.online)
+        .bind(live.last_seen_at)
+        .bind(live.rules_version)
+        .bind(live.rules_in_sync)
+        .bind(live.events_waiting)
+        .bind(live.clock_skew_ms)
+        .bind(&live.software_version)
+        .execute(self.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn store_controller_events(
+        &self,
+        org: OrgId,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        // 10 values a row: well under both backends' limits.
+        for chunk in events.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
+                 object_kind, object_id, summary) ",
+            );
+            q.push_values(chunk, |mut row, e| {
+                row.push_bind(e.id.0)
+                    .push_bind(org.0)
+                    .push_bind(e.at)
+                    .push_bind(&e.kind)
+                    .push_bind(e.actor.kind())
+                    .push_bind(e.actor.id())
+                    .push_bind(e.actor.name())
+                    .push_bind(&e.object_kind)
+                    .push_bind(e.object_id)
+                    .push_bind(Json(&e.summary));
+            });
+            q.push(" ON CONFLICT (id) DO NOTHING");
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -17,6 +17,7 @@ fn controller(site: lintel_domain::SiteId, name: &str) -> Controller {
         name: name.into(),
         description: String::new(),
         token_issued_at: now(),
+        live: Default::default(),
         created_at: now(),
         updated_at: now(),
     }

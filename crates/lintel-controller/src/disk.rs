@@ -1,0 +1,261 @@
+//! What the controller keeps across restarts and power loss, in its data directory:
+//!
+//! - `rules.json`: the last rules the server sent, and when it last confirmed them. Replaced
+//!   whole (written beside, fsynced, renamed over, the directory fsynced), so a crash leaves
+//!   the old rules or the new ones, never a mix.
+//! - `journal.jsonl`: every decision, one line each, appended and fsynced before the relay
+//!   fires or the answer is given. `journal.acked` holds how many of its first lines the server
+//!   has stored; once it has them all, the file is emptied (`acked` first set back to 0, so a
+//!   crash in between sends some again, which the server stores once, and loses none).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use lintel_domain::controller::ControllerRules;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The rules as kept on disk.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeptRules {
+    pub rules: ControllerRules,
+    /// When the server last said these are the rules to have.
+    pub confirmed_at: DateTime<Utc>,
+}
+
+/// One decision, as journaled and handed over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub door: Uuid,
+    pub granted: bool,
+    /// The deny reason's name when denied.
+    pub reason: Option<String>,
+    /// `card`, `pin` or `card_and_pin`.
+    pub credential: String,
+    /// `in` or `out`.
+    pub direction: String,
+    pub member: Option<Uuid>,
+    pub access: Option<Uuid>,
+    pub offline: bool,
+}
+
+pub struct Disk {
+    dir: PathBuf,
+}
+
+impl Disk {
+    pub fn open(dir: &Path) -> anyhow::Result<Disk> {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+        Ok(Disk {
+            dir: dir.to_owned(),
+        })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Replaces `name` whole with `bytes`: written beside, fsynced, renamed over it, and the
+    /// directory fsynced so the rename itself survives power loss.
+    fn replace(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let beside = self.path(&format!("{name}.new"));
+        let mut file = File::create(&beside)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&beside, self.path(name))?;
+        File::open(&self.dir)?.sync_all()
+    }
+
+    pub fn load_rules(&self) -> anyhow::Result<Option<KeptRules>> {
+        match fs::read(self.path("rules.json")) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn save_rules(&self, kept: &KeptRules) -> anyhow::Result<()> {
+        Ok(self.replace("rules.json", &serde_json::to_vec(kept)?)?)
+    }
+}
+
+/// The journal of decisions not yet stored by the server, on disk and in memory.
+pub struct Journal {
+    disk_dir: PathBuf,
+    file: File,
+    /// Every line of the file, in order.
+    entries: Vec<Entry>,
+    /// How many of the first entries the server has stored.
+    acked: usize,
+}
+
+impl Journal {
+    /// Opens the journal, reading what a previous run left. A last line cut short by a crash
+    /// is dropped: it was never fsynced, so no answer was given for it.
+    pub fn open(disk: &Disk) -> anyhow::Result<Journal> {
+        let path = disk.path("journal.jsonl");
+        let mut entries = Vec::new();
+        if let Ok(file) = File::open(&path) {
+            for line in BufReader::new(file).lines() {
+                match serde_json::from_str::<Entry>(&line?) {
+                    Ok(entry) => entries.push(entry),
+                    Err(_) => break,
+                }
+            }
+        }
+        let acked = match fs::read_to_string(disk.path("journal.acked")) {
+            Ok(text) => text.trim().parse::<usize>().unwrap_or(0),
+            Err(_) => 0,
+        }
+        .min(entries.len());
+        // Rewrite what was read, so a torn last line is gone before anything is appended.
+        let mut journal = Journal {
+            disk_dir: disk.dir.clone(),
+            file: OpenOptions::new().create(true).append(true).open(&path)?,
+            entries,
+            acked,
+        };
+        journal.rewrite()?;
+        Ok(journal)
+    }
+
+    fn disk(&self) -> Disk {
+        Disk {
+            dir: self.disk_dir.clone(),
+        }
+    }
+
+    fn rewrite(&mut self) -> anyhow::Result<()> {
+        let mut text = Vec::new();
+        for e in &self.entries {
+            serde_json::to_writer(&mut text, e)?;
+            text.push(b'\n');
+        }
+        self.disk().replace("journal.jsonl", &text)?;
+        self.file = OpenOptions::new()
+            .append(true)
+            .open(self.disk_dir.join("journal.jsonl"))?;
+        Ok(())
+    }
+
+    /// Appends a decision and makes it durable before returning.
+    pub fn append(&mut self, entry: Entry) -> anyhow::Result<()> {
+        let mut line = serde_json::to_vec(&entry)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_data()?;
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// Entries the server has not yet stored, oldest first, at most `limit`.
+    pub fn waiting(&self, limit: usize) -> &[Entry] {
+        let end = self.entries.len().min(self.acked + limit);
+        &self.entries[self.acked..end]
+    }
+
+    pub fn waiting_count(&self) -> usize {
+        self.entries.len() - self.acked
+    }
+
+    /// Notes that the server stored these entries; empties the journal once it has them all.
+    pub fn stored(&mut self, ids: &[Uuid]) -> anyhow::Result<()> {
+        let ids: std::collections::HashSet<&Uuid> = ids.iter().collect();
+        let before = self.acked;
+        while self.acked < self.entries.len() && ids.contains(&self.entries[self.acked].id) {
+            self.acked += 1;
+        }
+        if self.acked == before {
+            return Ok(());
+        }
+        let disk = self.disk();
+        if self.acked == self.entries.len() {
+            // Forget the count first: a crash before the file is emptied sends them again.
+            disk.replace("journal.acked", b"0")?;
+            self.entries.clear();
+            self.acked = 0;
+            self.rewrite()?;
+        } else {
+            disk.replace("journal.acked", self.acked.to_string().as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u128) -> Entry {
+        Entry {
+            id: Uuid::from_u128(n),
+            at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            door: Uuid::from_u128(7),
+            granted: true,
+            reason: None,
+            credential: "card".into(),
+            direction: "in".into(),
+            member: None,
+            access: None,
+            offline: true,
+        }
+    }
+
+    #[test]
+    fn the_journal_keeps_what_the_server_has_not_stored_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = Disk::open(dir.path()).unwrap();
+        let mut journal = Journal::open(&disk).unwrap();
+        for n in 1..=3 {
+            journal.append(entry(n)).unwrap();
+        }
+        journal.stored(&[Uuid::from_u128(1)]).unwrap();
+        drop(journal);
+
+        let mut journal = Journal::open(&disk).unwrap();
+        let waiting: Vec<u128> = journal.waiting(10).iter().map(|e| e.id.as_u128()).collect();
+        assert_eq!(waiting, [2, 3]);
+        // Stored out of order: only the leading run counts.
+        journal.stored(&[Uuid::from_u128(3)]).unwrap();
+        assert_eq!(journal.waiting_count(), 2);
+        journal
+            .stored(&[Uuid::from_u128(2), Uuid::from_u128(3)])
+            .unwrap();
+        assert_eq!(journal.waiting_count(), 0);
+        drop(journal);
+        let journal = Journal::open(&disk).unwrap();
+        assert_eq!(journal.waiting_count(), 0);
+        let text = fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+        assert!(text.is_empty());
+    }
+
+    #[test]
+    fn a_line_cut_short_by_a_crash_is_dropped_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = Disk::open(dir.path()).unwrap();
+        let mut journal = Journal::open(&disk).unwrap();
+        journal.append(entry(1)).unwrap();
+        journal.append(entry(2)).unwrap();
+        drop(journal);
+        let path = dir.path().join("journal.jsonl");
+        let mut text = fs::read(&path).unwrap();
+        text.extend_from_slice(b"{\"id\":\"0000");
+        fs::write(&path, text).unwrap();
+
+        let mut journal = Journal::open(&disk).unwrap();
+        assert_eq!(journal.waiting_count(), 2);
+        journal.append(entry(3)).unwrap();
+        drop(journal);
+        let journal = Journal::open(&disk).unwrap();
+        let ids: Vec<u128> = journal.waiting(10).iter().map(|e| e.id.as_u128()).collect();
+        assert_eq!(ids, [1, 2, 3]);
+    }
+}

@@ -1,0 +1,300 @@
+//! The controller's decisions: a card, a PIN code or both presented at one of its doors,
+//! decided by the domain's engine from the rules it holds, on its own clock, journaled, then
+//! the relay released. The same engine and the same reasons as the server.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lintel_domain::controller::ControllerRules;
+use lintel_domain::credential::{self, pin_digest};
+use lintel_domain::decision::{AuthType, Decision, DenyReason, Direction, Request, Rules};
+use lintel_domain::{Clock, DoorId, SystemClock};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::disk::{Disk, Entry, Journal, KeptRules};
+use crate::io::Relays;
+
+/// What is presented at a door.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    Card {
+        facility_code: Option<u32>,
+        number: String,
+    },
+    Pin(String),
+    CardAndPin {
+        facility_code: Option<u32>,
+        number: String,
+        pin: String,
+    },
+}
+
+/// The answer given at the door (and over the local interface).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub door: Uuid,
+    pub granted: bool,
+    pub reason: Option<DenyReason>,
+    /// The event's id, as the server will store it.
+    pub event: Uuid,
+    pub offline: bool,
+}
+
+/// The rules in use: as kept, and indexed.
+struct Loaded {
+    kept: KeptRules,
+    engine: Rules,
+    site_key: Option<[u8; 32]>,
+}
+
+/// The controller's state shared by its tasks.
+pub struct Doors {
+    disk: Disk,
+    rules: std::sync::RwLock<Option<Loaded>>,
+    journal: Mutex<Journal>,
+    relays: Arc<dyn Relays>,
+    clock: Arc<dyn Clock>,
+    /// Whether a sync stream is open now.
+    connected: std::sync::atomic::AtomicBool,
+    /// Wakes the uploader when a decision is journaled.
+    pub journaled: tokio::sync::Notify,
+}
+
+impl Doors {
+    /// Opens the data directory: the rules and journal a previous run left, if any.
+    pub fn open(disk: Disk, relays: Arc<dyn Relays>) -> anyhow::Result<Doors> {
+        Doors::open_with_clock(disk, relays, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(
+        disk: Disk,
+        relays: Arc<dyn Relays>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Doors> {
+        let journal = Journal::open(&disk)?;
+        let rules = disk.load_rules()?.map(load);
+        Ok(Doors {
+            disk,
+            rules: std::sync::RwLock::new(rules),
+            journal: Mutex::new(journal),
+            relays,
+            clock,
+            connected: false.into(),
+            journaled: tokio::sync::Notify::new(),
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The version and hash of the rules held: `(0, "")` for none.
+    pub fn held(&self) -> (i64, String) {
+        let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+        rules.as_ref().map_or((0, String::new()), |l| {
+            (l.kept.rules.version, l.kept.rules.hash())
+        })
+    }
+
+    /// When the server last confirmed the rules held.
+    pub fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+        let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+        rules.as_ref().map(|l| l.kept.confirmed_at)
+    }
+
+    /// Takes new rules from the server: kept on disk first, then used.
+    pub fn replace_rules(&self, rules: ControllerRules) -> anyhow::Result<()> {
+        let kept = KeptRules {
+            rules,
+            confirmed_at: self.now(),
+        };
+        self.disk.save_rules(&kept)?;
+        *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Some(load(kept));
+        Ok(())
+    }
+
+    /// The server says the rules held are current (they match `hash`).
+    pub fn confirm(&self, hash: &str) -> anyhow::Result<()> {
+        let mut rules = self.rules.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(loaded) = rules.as_mut().filter(|l| l.kept.rules.hash() == hash) {
+            let now = self.now();
+            // Written at most once a minute: the offline policy counts in days.
+            if now - loaded.kept.confirmed_at >= chrono::Duration::minutes(1) {
+                loaded.kept.confirmed_at = now;
+                self.disk.save_rules(&loaded.kept)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn set_connected(&self, connected: bool) {
+        self.connected
+            .store(connected, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn connected(&self) -> bool {
+        self.connected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Decides what is presented at `door`, journals it durably, then releases the relay
+    /// when granted.
+    pub fn present(&self, door: DoorId, presented: &Presented) -> anyhow::Result<Answer> {
+        let now = self.now();
+        let offline = !self.connected();
+        let (decision, member, unlock) = {
+            let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+            decide(rules.as_ref(), door, presented, now)
+        };
+        let (granted, reason, access) = match decision {
+            Decision::Granted { access } => (true, None, Some(access.0)),
+            Decision::Denied(reason) => (false, Some(reason), None),
+        };
+        let entry = Entry {
+            id: Uuid::now_v7(),
+            at: now,
+            door: door.0,
+            granted,
+            reason: reason.map(|r| r.as_str().to_owned()),
+            credential: auth_of(presented).as_str().to_owned(),
+            direction: "in".into(),
+            member,
+            access,
+            offline,
+        };
+        let id = entry.id;
+        self.journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .append(entry)?;
+        self.journaled.notify_one();
+        if granted {
+            self.relays.release(door, unlock);
+        }
+        Ok(Answer {
+            door: door.0,
+            granted,
+            reason,
+            event: id,
+            offline,
+        })
+    }
+
+    /// Up to `limit` journaled decisions the server has not stored, oldest first.
+    pub fn waiting(&self, limit: usize) -> Vec<Entry> {
+        let journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        journal.waiting(limit).to_vec()
+    }
+
+    pub fn waiting_count(&self) -> usize {
+        let journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        journal.waiting_count()
+    }
+
+    pub fn stored(&self, ids: &[Uuid]) -> anyhow::Result<()> {
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        journal.stored(ids)
+    }
+
+    /// The doors the rules name, with their names.
+    pub fn doors(&self) -> HashMap<Uuid, String> {
+        let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+        rules.as_ref().map_or_else(HashMap::new, |l| {
+            l.kept
+                .rules
+                .doors
+                .iter()
+                .map(|d| (d.id.0, d.name.clone()))
+                .collect()
+        })
+    }
+}
+
+fn load(kept: KeptRules) -> Loaded {
+    let (engine, unreadable) = kept.rules.engine();
+    for (id, err) in unreadable {
+        tracing::error!(schedule = %id, error = %err, "unreadable schedule: it opens nothing");
+    }
+    let site_key = kept.rules.site_key();
+    Loaded {
+        kept,
+        engine,
+        site_key,
+    }
+}
+
+fn auth_of(presented: &Presented) -> AuthType {
+    match presented {
+        Presented::Card { .. } => AuthType::Card,
+        Presented::Pin(_) => AuthType::Pin,
+        Presented::CardAndPin { .. } => AuthType::CardAndPin,
+    }
+}
+
+/// The decision, whom the credential stood for, and how long to release the lock.
+fn decide(
+    loaded: Option<&Loaded>,
+    door: DoorId,
+    presented: &Presented,
+    now: DateTime<Utc>,
+) -> (Decision, Option<Uuid>, Duration) {
+    let Some(loaded) = loaded else {
+        // No rules yet: nothing is known here.
+        return (
+            Decision::Denied(DenyReason::RulesStale),
+            None,
+            Duration::ZERO,
+        );
+    };
+    let rules = &loaded.kept.rules;
+    let unlock = rules.door(door).map_or(Duration::ZERO, |d| {
+        Duration::from_secs(u64::from(d.unlock_duration_secs))
+    });
+    let age = now - loaded.kept.confirmed_at;
+    if age > chrono::Duration::seconds(rules.offline_max_age_secs) {
+        return (Decision::Denied(DenyReason::RulesStale), None, unlock);
+    }
+    let pin_key = |code: &str| {
+        loaded
+            .site_key
+            .map(|key| credential::pin_key(rules.site_id, &pin_digest(&key, code)))
+    };
+    let (first, pin) = match presented {
+        Presented::Card {
+            facility_code,
+            number,
+        } => (credential::card_key(*facility_code, number), None),
+        Presented::Pin(code) => match pin_key(code) {
+            Some(key) => (key, None),
+            None => {
+                return (
+                    Decision::Denied(DenyReason::UnknownCredential),
+                    None,
+                    unlock,
+                );
+            }
+        },
+        Presented::CardAndPin {
+            facility_code,
+            number,
+            pin,
+        } => (credential::card_key(*facility_code, number), pin_key(pin)),
+    };
+    let request = Request {
+        credential: &first,
+        door,
+        direction: Direction::In,
+        auth: auth_of(presented),
+        at: now,
+        phone: None,
+    };
+    let decision = match (presented, &pin) {
+        (Presented::CardAndPin { .. }, Some(pin)) => loaded.engine.decide_pair(&request, pin),
+        (Presented::CardAndPin { .. }, None) => Decision::Denied(DenyReason::UnknownCredential),
+        _ => loaded.engine.decide(&request),
+    };
+    let member = loaded.engine.credential(&first).map(|c| c.member.0);
+    (decision, member, unlock)
+}

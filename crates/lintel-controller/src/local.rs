@@ -1,0 +1,144 @@
+//! The local interface: a simulated reader and keypad, and a view of the relays, as lines
+//! over TCP (one request a line, one JSON answer a line):
+//!
+//! ```text
+//! card <door-uuid> <number> [facility-code]      a card presented
+//! pin <door-uuid> <code>                         a code typed, then #
+//! card+pin <door-uuid> <number> <facility-code|-> <code>
+//! relays                                         each relay: released now, pulses so far
+//! status                                         rules held, how fresh, events waiting
+//! ```
+//!
+//! Bind it to loopback: whoever reaches it can present any card.
+
+use std::sync::Arc;
+
+use lintel_domain::DoorId;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use uuid::Uuid;
+
+use crate::door::{Doors, Presented};
+use crate::io::SimulatedRelays;
+
+/// The longest line read: anything longer is refused, not buffered.
+const MAX_LINE: usize = 512;
+
+pub async fn serve(
+    listener: TcpListener,
+    doors: Arc<Doors>,
+    relays: Arc<SimulatedRelays>,
+) -> anyhow::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let (doors, relays) = (doors.clone(), relays.clone());
+        tokio::spawn(async move {
+            if let Err(err) = session(stream, &doors, &relays).await {
+                tracing::debug!(error = %err, "local interface connection ended");
+            }
+        });
+    }
+}
+
+async fn session(stream: TcpStream, doors: &Doors, relays: &SimulatedRelays) -> anyhow::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut line = Vec::new();
+        let limit = u64::try_from(MAX_LINE).unwrap_or(u64::MAX) + 1;
+        if (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .await?
+            == 0
+        {
+            return Ok(());
+        }
+        let too_long = line.last() != Some(&b'\n') && line.len() > MAX_LINE;
+        let answer = match std::str::from_utf8(&line) {
+            Ok(_) if too_long => json!({ "error": "line too long" }),
+            Ok(text) => answer(text.trim(), doors, relays),
+            Err(_) => json!({ "error": "lines are UTF-8 text" }),
+        };
+        let mut text = answer.to_string();
+        text.push('\n');
+        write.write_all(text.as_bytes()).await?;
+        if too_long {
+            return Ok(());
+        }
+    }
+}
+
+fn answer(line: &str, doors: &Doors, relays: &SimulatedRelays) -> serde_json::Value {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let presented = match words.as_slice() {
+        ["relays"] => return json!({ "relays": relays.states() }),
+        ["status"] => {
+            let (version, hash) = doors.held();
+            return json!({
+                "rules_version": version,
+                "rules_hash": hash,
+                "confirmed_at": doors.confirmed_at(),
+                "connected": doors.connected(),
+                "events_waiting": doors.waiting_count(),
+                "doors": doors.doors(),
+            });
+        }
+        ["card", door, number] => card(door, None, number),
+        ["card", door, number, fc] => card(door, Some(fc), number),
+        ["pin", door, code] => Ok((door_id(door), Presented::Pin((*code).to_owned()))),
+        ["card+pin", door, number, fc, code] => {
+            card(door, Some(fc).filter(|f| **f != "-"), number).map(|(door, p)| match p {
+                Presented::Card {
+                    facility_code,
+                    number,
+                } => (
+                    door,
+                    Presented::CardAndPin {
+                        facility_code,
+                        number,
+                        pin: (*code).to_owned(),
+                    },
+                ),
+                other => (door, other),
+            })
+        }
+        _ => Err("say: card DOOR NUMBER [FC] | pin DOOR CODE | card+pin DOOR NUMBER FC|- CODE | relays | status".to_owned()),
+    };
+    match presented.and_then(|(door, p)| Ok((door?, p))) {
+        Ok((door, presented)) => match doors.present(door, &presented) {
+            Ok(answer) => json!(answer),
+            Err(err) => {
+                tracing::error!(error = %err, "could not journal a decision; nothing opened");
+                json!({ "error": "could not journal the decision; nothing opened" })
+            }
+        },
+        Err(message) => json!({ "error": message }),
+    }
+}
+
+fn door_id(text: &str) -> Result<DoorId, String> {
+    Uuid::parse_str(text)
+        .map(DoorId)
+        .map_err(|_| format!("{text:?} is not a door's uuid"))
+}
+
+type Parsed = Result<(Result<DoorId, String>, Presented), String>;
+
+fn card(door: &str, fc: Option<&&str>, number: &str) -> Parsed {
+    let facility_code = match fc {
+        None => None,
+        Some(fc) => Some(
+            fc.parse::<u32>()
+                .map_err(|_| format!("{fc:?} is not a facility code"))?,
+        ),
+    };
+    Ok((
+        door_id(door),
+        Presented::Card {
+            facility_code,
+            number: number.to_owned(),
+        },
+    ))
+}

@@ -1,0 +1,105 @@
+//! `lintel-controller`: the program at the door. It syncs its doors' rules from a Lintel
+//! server, decides cards and PIN codes there (offline too), journals every decision until
+//! the server has stored it, and releases the locks. See the README's "Door controllers".
+
+mod config;
+mod disk;
+mod door;
+mod io;
+mod local;
+mod sync;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::config::{Config, Flags};
+
+/// The Lintel door controller: keeps its doors' rules from the server, decides cards and
+/// PIN codes at the door (offline too), and hands every decision to the server exactly once.
+/// Every flag can also be set in the config file or as LINTEL_CONTROLLER_<NAME>.
+#[derive(Debug, Parser)]
+#[command(name = "lintel-controller", version)]
+struct Cli {
+    /// A TOML file with any of the settings below (flags and variables override it).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The Lintel server: http://HOST:PORT (the port of its HTTP API, which serves gRPC too).
+    #[arg(long)]
+    server: Option<String>,
+    /// A file holding this controller's token (lct_…), as shown once when an admin made the
+    /// controller. LINTEL_CONTROLLER_TOKEN may hold the token itself.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Where the rules and the journal of decisions are kept (created if missing; keep it on
+    /// storage that survives power loss).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The local interface of the simulated reader and relays (loopback only unless you mean
+    /// it: whoever reaches it can present any card). Lines: `card DOOR NUMBER [FC]`,
+    /// `pin DOOR CODE`, `card+pin DOOR NUMBER FC|- CODE`, `relays`, `status`.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Seconds between heartbeats to the server (1 to 60).
+    #[arg(long)]
+    heartbeat_secs: Option<u64>,
+    /// What to log: info, debug, lintel_controller=debug, …
+    #[arg(long)]
+    log_level: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let flags = Flags {
+        server: cli.server,
+        token_file: cli.token_file,
+        data_dir: cli.data_dir,
+        listen: cli.listen,
+        heartbeat_secs: cli.heartbeat_secs,
+        log_level: cli.log_level,
+    };
+    let config = Config::load(cli.config.as_deref(), &flags)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
+        .with_writer(std::io::stderr)
+        .init();
+    let token = config.token()?;
+    // One thread: a controller is a small box, and its work is small.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(config, token))
+}
+
+async fn run(config: Config, token: String) -> anyhow::Result<()> {
+    let disk = disk::Disk::open(&config.data_dir)?;
+    let relays = Arc::new(io::SimulatedRelays::default());
+    let doors = Arc::new(door::Doors::open(disk, relays.clone())?);
+    let (version, _) = doors.held();
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        rules_version = version,
+        events_waiting = doors.waiting_count(),
+        "lintel-controller starting"
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    println!(
+        "lintel-controller: local interface on {} (syncing with {})",
+        listener.local_addr()?,
+        config.server
+    );
+    let sync = sync::Sync {
+        server: config.server.clone(),
+        token,
+        heartbeat: Duration::from_secs(config.heartbeat_secs),
+        doors: doors.clone(),
+    };
+    tokio::spawn(sync.run());
+    tokio::select! {
+        served = local::serve(listener, doors, relays) => served,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    }
+}

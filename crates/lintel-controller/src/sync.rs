@@ -1,0 +1,161 @@
+//! The sync stream with the server: hello with the rules held, then heartbeats and the
+//! journal's events out; rules, confirmations and acknowledgements in. Reconnects after any
+//! failure, waiting a little longer each time (up to `MAX_BACKOFF`), and keeps deciding
+//! from the rules on disk meanwhile.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lintel_domain::controller::ControllerRules;
+use lintel_proto::v1::{self as pb, controller_message, server_message};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::codec::CompressionEncoding;
+use tonic::metadata::MetadataValue;
+
+use crate::disk::Entry;
+use crate::door::Doors;
+
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// Events handed over in one message.
+const BATCH: usize = 500;
+
+pub struct Sync {
+    pub server: String,
+    pub token: String,
+    pub heartbeat: Duration,
+    pub doors: Arc<Doors>,
+}
+
+impl Sync {
+    /// Runs for ever: each session until it fails, then the next.
+    pub async fn run(self) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.session().await {
+                Ok(()) => backoff = Duration::from_millis(100),
+                Err(err) => tracing::warn!(error = %err, "sync stream ended"),
+            }
+            self.doors.set_connected(false);
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    async fn session(&self) -> anyhow::Result<()> {
+        let channel = tonic::transport::Endpoint::from_shared(self.server.clone())?
+            .connect_timeout(Duration::from_secs(5))
+            .http2_keep_alive_interval(Duration::from_secs(10))
+            .keep_alive_timeout(Duration::from_secs(10))
+            .connect()
+            .await?;
+        let mut client = pb::controller_service_client::ControllerServiceClient::new(channel)
+            .send_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(256 * 1024 * 1024);
+        let (out, rx) = mpsc::channel(16);
+        let (version, hash) = self.doors.held();
+        out.send(message(controller_message::Body::Hello(
+            pb::ControllerHello {
+                rules_version: version,
+                rules_hash: hash,
+                software_version: env!("CARGO_PKG_VERSION").to_owned(),
+                clock: Some(timestamp(self.doors.now())),
+            },
+        )))
+        .await?;
+        let mut request = tonic::Request::new(ReceiverStream::new(rx));
+        let bearer: MetadataValue<_> = format!("Bearer {}", self.token).parse()?;
+        request.metadata_mut().insert("authorization", bearer);
+        let mut inbound = client.sync(request).await?.into_inner();
+
+        let mut beat = tokio::time::interval(self.heartbeat);
+        beat.tick().await;
+        // Events handed over and not yet acknowledged: one batch at a time, in order.
+        let mut in_flight = false;
+        loop {
+            if !in_flight {
+                let batch = self.doors.waiting(BATCH);
+                if !batch.is_empty() {
+                    let events = batch.iter().map(event).collect();
+                    out.send(message(controller_message::Body::Events(
+                        pb::ControllerEvents { events },
+                    )))
+                    .await?;
+                    in_flight = true;
+                }
+            }
+            tokio::select! {
+                received = inbound.message() => {
+                    let Some(received) = received? else {
+                        anyhow::bail!("the server closed the stream");
+                    };
+                    match received.body {
+                        Some(server_message::Body::Welcome(w)) => {
+                            self.doors.set_connected(true);
+                            tracing::info!(controller = %w.controller_uuid, name = %w.name, "connected");
+                        }
+                        Some(server_message::Body::Rules(update)) => {
+                            let rules: ControllerRules = serde_json::from_slice(&update.rules_json)?;
+                            if rules.hash() != update.hash {
+                                anyhow::bail!("the rules sent do not match their hash");
+                            }
+                            self.doors.replace_rules(rules)?;
+                            tracing::info!(version = update.version, "rules applied");
+                        }
+                        Some(server_message::Body::Current(current)) => {
+                            self.doors.confirm(&current.hash)?;
+                        }
+                        Some(server_message::Body::Stored(stored)) => {
+                            let ids = stored
+                                .uuids
+                                .iter()
+                                .filter_map(|u| uuid::Uuid::parse_str(u).ok())
+                                .collect::<Vec<_>>();
+                            self.doors.stored(&ids)?;
+                            in_flight = false;
+                        }
+                        None => {}
+                    }
+                }
+                () = self.doors.journaled.notified(), if !in_flight => {}
+                _ = beat.tick() => {
+                    let (version, hash) = self.doors.held();
+                    out.send(message(controller_message::Body::Heartbeat(pb::ControllerHeartbeat {
+                        rules_version: version,
+                        rules_hash: hash,
+                        clock: Some(timestamp(self.doors.now())),
+                        events_waiting: self.doors.waiting_count() as u64,
+                    })))
+                    .await?;
+                }
+            }
+        }
+    }
+}
+
+fn message(body: controller_message::Body) -> pb::ControllerMessage {
+    pb::ControllerMessage { body: Some(body) }
+}
+
+fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+fn event(e: &Entry) -> pb::ControllerEvent {
+    pb::ControllerEvent {
+        uuid: e.id.to_string(),
+        at: Some(timestamp(e.at)),
+        door_uuid: e.door.to_string(),
+        granted: e.granted,
+        reason: e.reason.clone().unwrap_or_default(),
+        credential: e.credential.clone(),
+        direction: e.direction.clone(),
+        member_uuid: e.member.map(|m| m.to_string()).unwrap_or_default(),
+        access_uuid: e.access.map(|a| a.to_string()).unwrap_or_default(),
+        offline: e.offline,
+    }
+}

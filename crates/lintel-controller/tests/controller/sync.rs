@@ -1,0 +1,300 @@
+use std::time::{Duration, Instant};
+
+use lintel_domain::EventActor;
+use lintel_store::EventFilter;
+use lintel_testkit::{Backend, on_both_backends};
+use serde_json::{Value, json};
+
+use crate::{Controller, Server};
+
+on_both_backends!(
+    a_controller_decides_online_and_offline_and_hands_every_decision_over_once,
+    a_rotated_token_ends_the_session_and_another_organization_sees_nothing,
+);
+
+struct Acme {
+    key: String,
+    door: String,
+    controller_id: String,
+    token: String,
+    cards: Vec<String>,
+}
+
+/// Acme with one door wired to a controller, an access to it for Ada by card or PIN, and
+/// Ada's cards 1001 and 1002.
+async fn acme(server: &Server) -> Acme {
+    let key = server.org("acme").await;
+    let site = server
+        .post(&key, "/api/v1/orgs/acme/sites", json!({ "name": "HQ" }))
+        .await;
+    let made = server
+        .post(
+            &key,
+            "/api/v1/orgs/acme/controllers",
+            json!({ "site_id": site["id"], "name": "Cabinet" }),
+        )
+        .await;
+    let controller_id = made["controller"]["id"].as_str().unwrap().to_owned();
+    let door = server
+        .post(
+            &key,
+            "/api/v1/orgs/acme/doors",
+            json!({ "site_id": site["id"], "name": "Front", "controller_id": controller_id }),
+        )
+        .await;
+    let door = door["id"].as_str().unwrap().to_owned();
+    let ada = server
+        .post(
+            &key,
+            "/api/v1/orgs/acme/invitations",
+            json!({ "email": "ada@example.com" }),
+        )
+        .await;
+    server
+        .post(
+            &key,
+            "/api/v1/orgs/acme/accesses",
+            json!({
+                "name": "Staff",
+                "doors": [{ "door_id": door, "in_auth_types": ["card", "pin"] }],
+                "users": [ada["id"]]
+            }),
+        )
+        .await;
+    server.sign_up("ada@example.com", "+46701234567").await;
+    let mut cards = Vec::new();
+    for number in ["1001", "1002"] {
+        let card = server
+            .post(
+                &key,
+                "/api/v1/orgs/acme/cards",
+                json!({ "member_id": ada["id"], "number": number, "facility_code": 12 }),
+            )
+            .await;
+        cards.push(card["id"].as_str().unwrap().to_owned());
+    }
+    Acme {
+        key,
+        door,
+        controller_id,
+        token: made["token"].as_str().unwrap().to_owned(),
+        cards,
+    }
+}
+
+fn granted(answer: &Value) -> bool {
+    answer["granted"] == true
+}
+
+async fn a_controller_decides_online_and_offline_and_hands_every_decision_over_once(
+    backend: Backend,
+) {
+    let Some(mut server) = Server::start(backend).await else {
+        return;
+    };
+    let p = acme(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut controller = Controller::start(server.addr, &p.token, dir.path());
+    let first = controller
+        .until("has rules", |s| {
+            s["connected"] == true && s["rules_version"].as_i64() > Some(0)
+        })
+        .await;
+    assert_eq!(first["doors"][&p.door], "Front", "{first}");
+
+    let card = |number: &str| format!("card {} {number} 12", p.door);
+    let mut decisions = Vec::new();
+    let answer = controller.say(&card("1001"));
+    assert!(granted(&answer) && answer["offline"] == false, "{answer}");
+    decisions.push(answer);
+    let answer = controller.say(&format!("card {} 9999 12", p.door));
+    assert_eq!(answer["reason"], "unknown_credential", "{answer}");
+    decisions.push(answer);
+    let relays = controller.say("relays");
+    assert_eq!(relays["relays"][0]["pulses"], 1, "{relays}");
+
+    // A card revoked through the API is refused at the door, pushed within moments.
+    let before = first["rules_hash"].clone();
+    let started = Instant::now();
+    let (status, _) = server
+        .call(
+            reqwest::Method::DELETE,
+            &p.key,
+            &format!("/api/v1/orgs/acme/cards/{}", p.cards[0]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    controller
+        .until("applied the revocation", |s| s["rules_hash"] != before)
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let answer = controller.say(&card("1001"));
+    assert_eq!(answer["reason"], "credential_revoked", "{answer}");
+    decisions.push(answer);
+
+    // The server goes away: the controller keeps deciding, from the same rules, offline.
+    server.stop().await;
+    controller
+        .until("noticed", |s| s["connected"] == false)
+        .await;
+    for _ in 0..3 {
+        let answer = controller.say(&card("1002"));
+        assert!(granted(&answer) && answer["offline"] == true, "{answer}");
+        decisions.push(answer);
+    }
+    let answer = controller.say(&card("1001"));
+    assert_eq!(answer["reason"], "credential_revoked", "{answer}");
+    decisions.push(answer);
+
+    // Killed while the server is away, it starts again from what it kept on disk.
+    controller.kill_and_restart();
+    // At least the four offline ones wait (the last one online may not have gone yet).
+    let status = controller.say("status");
+    let waiting = status["events_waiting"].as_u64().unwrap();
+    assert!((4..=decisions.len() as u64).contains(&waiting), "{status}");
+    let answer = controller.say(&card("1002"));
+    assert!(granted(&answer) && answer["offline"] == true, "{answer}");
+    decisions.push(answer);
+
+    // The server comes back: every decision arrives once, with its own id and time.
+    server.restart().await;
+    controller
+        .until("handed everything over", |s| {
+            s["connected"] == true && s["events_waiting"] == 0
+        })
+        .await;
+    // Sent again (as after a crash between storing and acknowledging), nothing doubles.
+    controller.kill_and_restart();
+    controller
+        .until("reconnected", |s| s["connected"] == true)
+        .await;
+    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
+    let filter = EventFilter::default();
+    let page = lintel_store::PageRequest {
+        limit: 200,
+        after: None,
+    };
+    let events = server
+        .state
+        .store
+        .list_events(org.id, &filter, page)
+        .await
+        .unwrap()
+        .items;
+    let by_controller: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind.starts_with("decision."))
+        .filter(|e| matches!(e.actor, EventActor::Controller { .. }))
+        .collect();
+    assert_eq!(by_controller.len(), decisions.len(), "{by_controller:#?}");
+    for d in &decisions {
+        let id = d["event"].as_str().unwrap();
+        let stored: Vec<_> = by_controller
+            .iter()
+            .filter(|e| e.id.0.to_string() == id)
+            .collect();
+        assert_eq!(stored.len(), 1, "{id}");
+        assert_eq!(stored[0].summary["offline"], d["offline"]);
+        assert_eq!(
+            stored[0].kind,
+            if granted(d) {
+                "decision.granted"
+            } else {
+                "decision.denied"
+            }
+        );
+    }
+    let connections = events
+        .iter()
+        .filter(|e| e.kind == "controller.connected")
+        .count();
+    assert!(connections >= 3, "{connections}");
+
+    // The API shows the controller's live state.
+    let (_, live) = server
+        .call(
+            reqwest::Method::GET,
+            &p.key,
+            &format!("/api/v1/orgs/acme/controllers/{}", p.controller_id),
+            None,
+        )
+        .await;
+    assert_eq!(live["live"]["online"], true, "{live}");
+    let started = Instant::now();
+    loop {
+        let (_, live) = server
+            .call(
+                reqwest::Method::GET,
+                &p.key,
+                &format!("/api/v1/orgs/acme/controllers/{}", p.controller_id),
+                None,
+            )
+            .await;
+        if live["live"]["rules_in_sync"] == true {
+            assert_eq!(live["live"]["events_waiting"], 0, "{live}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{live}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn a_rotated_token_ends_the_session_and_another_organization_sees_nothing(backend: Backend) {
+    let Some(server) = Server::start(backend).await else {
+        return;
+    };
+    let p = acme(&server).await;
+    // Another organization's door and member: nothing of them reaches acme's controller.
+    let globex = server.org("globex").await;
+    let plant = server
+        .post(
+            &globex,
+            "/api/v1/orgs/globex/sites",
+            json!({ "name": "Plant" }),
+        )
+        .await;
+    let theirs = server
+        .post(
+            &globex,
+            "/api/v1/orgs/globex/doors",
+            json!({ "site_id": plant["id"], "name": "Dock" }),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let controller = Controller::start(server.addr, &p.token, dir.path());
+    let status = controller
+        .until("has rules", |s| s["rules_version"].as_i64() > Some(0))
+        .await;
+    let doors = status["doors"].as_object().unwrap();
+    assert_eq!(doors.len(), 1, "{status}");
+    let kept = std::fs::read_to_string(dir.path().join("data/rules.json")).unwrap();
+    assert!(!kept.contains(theirs["id"].as_str().unwrap()));
+    assert!(!kept.contains("globex"));
+    let answer = controller.say(&format!("card {} 1001 12", theirs["id"].as_str().unwrap()));
+    assert_eq!(answer["granted"], false, "{answer}");
+
+    // A rotated token ends the session at once; the old one never connects again.
+    server
+        .post(
+            &p.key,
+            &format!(
+                "/api/v1/orgs/acme/controllers/{}/rotate-token",
+                p.controller_id
+            ),
+            json!({}),
+        )
+        .await;
+    controller
+        .until("was cut off", |s| s["connected"] == false)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(controller.say("status")["connected"], false);
+    // It still decides from what it holds.
+    let answer = controller.say(&format!("card {} 1001 12", p.door));
+    assert!(granted(&answer), "{answer}");
+}

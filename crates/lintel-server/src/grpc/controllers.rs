@@ -1,0 +1,345 @@
+//! `ControllerService`: a door controller's sync stream. The controller says hello with the
+//! rules it holds; the session sends it its rules whole whenever they differ from those
+//! (looking at the organization's rules version every `LOOK_EVERY`), confirms them while
+//! they do not, stores the decisions it hands over (each once, by its id) and acknowledges
+//! them, and ends when the token stops being the controller's.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lintel_domain::controller::{Controller, ControllerLive};
+use lintel_domain::decision::{AuthType, DenyReason, Direction};
+use lintel_domain::{AccessId, DoorId, MembershipId, OrgId};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
+
+use super::pb::{self, controller_message, server_message};
+use super::{Api, bearer, invalid, parse_uuid, status, time_of, timestamp};
+use crate::app::controllers::{self, ReportedDecision};
+use crate::app::{self, AppState};
+
+/// How often the session looks at the organization's rules version.
+const LOOK_EVERY: Duration = Duration::from_millis(50);
+/// How often the session confirms current rules, and checks that the token is still the
+/// controller's.
+const CONFIRM_EVERY: Duration = Duration::from_secs(5);
+/// A controller that says nothing for this long (it heartbeats every few seconds) is gone.
+const SILENT_FOR: Duration = Duration::from_secs(30);
+/// How long a new stream may take to say hello.
+const HELLO_WITHIN: Duration = Duration::from_secs(10);
+/// The most events one message may carry.
+const MAX_EVENTS: usize = 1000;
+
+#[tonic::async_trait]
+impl pb::controller_service_server::ControllerService for Api {
+    type SyncStream = ReceiverStream<Result<pb::ServerMessage, Status>>;
+
+    async fn sync(
+        &self,
+        req: Request<Streaming<pb::ControllerMessage>>,
+    ) -> Result<Response<Self::SyncStream>, Status> {
+        let token = bearer(&req).unwrap_or_default().to_owned();
+        let (org, controller) = controllers::authenticate(&self.state, &token)
+            .await
+            .map_err(token_refused)?;
+        let (tx, rx) = mpsc::channel(16);
+        let session = Session {
+            state: self.state.clone(),
+            token,
+            org,
+            controller,
+            tx,
+            live: ControllerLive::default(),
+            reported_hash: String::new(),
+            rules_hash: String::new(),
+        };
+        tokio::spawn(session.run(req.into_inner()));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+struct Session {
+    state: AppState,
+    token: String,
+    org: OrgId,
+    controller: Controller,
+    tx: mpsc::Sender<Result<pb::ServerMessage, Status>>,
+    live: ControllerLive,
+    /// The hash of the rules the controller holds (said, or sent to it since).
+    reported_hash: String,
+    /// The hash of the rules it should hold, as last built.
+    rules_hash: String,
+}
+
+/// Why a session ended early: the status the controller gets, if it is still there.
+type Ended = Option<Status>;
+
+impl Session {
+    async fn run(mut self, mut inbound: Streaming<pb::ControllerMessage>) {
+        let ended = match self.start(&mut inbound).await {
+            Ok(()) => self.serve(&mut inbound).await,
+            Err(ended) => Err(ended),
+        };
+        if let Err(Some(refusal)) = ended {
+            let _ = self.tx.send(Err(refusal)).await;
+        }
+        if self.live.online {
+            self.live.online = false;
+            if let Err(err) =
+                controllers::connection(&self.state, self.org, &self.controller, &self.live).await
+            {
+                tracing::warn!(error = %err, controller = %self.controller.id, "could not record a disconnection");
+            }
+        }
+    }
+
+    /// Reads the hello, welcomes the controller and records it as connected.
+    async fn start(&mut self, inbound: &mut Streaming<pb::ControllerMessage>) -> Result<(), Ended> {
+        let first = tokio::time::timeout(HELLO_WITHIN, inbound.message()).await;
+        let Ok(Ok(Some(pb::ControllerMessage {
+            body: Some(controller_message::Body::Hello(hello)),
+        }))) = first
+        else {
+            return Err(Some(invalid(
+                "hello",
+                "hello_first",
+                "a sync stream starts with ControllerHello".to_owned(),
+            )));
+        };
+        let now = self.state.clock.now();
+        self.reported_hash = hello.rules_hash;
+        self.live = ControllerLive {
+            online: true,
+            last_seen_at: Some(now),
+            rules_version: Some(hello.rules_version),
+            rules_in_sync: false,
+            events_waiting: None,
+            clock_skew_ms: skew(time_of("hello.clock", hello.clock).ok().flatten(), now),
+            software_version: Some(hello.software_version.chars().take(100).collect()),
+        };
+        self.send(server_message::Body::Welcome(pb::ControllerWelcome {
+            controller_uuid: self.controller.id.0.to_string(),
+            site_uuid: self.controller.site_id.0.to_string(),
+            name: self.controller.name.clone(),
+            server_time: Some(timestamp(now)),
+        }))
+        .await?;
+        controllers::connection(&self.state, self.org, &self.controller, &self.live)
+            .await
+            .map_err(|e| Some(status(e)))
+    }
+
+    async fn serve(&mut self, inbound: &mut Streaming<pb::ControllerMessage>) -> Result<(), Ended> {
+        let mut look = tokio::time::interval(LOOK_EVERY);
+        look.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut version = None;
+        let mut confirmed = Instant::now();
+        let mut heard = Instant::now();
+        loop {
+            tokio::select! {
+                message = inbound.message() => match message {
+                    Ok(Some(message)) => {
+                        heard = Instant::now();
+                        self.receive(message).await?;
+                    }
+                    // The controller closed its side, or the connection broke.
+                    Ok(None) | Err(_) => return Err(None),
+                },
+                _ = look.tick() => {
+                    let now_version = self.state.store.rules_version(self.org).await
+                        .map_err(|e| Some(status(e.into())))?;
+                    if version != Some(now_version) {
+                        version = Some(now_version);
+                        self.offer_rules().await?;
+                        confirmed = Instant::now();
+                    } else if confirmed.elapsed() >= CONFIRM_EVERY {
+                        self.still_ours().await?;
+                        self.offer_rules().await?;
+                        confirmed = Instant::now();
+                    }
+                    if heard.elapsed() >= SILENT_FOR {
+                        return Err(None);
+                    }
+                }
+                () = self.tx.closed() => return Err(None),
+            }
+        }
+    }
+
+    /// Sends the controller its rules when they differ from the ones it holds, or confirms
+    /// them when they do not.
+    async fn offer_rules(&mut self) -> Result<(), Ended> {
+        let rules = controllers::rules_for(&self.state, self.org, &self.controller)
+            .await
+            .map_err(|e| Some(status(e)))?;
+        self.rules_hash = rules.hash();
+        let body = if self.rules_hash == self.reported_hash {
+            server_message::Body::Current(pb::RulesCurrent {
+                version: rules.version,
+                hash: self.rules_hash.clone(),
+                at: Some(timestamp(self.state.clock.now())),
+            })
+        } else {
+            let json = serde_json::to_vec(&rules).map_err(|e| Some(internal(&e)))?;
+            // The controller applies them whole or not at all; should it not, it says so with
+            // its hash at the next heartbeat or hello.
+            self.reported_hash = self.rules_hash.clone();
+            server_message::Body::Rules(pb::RulesUpdate {
+                version: rules.version,
+                hash: self.rules_hash.clone(),
+                rules_json: json,
+            })
+        };
+        self.send(body).await
+    }
+
+    /// Ends the session once the token is no longer this controller's (rotated, deleted).
+    async fn still_ours(&self) -> Result<(), Ended> {
+        match controllers::authenticate(&self.state, &self.token).await {
+            Ok((org, c)) if org == self.org && c.id == self.controller.id => Ok(()),
+            Ok(_) | Err(app::Error::Unauthenticated) => {
+                Err(Some(status(app::Error::Unauthenticated)))
+            }
+            Err(other) => Err(Some(status(other))),
+        }
+    }
+
+    async fn receive(&mut self, message: pb::ControllerMessage) -> Result<(), Ended> {
+        match message.body {
+            Some(controller_message::Body::Heartbeat(beat)) => {
+                let now = self.state.clock.now();
+                self.reported_hash = beat.rules_hash;
+                self.live.last_seen_at = Some(now);
+                self.live.rules_version = Some(beat.rules_version);
+                self.live.rules_in_sync = self.reported_hash == self.rules_hash;
+                self.live.events_waiting = i64::try_from(beat.events_waiting).ok();
+                self.live.clock_skew_ms =
+                    skew(time_of("heartbeat.clock", beat.clock).ok().flatten(), now);
+                self.state
+                    .store
+                    .set_controller_live(self.org, self.controller.id, &self.live)
+                    .await
+                    .map_err(|e| Some(status(e.into())))
+            }
+            Some(controller_message::Body::Events(batch)) => {
+                if batch.events.len() > MAX_EVENTS {
+                    return Err(Some(invalid(
+                        "events",
+                        "too_many_entries",
+                        format!("send at most {MAX_EVENTS} events at once"),
+                    )));
+                }
+                let decisions = batch
+                    .events
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, e)| decision(&format!("events[{i}]"), e))
+                    .collect::<Result<Vec<_>, Status>>()
+                    .map_err(Some)?;
+                let stored = controllers::store_decisions(
+                    &self.state,
+                    self.org,
+                    &self.controller,
+                    &decisions,
+                )
+                .await
+                .map_err(|e| Some(status(e)))?;
+                self.send(server_message::Body::Stored(pb::EventsStored {
+                    uuids: stored.iter().map(Uuid::to_string).collect(),
+                }))
+                .await
+            }
+            Some(controller_message::Body::Hello(_)) => Err(Some(invalid(
+                "hello",
+                "hello_once",
+                "a sync stream says hello once".to_owned(),
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    async fn send(&self, body: server_message::Body) -> Result<(), Ended> {
+        let message = pb::ServerMessage { body: Some(body) };
+        self.tx.send(Ok(message)).await.map_err(|_| None)
+    }
+}
+
+/// A token that is not (or no longer) a controller's: rotated, or the controller deleted.
+fn token_refused(err: app::Error) -> Status {
+    match err {
+        app::Error::Unauthenticated => Status::unauthenticated(
+            "unauthenticated: this is not a controller's current token (rotated, or the \
+             controller was deleted); give the controller its new token",
+        ),
+        other => status(other),
+    }
+}
+
+/// The controller's clock minus the server's, in milliseconds.
+fn skew(clock: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
+    clock.map(|c| (c - now).num_milliseconds())
+}
+
+fn internal(err: &dyn std::fmt::Display) -> Status {
+    tracing::error!(error = %err, "controller session");
+    Status::internal("internal: the server log has the details")
+}
+
+/// A word the controller sent in `field`, read as the domain's value of that name.
+fn word<T: serde::de::DeserializeOwned>(field: &str, value: &str, what: &str) -> Result<T, Status> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|_| {
+        invalid(
+            field,
+            "invalid_value",
+            format!("{field} must be {what}; got {value:?}"),
+        )
+    })
+}
+
+/// An event as the controller reported it, checked.
+fn decision(at: &str, e: pb::ControllerEvent) -> Result<ReportedDecision, Status> {
+    let id = parse_uuid(&format!("{at}.uuid"), &e.uuid)?;
+    let optional = |field: &str, value: &str| -> Result<Option<Uuid>, Status> {
+        if value.is_empty() {
+            Ok(None)
+        } else {
+            parse_uuid(&format!("{at}.{field}"), value).map(Some)
+        }
+    };
+    let when = time_of(&format!("{at}.at"), e.at)?.ok_or_else(|| {
+        invalid(
+            &format!("{at}.at"),
+            "required",
+            format!("{at}.at is required"),
+        )
+    })?;
+    let denied = if e.granted {
+        None
+    } else {
+        Some(word::<DenyReason>(
+            &format!("{at}.reason"),
+            &e.reason,
+            "a deny reason",
+        )?)
+    };
+    let auth = word::<AuthType>(
+        &format!("{at}.credential"),
+        &e.credential,
+        "card, pin or card_and_pin",
+    )?;
+    let direction = word::<Direction>(&format!("{at}.direction"), &e.direction, "in or out")?;
+    Ok(ReportedDecision {
+        id,
+        at: when,
+        door: DoorId(parse_uuid(&format!("{at}.door_uuid"), &e.door_uuid)?),
+        denied,
+        auth,
+        direction,
+        member: optional("member_uuid", &e.member_uuid)?.map(MembershipId),
+        access: optional("access_uuid", &e.access_uuid)?.map(AccessId),
+        offline: e.offline,
+    })
+}
