@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lintel_domain::controller::ControllerRules;
-use lintel_domain::credential::{self, pin_digest};
+use lintel_domain::credential::{self, GUESSES_PER_DOOR, pin_digest};
 use lintel_domain::decision::{AuthType, Decision, DenyReason, Direction, Request, Rules};
 use lintel_domain::{Clock, DoorId, SystemClock};
 use serde::Serialize;
@@ -61,6 +61,8 @@ pub struct Doors {
     connected: std::sync::atomic::AtomicBool,
     /// Wakes the uploader when a decision is journaled.
     pub journaled: tokio::sync::Notify,
+    /// When unknown PIN codes were typed at each door, for the keypad's back-off.
+    guesses: Mutex<HashMap<DoorId, Vec<DateTime<Utc>>>>,
 }
 
 impl Doors {
@@ -84,6 +86,7 @@ impl Doors {
             clock,
             connected: false.into(),
             journaled: tokio::sync::Notify::new(),
+            guesses: Mutex::default(),
         })
     }
 
@@ -144,9 +147,20 @@ impl Doors {
     pub fn present(&self, door: DoorId, presented: &Presented) -> anyhow::Result<Answer> {
         let now = self.now();
         let offline = !self.connected();
-        let (decision, member, unlock) = {
+        let typed = matches!(presented, Presented::Pin(_) | Presented::CardAndPin { .. });
+        let (decision, member, unlock) = if typed && self.backing_off(door, now) {
+            (
+                Decision::Denied(DenyReason::TooManyAttempts),
+                None,
+                Duration::ZERO,
+            )
+        } else {
             let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
-            decide(rules.as_ref(), door, presented, now)
+            let decided = decide(rules.as_ref(), door, presented, now);
+            if decided.unknown_pin {
+                self.guessed(door, now);
+            }
+            (decided.decision, decided.member, decided.unlock)
         };
         let (granted, reason, access) = match decision {
             Decision::Granted { access } => (true, None, Some(access.0)),
@@ -180,6 +194,29 @@ impl Doors {
             event: id,
             offline,
         })
+    }
+
+    /// Whether the door's keypad is backing off: too many unknown codes were typed there
+    /// lately (`GUESSES_PER_DOOR`, as on the server).
+    fn backing_off(&self, door: DoorId, now: DateTime<Utc>) -> bool {
+        let guesses = self.guesses.lock().unwrap_or_else(PoisonError::into_inner);
+        guesses.get(&door).is_some_and(|times| {
+            GUESSES_PER_DOOR
+                .iter()
+                .any(|(window, max)| times.iter().filter(|t| now - **t < *window).count() >= *max)
+        })
+    }
+
+    fn guessed(&self, door: DoorId, now: DateTime<Utc>) {
+        let mut guesses = self.guesses.lock().unwrap_or_else(PoisonError::into_inner);
+        let times = guesses.entry(door).or_default();
+        let longest = GUESSES_PER_DOOR
+            .iter()
+            .map(|(w, _)| *w)
+            .max()
+            .unwrap_or_default();
+        times.retain(|t| now - *t < longest);
+        times.push(now);
     }
 
     /// Up to `limit` journaled decisions the server has not stored, oldest first.
@@ -233,20 +270,34 @@ fn auth_of(presented: &Presented) -> AuthType {
     }
 }
 
-/// The decision, whom the credential stood for, and how long to release the lock.
+struct Decided {
+    decision: Decision,
+    /// Whom the credential stood for.
+    member: Option<Uuid>,
+    /// How long to release the lock.
+    unlock: Duration,
+    /// A typed code no one has at this site: a guess.
+    unknown_pin: bool,
+}
+
+fn denied(reason: DenyReason, unlock: Duration) -> Decided {
+    Decided {
+        decision: Decision::Denied(reason),
+        member: None,
+        unlock,
+        unknown_pin: false,
+    }
+}
+
 fn decide(
     loaded: Option<&Loaded>,
     door: DoorId,
     presented: &Presented,
     now: DateTime<Utc>,
-) -> (Decision, Option<Uuid>, Duration) {
+) -> Decided {
     let Some(loaded) = loaded else {
         // No rules yet: nothing is known here.
-        return (
-            Decision::Denied(DenyReason::RulesStale),
-            None,
-            Duration::ZERO,
-        );
+        return denied(DenyReason::RulesStale, Duration::ZERO);
     };
     let rules = &loaded.kept.rules;
     let unlock = rules.door(door).map_or(Duration::ZERO, |d| {
@@ -254,7 +305,7 @@ fn decide(
     });
     let age = now - loaded.kept.confirmed_at;
     if age > chrono::Duration::seconds(rules.offline_max_age_secs) {
-        return (Decision::Denied(DenyReason::RulesStale), None, unlock);
+        return denied(DenyReason::RulesStale, unlock);
     }
     let pin_key = |code: &str| {
         loaded
@@ -267,14 +318,8 @@ fn decide(
             number,
         } => (credential::card_key(*facility_code, number), None),
         Presented::Pin(code) => match pin_key(code) {
-            Some(key) => (key, None),
-            None => {
-                return (
-                    Decision::Denied(DenyReason::UnknownCredential),
-                    None,
-                    unlock,
-                );
-            }
+            Some(key) => (key.clone(), Some(key)),
+            None => return denied(DenyReason::UnknownCredential, unlock),
         },
         Presented::CardAndPin {
             facility_code,
@@ -295,6 +340,174 @@ fn decide(
         (Presented::CardAndPin { .. }, None) => Decision::Denied(DenyReason::UnknownCredential),
         _ => loaded.engine.decide(&request),
     };
-    let member = loaded.engine.credential(&first).map(|c| c.member.0);
-    (decision, member, unlock)
+    Decided {
+        decision,
+        member: loaded.engine.credential(&first).map(|c| c.member.0),
+        unlock,
+        unknown_pin: pin
+            .as_ref()
+            .is_some_and(|pin| loaded.engine.credential(pin).is_none()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lintel_domain::controller::{ControllerDoor, ControllerRules, hex};
+    use lintel_domain::decision::{AccessRule, AuthTypes, CredentialRule, DoorRule, MemberRule};
+    use lintel_domain::{AccessId, ControllerId, MembershipId, SiteId};
+    use lintel_testkit::FakeClock;
+
+    use super::*;
+    use crate::io::SimulatedRelays;
+
+    const SITE_KEY: [u8; 32] = [7; 32];
+
+    struct Fixture {
+        doors: Doors,
+        relays: Arc<SimulatedRelays>,
+        clock: FakeClock,
+        door: DoorId,
+        _dir: tempfile::TempDir,
+    }
+
+    /// One door; Ada may open it by card or PIN: card 12/1001, code 480213.
+    fn fixture() -> Fixture {
+        let clock = FakeClock::new();
+        let now = clock.now();
+        let door = DoorId::new(now);
+        let ada = MembershipId::new(now);
+        let site = SiteId::new(now);
+        let rules = ControllerRules {
+            version: 1,
+            controller_id: ControllerId::new(now),
+            site_id: site,
+            pin_site_key: hex(&SITE_KEY),
+            offline_max_age_secs: 3600,
+            doors: vec![ControllerDoor {
+                id: door,
+                name: "Front".into(),
+                unlock_duration_secs: 5,
+            }],
+            schedules: vec![],
+            members: vec![MemberRule {
+                id: ada,
+                active: true,
+                groups: vec![],
+            }],
+            accesses: vec![AccessRule {
+                id: AccessId::new(now),
+                valid_from: None,
+                valid_to: None,
+                schedule: None,
+                doors: vec![DoorRule {
+                    door,
+                    in_types: AuthTypes::of([AuthType::Card, AuthType::Pin, AuthType::CardAndPin]),
+                    out_types: AuthTypes::ANY,
+                }],
+                members: vec![ada],
+                groups: vec![],
+            }],
+            credentials: vec![
+                (
+                    credential::card_key(Some(12), "1001"),
+                    CredentialRule {
+                        member: ada,
+                        revoked: false,
+                    },
+                ),
+                (
+                    credential::pin_key(site, &pin_digest(&SITE_KEY, "480213")),
+                    CredentialRule {
+                        member: ada,
+                        revoked: false,
+                    },
+                ),
+            ],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let relays = Arc::new(SimulatedRelays::default());
+        let doors = Doors::open_with_clock(
+            Disk::open(dir.path()).unwrap(),
+            relays.clone(),
+            Arc::new(clock.clone()),
+        )
+        .unwrap();
+        doors.replace_rules(rules).unwrap();
+        Fixture {
+            doors,
+            relays,
+            clock,
+            door,
+            _dir: dir,
+        }
+    }
+
+    fn card(number: &str) -> Presented {
+        Presented::Card {
+            facility_code: Some(12),
+            number: number.into(),
+        }
+    }
+
+    #[test]
+    fn cards_and_codes_are_decided_journaled_and_release_the_relay() {
+        let f = fixture();
+        let answer = f.doors.present(f.door, &card("1001")).unwrap();
+        assert!(answer.granted && answer.offline, "{answer:?}");
+        let answer = f
+            .doors
+            .present(f.door, &Presented::Pin("480213".into()))
+            .unwrap();
+        assert!(answer.granted, "{answer:?}");
+        let answer = f.doors.present(f.door, &card("1002")).unwrap();
+        assert_eq!(answer.reason, Some(DenyReason::UnknownCredential));
+        let both = Presented::CardAndPin {
+            facility_code: Some(12),
+            number: "1001".into(),
+            pin: "480213".into(),
+        };
+        assert!(f.doors.present(f.door, &both).unwrap().granted);
+        assert_eq!(f.relays.states()[0].pulses, 3);
+        let waiting: Vec<bool> = f.doors.waiting(10).iter().map(|e| e.granted).collect();
+        assert_eq!(waiting, [true, true, false, true]);
+    }
+
+    #[test]
+    fn the_keypad_backs_off_after_five_unknown_codes_and_cards_still_open() {
+        let f = fixture();
+        for code in ["111111", "222222", "333333", "444444", "555555"] {
+            let answer = f
+                .doors
+                .present(f.door, &Presented::Pin(code.into()))
+                .unwrap();
+            assert_eq!(answer.reason, Some(DenyReason::UnknownCredential));
+        }
+        // Even the right code is not decided now: guessing it would be too easy.
+        let answer = f
+            .doors
+            .present(f.door, &Presented::Pin("480213".into()))
+            .unwrap();
+        assert_eq!(answer.reason, Some(DenyReason::TooManyAttempts));
+        assert!(f.doors.present(f.door, &card("1001")).unwrap().granted);
+        f.clock.advance(chrono::Duration::minutes(11));
+        let answer = f
+            .doors
+            .present(f.door, &Presented::Pin("480213".into()))
+            .unwrap();
+        assert!(answer.granted, "{answer:?}");
+    }
+
+    #[test]
+    fn rules_not_confirmed_for_longer_than_the_site_allows_open_nothing() {
+        let f = fixture();
+        f.clock.advance(chrono::Duration::minutes(59));
+        assert!(f.doors.present(f.door, &card("1001")).unwrap().granted);
+        f.clock.advance(chrono::Duration::minutes(2));
+        let answer = f.doors.present(f.door, &card("1001")).unwrap();
+        assert_eq!(answer.reason, Some(DenyReason::RulesStale));
+        // Confirmed again by the server: it opens again.
+        let (_, hash) = f.doors.held();
+        f.doors.confirm(&hash).unwrap();
+        assert!(f.doors.present(f.door, &card("1001")).unwrap().granted);
+    }
 }

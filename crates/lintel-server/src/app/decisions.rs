@@ -192,17 +192,7 @@ pub struct PresentRequest {
     pub direction: Option<Direction>,
 }
 
-/// Unknown PIN codes typed at one door: guessing is the attack codes invite. Every code
-/// presented takes a slot before it is decided and a code that belongs to someone gives it
-/// back, so only guesses count, atomically; past a window the door's keypad answers
-/// `too_many_attempts` without deciding, for minutes, then an hour, then the day. At most 20
-/// guesses a door a day: with the densest codes the thousand-to-one rule allows, 0.02
-/// expected openings a door a day. Other doors, cards and phones are not held up.
-pub const GUESSES_PER_DOOR: [(Duration, usize); 3] = [
-    (Duration::minutes(10), 5),
-    (Duration::hours(1), 10),
-    (Duration::hours(24), 20),
-];
+pub use lintel_domain::credential::GUESSES_PER_DOOR;
 /// Unknown PIN codes from one source (a reader's key, later a controller) across its doors.
 pub const GUESSES_PER_SOURCE: [(Duration, usize); 3] = [
     (Duration::minutes(10), 10),
