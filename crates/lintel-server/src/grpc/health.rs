@@ -18,11 +18,12 @@ use crate::app::AppState;
 /// How often a watch asks the database again.
 const WATCH_EVERY: Duration = Duration::from_secs(5);
 
-const SERVICES: [&str; 4] = [
+const SERVICES: [&str; 5] = [
     "",
     <pb::auth_service_server::AuthServiceServer<super::Api> as NamedService>::NAME,
     <pb::accesses_service_server::AccessesServiceServer<super::Api> as NamedService>::NAME,
     <pb::doors_service_server::DoorsServiceServer<super::Api> as NamedService>::NAME,
+    <pb::controller_service_server::ControllerServiceServer<super::Api> as NamedService>::NAME,
 ];
 
 pub struct HealthCheck {

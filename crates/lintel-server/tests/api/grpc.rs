@@ -1340,6 +1340,7 @@ async fn the_health_service_says_serving_while_the_database_answers() {
         "",
         "lintel.v1.AccessesService",
         "lintel.v1.AuthService",
+        "lintel.v1.ControllerService",
         "lintel.v1.DoorsService",
     ] {
         let answer = client.check(ask(service)).await.unwrap().into_inner();
@@ -1396,6 +1397,7 @@ async fn reflection_lists_the_services() {
             "grpc.reflection.v1.ServerReflection",
             "lintel.v1.AccessesService",
             "lintel.v1.AuthService",
+            "lintel.v1.ControllerService",
             "lintel.v1.DoorsService"
         ]
     );

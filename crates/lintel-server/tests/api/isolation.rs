@@ -17,6 +17,7 @@ async fn snapshot(app: &TestApp, a_key: &str) -> Vec<Value> {
         "",
         "/sites",
         "/doors",
+        "/controllers",
         "/groups",
         "/schedules",
         "/accesses",
@@ -93,6 +94,14 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         )
         .await;
     let link = link["id"].as_str().unwrap().to_owned();
+    let (_, controller) = app
+        .post(
+            &a,
+            "/api/v1/orgs/org-a/controllers",
+            json!({ "site_id": site, "name": "A's lobby box" }),
+        )
+        .await;
+    let controller = controller["controller"]["id"].as_str().unwrap().to_owned();
     let (_, keys) = app.get(&a, "/api/v1/orgs/org-a/api-keys").await;
     let key = keys["items"][0]["id"].as_str().unwrap().to_owned();
 
@@ -148,6 +157,32 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         (
             Method::DELETE,
             format!("/api/v1/orgs/{{org}}/doors/{door}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/orgs/{org}/controllers".into(), None),
+        (
+            Method::POST,
+            "/api/v1/orgs/{org}/controllers".into(),
+            Some(json!({ "site_id": site, "name": "Planted" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{{org}}/controllers/{controller}"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/orgs/{{org}}/controllers/{controller}"),
+            Some(json!({ "name": "Owned" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/{{org}}/controllers/{controller}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{{org}}/controllers/{controller}/rotate-token"),
             None,
         ),
         (Method::GET, "/api/v1/orgs/{org}/groups".into(), None),
@@ -405,7 +440,17 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
         // A's object ids inside B's own organization are simply not found there either.
         // (Unlocking is for phones: a key is refused before any door is looked up.)
         if [
-            &site, &door, &group, &member, &key, &schedule, &access, &card, &pin, &link,
+            &site,
+            &door,
+            &controller,
+            &group,
+            &member,
+            &key,
+            &schedule,
+            &access,
+            &card,
+            &pin,
+            &link,
         ]
         .iter()
         .any(|id| template.contains(id.as_str()))
@@ -433,6 +478,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
     for list in [
         "sites",
         "doors",
+        "controllers",
         "groups",
         "members",
         "invitations",
