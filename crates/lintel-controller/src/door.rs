@@ -235,6 +235,12 @@ impl Doors {
         journal.stored(ids)
     }
 
+    /// How many cards and PIN codes the rules hold.
+    pub fn credential_count(&self) -> usize {
+        let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+        rules.as_ref().map_or(0, |l| l.kept.rules.credentials.len())
+    }
+
     /// The doors the rules name, with their names.
     pub fn doors(&self) -> HashMap<Uuid, String> {
         let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);

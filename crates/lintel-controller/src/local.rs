@@ -82,6 +82,7 @@ fn answer(line: &str, doors: &Doors, relays: &SimulatedRelays) -> serde_json::Va
                 "confirmed_at": doors.confirmed_at(),
                 "connected": doors.connected(),
                 "events_waiting": doors.waiting_count(),
+                "credentials": doors.credential_count(),
                 "doors": doors.doors(),
             });
         }

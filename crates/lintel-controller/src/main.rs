@@ -1,22 +1,13 @@
 //! `lintel-controller`: the program at the door. It syncs its doors' rules from a Lintel
 //! server, decides cards and PIN codes there (offline too), journals every decision until
 //! the server has stored it, and releases the locks. See the README's "Door controllers".
-
-mod config;
-mod disk;
-mod door;
-mod io;
-mod local;
-mod sync;
+//! The work is in the library (`lib.rs`); this is its command line.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
-
-use crate::config::{Config, Flags};
+use lintel_controller::config::{Config, Flags};
 
 /// The Lintel door controller: keeps its doors' rules from the server, decides cards and
 /// PIN codes at the door (offline too), and hands every decision to the server exactly once.
@@ -71,35 +62,5 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(run(config, token))
-}
-
-async fn run(config: Config, token: String) -> anyhow::Result<()> {
-    let disk = disk::Disk::open(&config.data_dir)?;
-    let relays = Arc::new(io::SimulatedRelays::default());
-    let doors = Arc::new(door::Doors::open(disk, relays.clone())?);
-    let (version, _) = doors.held();
-    tracing::info!(
-        data_dir = %config.data_dir.display(),
-        rules_version = version,
-        events_waiting = doors.waiting_count(),
-        "lintel-controller starting"
-    );
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    println!(
-        "lintel-controller: local interface on {} (syncing with {})",
-        listener.local_addr()?,
-        config.server
-    );
-    let sync = sync::Sync {
-        server: config.server.clone(),
-        token,
-        heartbeat: Duration::from_secs(config.heartbeat_secs),
-        doors: doors.clone(),
-    };
-    tokio::spawn(sync.run());
-    tokio::select! {
-        served = local::serve(listener, doors, relays) => served,
-        _ = tokio::signal::ctrl_c() => Ok(()),
-    }
+        .block_on(lintel_controller::run(config, token))
 }

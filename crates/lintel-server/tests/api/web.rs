@@ -21,6 +21,7 @@ on_both_backends!(
     a_guest_opens_a_door_from_the_link_page,
     a_member_sends_a_link_to_their_own_guest,
     the_previous_owner_of_a_recycled_number_adds_a_new_one_from_a_page,
+    controllers_are_added_wired_and_rotated_from_the_dashboard,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -1202,4 +1203,92 @@ async fn the_previous_owner_of_a_recycled_number_adds_a_new_one_from_a_page(back
     assert!(page.contains("Check your email"), "{page}");
     let profile = browser.follow_link("+•••••••••99").await;
     assert!(profile.contains("+46701234599"), "{profile}");
+}
+
+async fn controllers_are_added_wired_and_rotated_from_the_dashboard(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    let door = app.door(&key, "acme", &site, "Front").await;
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "ada@example.com", "areas": ["doors"] }),
+    )
+    .await;
+    app.deliver().await;
+    let browser = Browser::new(&app);
+    browser.sign_up().await;
+    let (status, page, _) = browser.get("/admin/acme/controllers").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("No controllers yet"), "{page}");
+    let csrf = field(&page, "csrf");
+
+    // The token is on the answer to the form, and nowhere after.
+    let (status, page, headers) = browser
+        .post(
+            "/admin/acme/controllers",
+            &[("csrf", &csrf), ("name", "Cabinet"), ("site_id", &site)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let start = page.find("value=\"lct_").unwrap() + "value=\"".len();
+    let token: String = page[start..].chars().take_while(|c| *c != '"').collect();
+    let (_, listed, _) = browser.get("/admin/acme/controllers").await;
+    assert!(
+        listed.contains("Cabinet") && listed.contains("never connected"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token));
+    let (_, controllers) = app.get(&key, "/api/v1/orgs/acme/controllers").await;
+    let id = controllers["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Wired from the door's page.
+    let (status, _, _) = browser
+        .post(
+            &format!("/admin/acme/doors/{door}"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Front"),
+                ("kind", "door"),
+                ("site_id", &site),
+                ("controller_id", &id),
+                ("unlock_duration_secs", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, wired) = app
+        .get(&key, &format!("/api/v1/orgs/acme/doors/{door}"))
+        .await;
+    assert_eq!(wired["controller_id"], id.as_str(), "{wired}");
+    let (_, page, _) = browser.get(&format!("/admin/acme/doors/{door}")).await;
+    assert!(
+        page.contains(&format!("<option value=\"{id}\" selected>Cabinet</option>")),
+        "{page}"
+    );
+
+    // A new token, shown once; the controller is not deleted while a door is wired to it.
+    let (status, page, _) = browser
+        .post(
+            &format!("/admin/acme/controllers/{id}/rotate-token"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    assert!(
+        page.contains("value=\"lct_") && !page.contains(&token),
+        "{page}"
+    );
+    let (status, page, _) = browser
+        .post(
+            &format!("/admin/acme/controllers/{id}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("wired to this controller"), "{page}");
 }

@@ -1,4 +1,4 @@
-//! The admin dashboard: an organization's places, groups, schedules, accesses, credentials,
+//! The admin dashboard: an organization's places, controllers, groups, schedules, accesses, credentials,
 //! members, API keys and event log, for the admin areas the viewer holds. Sections and forms
 //! the viewer's areas do not allow are not shown; the use cases refuse them anyway.
 //!
@@ -8,6 +8,7 @@
 
 mod accesses;
 mod api_keys;
+mod controllers;
 mod credentials;
 mod events;
 mod groups;
@@ -34,6 +35,7 @@ pub(crate) struct Section {
 /// The navigation, in order.
 const SECTIONS: &[Section] = &[
     places::SECTION,
+    controllers::SECTION,
     groups::SECTION,
     schedules::SECTION,
     accesses::SECTION,
@@ -47,6 +49,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(overview::routes())
         .merge(places::routes())
+        .merge(controllers::routes())
         .merge(groups::routes())
         .merge(schedules::routes())
         .merge(accesses::routes())

@@ -1,0 +1,322 @@
+//! A server node in process and the controller binary beside it, for the tests and the
+//! benchmarks (which include this file).
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lintel_domain::{Area, Areas, SystemClock};
+use lintel_server::app::server_key::ServerKey;
+use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
+use lintel_server::{HttpOptions, serve};
+use lintel_store::Message;
+use lintel_testkit::{Backend, TestDb};
+use serde_json::{Value, json};
+
+/// A server node in this process, on a port that stays the same across restarts. It runs on
+/// a runtime of its own, so stopping it drops every connection and task at once, as a crash
+/// would; the test's own `state` reaches the same database beside it (to make organizations
+/// and deliver messages).
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub db: TestDb,
+    node: Option<Node>,
+    client: reqwest::Client,
+}
+
+struct Node {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn start(backend: Backend) -> Option<Server> {
+        let db = TestDb::new(backend).await?;
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let state = AppState {
+            store: db.store.clone(),
+            clock: Arc::new(SystemClock),
+            public_url: format!("http://{addr}").into(),
+            rules: Arc::default(),
+            key: Arc::new(ServerKey::generate()),
+            sms: Arc::default(),
+        };
+        let mut server = Server {
+            addr,
+            state,
+            db,
+            node: None,
+            client: reqwest::Client::new(),
+        };
+        server.restart().await;
+        Some(server)
+    }
+
+    /// Stops the node at once, as a crash would: every connection drops.
+    pub async fn stop(&mut self) {
+        if let Some(node) = self.node.take() {
+            let _ = node.stop.send(());
+            tokio::task::spawn_blocking(move || node.thread.join().unwrap())
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Starts a node on the same address, database and server key.
+    pub async fn restart(&mut self) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, is_ready) = tokio::sync::oneshot::channel::<()>();
+        let (addr, url, key) = (self.addr, self.db.url.clone(), self.state.key.clone());
+        let public_url = self.state.public_url.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let state = AppState {
+                    store: lintel_store::connect(&url).await.unwrap(),
+                    clock: Arc::new(SystemClock),
+                    public_url,
+                    rules: Arc::default(),
+                    key,
+                    sms: Arc::default(),
+                };
+                let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+                let _ = ready.send(());
+                let options = HttpOptions {
+                    max_body_bytes: 64 * 1024,
+                    client_ip_header: None,
+                    timeouts: lintel_server::Timeouts::default(),
+                };
+                tokio::select! {
+                    served = serve(listener, state, options, std::future::pending()) => {
+                        served.unwrap();
+                    }
+                    _ = stopped => {}
+                }
+            });
+            runtime.shutdown_background();
+        });
+        is_ready.await.unwrap();
+        self.node = Some(Node { stop, thread });
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        key: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("http://{}{path}", self.addr));
+        if !key.is_empty() {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, key: &str, path: &str, body: Value) -> Value {
+        let (status, answer) = self
+            .call(reqwest::Method::POST, key, path, Some(body))
+            .await;
+        assert!((200..300).contains(&status), "{path}: {status} {answer}");
+        answer
+    }
+
+    /// An organization made by the console, and an owner key of it.
+    pub async fn org(&self, slug: &str) -> String {
+        let org = app::orgs::create(
+            &self.state,
+            &app::Actor::Console,
+            CreateOrganization {
+                slug: slug.into(),
+                name: format!("Org {slug}"),
+                time_zone: Some("Europe/Stockholm".into()),
+                settings: None,
+                owner: None,
+            },
+        )
+        .await
+        .unwrap()
+        .org;
+        app::api_keys::issue(
+            &self.state,
+            Some(org.id),
+            "test",
+            Areas::new([Area::Owner]),
+            None,
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .secret
+    }
+
+    /// Registers a person and signs them in (email link, then SMS code), as a phone does.
+    pub async fn sign_up(&self, email: &str, phone: &str) {
+        self.post(
+            "",
+            "/api/v1/auth/register",
+            json!({ "first_name": "Ada", "last_name": "Lovelace", "email": email, "phone": phone }),
+        )
+        .await;
+        let sent = self.deliver().await;
+        let mail = sent.iter().rev().find(|m| m.recipient == email).unwrap();
+        let start = mail.body.find("token=").unwrap() + "token=".len();
+        let token = mail.body[start..].split_whitespace().next().unwrap();
+        let verified = self
+            .post("", "/api/v1/auth/email/verify", json!({ "token": token }))
+            .await;
+        let sent = self.deliver().await;
+        let sms = sent.iter().rev().find(|m| m.recipient == phone).unwrap();
+        let code = sms
+            .body
+            .split_whitespace()
+            .find(|w| w.len() == 7 && w[..6].bytes().all(|b| b.is_ascii_digit()))
+            .unwrap();
+        self.post(
+            "",
+            "/api/v1/auth/sms/verify",
+            json!({ "sign_in": verified["sign_in"], "code": &code[..6], "device_name": "phone", "pin": "2580" }),
+        )
+        .await;
+    }
+
+    async fn deliver(&self) -> Vec<Message> {
+        let capture = Capture::default();
+        let now = lintel_domain::Clock::now(&SystemClock);
+        while outbox::deliver_due(&self.state, &capture, now)
+            .await
+            .unwrap()
+            == outbox::Outcome::Worked
+        {}
+        capture.0.into_inner().unwrap()
+    }
+}
+
+#[derive(Default)]
+struct Capture(std::sync::Mutex<Vec<Message>>);
+
+#[async_trait::async_trait]
+impl outbox::Transport for Capture {
+    async fn send(&self, message: &Message) -> Result<(), String> {
+        self.0.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
+/// The `lintel-controller` binary, running.
+pub struct Controller {
+    child: Child,
+    pub local: SocketAddr,
+    pub data_dir: PathBuf,
+    token_file: PathBuf,
+    server: SocketAddr,
+}
+
+impl Controller {
+    pub fn start(server: SocketAddr, token: &str, dir: &Path) -> Controller {
+        let token_file = dir.join("token");
+        std::fs::write(&token_file, token).unwrap();
+        Controller::start_with(server, &token_file, &dir.join("data"))
+    }
+
+    fn start_with(server: SocketAddr, token_file: &Path, data_dir: &Path) -> Controller {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lintel-controller"))
+            .arg("--server")
+            .arg(format!("http://{server}"))
+            .arg("--token-file")
+            .arg(token_file)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--heartbeat-secs")
+            .arg("1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let local = line
+            .split_whitespace()
+            .find_map(|w| w.parse::<SocketAddr>().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Controller {
+            child,
+            local,
+            data_dir: data_dir.to_owned(),
+            token_file: token_file.to_owned(),
+            server,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process at once (SIGKILL) and starts it again on the same data.
+    pub fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        *self = Controller::start_with(
+            self.server,
+            &self.token_file.clone(),
+            &self.data_dir.clone(),
+        );
+    }
+
+    /// One line to the local interface, and its answer.
+    pub fn say(&self, line: &str) -> Value {
+        let mut stream = std::net::TcpStream::connect(self.local).unwrap();
+        stream.write_all(format!("{line}\n").as_bytes()).unwrap();
+        let mut answer = String::new();
+        BufReader::new(stream).read_line(&mut answer).unwrap();
+        serde_json::from_str(&answer).unwrap()
+    }
+
+    /// Waits (up to 20 seconds) until `status` satisfies `ok`; returns it.
+    pub async fn until(&self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let status = self.say("status");
+            if ok(&status) {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never {what}: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
