@@ -3,8 +3,9 @@
 //! failure, waiting a little longer each time (up to `MAX_BACKOFF`), and keeps deciding
 //! from the rules on disk meanwhile.
 
+use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lintel_domain::controller::ControllerRules;
 use lintel_proto::v1::{self as pb, controller_message, server_message};
@@ -16,7 +17,10 @@ use tonic::metadata::MetadataValue;
 use crate::disk::Entry;
 use crate::door::Doors;
 
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How often an unreachable server is mentioned in the log again.
+const STILL_OFFLINE_EVERY: Duration = Duration::from_secs(60);
 /// Events handed over in one message.
 const BATCH: usize = 500;
 
@@ -28,21 +32,50 @@ pub struct Sync {
 }
 
 impl Sync {
-    /// Runs for ever: each session until it fails, then the next.
+    /// Runs for ever: each session until it fails, then the next. The first failure is
+    /// logged with its cause; while the server stays unreachable, one line a minute says so.
     pub async fn run(self) {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = FIRST_BACKOFF;
+        let mut offline: Option<(Instant, Instant)> = None;
         loop {
-            match self.session().await {
-                Ok(()) => backoff = Duration::from_millis(100),
-                Err(err) => tracing::warn!(error = %err, "sync stream ended"),
-            }
+            let err = match self.session(&mut offline).await {
+                Ok(never) => match never {},
+                Err(err) => err,
+            };
             self.doors.set_connected(false);
+            let now = Instant::now();
+            match &mut offline {
+                None => {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "sync stream ended; deciding from the rules held"
+                    );
+                    offline = Some((now, now));
+                    backoff = FIRST_BACKOFF;
+                }
+                Some((since, logged)) => {
+                    if now - *logged >= STILL_OFFLINE_EVERY {
+                        tracing::warn!(
+                            error = format!("{err:#}"),
+                            offline_secs = (now - *since).as_secs(),
+                            events_waiting = self.doors.waiting_count(),
+                            "server still unreachable"
+                        );
+                        *logged = now;
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
-    async fn session(&self) -> anyhow::Result<()> {
+    /// One session; it ends only by failing. `offline` (since when, last logged) is cleared
+    /// once the server welcomes the controller.
+    async fn session(
+        &self,
+        offline: &mut Option<(Instant, Instant)>,
+    ) -> anyhow::Result<Infallible> {
         let channel = tonic::transport::Endpoint::from_shared(self.server.clone())?
             .connect_timeout(Duration::from_secs(5))
             .http2_keep_alive_interval(Duration::from_secs(10))
@@ -93,7 +126,15 @@ impl Sync {
                     match received.body {
                         Some(server_message::Body::Welcome(w)) => {
                             self.doors.set_connected(true);
-                            tracing::info!(controller = %w.controller_uuid, name = %w.name, "connected");
+                            match offline.take() {
+                                None => tracing::info!(controller = %w.controller_uuid, name = %w.name, "connected"),
+                                Some((since, _)) => tracing::info!(
+                                    controller = %w.controller_uuid,
+                                    name = %w.name,
+                                    offline_secs = since.elapsed().as_secs(),
+                                    "connected again"
+                                ),
+                            }
                         }
                         Some(server_message::Body::Rules(update)) => {
                             let rules: ControllerRules = serde_json::from_slice(&update.rules_json)?;
