@@ -143,6 +143,8 @@ impl Sync {
                             }
                             self.doors.replace_rules(rules)?;
                             tracing::info!(version = update.version, "rules applied");
+                            // Said at once: the server waits for it to call accesses ready.
+                            out.send(self.heartbeat()).await?;
                         }
                         Some(server_message::Body::Current(current)) => {
                             self.doors.confirm(&current.hash)?;
@@ -160,18 +162,22 @@ impl Sync {
                     }
                 }
                 () = self.doors.journaled.notified(), if !in_flight => {}
-                _ = beat.tick() => {
-                    let (version, hash) = self.doors.held();
-                    out.send(message(controller_message::Body::Heartbeat(pb::ControllerHeartbeat {
-                        rules_version: version,
-                        rules_hash: hash,
-                        clock: Some(timestamp(self.doors.now())),
-                        events_waiting: self.doors.waiting_count() as u64,
-                    })))
-                    .await?;
-                }
+                _ = beat.tick() => out.send(self.heartbeat()).await?,
             }
         }
+    }
+
+    /// The rules held, the clock and the backlog.
+    fn heartbeat(&self) -> pb::ControllerMessage {
+        let (version, hash) = self.doors.held();
+        message(controller_message::Body::Heartbeat(
+            pb::ControllerHeartbeat {
+                rules_version: version,
+                rules_hash: hash,
+                clock: Some(timestamp(self.doors.now())),
+                events_waiting: self.doors.waiting_count() as u64,
+            },
+        ))
     }
 }
 

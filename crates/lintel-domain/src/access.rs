@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{AccessRule, AuthType, AuthTypes, DoorRule};
-use crate::{AccessId, DoorId, GroupId, MembershipId, Preferences, ScheduleId, ValidationError};
+use crate::{
+    AccessId, ControllerId, DoorId, GroupId, MembershipId, Preferences, ScheduleId, ValidationError,
+};
 
 /// Permanent, or temporary: a temporary access must end (`valid_to`), and after that it is
 /// removed from the hardware.
@@ -125,6 +127,11 @@ pub struct Access {
     pub description: String,
     /// Email each new user of the access the doors it opens.
     pub welcome_email_required: bool,
+    /// While `creating`, `updating` or `deleting`: the controllers of its doors that do not
+    /// hold its last change yet (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>))]
+    pub waiting_for: Vec<ControllerId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -263,6 +270,7 @@ mod tests {
             groups: vec![],
             description: String::new(),
             welcome_email_required: false,
+            waiting_for: vec![],
             created_at: at,
             updated_at: at,
         }

@@ -132,6 +132,9 @@ event_kinds! {
     AccessDeleted = "access.deleted",
     /// A temporary access that ended, deleted by the hourly job.
     AccessExpired = "access.expired",
+    /// Every controller of an access's doors holds its last change: `creating`/`updating`
+    /// became `ready`, `deleting` became `deleted`.
+    AccessApplied = "access.applied",
     MemberInvited = "member.invited",
     MemberInvitationResent = "member.invitation_resent",
     MemberInvitationRevoked = "member.invitation_revoked",
@@ -219,6 +222,9 @@ impl EventKind {
             | OrganizationQuotasUpdated
             | ApiKeyCreated
             | ApiKeyRevoked
+            // Grants nothing new and takes nothing away: `creating` and `updating` already
+            // grant, `deleting` already does not.
+            | AccessApplied
             // Which controller holds a door is the door's own field (`door.updated`); the
             // controller object itself is nothing a decision reads.
             | ControllerCreated

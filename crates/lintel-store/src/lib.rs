@@ -436,6 +436,12 @@ pub trait AccessStore: Send + Sync {
     /// Deletes temporary accesses whose `valid_to` has passed (up to 1000 a call); returns
     /// how many.
     async fn expire_accesses(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Ends the wait of the organization's accesses whose controllers all hold their last
+    /// change (each controller's `rules_version` at least the access's): `creating` and
+    /// `updating` become `ready`, `deleting` becomes `deleted`, each on record as
+    /// `access.applied`. Returns how many.
+    async fn settle_accesses(&self, org: OrgId, audit: &Audit) -> Result<u64, StoreError>;
 }
 
 /// Credentials: cards and PIN codes, and the server key they are derived under.

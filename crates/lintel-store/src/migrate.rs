@@ -65,6 +65,7 @@ migrations!(
     "0012_access_ids_per_org",
     "0013_phone_recovery",
     "0014_controllers",
+    "0015_access_lifecycle",
 );
 
 #[cfg(test)]

@@ -582,7 +582,7 @@ pub(crate) struct AccessRow {
     pub(crate) id: Uuid,
     name: String,
     kind: String,
-    status: String,
+    pub(crate) status: String,
     preferences: Json<Preferences>,
     valid_from: Option<DateTime<Utc>>,
     valid_to: Option<DateTime<Utc>>,
@@ -637,6 +637,7 @@ impl AccessRow {
             groups,
             description: self.description,
             welcome_email_required: self.welcome_email_required,
+            waiting_for: Vec::new(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

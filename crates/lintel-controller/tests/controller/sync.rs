@@ -10,6 +10,7 @@ use crate::{Controller, Server};
 on_both_backends!(
     a_controller_decides_online_and_offline_and_hands_every_decision_over_once,
     a_rotated_token_ends_the_session_and_another_organization_sees_nothing,
+    an_access_is_ready_once_its_controller_holds_it,
 );
 
 struct Acme {
@@ -297,4 +298,114 @@ async fn a_rotated_token_ends_the_session_and_another_organization_sees_nothing(
     // It still decides from what it holds.
     let answer = controller.say(&format!("card {} 1001 12", p.door));
     assert!(granted(&answer), "{answer}");
+}
+
+/// Waits (up to 20 seconds) until the access's status is `status`; returns the access.
+async fn access_until(server: &Server, key: &str, id: &str, status: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, access) = server
+            .call(
+                reqwest::Method::GET,
+                key,
+                &format!("/api/v1/orgs/acme/accesses/{id}"),
+                None,
+            )
+            .await;
+        if access["status"] == status {
+            return access;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never {status}: {access}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn an_access_is_ready_once_its_controller_holds_it(backend: Backend) {
+    let Some(server) = Server::start(backend).await else {
+        return;
+    };
+    let p = acme(&server).await;
+    let (_, list) = server
+        .call(
+            reqwest::Method::GET,
+            &p.key,
+            "/api/v1/orgs/acme/accesses",
+            None,
+        )
+        .await;
+    let staff = list["items"][0].clone();
+    // Made before the controller ever connected: it waits, visibly, for that controller.
+    assert_eq!(staff["status"], "creating", "{staff}");
+    assert_eq!(staff["waiting_for"], json!([p.controller_id]), "{staff}");
+    let staff = staff["id"].as_str().unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let controller = Controller::start(server.addr, &p.token, dir.path());
+    let ready = access_until(&server, &p.key, &staff, "ready").await;
+    assert!(ready.get("waiting_for").is_none(), "{ready}");
+
+    // With the controller away, a new access stays `creating`; back, it becomes ready.
+    drop(controller);
+    let night = server
+        .post(
+            &p.key,
+            "/api/v1/orgs/acme/accesses",
+            json!({ "name": "Night", "doors": [{ "door_id": p.door }], "groups": [] }),
+        )
+        .await;
+    let night = night["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting = access_until(&server, &p.key, &night, "creating").await;
+    assert_eq!(
+        waiting["waiting_for"],
+        json!([p.controller_id]),
+        "{waiting}"
+    );
+    let controller = Controller::start(server.addr, &p.token, dir.path());
+    access_until(&server, &p.key, &night, "ready").await;
+
+    // Deleting goes through `deleting` to `deleted` the same way.
+    let (status, gone) = server
+        .call(
+            reqwest::Method::DELETE,
+            &p.key,
+            &format!("/api/v1/orgs/acme/accesses/{night}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{gone}");
+    assert!(
+        ["deleting", "deleted"].contains(&gone["status"].as_str().unwrap()),
+        "{gone}"
+    );
+    access_until(&server, &p.key, &night, "deleted").await;
+    drop(controller);
+
+    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
+    let filter = EventFilter {
+        kind: Some("access.applied".into()),
+        ..EventFilter::default()
+    };
+    let page = lintel_store::PageRequest {
+        limit: 50,
+        after: None,
+    };
+    let events = server
+        .state
+        .store
+        .list_events(org.id, &filter, page)
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 3, "{:?}", events.items);
+    assert!(
+        events
+            .items
+            .iter()
+            .all(|e| matches!(e.actor, EventActor::Controller { .. })),
+        "{:?}",
+        events.items
+    );
 }

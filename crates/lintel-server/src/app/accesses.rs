@@ -106,6 +106,7 @@ impl AccessBody {
                 2000,
             )?,
             welcome_email_required: self.welcome_email_required,
+            waiting_for: Vec::new(),
             created_at: now,
             updated_at: now,
         };

@@ -300,10 +300,7 @@ pub async fn store_decisions(
     controller: &Controller,
     decisions: &[ReportedDecision],
 ) -> Result<Vec<Uuid>, Error> {
-    let actor = EventActor::Controller {
-        controller_id: controller.id,
-        name: controller.name.clone(),
-    };
+    let actor = actor(controller);
     let events: Vec<Event> = decisions
         .iter()
         .map(|d| Event {
@@ -350,10 +347,7 @@ pub async fn connection(
         EventKind::ControllerDisconnected
     };
     let audit = Audit {
-        actor: EventActor::Controller {
-            controller_id: controller.id,
-            name: controller.name.clone(),
-        },
+        actor: actor(controller),
         at: state.clock.now(),
     };
     let summary = serde_json::json!({
@@ -371,4 +365,22 @@ pub async fn connection(
         )
         .await?;
     Ok(())
+}
+
+/// The accesses that waited for the rules `controller` now holds (and for no other
+/// controller) become `ready` or `deleted`, by the controller.
+pub async fn settle(state: &AppState, org: OrgId, controller: &Controller) -> Result<u64, Error> {
+    let audit = Audit {
+        actor: actor(controller),
+        at: state.clock.now(),
+    };
+    Ok(state.store.settle_accesses(org, &audit).await?)
+}
+
+/// The controller as the actor of what it does.
+fn actor(controller: &Controller) -> EventActor {
+    EventActor::Controller {
+        controller_id: controller.id,
+        name: controller.name.clone(),
+    }
 }

@@ -195,7 +195,8 @@ fn plan(changes: &[RuleChange], from: i64) -> Option<RuleObjects> {
             PinCreated | PinRevoked => objects.pins.push(PinId(id)),
             // Kinds that change nothing decisions read never come here; should one, read
             // everything again.
-            OrganizationCreated
+            AccessApplied
+            | OrganizationCreated
             | OrganizationUpdated
             | OrganizationQuotasUpdated
             | LinkCreated

@@ -53,8 +53,10 @@ impl pb::controller_service_server::ControllerService for Api {
             controller,
             tx,
             live: ControllerLive::default(),
-            reported_hash: String::new(),
+            held_hash: String::new(),
+            sent_hash: String::new(),
             rules_hash: String::new(),
+            rules_version: 0,
         };
         tokio::spawn(session.run(req.into_inner()));
         Ok(Response::new(ReceiverStream::new(rx)))
@@ -68,10 +70,13 @@ struct Session {
     controller: Controller,
     tx: mpsc::Sender<Result<pb::ServerMessage, Status>>,
     live: ControllerLive,
-    /// The hash of the rules the controller holds (said, or sent to it since).
-    reported_hash: String,
-    /// The hash of the rules it should hold, as last built.
+    /// The hash of the rules the controller says it holds (hello, heartbeat).
+    held_hash: String,
+    /// The hash of the rules it will hold once it has applied what was sent to it.
+    sent_hash: String,
+    /// The hash and version of the rules it should hold, as last built.
     rules_hash: String,
+    rules_version: i64,
 }
 
 /// Why a session ended early: the status the controller gets, if it is still there.
@@ -110,11 +115,13 @@ impl Session {
             )));
         };
         let now = self.state.clock.now();
-        self.reported_hash = hello.rules_hash;
+        self.held_hash = hello.rules_hash;
+        self.sent_hash = self.held_hash.clone();
         self.live = ControllerLive {
             online: true,
             last_seen_at: Some(now),
-            rules_version: Some(hello.rules_version),
+            // Only what the server checked: a controller's own word settles no access.
+            rules_version: self.controller.live.rules_version,
             rules_in_sync: false,
             events_waiting: None,
             clock_skew_ms: skew(time_of("hello.clock", hello.clock).ok().flatten(), now),
@@ -169,31 +176,69 @@ impl Session {
         }
     }
 
-    /// Sends the controller its rules when they differ from the ones it holds, or confirms
-    /// them when they do not.
+    /// Sends the controller its rules when they differ from the ones it holds (once per
+    /// change: a heartbeat saying otherwise sends them again), or confirms them when they do
+    /// not.
     async fn offer_rules(&mut self) -> Result<(), Ended> {
         let rules = controllers::rules_for(&self.state, self.org, &self.controller)
             .await
             .map_err(|e| Some(status(e)))?;
         self.rules_hash = rules.hash();
-        let body = if self.rules_hash == self.reported_hash {
-            server_message::Body::Current(pb::RulesCurrent {
+        self.rules_version = rules.version;
+        if self.rules_hash == self.held_hash {
+            self.send(server_message::Body::Current(pb::RulesCurrent {
                 version: rules.version,
                 hash: self.rules_hash.clone(),
                 at: Some(timestamp(self.state.clock.now())),
-            })
-        } else {
+            }))
+            .await?;
+            if self.holds_newer() {
+                self.write_live().await?;
+            }
+        } else if self.rules_hash != self.sent_hash {
             let json = serde_json::to_vec(&rules).map_err(|e| Some(internal(&e)))?;
-            // The controller applies them whole or not at all; should it not, it says so with
-            // its hash at the next heartbeat or hello.
-            self.reported_hash = self.rules_hash.clone();
-            server_message::Body::Rules(pb::RulesUpdate {
+            // The controller applies them whole or not at all, then says which it holds.
+            self.sent_hash = self.rules_hash.clone();
+            self.send(server_message::Body::Rules(pb::RulesUpdate {
                 version: rules.version,
                 hash: self.rules_hash.clone(),
                 rules_json: json,
-            })
-        };
-        self.send(body).await
+            }))
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the controller holds the rules last built, of a version newer than the one
+    /// on record for it.
+    fn holds_newer(&self) -> bool {
+        !self.rules_hash.is_empty()
+            && self.held_hash == self.rules_hash
+            && self
+                .live
+                .rules_version
+                .is_none_or(|v| v < self.rules_version)
+    }
+
+    /// Writes the controller's live state. Holding the rules last built, it holds every
+    /// change up to their version: accesses that waited for that are settled.
+    async fn write_live(&mut self) -> Result<(), Ended> {
+        let newer = self.holds_newer();
+        self.live.rules_in_sync = self.held_hash == self.rules_hash;
+        if newer {
+            self.live.rules_version = Some(self.rules_version);
+        }
+        self.state
+            .store
+            .set_controller_live(self.org, self.controller.id, &self.live)
+            .await
+            .map_err(|e| Some(status(e.into())))?;
+        if newer {
+            controllers::settle(&self.state, self.org, &self.controller)
+                .await
+                .map_err(|e| Some(status(e)))?;
+        }
+        Ok(())
     }
 
     /// Ends the session once the token is no longer this controller's (rotated, deleted).
@@ -201,7 +246,7 @@ impl Session {
         match controllers::authenticate(&self.state, &self.token).await {
             Ok((org, c)) if org == self.org && c.id == self.controller.id => Ok(()),
             Ok(_) | Err(app::Error::Unauthenticated) => {
-                Err(Some(status(app::Error::Unauthenticated)))
+                Err(Some(token_refused(app::Error::Unauthenticated)))
             }
             Err(other) => Err(Some(status(other))),
         }
@@ -211,18 +256,13 @@ impl Session {
         match message.body {
             Some(controller_message::Body::Heartbeat(beat)) => {
                 let now = self.state.clock.now();
-                self.reported_hash = beat.rules_hash;
+                self.held_hash = beat.rules_hash;
+                self.sent_hash = self.held_hash.clone();
                 self.live.last_seen_at = Some(now);
-                self.live.rules_version = Some(beat.rules_version);
-                self.live.rules_in_sync = self.reported_hash == self.rules_hash;
                 self.live.events_waiting = i64::try_from(beat.events_waiting).ok();
                 self.live.clock_skew_ms =
                     skew(time_of("heartbeat.clock", beat.clock).ok().flatten(), now);
-                self.state
-                    .store
-                    .set_controller_live(self.org, self.controller.id, &self.live)
-                    .await
-                    .map_err(|e| Some(status(e.into())))
+                self.write_live().await
             }
             Some(controller_message::Body::Events(batch)) => {
                 if batch.events.len() > MAX_EVENTS {

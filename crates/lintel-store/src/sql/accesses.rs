@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::{
-    Access, AccessId, AccessStatus, EventActor, EventKind, GroupId, MembershipId, OrgId,
-    ValidationError, event,
+    Access, AccessId, AccessStatus, ControllerId, EventActor, EventKind, GroupId, MembershipId,
+    OrgId, ValidationError, event,
 };
 use sqlx::query_builder::Separated;
 use sqlx::types::Json;
@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::events::{record, record_all};
 use super::outbox::enqueue;
-use super::{Backend, Conn, ROWS_AT_ONCE, fetch_limit, page_of, push_id_in, push_list};
+use super::{Backend, Conn, ROWS_AT_ONCE, fetch_limit, page_of, push_id_in, push_in, push_list};
 use crate::rows::{AccessDoorRow, AccessRow};
 use crate::{AccessFilter, AccessStore, Audit, Change, Message, Page, PageRequest, StoreError};
 
@@ -350,6 +350,7 @@ pub(super) async fn with_lists(
         .await?;
     let mut users = listed(conn, "access_members", "membership_id", &span).await?;
     let mut groups = listed(conn, "access_groups", "group_id", &span).await?;
+    let mut waiting = waiting_for(conn, org, &rows).await?;
     let mut doors = doors.into_iter().peekable();
     rows.into_iter()
         .map(|row| {
@@ -362,11 +363,14 @@ pub(super) async fn with_lists(
             }
             let u = users.remove(&id).unwrap_or_default();
             let g = groups.remove(&id).unwrap_or_default();
-            row.into_access(
+            let w = waiting.remove(&id).unwrap_or_default();
+            let mut access = row.into_access(
                 mine,
                 u.into_iter().map(MembershipId).collect(),
                 g.into_iter().map(GroupId).collect(),
-            )
+            )?;
+            access.waiting_for = w;
+            Ok(access)
         })
         .collect()
 }
@@ -388,6 +392,138 @@ fn in_order(ids: &[AccessId], found: Vec<Access>) -> Result<Vec<Access>, StoreEr
     ids.iter()
         .map(|id| by_id.remove(id).ok_or(StoreError::NotFound))
         .collect()
+}
+
+/// Leaves the accesses `ids`, just changed, waiting for the controllers of their doors: a
+/// `ready` one becomes `then` (`creating` or `updating`), a `deleted` one `deleting`, one
+/// already waiting stays as it is, and each waits for the rules version that carries the
+/// change. Accesses none of whose doors has a controller are not touched.
+async fn await_controllers(
+    conn: &mut Conn,
+    org: OrgId,
+    ids: &[Uuid],
+    then: AccessStatus,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(ROWS_AT_ONCE) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "UPDATE accesses SET status = CASE status WHEN 'ready' THEN CAST(",
+        );
+        q.push_bind(then.as_str())
+            .push(
+                " AS TEXT) WHEN 'deleted' THEN 'deleting' ELSE status END, \
+                 awaiting_version = COALESCE((SELECT version FROM rule_versions WHERE org_id = ",
+            )
+            .push_bind(org.0)
+            .push("), 0) WHERE org_id = ")
+            .push_bind(org.0);
+        push_id_in(&mut q, chunk);
+        q.push(
+            " AND EXISTS (SELECT 1 FROM access_doors ad \
+             JOIN doors d ON d.org_id = ad.org_id AND d.id = ad.door_id \
+             WHERE ad.org_id = accesses.org_id AND ad.access_id = accesses.id \
+             AND d.controller_id IS NOT NULL)",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// `AccessStore::settle_accesses` inside a transaction: also run by the changes that can
+/// end a wait without any controller acknowledging (an access's last controller door
+/// taken out of it, a door unwired or deleted).
+pub(super) async fn settle(conn: &mut Conn, org: OrgId, audit: &Audit) -> Result<u64, StoreError> {
+    let due: Vec<(Uuid, String, i64)> = sqlx::query_as(
+        "SELECT a.id, a.status, a.awaiting_version FROM accesses a \
+         WHERE a.org_id = $1 AND a.awaiting_version IS NOT NULL AND NOT EXISTS ( \
+           SELECT 1 FROM access_doors ad \
+           JOIN doors d ON d.org_id = ad.org_id AND d.id = ad.door_id \
+           JOIN controllers c ON c.id = d.controller_id \
+           WHERE ad.org_id = a.org_id AND ad.access_id = a.id \
+           AND COALESCE(c.rules_version, 0) < a.awaiting_version) \
+         ORDER BY a.id",
+    )
+    .bind(org.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut settled = 0;
+    for (id, before, version) in due {
+        let after = if before == AccessStatus::Deleting.as_str() {
+            AccessStatus::Deleted
+        } else {
+            AccessStatus::Ready
+        };
+        // Only if no other settling (another node, another controller) got there first.
+        let done = sqlx::query(
+            "UPDATE accesses SET status = $3, awaiting_version = NULL \
+             WHERE org_id = $1 AND id = $2 AND awaiting_version = $4",
+        )
+        .bind(org.0)
+        .bind(id)
+        .bind(after.as_str())
+        .bind(version)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 1 {
+            settled += 1;
+            let summary = serde_json::json!({
+                "changes": { "status": { "before": before, "after": after.as_str() } },
+                "rules_version": version,
+            });
+            record(
+                conn,
+                org,
+                audit,
+                EventKind::AccessApplied,
+                Some(("access", id)),
+                summary,
+            )
+            .await?;
+        }
+    }
+    Ok(settled)
+}
+
+/// The controllers each of `rows`' waiting accesses still waits for, by access.
+async fn waiting_for(
+    conn: &mut Conn,
+    org: OrgId,
+    rows: &[AccessRow],
+) -> Result<HashMap<Uuid, Vec<ControllerId>>, StoreError> {
+    let waiting: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| {
+            [
+                AccessStatus::Creating,
+                AccessStatus::Updating,
+                AccessStatus::Deleting,
+            ]
+            .iter()
+            .any(|s| s.as_str() == r.status)
+        })
+        .map(|r| r.id)
+        .collect();
+    let mut by_access: HashMap<Uuid, Vec<ControllerId>> = HashMap::new();
+    for chunk in waiting.chunks(ROWS_AT_ONCE) {
+        let mut q = sqlx::QueryBuilder::<super::Db>::new(
+            "SELECT DISTINCT ad.access_id, c.id FROM access_doors ad \
+             JOIN accesses a ON a.org_id = ad.org_id AND a.id = ad.access_id \
+             JOIN doors d ON d.org_id = ad.org_id AND d.id = ad.door_id \
+             JOIN controllers c ON c.id = d.controller_id \
+             WHERE a.awaiting_version IS NOT NULL \
+             AND COALESCE(c.rules_version, 0) < a.awaiting_version AND ad.org_id = ",
+        );
+        q.push_bind(org.0);
+        push_in(&mut q, "ad.access_id", chunk);
+        q.push(" ORDER BY ad.access_id, c.id");
+        let pairs: Vec<(Uuid, Uuid)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        for (access, controller) in pairs {
+            by_access
+                .entry(access)
+                .or_default()
+                .push(ControllerId(controller));
+        }
+    }
+    Ok(by_access)
 }
 
 /// What an `access.deleted` (or `access.expired`) event says changed.
@@ -418,7 +554,8 @@ async fn mark_deleted(
         Some(("access", id.0)),
         deleted_summary(),
     )
-    .await
+    .await?;
+    await_controllers(conn, org, &[id.0], AccessStatus::Deleted).await
 }
 
 #[async_trait]
@@ -487,6 +624,10 @@ impl AccessStore for Backend {
                 enqueue(&mut tx, m).await?;
             }
         }
+        let raw: Vec<Uuid> = fresh.iter().map(|a| a.id.0).collect();
+        await_controllers(&mut tx, org, &raw, AccessStatus::Creating).await?;
+        // As stored now: new ones may be waiting for their controllers.
+        let stored = in_order(&ids, many(&mut tx, org, &ids, false).await?)?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -545,7 +686,7 @@ impl AccessStore for Backend {
         let befores = in_order(&ids, many(&mut tx, org, &ids, true).await?)?;
         let mut afters = Vec::with_capacity(changes.len());
         for (i, ((_, change), before)) in changes.iter().zip(&befores).enumerate() {
-            if before.status == AccessStatus::Deleted {
+            if !before.status.grants() {
                 return Err(StoreError::conflict(
                     "access_deleted",
                     None,
@@ -614,6 +755,9 @@ impl AccessStore for Backend {
         for m in messages {
             enqueue(&mut tx, m).await?;
         }
+        await_controllers(&mut tx, org, &raw, AccessStatus::Updating).await?;
+        // An access whose last controller door was taken out of it waits for nobody now.
+        settle(&mut tx, org, audit).await?;
         let updated = in_order(&ids, many(&mut tx, org, &ids, false).await?)?;
         tx.commit().await?;
         Ok(updated)
@@ -630,7 +774,7 @@ impl AccessStore for Backend {
         let befores = in_order(ids, many(&mut tx, org, ids, true).await?)?;
         let mut due = HashSet::new();
         for before in &befores {
-            if before.status != AccessStatus::Deleted {
+            if before.status.grants() {
                 due.insert(before.id.0);
             }
         }
@@ -656,9 +800,17 @@ impl AccessStore for Backend {
             })
             .collect();
         record_all(&mut tx, org, audit, &entries).await?;
+        await_controllers(&mut tx, org, &due, AccessStatus::Deleted).await?;
         let after = in_order(ids, many(&mut tx, org, ids, false).await?)?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    async fn settle_accesses(&self, org: OrgId, audit: &Audit) -> Result<u64, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let settled = settle(&mut tx, org, audit).await?;
+        tx.commit().await?;
+        Ok(settled)
     }
 
     /// Deletes the temporary accesses that ended by `now`, each on record as `access.expired`.
@@ -666,7 +818,7 @@ impl AccessStore for Backend {
         let mut tx = self.writer().begin().await?;
         let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
             "SELECT org_id, id FROM accesses WHERE kind = 'temporary' AND valid_to <= $1 \
-             AND status <> 'deleted' ORDER BY id LIMIT 1000",
+             AND status NOT IN ('deleting', 'deleted') ORDER BY id LIMIT 1000",
         )
         .bind(now)
         .fetch_all(&mut *tx)

@@ -406,6 +406,10 @@ impl PlaceStore for Backend {
             summary,
         )
         .await?;
+        if before.controller_id.is_some() && before.controller_id != door.controller_id {
+            // Accesses waiting only for the controller it left wait for nobody now.
+            super::accesses::settle(&mut tx, org, audit).await?;
+        }
         tx.commit().await?;
         Ok(door)
     }
@@ -424,6 +428,9 @@ impl PlaceStore for Backend {
             summary,
         )
         .await?;
+        if before.controller_id.is_some() {
+            super::accesses::settle(&mut tx, org, audit).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

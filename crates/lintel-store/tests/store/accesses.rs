@@ -16,7 +16,7 @@ on_both_backends!(
     two_organizations_may_choose_the_same_access_id,
 );
 
-fn access(name: &str, door: &Door) -> Access {
+pub(crate) fn access(name: &str, door: &Door) -> Access {
     Access {
         id: AccessId::new(now()),
         name: name.into(),
@@ -36,6 +36,7 @@ fn access(name: &str, door: &Door) -> Access {
         groups: Vec::new(),
         description: String::new(),
         welcome_email_required: false,
+        waiting_for: Vec::new(),
         created_at: now(),
         updated_at: now(),
     }

@@ -1,5 +1,7 @@
-use lintel_domain::{Controller, ControllerId, DoorKind};
+use lintel_domain::controller::ControllerLive;
+use lintel_domain::{AccessStatus, Controller, ControllerId, DoorKind, OrgId};
 use lintel_store::{DoorFilter, EventFilter, StoreError};
+use lintel_testkit::TestDb;
 use lintel_testkit::{Backend, on_both_backends};
 
 use crate::{audit, db, door, first, now, org, site};
@@ -8,6 +10,7 @@ on_both_backends!(
     a_controller_is_found_by_its_current_token_only,
     a_door_is_wired_only_to_a_controller_of_its_own_site,
     a_controller_with_doors_or_a_site_with_controllers_is_not_deleted,
+    an_access_on_controller_doors_waits_for_their_controllers,
 );
 
 fn controller(site: lintel_domain::SiteId, name: &str) -> Controller {
@@ -273,4 +276,181 @@ async fn a_controller_with_doors_or_a_site_with_controllers_is_not_deleted(backe
         .delete_site(acme.id, hq.id, &audit())
         .await
         .unwrap();
+}
+
+/// Says that `controller` holds the organization's rules as of now.
+async fn holds_current_rules(db: &TestDb, org: OrgId, controller: ControllerId) {
+    let version = db.store.rules_version(org).await.unwrap();
+    let live = ControllerLive {
+        rules_version: Some(version),
+        rules_in_sync: true,
+        ..ControllerLive::default()
+    };
+    db.store
+        .set_controller_live(org, controller, &live)
+        .await
+        .unwrap();
+}
+
+async fn an_access_on_controller_doors_waits_for_their_controllers(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let acme = org("acme");
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let (lobby, yard) = (controller(hq.id, "Lobby"), controller(hq.id, "Yard"));
+    db.store
+        .create_controller(acme.id, &lobby, b"lobby", &audit())
+        .await
+        .unwrap();
+    db.store
+        .create_controller(acme.id, &yard, b"yard", &audit())
+        .await
+        .unwrap();
+    let mut front = door(hq.id, "Front");
+    front.controller_id = Some(lobby.id);
+    let mut gate = door(hq.id, "Gate");
+    gate.kind = DoorKind::Gate;
+    gate.controller_id = Some(yard.id);
+    let side = door(hq.id, "Side");
+    for d in [&front, &gate, &side] {
+        db.store.create_door(acme.id, d, &audit()).await.unwrap();
+    }
+    let status = |a: &lintel_domain::Access| (a.status, a.waiting_for.clone());
+
+    // No controller involved: ready at once, as before.
+    let plain = crate::accesses::access("Side", &side);
+    let made = db
+        .store
+        .create_accesses(acme.id, &[plain], false, &[], &audit())
+        .await
+        .unwrap();
+    assert_eq!(status(&made[0]), (AccessStatus::Ready, vec![]));
+
+    // On both controllers' doors: creating until both hold it.
+    let mut staff = crate::accesses::access("Staff", &front);
+    staff.doors.push(lintel_domain::AccessDoor {
+        door_id: gate.id,
+        ..staff.doors[0].clone()
+    });
+    let made = db
+        .store
+        .create_accesses(acme.id, std::slice::from_ref(&staff), false, &[], &audit())
+        .await
+        .unwrap();
+    let mut both = vec![lobby.id, yard.id];
+    both.sort();
+    assert_eq!(status(&made[0]), (AccessStatus::Creating, both));
+    let version = db.store.rules_version(acme.id).await.unwrap();
+    holds_current_rules(&db, acme.id, lobby.id).await;
+    assert_eq!(
+        db.store.settle_accesses(acme.id, &audit()).await.unwrap(),
+        0
+    );
+    let got = db.store.get_access(acme.id, staff.id).await.unwrap();
+    assert_eq!(status(&got), (AccessStatus::Creating, vec![yard.id]));
+    // An older version is not enough.
+    let older = ControllerLive {
+        rules_version: Some(version - 1),
+        ..ControllerLive::default()
+    };
+    db.store
+        .set_controller_live(acme.id, yard.id, &older)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.settle_accesses(acme.id, &audit()).await.unwrap(),
+        0
+    );
+    holds_current_rules(&db, acme.id, yard.id).await;
+    assert_eq!(
+        db.store.settle_accesses(acme.id, &audit()).await.unwrap(),
+        1
+    );
+    let got = db.store.get_access(acme.id, staff.id).await.unwrap();
+    assert_eq!(status(&got), (AccessStatus::Ready, vec![]));
+    assert_eq!(
+        db.store.settle_accesses(acme.id, &audit()).await.unwrap(),
+        0,
+        "settled once"
+    );
+
+    // Changed: updating; deleted: deleting, which grants nothing and cannot be changed.
+    let rename = |a: &mut lintel_domain::Access| {
+        a.name = "Staff and visitors".into();
+        Ok(())
+    };
+    let updated = db
+        .store
+        .update_accesses(acme.id, &[(staff.id, &rename)], false, &[], &audit())
+        .await
+        .unwrap();
+    assert_eq!(updated[0].status, AccessStatus::Updating);
+    let deleted = db
+        .store
+        .delete_accesses(acme.id, &[staff.id], &audit())
+        .await
+        .unwrap();
+    assert_eq!(deleted[0].status, AccessStatus::Deleting);
+    assert!(deleted[0].rule().is_none());
+    let refused = db
+        .store
+        .update_accesses(acme.id, &[(staff.id, &rename)], false, &[], &audit())
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict { code, .. }) if *code == "access_deleted"),
+        "{refused:?}"
+    );
+    for c in [lobby.id, yard.id] {
+        holds_current_rules(&db, acme.id, c).await;
+    }
+    assert_eq!(
+        db.store.settle_accesses(acme.id, &audit()).await.unwrap(),
+        1
+    );
+    let got = db.store.get_access(acme.id, staff.id).await.unwrap();
+    assert_eq!(status(&got), (AccessStatus::Deleted, vec![]));
+
+    // A door unwired from the controller an access waits for: it waits for nobody.
+    let night = crate::accesses::access("Night", &front);
+    db.store
+        .create_accesses(acme.id, std::slice::from_ref(&night), false, &[], &audit())
+        .await
+        .unwrap();
+    db.store
+        .update_door(
+            acme.id,
+            front.id,
+            &|d| {
+                d.controller_id = None;
+                Ok(())
+            },
+            &audit(),
+        )
+        .await
+        .unwrap();
+    let got = db.store.get_access(acme.id, night.id).await.unwrap();
+    assert_eq!(status(&got), (AccessStatus::Ready, vec![]));
+
+    let events = db
+        .store
+        .list_events(acme.id, &EventFilter::default(), first(100))
+        .await
+        .unwrap();
+    let applied: Vec<&serde_json::Value> = events
+        .items
+        .iter()
+        .filter(|e| e.kind == "access.applied")
+        .map(|e| &e.summary["changes"]["status"])
+        .collect();
+    assert_eq!(
+        applied,
+        [
+            &serde_json::json!({ "before": "creating", "after": "ready" }),
+            &serde_json::json!({ "before": "deleting", "after": "deleted" }),
+            &serde_json::json!({ "before": "creating", "after": "ready" }),
+        ],
+        "{:?}",
+        events.items
+    );
 }

@@ -4,9 +4,7 @@ use axum::Router;
 use axum::response::Response;
 use chrono::Utc;
 use lintel_domain::decision::AuthType;
-use lintel_domain::{
-    Access, AccessDoor, AccessId, AccessKind, AccessStatus, Area, ValidationError,
-};
+use lintel_domain::{Access, AccessDoor, AccessId, AccessKind, Area, ValidationError};
 use uuid::Uuid;
 
 use super::Section;
@@ -319,14 +317,33 @@ pub(super) async fn access_html(
 ) -> Result<String, app::Error> {
     let slug = ctx.org.slug.as_str();
     let access = app::accesses::get(state, ctx, AccessId(id)).await?;
+    // The controllers it waits for, by name, each linked to its page.
+    let mut waiting = Vec::new();
+    for id in &access.waiting_for {
+        let name = match app::controllers::get(state, ctx, *id).await {
+            Ok(c) => escape(&c.name),
+            Err(_) => id.to_string(),
+        };
+        waiting.push(format!(
+            "<a href=\"/admin/{slug}/controllers/{id}\">{name}</a>"
+        ));
+    }
+    let waiting = if waiting.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<dt>Waiting for</dt><dd>{} (until each holds this change)</dd>",
+            waiting.join(", ")
+        )
+    };
     let mut body = format!(
-        "{top}<section><dl><dt>Status</dt><dd>{} · {}</dd><dt>Created</dt><dd>{}</dd></dl>\
+        "{top}<section><dl><dt>Status</dt><dd>{} · {}</dd>{waiting}<dt>Created</dt><dd>{}</dd></dl>\
          </section>",
         access.kind.as_str(),
         access.status.as_str(),
         access.created_at.format("%Y-%m-%d %H:%M UTC"),
     );
-    if ctx.require(Area::Delegation).is_ok() && access.status != AccessStatus::Deleted {
+    if ctx.require(Area::Delegation).is_ok() && access.status.grants() {
         let action = format!("/admin/{slug}/accesses/{id}");
         body.push_str(&access_form(state, ctx, session, &action, Some(&access)).await?);
     }
