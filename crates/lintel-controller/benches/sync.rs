@@ -315,7 +315,7 @@ fn card_to_relay() {
             Arc::new(SimulatedRelays::default()),
         )
         .unwrap();
-        doors.replace_rules(rules.clone()).unwrap();
+        doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
         let mut took = Vec::with_capacity(5000);
         for n in 0..5000 {
             let card = Presented::Card {

@@ -1,8 +1,9 @@
 //! What the controller keeps across restarts and power loss, in its data directory:
 //!
-//! - `rules.json`: the last rules the server sent, and when it last confirmed them. Replaced
-//!   whole (written beside, fsynced, renamed over, the directory fsynced), so a crash leaves
-//!   the old rules or the new ones, never a mix.
+//! - `rules.json`: the last rules the server sent. Replaced whole (written beside, fsynced,
+//!   renamed over, the directory fsynced), so a crash leaves the old rules or the new ones,
+//!   never a mix. `rules.confirmed`: when the server last said they are still the rules to
+//!   have (written the same way, a few bytes, so confirming never rewrites the rules).
 //! - `journal.jsonl`: every decision, one line each, appended and fsynced before the relay
 //!   fires or the answer is given. `journal.acked` holds how many of its first lines the server
 //!   has stored; once it has them all, the file is emptied (`acked` first set back to 0, so a
@@ -74,16 +75,43 @@ impl Disk {
         File::open(&self.dir)?.sync_all()
     }
 
+    /// The rules kept, confirmed as late as `rules.confirmed` says, if it is later.
     pub fn load_rules(&self) -> anyhow::Result<Option<KeptRules>> {
-        match fs::read(self.path("rules.json")) {
-            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
+        let mut kept: KeptRules = match fs::read(self.path("rules.json")) {
+            Ok(bytes) => serde_json::from_slice(&bytes)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if let Ok(text) = fs::read_to_string(self.path("rules.confirmed"))
+            && let Ok(at) = DateTime::parse_from_rfc3339(text.trim())
+        {
+            kept.confirmed_at = kept.confirmed_at.max(at.with_timezone(&Utc));
         }
+        Ok(Some(kept))
     }
 
-    pub fn save_rules(&self, kept: &KeptRules) -> anyhow::Result<()> {
-        Ok(self.replace("rules.json", &serde_json::to_vec(kept)?)?)
+    /// Keeps new rules, confirmed now.
+    pub fn save_rules(
+        &self,
+        rules: &ControllerRules,
+        confirmed_at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        #[derive(Serialize)]
+        struct Kept<'a> {
+            rules: &'a ControllerRules,
+            confirmed_at: DateTime<Utc>,
+        }
+        let bytes = serde_json::to_vec(&Kept {
+            rules,
+            confirmed_at,
+        })?;
+        self.replace("rules.json", &bytes)?;
+        Ok(self.save_confirmed(confirmed_at)?)
+    }
+
+    /// Notes that the server confirmed the rules kept, without writing them again.
+    pub fn save_confirmed(&self, at: DateTime<Utc>) -> std::io::Result<()> {
+        self.replace("rules.confirmed", at.to_rfc3339().as_bytes())
     }
 }
 

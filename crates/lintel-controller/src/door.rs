@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lintel_domain::controller::ControllerRules;
+use lintel_domain::controller::{ControllerDoor, ControllerRules};
 use lintel_domain::credential::{self, GUESSES_PER_DOOR, pin_digest};
 use lintel_domain::decision::{AuthType, Decision, DenyReason, Direction, Request, Rules};
-use lintel_domain::{Clock, DoorId, SystemClock};
+use lintel_domain::{Clock, DoorId, SiteId, SystemClock};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::disk::{Disk, Entry, Journal, KeptRules};
+use crate::disk::{Disk, Entry, Journal};
 use crate::io::Relays;
 
 /// What is presented at a door.
@@ -43,9 +43,18 @@ pub struct Answer {
     pub offline: bool,
 }
 
-/// The rules in use: as kept, and indexed.
+/// The rules in use: indexed for the engine, with what else decisions and the sync need.
+/// The rules as sent are not kept in memory (they are on disk): at 250,000 credentials they
+/// would double the controller's memory.
 struct Loaded {
-    kept: KeptRules,
+    version: i64,
+    /// Their hash, computed once.
+    hash: String,
+    site_id: SiteId,
+    offline_max_age_secs: i64,
+    doors: Vec<ControllerDoor>,
+    credentials: usize,
+    confirmed_at: DateTime<Utc>,
     engine: Rules,
     site_key: Option<[u8; 32]>,
 }
@@ -77,7 +86,10 @@ impl Doors {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Doors> {
         let journal = Journal::open(&disk)?;
-        let rules = disk.load_rules()?.map(load);
+        let rules = disk.load_rules()?.map(|kept| {
+            let hash = kept.rules.hash();
+            load(kept.rules, hash, kept.confirmed_at)
+        });
         Ok(Doors {
             disk,
             rules: std::sync::RwLock::new(rules),
@@ -97,37 +109,38 @@ impl Doors {
     /// The version and hash of the rules held: `(0, "")` for none.
     pub fn held(&self) -> (i64, String) {
         let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
-        rules.as_ref().map_or((0, String::new()), |l| {
-            (l.kept.rules.version, l.kept.rules.hash())
-        })
+        rules
+            .as_ref()
+            .map_or((0, String::new()), |l| (l.version, l.hash.clone()))
     }
 
     /// When the server last confirmed the rules held.
     pub fn confirmed_at(&self) -> Option<DateTime<Utc>> {
         let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
-        rules.as_ref().map(|l| l.kept.confirmed_at)
+        rules.as_ref().map(|l| l.confirmed_at)
     }
 
-    /// Takes new rules from the server: kept on disk first, then used.
-    pub fn replace_rules(&self, rules: ControllerRules) -> anyhow::Result<()> {
-        let kept = KeptRules {
-            rules,
-            confirmed_at: self.now(),
-        };
-        self.disk.save_rules(&kept)?;
-        *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Some(load(kept));
+    /// Takes new rules from the server, if they are the ones `hash` names: kept on disk
+    /// first, then used.
+    pub fn replace_rules(&self, rules: ControllerRules, hash: &str) -> anyhow::Result<()> {
+        let computed = rules.hash();
+        anyhow::ensure!(computed == hash, "the rules sent do not match their hash");
+        let now = self.now();
+        self.disk.save_rules(&rules, now)?;
+        let loaded = load(rules, computed, now);
+        *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
         Ok(())
     }
 
     /// The server says the rules held are current (they match `hash`).
     pub fn confirm(&self, hash: &str) -> anyhow::Result<()> {
         let mut rules = self.rules.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(loaded) = rules.as_mut().filter(|l| l.kept.rules.hash() == hash) {
+        if let Some(loaded) = rules.as_mut().filter(|l| l.hash == hash) {
             let now = self.now();
             // Written at most once a minute: the offline policy counts in days.
-            if now - loaded.kept.confirmed_at >= chrono::Duration::minutes(1) {
-                loaded.kept.confirmed_at = now;
-                self.disk.save_rules(&loaded.kept)?;
+            if now - loaded.confirmed_at >= chrono::Duration::minutes(1) {
+                loaded.confirmed_at = now;
+                self.disk.save_confirmed(now)?;
             }
         }
         Ok(())
@@ -238,31 +251,33 @@ impl Doors {
     /// How many cards and PIN codes the rules hold.
     pub fn credential_count(&self) -> usize {
         let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
-        rules.as_ref().map_or(0, |l| l.kept.rules.credentials.len())
+        rules.as_ref().map_or(0, |l| l.credentials)
     }
 
     /// The doors the rules name, with their names.
     pub fn doors(&self) -> HashMap<Uuid, String> {
         let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
         rules.as_ref().map_or_else(HashMap::new, |l| {
-            l.kept
-                .rules
-                .doors
-                .iter()
-                .map(|d| (d.id.0, d.name.clone()))
-                .collect()
+            l.doors.iter().map(|d| (d.id.0, d.name.clone())).collect()
         })
     }
 }
 
-fn load(kept: KeptRules) -> Loaded {
-    let (engine, unreadable) = kept.rules.engine();
+/// Indexes `rules` for the engine; the rules themselves are dropped.
+fn load(rules: ControllerRules, hash: String, confirmed_at: DateTime<Utc>) -> Loaded {
+    let (engine, unreadable) = rules.engine();
     for (id, err) in unreadable {
         tracing::error!(schedule = %id, error = %err, "unreadable schedule: it opens nothing");
     }
-    let site_key = kept.rules.site_key();
+    let site_key = rules.site_key();
     Loaded {
-        kept,
+        version: rules.version,
+        hash,
+        site_id: rules.site_id,
+        offline_max_age_secs: rules.offline_max_age_secs,
+        credentials: rules.credentials.len(),
+        doors: rules.doors,
+        confirmed_at,
         engine,
         site_key,
     }
@@ -305,18 +320,21 @@ fn decide(
         // No rules yet: nothing is known here.
         return denied(DenyReason::RulesStale, Duration::ZERO);
     };
-    let rules = &loaded.kept.rules;
-    let unlock = rules.door(door).map_or(Duration::ZERO, |d| {
-        Duration::from_secs(u64::from(d.unlock_duration_secs))
-    });
-    let age = now - loaded.kept.confirmed_at;
-    if age > chrono::Duration::seconds(rules.offline_max_age_secs) {
+    let unlock = loaded
+        .doors
+        .iter()
+        .find(|d| d.id == door)
+        .map_or(Duration::ZERO, |d| {
+            Duration::from_secs(u64::from(d.unlock_duration_secs))
+        });
+    let age = now - loaded.confirmed_at;
+    if age > chrono::Duration::seconds(loaded.offline_max_age_secs) {
         return denied(DenyReason::RulesStale, unlock);
     }
     let pin_key = |code: &str| {
         loaded
             .site_key
-            .map(|key| credential::pin_key(rules.site_id, &pin_digest(&key, code)))
+            .map(|key| credential::pin_key(loaded.site_id, &pin_digest(&key, code)))
     };
     let (first, pin) = match presented {
         Presented::Card {
@@ -438,7 +456,8 @@ mod tests {
             Arc::new(clock.clone()),
         )
         .unwrap();
-        doors.replace_rules(rules).unwrap();
+        let hash = rules.hash();
+        doors.replace_rules(rules, &hash).unwrap();
         Fixture {
             doors,
             relays,
@@ -515,5 +534,29 @@ mod tests {
         let (_, hash) = f.doors.held();
         f.doors.confirm(&hash).unwrap();
         assert!(f.doors.present(f.door, &card("1001")).unwrap().granted);
+    }
+
+    #[test]
+    fn a_confirmation_outlives_a_restart_without_the_rules_written_again() {
+        let f = fixture();
+        let rules_file = f._dir.path().join("rules.json");
+        let written = std::fs::read(&rules_file).unwrap();
+        let (_, hash) = f.doors.held();
+        f.clock.advance(chrono::Duration::minutes(50));
+        f.doors.confirm(&hash).unwrap();
+        f.doors.confirm("another hash").unwrap();
+        assert_eq!(std::fs::read(&rules_file).unwrap(), written);
+
+        let again = Doors::open_with_clock(
+            Disk::open(f._dir.path()).unwrap(),
+            f.relays.clone(),
+            Arc::new(f.clock.clone()),
+        )
+        .unwrap();
+        assert_eq!(again.held(), f.doors.held());
+        assert_eq!(again.confirmed_at(), Some(f.clock.now()));
+        // An hour after the first rules, but minutes after the confirmation: still opens.
+        f.clock.advance(chrono::Duration::minutes(30));
+        assert!(again.present(f.door, &card("1001")).unwrap().granted);
     }
 }
