@@ -19,7 +19,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use harness::{Controller, Server};
+use harness::{Acme, Controller, Server};
 use lintel_controller::disk::Disk;
 use lintel_controller::door::{Doors, Presented};
 use lintel_controller::io::SimulatedRelays;
@@ -30,7 +30,7 @@ use lintel_domain::{
 };
 use lintel_store::Audit;
 use lintel_testkit::Backend;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -58,58 +58,13 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-struct Setup {
-    key: String,
-    door: String,
-    controller: lintel_domain::Controller,
-    token: String,
-    ada: MembershipId,
-}
-
-async fn acme(server: &Server) -> Setup {
-    let key = server.org("acme").await;
-    let site = server
-        .post(&key, "/api/v1/orgs/acme/sites", json!({ "name": "HQ" }))
-        .await;
-    let made = server
-        .post(
-            &key,
-            "/api/v1/orgs/acme/controllers",
-            json!({ "site_id": site["id"], "name": "Cabinet" }),
-        )
-        .await;
-    let door = server
-        .post(
-            &key,
-            "/api/v1/orgs/acme/doors",
-            json!({ "site_id": site["id"], "name": "Front", "controller_id": made["controller"]["id"] }),
-        )
-        .await;
-    let ada = server
-        .post(
-            &key,
-            "/api/v1/orgs/acme/invitations",
-            json!({ "email": "ada@example.com" }),
-        )
-        .await;
-    server
-        .post(
-            &key,
-            "/api/v1/orgs/acme/accesses",
-            json!({ "name": "Staff", "doors": [{ "door_id": door["id"] }], "users": [ada["id"]] }),
-        )
-        .await;
-    server.sign_up("ada@example.com", "+46701234567").await;
+/// Acme as the tests make it, with its controller as the store holds it.
+async fn acme(server: &Server) -> (Acme, lintel_domain::Controller) {
+    let acme = server.acme().await;
     let org = server.state.store.get_org_by_slug("acme").await.unwrap();
-    let id = ControllerId(made["controller"]["id"].as_str().unwrap().parse().unwrap());
+    let id = ControllerId(acme.controller_id.parse().unwrap());
     let controller = server.state.store.get_controller(org.id, id).await.unwrap();
-    Setup {
-        key,
-        door: door["id"].as_str().unwrap().to_owned(),
-        controller,
-        token: made["token"].as_str().unwrap().to_owned(),
-        ada: MembershipId(ada["id"].as_str().unwrap().parse().unwrap()),
-    }
+    (acme, controller)
 }
 
 /// Cards for Ada straight through the store (the API would take as long per card, and the
@@ -177,8 +132,8 @@ async fn sync_benches() {
     let trials = env_number("LINTEL_BENCH_TRIALS", 200);
     let total = env_number("LINTEL_BENCH_CREDENTIALS", 250_000);
     let mut server = Server::start(backend).await.expect("a database");
-    let p = acme(&server).await;
-    let revocable = cards(&mut server, p.ada, 0, trials).await;
+    let (p, stored) = acme(&server).await;
+    let revocable = cards(&mut server, MembershipId(p.ada.parse().unwrap()), 0, trials).await;
     let dir = tempfile::tempdir().unwrap();
     let controller = Controller::start(server.addr, &p.token, dir.path());
     until(&controller, |s| s["credentials"] == trials).await;
@@ -222,11 +177,17 @@ async fn sync_benches() {
 
     // 2. A controller with `total` credentials.
     let started = Instant::now();
-    cards(&mut server, p.ada, trials, total - trials).await;
+    cards(
+        &mut server,
+        MembershipId(p.ada.parse().unwrap()),
+        trials,
+        total - trials,
+    )
+    .await;
     eprintln!("  made in {:.0} s", started.elapsed().as_secs_f64());
     let org = server.state.store.get_org_by_slug("acme").await.unwrap();
     let started = Instant::now();
-    let rules = lintel_server::app::controllers::rules_for(&server.state, org.id, &p.controller)
+    let rules = lintel_server::app::controllers::rules_for(&server.state, org.id, &stored)
         .await
         .unwrap();
     let built = started.elapsed();

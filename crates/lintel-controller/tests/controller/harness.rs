@@ -17,6 +17,15 @@ use lintel_store::Message;
 use lintel_testkit::{Backend, TestDb};
 use serde_json::{Value, json};
 
+/// What `Server::acme` made: an owner key, the door, its controller and its token, Ada.
+pub struct Acme {
+    pub key: String,
+    pub door: String,
+    pub controller_id: String,
+    pub token: String,
+    pub ada: String,
+}
+
 /// A server node in this process, on a port that stays the same across restarts. It runs on
 /// a runtime of its own, so stopping it drops every connection and task at once, as a crash
 /// would; the test's own `state` reaches the same database beside it (to make organizations
@@ -169,6 +178,55 @@ impl Server {
         .await
         .unwrap()
         .secret
+    }
+
+    /// Acme with one door wired to a controller, and an access to it for Ada (signed up) by
+    /// card or PIN.
+    pub async fn acme(&self) -> Acme {
+        let key = self.org("acme").await;
+        let site = self
+            .post(&key, "/api/v1/orgs/acme/sites", json!({ "name": "HQ" }))
+            .await;
+        let made = self
+            .post(
+                &key,
+                "/api/v1/orgs/acme/controllers",
+                json!({ "site_id": site["id"], "name": "Cabinet" }),
+            )
+            .await;
+        let controller_id = made["controller"]["id"].as_str().unwrap().to_owned();
+        let door = self
+            .post(
+                &key,
+                "/api/v1/orgs/acme/doors",
+                json!({ "site_id": site["id"], "name": "Front", "controller_id": controller_id }),
+            )
+            .await;
+        let ada = self
+            .post(
+                &key,
+                "/api/v1/orgs/acme/invitations",
+                json!({ "email": "ada@example.com" }),
+            )
+            .await;
+        self.post(
+            &key,
+            "/api/v1/orgs/acme/accesses",
+            json!({
+                "name": "Staff",
+                "doors": [{ "door_id": door["id"], "in_auth_types": ["card", "pin"] }],
+                "users": [ada["id"]]
+            }),
+        )
+        .await;
+        self.sign_up("ada@example.com", "+46701234567").await;
+        Acme {
+            key,
+            door: door["id"].as_str().unwrap().to_owned(),
+            controller_id,
+            token: made["token"].as_str().unwrap().to_owned(),
+            ada: ada["id"].as_str().unwrap().to_owned(),
+        }
     }
 
     /// Registers a person and signs them in (email link, then SMS code), as a phone does.

@@ -5,7 +5,7 @@ use lintel_store::EventFilter;
 use lintel_testkit::{Backend, on_both_backends};
 use serde_json::{Value, json};
 
-use crate::{Controller, Server};
+use crate::{Acme, Controller, Server};
 
 on_both_backends!(
     a_controller_decides_online_and_offline_and_hands_every_decision_over_once,
@@ -13,74 +13,21 @@ on_both_backends!(
     an_access_is_ready_once_its_controller_holds_it,
 );
 
-struct Acme {
-    key: String,
-    door: String,
-    controller_id: String,
-    token: String,
-    cards: Vec<String>,
-}
-
-/// Acme with one door wired to a controller, an access to it for Ada by card or PIN, and
-/// Ada's cards 1001 and 1002.
-async fn acme(server: &Server) -> Acme {
-    let key = server.org("acme").await;
-    let site = server
-        .post(&key, "/api/v1/orgs/acme/sites", json!({ "name": "HQ" }))
-        .await;
-    let made = server
-        .post(
-            &key,
-            "/api/v1/orgs/acme/controllers",
-            json!({ "site_id": site["id"], "name": "Cabinet" }),
-        )
-        .await;
-    let controller_id = made["controller"]["id"].as_str().unwrap().to_owned();
-    let door = server
-        .post(
-            &key,
-            "/api/v1/orgs/acme/doors",
-            json!({ "site_id": site["id"], "name": "Front", "controller_id": controller_id }),
-        )
-        .await;
-    let door = door["id"].as_str().unwrap().to_owned();
-    let ada = server
-        .post(
-            &key,
-            "/api/v1/orgs/acme/invitations",
-            json!({ "email": "ada@example.com" }),
-        )
-        .await;
-    server
-        .post(
-            &key,
-            "/api/v1/orgs/acme/accesses",
-            json!({
-                "name": "Staff",
-                "doors": [{ "door_id": door, "in_auth_types": ["card", "pin"] }],
-                "users": [ada["id"]]
-            }),
-        )
-        .await;
-    server.sign_up("ada@example.com", "+46701234567").await;
+/// Acme (`Server::acme`) and Ada's cards 1001 and 1002.
+async fn acme(server: &Server) -> (Acme, Vec<String>) {
+    let acme = server.acme().await;
     let mut cards = Vec::new();
     for number in ["1001", "1002"] {
         let card = server
             .post(
-                &key,
+                &acme.key,
                 "/api/v1/orgs/acme/cards",
-                json!({ "member_id": ada["id"], "number": number, "facility_code": 12 }),
+                json!({ "member_id": acme.ada, "number": number, "facility_code": 12 }),
             )
             .await;
         cards.push(card["id"].as_str().unwrap().to_owned());
     }
-    Acme {
-        key,
-        door,
-        controller_id,
-        token: made["token"].as_str().unwrap().to_owned(),
-        cards,
-    }
+    (acme, cards)
 }
 
 fn granted(answer: &Value) -> bool {
@@ -93,7 +40,7 @@ async fn a_controller_decides_online_and_offline_and_hands_every_decision_over_o
     let Some(mut server) = Server::start(backend).await else {
         return;
     };
-    let p = acme(&server).await;
+    let (p, cards) = acme(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let mut controller = Controller::start(server.addr, &p.token, dir.path());
     let first = controller
@@ -121,7 +68,7 @@ async fn a_controller_decides_online_and_offline_and_hands_every_decision_over_o
         .call(
             reqwest::Method::DELETE,
             &p.key,
-            &format!("/api/v1/orgs/acme/cards/{}", p.cards[0]),
+            &format!("/api/v1/orgs/acme/cards/{}", cards[0]),
             None,
         )
         .await;
@@ -249,7 +196,7 @@ async fn a_rotated_token_ends_the_session_and_another_organization_sees_nothing(
     let Some(server) = Server::start(backend).await else {
         return;
     };
-    let p = acme(&server).await;
+    let (p, _) = acme(&server).await;
     // Another organization's door and member: nothing of them reaches acme's controller.
     let globex = server.org("globex").await;
     let plant = server
@@ -327,7 +274,7 @@ async fn an_access_is_ready_once_its_controller_holds_it(backend: Backend) {
     let Some(server) = Server::start(backend).await else {
         return;
     };
-    let p = acme(&server).await;
+    let (p, _) = acme(&server).await;
     let (_, list) = server
         .call(
             reqwest::Method::GET,
