@@ -30,6 +30,17 @@ async fn acme(server: &Server) -> (Acme, Vec<String>) {
     (acme, cards)
 }
 
+/// Acme's first 200 events that `filter` lets through, oldest first.
+async fn acme_events(server: &Server, filter: EventFilter) -> Vec<lintel_domain::Event> {
+    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
+    let page = lintel_store::PageRequest {
+        limit: 200,
+        after: None,
+    };
+    let events = server.state.store.list_events(org.id, &filter, page);
+    events.await.unwrap().items
+}
+
 fn granted(answer: &Value) -> bool {
     answer["granted"] == true
 }
@@ -121,19 +132,7 @@ async fn a_controller_decides_online_and_offline_and_hands_every_decision_over_o
     controller
         .until("reconnected", |s| s["connected"] == true)
         .await;
-    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
-    let filter = EventFilter::default();
-    let page = lintel_store::PageRequest {
-        limit: 200,
-        after: None,
-    };
-    let events = server
-        .state
-        .store
-        .list_events(org.id, &filter, page)
-        .await
-        .unwrap()
-        .items;
+    let events = acme_events(&server, EventFilter::default()).await;
     let by_controller: Vec<_> = events
         .iter()
         .filter(|e| e.kind.starts_with("decision."))
@@ -331,28 +330,16 @@ async fn an_access_is_ready_once_its_controller_holds_it(backend: Backend) {
     access_until(&server, &p.key, &night, "deleted").await;
     drop(controller);
 
-    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
     let filter = EventFilter {
         kind: Some("access.applied".into()),
         ..EventFilter::default()
     };
-    let page = lintel_store::PageRequest {
-        limit: 50,
-        after: None,
-    };
-    let events = server
-        .state
-        .store
-        .list_events(org.id, &filter, page)
-        .await
-        .unwrap();
-    assert_eq!(events.items.len(), 3, "{:?}", events.items);
+    let applied = acme_events(&server, filter).await;
+    assert_eq!(applied.len(), 3, "{applied:?}");
     assert!(
-        events
-            .items
+        applied
             .iter()
             .all(|e| matches!(e.actor, EventActor::Controller { .. })),
-        "{:?}",
-        events.items
+        "{applied:?}"
     );
 }
