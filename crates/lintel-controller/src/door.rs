@@ -132,6 +132,25 @@ impl Doors {
         Ok(())
     }
 
+    /// The server decided that `door` opens (a phone, a guest link, a remote open): releases
+    /// its lock for the door's unlock time. False for a door the rules held do not name.
+    pub fn release(&self, door: DoorId) -> bool {
+        let unlock = {
+            let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+            rules
+                .as_ref()
+                .and_then(|l| l.doors.iter().find(|d| d.id == door))
+                .map(|d| Duration::from_secs(u64::from(d.unlock_duration_secs)))
+        };
+        match unlock {
+            Some(unlock) => {
+                self.relays.release(door, unlock);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The server says the rules held are current (they match `hash`).
     pub fn confirm(&self, hash: &str) -> anyhow::Result<()> {
         let mut rules = self.rules.write().unwrap_or_else(PoisonError::into_inner);

@@ -7,6 +7,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lintel_domain::DoorId;
 use lintel_domain::controller::ControllerRules;
 use lintel_proto::v1::{self as pb, controller_message, server_message};
 use tokio::sync::mpsc;
@@ -143,6 +144,16 @@ impl Sync {
                             tracing::info!(version = update.version, "rules applied");
                             // Said at once: the server waits for it to call accesses ready.
                             out.send(self.heartbeat()).await?;
+                        }
+                        Some(server_message::Body::Open(open)) => {
+                            let opened = uuid::Uuid::parse_str(&open.door_uuid)
+                                .is_ok_and(|door| self.doors.release(DoorId(door)));
+                            tracing::info!(door = %open.door_uuid, opened, "opened as the server decided");
+                            out.send(message(controller_message::Body::Opened(pb::DoorOpened {
+                                request_uuid: open.request_uuid,
+                                opened,
+                            })))
+                            .await?;
                         }
                         Some(server_message::Body::Current(current)) => {
                             self.doors.confirm(&current.hash)?;

@@ -127,11 +127,7 @@ impl ControllerRules {
     /// The engine over these rules (a controller decides no phone, so doors carry no
     /// restrictions), and the schedules that do not read.
     pub fn engine(&self) -> (Rules, Vec<(ScheduleId, ValidationError)>) {
-        let none = DoorRestrictions {
-            geofence_required: false,
-            reader_required: false,
-            geofence: None,
-        };
+        let none = DoorRestrictions::default();
         Rules::build(
             &self.schedules,
             self.members.iter().cloned(),

@@ -23,7 +23,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::schedule::{Schedule, Timetable};
-use crate::{AccessId, DoorId, Geofence, GroupId, MembershipId, ScheduleId, ValidationError};
+use crate::{
+    AccessId, ControllerId, DoorId, Geofence, GroupId, MembershipId, ScheduleId, ValidationError,
+};
 
 /// Which way through the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -213,12 +215,14 @@ pub struct AccessRule {
     pub groups: Vec<GroupId>,
 }
 
-/// A door's restrictions on phone unlocks, with its site's geofence.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A door's restrictions on phone unlocks, with its site's geofence; and the controller that
+/// drives its lock, through which a grant is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct DoorRestrictions {
     pub geofence_required: bool,
     pub reader_required: bool,
     pub geofence: Option<Geofence>,
+    pub controller: Option<ControllerId>,
 }
 
 /// What a phone brings besides itself.
@@ -744,15 +748,7 @@ impl Rules {
         if !phone.pin_fresh {
             return Decision::Denied(DenyReason::PinRequired);
         }
-        let door = self
-            .doors
-            .get(&req.door)
-            .copied()
-            .unwrap_or(DoorRestrictions {
-                geofence_required: false,
-                reader_required: false,
-                geofence: None,
-            });
+        let door = self.doors.get(&req.door).copied().unwrap_or_default();
         if door.geofence_required {
             let inside = match (door.geofence, phone.location) {
                 (Some(fence), Some((lat, lon))) => fence.contains(lat, lon),

@@ -63,6 +63,7 @@ async fn one_run(db: &TestDb) -> [Duration; 4] {
         rules: Arc::default(),
         key: Arc::new(ServerKey::generate()),
         sms: Arc::default(),
+        controllers: Arc::default(),
     };
     let options = HttpOptions {
         max_body_bytes: 1 << 20,

@@ -218,6 +218,7 @@ async fn app_state(config: &Config, store: Arc<dyn lintel_store::Store>) -> Resu
             countries: config.sms_countries.clone(),
             per_hour: config.sms_per_hour,
         }),
+        controllers: Arc::default(),
     })
 }
 

@@ -24,6 +24,8 @@ pub struct Acme {
     pub controller_id: String,
     pub token: String,
     pub ada: String,
+    /// Ada's phone's auth token.
+    pub ada_phone: String,
 }
 
 /// A server node in this process, on a port that stays the same across restarts. It runs on
@@ -57,6 +59,7 @@ impl Server {
             rules: Arc::default(),
             key: Arc::new(ServerKey::generate()),
             sms: Arc::default(),
+            controllers: Arc::default(),
         };
         let mut server = Server {
             addr,
@@ -99,6 +102,7 @@ impl Server {
                     rules: Arc::default(),
                     key,
                     sms: Arc::default(),
+                    controllers: Arc::default(),
                 };
                 let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
                 let _ = ready.send(());
@@ -181,7 +185,7 @@ impl Server {
     }
 
     /// Acme with one door wired to a controller, and an access to it for Ada (signed up) by
-    /// card or PIN.
+    /// card, PIN or phone.
     pub async fn acme(&self) -> Acme {
         let key = self.org("acme").await;
         let site = self
@@ -214,23 +218,25 @@ impl Server {
             "/api/v1/orgs/acme/accesses",
             json!({
                 "name": "Staff",
-                "doors": [{ "door_id": door["id"], "in_auth_types": ["card", "pin"] }],
+                "doors": [{ "door_id": door["id"], "in_auth_types": ["card", "pin", "mobile"] }],
                 "users": [ada["id"]]
             }),
         )
         .await;
-        self.sign_up("ada@example.com", "+46701234567").await;
+        let ada_phone = self.sign_up("ada@example.com", "+46701234567").await;
         Acme {
             key,
             door: door["id"].as_str().unwrap().to_owned(),
             controller_id,
             token: made["token"].as_str().unwrap().to_owned(),
             ada: ada["id"].as_str().unwrap().to_owned(),
+            ada_phone,
         }
     }
 
-    /// Registers a person and signs them in (email link, then SMS code), as a phone does.
-    pub async fn sign_up(&self, email: &str, phone: &str) {
+    /// Registers a person and signs them in (email link, then SMS code), as a phone does;
+    /// returns the phone's auth token.
+    pub async fn sign_up(&self, email: &str, phone: &str) -> String {
         self.post(
             "",
             "/api/v1/auth/register",
@@ -251,12 +257,14 @@ impl Server {
             .split_whitespace()
             .find(|w| w.len() == 7 && w[..6].bytes().all(|b| b.is_ascii_digit()))
             .unwrap();
-        self.post(
-            "",
-            "/api/v1/auth/sms/verify",
-            json!({ "sign_in": verified["sign_in"], "code": &code[..6], "device_name": "phone", "pin": "2580" }),
-        )
-        .await;
+        let device = self
+            .post(
+                "",
+                "/api/v1/auth/sms/verify",
+                json!({ "sign_in": verified["sign_in"], "code": &code[..6], "device_name": "phone", "pin": "2580" }),
+            )
+            .await;
+        device["auth_token"].as_str().unwrap().to_owned()
     }
 
     async fn deliver(&self) -> Vec<Message> {

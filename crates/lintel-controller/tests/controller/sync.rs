@@ -11,6 +11,7 @@ on_both_backends!(
     a_controller_decides_online_and_offline_and_hands_every_decision_over_once,
     a_rotated_token_ends_the_session_and_another_organization_sees_nothing,
     an_access_is_ready_once_its_controller_holds_it,
+    a_door_opens_through_its_controller_or_answers_that_it_is_offline,
 );
 
 /// Acme (`Server::acme`) and Ada's cards 1001 and 1002.
@@ -341,5 +342,71 @@ async fn an_access_is_ready_once_its_controller_holds_it(backend: Backend) {
             .iter()
             .all(|e| matches!(e.actor, EventActor::Controller { .. })),
         "{applied:?}"
+    );
+}
+
+/// `POST …/doors/{door}/{path}` (`unlock`, `remote-unlock`) as `who`.
+async fn open_door(server: &Server, who: &str, door: &str, path: &str) -> (u16, Value) {
+    let path = format!("/api/v1/orgs/acme/doors/{door}/{path}");
+    server
+        .call(reqwest::Method::POST, who, &path, Some(json!({})))
+        .await
+}
+
+async fn a_door_opens_through_its_controller_or_answers_that_it_is_offline(backend: Backend) {
+    let Some(server) = Server::start(backend).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let controller = Controller::start(server.addr, &p.token, dir.path());
+    controller
+        .until("has rules", |s| {
+            s["connected"] == true && s["rules_version"].as_i64() > Some(0)
+        })
+        .await;
+    // Ada's phone and an administrator's remote open: the server decides, the controller
+    // releases the lock, and the answer says it did.
+    let (status, phone) = open_door(&server, &p.ada_phone, &p.door, "unlock").await;
+    assert_eq!(status, 200, "{phone}");
+    assert_eq!(
+        (&phone["granted"], &phone["opened"]),
+        (&json!(true), &json!(true)),
+        "{phone}"
+    );
+    let (_, remote) = open_door(&server, &p.key, &p.door, "remote-unlock").await;
+    assert_eq!(remote["opened"], true, "{remote}");
+    let relays = controller.say("relays");
+    assert_eq!(relays["relays"][0]["pulses"], 2, "{relays}");
+
+    // The controller gone: nobody is told the door opened, within the bounded wait.
+    drop(controller);
+    for who in [&p.ada_phone, &p.key] {
+        let path = if *who == p.key {
+            "remote-unlock"
+        } else {
+            "unlock"
+        };
+        let started = Instant::now();
+        let (status, answer) = open_door(&server, who, &p.door, path).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["granted"], false, "{answer}");
+        assert_eq!(answer["reason"], "door_offline", "{answer}");
+        assert_eq!(answer["opened"], false, "{answer}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    let filter = EventFilter {
+        kind: Some("decision.denied".into()),
+        ..EventFilter::default()
+    };
+    let denied = acme_events(&server, filter).await;
+    assert_eq!(denied.len(), 2, "{denied:?}");
+    assert!(
+        denied.iter().all(|e| e.summary["reason"] == "door_offline"),
+        "{denied:?}"
     );
 }

@@ -221,6 +221,7 @@ fn random_restrictions(rng: &mut Rng) -> DoorRestrictions {
             longitude: 18.06,
             radius_m: 200.0,
         }),
+        controller: None,
     }
 }
 

@@ -8,10 +8,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use lintel_domain::decision::{
-    AuthType, CredentialKey, Decision, DenyReason, Direction, PhoneProof, Request,
+    AuthType, CredentialKey, Decision, DenyReason, Direction, PhoneProof, Request, Rules,
 };
 use lintel_domain::{
-    Area, Door, DoorId, EventKind, MembershipId, MembershipStatus, ValidationError, credential,
+    Area, ControllerId, Door, DoorId, EventKind, MembershipId, MembershipStatus, ValidationError,
+    credential,
 };
 use lintel_store::{Limit, MemberRecord, Slot};
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,9 @@ pub struct Unlock {
     pub door_id: Uuid,
     pub direction: Direction,
     pub at: DateTime<Utc>,
+    /// The door's controller released its lock. False for a door no controller drives:
+    /// there the grant is the whole answer.
+    pub opened: bool,
 }
 
 /// The answer to an unlock, from the engine's decision.
@@ -74,7 +78,28 @@ pub(crate) fn unlock_answer(
         door_id: door.0,
         direction,
         at,
+        opened: false,
     }
+}
+
+/// Carries out a grant at a door `controller` drives: its session on this node releases the
+/// lock (`opened`), or the door is offline and nobody gets in (`door_offline`, answered
+/// within `hub::ANSWER_WITHIN`). Denials and doors without a controller pass unchanged.
+pub(crate) async fn carry_out(
+    state: &AppState,
+    controller: Option<ControllerId>,
+    mut u: Unlock,
+) -> Unlock {
+    if let (true, Some(controller)) = (u.granted, controller) {
+        if state.controllers.open(controller, DoorId(u.door_id)).await {
+            u.opened = true;
+        } else {
+            u.granted = false;
+            u.reason = Some(DenyReason::DoorOffline);
+            u.access_id = None;
+        }
+    }
+    u
 }
 
 async fn record(
@@ -169,7 +194,9 @@ pub async fn unlock_by_phone(
             }),
         },
     );
+    let controller = controller_of(&rules.read().rules, door);
     let answer = unlock_answer(door, direction, ctx.now, decision);
+    let answer = carry_out(state, controller, answer).await;
     record(state, ctx, &answer, "mobile", Some(member.membership.id)).await?;
     Ok(answer)
 }
@@ -295,9 +322,16 @@ pub async fn present(
             state.store.give_back(key, ctx.now).await?;
         }
     }
+    let controller = controller_of(&rules.read().rules, door);
     let answer = unlock_answer(door, direction, ctx.now, decision);
+    let answer = carry_out(state, controller, answer).await;
     record(state, ctx, &answer, auth.as_str(), member).await?;
     Ok(answer)
+}
+
+/// The controller that drives `door`'s lock, as the rules know it.
+pub(crate) fn controller_of(rules: &Rules, door: DoorId) -> Option<ControllerId> {
+    rules.door_restrictions(door).and_then(|d| d.controller)
 }
 
 /// Takes a guess slot of the door and of the source for a PIN code about to be decided:
@@ -467,11 +501,12 @@ pub async fn open(
 /// recorded as such.
 pub async fn remote_unlock(state: &AppState, ctx: &OrgCtx, door: DoorId) -> Result<Unlock, Error> {
     ctx.require(Area::Doors)?;
-    state
+    let wired = state
         .store
         .get_door(ctx.org_id(), door)
         .await
-        .found("door")?;
+        .found("door")?
+        .controller_id;
     let answer = Unlock {
         granted: true,
         reason: None,
@@ -479,7 +514,9 @@ pub async fn remote_unlock(state: &AppState, ctx: &OrgCtx, door: DoorId) -> Resu
         door_id: door.0,
         direction: Direction::In,
         at: ctx.now,
+        opened: false,
     };
+    let answer = carry_out(state, wired, answer).await;
     let admin = ctx.member.as_ref().map(|m| m.membership.id);
     record(state, ctx, &answer, "remote", admin).await?;
     Ok(answer)

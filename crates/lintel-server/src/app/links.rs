@@ -441,7 +441,12 @@ pub async fn unlock(
         LinkState::Expired => Decision::Denied(DenyReason::Expired),
         LinkState::Active => decide(state, &org, &link, door, now).await?,
     };
-    let answer = super::decisions::unlock_answer(door, Direction::In, now, decision);
+    let mut answer = super::decisions::unlock_answer(door, Direction::In, now, decision);
+    if answer.granted {
+        let rules = state.rules.current(state, org.id).await?;
+        let controller = super::decisions::controller_of(&rules.read().rules, door);
+        answer = super::decisions::carry_out(state, controller, answer).await;
+    }
     let audit = Audit {
         actor: EventActor::Guest {
             link_id: link.id,

@@ -12,6 +12,7 @@ pub mod doors;
 pub mod events;
 pub mod groups;
 pub mod housekeeping;
+pub mod hub;
 pub mod limits;
 pub mod links;
 pub mod me;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub key: Arc<server_key::ServerKey>,
     /// Where SMS to numbers not yet proven may go, and how many.
     pub sms: Arc<limits::SmsPolicy>,
+    /// The controllers connected to this node, to carry out what it decides.
+    pub controllers: Arc<hub::Hub>,
 }
 
 /// Who is acting.

@@ -4,13 +4,14 @@
 //! they do not, stores the decisions it hands over (each once, by its id) and acknowledges
 //! them, and ends when the token stops being the controller's.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lintel_domain::controller::{Controller, ControllerLive};
 use lintel_domain::decision::{AuthType, DenyReason, Direction};
 use lintel_domain::{AccessId, DoorId, MembershipId, OrgId};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use super::pb::{self, controller_message, server_message};
 use super::{Api, bearer, invalid, parse_uuid, status, time_of, timestamp};
 use crate::app::controllers::{self, ReportedDecision};
-use crate::app::{self, AppState};
+use crate::app::{self, AppState, hub};
 
 /// How often the session looks at the organization's rules version.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
@@ -57,6 +58,7 @@ impl pb::controller_service_server::ControllerService for Api {
             sent_hash: String::new(),
             rules_hash: String::new(),
             rules_version: 0,
+            commands: HashMap::new(),
         };
         tokio::spawn(session.run(req.into_inner()));
         Ok(Response::new(ReceiverStream::new(rx)))
@@ -77,6 +79,8 @@ struct Session {
     /// The hash and version of the rules it should hold, as last built.
     rules_hash: String,
     rules_version: i64,
+    /// Commands sent and not yet answered, by request id.
+    commands: HashMap<Uuid, oneshot::Sender<bool>>,
 }
 
 /// Why a session ended early: the status the controller gets, if it is still there.
@@ -145,8 +149,11 @@ impl Session {
         let mut version = None;
         let mut confirmed = Instant::now();
         let mut heard = Instant::now();
+        // This session carries out what this node decides at the controller's doors.
+        let (_attached, mut commands) = self.state.controllers.attach(self.controller.id);
         loop {
             tokio::select! {
+                Some(command) = commands.recv() => self.command(command).await?,
                 message = inbound.message() => match message {
                     Ok(Some(message)) => {
                         heard = Instant::now();
@@ -241,6 +248,19 @@ impl Session {
         Ok(())
     }
 
+    /// Sends the controller a command, to be answered by its request id.
+    async fn command(&mut self, command: hub::Command) -> Result<(), Ended> {
+        // Forget commands whose askers stopped waiting (the controller never answered).
+        self.commands.retain(|_, answer| !answer.is_closed());
+        let id = Uuid::now_v7();
+        self.commands.insert(id, command.answer);
+        self.send(server_message::Body::Open(pb::OpenDoor {
+            request_uuid: id.to_string(),
+            door_uuid: command.door.0.to_string(),
+        }))
+        .await
+    }
+
     /// Ends the session once the token is no longer this controller's (rotated, deleted).
     async fn still_ours(&self) -> Result<(), Ended> {
         match controllers::authenticate(&self.state, &self.token).await {
@@ -291,6 +311,15 @@ impl Session {
                     uuids: stored.iter().map(Uuid::to_string).collect(),
                 }))
                 .await
+            }
+            Some(controller_message::Body::Opened(opened)) => {
+                if let Ok(id) = Uuid::parse_str(&opened.request_uuid)
+                    && let Some(answer) = self.commands.remove(&id)
+                {
+                    // Whoever asked may have stopped waiting.
+                    let _ = answer.send(opened.opened);
+                }
+                Ok(())
             }
             Some(controller_message::Body::Hello(_)) => Err(Some(invalid(
                 "hello",

@@ -54,6 +54,7 @@ impl DoorsService for Api {
             .map_err(status)?;
         Ok(Response::new(pb::RemoteOpenResponse {
             granted: answer.granted,
+            opened: answer.opened,
             reason: answer
                 .reason
                 .map(|r| r.as_str().to_owned())

@@ -69,6 +69,7 @@ impl TestApp {
             rules: Arc::default(),
             key: Arc::new(ServerKey::generate()),
             sms: Arc::default(),
+            controllers: Arc::default(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let options = HttpOptions {

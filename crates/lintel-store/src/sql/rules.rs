@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::{DoorRestrictions, MemberRule};
-use lintel_domain::{Access, DoorId, EventKind, GroupId, MembershipId, OrgId, Schedule};
+use lintel_domain::{
+    Access, ControllerId, DoorId, EventKind, GroupId, MembershipId, OrgId, Schedule,
+};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
@@ -12,12 +14,20 @@ use crate::rows::{AccessRow, ScheduleRow};
 use crate::{RuleChange, RuleObjects, RuleStore, RulesDelta, RulesSnapshot, StoreError};
 
 /// A door's restrictions and its site's geofence, as read.
-type DoorRow = (Uuid, bool, bool, Option<f64>, Option<f64>, Option<f64>);
+type DoorRow = (
+    Uuid,
+    bool,
+    bool,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<Uuid>,
+);
 
 macro_rules! door_select {
     () => {
         "SELECT d.id, d.geofence_required, d.reader_required, s.geofence_latitude, \
-         s.geofence_longitude, s.geofence_radius_m FROM doors d \
+         s.geofence_longitude, s.geofence_radius_m, d.controller_id FROM doors d \
          JOIN sites s ON s.org_id = d.org_id AND s.id = d.site_id"
     };
 }
@@ -45,7 +55,7 @@ macro_rules! schedule_select {
 }
 
 fn door_rules(
-    (id, geofence_required, reader_required, lat, lon, radius): DoorRow,
+    (id, geofence_required, reader_required, lat, lon, radius, controller): DoorRow,
 ) -> (DoorId, DoorRestrictions) {
     let geofence = match (lat, lon, radius) {
         (Some(latitude), Some(longitude), Some(radius_m)) => Some(lintel_domain::Geofence {
@@ -59,6 +69,7 @@ fn door_rules(
         geofence_required,
         reader_required,
         geofence,
+        controller: controller.map(ControllerId),
     };
     (id.into(), restrictions)
 }
