@@ -230,7 +230,9 @@ fn card_to_relay() {
         controller_id: ControllerId::new(now),
         site_id: lintel_domain::SiteId::new(now),
         pin_site_key: lintel_domain::controller::hex(&[7; 32]),
-        offline_max_age_secs: lintel_domain::controller::DEFAULT_OFFLINE_MAX_AGE_SECS,
+        offline_max_age_secs: i64::from(lintel_domain::Site::DEFAULT_OFFLINE_RULES_MAX_DAYS)
+            * 24
+            * 3600,
         doors: vec![lintel_domain::controller::ControllerDoor {
             id: door,
             name: "Front".into(),

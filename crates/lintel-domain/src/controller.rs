@@ -66,10 +66,6 @@ impl ControllerLive {
     }
 }
 
-/// How long a controller keeps deciding from rules the server has not confirmed, unless its
-/// site says otherwise: past it, it opens nothing (`rules_stale`).
-pub const DEFAULT_OFFLINE_MAX_AGE_SECS: i64 = 30 * 24 * 3600;
-
 /// A door as its controller needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControllerDoor {

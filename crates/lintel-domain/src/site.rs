@@ -79,8 +79,29 @@ pub struct Site {
     pub address: String,
     pub time_zone: TimeZone,
     pub geofence: Option<Geofence>,
+    /// How many days the site's controllers keep deciding from rules the server has not
+    /// confirmed (it cannot be reached); past that they open nothing (`rules_stale`), since
+    /// what was revoked meanwhile is unknown to them. 1 to 365; 30 unless set.
+    pub offline_rules_max_days: u16,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Site {
+    pub const DEFAULT_OFFLINE_RULES_MAX_DAYS: u16 = 30;
+
+    /// `offline_rules_max_days` from what was sent (`field` names it in the refusal).
+    pub fn offline_rules_max_days(field: &str, days: u16) -> Result<u16, ValidationError> {
+        if (1..=365).contains(&days) {
+            Ok(days)
+        } else {
+            Err(ValidationError::new(
+                field,
+                "out_of_range",
+                format!("{field} must be between 1 and 365 days; got {days}"),
+            ))
+        }
+    }
 }
 
 #[cfg(test)]

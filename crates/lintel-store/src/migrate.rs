@@ -66,6 +66,7 @@ migrations!(
     "0013_phone_recovery",
     "0014_controllers",
     "0015_access_lifecycle",
+    "0016_site_offline_policy",
 );
 
 #[cfg(test)]

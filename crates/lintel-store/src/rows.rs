@@ -71,6 +71,7 @@ pub(crate) struct SiteRow {
     geofence_latitude: Option<f64>,
     geofence_longitude: Option<f64>,
     geofence_radius_m: Option<f64>,
+    offline_rules_max_days: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -96,6 +97,12 @@ impl TryFrom<SiteRow> for Site {
             address: row.address,
             time_zone: time_zone(&row.time_zone)?,
             geofence,
+            offline_rules_max_days: u16::try_from(row.offline_rules_max_days).map_err(|_| {
+                corrupt(
+                    "site offline_rules_max_days",
+                    row.offline_rules_max_days.to_string(),
+                )
+            })?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

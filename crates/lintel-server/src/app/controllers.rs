@@ -211,6 +211,7 @@ pub async fn rules_for(
         }
     }
     doors.sort_by_key(|d| d.id);
+    let site = state.store.get_site(org, controller.site_id).await?;
     let snapshot = state.store.load_rules(org).await?;
     let ours: HashSet<DoorId> = doors.iter().map(|d| d.id).collect();
     let mut accesses: Vec<AccessRule> = snapshot
@@ -266,7 +267,7 @@ pub async fn rules_for(
         controller_id: controller.id,
         site_id: controller.site_id,
         pin_site_key: controller::hex(&state.key.pin_site_key(controller.site_id)),
-        offline_max_age_secs: controller::DEFAULT_OFFLINE_MAX_AGE_SECS,
+        offline_max_age_secs: i64::from(site.offline_rules_max_days) * 24 * 3600,
         doors,
         schedules,
         members,

@@ -17,6 +17,8 @@ pub struct CreateSite {
     /// IANA time zone; the organization's when omitted.
     pub time_zone: Option<String>,
     pub geofence: Option<Geofence>,
+    /// Days its controllers keep deciding without hearing from the server (1 to 365; 30).
+    pub offline_rules_max_days: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -29,6 +31,7 @@ pub struct UpdateSite {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Geofence>, nullable)]
     pub geofence: Option<Option<Geofence>>,
+    pub offline_rules_max_days: Option<u16>,
 }
 
 fn geofence(fence: Option<Geofence>) -> Result<Option<Geofence>, ValidationError> {
@@ -49,6 +52,11 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateSite) -> Result<S
             None => ctx.org.time_zone,
         },
         geofence: geofence(req.geofence)?,
+        offline_rules_max_days: Site::offline_rules_max_days(
+            "offline_rules_max_days",
+            req.offline_rules_max_days
+                .unwrap_or(Site::DEFAULT_OFFLINE_RULES_MAX_DAYS),
+        )?,
         created_at: ctx.now,
         updated_at: ctx.now,
     };
@@ -96,6 +104,10 @@ pub async fn update(
         .map(|tz| TimeZone::parse("time_zone", tz))
         .transpose()?;
     let fence = req.geofence.map(geofence).transpose()?;
+    let offline_days = req
+        .offline_rules_max_days
+        .map(|d| Site::offline_rules_max_days("offline_rules_max_days", d))
+        .transpose()?;
     let now = ctx.now;
     state
         .store
@@ -114,6 +126,9 @@ pub async fn update(
                 }
                 if let Some(fence) = fence {
                     site.geofence = fence;
+                }
+                if let Some(days) = offline_days {
+                    site.offline_rules_max_days = days;
                 }
                 site.updated_at = now;
                 Ok(())

@@ -8,6 +8,7 @@ use crate::{TestApp, assert_error};
 on_both_backends!(
     a_controller_is_made_with_a_token_shown_once_and_doors_are_wired_to_it,
     controllers_need_the_doors_area_and_stay_in_their_organization,
+    each_site_says_how_long_its_controllers_work_offline,
 );
 
 async fn a_controller_is_made_with_a_token_shown_once_and_doors_are_wired_to_it(backend: Backend) {
@@ -183,4 +184,51 @@ async fn controllers_need_the_doors_area_and_stay_in_their_organization(backend:
         "reference_not_found",
         Some("site_id"),
     );
+}
+
+async fn each_site_says_how_long_its_controllers_work_offline(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (org, key) = app.org("acme").await;
+    let hq = app.site(&key, "acme", "HQ").await;
+    let path = format!("/api/v1/orgs/acme/sites/{hq}");
+    let (_, site) = app.get(&key, &path).await;
+    assert_eq!(site["offline_rules_max_days"], 30, "{site}");
+    for days in [0, 366] {
+        let refused = app
+            .patch(&key, &path, json!({ "offline_rules_max_days": days }))
+            .await;
+        assert_error(
+            &refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "out_of_range",
+            Some("offline_rules_max_days"),
+        );
+    }
+    let (status, changed) = app
+        .patch(&key, &path, json!({ "offline_rules_max_days": 3 }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["offline_rules_max_days"], 3);
+
+    // The site's controllers get it in their rules.
+    let (_, made) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/controllers",
+            json!({ "site_id": hq, "name": "Cabinet" }),
+        )
+        .await;
+    let id: uuid::Uuid = made["controller"]["id"].as_str().unwrap().parse().unwrap();
+    let controller = app
+        .state
+        .store
+        .get_controller(org, lintel_domain::ControllerId(id))
+        .await
+        .unwrap();
+    let rules = lintel_server::app::controllers::rules_for(&app.state, org, &controller)
+        .await
+        .unwrap();
+    assert_eq!(rules.offline_max_age_secs, 3 * 24 * 3600);
 }

@@ -19,7 +19,7 @@ use crate::{Audit, Change, DoorFilter, Page, PageRequest, PlaceStore, StoreError
 macro_rules! site_columns {
     () => {
         "id, name, address, time_zone, geofence_latitude, geofence_longitude, geofence_radius_m, \
-         created_at, updated_at"
+         offline_rules_max_days, created_at, updated_at"
     };
 }
 macro_rules! group_columns {
@@ -121,7 +121,7 @@ impl PlaceStore for Backend {
         sqlx::query(concat!(
             "INSERT INTO sites (org_id, ",
             site_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(org.0)
         .bind(site.id.0)
@@ -131,6 +131,7 @@ impl PlaceStore for Backend {
         .bind(fence.map(|f| f.latitude))
         .bind(fence.map(|f| f.longitude))
         .bind(fence.map(|f| f.radius_m))
+        .bind(i32::from(site.offline_rules_max_days))
         .bind(site.created_at)
         .bind(site.updated_at)
         .execute(&mut *tx)
@@ -186,8 +187,8 @@ impl PlaceStore for Backend {
         let fence = site.geofence;
         sqlx::query(
             "UPDATE sites SET name = $3, address = $4, time_zone = $5, geofence_latitude = $6, \
-             geofence_longitude = $7, geofence_radius_m = $8, updated_at = $9 \
-             WHERE org_id = $1 AND id = $2",
+             geofence_longitude = $7, geofence_radius_m = $8, updated_at = $9, \
+             offline_rules_max_days = $10 WHERE org_id = $1 AND id = $2",
         )
         .bind(org.0)
         .bind(id.0)
@@ -198,6 +199,7 @@ impl PlaceStore for Backend {
         .bind(fence.map(|f| f.longitude))
         .bind(fence.map(|f| f.radius_m))
         .bind(site.updated_at)
+        .bind(i32::from(site.offline_rules_max_days))
         .execute(&mut *tx)
         .await?;
         let summary = event::changes(&before, &site);

@@ -55,6 +55,7 @@ pub fn org(slug: &str) -> Organization {
 
 pub fn site(name: &str) -> Site {
     Site {
+        offline_rules_max_days: Site::DEFAULT_OFFLINE_RULES_MAX_DAYS,
         id: SiteId::new(now()),
         name: name.into(),
         address: "Storgatan 1, Stockholm".into(),

@@ -164,6 +164,7 @@ pub async fn create_site(post: Posted) -> Response {
             address: field(form, "address").to_owned(),
             time_zone: optional(form, "time_zone"),
             geofence: None,
+            offline_rules_max_days: None,
         };
         app::sites::create(state, &ctx, req).await.map(|_| ())
     })
@@ -220,7 +221,10 @@ async fn site_html(
     let body = format!(
         "{top}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/sites/{id}\">{}{}{}{}\
          <fieldset><legend>Geofence (phones must be inside it where a door requires)</legend>{}{}{}\
-         <p class=\"hint\">Leave all three blank for none.</p></fieldset>{}</form>",
+         <p class=\"hint\">Leave all three blank for none.</p></fieldset>{}<p class=\"hint\">\
+         Its controllers keep deciding this many days without hearing from Lintel; then they \
+         open nothing until they reconnect, since what was revoked meanwhile is unknown to \
+         them.</p>{}</form>",
         hidden("csrf", &session.csrf),
         input(
             "name",
@@ -258,6 +262,13 @@ async fn site_html(
             &coordinate(fence.map(|f| f.radius_m)),
             lock
         ),
+        input(
+            "offline_rules_max_days",
+            "Days controllers work offline (1 to 365)",
+            "number",
+            &site.offline_rules_max_days.to_string(),
+            &format!("min=\"1\" max=\"365\" {lock}")
+        ),
         save_button(lock),
     );
     Ok(page_with_nav(&site.name, &nav(ctx, "places"), &body))
@@ -291,6 +302,7 @@ pub async fn update_site(post: Posted) -> Response {
             address: Some(field(form, "address").to_owned()),
             time_zone: Some(field(form, "time_zone").trim().to_owned()),
             geofence: Some(fence),
+            offline_rules_max_days: number(form, "offline_rules_max_days")?,
         };
         app::sites::update(state, &ctx, SiteId(id), change)
             .await
