@@ -282,20 +282,23 @@ impl Doors {
     }
 }
 
-/// Indexes `rules` for the engine; the rules themselves are dropped.
+/// Indexes `rules` for the engine; the rest of them is dropped.
 fn load(rules: ControllerRules, hash: String, confirmed_at: DateTime<Utc>) -> Loaded {
-    let (engine, unreadable) = rules.engine();
+    let site_key = rules.site_key();
+    let (version, site_id, offline_max_age_secs) =
+        (rules.version, rules.site_id, rules.offline_max_age_secs);
+    let (credentials, doors) = (rules.credentials.len(), rules.doors.clone());
+    let (engine, unreadable) = rules.into_engine();
     for (id, err) in unreadable {
         tracing::error!(schedule = %id, error = %err, "unreadable schedule: it opens nothing");
     }
-    let site_key = rules.site_key();
     Loaded {
-        version: rules.version,
+        version,
         hash,
-        site_id: rules.site_id,
-        offline_max_age_secs: rules.offline_max_age_secs,
-        credentials: rules.credentials.len(),
-        doors: rules.doors,
+        site_id,
+        offline_max_age_secs,
+        doors,
+        credentials,
         confirmed_at,
         engine,
         site_key,

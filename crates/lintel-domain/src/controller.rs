@@ -121,20 +121,17 @@ impl ControllerRules {
     }
 
     /// The engine over these rules (a controller decides no phone, so doors carry no
-    /// restrictions), and the schedules that do not read.
-    pub fn engine(&self) -> (Rules, Vec<(ScheduleId, ValidationError)>) {
+    /// restrictions), and the schedules that do not read. Consumes them: the engine takes
+    /// over their credentials' keys instead of copying them.
+    pub fn into_engine(self) -> (Rules, Vec<(ScheduleId, ValidationError)>) {
         let none = DoorRestrictions::default();
         Rules::build(
             &self.schedules,
-            self.members.iter().cloned(),
+            self.members,
             self.doors.iter().map(|d| (d.id, none)),
-            self.accesses.iter().cloned(),
-            self.credentials.iter().cloned(),
+            self.accesses,
+            self.credentials,
         )
-    }
-
-    pub fn door(&self, id: DoorId) -> Option<&ControllerDoor> {
-        self.doors.iter().find(|d| d.id == id)
     }
 }
 
