@@ -15,6 +15,9 @@
 //! geofence (`outside_geofence`) and the reader (`reader_required`). Access links are exempt
 //! from geofence and reader.
 //!
+//! Long because the engine is one indexed structure: its index, the updates that keep the
+//! index right and the decisions that read it must be read together to trust either.
+//!
 //! Long because the engine is one data structure: its compact indices and the updates that
 //! keep them consistent are read together, with the decision that relies on them.
 

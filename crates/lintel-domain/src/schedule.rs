@@ -1,4 +1,6 @@
 //! Schedules: weekly windows of wall-clock time in a time zone, and dated exceptions.
+//! (Long because the time rules below and their tests of midnight and daylight-saving
+//! changes belong side by side.)
 //!
 //! A window belongs to the local day it starts on and may cross midnight (22:00–06:00 runs
 //! into the next day). Times are wall-clock times in the schedule's zone, so a window means

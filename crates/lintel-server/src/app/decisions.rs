@@ -1,5 +1,9 @@
 //! Deciding and unlocking with each organization's rules held in memory (see `rules_cache`),
 //! and every decision, granted or denied, on record with its reason.
+//!
+//! Long because every way a door opens (phone, card or code presented, remote, and the
+//! guesses a keypad allows) shares the same answer, carrying out and record, kept together
+//! so that no path can skip one of them.
 
 use std::collections::HashMap;
 

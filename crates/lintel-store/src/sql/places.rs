@@ -1,4 +1,7 @@
 //! Places: sites, their doors, and groups of members.
+//!
+//! Long (just) because sites and doors check each other in one transaction: a door's site
+//! and controller, a site's doors and controllers before it goes.
 
 use async_trait::async_trait;
 use lintel_domain::{
