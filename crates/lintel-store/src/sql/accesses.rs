@@ -397,13 +397,15 @@ fn in_order(ids: &[AccessId], found: Vec<Access>) -> Result<Vec<Access>, StoreEr
 /// Leaves the accesses `ids`, just changed, waiting for the controllers of their doors: a
 /// `ready` one becomes `then` (`creating` or `updating`), a `deleted` one `deleting`, one
 /// already waiting stays as it is, and each waits for the rules version that carries the
-/// change. Accesses none of whose doors has a controller are not touched.
+/// change. Accesses none of whose doors has a controller are not touched. Returns how many
+/// now wait.
 async fn await_controllers(
     conn: &mut Conn,
     org: OrgId,
     ids: &[Uuid],
     then: AccessStatus,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
+    let mut waiting = 0;
     for chunk in ids.chunks(ROWS_AT_ONCE) {
         let mut q = sqlx::QueryBuilder::<super::Db>::new(
             "UPDATE accesses SET status = CASE status WHEN 'ready' THEN CAST(",
@@ -423,9 +425,9 @@ async fn await_controllers(
              WHERE ad.org_id = accesses.org_id AND ad.access_id = accesses.id \
              AND d.controller_id IS NOT NULL)",
         );
-        q.build().execute(&mut *conn).await?;
+        waiting += q.build().execute(&mut *conn).await?.rows_affected();
     }
-    Ok(())
+    Ok(waiting)
 }
 
 /// `AccessStore::settle_accesses` inside a transaction: also run by the changes that can
@@ -555,7 +557,8 @@ async fn mark_deleted(
         deleted_summary(),
     )
     .await?;
-    await_controllers(conn, org, &[id.0], AccessStatus::Deleted).await
+    await_controllers(conn, org, &[id.0], AccessStatus::Deleted).await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -625,9 +628,12 @@ impl AccessStore for Backend {
             }
         }
         let raw: Vec<Uuid> = fresh.iter().map(|a| a.id.0).collect();
-        await_controllers(&mut tx, org, &raw, AccessStatus::Creating).await?;
-        // As stored now: new ones may be waiting for their controllers.
-        let stored = in_order(&ids, many(&mut tx, org, &ids, false).await?)?;
+        // New ones on controllers' doors wait for them: read back as stored now.
+        let stored = if await_controllers(&mut tx, org, &raw, AccessStatus::Creating).await? > 0 {
+            in_order(&ids, many(&mut tx, org, &ids, false).await?)?
+        } else {
+            stored
+        };
         tx.commit().await?;
         Ok(stored)
     }
