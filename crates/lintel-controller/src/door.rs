@@ -59,6 +59,14 @@ struct Loaded {
     site_key: Option<[u8; 32]>,
 }
 
+impl Loaded {
+    /// How long `door`'s lock is released, if the rules name the door.
+    fn unlock_time(&self, door: DoorId) -> Option<Duration> {
+        let door = self.doors.iter().find(|d| d.id == door)?;
+        Some(Duration::from_secs(u64::from(door.unlock_duration_secs)))
+    }
+}
+
 /// The controller's state shared by its tasks.
 pub struct Doors {
     disk: Disk,
@@ -137,10 +145,7 @@ impl Doors {
     pub fn release(&self, door: DoorId) -> bool {
         let unlock = {
             let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
-            rules
-                .as_ref()
-                .and_then(|l| l.doors.iter().find(|d| d.id == door))
-                .map(|d| Duration::from_secs(u64::from(d.unlock_duration_secs)))
+            rules.as_ref().and_then(|l| l.unlock_time(door))
         };
         match unlock {
             Some(unlock) => {
@@ -342,13 +347,7 @@ fn decide(
         // No rules yet: nothing is known here.
         return denied(DenyReason::RulesStale, Duration::ZERO);
     };
-    let unlock = loaded
-        .doors
-        .iter()
-        .find(|d| d.id == door)
-        .map_or(Duration::ZERO, |d| {
-            Duration::from_secs(u64::from(d.unlock_duration_secs))
-        });
+    let unlock = loaded.unlock_time(door).unwrap_or(Duration::ZERO);
     let age = now - loaded.confirmed_at;
     if age > chrono::Duration::seconds(loaded.offline_max_age_secs) {
         return denied(DenyReason::RulesStale, unlock);

@@ -9,8 +9,8 @@ use lintel_domain::account::person_name;
 use lintel_domain::decision::{AuthType, CredentialKey, Decision, DenyReason, Direction, Request};
 use lintel_domain::link::{check_validity, sms_allowed};
 use lintel_domain::{
-    AccessLink, Area, Delivery, Door, DoorId, Email, EventActor, GroupId, LinkId, LinkQuotas,
-    LinkState, MembershipStatus, MessageId, Organization, Phone, ValidationError,
+    AccessLink, Area, ControllerId, Delivery, Door, DoorId, Email, EventActor, GroupId, LinkId,
+    LinkQuotas, LinkState, MembershipStatus, MessageId, Organization, Phone, ValidationError,
 };
 use lintel_store::{Audit, Channel, LinkFilter, LinkSort, Message, NewLink};
 use serde::{Deserialize, Serialize};
@@ -435,18 +435,15 @@ pub async fn unlock(
     let (org, link) = open(state, secret, source, now).await?;
     let link_key = format!("link:{}", link.id);
     limits::take_one(state, now, &link_key, &PER_LINK).await?;
-    let decision = match link.state(now) {
-        LinkState::Revoked => Decision::Denied(DenyReason::CredentialRevoked),
-        LinkState::Scheduled => Decision::Denied(DenyReason::NotYetValid),
-        LinkState::Expired => Decision::Denied(DenyReason::Expired),
+    let denied = |reason| (Decision::Denied(reason), None);
+    let (decision, controller) = match link.state(now) {
+        LinkState::Revoked => denied(DenyReason::CredentialRevoked),
+        LinkState::Scheduled => denied(DenyReason::NotYetValid),
+        LinkState::Expired => denied(DenyReason::Expired),
         LinkState::Active => decide(state, &org, &link, door, now).await?,
     };
-    let mut answer = super::decisions::unlock_answer(door, Direction::In, now, decision);
-    if answer.granted {
-        let rules = state.rules.current(state, org.id).await?;
-        let controller = super::decisions::controller_of(&rules.read().rules, door);
-        answer = super::decisions::carry_out(state, controller, answer).await;
-    }
+    let answer = super::decisions::unlock_answer(door, Direction::In, now, decision);
+    let answer = super::decisions::carry_out(state, controller, answer).await;
     let audit = Audit {
         actor: EventActor::Guest {
             link_id: link.id,
@@ -465,20 +462,21 @@ pub async fn unlock(
 /// member made, no more than that member could open at this moment. The member must be
 /// active; without `delegation` now (a member's own guest link, or an administrator's who
 /// lost it) the member's own accesses must open the door now, by link or by phone: the same
-/// door, schedule and validity, so the link never outlives or outreaches them.
+/// door, schedule and validity, so the link never outlives or outreaches them. With the
+/// decision comes the controller that drives the door, if one does.
 async fn decide(
     state: &AppState,
     org: &Organization,
     link: &AccessLink,
     door: DoorId,
     now: DateTime<Utc>,
-) -> Result<Decision, Error> {
+) -> Result<(Decision, Option<ControllerId>), Error> {
     let creator = match link.created_by {
         Some(id) => match state.store.get_member(org.id, id).await {
             Ok(record) => Some(record.membership),
             // Removing a member revokes their links; one that slipped past is no better.
             Err(lintel_store::StoreError::NotFound) => {
-                return Ok(Decision::Denied(DenyReason::CredentialRevoked));
+                return Ok((Decision::Denied(DenyReason::CredentialRevoked), None));
             }
             Err(e) => return Err(e.into()),
         },
@@ -489,6 +487,7 @@ async fn decide(
     if !loaded.rules.knows_door(door) {
         return Err(Error::NotFound { what: "door" });
     }
+    let controller = super::decisions::controller_of(&loaded.rules, door);
     let credential = CredentialKey(format!("link:{}", link.id));
     let request = Request {
         credential: &credential,
@@ -500,16 +499,15 @@ async fn decide(
     };
     let decision = loaded.rules.decide_group(link.group_id, &request);
     let Some(creator) = creator else {
-        return Ok(decision);
+        return Ok((decision, controller));
     };
     if creator.status != MembershipStatus::Active {
-        return Ok(Decision::Denied(DenyReason::MembershipSuspended));
+        return Ok((Decision::Denied(DenyReason::MembershipSuspended), None));
     }
-    if creator.effective_areas().allows(Area::Delegation) {
-        return Ok(decision);
-    }
-    if !matches!(decision, Decision::Granted { .. }) {
-        return Ok(decision);
+    if creator.effective_areas().allows(Area::Delegation)
+        || !matches!(decision, Decision::Granted { .. })
+    {
+        return Ok((decision, controller));
     }
     // The member passes a link on as they would open the door from afar: an access that
     // allows links, or phones (whose geofence and reader rules links are exempt from).
@@ -524,8 +522,8 @@ async fn decide(
         other => other,
     };
     Ok(match creator_may {
-        Decision::Granted { .. } => decision,
-        denied => denied,
+        Decision::Granted { .. } => (decision, controller),
+        denied => (denied, None),
     })
 }
 

@@ -8,7 +8,7 @@ use lintel_domain::{ApiKeyId, Area, Areas};
 use super::Section;
 use super::kit::{
     Posted, area_boxes, areas_text, button_form, checked_areas, ending, field, get_page, max_page,
-    nav, optional, screen,
+    nav, optional, screen, secret_notice,
 };
 use crate::app::api_keys::CreateApiKey;
 use crate::app::{self, AppState, OrgCtx};
@@ -116,12 +116,11 @@ pub async fn create_key(post: Posted) -> Response {
             expires_at,
         };
         let created = app::api_keys::create(state, &ctx, req).await?;
-        Ok(format!(
-            "<section class=\"notice\" role=\"status\"><h2>Copy the key now</h2><p>This is \
-             the only time it is shown; Lintel keeps only a hash of it.</p>\
-             <p><input id=\"secret\" readonly value=\"{}\" aria-label=\"The new key\"></p>\
-             <p class=\"hint\">Use it as <code>Authorization: Bearer …</code>.</p></section>",
-            escape(&created.secret)
+        Ok(secret_notice(
+            "key",
+            "The new key",
+            &created.secret,
+            "Use it as <code>Authorization: Bearer …</code>.",
         ))
     })
     .await

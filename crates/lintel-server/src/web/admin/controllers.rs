@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::Section;
 use super::kit::{
     Posted, button_form, ending, field, max_page, nav, object_routes, read_only, screen,
+    secret_notice,
 };
 use crate::app::controllers::{ControllerWithToken, CreateController, UpdateController};
 use crate::app::{self, AppState, OrgCtx};
@@ -186,13 +187,12 @@ async fn controller_html(
 
 /// The token, on the answer itself: it exists nowhere else.
 fn token_notice(made: &ControllerWithToken) -> String {
-    format!(
-        "<section class=\"notice\" role=\"status\"><h2>Copy the token now</h2><p>This is the only \
-         time it is shown; Lintel keeps only a hash of it.</p><p><input id=\"secret\" readonly \
-         value=\"{}\" aria-label=\"The controller's token\"></p><p class=\"hint\">Put it in a \
-         file only the controller's user can read and start \
-         <code>lintel-controller --token-file FILE</code>.</p></section>",
-        escape(&made.token)
+    secret_notice(
+        "token",
+        "The controller's token",
+        &made.token,
+        "Put it in a file only the controller's user can read and start \
+         <code>lintel-controller --token-file FILE</code>.",
     )
 }
 

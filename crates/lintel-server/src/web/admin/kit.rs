@@ -456,6 +456,18 @@ where
     response
 }
 
+/// The box that shows a new secret this once (on the answer itself: Lintel keeps only its
+/// hash): `what` names it in the heading, `label` is the field's accessible name, `hint` (HTML)
+/// says how to use it.
+pub(crate) fn secret_notice(what: &str, label: &str, secret: &str, hint: &str) -> String {
+    format!(
+        "<section class=\"notice\" role=\"status\"><h2>Copy the {what} now</h2><p>This is the \
+         only time it is shown; Lintel keeps only a hash of it.</p><p><input id=\"secret\" \
+         readonly value=\"{}\" aria-label=\"{label}\"></p><p class=\"hint\">{hint}</p></section>",
+        escape(secret)
+    )
+}
+
 /// A `datetime-local` value, read in the organization's time zone.
 pub(crate) fn local_time(
     ctx: &OrgCtx,
