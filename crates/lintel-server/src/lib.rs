@@ -49,6 +49,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let timeouts = options.timeouts;
+    // Commands between this node and the others' controller sessions, while serving.
+    let routing = tokio::spawn(app::hub::route(
+        state.controllers.clone(),
+        state.store.clone(),
+    ));
+    let _routing = AbortOnDrop(routing);
     let app = app(state, options);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -126,5 +132,14 @@ async fn protocol_known(stream: &tokio::net::TcpStream) -> std::io::Result<()> {
         }
         // Part of the preface: peek returns at once while those bytes wait, so pause.
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Stops a task when its owner ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

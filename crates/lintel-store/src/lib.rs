@@ -12,6 +12,7 @@ mod members;
 mod migrate;
 mod postgres;
 mod rows;
+mod signals;
 mod sqlite;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub use error::{ConflictKind, StoreError};
 pub use members::{Audit, EventFilter, InviteLink, MemberFilter, MemberRecord, NewMember, Person};
 pub use migrate::{MIGRATION_NAMES, Migration};
 pub use postgres::PgStore;
+pub use signals::{Receiver, Signal};
 pub use sqlite::SqliteStore;
 
 /// A change to a stored object, applied inside the store's transaction to the current row so
@@ -1087,6 +1089,18 @@ pub trait Store:
 
     /// The public URL the server last ran with, for commands run beside it.
     async fn stored_public_url(&self) -> Result<Option<String>, StoreError>;
+
+    /// The signals of every node sharing the database from now on (see `Signal`). Subscribe
+    /// before reading what a signal would announce, so that nothing committed in between
+    /// goes unheard.
+    fn signals(&self) -> Receiver;
+
+    /// Sends `signal` to every node sharing the database, this one included.
+    async fn signal(&self, signal: Signal) -> Result<(), StoreError>;
+
+    /// Whether other server nodes may share this database (PostgreSQL), so that a
+    /// controller's stream may be held by another node.
+    fn shared(&self) -> bool;
 }
 
 /// Creates a directory (and its parents) that only its owner may enter, for data that must

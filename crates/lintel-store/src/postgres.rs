@@ -1,10 +1,14 @@
 //! The PostgreSQL backend: the production store, shared by any number of server nodes.
 
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
 
+use crate::signals::{CHANNEL, Receiver, Signal, Signals};
 use crate::{Migration, StoreError};
 
 type Db = sqlx::Postgres;
@@ -22,6 +26,17 @@ const MIGRATION_LOCK: i64 = 0x4c49_4e54_454c;
 
 pub struct PgStore {
     pool: PgPool,
+    signals: Signals,
+    /// The task listening for other nodes' signals, started by the first receiver.
+    listener: OnceLock<JoinHandle<()>>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(listener) = self.listener.get() {
+            listener.abort();
+        }
+    }
 }
 
 impl PgStore {
@@ -32,7 +47,40 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            signals: Signals::default(),
+            listener: OnceLock::new(),
+        })
+    }
+
+    /// Another node shares the database: a controller's stream may be held there.
+    const SHARED: bool = true;
+
+    fn subscribe(&self) -> Receiver {
+        let receiver = self.signals.subscribe();
+        self.listener
+            .get_or_init(|| tokio::spawn(listen(self.pool.clone(), self.signals.sender())));
+        receiver
+    }
+
+    async fn send_signal(&self, signal: Signal) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(signal.encode())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Signals every node once the transaction on `conn` commits.
+    async fn announce(conn: &mut sqlx::PgConnection, signal: Signal) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(signal.encode())
+            .execute(conn)
+            .await?;
+        Ok(())
     }
 
     fn reader(&self) -> &PgPool {
@@ -93,3 +141,42 @@ macro_rules! skip_locked {
 #[allow(clippy::duplicate_mod)]
 #[path = "sql/mod.rs"]
 mod sql;
+
+/// Hears every node's signals on one connection of the pool and hands them to this node's
+/// receivers. Each time it (re)starts listening it says `Missed`: whatever was signalled
+/// while it was not listening is lost, so receivers look again.
+async fn listen(pool: PgPool, signals: broadcast::Sender<Signal>) {
+    loop {
+        let listener = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = match listener.await {
+            Ok(listener) => listener,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for other nodes' signals; trying again in a second");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let _ = signals.send(Signal::Missed);
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    if let Some(signal) = Signal::decode(notification.payload()) {
+                        let _ = signals.send(signal);
+                    }
+                }
+                // The connection was lost and made again: signals in between are lost.
+                Ok(None) => {
+                    let _ = signals.send(Signal::Missed);
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "lost the connection listening for other nodes' signals");
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -3,12 +3,16 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use lintel_domain::OrgId;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use uuid::Uuid;
 
+use crate::signals::{Receiver, Signal, Signals};
 use crate::{Migration, StoreError};
 
 type Db = sqlx::Sqlite;
@@ -25,6 +29,7 @@ const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS lintel_migrations (
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    signals: Arc<Signals>,
 }
 
 impl SqliteStore {
@@ -48,15 +53,84 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        let signals = Arc::new(Signals::default());
+        // The `rule_versions` rows the open transaction changed, by rowid.
+        let changed = Arc::new(Mutex::new(Vec::<i64>::new()));
+        let (on_connect, on_release) = (changed.clone(), changed);
+        let announce = signals.clone();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_connect(move |conn, _| {
+                let changed = on_connect.clone();
+                Box::pin(async move {
+                    let mut handle = conn.lock_handle().await?;
+                    let noted = changed.clone();
+                    handle.set_update_hook(move |row| {
+                        if row.table == "rule_versions" {
+                            lock(&noted).push(row.rowid);
+                        }
+                    });
+                    handle.set_rollback_hook(move || lock(&changed).clear());
+                    Ok(())
+                })
+            })
+            // Back in the pool, the transaction has committed (or rolled back, and then the
+            // signal is needless but harmless): receivers reading now see the change.
+            .after_release(move |conn, _| {
+                let changed = on_release.clone();
+                let signals = announce.clone();
+                Box::pin(async move {
+                    let mut rowids = std::mem::take(&mut *lock(&changed));
+                    rowids.sort_unstable();
+                    rowids.dedup();
+                    if !rowids.is_empty() {
+                        let mut q = sqlx::QueryBuilder::<Db>::new(
+                            "SELECT org_id FROM rule_versions WHERE rowid IN (",
+                        );
+                        let mut list = q.separated(", ");
+                        for id in &rowids {
+                            list.push_bind(*id);
+                        }
+                        q.push(")");
+                        let orgs: Vec<(Uuid,)> = q.build_query_as().fetch_all(conn).await?;
+                        for (org,) in orgs {
+                            signals.send(Signal::Rules(OrgId(org)));
+                        }
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options.clone())
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { reader, writer })
+        Ok(Self {
+            reader,
+            writer,
+            signals,
+        })
+    }
+
+    /// One node: every controller's stream is held here.
+    const SHARED: bool = false;
+
+    fn subscribe(&self) -> Receiver {
+        self.signals.subscribe()
+    }
+
+    async fn send_signal(&self, signal: Signal) -> Result<(), StoreError> {
+        self.signals.send(signal);
+        Ok(())
+    }
+
+    /// Nothing to send: the writer's hooks see the rules change and signal it once committed.
+    async fn announce(
+        _conn: &mut sqlx::SqliteConnection,
+        _signal: Signal,
+    ) -> Result<(), StoreError> {
+        Ok(())
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -77,6 +151,10 @@ impl SqliteStore {
     async fn lock_key(_tx: &mut sqlx::SqliteConnection, _key: &str) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Appended to the select of a read-modify-write update. SQLite has no row locks: its

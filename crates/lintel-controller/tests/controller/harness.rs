@@ -84,9 +84,26 @@ impl Server {
 
     /// Starts a node on the same address, database and server key.
     pub async fn restart(&mut self) {
+        self.node = Some(self.start_node(self.addr).await);
+    }
+
+    /// Another node on the same database and server key, on an address of its own (with
+    /// PostgreSQL, as a production layout runs several). It stops when dropped.
+    pub async fn another_node(&self) -> Peer {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        Peer {
+            addr,
+            node: Some(self.start_node(addr).await),
+        }
+    }
+
+    async fn start_node(&self, addr: SocketAddr) -> Node {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, is_ready) = tokio::sync::oneshot::channel::<()>();
-        let (addr, url, key) = (self.addr, self.db.url.clone(), self.state.key.clone());
+        let (url, key) = (self.db.url.clone(), self.state.key.clone());
         let public_url = self.state.public_url.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -121,7 +138,7 @@ impl Server {
             runtime.shutdown_background();
         });
         is_ready.await.unwrap();
-        self.node = Some(Node { stop, thread });
+        Node { stop, thread }
     }
 
     pub async fn call(
@@ -131,9 +148,19 @@ impl Server {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("http://{}{path}", self.addr));
+        self.call_on(self.addr, method, key, path, body).await
+    }
+
+    /// `call` on the node at `node`.
+    pub async fn call_on(
+        &self,
+        node: SocketAddr,
+        method: reqwest::Method,
+        key: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.client.request(method, format!("http://{node}{path}"));
         if !key.is_empty() {
             req = req.bearer_auth(key);
         }
@@ -276,6 +303,21 @@ impl Server {
             == outbox::Outcome::Worked
         {}
         capture.0.into_inner().unwrap()
+    }
+}
+
+/// A second node of a `Server`, stopped when dropped.
+pub struct Peer {
+    pub addr: SocketAddr,
+    node: Option<Node>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if let Some(node) = self.node.take() {
+            let _ = node.stop.send(());
+            let _ = node.thread.join();
+        }
     }
 }
 

@@ -15,8 +15,8 @@ use lintel_domain::decision::{
     AuthType, CredentialKey, Decision, DenyReason, Direction, PhoneProof, Request, Rules,
 };
 use lintel_domain::{
-    Area, ControllerId, Door, DoorId, EventKind, MembershipId, MembershipStatus, ValidationError,
-    credential,
+    Area, ControllerId, Door, DoorId, EventKind, MembershipId, MembershipStatus, OrgId,
+    ValidationError, credential,
 };
 use lintel_store::{Limit, MemberRecord, Slot};
 use serde::{Deserialize, Serialize};
@@ -86,16 +86,21 @@ pub(crate) fn unlock_answer(
     }
 }
 
-/// Carries out a grant at a door `controller` drives: its session on this node releases the
-/// lock (`opened`), or the door is offline and nobody gets in (`door_offline`, answered
+/// Carries out a grant at a door `controller` drives: its session, on this node or another,
+/// releases the lock (`opened`), or the door is offline and nobody gets in (`door_offline`, answered
 /// within `hub::ANSWER_WITHIN`). Denials and doors without a controller pass unchanged.
 pub(crate) async fn carry_out(
     state: &AppState,
+    org: OrgId,
     controller: Option<ControllerId>,
     mut u: Unlock,
 ) -> Unlock {
     if let (true, Some(controller)) = (u.granted, controller) {
-        if state.controllers.open(controller, DoorId(u.door_id)).await {
+        if state
+            .controllers
+            .open(&*state.store, org, controller, DoorId(u.door_id))
+            .await
+        {
             u.opened = true;
         } else {
             u.granted = false;
@@ -200,7 +205,7 @@ pub async fn unlock_by_phone(
     );
     let controller = controller_of(&rules.read().rules, door);
     let answer = unlock_answer(door, direction, ctx.now, decision);
-    let answer = carry_out(state, controller, answer).await;
+    let answer = carry_out(state, ctx.org_id(), controller, answer).await;
     record(state, ctx, &answer, "mobile", Some(member.membership.id)).await?;
     Ok(answer)
 }
@@ -328,7 +333,7 @@ pub async fn present(
     }
     let controller = controller_of(&rules.read().rules, door);
     let answer = unlock_answer(door, direction, ctx.now, decision);
-    let answer = carry_out(state, controller, answer).await;
+    let answer = carry_out(state, ctx.org_id(), controller, answer).await;
     record(state, ctx, &answer, auth.as_str(), member).await?;
     Ok(answer)
 }
@@ -520,7 +525,7 @@ pub async fn remote_unlock(state: &AppState, ctx: &OrgCtx, door: DoorId) -> Resu
         at: ctx.now,
         opened: false,
     };
-    let answer = carry_out(state, wired, answer).await;
+    let answer = carry_out(state, ctx.org_id(), wired, answer).await;
     let admin = ctx.member.as_ref().map(|m| m.membership.id);
     record(state, ctx, &answer, "remote", admin).await?;
     Ok(answer)

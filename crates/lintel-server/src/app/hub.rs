@@ -1,15 +1,19 @@
-//! Commands to the controllers connected to this node. The server decides a phone's, a guest
-//! link's or a remote open; the session of the controller driving the door's lock carries it
-//! out, and the answer says whether the lock was released. A door whose controller is not
-//! connected here, or does not answer within `ANSWER_WITHIN`, is offline.
+//! Commands to door controllers. The server decides a phone's, a guest link's or a remote
+//! open; the session of the controller driving the door's lock carries it out, and the answer
+//! says whether the lock was released. The session may be on this node or, with PostgreSQL,
+//! on another: then the command and its answer travel as signals (`Signal::Open`,
+//! `Signal::Opened`) and each node's `route` hands them over. A door whose controller is not
+//! connected, or does not answer within `ANSWER_WITHIN`, is offline.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use lintel_domain::{ControllerId, DoorId};
+use lintel_domain::{ControllerId, DoorId, OrgId};
+use lintel_store::{Signal, Store};
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 /// How long the answer to a command may take: a connected controller answers in
 /// milliseconds, and a person at the door should not wait longer than this to hear no.
@@ -21,11 +25,14 @@ pub struct Command {
     pub answer: oneshot::Sender<bool>,
 }
 
-/// The controllers' sessions on this node, by controller.
+/// The controllers' sessions on this node, by controller, and the commands this node handed
+/// to other nodes' sessions.
 #[derive(Default)]
 pub struct Hub {
     sessions: Mutex<HashMap<ControllerId, (u64, mpsc::Sender<Command>)>>,
     next: AtomicU64,
+    /// Commands sent to another node and not yet answered, by request.
+    asked: Mutex<HashMap<Uuid, oneshot::Sender<bool>>>,
 }
 
 /// A session's place in the hub, given up when dropped (unless a newer session of the same
@@ -38,11 +45,7 @@ pub struct Attached {
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        let mut sessions = self
-            .hub
-            .sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut sessions = lock(&self.hub.sessions);
         if sessions
             .get(&self.controller)
             .is_some_and(|(ticket, _)| *ticket == self.ticket)
@@ -60,10 +63,7 @@ impl Hub {
     ) -> (Attached, mpsc::Receiver<Command>) {
         let (tx, rx) = mpsc::channel(64);
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
-        self.sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(controller, (ticket, tx));
+        lock(&self.sessions).insert(controller, (ticket, tx));
         let attached = Attached {
             hub: self.clone(),
             controller,
@@ -73,20 +73,39 @@ impl Hub {
     }
 
     /// Has `controller` release `door`'s lock: true once it says it did, false when it is not
-    /// connected to this node, refuses, or does not answer within `ANSWER_WITHIN`.
-    pub async fn open(&self, controller: ControllerId, door: DoorId) -> bool {
-        let session = self
-            .sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&controller)
-            .map(|(_, tx)| tx.clone());
-        let Some(session) = session else {
-            return false;
-        };
-        let (answer, answered) = oneshot::channel();
+    /// connected to any node, refuses, or does not answer within `ANSWER_WITHIN`.
+    pub async fn open(
+        &self,
+        store: &dyn Store,
+        org: OrgId,
+        controller: ControllerId,
+        door: DoorId,
+    ) -> bool {
         let asked = async {
-            session.send(Command { door, answer }).await.ok()?;
+            if let Some(session) = self.session(controller) {
+                return ask(session, door).await;
+            }
+            // Another node may hold its stream, if it is on record as connected.
+            let connected = store.shared()
+                && store
+                    .get_controller(org, controller)
+                    .await
+                    .is_ok_and(|c| c.live.online);
+            if !connected {
+                return None;
+            }
+            let request = Uuid::now_v7();
+            let (answer, answered) = oneshot::channel();
+            lock(&self.asked).insert(request, answer);
+            let _forget = Forget(self, request);
+            store
+                .signal(Signal::Open {
+                    request,
+                    controller,
+                    door,
+                })
+                .await
+                .ok()?;
             answered.await.ok()
         };
         matches!(
@@ -94,4 +113,63 @@ impl Hub {
             Ok(Some(true))
         )
     }
+
+    fn session(&self, controller: ControllerId) -> Option<mpsc::Sender<Command>> {
+        lock(&self.sessions)
+            .get(&controller)
+            .map(|(_, tx)| tx.clone())
+    }
+}
+
+/// Forgets a command sent to another node once its asker stops waiting.
+struct Forget<'a>(&'a Hub, Uuid);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.asked).remove(&self.1);
+    }
+}
+
+/// Hands `door` to a session of this node; its answer.
+async fn ask(session: mpsc::Sender<Command>, door: DoorId) -> Option<bool> {
+    let (answer, answered) = oneshot::channel();
+    session.send(Command { door, answer }).await.ok()?;
+    answered.await.ok()
+}
+
+/// Carries out other nodes' commands to the controllers whose sessions are here, and hands
+/// the answers other nodes send to whoever asked here. Runs as long as the node serves.
+pub async fn route(hub: Arc<Hub>, store: Arc<dyn Store>) {
+    let mut signals = store.signals();
+    loop {
+        match signals.next().await {
+            Signal::Open {
+                request,
+                controller,
+                door,
+            } => {
+                let Some(session) = hub.session(controller) else {
+                    continue;
+                };
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let answered = tokio::time::timeout(ANSWER_WITHIN, ask(session, door)).await;
+                    let opened = matches!(answered, Ok(Some(true)));
+                    if let Err(err) = store.signal(Signal::Opened { request, opened }).await {
+                        tracing::warn!(error = %err, "could not answer another node's command");
+                    }
+                });
+            }
+            Signal::Opened { request, opened } => {
+                if let Some(answer) = lock(&hub.asked).remove(&request) {
+                    let _ = answer.send(opened);
+                }
+            }
+            Signal::Rules(_) | Signal::Missed => {}
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

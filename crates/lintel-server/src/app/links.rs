@@ -443,7 +443,7 @@ pub async fn unlock(
         LinkState::Active => decide(state, &org, &link, door, now).await?,
     };
     let answer = super::decisions::unlock_answer(door, Direction::In, now, decision);
-    let answer = super::decisions::carry_out(state, controller, answer).await;
+    let answer = super::decisions::carry_out(state, org.id, controller, answer).await;
     let audit = Audit {
         actor: EventActor::Guest {
             link_id: link.id,

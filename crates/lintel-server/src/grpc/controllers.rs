@@ -1,8 +1,8 @@
 //! `ControllerService`: a door controller's sync stream. The controller says hello with the
 //! rules it holds; the session sends it its rules whole whenever they differ from those
-//! (looking at the organization's rules version every `LOOK_EVERY`), confirms them while
-//! they do not, stores the decisions it hands over (each once, by its id) and acknowledges
-//! them, and ends when the token stops being the controller's.
+//! (woken by a signal when its organization's rules change, on any node), confirms them
+//! while they do not, stores the decisions it hands over (each once, by its id) and
+//! acknowledges them, and ends when the token stops being the controller's.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -21,11 +21,10 @@ use super::pb::{self, controller_message, server_message};
 use super::{Api, bearer, invalid, parse_uuid, status, time_of, timestamp};
 use crate::app::controllers::{self, ReportedDecision};
 use crate::app::{self, AppState, hub};
+use lintel_store::Signal;
 
-/// How often the session looks at the organization's rules version.
-const LOOK_EVERY: Duration = Duration::from_millis(50);
-/// How often the session confirms current rules, and checks that the token is still the
-/// controller's.
+/// How often the session confirms current rules (looking at them again, should a signal
+/// have been lost), and checks that the token is still the controller's.
 const CONFIRM_EVERY: Duration = Duration::from_secs(5);
 /// A controller that says nothing for this long (it heartbeats every few seconds) is gone.
 const SILENT_FOR: Duration = Duration::from_secs(30);
@@ -144,12 +143,14 @@ impl Session {
     }
 
     async fn serve(&mut self, inbound: &mut Streaming<pb::ControllerMessage>) -> Result<(), Ended> {
-        let mut look = tokio::time::interval(LOOK_EVERY);
-        look.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Listening first: a change committed after this is heard, one before it is read.
+        let mut signals = self.state.store.signals();
+        // The first tick is at once: it sends (or confirms) the rules.
+        let mut confirm = tokio::time::interval(CONFIRM_EVERY);
+        confirm.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut version = None;
-        let mut confirmed = Instant::now();
         let mut heard = Instant::now();
-        // This session carries out what this node decides at the controller's doors.
+        // This session carries out the commands for the controller's doors, from any node.
         let (_attached, mut commands) = self.state.controllers.attach(self.controller.id);
         loop {
             tokio::select! {
@@ -162,25 +163,40 @@ impl Session {
                     // The controller closed its side, or the connection broke.
                     Ok(None) | Err(_) => return Err(None),
                 },
-                _ = look.tick() => {
-                    let now_version = self.state.store.rules_version(self.org).await
-                        .map_err(|e| Some(status(e.into())))?;
-                    if version != Some(now_version) {
-                        version = Some(now_version);
-                        self.offer_rules().await?;
-                        confirmed = Instant::now();
-                    } else if confirmed.elapsed() >= CONFIRM_EVERY {
-                        self.still_ours().await?;
-                        self.offer_rules().await?;
-                        confirmed = Instant::now();
-                    }
+                signal = signals.next() => match signal {
+                    Signal::Rules(org) if org == self.org => self.look(&mut version).await?,
+                    Signal::Missed => self.look(&mut version).await?,
+                    _ => {}
+                },
+                _ = confirm.tick() => {
                     if heard.elapsed() >= SILENT_FOR {
                         return Err(None);
                     }
+                    self.still_ours().await?;
+                    version = Some(self.version().await?);
+                    self.offer_rules().await?;
                 }
                 () = self.tx.closed() => return Err(None),
             }
         }
+    }
+
+    /// Offers the rules if their version moved since `seen`.
+    async fn look(&mut self, seen: &mut Option<i64>) -> Result<(), Ended> {
+        let now = self.version().await?;
+        if *seen != Some(now) {
+            *seen = Some(now);
+            self.offer_rules().await?;
+        }
+        Ok(())
+    }
+
+    async fn version(&self) -> Result<i64, Ended> {
+        self.state
+            .store
+            .rules_version(self.org)
+            .await
+            .map_err(|e| Some(status(e.into())))
     }
 
     /// Sends the controller its rules when they differ from the ones it holds (once per

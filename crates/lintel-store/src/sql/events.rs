@@ -84,6 +84,8 @@ pub(super) async fn bump_rules(
     .bind(n)
     .fetch_one(&mut *conn)
     .await?;
+    // Heard by every node once (and only if) this transaction commits.
+    Backend::announce(conn, crate::Signal::Rules(org)).await?;
     for (start, chunk) in (0..).step_by(500).zip(changes.chunks(500)) {
         let mut q = sqlx::QueryBuilder::<super::Db>::new(
             "INSERT INTO rule_changes (org_id, version, kind, object_id, at) ",

@@ -293,6 +293,18 @@ impl Store for Backend {
         Ok(())
     }
 
+    fn signals(&self) -> crate::Receiver {
+        self.subscribe()
+    }
+
+    async fn signal(&self, signal: crate::Signal) -> Result<(), StoreError> {
+        self.send_signal(signal).await
+    }
+
+    fn shared(&self) -> bool {
+        Backend::SHARED
+    }
+
     async fn stored_public_url(&self) -> Result<Option<String>, StoreError> {
         let found: Option<(String,)> =
             sqlx::query_as("SELECT value FROM server_settings WHERE name = 'public_url'")

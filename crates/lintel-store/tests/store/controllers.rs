@@ -1,6 +1,6 @@
 use lintel_domain::controller::ControllerLive;
 use lintel_domain::{AccessStatus, Controller, ControllerId, DoorKind, OrgId};
-use lintel_store::{DoorFilter, EventFilter, StoreError};
+use lintel_store::{DoorFilter, EventFilter, Signal, StoreError};
 use lintel_testkit::TestDb;
 use lintel_testkit::{Backend, on_both_backends};
 
@@ -11,6 +11,7 @@ on_both_backends!(
     a_door_is_wired_only_to_a_controller_of_its_own_site,
     a_controller_with_doors_or_a_site_with_controllers_is_not_deleted,
     an_access_on_controller_doors_waits_for_their_controllers,
+    a_rules_change_is_signalled_once_it_can_be_read,
 );
 
 fn controller(site: lintel_domain::SiteId, name: &str) -> Controller {
@@ -453,4 +454,45 @@ async fn an_access_on_controller_doors_waits_for_their_controllers(backend: Back
         "{:?}",
         events.items
     );
+}
+
+/// The next signal other than `Missed` (which a PostgreSQL listener says when it starts).
+async fn next_signal(signals: &mut lintel_store::Receiver) -> Signal {
+    let wait = async {
+        loop {
+            let signal = signals.next().await;
+            if signal != Signal::Missed {
+                return signal;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .expect("a signal")
+}
+
+async fn a_rules_change_is_signalled_once_it_can_be_read(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let acme = org("acme");
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let mut signals = db.store.signals();
+    let before = db.store.rules_version(acme.id).await.unwrap();
+    db.store
+        .create_door(acme.id, &door(hq.id, "Front"), &audit())
+        .await
+        .unwrap();
+    assert_eq!(next_signal(&mut signals).await, Signal::Rules(acme.id));
+    // Whoever hears it reads the change.
+    assert!(db.store.rules_version(acme.id).await.unwrap() > before);
+
+    // A command and its answer travel to every node, this one included.
+    let open = Signal::Open {
+        request: uuid::Uuid::now_v7(),
+        controller: ControllerId::new(now()),
+        door: lintel_domain::DoorId::new(now()),
+    };
+    db.store.signal(open).await.unwrap();
+    assert_eq!(next_signal(&mut signals).await, open);
 }
