@@ -138,6 +138,7 @@ impl Model {
                         door: doors[rng.below(doors.len())],
                         in_types: types(&mut rng),
                         out_types: types(&mut rng),
+                        held_open: false,
                     })
                     .collect(),
                 members: (0..size.members_per_access)

@@ -133,55 +133,42 @@ async fn sync_benches() {
     let total = env_number("LINTEL_BENCH_CREDENTIALS", 250_000);
     let mut server = Server::start(backend).await.expect("a database");
     let (p, stored) = acme(&server).await;
-    let revocable = cards(&mut server, MembershipId(p.ada.parse().unwrap()), 0, trials).await;
+    // On PostgreSQL, as many again to revoke across two nodes.
+    let two_nodes = backend == Backend::Postgres;
+    let count = if two_nodes { 2 * trials } else { trials };
+    let revocable = cards(&mut server, MembershipId(p.ada.parse().unwrap()), 0, count).await;
     let dir = tempfile::tempdir().unwrap();
     let controller = Controller::start(server.addr, &p.token, dir.path());
-    until(&controller, |s| s["credentials"] == trials).await;
+    until(&controller, |s| s["credentials"] == count).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     println!(
-        "controller idle, {trials} credentials: VmRSS {} KiB (peak {} KiB)",
+        "controller idle, {count} credentials: VmRSS {} KiB (peak {} KiB)",
         rss_kib(controller.pid(), "VmRSS"),
         rss_kib(controller.pid(), "VmHWM")
     );
 
-    // 1. Revocation → enforced.
-    let mut took = Vec::with_capacity(trials);
-    for (n, id) in revocable.iter().enumerate() {
-        // Changes come at any moment, not in step with the session's look at the version:
-        // wait a spread-out while first (0 to 59 ms).
-        tokio::time::sleep(Duration::from_millis((n as u64 * 37) % 60)).await;
-        let before = controller.say("status")["rules_hash"].clone();
-        let started = Instant::now();
-        let (status, _) = server
-            .call(
-                reqwest::Method::DELETE,
-                &p.key,
-                &format!("/api/v1/orgs/acme/cards/{}", id.0),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200);
-        until(&controller, |s| s["rules_hash"] != before).await;
-        took.push(started.elapsed());
-    }
-    took.sort();
-    println!(
-        "revocation → enforced at the controller ({backend:?}, {trials} trials): p50 {} p99 {} max {}",
-        ms(quantile(&took, 0.5)),
-        ms(quantile(&took, 0.99)),
-        ms(*took.last().unwrap())
-    );
+    // 1. Revocation → enforced, on one node; then through one node with the controller's
+    // stream on another.
+    let took = revoke_each(&server, server.addr, &p, &controller, &revocable[..trials]).await;
+    report(&format!("one node, {backend:?}"), took);
     let answer = controller.say(&format!("card {} {} 12", p.door, 100_000));
     assert_eq!(answer["reason"], "credential_revoked", "{answer}");
     drop(controller);
+    if two_nodes {
+        let second = server.another_node().await;
+        let controller = Controller::start(second.addr, &p.token, dir.path());
+        until(&controller, |s| s["connected"] == true).await;
+        let took = revoke_each(&server, server.addr, &p, &controller, &revocable[trials..]).await;
+        report("across two PostgreSQL nodes", took);
+    }
 
     // 2. A controller with `total` credentials.
     let started = Instant::now();
     cards(
         &mut server,
         MembershipId(p.ada.parse().unwrap()),
-        trials,
-        total - trials,
+        count,
+        total - count,
     )
     .await;
     eprintln!("  made in {:.0} s", started.elapsed().as_secs_f64());
@@ -219,6 +206,44 @@ async fn sync_benches() {
     server.stop().await;
 }
 
+/// Revokes each card through the node at `node` and times it until `controller` holds rules
+/// without it.
+async fn revoke_each(
+    server: &Server,
+    node: std::net::SocketAddr,
+    p: &Acme,
+    controller: &Controller,
+    ids: &[CardId],
+) -> Vec<Duration> {
+    let mut took = Vec::with_capacity(ids.len());
+    for (n, id) in ids.iter().enumerate() {
+        // Changes come at any moment, not in step with anything: wait a spread-out while
+        // first (0 to 59 ms).
+        tokio::time::sleep(Duration::from_millis((n as u64 * 37) % 60)).await;
+        let before = controller.say("status")["rules_hash"].clone();
+        let started = Instant::now();
+        let path = format!("/api/v1/orgs/acme/cards/{}", id.0);
+        let (status, _) = server
+            .call_on(node, reqwest::Method::DELETE, &p.key, &path, None)
+            .await;
+        assert_eq!(status, 200);
+        until(controller, |s| s["rules_hash"] != before).await;
+        took.push(started.elapsed());
+    }
+    took.sort();
+    took
+}
+
+fn report(layout: &str, took: Vec<Duration>) {
+    println!(
+        "revocation → enforced at the controller ({layout}, {} trials): p50 {} p99 {} max {}",
+        took.len(),
+        ms(quantile(&took, 0.5)),
+        ms(quantile(&took, 0.99)),
+        ms(*took.last().unwrap())
+    );
+}
+
 /// 3. In process: a card presented until its relay is released, with the journal fsynced.
 fn card_to_relay() {
     let total = env_number("LINTEL_BENCH_CREDENTIALS", 250_000);
@@ -253,6 +278,7 @@ fn card_to_relay() {
                 door,
                 in_types: lintel_domain::decision::AuthTypes::ANY,
                 out_types: lintel_domain::decision::AuthTypes::ANY,
+                held_open: false,
             }],
             members: vec![ada],
             groups: vec![],

@@ -2,7 +2,7 @@
 //! decided by the domain's engine from the rules it holds, on its own clock, journaled, then
 //! the relay released. The same engine and the same reasons as the server.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -65,6 +65,12 @@ impl Loaded {
         let door = self.doors.iter().find(|d| d.id == door)?;
         Some(Duration::from_secs(u64::from(door.unlock_duration_secs)))
     }
+
+    /// Whether the server last confirmed the rules longer ago than the site allows: then
+    /// they open nothing, and hold nothing unlocked.
+    fn stale(&self, now: DateTime<Utc>) -> bool {
+        now - self.confirmed_at > chrono::Duration::seconds(self.offline_max_age_secs)
+    }
 }
 
 /// The controller's state shared by its tasks.
@@ -80,6 +86,8 @@ pub struct Doors {
     pub journaled: tokio::sync::Notify,
     /// When unknown PIN codes were typed at each door, for the keypad's back-off.
     guesses: Mutex<HashMap<DoorId, Vec<DateTime<Utc>>>>,
+    /// The doors held unlocked now by an access's schedule.
+    holding: Mutex<HashSet<DoorId>>,
 }
 
 impl Doors {
@@ -107,6 +115,7 @@ impl Doors {
             connected: false.into(),
             journaled: tokio::sync::Notify::new(),
             guesses: Mutex::default(),
+            holding: Mutex::default(),
         })
     }
 
@@ -137,7 +146,37 @@ impl Doors {
         self.disk.save_rules(&rules, now)?;
         let loaded = load(rules, computed, now);
         *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
+        self.hold_scheduled();
         Ok(())
+    }
+
+    /// Holds unlocked the doors an access keeps unlocked now (`DoorRule::held_open`, while
+    /// its schedule is open; offline too), and locks the others again. Rules too old to
+    /// trust, or none, hold nothing. Called every second, and at once when rules arrive.
+    pub fn hold_scheduled(&self) {
+        let now = self.now();
+        let held: HashSet<DoorId> = {
+            let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+            match rules.as_ref().filter(|l| !l.stale(now)) {
+                Some(l) => l
+                    .doors
+                    .iter()
+                    .map(|d| d.id)
+                    .filter(|&d| l.engine.held_open(d, now))
+                    .collect(),
+                None => HashSet::new(),
+            }
+        };
+        let mut holding = self.holding.lock().unwrap_or_else(PoisonError::into_inner);
+        for &door in holding.difference(&held) {
+            self.relays.hold(door, false);
+            tracing::info!(door = %door, "locked again: no schedule holds it unlocked");
+        }
+        for &door in held.difference(&holding) {
+            self.relays.hold(door, true);
+            tracing::info!(door = %door, "held unlocked by an access's schedule");
+        }
+        *holding = held;
     }
 
     /// The server decided that `door` opens (a phone, a guest link, a remote open): releases
@@ -348,8 +387,7 @@ fn decide(
         return denied(DenyReason::RulesStale, Duration::ZERO);
     };
     let unlock = loaded.unlock_time(door).unwrap_or(Duration::ZERO);
-    let age = now - loaded.confirmed_at;
-    if age > chrono::Duration::seconds(loaded.offline_max_age_secs) {
+    if loaded.stale(now) {
         return denied(DenyReason::RulesStale, unlock);
     }
     let pin_key = |code: &str| {
@@ -399,7 +437,8 @@ fn decide(
 mod tests {
     use lintel_domain::controller::{ControllerDoor, ControllerRules, hex};
     use lintel_domain::decision::{AccessRule, AuthTypes, CredentialRule, DoorRule, MemberRule};
-    use lintel_domain::{AccessId, ControllerId, MembershipId, SiteId};
+    use lintel_domain::schedule::{Schedule, WindowText};
+    use lintel_domain::{AccessId, ControllerId, MembershipId, ScheduleId, SiteId, TimeZone};
     use lintel_testkit::FakeClock;
 
     use super::*;
@@ -448,6 +487,7 @@ mod tests {
                     door,
                     in_types: AuthTypes::of([AuthType::Card, AuthType::Pin, AuthType::CardAndPin]),
                     out_types: AuthTypes::ANY,
+                    held_open: false,
                 }],
                 members: vec![ada],
                 groups: vec![],
@@ -555,6 +595,72 @@ mod tests {
         let (_, hash) = f.doors.held();
         f.doors.confirm(&hash).unwrap();
         assert!(f.doors.present(f.door, &card("1001")).unwrap().granted);
+    }
+
+    #[test]
+    fn an_access_s_schedule_holds_its_door_unlocked_while_open_and_trusted() {
+        let f = fixture();
+        let (_, hash) = f.doors.held();
+        let mut rules = f.doors.disk.load_rules().unwrap().unwrap().rules;
+        assert_eq!(rules.hash(), hash);
+        let now = f.clock.now();
+        let schedule = ScheduleId::new(now);
+        rules.version += 1;
+        rules.schedules = vec![Schedule {
+            id: schedule,
+            name: "Opening hours".into(),
+            time_zone: TimeZone::parse("time_zone", "UTC").unwrap(),
+            windows: [
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+            ]
+            .map(|day| WindowText {
+                day: day.into(),
+                start: "08:00".into(),
+                end: "17:00".into(),
+            })
+            .to_vec(),
+            exceptions: vec![],
+            created_at: now,
+            updated_at: now,
+        }];
+        let held = |rules: &mut ControllerRules, held_open: bool, schedule: Option<ScheduleId>| {
+            rules.accesses[0].doors[0].held_open = held_open;
+            rules.accesses[0].schedule = schedule;
+            rules.version += 1;
+        };
+        let released = |f: &Fixture| f.relays.states().iter().any(|r| r.held && r.released);
+        let day = now.date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc();
+        f.clock.set(day);
+
+        // Not asked to: the schedule opens the door for cards only.
+        held(&mut rules, false, Some(schedule));
+        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        assert!(!released(&f));
+        // Asked to, within the schedule: unlocked as the rules arrive.
+        held(&mut rules, true, Some(schedule));
+        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        assert!(released(&f), "{:?}", f.relays.states());
+        // The schedule closes, and opens the next morning.
+        f.clock.set(day + chrono::Duration::hours(8));
+        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        assert!(!released(&f));
+        f.clock.set(day + chrono::Duration::hours(23));
+        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        assert!(released(&f));
+        // Rules unconfirmed past the site's limit hold nothing, though the schedule is open.
+        f.clock.advance(chrono::Duration::minutes(61));
+        f.doors.hold_scheduled();
+        assert!(!released(&f));
+        // An access without a schedule holds nothing.
+        held(&mut rules, true, None);
+        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        assert!(!released(&f));
     }
 
     #[test]

@@ -40,6 +40,15 @@ pub async fn run(config: Config, token: String) -> anyhow::Result<()> {
         doors: doors.clone(),
     };
     tokio::spawn(sync.run());
+    // Doors held unlocked by a schedule follow it to the second, offline too.
+    let holder = doors.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            holder.hold_scheduled();
+        }
+    });
     tokio::select! {
         served = local::serve(listener, doors, relays) => served,
         _ = tokio::signal::ctrl_c() => Ok(()),

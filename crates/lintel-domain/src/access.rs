@@ -237,6 +237,7 @@ impl Access {
                     door: d.door_id,
                     in_types: AuthTypes::of(d.in_auth_types.iter().copied()),
                     out_types: AuthTypes::of(d.out_auth_types.iter().copied()),
+                    held_open: d.lock_unlock_enabled,
                 })
                 .collect(),
             members: self.users.clone(),

@@ -193,6 +193,10 @@ pub struct DoorRule {
     pub door: DoorId,
     pub in_types: AuthTypes,
     pub out_types: AuthTypes,
+    /// The access keeps the door unlocked while its schedule is open (the access's
+    /// `lock_unlock_enabled`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held_open: bool,
 }
 
 impl DoorRule {
@@ -567,6 +571,23 @@ impl Rules {
 
     pub fn remove_door(&mut self, id: DoorId) {
         self.doors.remove(&id);
+    }
+
+    /// Whether an access keeps `door` unlocked at `at`: one whose door is `held_open`, valid
+    /// then, with a schedule open then. An access without a schedule holds nothing: a door
+    /// left unlocked for good is not something a checkbox should do.
+    pub fn held_open(&self, door: DoorId, at: DateTime<Utc>) -> bool {
+        let Some(slots) = self.by_door.get(&door) else {
+            return false;
+        };
+        let now = micros(at);
+        let mut local: LocalCache = None;
+        slots.iter().any(|&slot| {
+            let holds = self.accesses[slot as usize].as_ref().is_some_and(|a| {
+                a.schedule.is_some() && a.doors.iter().any(|d| d.door == door && d.held_open)
+            });
+            holds && self.open_at(slot, at, now, &mut local).is_ok()
+        })
     }
 
     /// Decides one request.

@@ -12,6 +12,7 @@ on_both_backends!(
     a_rotated_token_ends_the_session_and_another_organization_sees_nothing,
     an_access_is_ready_once_its_controller_holds_it,
     a_door_opens_through_its_controller_or_answers_that_it_is_offline,
+    a_door_an_access_holds_unlocked_stays_so_offline_and_locks_when_it_stops,
 );
 
 /// Acme (`Server::acme`) and Ada's cards 1001 and 1002.
@@ -409,4 +410,153 @@ async fn a_door_opens_through_its_controller_or_answers_that_it_is_offline(backe
         denied.iter().all(|e| e.summary["reason"] == "door_offline"),
         "{denied:?}"
     );
+}
+
+/// Two nodes on one PostgreSQL database, the controller's stream on the second: a card
+/// revoked through the first reaches the controller at once (a signal between the nodes, not
+/// the session's five-second look), and a door opened through the first is opened by the
+/// second's session.
+#[tokio::test]
+async fn a_change_or_a_command_on_one_node_reaches_a_controller_on_another() {
+    let Some(server) = Server::start(Backend::Postgres).await else {
+        return;
+    };
+    let (p, cards) = acme(&server).await;
+    let second = server.another_node().await;
+    let dir = tempfile::tempdir().unwrap();
+    let controller = Controller::start(second.addr, &p.token, dir.path());
+    let first = controller
+        .until("has rules", |s| {
+            s["connected"] == true && s["rules_version"].as_i64() > Some(0)
+        })
+        .await;
+    let card = format!("card {} 1001 12", p.door);
+    assert!(granted(&controller.say(&card)));
+
+    let started = Instant::now();
+    let path = format!("/api/v1/orgs/acme/cards/{}", cards[0]);
+    let (status, _) = server
+        .call(reqwest::Method::DELETE, &p.key, &path, None)
+        .await;
+    assert_eq!(status, 200);
+    let before = first["rules_hash"].clone();
+    controller
+        .until("applied the revocation", |s| s["rules_hash"] != before)
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(controller.say(&card)["reason"], "credential_revoked");
+
+    // Asked on the first node, carried out by the second's session.
+    let (_, phone) = open_door(&server, &p.ada_phone, &p.door, "unlock").await;
+    assert_eq!(phone["opened"], true, "{phone}");
+    let (_, remote) = open_door(&server, &p.key, &p.door, "remote-unlock").await;
+    assert_eq!(remote["opened"], true, "{remote}");
+    assert_eq!(controller.say("relays")["relays"][0]["pulses"], 3);
+
+    // The controller gone, either node answers that the door is offline.
+    drop(controller);
+    let started = Instant::now();
+    loop {
+        let (_, remote) = open_door(&server, &p.key, &p.door, "remote-unlock").await;
+        if remote["reason"] == "door_offline" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{remote}");
+    }
+    let path = format!("/api/v1/orgs/acme/doors/{}/remote-unlock", p.door);
+    let (_, remote) = server
+        .call_on(
+            second.addr,
+            reqwest::Method::POST,
+            &p.key,
+            &path,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(remote["reason"], "door_offline", "{remote}");
+}
+
+/// Whether the controller holds Acme's door unlocked now.
+fn held(controller: &Controller) -> bool {
+    let relays = controller.say("relays");
+    relays["relays"][0]["held"] == true && relays["relays"][0]["released"] == true
+}
+
+async fn a_door_an_access_holds_unlocked_stays_so_offline_and_locks_when_it_stops(
+    backend: Backend,
+) {
+    let Some(mut server) = Server::start(backend).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    let days = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let windows: Vec<Value> = days
+        .iter()
+        .map(|day| json!({ "day": day, "start": "00:00", "end": "24:00" }))
+        .collect();
+    let always = server
+        .post(
+            &p.key,
+            "/api/v1/orgs/acme/schedules",
+            json!({ "name": "Always", "windows": windows }),
+        )
+        .await;
+    let lobby = server
+        .post(
+            &p.key,
+            "/api/v1/orgs/acme/accesses",
+            json!({
+                "name": "Lobby hours",
+                "schedule_id": always["id"],
+                "doors": [{ "door_id": p.door, "lock_unlock_enabled": true }],
+                "groups": []
+            }),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut controller = Controller::start(server.addr, &p.token, dir.path());
+    controller
+        .until("holds the door unlocked", |_| held(&controller))
+        .await;
+
+    // Without the server, from the rules on its disk, after a restart too.
+    server.stop().await;
+    controller.kill_and_restart();
+    controller
+        .until("holds it again", |_| held(&controller))
+        .await;
+
+    // The access no longer holds the door: it locks as soon as the change arrives.
+    server.restart().await;
+    controller
+        .until("connected", |s| s["connected"] == true)
+        .await;
+    let path = format!(
+        "/api/v1/orgs/acme/accesses/{}",
+        lobby["id"].as_str().unwrap()
+    );
+    let (status, answer) = server
+        .call(
+            reqwest::Method::PATCH,
+            &p.key,
+            &path,
+            Some(json!({ "doors": [{ "door_id": p.door, "lock_unlock_enabled": false }] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    controller
+        .until("locked again", |_| !held(&controller))
+        .await;
 }

@@ -177,6 +177,7 @@ fn random_access(rng: &mut Rng, w: &World, id: AccessId) -> AccessRule {
                 door,
                 in_types: random_types(rng),
                 out_types: random_types(rng),
+                held_open: false,
             });
         }
     }
