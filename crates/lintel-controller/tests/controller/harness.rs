@@ -124,7 +124,7 @@ impl Server {
                 let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
                 let _ = ready.send(());
                 let options = HttpOptions {
-                    max_body_bytes: 64 * 1024,
+                    max_body_bytes: 4 << 20,
                     client_ip_header: None,
                     timeouts: lintel_server::Timeouts::default(),
                 };

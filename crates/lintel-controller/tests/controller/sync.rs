@@ -13,6 +13,8 @@ on_both_backends!(
     an_access_is_ready_once_its_controller_holds_it,
     a_door_opens_through_its_controller_or_answers_that_it_is_offline,
     a_door_an_access_holds_unlocked_stays_so_offline_and_locks_when_it_stops,
+    killed_again_and_again_while_uploading_a_controller_loses_and_doubles_nothing,
+    killed_again_and_again_while_taking_rules_a_controller_keeps_whole_ones,
 );
 
 /// Acme (`Server::acme`) and Ada's cards 1001 and 1002.
@@ -41,6 +43,27 @@ async fn acme_events(server: &Server, filter: EventFilter) -> Vec<lintel_domain:
     };
     let events = server.state.store.list_events(org.id, &filter, page);
     events.await.unwrap().items
+}
+
+/// Every decision event of Acme, newest first.
+async fn acme_decisions(server: &Server) -> Vec<lintel_domain::Event> {
+    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
+    let filter = EventFilter {
+        kind: Some("decision".into()),
+        ..EventFilter::default()
+    };
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = lintel_store::PageRequest { limit: 500, after };
+        let page = server.state.store.list_events(org.id, &filter, page);
+        let page = page.await.unwrap();
+        all.extend(page.items);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return all,
+        }
+    }
 }
 
 fn granted(answer: &Value) -> bool {
@@ -559,4 +582,104 @@ async fn a_door_an_access_holds_unlocked_stays_so_offline_and_locks_when_it_stop
     controller
         .until("locked again", |_| !held(&controller))
         .await;
+}
+
+async fn killed_again_and_again_while_uploading_a_controller_loses_and_doubles_nothing(
+    backend: Backend,
+) {
+    let Some(mut server) = Server::start(backend).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut controller = Controller::start(server.addr, &p.token, dir.path());
+    controller
+        .until("has rules", |s| s["rules_version"].as_i64() > Some(0))
+        .await;
+    server.stop().await;
+    controller
+        .until("noticed", |s| s["connected"] == false)
+        .await;
+    // Three batches' worth, decided offline.
+    let card = format!("card {} 1002 12", p.door);
+    let mut decided = std::collections::HashSet::new();
+    for _ in 0..1100 {
+        let answer = controller.say(&card);
+        assert!(granted(&answer), "{answer}");
+        decided.insert(answer["event"].as_str().unwrap().to_owned());
+    }
+    // The server back, the controller is killed over and over while it hands them over:
+    // before a batch is stored, between storing and the acknowledgement, after.
+    server.restart().await;
+    for pause in [40, 80, 120, 160, 200, 300] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        controller.kill_and_restart();
+    }
+    controller
+        .until("handed everything over", |s| {
+            s["connected"] == true && s["events_waiting"] == 0
+        })
+        .await;
+    let stored = acme_decisions(&server).await;
+    let ids: std::collections::HashSet<String> =
+        stored.iter().map(|e| e.id.0.to_string()).collect();
+    assert_eq!(stored.len(), decided.len(), "nothing doubled");
+    assert_eq!(ids, decided, "nothing lost");
+}
+
+async fn killed_again_and_again_while_taking_rules_a_controller_keeps_whole_ones(backend: Backend) {
+    let Some(server) = Server::start(backend).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut controller = Controller::start(server.addr, &p.token, dir.path());
+    controller
+        .until("has rules", |s| s["rules_version"].as_i64() > Some(0))
+        .await;
+    // Rules growing to a few megabytes, so that taking them takes a while.
+    let batch = |n: usize, round: usize| -> Value {
+        let accesses: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "name": format!("Locker {round}-{i}"),
+                    "doors": [{ "door_id": p.door, "in_auth_types": ["card"] }],
+                    "users": [p.ada]
+                })
+            })
+            .collect();
+        json!({ "accesses": accesses })
+    };
+    let card = format!("card {} 1001 12", p.door);
+    // Where the controller writes new rules before renaming them over the old.
+    let writing = controller.data_dir.join("rules.json.new");
+    let mut mid_write = 0;
+    for round in 0..8 {
+        let _ = std::fs::remove_file(&writing);
+        server
+            .post(
+                &p.key,
+                "/api/v1/orgs/acme/accesses/batch",
+                batch(2000, round),
+            )
+            .await;
+        // Killed the moment it starts writing them (or, missing that, once it gave up
+        // waiting): the file is half written, or being synced or renamed.
+        let started = Instant::now();
+        while !writing.exists() && started.elapsed() < Duration::from_secs(5) {
+            std::hint::spin_loop();
+        }
+        mid_write += usize::from(writing.exists());
+        controller.kill_and_restart();
+        // Whole rules, old or new, whichever it kept: the card still opens.
+        let answer = controller.say(&card);
+        assert!(granted(&answer), "round {round}: {answer}");
+    }
+    assert!(mid_write > 0, "no kill landed while rules were written");
+    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
+    let version = server.state.store.rules_version(org.id).await.unwrap();
+    controller
+        .until("caught up", |s| s["rules_version"] == version)
+        .await;
+    assert!(granted(&controller.say(&card)));
 }

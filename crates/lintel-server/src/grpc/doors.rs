@@ -1,9 +1,10 @@
-//! `DoorsService`: opening doors from afar and following an organization's events.
+//! `DoorsService`: opening doors from afar, following an organization's events, and the
+//! door controllers' live state.
 
 use std::time::{Duration, Instant};
 
 use lintel_domain::decision::Direction;
-use lintel_domain::{Area, DoorId, Event};
+use lintel_domain::{Area, Controller, ControllerId, DoorId, Event, SiteId};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -12,7 +13,10 @@ use super::pb::{self, doors_service_server::DoorsService};
 use super::{Api, invalid, parse_uuid, status, time_of, timestamp};
 use crate::app::decisions::{self, Location};
 use crate::app::events::Watch;
-use crate::app::{self, AppState};
+use crate::app::{self, AppState, ListRequest, controllers};
+
+/// The most controllers one `GetControllers` names.
+const MAX_CONTROLLERS: usize = 100;
 
 /// How often a watch looks for new events.
 const POLL: Duration = Duration::from_millis(250);
@@ -68,6 +72,51 @@ impl DoorsService for Api {
         }))
     }
 
+    async fn get_controllers(
+        &self,
+        req: Request<pb::GetControllersRequest>,
+    ) -> Result<Response<pb::GetControllersResponse>, Status> {
+        let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
+        let req = req.into_inner();
+        if req.uuids.len() > MAX_CONTROLLERS {
+            return Err(invalid(
+                "uuids",
+                "too_many_entries",
+                format!("name at most {MAX_CONTROLLERS} controllers; list with pages for more"),
+            ));
+        }
+        let (found, next) = if req.uuids.is_empty() {
+            let site = match req.site_uuid.trim() {
+                "" => None,
+                s => Some(SiteId(parse_uuid("site_uuid", s)?)),
+            };
+            let page = ListRequest {
+                limit: (req.page_size > 0).then_some(req.page_size),
+                cursor: (!req.page_token.is_empty()).then_some(req.page_token),
+            };
+            let listed = controllers::list(&self.state, &ctx, site, &page)
+                .await
+                .map_err(status)?;
+            (listed.items, listed.next_cursor.unwrap_or_default())
+        } else {
+            let mut found = Vec::with_capacity(req.uuids.len());
+            for (i, uuid) in req.uuids.iter().enumerate() {
+                let field = format!("uuids[{i}]");
+                let id = ControllerId(parse_uuid(&field, uuid)?);
+                let got = controllers::get(&self.state, &ctx, id).await;
+                found.push(got.map_err(|e| match e {
+                    app::Error::NotFound { what } => status(app::Error::Missing { what, field }),
+                    other => status(other),
+                })?);
+            }
+            (found, String::new())
+        };
+        Ok(Response::new(pb::GetControllersResponse {
+            controllers: found.into_iter().map(controller).collect(),
+            next_page_token: next,
+        }))
+    }
+
     type WatchEventsStream = ReceiverStream<Result<pb::Event, Status>>;
 
     async fn watch_events(
@@ -115,6 +164,25 @@ impl DoorsService for Api {
             }
         });
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+fn controller(c: Controller) -> pb::Controller {
+    pb::Controller {
+        uuid: c.id.0.to_string(),
+        site_uuid: c.site_id.0.to_string(),
+        name: c.name,
+        description: c.description,
+        online: c.live.online,
+        last_seen_at: c.live.last_seen_at.map(timestamp),
+        rules_version: c.live.rules_version,
+        rules_in_sync: c.live.rules_in_sync,
+        events_waiting: c.live.events_waiting,
+        clock_skew_ms: c.live.clock_skew_ms,
+        software_version: c.live.software_version.unwrap_or_default(),
+        token_issued_at: Some(timestamp(c.token_issued_at)),
+        created_at: Some(timestamp(c.created_at)),
+        updated_at: Some(timestamp(c.updated_at)),
     }
 }
 

@@ -29,6 +29,7 @@ on_both_backends!(
     other_organizations_are_invisible,
     remote_open_decides_and_the_event_stream_follows,
     every_rpc_needs_the_area_its_http_twin_needs,
+    controllers_and_their_live_state_are_read_by_uuid_or_by_page,
 );
 
 async fn channel(app: &TestApp) -> Channel {
@@ -904,6 +905,23 @@ async fn other_organizations_are_invisible(backend: Backend) {
         .await
         .unwrap_err();
     refused(&err, Code::NotFound, "door_not_found", None);
+    let cabinet = make_controller(&app, &p, "Cabinet").await;
+    let err = doors
+        .get_controllers(authed(&globex, controllers("globex", &[&cabinet])))
+        .await
+        .unwrap_err();
+    refused(
+        &err,
+        Code::NotFound,
+        "controller_not_found",
+        Some("uuids[0]"),
+    );
+    let listed = doors
+        .get_controllers(authed(&globex, controllers("globex", &[])))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.controllers.is_empty(), "{listed:?}");
     // An access in globex naming acme's door or member: they are not globex's.
     let err = accesses
         .create_accesses(authed(
@@ -1414,13 +1432,14 @@ async fn every_rpc_needs_the_area_its_http_twin_needs(backend: Backend) {
     let mut doors = DoorsServiceClient::new(channel(&app).await);
     let made = create_one(&mut accesses, &p, "Matrix").await;
     // Which areas each RPC needs (any one of them; owner allows all).
-    let rpcs: [(&str, &[Area]); 6] = [
+    let rpcs: [(&str, &[Area]); 7] = [
         ("CreateAccesses", &[Area::Delegation]),
         ("GetAccesses", &Area::ALL),
         ("UpdateAccesses", &[Area::Delegation]),
         ("DeleteAccesses", &[Area::Delegation]),
         ("RemoteOpen", &[Area::Doors]),
         ("WatchEvents", &[Area::Audit]),
+        ("GetControllers", &Area::ALL),
     ];
     let mut callers: Vec<(String, Vec<Area>)> = Vec::new();
     for area in Area::ALL {
@@ -1478,6 +1497,10 @@ async fn every_rpc_needs_the_area_its_http_twin_needs(backend: Backend) {
                     ))
                     .await
                     .map(drop),
+                "GetControllers" => doors
+                    .get_controllers(authed(token, controllers("acme", &[])))
+                    .await
+                    .map(drop),
                 other => unreachable!("{other}"),
             };
             match answer {
@@ -1489,4 +1512,109 @@ async fn every_rpc_needs_the_area_its_http_twin_needs(backend: Backend) {
             }
         }
     }
+}
+
+fn controllers(org: &str, uuids: &[&str]) -> pb::GetControllersRequest {
+    pb::GetControllersRequest {
+        organization_slug: org.into(),
+        uuids: uuids.iter().map(|u| (*u).to_owned()).collect(),
+        ..pb::GetControllersRequest::default()
+    }
+}
+
+/// A controller of acme's site, made through HTTP; its uuid.
+async fn make_controller(app: &TestApp, p: &Place, name: &str) -> String {
+    let (status, made) = app
+        .post(
+            &p.key,
+            "/api/v1/orgs/acme/controllers",
+            json!({ "site_id": p.site, "name": name }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    made["controller"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn controllers_and_their_live_state_are_read_by_uuid_or_by_page(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let p = acme(&app).await;
+    let mut doors = DoorsServiceClient::new(channel(&app).await);
+    let cabinet = make_controller(&app, &p, "Cabinet").await;
+    let gate = make_controller(&app, &p, "Gate").await;
+
+    let read = doors
+        .get_controllers(authed(&p.key, controllers("acme", &[&gate, &cabinet])))
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<&str> = read.controllers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Gate", "Cabinet"]);
+    let c = &read.controllers[1];
+    assert_eq!(
+        (c.uuid.as_str(), c.site_uuid.as_str()),
+        (cabinet.as_str(), p.site.as_str())
+    );
+    // Never connected: offline, nothing held, nothing known of its clock or backlog.
+    assert!(!c.online && !c.rules_in_sync, "{c:?}");
+    assert_eq!(
+        (
+            c.rules_version,
+            c.events_waiting,
+            c.clock_skew_ms,
+            c.last_seen_at
+        ),
+        (None, None, None, None)
+    );
+    assert!(c.created_at.is_some() && c.token_issued_at.is_some());
+    // As HTTP shows it.
+    let (_, http) = app
+        .get(&p.key, &format!("/api/v1/orgs/acme/controllers/{cabinet}"))
+        .await;
+    assert_eq!(http["live"]["online"], false, "{http}");
+
+    // A page at a time, of one site.
+    let mut first = controllers("acme", &[]);
+    first.page_size = 1;
+    first.site_uuid = p.site.clone();
+    let page = doors
+        .get_controllers(authed(&p.key, first.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.controllers.len(), 1);
+    assert!(!page.next_page_token.is_empty());
+    first.page_token = page.next_page_token;
+    let rest = doors
+        .get_controllers(authed(&p.key, first))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rest.controllers.len(), 1);
+    assert_ne!(rest.controllers[0].uuid, page.controllers[0].uuid);
+
+    // Bad input names its field and rule.
+    let err = doors
+        .get_controllers(authed(&p.key, controllers("acme", &["nope"])))
+        .await
+        .unwrap_err();
+    refused(
+        &err,
+        Code::InvalidArgument,
+        "invalid_uuid",
+        Some("uuids[0]"),
+    );
+    let many: Vec<String> = (0..101).map(|_| cabinet.clone()).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let err = doors
+        .get_controllers(authed(&p.key, controllers("acme", &many)))
+        .await
+        .unwrap_err();
+    refused(
+        &err,
+        Code::InvalidArgument,
+        "too_many_entries",
+        Some("uuids"),
+    );
 }
