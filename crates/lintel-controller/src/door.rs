@@ -137,6 +137,14 @@ impl Doors {
         rules.as_ref().map(|l| l.confirmed_at)
     }
 
+    /// From when the rules held open nothing unless the server confirms them again.
+    pub fn stale_at(&self) -> Option<DateTime<Utc>> {
+        let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+        rules
+            .as_ref()
+            .map(|l| l.confirmed_at + chrono::Duration::seconds(l.offline_max_age_secs))
+    }
+
     /// Takes new rules from the server, if they are the ones `hash` names: kept on disk
     /// first, then used.
     pub fn replace_rules(&self, rules: ControllerRules, hash: &str) -> anyhow::Result<()> {

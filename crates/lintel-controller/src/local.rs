@@ -5,8 +5,8 @@
 //! card <door-uuid> <number> [facility-code]      a card presented
 //! pin <door-uuid> <code>                         a code typed, then #
 //! card+pin <door-uuid> <number> <facility-code|-> <code>
-//! relays                                         each relay: released now, pulses so far
-//! status                                         rules held, how fresh, events waiting
+//! relays                                         each relay: released now, held, pulses so far
+//! status                                         rules held, how fresh, stale from when, events waiting
 //! ```
 //!
 //! Bind it to loopback: whoever reaches it can present any card.
@@ -80,6 +80,8 @@ fn answer(line: &str, doors: &Doors, relays: &SimulatedRelays) -> serde_json::Va
                 "rules_version": version,
                 "rules_hash": hash,
                 "confirmed_at": doors.confirmed_at(),
+                "stale_at": doors.stale_at(),
+                "stale": doors.stale_at().is_none_or(|at| doors.now() > at),
                 "connected": doors.connected(),
                 "events_waiting": doors.waiting_count(),
                 "credentials": doors.credential_count(),

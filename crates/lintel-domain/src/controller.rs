@@ -52,6 +52,12 @@ pub struct ControllerLive {
     /// Its clock minus the server's, in milliseconds, when last heard from.
     pub clock_skew_ms: Option<i64>,
     pub software_version: Option<String>,
+    /// When the server last saw it hold the rules it would send it (it counts its offline
+    /// time from its own record of this, which lags by at most a minute).
+    pub rules_confirmed_at: Option<DateTime<Utc>>,
+    /// From when its doors open nothing if it is not heard from again: its site's
+    /// `offline_rules_max_days` after `rules_confirmed_at` (read only).
+    pub rules_stale_at: Option<DateTime<Utc>>,
 }
 
 impl ControllerLive {

@@ -67,6 +67,7 @@ migrations!(
     "0014_controllers",
     "0015_access_lifecycle",
     "0016_site_offline_policy",
+    "0017_controller_rules_confirmed",
 );
 
 #[cfg(test)]

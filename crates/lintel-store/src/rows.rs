@@ -160,6 +160,8 @@ pub(crate) struct ControllerRow {
     events_waiting: Option<i64>,
     clock_skew_ms: Option<i64>,
     software_version: Option<String>,
+    rules_confirmed_at: Option<DateTime<Utc>>,
+    offline_rules_max_days: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -181,6 +183,10 @@ impl TryFrom<ControllerRow> for Controller {
                 events_waiting: row.events_waiting,
                 clock_skew_ms: row.clock_skew_ms,
                 software_version: row.software_version,
+                rules_confirmed_at: row.rules_confirmed_at,
+                rules_stale_at: row
+                    .rules_confirmed_at
+                    .map(|at| at + chrono::Duration::days(row.offline_rules_max_days)),
             },
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -209,6 +209,28 @@ async fn a_controller_decides_online_and_offline_and_hands_every_decision_over_o
             .await;
         if live["live"]["rules_in_sync"] == true {
             assert_eq!(live["live"]["events_waiting"], 0, "{live}");
+            // It works offline for its site's 30 days from its last confirmation, and says so.
+            let at = |v: &Value| {
+                v.as_str()
+                    .unwrap()
+                    .parse::<chrono::DateTime<chrono::Utc>>()
+                    .unwrap()
+            };
+            let confirmed = at(&live["live"]["rules_confirmed_at"]);
+            assert_eq!(
+                at(&live["live"]["rules_stale_at"]),
+                confirmed + chrono::Duration::days(30)
+            );
+            let status = controller.say("status");
+            assert_eq!(status["stale"], false, "{status}");
+            let stale_at = at(&status["stale_at"]);
+            assert!(
+                (stale_at - (confirmed + chrono::Duration::days(30)))
+                    .num_seconds()
+                    .abs()
+                    <= 90,
+                "{status} {live}"
+            );
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(10), "{live}");

@@ -129,6 +129,8 @@ impl Session {
             events_waiting: None,
             clock_skew_ms: skew(time_of("hello.clock", hello.clock).ok().flatten(), now),
             software_version: Some(hello.software_version.chars().take(100).collect()),
+            rules_confirmed_at: self.controller.live.rules_confirmed_at,
+            rules_stale_at: None,
         };
         self.send(server_message::Body::Welcome(pb::ControllerWelcome {
             controller_uuid: self.controller.id.0.to_string(),
@@ -248,6 +250,10 @@ impl Session {
     async fn write_live(&mut self) -> Result<(), Ended> {
         let newer = self.holds_newer();
         self.live.rules_in_sync = self.held_hash == self.rules_hash;
+        if self.live.rules_in_sync {
+            // As the controller counts it: it holds the rules the server would send it.
+            self.live.rules_confirmed_at = Some(self.state.clock.now());
+        }
         if newer {
             self.live.rules_version = Some(self.rules_version);
         }

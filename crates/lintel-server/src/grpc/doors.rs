@@ -183,6 +183,8 @@ fn controller(c: Controller) -> pb::Controller {
         token_issued_at: Some(timestamp(c.token_issued_at)),
         created_at: Some(timestamp(c.created_at)),
         updated_at: Some(timestamp(c.updated_at)),
+        rules_confirmed_at: c.live.rules_confirmed_at.map(timestamp),
+        rules_stale_at: c.live.rules_stale_at.map(timestamp),
     }
 }
 

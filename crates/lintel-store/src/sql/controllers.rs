@@ -19,7 +19,9 @@ use crate::{Audit, Change, ControllerStore, Page, PageRequest, StoreError};
 macro_rules! controller_columns {
     () => {
         "id, site_id, name, description, token_issued_at, connected, last_seen_at, rules_version, \
-         rules_in_sync, events_waiting, clock_skew_ms, software_version, created_at, updated_at"
+         rules_in_sync, events_waiting, clock_skew_ms, software_version, rules_confirmed_at, \
+         CAST((SELECT s.offline_rules_max_days FROM sites s WHERE s.id = controllers.site_id) \
+         AS BIGINT) AS offline_rules_max_days, created_at, updated_at"
     };
 }
 
@@ -252,8 +254,8 @@ impl ControllerStore for Backend {
     ) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE controllers SET connected = $3, last_seen_at = $4, rules_version = $5, \
-             rules_in_sync = $6, events_waiting = $7, clock_skew_ms = $8, software_version = $9 \
-             WHERE org_id = $1 AND id = $2",
+             rules_in_sync = $6, events_waiting = $7, clock_skew_ms = $8, software_version = $9, \
+             rules_confirmed_at = $10 WHERE org_id = $1 AND id = $2",
         )
         .bind(org.0)
         .bind(id.0)
@@ -264,6 +266,7 @@ impl ControllerStore for Backend {
         .bind(live.events_waiting)
         .bind(live.clock_skew_ms)
         .bind(&live.software_version)
+        .bind(live.rules_confirmed_at)
         .execute(self.writer())
         .await?;
         if done.rows_affected() == 0 {

@@ -12,6 +12,7 @@ on_both_backends!(
     a_controller_with_doors_or_a_site_with_controllers_is_not_deleted,
     an_access_on_controller_doors_waits_for_their_controllers,
     a_rules_change_is_signalled_once_it_can_be_read,
+    a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed,
 );
 
 fn controller(site: lintel_domain::SiteId, name: &str) -> Controller {
@@ -495,4 +496,52 @@ async fn a_rules_change_is_signalled_once_it_can_be_read(backend: Backend) {
     };
     db.store.signal(open).await.unwrap();
     assert_eq!(next_signal(&mut signals).await, open);
+}
+
+async fn a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let acme = org("acme");
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    let mut hq = site("HQ");
+    hq.offline_rules_max_days = 7;
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let cabinet = controller(hq.id, "Cabinet");
+    db.store
+        .create_controller(acme.id, &cabinet, b"hash", &audit())
+        .await
+        .unwrap();
+    let read = db.store.get_controller(acme.id, cabinet.id).await.unwrap();
+    assert_eq!(
+        (read.live.rules_confirmed_at, read.live.rules_stale_at),
+        (None, None)
+    );
+
+    let live = ControllerLive {
+        rules_in_sync: true,
+        rules_confirmed_at: Some(now()),
+        ..ControllerLive::default()
+    };
+    db.store
+        .set_controller_live(acme.id, cabinet.id, &live)
+        .await
+        .unwrap();
+    let read = db.store.get_controller(acme.id, cabinet.id).await.unwrap();
+    assert_eq!(read.live.rules_confirmed_at, Some(now()));
+    assert_eq!(
+        read.live.rules_stale_at,
+        Some(now() + chrono::Duration::days(7))
+    );
+    let listed = db
+        .store
+        .list_controllers(
+            acme.id,
+            None,
+            lintel_store::PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![read]);
 }

@@ -47,8 +47,21 @@ fn shown(ctx: &OrgCtx, at: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
+/// How long its doors keep deciding without the server: until `rules_stale_at`.
+pub(super) fn offline_text(ctx: &OrgCtx, live: &ControllerLive) -> String {
+    match (live.rules_stale_at, live.online) {
+        (None, _) => "no rules yet: its doors open nothing without Lintel".into(),
+        (Some(at), true) => format!("until {} if cut off now", shown(ctx, at)),
+        (Some(at), false) if at > ctx.now => format!("deciding offline until {}", shown(ctx, at)),
+        (Some(at), false) => format!(
+            "rules stale since {}: its doors open nothing until it reconnects",
+            shown(ctx, at)
+        ),
+    }
+}
+
 /// Online or not, and since when it was last heard from.
-fn state_text(ctx: &OrgCtx, live: &ControllerLive) -> String {
+pub(super) fn state_text(ctx: &OrgCtx, live: &ControllerLive) -> String {
     match (live.online, live.last_seen_at) {
         (true, _) => "online".into(),
         (false, Some(at)) => format!("offline, last seen {}", shown(ctx, at)),
@@ -161,13 +174,14 @@ async fn controller_html(
     };
     let body = format!(
         "{top}<section class=\"card\"><dl><dt>State</dt><dd>{}</dd><dt>Rules</dt><dd>{}</dd>\
-         <dt>Events waiting</dt><dd>{}</dd><dt>Clock</dt><dd>{}</dd><dt>Software</dt><dd>{}</dd>\
+         <dt>Works offline</dt><dd>{}</dd><dt>Events waiting</dt><dd>{}</dd><dt>Clock</dt><dd>{}</dd><dt>Software</dt><dd>{}</dd>\
          <dt>Token made</dt><dd>{}</dd></dl><p><a href=\"/admin/{slug}/places\">Wire doors</a> \
          to it from each door's page.</p>{actions}</section>\
          <form class=\"card\" method=\"post\" action=\"/admin/{slug}/controllers/{id}\">{}{}{}{}\
          </form>",
         state_text(ctx, live),
         rules_text(live),
+        offline_text(ctx, live),
         live.events_waiting.unwrap_or(0),
         live.clock_skew_ms.map_or_else(
             || "not reported".to_owned(),

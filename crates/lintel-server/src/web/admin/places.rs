@@ -367,9 +367,24 @@ async fn door_html(
             )
         })
         .collect();
+    // What its controller holds now, and how long it can go on without Lintel.
+    let wired = site_controllers
+        .items
+        .iter()
+        .find(|c| Some(c.id) == door.controller_id)
+        .map_or_else(String::new, |c| {
+            format!(
+                "<p>Its controller <a href=\"/admin/{slug}/controllers/{}\">{}</a> is {}; \
+                 works offline {}.</p>",
+                c.id,
+                escape(&c.name),
+                super::controllers::state_text(ctx, &c.live),
+                super::controllers::offline_text(ctx, &c.live),
+            )
+        });
     let tick = |on: bool| if on { " checked" } else { "" };
     let body = format!(
-        "{top}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/doors/{id}\">{}{}\
+        "{top}{wired}<form class=\"card\" method=\"post\" action=\"/admin/{slug}/doors/{id}\">{}{}\
          <label for=\"site_id\">Site</label><select id=\"site_id\" name=\"site_id\" {lock}>\
          {options}</select><label for=\"kind\">Kind</label><select id=\"kind\" name=\"kind\" \
          {lock}>{kinds}</select>\
