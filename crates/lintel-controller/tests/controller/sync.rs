@@ -5,6 +5,8 @@ use lintel_store::EventFilter;
 use lintel_testkit::{Backend, on_both_backends};
 use serde_json::{Value, json};
 
+use lintel_proto::v1 as pb;
+
 use crate::{Acme, Controller, Server};
 
 on_both_backends!(
@@ -15,6 +17,7 @@ on_both_backends!(
     a_door_an_access_holds_unlocked_stays_so_offline_and_locks_when_it_stops,
     killed_again_and_again_while_uploading_a_controller_loses_and_doubles_nothing,
     killed_again_and_again_while_taking_rules_a_controller_keeps_whole_ones,
+    a_controller_s_word_counts_only_for_its_own_site_s_doors,
 );
 
 /// Acme (`Server::acme`) and Ada's cards 1001 and 1002.
@@ -704,4 +707,88 @@ async fn killed_again_and_again_while_taking_rules_a_controller_keeps_whole_ones
         .until("caught up", |s| s["rules_version"] == version)
         .await;
     assert!(granted(&controller.say(&card)));
+}
+
+/// A decision as a controller reports it: granted, by card, at `door`.
+fn reported(door: &str) -> pb::ControllerEvent {
+    pb::ControllerEvent {
+        uuid: uuid::Uuid::now_v7().to_string(),
+        at: Some(prost_types::Timestamp {
+            seconds: lintel_domain::Clock::now(&lintel_domain::SystemClock).timestamp(),
+            nanos: 0,
+        }),
+        door_uuid: door.to_owned(),
+        granted: true,
+        credential: "card".into(),
+        direction: "in".into(),
+        ..pb::ControllerEvent::default()
+    }
+}
+
+/// A controller made by hand (no binary): it says hello, then reports decisions at its own
+/// door, at a door of another site and at a door that does not exist. All are acknowledged
+/// (its journal must not jam), only the first is stored.
+async fn a_controller_s_word_counts_only_for_its_own_site_s_doors(backend: Backend) {
+    let Some(server) = Server::start(backend).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    let annex = server
+        .post(
+            &p.key,
+            "/api/v1/orgs/acme/sites",
+            json!({ "name": "Annex" }),
+        )
+        .await;
+    let elsewhere = server
+        .post(
+            &p.key,
+            "/api/v1/orgs/acme/doors",
+            json!({ "site_id": annex["id"], "name": "Annex door" }),
+        )
+        .await;
+    let elsewhere = elsewhere["id"].as_str().unwrap();
+    let nowhere = uuid::Uuid::now_v7().to_string();
+
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::controller_service_client::ControllerServiceClient::new(channel);
+    let (out, rx) = tokio::sync::mpsc::channel(4);
+    let say = |body| pb::ControllerMessage { body: Some(body) };
+    out.send(say(pb::controller_message::Body::Hello(
+        pb::ControllerHello::default(),
+    )))
+    .await
+    .unwrap();
+    let mut request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let bearer = format!("Bearer {}", p.token).parse().unwrap();
+    request.metadata_mut().insert("authorization", bearer);
+    let mut inbound = client.sync(request).await.unwrap().into_inner();
+    let events = vec![reported(&p.door), reported(elsewhere), reported(&nowhere)];
+    let sent: Vec<String> = events.iter().map(|e| e.uuid.clone()).collect();
+    out.send(say(pb::controller_message::Body::Events(
+        pb::ControllerEvents { events },
+    )))
+    .await
+    .unwrap();
+    let stored = loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), inbound.message())
+            .await
+            .expect("an answer within 10 s")
+            .unwrap()
+            .expect("the stream open");
+        if let Some(pb::server_message::Body::Stored(stored)) = message.body {
+            break stored.uuids;
+        }
+    };
+    assert_eq!(stored, sent);
+    let kept: Vec<String> = acme_decisions(&server)
+        .await
+        .iter()
+        .map(|e| e.id.0.to_string())
+        .collect();
+    assert_eq!(kept, [sent[0].clone()]);
 }

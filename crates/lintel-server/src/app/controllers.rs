@@ -2,7 +2,7 @@
 //! them needs the `doors` area; the token a controller signs in with (`lct_…`) is shown once,
 //! when it is made or rotated, and stored only as a hash (see `secrets`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use lintel_domain::controller::{
@@ -17,7 +17,7 @@ use lintel_domain::{
     Access, AccessId, Area, Controller, ControllerId, DoorId, Event, EventActor, EventId,
     EventKind, GroupId, MembershipId, OrgId, ScheduleId, SiteId, validate,
 };
-use lintel_store::{Audit, DoorFilter, PageRequest};
+use lintel_store::{Audit, DoorFilter, PageRequest, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -294,15 +294,37 @@ pub struct ReportedDecision {
 }
 
 /// Stores decisions the controller made, each once (by its id), in its organization's log
-/// as the controller's: a batch sent again adds nothing. Returns the ids now stored.
+/// as the controller's: a batch sent again adds nothing. A controller speaks only for doors
+/// of its own site: a decision it reports anywhere else is not stored, only logged, and is
+/// acknowledged all the same (keeping it would jam the controller's journal). Returns the
+/// ids the controller may forget.
 pub async fn store_decisions(
     state: &AppState,
     org: OrgId,
     controller: &Controller,
     decisions: &[ReportedDecision],
 ) -> Result<Vec<Uuid>, Error> {
+    let mut at_its_site: HashMap<DoorId, bool> = HashMap::new();
+    for d in decisions {
+        if let std::collections::hash_map::Entry::Vacant(unknown) = at_its_site.entry(d.door) {
+            unknown.insert(match state.store.get_door(org, d.door).await {
+                Ok(door) => door.site_id == controller.site_id,
+                Err(StoreError::NotFound) => false,
+                Err(other) => return Err(other.into()),
+            });
+        }
+    }
+    let (kept, refused): (Vec<&ReportedDecision>, Vec<&ReportedDecision>) =
+        decisions.iter().partition(|d| at_its_site[&d.door]);
+    if !refused.is_empty() {
+        tracing::warn!(
+            controller = %controller.id,
+            refused = refused.len(),
+            "a controller reported decisions at doors not of its site; they were not stored"
+        );
+    }
     let actor = actor(controller);
-    let events: Vec<Event> = decisions
+    let events: Vec<Event> = kept
         .iter()
         .map(|d| Event {
             id: EventId(d.id),
