@@ -304,7 +304,8 @@ fn card_to_relay() {
             Arc::new(SimulatedRelays::default()),
         )
         .unwrap();
-        doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        let json = serde_json::to_vec(&rules).unwrap();
+        doors.replace_rules(&json, &rules.hash()).unwrap();
         let mut took = Vec::with_capacity(5000);
         for n in 0..5000 {
             let card = Presented::Card {

@@ -19,9 +19,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The rules as kept on disk.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct KeptRules {
     pub rules: ControllerRules,
+    /// Their hash, of the bytes kept.
+    pub hash: String,
     /// When the server last said these are the rules to have.
     pub confirmed_at: DateTime<Utc>,
 }
@@ -75,37 +77,35 @@ impl Disk {
         File::open(&self.dir)?.sync_all()
     }
 
-    /// The rules kept, confirmed as late as `rules.confirmed` says, if it is later.
+    /// The rules kept, as the server sent them (`rules.json`), confirmed when
+    /// `rules.confirmed` says. Without that (a crash between the two writes of the very first
+    /// rules) they count as never confirmed: stale, they open nothing until the server
+    /// confirms them.
     pub fn load_rules(&self) -> anyhow::Result<Option<KeptRules>> {
-        let mut kept: KeptRules = match fs::read(self.path("rules.json")) {
-            Ok(bytes) => serde_json::from_slice(&bytes)?,
+        let bytes = match fs::read(self.path("rules.json")) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        if let Ok(text) = fs::read_to_string(self.path("rules.confirmed"))
-            && let Ok(at) = DateTime::parse_from_rfc3339(text.trim())
-        {
-            kept.confirmed_at = kept.confirmed_at.max(at.with_timezone(&Utc));
-        }
-        Ok(Some(kept))
+        let hash = ControllerRules::hash_of(&bytes);
+        let rules: ControllerRules = serde_json::from_slice(&bytes)?;
+        drop(bytes);
+        let confirmed_at = fs::read_to_string(self.path("rules.confirmed"))
+            .ok()
+            .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok())
+            .map_or(DateTime::UNIX_EPOCH, |at| at.with_timezone(&Utc));
+        Ok(Some(KeptRules {
+            rules,
+            hash,
+            confirmed_at,
+        }))
     }
 
-    /// Keeps new rules, confirmed now.
-    pub fn save_rules(
-        &self,
-        rules: &ControllerRules,
-        confirmed_at: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        #[derive(Serialize)]
-        struct Kept<'a> {
-            rules: &'a ControllerRules,
-            confirmed_at: DateTime<Utc>,
-        }
-        let bytes = serde_json::to_vec(&Kept {
-            rules,
-            confirmed_at,
-        })?;
-        self.replace("rules.json", &bytes)?;
+    /// Keeps new rules exactly as the server sent them (`json`), then their confirmation.
+    /// A crash between the two leaves the new rules with the older confirmation: they may
+    /// look staler than they are, never fresher.
+    pub fn save_rules(&self, json: &[u8], confirmed_at: DateTime<Utc>) -> anyhow::Result<()> {
+        self.replace("rules.json", json)?;
         Ok(self.save_confirmed(confirmed_at)?)
     }
 

@@ -102,10 +102,9 @@ impl Doors {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Doors> {
         let journal = Journal::open(&disk)?;
-        let rules = disk.load_rules()?.map(|kept| {
-            let hash = kept.rules.hash();
-            load(kept.rules, hash, kept.confirmed_at)
-        });
+        let rules = disk
+            .load_rules()?
+            .map(|kept| load(kept.rules, kept.hash, kept.confirmed_at));
         Ok(Doors {
             disk,
             rules: std::sync::RwLock::new(rules),
@@ -145,13 +144,15 @@ impl Doors {
             .map(|l| l.confirmed_at + chrono::Duration::seconds(l.offline_max_age_secs))
     }
 
-    /// Takes new rules from the server, if they are the ones `hash` names: kept on disk
-    /// first, then used.
-    pub fn replace_rules(&self, rules: ControllerRules, hash: &str) -> anyhow::Result<()> {
-        let computed = rules.hash();
+    /// Takes new rules from the server (their JSON as sent), if they are the ones `hash`
+    /// names: kept on disk first, then used. The bytes are hashed and kept as they came, so
+    /// rules of 250,000 cards are never serialized again here.
+    pub fn replace_rules(&self, json: &[u8], hash: &str) -> anyhow::Result<()> {
+        let computed = ControllerRules::hash_of(json);
         anyhow::ensure!(computed == hash, "the rules sent do not match their hash");
+        let rules: ControllerRules = serde_json::from_slice(json)?;
         let now = self.now();
-        self.disk.save_rules(&rules, now)?;
+        self.disk.save_rules(json, now)?;
         let loaded = load(rules, computed, now);
         *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
         self.hold_scheduled();
@@ -525,8 +526,7 @@ mod tests {
             Arc::new(clock.clone()),
         )
         .unwrap();
-        let hash = rules.hash();
-        doors.replace_rules(rules, &hash).unwrap();
+        send(&doors, &rules);
         Fixture {
             doors,
             relays,
@@ -534,6 +534,12 @@ mod tests {
             door,
             _dir: dir,
         }
+    }
+
+    /// `rules` as the server sends them.
+    fn send(doors: &Doors, rules: &ControllerRules) {
+        let json = serde_json::to_vec(rules).unwrap();
+        doors.replace_rules(&json, &rules.hash()).unwrap();
     }
 
     fn card(number: &str) -> Presented {
@@ -618,21 +624,13 @@ mod tests {
             id: schedule,
             name: "Opening hours".into(),
             time_zone: TimeZone::parse("time_zone", "UTC").unwrap(),
-            windows: [
-                "monday",
-                "tuesday",
-                "wednesday",
-                "thursday",
-                "friday",
-                "saturday",
-                "sunday",
-            ]
-            .map(|day| WindowText {
-                day: day.into(),
-                start: "08:00".into(),
-                end: "17:00".into(),
-            })
-            .to_vec(),
+            windows: lintel_domain::schedule::DAY_NAMES
+                .map(|day| WindowText {
+                    day: day.into(),
+                    start: "08:00".into(),
+                    end: "17:00".into(),
+                })
+                .to_vec(),
             exceptions: vec![],
             created_at: now,
             updated_at: now,
@@ -648,18 +646,18 @@ mod tests {
 
         // Not asked to: the schedule opens the door for cards only.
         held(&mut rules, false, Some(schedule));
-        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        send(&f.doors, &rules);
         assert!(!released(&f));
         // Asked to, within the schedule: unlocked as the rules arrive.
         held(&mut rules, true, Some(schedule));
-        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        send(&f.doors, &rules);
         assert!(released(&f), "{:?}", f.relays.states());
         // The schedule closes, and opens the next morning.
         f.clock.set(day + chrono::Duration::hours(8));
-        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        send(&f.doors, &rules);
         assert!(!released(&f));
         f.clock.set(day + chrono::Duration::hours(23));
-        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        send(&f.doors, &rules);
         assert!(released(&f));
         // Rules unconfirmed past the site's limit hold nothing, though the schedule is open.
         f.clock.advance(chrono::Duration::minutes(61));
@@ -667,7 +665,7 @@ mod tests {
         assert!(!released(&f));
         // An access without a schedule holds nothing.
         held(&mut rules, true, None);
-        f.doors.replace_rules(rules.clone(), &rules.hash()).unwrap();
+        send(&f.doors, &rules);
         assert!(!released(&f));
     }
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lintel_domain::DoorId;
-use lintel_domain::controller::ControllerRules;
 use lintel_proto::v1::{self as pb, controller_message, server_message};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -138,9 +137,8 @@ impl Sync {
                             }
                         }
                         Some(server_message::Body::Rules(update)) => {
-                            let rules: ControllerRules = serde_json::from_slice(&update.rules_json)?;
+                            self.doors.replace_rules(&update.rules_json, &update.hash)?;
                             drop(update.rules_json);
-                            self.doors.replace_rules(rules, &update.hash)?;
                             tracing::info!(version = update.version, "rules applied");
                             // Said at once: the server waits for it to call accesses ready.
                             out.send(self.heartbeat()).await?;

@@ -105,8 +105,12 @@ pub struct ControllerRules {
 impl ControllerRules {
     /// SHA-256 of the rules as sent (their JSON), in hex: equal hashes, equal rules.
     pub fn hash(&self) -> String {
-        let text = serde_json::to_vec(self).expect("rules serialize");
-        Sha256::digest(&text)
+        ControllerRules::hash_of(&serde_json::to_vec(self).expect("rules serialize"))
+    }
+
+    /// The hash of rules as sent, from their JSON itself (`serde_json::to_vec` of them).
+    pub fn hash_of(json: &[u8]) -> String {
+        Sha256::digest(json)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()

@@ -231,16 +231,19 @@ pub fn parse_weekday(field: &str, text: &str) -> Result<Weekday, ValidationError
     Ok(day)
 }
 
+/// The days of the week as the API writes them, Monday first.
+pub const DAY_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
 pub fn weekday_name(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Mon => "monday",
-        Weekday::Tue => "tuesday",
-        Weekday::Wed => "wednesday",
-        Weekday::Thu => "thursday",
-        Weekday::Fri => "friday",
-        Weekday::Sat => "saturday",
-        Weekday::Sun => "sunday",
-    }
+    DAY_NAMES[day.num_days_from_monday() as usize]
 }
 
 /// A window as the API writes it.

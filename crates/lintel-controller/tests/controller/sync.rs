@@ -69,6 +69,15 @@ async fn acme_decisions(server: &Server) -> Vec<lintel_domain::Event> {
     }
 }
 
+/// Waits until the controller is connected and holds rules; its status then.
+async fn has_rules(controller: &Controller) -> Value {
+    controller
+        .until("has rules", |s| {
+            s["connected"] == true && s["rules_version"].as_i64() > Some(0)
+        })
+        .await
+}
+
 fn granted(answer: &Value) -> bool {
     answer["granted"] == true
 }
@@ -82,11 +91,7 @@ async fn a_controller_decides_online_and_offline_and_hands_every_decision_over_o
     let (p, cards) = acme(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let mut controller = Controller::start(server.addr, &p.token, dir.path());
-    let first = controller
-        .until("has rules", |s| {
-            s["connected"] == true && s["rules_version"].as_i64() > Some(0)
-        })
-        .await;
+    let first = has_rules(&controller).await;
     assert_eq!(first["doors"][&p.door], "Front", "{first}");
 
     let card = |number: &str| format!("card {} {number} 12", p.door);
@@ -264,9 +269,7 @@ async fn a_rotated_token_ends_the_session_and_another_organization_sees_nothing(
         .await;
     let dir = tempfile::tempdir().unwrap();
     let controller = Controller::start(server.addr, &p.token, dir.path());
-    let status = controller
-        .until("has rules", |s| s["rules_version"].as_i64() > Some(0))
-        .await;
+    let status = has_rules(&controller).await;
     let doors = status["doors"].as_object().unwrap();
     assert_eq!(doors.len(), 1, "{status}");
     let kept = std::fs::read_to_string(dir.path().join("data/rules.json")).unwrap();
@@ -409,11 +412,7 @@ async fn a_door_opens_through_its_controller_or_answers_that_it_is_offline(backe
     let (p, _) = acme(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let controller = Controller::start(server.addr, &p.token, dir.path());
-    controller
-        .until("has rules", |s| {
-            s["connected"] == true && s["rules_version"].as_i64() > Some(0)
-        })
-        .await;
+    has_rules(&controller).await;
     // Ada's phone and an administrator's remote open: the server decides, the controller
     // releases the lock, and the answer says it did.
     let (status, phone) = open_door(&server, &p.ada_phone, &p.door, "unlock").await;
@@ -473,11 +472,7 @@ async fn a_change_or_a_command_on_one_node_reaches_a_controller_on_another() {
     let second = server.another_node().await;
     let dir = tempfile::tempdir().unwrap();
     let controller = Controller::start(second.addr, &p.token, dir.path());
-    let first = controller
-        .until("has rules", |s| {
-            s["connected"] == true && s["rules_version"].as_i64() > Some(0)
-        })
-        .await;
+    let first = has_rules(&controller).await;
     let card = format!("card {} 1001 12", p.door);
     assert!(granted(&controller.say(&card)));
 
@@ -541,15 +536,7 @@ async fn a_door_an_access_holds_unlocked_stays_so_offline_and_locks_when_it_stop
         return;
     };
     let (p, _) = acme(&server).await;
-    let days = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
+    let days = lintel_domain::schedule::DAY_NAMES;
     let windows: Vec<Value> = days
         .iter()
         .map(|day| json!({ "day": day, "start": "00:00", "end": "24:00" }))
@@ -618,9 +605,7 @@ async fn killed_again_and_again_while_uploading_a_controller_loses_and_doubles_n
     let (p, _) = acme(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let mut controller = Controller::start(server.addr, &p.token, dir.path());
-    controller
-        .until("has rules", |s| s["rules_version"].as_i64() > Some(0))
-        .await;
+    has_rules(&controller).await;
     server.stop().await;
     controller
         .until("noticed", |s| s["connected"] == false)
@@ -659,9 +644,7 @@ async fn killed_again_and_again_while_taking_rules_a_controller_keeps_whole_ones
     let (p, _) = acme(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let mut controller = Controller::start(server.addr, &p.token, dir.path());
-    controller
-        .until("has rules", |s| s["rules_version"].as_i64() > Some(0))
-        .await;
+    has_rules(&controller).await;
     // Rules growing to a few megabytes, so that taking them takes a while.
     let batch = |n: usize, round: usize| -> Value {
         let accesses: Vec<Value> = (0..n)

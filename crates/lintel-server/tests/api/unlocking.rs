@@ -53,15 +53,7 @@ pub async fn acme(app: &TestApp) -> Place {
                 .map(|d| json!({ "day": d, "start": "07:00", "end": "19:00" })).collect::<Vec<_>>() }),
         )
         .await;
-    let days = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
+    let days = lintel_domain::schedule::DAY_NAMES;
     let (_, nights) = app
         .post(
             &key,
