@@ -98,7 +98,7 @@ pub(crate) async fn carry_out(
     if let (true, Some(controller)) = (u.granted, controller) {
         if state
             .controllers
-            .open(&*state.store, org, controller, DoorId(u.door_id))
+            .open(&*state.store, org, controller, DoorId(u.door_id), u.at)
             .await
         {
             u.opened = true;

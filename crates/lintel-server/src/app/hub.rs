@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use lintel_domain::{ControllerId, DoorId, OrgId};
 use lintel_store::{Signal, Store};
 use tokio::sync::{mpsc, oneshot};
@@ -80,17 +81,19 @@ impl Hub {
         org: OrgId,
         controller: ControllerId,
         door: DoorId,
+        now: DateTime<Utc>,
     ) -> bool {
         let asked = async {
             if let Some(session) = self.session(controller) {
                 return ask(session, door).await;
             }
-            // Another node may hold its stream, if it is on record as connected.
+            // Another node may hold its stream, if it is on record as connected (and was
+            // heard from lately: a node that died with the stream open leaves it set).
             let connected = store.shared()
                 && store
                     .get_controller(org, controller)
                     .await
-                    .is_ok_and(|c| c.live.online);
+                    .is_ok_and(|c| c.live.as_of(now).online);
             if !connected {
                 return None;
             }

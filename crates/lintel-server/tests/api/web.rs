@@ -1270,6 +1270,37 @@ async fn controllers_are_added_wired_and_rotated_from_the_dashboard(backend: Bac
         page.contains(&format!("<option value=\"{id}\" selected>Cabinet</option>")),
         "{page}"
     );
+    assert!(
+        page.contains("</a>: never connected; no rules yet: its doors open nothing"),
+        "{page}"
+    );
+
+    // Once it held current rules and went away, both pages say until when it decides alone.
+    let org = app.state.store.get_org_by_slug("acme").await.unwrap();
+    let controller = lintel_domain::ControllerId(id.parse().unwrap());
+    let confirmed = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+        .unwrap()
+        .to_utc();
+    let live = lintel_domain::controller::ControllerLive {
+        last_seen_at: Some(confirmed),
+        rules_version: Some(1),
+        rules_in_sync: true,
+        rules_confirmed_at: Some(confirmed),
+        ..Default::default()
+    };
+    app.state
+        .store
+        .set_controller_live(org.id, controller, &live)
+        .await
+        .unwrap();
+    for path in [
+        format!("/admin/acme/doors/{door}"),
+        format!("/admin/acme/controllers/{id}"),
+    ] {
+        let (_, page, _) = browser.get(&path).await;
+        // 30 days later, in Stockholm.
+        assert!(page.contains("2026-04-01 11:00"), "{page}");
+    }
 
     // A new token, shown once; the controller is not deleted while a door is wired to it.
     let (status, page, _) = browser

@@ -51,7 +51,7 @@ fn shown(ctx: &OrgCtx, at: chrono::DateTime<chrono::Utc>) -> String {
 pub(super) fn offline_text(ctx: &OrgCtx, live: &ControllerLive) -> String {
     match (live.rules_stale_at, live.online) {
         (None, _) => "no rules yet: its doors open nothing without Lintel".into(),
-        (Some(at), true) => format!("until {} if cut off now", shown(ctx, at)),
+        (Some(at), true) => format!("works offline until {} if cut off now", shown(ctx, at)),
         (Some(at), false) if at > ctx.now => format!("deciding offline until {}", shown(ctx, at)),
         (Some(at), false) => format!(
             "rules stale since {}: its doors open nothing until it reconnects",
@@ -174,7 +174,7 @@ async fn controller_html(
     };
     let body = format!(
         "{top}<section class=\"card\"><dl><dt>State</dt><dd>{}</dd><dt>Rules</dt><dd>{}</dd>\
-         <dt>Works offline</dt><dd>{}</dd><dt>Events waiting</dt><dd>{}</dd><dt>Clock</dt><dd>{}</dd><dt>Software</dt><dd>{}</dd>\
+         <dt>Without Lintel</dt><dd>{}</dd><dt>Events waiting</dt><dd>{}</dd><dt>Clock</dt><dd>{}</dd><dt>Software</dt><dd>{}</dd>\
          <dt>Token made</dt><dd>{}</dd></dl><p><a href=\"/admin/{slug}/places\">Wire doors</a> \
          to it from each door's page.</p>{actions}</section>\
          <form class=\"card\" method=\"post\" action=\"/admin/{slug}/controllers/{id}\">{}{}{}{}\

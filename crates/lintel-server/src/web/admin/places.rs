@@ -374,8 +374,7 @@ async fn door_html(
         .find(|c| Some(c.id) == door.controller_id)
         .map_or_else(String::new, |c| {
             format!(
-                "<p>Its controller <a href=\"/admin/{slug}/controllers/{}\">{}</a> is {}; \
-                 works offline {}.</p>",
+                "<p>Its controller <a href=\"/admin/{slug}/controllers/{}\">{}</a>: {}; {}.</p>",
                 c.id,
                 escape(&c.name),
                 super::controllers::state_text(ctx, &c.live),
