@@ -65,12 +65,7 @@ impl PgStore {
     }
 
     async fn send_signal(&self, signal: Signal) -> Result<(), StoreError> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(signal.encode())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        PgStore::announce(&mut *self.pool.acquire().await?, signal).await
     }
 
     /// Signals every node once the transaction on `conn` commits.
