@@ -5,7 +5,8 @@
 //!    no longer hold it, p50/p99 over `LINTEL_BENCH_TRIALS` (200) trials on loopback;
 //! 2. a controller with `LINTEL_BENCH_CREDENTIALS` (250,000) cards: the rules' size as JSON
 //!    and gzipped (as they travel), the server's time to build them, a fresh controller's time
-//!    to full resync, and its resident memory;
+//!    to full resync, and its resident memory; then revocation → enforced among that many
+//!    (each sent as a change);
 //! 3. a card presented → relay released, in process, with the same rules: p50/p99, with the
 //!    journal on the data directory's disk (fsynced) and on tmpfs (the decision alone).
 //!
@@ -164,7 +165,7 @@ async fn sync_benches() {
 
     // 2. A controller with `total` credentials.
     let started = Instant::now();
-    cards(
+    let many = cards(
         &mut server,
         MembershipId(p.ada.parse().unwrap()),
         count,
@@ -201,6 +202,15 @@ async fn sync_benches() {
         ms(resync),
         rss_kib(controller.pid(), "VmRSS"),
         rss_kib(controller.pid(), "VmHWM")
+    );
+    // Revocations among that many: each travels as a change, applied in place.
+    let took = revoke_each(&server, server.addr, &p, &controller, &many[..20]).await;
+    report(&format!("{expected} credentials, {backend:?}"), took);
+    println!(
+        "after those changes: VmRSS {} KiB (peak {} KiB); rules received {}",
+        rss_kib(controller.pid(), "VmRSS"),
+        rss_kib(controller.pid(), "VmHWM"),
+        controller.say("status")["rules_received"]
     );
     drop(controller);
     server.stop().await;
@@ -262,6 +272,7 @@ fn card_to_relay() {
             id: door,
             name: "Front".into(),
             unlock_duration_secs: 5,
+            reader_key: lintel_domain::controller::hex(&[3; 32]),
         }],
         schedules: vec![],
         members: vec![lintel_domain::decision::MemberRule {

@@ -21,8 +21,8 @@ pub struct Config {
     pub token_file: Option<PathBuf>,
     /// Where the controller keeps its rules and its journal of events (created if missing).
     pub data_dir: PathBuf,
-    /// The local interface of the simulated reader and relays (`card`, `pin`, `relays`,
-    /// `status` lines over TCP); loopback only unless you mean it.
+    /// The local interface of the simulated reader and relays (`card`, `pin`, `proof`,
+    /// `relays`, `status` lines over TCP); loopback only unless you mean it.
     pub listen: SocketAddr,
     /// Seconds between heartbeats to the server.
     pub heartbeat_secs: u64,

@@ -1,8 +1,12 @@
 //! What the controller keeps across restarts and power loss, in its data directory:
 //!
-//! - `rules.json`: the last rules the server sent. Replaced whole (written beside, fsynced,
-//!   renamed over, the directory fsynced), so a crash leaves the old rules or the new ones,
-//!   never a mix. `rules.confirmed`: when the server last said they are still the rules to
+//! - `rules.json`: the last rules the server sent whole. Replaced whole (written beside,
+//!   fsynced, renamed over, the directory fsynced), so a crash leaves the old rules or the
+//!   new ones, never a mix. `rules.changes.jsonl`: the changes the server sent since, one
+//!   line each (the hash they apply to, the hash they make, the changes), appended and
+//!   fsynced before they are used; read back in order on start, each checked against the
+//!   hash it makes, then folded into a new `rules.json` (as also once the file grows past
+//!   `FOLD_OVER`). `rules.confirmed`: when the server last said they are still the rules to
 //!   have (written the same way, a few bytes, so confirming never rewrites the rules).
 //! - `journal.jsonl`: every decision, one line each, appended and fsynced before the relay
 //!   fires or the answer is given. `journal.acked` holds how many of its first lines the server
@@ -10,13 +14,33 @@
 //!   crash in between sends some again, which the server stores once, and loses none).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use lintel_domain::controller::ControllerRules;
+use lintel_domain::controller::{ControllerRules, RulesChanges};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+const RULES: &str = "rules.json";
+const CHANGES: &str = "rules.changes.jsonl";
+/// Past this size, the changes kept are folded into the rules whole.
+pub const FOLD_OVER: u64 = 4 << 20;
+
+/// One line of `rules.changes.jsonl`.
+#[derive(Deserialize)]
+struct ChangeLine {
+    from: String,
+    hash: String,
+    changes: RulesChanges,
+}
+
+#[derive(Serialize)]
+struct ChangeLineRef<'a> {
+    from: &'a str,
+    hash: &'a str,
+    changes: &'a RulesChanges,
+}
 
 /// The rules as kept on disk.
 #[derive(Debug, Clone)]
@@ -46,6 +70,7 @@ pub struct Entry {
     pub offline: bool,
 }
 
+#[derive(Clone)]
 pub struct Disk {
     dir: PathBuf,
 }
@@ -77,19 +102,67 @@ impl Disk {
         File::open(&self.dir)?.sync_all()
     }
 
-    /// The rules kept, as the server sent them (`rules.json`), confirmed when
-    /// `rules.confirmed` says. Without that (a crash between the two writes of the very first
+    /// Replaces `name` whole with what `write` writes, as `replace` does.
+    fn replace_with(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let beside = self.path(&format!("{name}.new"));
+        let mut out = BufWriter::new(File::create(&beside)?);
+        write(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        fs::rename(&beside, self.path(name))?;
+        File::open(&self.dir)?.sync_all()
+    }
+
+    /// The rules kept: those the server sent whole (`rules.json`) with the changes it sent
+    /// since applied in order, each only onto the rules it was made for and only if it makes
+    /// the rules its hash names (a line cut short by a crash, or a change that does not,
+    /// ends them there). What was read is folded into a new `rules.json`. Confirmed when
+    /// `rules.confirmed` says; without that (a crash between the two writes of the very first
     /// rules) they count as never confirmed: stale, they open nothing until the server
     /// confirms them.
     pub fn load_rules(&self) -> anyhow::Result<Option<KeptRules>> {
-        let bytes = match fs::read(self.path("rules.json")) {
+        let bytes = match fs::read(self.path(RULES)) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let hash = ControllerRules::hash_of(&bytes);
-        let rules: ControllerRules = serde_json::from_slice(&bytes)?;
+        let mut hash = ControllerRules::hash_of(&bytes);
+        let mut rules: ControllerRules = serde_json::from_slice(&bytes)?;
         drop(bytes);
+        let lines = self.changes()?;
+        if !lines.is_empty() {
+            let read = lines.len();
+            let mut applied = 0;
+            for line in &lines {
+                if line.from != hash {
+                    break;
+                }
+                rules.apply(&line.changes);
+                hash = rules.hash();
+                if hash != line.hash {
+                    tracing::error!(
+                        line = applied + 1,
+                        "rule changes on disk do not make the rules they name; using those before them"
+                    );
+                    return self.fold(applied);
+                }
+                applied += 1;
+            }
+            if applied < read {
+                tracing::warn!(
+                    applied,
+                    read,
+                    "rule changes on disk left unapplied (cut short, or not for these rules)"
+                );
+            }
+            if applied > 0 {
+                self.replace_with(RULES, |out| Ok(serde_json::to_writer(out, &rules)?))?;
+            }
+            self.replace(CHANGES, b"")?;
+        }
         let confirmed_at = fs::read_to_string(self.path("rules.confirmed"))
             .ok()
             .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok())
@@ -101,12 +174,71 @@ impl Disk {
         }))
     }
 
+    /// Keeps the rules with only the first `count` lines of changes applied.
+    fn fold(&self, count: usize) -> anyhow::Result<Option<KeptRules>> {
+        let lines = self.changes()?;
+        let mut rules: ControllerRules = serde_json::from_slice(&fs::read(self.path(RULES))?)?;
+        for line in &lines[..count] {
+            rules.apply(&line.changes);
+        }
+        self.replace_with(RULES, |out| Ok(serde_json::to_writer(out, &rules)?))?;
+        self.replace(CHANGES, b"")?;
+        self.load_rules()
+    }
+
+    /// The lines of changes kept, up to the first that does not read.
+    fn changes(&self) -> anyhow::Result<Vec<ChangeLine>> {
+        let file = match File::open(self.path(CHANGES)) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut lines = Vec::new();
+        for line in BufReader::new(file).lines() {
+            match serde_json::from_str::<ChangeLine>(&line?) {
+                Ok(line) => lines.push(line),
+                Err(_) => break,
+            }
+        }
+        Ok(lines)
+    }
+
     /// Keeps new rules exactly as the server sent them (`json`), then their confirmation.
-    /// A crash between the two leaves the new rules with the older confirmation: they may
+    /// The changes kept are dropped first: a crash in between leaves the older rules whole.
+    /// A crash before the confirmation leaves the new rules with the older one: they may
     /// look staler than they are, never fresher.
     pub fn save_rules(&self, json: &[u8], confirmed_at: DateTime<Utc>) -> anyhow::Result<()> {
-        self.replace("rules.json", json)?;
+        self.replace(CHANGES, b"")?;
+        self.replace(RULES, json)?;
         Ok(self.save_confirmed(confirmed_at)?)
+    }
+
+    /// Keeps changes the server sent to the rules of hash `from`, making those of `hash`,
+    /// then their confirmation; returns how large the file of changes has grown.
+    pub fn save_changes(
+        &self,
+        from: &str,
+        hash: &str,
+        changes: &RulesChanges,
+        confirmed_at: DateTime<Utc>,
+    ) -> anyhow::Result<u64> {
+        let mut line = serde_json::to_vec(&ChangeLineRef {
+            from,
+            hash,
+            changes,
+        })?;
+        line.push(b'\n');
+        let path = self.path(CHANGES);
+        let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
+        file.write_all(&line)?;
+        file.sync_data()?;
+        let size = file.metadata()?.len();
+        if size == line.len() as u64 {
+            // A new file: its name must survive power loss too.
+            File::open(&self.dir)?.sync_all()?;
+        }
+        self.save_confirmed(confirmed_at)?;
+        Ok(size)
     }
 
     /// Notes that the server confirmed the rules kept, without writing them again.

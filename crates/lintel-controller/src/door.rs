@@ -3,18 +3,21 @@
 //! the relay released. The same engine and the same reasons as the server.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lintel_domain::controller::{ControllerDoor, ControllerRules};
+use lintel_domain::controller::{self, ControllerDoor, ControllerRules, RulesChanges};
 use lintel_domain::credential::{self, GUESSES_PER_DOOR, pin_digest};
-use lintel_domain::decision::{AuthType, Decision, DenyReason, Direction, Request, Rules};
-use lintel_domain::{Clock, DoorId, SiteId, SystemClock};
+use lintel_domain::decision::{
+    AuthType, Decision, DenyReason, Direction, DoorRestrictions, Request, Rules,
+};
+use lintel_domain::{Clock, DoorId, SiteId, SystemClock, reader};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::disk::{Disk, Entry, Journal};
+use crate::disk::{Disk, Entry, FOLD_OVER, Journal};
 use crate::io::Relays;
 
 /// What is presented at a door.
@@ -66,6 +69,65 @@ impl Loaded {
         Some(Duration::from_secs(u64::from(door.unlock_duration_secs)))
     }
 
+    /// Applies changes to the rules in use, in place: the engine's entries one by one.
+    fn apply(&mut self, changes: RulesChanges, hash: &str, now: DateTime<Utc>) {
+        self.version = changes.version;
+        self.hash = hash.to_owned();
+        self.confirmed_at = now;
+        if let Some(key) = changes.pin_site_key {
+            self.site_key = controller::key_of_hex(&key);
+        }
+        if let Some(age) = changes.offline_max_age_secs {
+            self.offline_max_age_secs = age;
+        }
+        let engine = &mut self.engine;
+        if let Some(doors) = changes.doors {
+            for gone in self
+                .doors
+                .iter()
+                .filter(|d| !doors.iter().any(|n| n.id == d.id))
+            {
+                engine.remove_door(gone.id);
+            }
+            for door in &doors {
+                engine.upsert_door(door.id, DoorRestrictions::default());
+            }
+            self.doors = doors;
+        }
+        for schedule in changes.schedules.put {
+            match schedule.timetable() {
+                Ok(timetable) => engine.upsert_schedule(schedule.id, timetable),
+                Err(err) => {
+                    tracing::error!(schedule = %schedule.id, error = %err, "unreadable schedule: it opens nothing");
+                    engine.remove_schedule(schedule.id);
+                }
+            }
+        }
+        for id in changes.schedules.remove {
+            engine.remove_schedule(id);
+        }
+        for member in changes.members.put {
+            engine.upsert_member(member);
+        }
+        for id in changes.members.remove {
+            engine.remove_member(id);
+        }
+        for access in changes.accesses.put {
+            engine.upsert_access(access);
+        }
+        for id in changes.accesses.remove {
+            engine.remove_access(id);
+        }
+        for (key, rule) in changes.credentials.put {
+            self.credentials += usize::from(engine.credential(&key).is_none());
+            engine.upsert_credential(key, rule);
+        }
+        for key in changes.credentials.remove {
+            self.credentials -= usize::from(engine.credential(&key).is_some());
+            engine.remove_credential(&key);
+        }
+    }
+
     /// Whether the server last confirmed the rules longer ago than the site allows: then
     /// they open nothing, and hold nothing unlocked.
     fn stale(&self, now: DateTime<Utc>) -> bool {
@@ -88,6 +150,8 @@ pub struct Doors {
     guesses: Mutex<HashMap<DoorId, Vec<DateTime<Utc>>>>,
     /// The doors held unlocked now by an access's schedule.
     holding: Mutex<HashSet<DoorId>>,
+    /// Rules received whole, and as changes.
+    updates: (AtomicU64, AtomicU64),
 }
 
 impl Doors {
@@ -115,6 +179,7 @@ impl Doors {
             journaled: tokio::sync::Notify::new(),
             guesses: Mutex::default(),
             holding: Mutex::default(),
+            updates: Default::default(),
         })
     }
 
@@ -155,8 +220,67 @@ impl Doors {
         self.disk.save_rules(json, now)?;
         let loaded = load(rules, computed, now);
         *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
+        self.received(false);
         self.hold_scheduled();
         Ok(())
+    }
+
+    /// Takes changes from the server (their JSON as sent) to the rules of hash `from`,
+    /// making those of `hash`: kept on disk first, then applied in place. Changes to other
+    /// rules than those held are an error: the server no longer knows what this controller
+    /// holds, and a new session tells it.
+    pub fn apply_changes(&self, json: &[u8], from: &str, hash: &str) -> anyhow::Result<()> {
+        let changes: RulesChanges = serde_json::from_slice(json)?;
+        anyhow::ensure!(
+            self.held().1 == from,
+            "the server sent changes to rules this controller does not hold"
+        );
+        let now = self.now();
+        let kept = self.disk.save_changes(from, hash, &changes, now)?;
+        {
+            let mut rules = self.rules.write().unwrap_or_else(PoisonError::into_inner);
+            let loaded = rules.as_mut().expect("rules are held: their hash matched");
+            loaded.apply(changes, hash, now);
+        }
+        self.received(true);
+        self.hold_scheduled();
+        if kept > FOLD_OVER {
+            self.fold()?;
+        }
+        Ok(())
+    }
+
+    /// Folds the changes kept on disk into the rules whole. Should the rules read back not be
+    /// the ones in use (a change that did not make the rules it named), those read back are
+    /// used from then on, and their hash tells the server.
+    pub fn fold(&self) -> anyhow::Result<()> {
+        let Some(kept) = self.disk.load_rules()? else {
+            return Ok(());
+        };
+        let mut rules = self.rules.write().unwrap_or_else(PoisonError::into_inner);
+        if rules.as_ref().is_none_or(|l| l.hash != kept.hash) {
+            tracing::error!("the rules kept are not those in use: using the rules kept");
+            *rules = Some(load(kept.rules, kept.hash, kept.confirmed_at));
+        }
+        Ok(())
+    }
+
+    /// How many times rules came whole, and how many times as changes, since the start.
+    pub fn updates(&self) -> (u64, u64) {
+        let (whole, changes) = (&self.updates.0, &self.updates.1);
+        (
+            whole.load(Ordering::Relaxed),
+            changes.load(Ordering::Relaxed),
+        )
+    }
+
+    fn received(&self, changes: bool) {
+        let counter = if changes {
+            &self.updates.1
+        } else {
+            &self.updates.0
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Holds unlocked the doors an access keeps unlocked now (`DoorRule::held_open`, while
@@ -186,6 +310,21 @@ impl Doors {
             tracing::info!(door = %door, "held unlocked by an access's schedule");
         }
         *holding = held;
+    }
+
+    /// A proof of presence at `door`'s reader, signed with the door's key as the server
+    /// checks it, good for `reader::PROOF_TTL` (by the controller's clock, so skew shortens or
+    /// lengthens it): what the reader hands a phone. `None` for a door the rules do not name.
+    pub fn reader_proof(&self, door: DoorId) -> Option<(String, DateTime<Utc>)> {
+        let key = {
+            let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+            let door = rules.as_ref()?.doors.iter().find(|d| d.id == door)?;
+            controller::key_of_hex(&door.reader_key)?
+        };
+        let expires_at = self.now() + reader::PROOF_TTL;
+        let mut nonce = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
+        Some((reader::sign(&key, door, expires_at, &nonce), expires_at))
     }
 
     /// The server decided that `door` opens (a phone, a guest link, a remote open): releases
@@ -460,6 +599,8 @@ mod tests {
         relays: Arc<SimulatedRelays>,
         clock: FakeClock,
         door: DoorId,
+        /// The rules sent.
+        rules: ControllerRules,
         _dir: tempfile::TempDir,
     }
 
@@ -480,6 +621,7 @@ mod tests {
                 id: door,
                 name: "Front".into(),
                 unlock_duration_secs: 5,
+                reader_key: hex(&[3; 32]),
             }],
             schedules: vec![],
             members: vec![MemberRule {
@@ -532,6 +674,7 @@ mod tests {
             relays,
             clock,
             door,
+            rules,
             _dir: dir,
         }
     }
@@ -691,5 +834,104 @@ mod tests {
         // An hour after the first rules, but minutes after the confirmation: still opens.
         f.clock.advance(chrono::Duration::minutes(30));
         assert!(again.present(f.door, &card("1001")).unwrap().granted);
+    }
+
+    /// The controller of `f`'s data directory, started again.
+    fn restarted(f: &Fixture) -> Doors {
+        Doors::open_with_clock(
+            Disk::open(f._dir.path()).unwrap(),
+            f.relays.clone(),
+            Arc::new(f.clock.clone()),
+        )
+        .unwrap()
+    }
+
+    /// Sends `new` as changes from the rules `f` holds.
+    fn send_changes(doors: &Doors, old: &ControllerRules, new: &ControllerRules) {
+        let changes = old.changes_to(new).unwrap();
+        let json = serde_json::to_vec(&changes).unwrap();
+        doors
+            .apply_changes(&json, &old.hash(), &new.hash())
+            .unwrap();
+    }
+
+    #[test]
+    fn changes_apply_in_place_outlive_a_restart_and_fold_into_the_rules() {
+        let f = fixture();
+        let ada = f.rules.members[0].id;
+        // Card 1001 revoked, card 1002 new, the door renamed.
+        let mut new = f.rules.clone();
+        new.version = 2;
+        new.doors[0].name = "Front door".into();
+        new.credentials[0].1.revoked = true;
+        new.credentials.push((
+            credential::card_key(Some(12), "1002"),
+            CredentialRule {
+                member: ada,
+                revoked: false,
+            },
+        ));
+        new.credentials.sort_by(|a, b| a.0.cmp(&b.0));
+        send_changes(&f.doors, &f.rules, &new);
+        assert_eq!(f.doors.held(), (2, new.hash()));
+        assert_eq!(f.doors.updates(), (1, 1));
+        assert_eq!(f.doors.credential_count(), 3);
+        let decided = |doors: &Doors| {
+            ["1001", "1002", "1003"].map(|n| doors.present(f.door, &card(n)).unwrap().reason)
+        };
+        let expected = [
+            Some(DenyReason::CredentialRevoked),
+            None,
+            Some(DenyReason::UnknownCredential),
+        ];
+        assert_eq!(decided(&f.doors), expected);
+        // Changes to rules other than those held are refused, and change nothing.
+        let json = serde_json::to_vec(&new.changes_to(&f.rules).unwrap()).unwrap();
+        assert!(
+            f.doors
+                .apply_changes(&json, "other", &f.rules.hash())
+                .is_err()
+        );
+        assert_eq!(f.doors.held(), (2, new.hash()));
+
+        // Kept on disk: the same rules after a restart, which folds them into rules.json.
+        let changes_file = f._dir.path().join("rules.changes.jsonl");
+        assert!(std::fs::metadata(&changes_file).unwrap().len() > 0);
+        let again = restarted(&f);
+        assert_eq!(again.held(), (2, new.hash()));
+        assert_eq!(decided(&again), expected);
+        assert_eq!(std::fs::metadata(&changes_file).unwrap().len(), 0);
+        let rules_file = std::fs::read(f._dir.path().join("rules.json")).unwrap();
+        assert_eq!(ControllerRules::hash_of(&rules_file), new.hash());
+
+        // Rules sent whole afterwards replace both; a line cut short by a crash is dropped.
+        let mut third = new.clone();
+        third.version = 3;
+        third.credentials.retain(|(_, rule)| !rule.revoked);
+        send_changes(&again, &new, &third);
+        let mut text = std::fs::read(&changes_file).unwrap();
+        text.extend_from_slice(b"{\"from\":\"");
+        std::fs::write(&changes_file, text).unwrap();
+        let after_crash = restarted(&f);
+        assert_eq!(after_crash.held(), (3, third.hash()));
+        assert_eq!(after_crash.credential_count(), 2);
+    }
+
+    #[test]
+    fn a_change_on_disk_that_does_not_make_the_rules_it_names_is_not_used() {
+        let f = fixture();
+        let mut new = f.rules.clone();
+        new.version = 2;
+        new.credentials[0].1.revoked = true;
+        // Said to make other rules than it does: applied in place (the hash is the server's
+        // word), caught when read back, and the rules before it used.
+        let changes = f.rules.changes_to(&new).unwrap();
+        let json = serde_json::to_vec(&changes).unwrap();
+        f.doors
+            .apply_changes(&json, &f.rules.hash(), "not the hash they make")
+            .unwrap();
+        f.doors.fold().unwrap();
+        assert_eq!(f.doors.held(), (1, f.rules.hash()));
+        assert!(f.doors.present(f.door, &card("1001")).unwrap().granted);
     }
 }

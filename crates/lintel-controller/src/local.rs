@@ -5,6 +5,9 @@
 //! card <door-uuid> <number> [facility-code]      a card presented
 //! pin <door-uuid> <code>                         a code typed, then #
 //! card+pin <door-uuid> <number> <facility-code|-> <code>
+//! proof <door-uuid>                              a proof of presence at the door's reader, as
+//!                                                the reader hands it to a phone (signed with
+//!                                                the door's key; good once, for 30 seconds)
 //! relays                                         each relay: released now, held, pulses so far
 //! status                                         rules held, how fresh, stale from when, events waiting
 //! ```
@@ -76,7 +79,9 @@ fn answer(line: &str, doors: &Doors, relays: &SimulatedRelays) -> serde_json::Va
         ["relays"] => return json!({ "relays": relays.states() }),
         ["status"] => {
             let (version, hash) = doors.held();
+            let (whole, changes) = doors.updates();
             return json!({
+                "rules_received": { "whole": whole, "changes": changes },
                 "rules_version": version,
                 "rules_hash": hash,
                 "confirmed_at": doors.confirmed_at(),
@@ -87,6 +92,15 @@ fn answer(line: &str, doors: &Doors, relays: &SimulatedRelays) -> serde_json::Va
                 "credentials": doors.credential_count(),
                 "doors": doors.doors(),
             });
+        }
+        ["proof", door] => {
+            return match door_id(door).map(|door| doors.reader_proof(door)) {
+                Ok(Some((proof, expires_at))) => {
+                    json!({ "proof": proof, "expires_at": expires_at })
+                }
+                Ok(None) => json!({ "error": "no such door in the rules held" }),
+                Err(message) => json!({ "error": message }),
+            };
         }
         ["card", door, number] => card(door, None, number),
         ["card", door, number, fc] => card(door, Some(fc), number),

@@ -143,6 +143,15 @@ impl Sync {
                             // Said at once: the server waits for it to call accesses ready.
                             out.send(self.heartbeat()).await?;
                         }
+                        Some(server_message::Body::Changes(changes)) => {
+                            let doors = self.doors.clone();
+                            tokio::task::spawn_blocking(move || {
+                                doors.apply_changes(&changes.changes_json, &changes.from_hash, &changes.hash)
+                            })
+                            .await??;
+                            tracing::info!(version = changes.version, "rule changes applied");
+                            out.send(self.heartbeat()).await?;
+                        }
                         Some(server_message::Body::Open(open)) => {
                             let opened = uuid::Uuid::parse_str(&open.door_uuid)
                                 .is_ok_and(|door| self.doors.release(DoorId(door)));

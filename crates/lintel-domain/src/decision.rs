@@ -168,7 +168,7 @@ pub enum Decision {
 
 /// What a credential stands for. The key is the app's: a card's number, a PIN's digest per
 /// site, a device id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CredentialKey(pub String);
 

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod link;
 pub mod member;
 pub mod org;
+pub mod reader;
 pub mod schedule;
 pub mod site;
 pub mod validate;

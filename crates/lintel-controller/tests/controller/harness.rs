@@ -387,8 +387,18 @@ impl Controller {
 
     /// Kills the process at once (SIGKILL) and starts it again on the same data.
     pub fn kill_and_restart(&mut self) {
+        self.kill();
+        self.restart();
+    }
+
+    /// Kills the process at once (SIGKILL).
+    pub fn kill(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Starts it again on the same data.
+    pub fn restart(&mut self) {
         *self = Controller::start_with(
             self.server,
             &self.token_file.clone(),

@@ -204,6 +204,7 @@ pub async fn rules_for(
             id: d.id,
             name: d.name,
             unlock_duration_secs: d.unlock_duration_secs,
+            reader_key: controller::hex(&state.key.reader_key(d.id)),
         }));
         match found.next_after {
             Some(after) => page.after = Some(after),
@@ -253,8 +254,11 @@ pub async fn rules_for(
                 }
         })
         .collect();
-    // Revoked first, so that an active credential sharing a key with a revoked one wins.
-    credentials.sort_by(|(a, ra), (b, rb)| (!ra.revoked, &a.0).cmp(&(!rb.revoked, &b.0)));
+    // One per key, in key order: the one that decides, an active credential over a revoked
+    // one sharing its key (as the engine takes them).
+    credentials
+        .sort_by(|(a, ra), (b, rb)| (a, ra.revoked, ra.member).cmp(&(b, rb.revoked, rb.member)));
+    credentials.dedup_by(|later, first| later.0 == first.0);
     let used: HashSet<ScheduleId> = accesses.iter().filter_map(|a| a.schedule).collect();
     let mut schedules: Vec<Schedule> = snapshot
         .schedules

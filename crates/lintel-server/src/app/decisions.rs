@@ -7,20 +7,17 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use hmac::{Hmac, Mac};
 use lintel_domain::decision::{
     AuthType, CredentialKey, Decision, DenyReason, Direction, PhoneProof, Request, Rules,
 };
+use lintel_domain::reader;
 use lintel_domain::{
     Area, ControllerId, Door, DoorId, EventKind, MembershipId, MembershipStatus, OrgId,
     ValidationError, credential,
 };
 use lintel_store::{Limit, MemberRecord, Slot};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -379,10 +376,6 @@ async fn take_guess(
     }
 }
 
-/// How long a reader proof is good for.
-pub const READER_PROOF_TTL: Duration = Duration::seconds(30);
-const READER_PROOF_PREFIX: &str = "lrp_";
-
 /// A proof of presence at a door's reader: `lrp_<expiry>.<nonce>.<signature>`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReaderProof {
@@ -390,18 +383,10 @@ pub struct ReaderProof {
     pub expires_at: DateTime<Utc>,
 }
 
-/// HMAC-SHA256 of the door, the expiry and the nonce under the door's key.
-fn reader_mac(key: &[u8], door: DoorId, expires: i64, nonce: &str) -> Hmac<Sha256> {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(format!("{door}|{expires}|{nonce}").as_bytes());
-    mac
-}
-
-/// A proof that the phone is at the door's reader, good once within 30 seconds. Readers will
-/// sign these themselves with the door's key (derived from the server key, given to the
-/// door's controller); until they do, the server signs them for members who ask, which
-/// exercises the protocol but proves nothing about presence.
+/// A proof that the phone is at the door's reader, good once within 30 seconds
+/// (`lintel_domain::reader`). A door's controller signs these with the door's key, which it
+/// holds among its rules; for a door without one the server signs them for members who ask,
+/// which exercises the protocol but proves nothing about presence.
 pub async fn reader_proof(
     state: &AppState,
     ctx: &OrgCtx,
@@ -415,19 +400,11 @@ pub async fn reader_proof(
         .get_door(ctx.org_id(), door)
         .await
         .found("door")?;
-    let expires_at = ctx.now + READER_PROOF_TTL;
-    let expires = expires_at.timestamp();
-    let mut random = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
-    let nonce = URL_SAFE_NO_PAD.encode(random);
-    let signature = reader_mac(&state.key.reader_key(door), door, expires, &nonce)
-        .finalize()
-        .into_bytes();
+    let expires_at = ctx.now + reader::PROOF_TTL;
+    let mut nonce = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
     Ok(ReaderProof {
-        proof: format!(
-            "{READER_PROOF_PREFIX}{expires}.{nonce}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        ),
+        proof: reader::sign(&state.key.reader_key(door), door, expires_at, &nonce),
         expires_at,
     })
 }
@@ -439,25 +416,9 @@ async fn reader_proof_holds(
     door: DoorId,
     proof: &str,
 ) -> Result<bool, Error> {
-    let parsed = proof.strip_prefix(READER_PROOF_PREFIX).and_then(|rest| {
-        let mut parts = rest.splitn(3, '.');
-        let expires = parts.next()?.parse::<i64>().ok()?;
-        let nonce = parts.next()?;
-        let signature = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
-        Some((expires, nonce, signature))
-    });
-    let Some((expires, nonce, signature)) = parsed else {
+    let Some(nonce) = reader::check(proof, &state.key.reader_key(door), door, ctx.now) else {
         return Ok(false);
     };
-    if expires <= ctx.now.timestamp() {
-        return Ok(false);
-    }
-    let signed = reader_mac(&state.key.reader_key(door), door, expires, nonce)
-        .verify_slice(&signature)
-        .is_ok();
-    if !signed {
-        return Ok(false);
-    }
     // Once: a second use is a replay, however close to the first.
     Ok(state
         .store

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use lintel_domain::controller::ControllerRules;
 use lintel_domain::{ControllerId, DoorId, OrgId};
 use lintel_store::{Signal, Store};
 use tokio::sync::{mpsc, oneshot};
@@ -34,7 +35,19 @@ pub struct Hub {
     next: AtomicU64,
     /// Commands sent to another node and not yet answered, by request.
     asked: Mutex<HashMap<Uuid, oneshot::Sender<bool>>>,
+    /// The rules each controller held when its last session on this node ended, and when:
+    /// reconnecting here, it is sent only what changed since.
+    held: Mutex<HashMap<ControllerId, (DateTime<Utc>, Held)>>,
 }
+
+/// A controller's rules and their hash.
+pub struct Held {
+    pub hash: String,
+    pub rules: ControllerRules,
+}
+
+/// Rules held for a controller that has not come back for this long are forgotten.
+const HELD_FOR: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// A session's place in the hub, given up when dropped (unless a newer session of the same
 /// controller has taken it meanwhile).
@@ -71,6 +84,20 @@ impl Hub {
             ticket,
         };
         (attached, rx)
+    }
+
+    /// Remembers the rules `controller` holds as its session ends (and forgets those of
+    /// controllers gone for longer than `HELD_FOR`).
+    pub fn keep_rules(&self, controller: ControllerId, rules: Held, now: DateTime<Utc>) {
+        let mut held = lock(&self.held);
+        held.retain(|_, (at, _)| now - *at < HELD_FOR);
+        held.insert(controller, (now, rules));
+    }
+
+    /// The rules `controller` held when its last session here ended, taken over by its new
+    /// session.
+    pub fn take_rules(&self, controller: ControllerId) -> Option<Held> {
+        lock(&self.held).remove(&controller).map(|(_, rules)| rules)
     }
 
     /// Has `controller` release `door`'s lock: true once it says it did, false when it is not

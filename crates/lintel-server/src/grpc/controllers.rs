@@ -20,7 +20,8 @@ use uuid::Uuid;
 use super::pb::{self, controller_message, server_message};
 use super::{Api, bearer, invalid, parse_uuid, status, time_of, timestamp};
 use crate::app::controllers::{self, ReportedDecision};
-use crate::app::{self, AppState, hub};
+use crate::app::hub::{self, Held};
+use crate::app::{self, AppState};
 use lintel_store::Signal;
 
 /// How often the session confirms current rules (looking at them again, should a signal
@@ -32,6 +33,8 @@ const SILENT_FOR: Duration = Duration::from_secs(30);
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
 /// The most events one message may carry.
 const MAX_EVENTS: usize = 1000;
+/// Past this many updates sent and not yet applied, the next one is sent whole.
+const MAX_ON_THE_WAY: usize = 64;
 
 #[tonic::async_trait]
 impl pb::controller_service_server::ControllerService for Api {
@@ -55,6 +58,8 @@ impl pb::controller_service_server::ControllerService for Api {
             live: ControllerLive::default(),
             held_hash: String::new(),
             sent_hash: String::new(),
+            sent: None,
+            on_the_way: Vec::new(),
             rules_hash: String::new(),
             rules_version: 0,
             commands: HashMap::new(),
@@ -75,6 +80,10 @@ struct Session {
     held_hash: String,
     /// The hash of the rules it will hold once it has applied what was sent to it.
     sent_hash: String,
+    /// Those rules, when the session knows them: changes are sent from them.
+    sent: Option<Held>,
+    /// The rules (by hash) it passes through on its way to `sent_hash`.
+    on_the_way: Vec<String>,
     /// The hash and version of the rules it should hold, as last built.
     rules_hash: String,
     rules_version: i64,
@@ -91,8 +100,21 @@ impl Session {
             Ok(()) => self.serve(&mut inbound).await,
             Err(ended) => Err(ended),
         };
-        if let Err(Some(refusal)) = ended {
-            let _ = self.tx.send(Err(refusal)).await;
+        match ended {
+            Err(Some(refusal)) => {
+                let _ = self.tx.send(Err(refusal)).await;
+            }
+            // Gone for now: kept for when it comes back, to send it only what changes.
+            _ => {
+                if self.held_hash == self.sent_hash
+                    && let Some(held) = self.sent.take()
+                {
+                    let now = self.state.clock.now();
+                    self.state
+                        .controllers
+                        .keep_rules(self.controller.id, held, now);
+                }
+            }
         }
         if self.live.online {
             self.live.online = false;
@@ -120,6 +142,12 @@ impl Session {
         let now = self.state.clock.now();
         self.held_hash = hello.rules_hash;
         self.sent_hash = self.held_hash.clone();
+        // Back on this node with the rules it left with: only what changed since is sent.
+        self.sent = self
+            .state
+            .controllers
+            .take_rules(self.controller.id)
+            .filter(|held| held.hash == self.held_hash);
         self.live = ControllerLive {
             online: true,
             last_seen_at: Some(now),
@@ -201,37 +229,72 @@ impl Session {
             .map_err(|e| Some(status(e.into())))
     }
 
-    /// Sends the controller its rules when they differ from the ones it holds (once per
-    /// change: a heartbeat saying otherwise sends them again), or confirms them when they do
-    /// not.
+    /// Brings the controller to its rules as they are now: when they differ from those it
+    /// holds (or will, once it has applied what was sent), sends what changed since those
+    /// if the session knows them and the changes are not most of the rules, or else the
+    /// rules whole; once it holds them, confirms them.
     async fn offer_rules(&mut self) -> Result<(), Ended> {
         let rules = controllers::rules_for(&self.state, self.org, &self.controller)
             .await
             .map_err(|e| Some(status(e)))?;
-        self.rules_hash = rules.hash();
+        let hash = rules.hash();
+        self.rules_hash.clone_from(&hash);
         self.rules_version = rules.version;
-        if self.rules_hash == self.held_hash {
-            self.send(server_message::Body::Current(pb::RulesCurrent {
-                version: rules.version,
-                hash: self.rules_hash.clone(),
-                at: Some(timestamp(self.state.clock.now())),
-            }))
-            .await?;
-            if self.holds_newer() {
-                self.write_live().await?;
+        if hash == self.sent_hash {
+            if hash == self.held_hash {
+                self.send(server_message::Body::Current(pb::RulesCurrent {
+                    version: rules.version,
+                    hash: hash.clone(),
+                    at: Some(timestamp(self.state.clock.now())),
+                }))
+                .await?;
+                if self.holds_newer() {
+                    self.write_live().await?;
+                }
             }
-        } else if self.rules_hash != self.sent_hash {
-            let json = serde_json::to_vec(&rules).map_err(|e| Some(internal(&e)))?;
-            // The controller applies them whole or not at all, then says which it holds.
-            self.sent_hash = self.rules_hash.clone();
-            self.send(server_message::Body::Rules(pb::RulesUpdate {
-                version: rules.version,
-                hash: self.rules_hash.clone(),
-                rules_json: json,
-            }))
-            .await?;
+            self.sent = Some(Held { hash, rules });
+            return Ok(());
         }
-        Ok(())
+        let on_its_way =
+            self.held_hash == self.sent_hash || self.on_the_way.contains(&self.held_hash);
+        let changes = self
+            .sent
+            .as_ref()
+            .filter(|_| on_its_way && self.on_the_way.len() < MAX_ON_THE_WAY)
+            .and_then(|sent| sent.rules.changes_to(&rules))
+            .filter(|changes| changes.len() <= rules.len() / 2);
+        let from_hash = std::mem::replace(&mut self.sent_hash, hash.clone());
+        self.on_the_way.push(from_hash.clone());
+        let body = match changes {
+            Some(changes) => server_message::Body::Changes(pb::RulesChanges {
+                version: rules.version,
+                from_hash,
+                hash: hash.clone(),
+                changes_json: serde_json::to_vec(&changes).map_err(|e| Some(internal(&e)))?,
+            }),
+            // The controller applies them whole or not at all, then says which it holds.
+            None => server_message::Body::Rules(pb::RulesUpdate {
+                version: rules.version,
+                hash: hash.clone(),
+                rules_json: serde_json::to_vec(&rules).map_err(|e| Some(internal(&e)))?,
+            }),
+        };
+        self.sent = Some(Held { hash, rules });
+        self.send(body).await
+    }
+
+    /// Notes the rules the controller says it holds. Rules other than those it holds or
+    /// passes through on its way to the rules sent (which it applies in order) mean the
+    /// session no longer knows what it holds: the next offer sends the rules whole.
+    fn holds(&mut self, hash: String) {
+        self.held_hash = hash;
+        if self.held_hash == self.sent_hash {
+            self.on_the_way.clear();
+        } else if !self.on_the_way.contains(&self.held_hash) {
+            self.sent = None;
+            self.sent_hash.clone_from(&self.held_hash);
+            self.on_the_way.clear();
+        }
     }
 
     /// Whether the controller holds the rules last built, of a version newer than the one
@@ -298,8 +361,7 @@ impl Session {
         match message.body {
             Some(controller_message::Body::Heartbeat(beat)) => {
                 let now = self.state.clock.now();
-                self.held_hash = beat.rules_hash;
-                self.sent_hash = self.held_hash.clone();
+                self.holds(beat.rules_hash);
                 self.live.last_seen_at = Some(now);
                 self.live.events_waiting = i64::try_from(beat.events_waiting).ok();
                 self.live.clock_skew_ms =
