@@ -8,13 +8,15 @@
 //!   hash it makes, then folded into a new `rules.json` (as also once the file grows past
 //!   `FOLD_OVER`). `rules.confirmed`: when the server last said they are still the rules to
 //!   have (written the same way, a few bytes, so confirming never rewrites the rules).
-//! - `journal.jsonl`: every decision, one line each, appended and fsynced before the relay
-//!   fires or the answer is given. `journal.acked` holds how many of its first lines the server
-//!   has stored; once it has them all, the file is emptied (`acked` first set back to 0, so a
+//! - `journal.jsonl`: every decision, one line each, written and fsynced before the relay
+//!   fires or the answer is given (over zeros written ahead of time, `JOURNAL_AHEAD`; reading
+//!   stops at the first line that does not read). `journal.acked` holds how many of its first lines the server
+//!   has stored; once it has them all, its lines are zeroed (`acked` first set back to 0, so a
 //!   crash in between sends some again, which the server stores once, and loses none).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -255,7 +257,16 @@ pub struct Journal {
     entries: Vec<Entry>,
     /// How many of the first entries the server has stored.
     acked: usize,
+    /// Where the next line goes: the bytes before are the entries' lines, those after zeros.
+    end: u64,
+    /// How long the file is, zeros included.
+    allocated: u64,
 }
+
+/// The journal is kept written out with zeros this far ahead of its last line: a line then
+/// overwrites blocks already on disk, so its fdatasync has no file size or block allocation
+/// to write as well (the one write a decision waits for before the relay fires).
+const JOURNAL_AHEAD: u64 = if cfg!(test) { 4096 } else { 1 << 20 };
 
 impl Journal {
     /// Opens the journal, reading what a previous run left. A last line cut short by a crash
@@ -282,6 +293,8 @@ impl Journal {
             file: OpenOptions::new().create(true).append(true).open(&path)?,
             entries,
             acked,
+            end: 0,
+            allocated: 0,
         };
         journal.rewrite()?;
         Ok(journal)
@@ -293,15 +306,19 @@ impl Journal {
         }
     }
 
+    /// Writes the file again: the entries' lines, then zeros up to the next `JOURNAL_AHEAD`.
     fn rewrite(&mut self) -> anyhow::Result<()> {
         let mut text = Vec::new();
         for e in &self.entries {
             serde_json::to_writer(&mut text, e)?;
             text.push(b'\n');
         }
+        self.end = text.len() as u64;
+        self.allocated = (self.end / JOURNAL_AHEAD + 1) * JOURNAL_AHEAD;
+        text.resize(usize::try_from(self.allocated)?, 0);
         self.disk().replace("journal.jsonl", &text)?;
         self.file = OpenOptions::new()
-            .append(true)
+            .write(true)
             .open(self.disk_dir.join("journal.jsonl"))?;
         Ok(())
     }
@@ -310,8 +327,17 @@ impl Journal {
     pub fn append(&mut self, entry: Entry) -> anyhow::Result<()> {
         let mut line = serde_json::to_vec(&entry)?;
         line.push(b'\n');
-        self.file.write_all(&line)?;
+        let len = line.len() as u64;
+        if self.end + len > self.allocated {
+            let more = JOURNAL_AHEAD.max(len);
+            self.file
+                .write_all_at(&vec![0; usize::try_from(more)?], self.allocated)?;
+            self.file.sync_all()?;
+            self.allocated += more;
+        }
+        self.file.write_all_at(&line, self.end)?;
         self.file.sync_data()?;
+        self.end += len;
         self.entries.push(entry);
         Ok(())
     }
@@ -340,9 +366,13 @@ impl Journal {
         if self.acked == self.entries.len() {
             // Forget the count first: a crash before the file is emptied sends them again.
             disk.replace("journal.acked", b"0")?;
+            // Zeros over the lines (not a new file: the blocks ahead stay written).
+            self.file
+                .write_all_at(&vec![0; usize::try_from(self.end)?], 0)?;
+            self.file.sync_data()?;
+            self.end = 0;
             self.entries.clear();
             self.acked = 0;
-            self.rewrite()?;
         } else {
             disk.replace("journal.acked", self.acked.to_string().as_bytes())?;
         }
@@ -393,8 +423,30 @@ mod tests {
         drop(journal);
         let journal = Journal::open(&disk).unwrap();
         assert_eq!(journal.waiting_count(), 0);
-        let text = fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
-        assert!(text.is_empty());
+        let text = fs::read(dir.path().join("journal.jsonl")).unwrap();
+        assert!(
+            text.iter().all(|&b| b == 0),
+            "only the zeros written ahead are left"
+        );
+
+        // Written again from the start, past the zeros written ahead (so the file grows),
+        // and read back alike.
+        let mut journal = Journal::open(&disk).unwrap();
+        for n in 10..60 {
+            journal.append(entry(n)).unwrap();
+        }
+        drop(journal);
+        let len = fs::metadata(dir.path().join("journal.jsonl"))
+            .unwrap()
+            .len();
+        assert!(len > JOURNAL_AHEAD, "{len}");
+        let journal = Journal::open(&disk).unwrap();
+        let ids: Vec<u128> = journal
+            .waiting(100)
+            .iter()
+            .map(|e| e.id.as_u128())
+            .collect();
+        assert_eq!(ids, (10..60).collect::<Vec<_>>());
     }
 
     #[test]

@@ -428,6 +428,25 @@ impl Rules {
         (rules, unreadable)
     }
 
+    /// Every access indexed, as given.
+    pub fn accesses(&self) -> impl Iterator<Item = &AccessRule> {
+        self.accesses.iter().flatten()
+    }
+
+    /// Every member indexed.
+    pub fn members(&self) -> impl Iterator<Item = MemberRule> + '_ {
+        self.members.iter().map(|(&id, m)| MemberRule {
+            id,
+            active: m.active,
+            groups: m.groups.as_slice().to_vec(),
+        })
+    }
+
+    /// Every credential indexed: one per key, the one that decides.
+    pub fn credentials(&self) -> impl Iterator<Item = (&CredentialKey, &CredentialRule)> {
+        self.credentials.iter()
+    }
+
     /// How many (access, door, member or group) grants are indexed.
     pub fn grant_count(&self) -> usize {
         self.by_member

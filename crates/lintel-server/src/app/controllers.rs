@@ -12,12 +12,11 @@ use lintel_domain::credential::{self, KeyParts};
 use lintel_domain::decision::{
     AccessRule, AuthType, CredentialKey, CredentialRule, DenyReason, Direction, MemberRule,
 };
-use lintel_domain::schedule::Schedule;
 use lintel_domain::{
-    Access, AccessId, Area, Controller, ControllerId, DoorId, Event, EventActor, EventId,
-    EventKind, GroupId, MembershipId, OrgId, ScheduleId, SiteId, validate,
+    AccessId, Area, Controller, ControllerId, DoorId, Event, EventActor, EventId, EventKind,
+    GroupId, MembershipId, OrgId, ScheduleId, SiteId, validate,
 };
-use lintel_store::{Audit, DoorFilter, PageRequest, StoreError};
+use lintel_store::{Audit, DoorFilter, PageRequest, RuleObjects, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -213,61 +212,73 @@ pub async fn rules_for(
     }
     doors.sort_by_key(|d| d.id);
     let site = state.store.get_site(org, controller.site_id).await?;
-    let snapshot = state.store.load_rules(org).await?;
+    // From this node's rules in memory, kept current from the rule-change log: a change
+    // costs this controller's share of them, not a load of the whole organization.
+    let cached = state.rules.current(state, org).await?;
     let ours: HashSet<DoorId> = doors.iter().map(|d| d.id).collect();
-    let mut accesses: Vec<AccessRule> = snapshot
-        .accesses
-        .iter()
-        .filter_map(Access::rule)
-        .filter_map(|mut a| {
-            a.doors.retain(|d| ours.contains(&d.door));
-            a.doors.sort_by_key(|d| d.door);
-            a.members.sort();
-            a.groups.sort();
-            (!a.doors.is_empty()).then_some(a)
-        })
-        .collect();
+    let (version, mut accesses, mut members, mut credentials) = {
+        let loaded = cached.read();
+        let accesses: Vec<AccessRule> = loaded
+            .rules
+            .accesses()
+            .filter(|a| a.doors.iter().any(|d| ours.contains(&d.door)))
+            .cloned()
+            .map(|mut a| {
+                a.doors.retain(|d| ours.contains(&d.door));
+                a.doors.sort_by_key(|d| d.door);
+                a.members.sort();
+                a.groups.sort();
+                a
+            })
+            .collect();
+        let direct: HashSet<MembershipId> =
+            accesses.iter().flat_map(|a| a.members.clone()).collect();
+        let groups: HashSet<GroupId> = accesses.iter().flat_map(|a| a.groups.clone()).collect();
+        let members: Vec<MemberRule> = loaded
+            .rules
+            .members()
+            .filter(|m| direct.contains(&m.id) || m.groups.iter().any(|g| groups.contains(g)))
+            .map(|mut m| {
+                m.groups.sort();
+                m
+            })
+            .collect();
+        let reached: HashSet<MembershipId> = members.iter().map(|m| m.id).collect();
+        // One per key already: the engine keeps the credential that decides.
+        let credentials: Vec<(CredentialKey, CredentialRule)> = loaded
+            .rules
+            .credentials()
+            .filter(|(key, rule)| {
+                reached.contains(&rule.member)
+                    && match credential::key_parts(key) {
+                        Some(KeyParts::Card { .. }) => true,
+                        // Only its own site's codes: another site's digests are of no use here.
+                        Some(KeyParts::Pin { site, .. }) => site == controller.site_id,
+                        None => false,
+                    }
+            })
+            .map(|(key, rule)| (key.clone(), *rule))
+            .collect();
+        (loaded.version, accesses, members, credentials)
+    };
     accesses.sort_by_key(|a| a.id);
-    let direct: HashSet<MembershipId> = accesses.iter().flat_map(|a| a.members.clone()).collect();
-    let groups: HashSet<GroupId> = accesses.iter().flat_map(|a| a.groups.clone()).collect();
-    let mut members: Vec<MemberRule> = snapshot
-        .members
-        .into_iter()
-        .filter(|m| direct.contains(&m.id) || m.groups.iter().any(|g| groups.contains(g)))
-        .map(|mut m| {
-            m.groups.sort();
-            m
-        })
-        .collect();
     members.sort_by_key(|m| m.id);
-    let reached: HashSet<MembershipId> = members.iter().map(|m| m.id).collect();
-    let mut credentials: Vec<(CredentialKey, CredentialRule)> = snapshot
-        .credentials
-        .into_iter()
-        .filter(|(key, rule)| {
-            reached.contains(&rule.member)
-                && match credential::key_parts(key) {
-                    Some(KeyParts::Card { .. }) => true,
-                    // Only its own site's codes: another site's digests are of no use here.
-                    Some(KeyParts::Pin { site, .. }) => site == controller.site_id,
-                    None => false,
-                }
-        })
-        .collect();
-    // One per key, in key order: the one that decides, an active credential over a revoked
-    // one sharing its key (as the engine takes them).
-    credentials
-        .sort_by(|(a, ra), (b, rb)| (a, ra.revoked, ra.member).cmp(&(b, rb.revoked, rb.member)));
-    credentials.dedup_by(|later, first| later.0 == first.0);
-    let used: HashSet<ScheduleId> = accesses.iter().filter_map(|a| a.schedule).collect();
-    let mut schedules: Vec<Schedule> = snapshot
-        .schedules
-        .into_iter()
-        .filter(|s| used.contains(&s.id))
-        .collect();
+    credentials.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut used: Vec<ScheduleId> = accesses.iter().filter_map(|a| a.schedule).collect();
+    used.sort();
+    used.dedup();
+    let mut schedules = if used.is_empty() {
+        Vec::new()
+    } else {
+        let asked = RuleObjects {
+            schedules: used,
+            ..RuleObjects::default()
+        };
+        state.store.load_rule_objects(org, &asked).await?.schedules
+    };
     schedules.sort_by_key(|s| s.id);
     Ok(ControllerRules {
-        version: snapshot.version,
+        version,
         controller_id: controller.id,
         site_id: controller.site_id,
         pin_site_key: controller::hex(&state.key.pin_site_key(controller.site_id)),
