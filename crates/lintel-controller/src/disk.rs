@@ -8,24 +8,29 @@
 //!   hash it makes, then folded into a new `rules.json` (as also once the file grows past
 //!   `FOLD_OVER`). `rules.confirmed`: when the server last said they are still the rules to
 //!   have (written the same way, a few bytes, so confirming never rewrites the rules).
+//! - `keypad.json`: when unknown PIN codes were typed at each door within the longest back-off
+//!   window, so that a restart does not clear the keypad's back-off.
 //! - `journal.jsonl`: every decision, one line each, written and fsynced before the relay
 //!   fires or the answer is given (over zeros written ahead of time, `JOURNAL_AHEAD`; reading
 //!   stops at the first line that does not read). `journal.acked` holds how many of its first lines the server
 //!   has stored; once it has them all, its lines are zeroed (`acked` first set back to 0, so a
 //!   crash in between sends some again, which the server stores once, and loses none).
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use lintel_domain::DoorId;
 use lintel_domain::controller::{ControllerRules, RulesChanges};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 const RULES: &str = "rules.json";
 const CHANGES: &str = "rules.changes.jsonl";
+const GUESSES: &str = "keypad.json";
 /// Past this size, the changes kept are folded into the rules whole.
 pub const FOLD_OVER: u64 = 4 << 20;
 
@@ -241,6 +246,23 @@ impl Disk {
         }
         self.save_confirmed(confirmed_at)?;
         Ok(size)
+    }
+
+    /// When unknown PIN codes were typed at each door lately, as `save_guesses` kept them;
+    /// none when there is no such file or it does not read.
+    pub fn load_guesses(&self) -> HashMap<DoorId, Vec<DateTime<Utc>>> {
+        fs::read(self.path(GUESSES))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Keeps the keypad's recent unknown codes (their times only), replaced whole.
+    pub fn save_guesses(
+        &self,
+        guesses: &HashMap<DoorId, Vec<DateTime<Utc>>>,
+    ) -> anyhow::Result<()> {
+        Ok(self.replace(GUESSES, &serde_json::to_vec(guesses)?)?)
     }
 
     /// Notes that the server confirmed the rules kept, without writing them again.

@@ -146,7 +146,8 @@ pub struct Doors {
     connected: std::sync::atomic::AtomicBool,
     /// Wakes the uploader when a decision is journaled.
     pub journaled: tokio::sync::Notify,
-    /// When unknown PIN codes were typed at each door, for the keypad's back-off.
+    /// When unknown PIN codes were typed at each door, for the keypad's back-off (also in
+    /// `keypad.json`).
     guesses: Mutex<HashMap<DoorId, Vec<DateTime<Utc>>>>,
     /// The doors held unlocked now by an access's schedule.
     holding: Mutex<HashSet<DoorId>>,
@@ -166,6 +167,7 @@ impl Doors {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Doors> {
         let journal = Journal::open(&disk)?;
+        let guesses = disk.load_guesses();
         let rules = disk
             .load_rules()?
             .map(|kept| load(kept.rules, kept.hash, kept.confirmed_at));
@@ -177,7 +179,7 @@ impl Doors {
             clock,
             connected: false.into(),
             journaled: tokio::sync::Notify::new(),
-            guesses: Mutex::default(),
+            guesses: Mutex::new(guesses),
             holding: Mutex::default(),
             updates: Default::default(),
         })
@@ -439,8 +441,15 @@ impl Doors {
             .map(|(w, _)| *w)
             .max()
             .unwrap_or_default();
-        times.retain(|t| now - *t < longest);
         times.push(now);
+        // Kept on disk, so that restarting the controller does not clear the back-off.
+        guesses.retain(|_, times| {
+            times.retain(|t| now - *t < longest);
+            !times.is_empty()
+        });
+        if let Err(err) = self.disk.save_guesses(&guesses) {
+            tracing::error!(error = %err, "could not keep the keypad's back-off on disk");
+        }
     }
 
     /// Up to `limit` journaled decisions the server has not stored, oldest first.
@@ -732,6 +741,12 @@ mod tests {
             .unwrap();
         assert_eq!(answer.reason, Some(DenyReason::TooManyAttempts));
         assert!(f.doors.present(f.door, &card("1001")).unwrap().granted);
+        // Restarting the controller does not clear it.
+        let again = restarted(&f);
+        let answer = again
+            .present(f.door, &Presented::Pin("480213".into()))
+            .unwrap();
+        assert_eq!(answer.reason, Some(DenyReason::TooManyAttempts));
         f.clock.advance(chrono::Duration::minutes(11));
         let answer = f
             .doors

@@ -431,15 +431,11 @@ async fn a_door_opens_through_its_controller_or_answers_that_it_is_offline(backe
     // A door that wants the phone at its reader: the controller signs the proof of presence
     // with the door's key, the server takes it once.
     let door_path = format!("/api/v1/orgs/acme/doors/{}", p.door);
-    let (status, _) = server
-        .call(
-            reqwest::Method::PATCH,
-            &p.key,
-            &door_path,
-            Some(json!({ "reader_required": true })),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let reader_required = |required: bool| {
+        let body = json!({ "reader_required": required });
+        server.call(reqwest::Method::PATCH, &p.key, &door_path, Some(body))
+    };
+    assert_eq!(reader_required(true).await.0, 200);
     let unlock_path = format!("{door_path}/unlock");
     let unlock_with = |proof: Option<&str>| {
         let body = json!({ "reader_proof": proof });
@@ -462,15 +458,7 @@ async fn a_door_opens_through_its_controller_or_answers_that_it_is_offline(backe
     assert_eq!(replayed["reason"], "reader_required", "{replayed}");
     let unknown = controller.say(&format!("proof {}", uuid::Uuid::now_v7()));
     assert!(unknown["error"].is_string(), "{unknown}");
-    let (status, _) = server
-        .call(
-            reqwest::Method::PATCH,
-            &p.key,
-            &door_path,
-            Some(json!({ "reader_required": false })),
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(reader_required(false).await.0, 200);
 
     // The controller gone: nobody is told the door opened, within the bounded wait.
     drop(controller);
