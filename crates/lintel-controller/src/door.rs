@@ -233,16 +233,22 @@ impl Doors {
     /// holds, and a new session tells it.
     pub fn apply_changes(&self, json: &[u8], from: &str, hash: &str) -> anyhow::Result<()> {
         let changes: RulesChanges = serde_json::from_slice(json)?;
+        let holds = {
+            let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+            rules.as_ref().is_some_and(|l| l.hash == from)
+        };
         anyhow::ensure!(
-            self.held().1 == from,
+            holds,
             "the server sent changes to rules this controller does not hold"
         );
         let now = self.now();
         let kept = self.disk.save_changes(from, hash, &changes, now)?;
         {
+            // Held, as checked: only this task changes the rules.
             let mut rules = self.rules.write().unwrap_or_else(PoisonError::into_inner);
-            let loaded = rules.as_mut().expect("rules are held: their hash matched");
-            loaded.apply(changes, hash, now);
+            if let Some(loaded) = rules.as_mut() {
+                loaded.apply(changes, hash, now);
+            }
         }
         self.received(true);
         self.hold_scheduled();
@@ -948,5 +954,16 @@ mod tests {
         f.doors.fold().unwrap();
         assert_eq!(f.doors.held(), (1, f.rules.hash()));
         assert!(f.doors.present(f.door, &card("1001")).unwrap().granted);
+        // A controller without rules takes no changes, to any hash.
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(f.clock.clone());
+        let empty =
+            Doors::open_with_clock(Disk::open(dir.path()).unwrap(), f.relays.clone(), clock);
+        assert!(
+            empty
+                .unwrap()
+                .apply_changes(&json, "", &new.hash())
+                .is_err()
+        );
     }
 }
