@@ -168,6 +168,10 @@ impl Disk {
             if applied > 0 {
                 self.replace_with(RULES, |out| Ok(serde_json::to_writer(out, &rules)?))?;
             }
+        }
+        // Emptied whenever it holds anything, a torn line alone included: the next changes
+        // must start a line of their own.
+        if fs::metadata(self.path(CHANGES)).is_ok_and(|m| m.len() > 0) {
             self.replace(CHANGES, b"")?;
         }
         let confirmed_at = fs::read_to_string(self.path("rules.confirmed"))

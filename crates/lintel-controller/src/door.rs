@@ -936,6 +936,15 @@ mod tests {
         let after_crash = restarted(&f);
         assert_eq!(after_crash.held(), (3, third.hash()));
         assert_eq!(after_crash.credential_count(), 2);
+
+        // A crash that leaves only a torn line: the next changes still read back.
+        std::fs::write(&changes_file, b"{\"from\":\"").unwrap();
+        let again = restarted(&f);
+        let mut fourth = third.clone();
+        fourth.version = 4;
+        fourth.doors[0].unlock_duration_secs = 9;
+        send_changes(&again, &third, &fourth);
+        assert_eq!(restarted(&f).held(), (4, fourth.hash()));
     }
 
     #[test]
