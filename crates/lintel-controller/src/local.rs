@@ -121,7 +121,7 @@ fn answer(line: &str, doors: &Doors, relays: &SimulatedRelays) -> serde_json::Va
                 other => (door, other),
             })
         }
-        _ => Err("say: card DOOR NUMBER [FC] | pin DOOR CODE | card+pin DOOR NUMBER FC|- CODE | relays | status".to_owned()),
+        _ => Err("say: card DOOR NUMBER [FC] | pin DOOR CODE | card+pin DOOR NUMBER FC|- CODE | proof DOOR | relays | status".to_owned()),
     };
     match presented.and_then(|(door, p)| Ok((door?, p))) {
         Ok((door, presented)) => match doors.present(door, &presented) {

@@ -31,7 +31,7 @@ struct Cli {
     data_dir: Option<PathBuf>,
     /// The local interface of the simulated reader and relays (loopback only unless you mean
     /// it: whoever reaches it can present any card). Lines: `card DOOR NUMBER [FC]`,
-    /// `pin DOOR CODE`, `card+pin DOOR NUMBER FC|- CODE`, `relays`, `status`.
+    /// `pin DOOR CODE`, `card+pin DOOR NUMBER FC|- CODE`, `proof DOOR`, `relays`, `status`.
     #[arg(long)]
     listen: Option<SocketAddr>,
     /// Seconds between heartbeats to the server (1 to 60).
