@@ -10,6 +10,10 @@
 //! 3. a card presented → relay released, in process, with the same rules: p50/p99, with the
 //!    journal on the data directory's disk (fsynced) and on tmpfs (the decision alone).
 //!
+//! On PostgreSQL also, with two nodes: revocation through one node with the controller's
+//! stream on the other, and an event recorded through one node until a `WatchEvents` stream
+//! on the other delivers it.
+//!
 //! `cargo bench -p lintel-controller --bench sync`; `LINTEL_BENCH_BACKEND=postgres` runs the
 //! server on PostgreSQL (`LINTEL_TEST_POSTGRES_URL`) instead of SQLite.
 
@@ -161,6 +165,14 @@ async fn sync_benches() {
         until(&controller, |s| s["connected"] == true).await;
         let took = revoke_each(&server, server.addr, &p, &controller, &revocable[trials..]).await;
         report("across two PostgreSQL nodes", took);
+        let took = watch_across(&server, second.addr, &p, trials).await;
+        println!(
+            "event recorded through one node → delivered by WatchEvents on the other ({} trials): p50 {} p99 {} max {}",
+            took.len(),
+            ms(quantile(&took, 0.5)),
+            ms(quantile(&took, 0.99)),
+            ms(*took.last().unwrap())
+        );
     }
 
     // 2. A controller with `total` credentials.
@@ -238,6 +250,54 @@ async fn revoke_each(
             .await;
         assert_eq!(status, 200);
         until(controller, |s| s["rules_hash"] != before).await;
+        took.push(started.elapsed());
+    }
+    took.sort();
+    took
+}
+
+/// Renames the door through the first node `trials` times, and times each until a
+/// `WatchEvents` stream on the node at `other` delivers its event.
+async fn watch_across(
+    server: &Server,
+    other: std::net::SocketAddr,
+    p: &Acme,
+    trials: usize,
+) -> Vec<Duration> {
+    use lintel_proto::v1 as pb;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{other}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
+    let mut request = tonic::Request::new(pb::WatchEventsRequest {
+        organization_slug: "acme".into(),
+        kind: "door.updated".into(),
+        since: None,
+    });
+    let bearer = format!("Bearer {}", p.key).parse().unwrap();
+    request.metadata_mut().insert("authorization", bearer);
+    let mut watch = client.watch_events(request).await.unwrap().into_inner();
+    let path = format!("/api/v1/orgs/acme/doors/{}", p.door);
+    let mut took = Vec::with_capacity(trials);
+    for n in 0..trials {
+        tokio::time::sleep(Duration::from_millis((n as u64 * 37) % 60)).await;
+        let name = format!("Front {n}");
+        let started = Instant::now();
+        let body = serde_json::json!({ "name": name });
+        let (status, _) = server
+            .call(reqwest::Method::PATCH, &p.key, &path, Some(body))
+            .await;
+        assert_eq!(status, 200);
+        while !watch
+            .message()
+            .await
+            .unwrap()
+            .unwrap()
+            .summary_json
+            .contains(&name)
+        {}
         took.push(started.elapsed());
     }
     took.sort();

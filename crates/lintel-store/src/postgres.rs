@@ -57,6 +57,9 @@ impl PgStore {
     /// Another node shares the database: a controller's stream may be held there.
     const SHARED: bool = true;
 
+    /// An insert of events says so to every node in the same statement (`sql::events`).
+    const SIGNAL_IN_INSERT: bool = true;
+
     fn subscribe(&self) -> Receiver {
         let receiver = self.signals.subscribe();
         self.listener

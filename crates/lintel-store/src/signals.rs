@@ -1,5 +1,5 @@
-//! Signals between server nodes: that an organization's rules changed, and the commands to
-//! door controllers with their answers.
+//! Signals between server nodes: that an organization's rules changed or its log grew, and
+//! the commands to door controllers with their answers.
 //!
 //! PostgreSQL carries them to every node sharing the database: a rules change sends
 //! `NOTIFY` inside its own transaction (so it is heard only once committed), and each node
@@ -25,6 +25,8 @@ const BACKLOG: usize = 1024;
 pub enum Signal {
     /// The organization's rules changed (a new rules version was committed).
     Rules(OrgId),
+    /// Events were added to the organization's log (committed).
+    Events(OrgId),
     /// Whichever node holds `controller`'s stream: have it release `door`'s lock, and answer
     /// `request`.
     Open {
@@ -43,6 +45,7 @@ impl Signal {
     pub(crate) fn encode(&self) -> String {
         match self {
             Signal::Rules(org) => format!("r:{}", org.0),
+            Signal::Events(org) => format!("e:{}", org.0),
             Signal::Open {
                 request,
                 controller,
@@ -60,6 +63,7 @@ impl Signal {
         let mut uuid = || parts.next().and_then(|p| Uuid::parse_str(p).ok());
         let signal = match kind {
             "r" => Signal::Rules(OrgId(uuid()?)),
+            "e" => Signal::Events(OrgId(uuid()?)),
             "o" => Signal::Open {
                 request: uuid()?,
                 controller: ControllerId(uuid()?),
@@ -129,6 +133,7 @@ mod tests {
         let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         for signal in [
             Signal::Rules(OrgId(a)),
+            Signal::Events(OrgId(b)),
             Signal::Open {
                 request: a,
                 controller: ControllerId(b),

@@ -32,6 +32,40 @@ pub struct SqliteStore {
     signals: Arc<Signals>,
 }
 
+/// Rows of `rule_versions` and `events` a transaction on the writer changed, by rowid.
+#[derive(Default)]
+struct Changed {
+    rules: Vec<i64>,
+    events: Vec<i64>,
+}
+
+/// The organizations of those rows of `table` (`rule_versions` or `events`).
+async fn orgs_of(
+    conn: &mut sqlx::SqliteConnection,
+    table: &str,
+    mut rowids: Vec<i64>,
+) -> Result<Vec<OrgId>, sqlx::Error> {
+    rowids.sort_unstable();
+    rowids.dedup();
+    let mut orgs = Vec::new();
+    // A batch may add thousands of events: well under SQLite's limit of bound values.
+    for chunk in rowids.chunks(1000) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT DISTINCT org_id FROM {table} WHERE rowid IN ("
+        ));
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        let found: Vec<(Uuid,)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        orgs.extend(found.into_iter().map(|(org,)| OrgId(org)));
+    }
+    orgs.sort_unstable();
+    orgs.dedup();
+    Ok(orgs)
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
@@ -54,8 +88,8 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let signals = Arc::new(Signals::default());
-        // The `rule_versions` rows the open transaction changed, by rowid.
-        let changed = Arc::new(Mutex::new(Vec::<i64>::new()));
+        // The `rule_versions` and `events` rows the open transaction changed, by rowid.
+        let changed = Arc::new(Mutex::new(Changed::default()));
         let (on_connect, on_release) = (changed.clone(), changed);
         let announce = signals.clone();
         let writer = SqlitePoolOptions::new()
@@ -65,12 +99,12 @@ impl SqliteStore {
                 Box::pin(async move {
                     let mut handle = conn.lock_handle().await?;
                     let noted = changed.clone();
-                    handle.set_update_hook(move |row| {
-                        if row.table == "rule_versions" {
-                            lock(&noted).push(row.rowid);
-                        }
+                    handle.set_update_hook(move |row| match row.table {
+                        "rule_versions" => lock(&noted).rules.push(row.rowid),
+                        "events" => lock(&noted).events.push(row.rowid),
+                        _ => {}
                     });
-                    handle.set_rollback_hook(move || lock(&changed).clear());
+                    handle.set_rollback_hook(move || *lock(&changed) = Changed::default());
                     Ok(())
                 })
             })
@@ -80,22 +114,12 @@ impl SqliteStore {
                 let changed = on_release.clone();
                 let signals = announce.clone();
                 Box::pin(async move {
-                    let mut rowids = std::mem::take(&mut *lock(&changed));
-                    rowids.sort_unstable();
-                    rowids.dedup();
-                    if !rowids.is_empty() {
-                        let mut q = sqlx::QueryBuilder::<Db>::new(
-                            "SELECT org_id FROM rule_versions WHERE rowid IN (",
-                        );
-                        let mut list = q.separated(", ");
-                        for id in &rowids {
-                            list.push_bind(*id);
-                        }
-                        q.push(")");
-                        let orgs: Vec<(Uuid,)> = q.build_query_as().fetch_all(conn).await?;
-                        for (org,) in orgs {
-                            signals.send(Signal::Rules(OrgId(org)));
-                        }
+                    let Changed { rules, events } = std::mem::take(&mut *lock(&changed));
+                    for org in orgs_of(conn, "rule_versions", rules).await? {
+                        signals.send(Signal::Rules(org));
+                    }
+                    for org in orgs_of(conn, "events", events).await? {
+                        signals.send(Signal::Events(org));
                     }
                     Ok(true)
                 })
@@ -115,6 +139,9 @@ impl SqliteStore {
 
     /// One node: every controller's stream is held here.
     const SHARED: bool = false;
+
+    /// The writer's update hook notes inserted events instead.
+    const SIGNAL_IN_INSERT: bool = false;
 
     fn subscribe(&self) -> Receiver {
         self.signals.subscribe()

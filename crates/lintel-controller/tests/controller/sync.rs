@@ -556,6 +556,54 @@ async fn a_change_or_a_command_on_one_node_reaches_a_controller_on_another() {
     assert_eq!(remote["reason"], "door_offline", "{remote}");
 }
 
+/// Two nodes on one PostgreSQL database: a `WatchEvents` stream on the second hears an event
+/// recorded through the first at once (a signal between the nodes; the watch's own look is
+/// every five seconds).
+#[tokio::test]
+async fn a_watch_on_one_node_hears_an_event_recorded_through_another() {
+    let Some(server) = Server::start(Backend::Postgres).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    let second = server.another_node().await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", second.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
+    let mut request = tonic::Request::new(pb::WatchEventsRequest {
+        organization_slug: "acme".into(),
+        kind: "door".into(),
+        since: None,
+    });
+    let bearer = format!("Bearer {}", p.key).parse().unwrap();
+    request.metadata_mut().insert("authorization", bearer);
+    let mut watch = client.watch_events(request).await.unwrap().into_inner();
+    let path = format!("/api/v1/orgs/acme/doors/{}", p.door);
+    for round in 0..3 {
+        let name = format!("Front {round}");
+        let started = Instant::now();
+        let body = json!({ "name": name });
+        let (status, _) = server
+            .call(reqwest::Method::PATCH, &p.key, &path, Some(body))
+            .await;
+        assert_eq!(status, 200);
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(10), watch.message());
+            let event = next.await.unwrap().unwrap().expect("the stream goes on");
+            if event.kind == "door.updated" && event.summary_json.contains(&name) {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "round {round}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
 /// Whether the controller holds Acme's door unlocked now.
 fn held(controller: &Controller) -> bool {
     let relays = controller.say("relays");

@@ -195,7 +195,7 @@ pub async fn route(hub: Arc<Hub>, store: Arc<dyn Store>) {
                     let _ = answer.send(opened);
                 }
             }
-            Signal::Rules(_) | Signal::Missed => {}
+            Signal::Rules(_) | Signal::Events(_) | Signal::Missed => {}
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use lintel_domain::decision::Direction;
 use lintel_domain::{Area, Controller, ControllerId, DoorId, Event, SiteId};
+use lintel_store::Signal;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -18,8 +19,9 @@ use crate::app::{self, AppState, ListRequest, controllers};
 /// The most controllers one `GetControllers` names.
 const MAX_CONTROLLERS: usize = 100;
 
-/// How often a watch looks for new events.
-const POLL: Duration = Duration::from_millis(250);
+/// A watch looks for new events when its organization's log grows (`Signal::Events`, from
+/// any node), and at least this often, should a signal have been lost.
+const LOOK_EVERY: Duration = Duration::from_secs(5);
 /// How often a watch checks that its caller may still watch (key revoked, area removed,
 /// token expired): the stream then ends with that error.
 const RECHECK: Duration = Duration::from_secs(30);
@@ -128,9 +130,12 @@ impl DoorsService for Api {
         let req = req.into_inner();
         let kind = Some(req.kind).filter(|k| !k.trim().is_empty());
         let since = time_of("since", req.since)?;
+        // Listening first: an event committed after this is heard, one before it is read.
+        let mut signals = self.state.store.signals();
         let mut watch = Watch::start(&self.state, &ctx, kind, since)
             .await
             .map_err(status)?;
+        let org = ctx.org_id();
         let (tx, rx) = mpsc::channel(256);
         let state = self.state.clone();
         let slug = ctx.org.slug.to_string();
@@ -157,8 +162,20 @@ impl DoorsService for Api {
                         return;
                     }
                 }
+                // Until this organization's log grows (on any node), signals may have been
+                // lost, or it is time to look anyway.
+                let woken = async {
+                    loop {
+                        match signals.next().await {
+                            Signal::Events(o) if o == org => return,
+                            Signal::Missed => return,
+                            _ => {}
+                        }
+                    }
+                };
                 tokio::select! {
-                    () = tokio::time::sleep(POLL) => {}
+                    () = woken => {}
+                    () = tokio::time::sleep(LOOK_EVERY) => {}
                     () = tx.closed() => return,
                 }
             }

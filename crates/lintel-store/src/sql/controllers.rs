@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::events::record;
 use super::places::site_exists;
 use super::{
-    Backend, Db, delete_owned, fetch_in_org, fetch_limit, is_foreign_key_violation, page_from_rows,
+    Backend, delete_owned, fetch_in_org, fetch_limit, is_foreign_key_violation, page_from_rows,
     read_for_change,
 };
 use crate::rows::ControllerRow;
@@ -283,10 +283,7 @@ impl ControllerStore for Backend {
         let mut tx = self.writer().begin().await?;
         // 10 values a row: well under both backends' limits.
         for chunk in events.chunks(500) {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
-                 object_kind, object_id, summary) ",
-            );
+            let mut q = super::events::insert_events();
             q.push_values(chunk, |mut row, e| {
                 row.push_bind(e.id.0)
                     .push_bind(org.0)
@@ -300,6 +297,7 @@ impl ControllerStore for Backend {
                     .push_bind(Json(&e.summary));
             });
             q.push(" ON CONFLICT (id) DO NOTHING");
+            super::events::signal_inserted(&mut q, org);
             q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;

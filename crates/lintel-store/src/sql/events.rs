@@ -35,10 +35,7 @@ pub(super) async fn record_all(
 ) -> Result<(), StoreError> {
     // 10 values a row: well under both backends' limits.
     for chunk in entries.chunks(500) {
-        let mut q = sqlx::QueryBuilder::<super::Db>::new(
-            "INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
-             object_kind, object_id, summary) ",
-        );
+        let mut q = insert_events();
         q.push_values(chunk, |mut row, (kind, object, summary)| {
             row.push_bind(EventId::new(audit.at).0)
                 .push_bind(org.0)
@@ -51,6 +48,7 @@ pub(super) async fn record_all(
                 .push_bind(object.map(|(_, id)| id))
                 .push_bind(Json(summary));
         });
+        signal_inserted(&mut q, org);
         q.build().execute(&mut *conn).await?;
     }
     let changes: Vec<(EventKind, Option<Uuid>)> = entries
@@ -59,6 +57,33 @@ pub(super) async fn record_all(
         .map(|(kind, object, _)| (*kind, object.map(|(_, id)| id)))
         .collect();
     bump_rules(conn, org, &changes, audit.at).await
+}
+
+/// The start of an `INSERT` of events, up to its `VALUES`; end it with
+/// `signal_inserted(org)`. On PostgreSQL the statement also signals `Events(org)` to every node
+/// once the transaction commits (a `NOTIFY` in the same statement: no round trip more); on
+/// SQLite the writer's update hook notes the rows.
+pub(super) fn insert_events<'a>() -> sqlx::QueryBuilder<'a, super::Db> {
+    sqlx::QueryBuilder::new(format!(
+        "{}INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
+         object_kind, object_id, summary) ",
+        if Backend::SIGNAL_IN_INSERT {
+            "WITH inserted AS ("
+        } else {
+            ""
+        }
+    ))
+}
+
+/// Ends an `insert_events` statement (after its values and any `ON CONFLICT`).
+pub(super) fn signal_inserted(q: &mut sqlx::QueryBuilder<'_, super::Db>, org: OrgId) {
+    if Backend::SIGNAL_IN_INSERT {
+        q.push(" RETURNING 1) SELECT pg_notify(")
+            .push_bind(crate::signals::CHANNEL)
+            .push(", ")
+            .push_bind(crate::Signal::Events(org).encode())
+            .push(") FROM inserted LIMIT 1");
+    }
 }
 
 /// Marks the organization's rules changed, for every node's decision engine, and notes what

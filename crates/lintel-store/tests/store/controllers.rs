@@ -11,7 +11,7 @@ on_both_backends!(
     a_door_is_wired_only_to_a_controller_of_its_own_site,
     a_controller_with_doors_or_a_site_with_controllers_is_not_deleted,
     an_access_on_controller_doors_waits_for_their_controllers,
-    a_rules_change_is_signalled_once_it_can_be_read,
+    a_rules_change_or_an_event_is_signalled_once_it_can_be_read,
     a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed,
 );
 
@@ -472,7 +472,7 @@ async fn next_signal(signals: &mut lintel_store::Receiver) -> Signal {
         .expect("a signal")
 }
 
-async fn a_rules_change_is_signalled_once_it_can_be_read(backend: Backend) {
+async fn a_rules_change_or_an_event_is_signalled_once_it_can_be_read(backend: Backend) {
     let Some(db) = db(backend).await else { return };
     let acme = org("acme");
     db.store.create_org(&acme, None, &audit()).await.unwrap();
@@ -502,21 +502,57 @@ async fn a_rules_change_is_signalled_once_it_can_be_read(backend: Backend) {
         .await
         .expect("a signal sent is heard");
 
-    // Listening, a committed rules change is heard, and whoever hears it reads the change.
+    // Listening, a committed rules change is heard, and whoever hears it reads the change;
+    // so is the event that records it, readable too.
     let before = db.store.rules_version(acme.id).await.unwrap();
+    let front = door(hq.id, "Front");
     db.store
-        .create_door(acme.id, &door(hq.id, "Front"), &audit())
+        .create_door(acme.id, &front, &audit())
         .await
         .unwrap();
-    loop {
+    let (mut rules, mut events) = (false, false);
+    while !(rules && events) {
         match next_signal(&mut signals).await {
-            Signal::Rules(org) if org == acme.id => break,
+            Signal::Rules(org) if org == acme.id => rules = true,
+            Signal::Events(org) if org == acme.id => events = true,
             // Probes sent twice come back twice.
             s if s == open => {}
             other => panic!("{other:?}"),
         }
     }
     assert!(db.store.rules_version(acme.id).await.unwrap() > before);
+    let page = lintel_store::PageRequest {
+        limit: 10,
+        after: None,
+    };
+    let logged = db
+        .store
+        .list_events(acme.id, &lintel_store::EventFilter::default(), page)
+        .await
+        .unwrap();
+    assert!(
+        logged.items.iter().any(|e| e.object_id == Some(front.id.0)),
+        "{:?}",
+        logged.items
+    );
+
+    // Events a controller hands over are signalled alike.
+    let cabinet = controller(hq.id, "Cabinet");
+    db.store
+        .create_controller(acme.id, &cabinet, b"hash", &audit())
+        .await
+        .unwrap();
+    while next_signal(&mut signals).await != Signal::Events(acme.id) {}
+    let decided = lintel_domain::Event {
+        id: lintel_domain::EventId::new(now()),
+        kind: "decision.granted".into(),
+        ..logged.items[0].clone()
+    };
+    db.store
+        .store_controller_events(acme.id, std::slice::from_ref(&decided))
+        .await
+        .unwrap();
+    while next_signal(&mut signals).await != Signal::Events(acme.id) {}
 }
 
 async fn a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed(backend: Backend) {
