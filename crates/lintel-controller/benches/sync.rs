@@ -264,21 +264,7 @@ async fn watch_across(
     p: &Acme,
     trials: usize,
 ) -> Vec<Duration> {
-    use lintel_proto::v1 as pb;
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{other}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
-    let mut request = tonic::Request::new(pb::WatchEventsRequest {
-        organization_slug: "acme".into(),
-        kind: "door.updated".into(),
-        since: None,
-    });
-    let bearer = format!("Bearer {}", p.key).parse().unwrap();
-    request.metadata_mut().insert("authorization", bearer);
-    let mut watch = client.watch_events(request).await.unwrap().into_inner();
+    let mut watch = harness::watch_acme(other, &p.key, "door.updated").await;
     let path = format!("/api/v1/orgs/acme/doors/{}", p.door);
     let mut took = Vec::with_capacity(trials);
     for n in 0..trials {

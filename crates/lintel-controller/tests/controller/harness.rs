@@ -438,3 +438,27 @@ impl Drop for Controller {
         let _ = self.child.wait();
     }
 }
+
+/// A `WatchEvents` stream of Acme's events of `kind`, from now, on the node at `node`, as
+/// the holder of `key`.
+pub async fn watch_acme(
+    node: SocketAddr,
+    key: &str,
+    kind: &str,
+) -> tonic::Streaming<lintel_proto::v1::Event> {
+    use lintel_proto::v1 as pb;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{node}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
+    let mut request = tonic::Request::new(pb::WatchEventsRequest {
+        organization_slug: "acme".into(),
+        kind: kind.into(),
+        since: None,
+    });
+    let bearer = format!("Bearer {key}").parse().unwrap();
+    request.metadata_mut().insert("authorization", bearer);
+    client.watch_events(request).await.unwrap().into_inner()
+}

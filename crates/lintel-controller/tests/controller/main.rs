@@ -5,4 +5,4 @@
 mod harness;
 mod sync;
 
-pub use harness::{Acme, Controller, Server};
+pub use harness::{Acme, Controller, Server, watch_acme};

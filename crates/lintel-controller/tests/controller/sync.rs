@@ -566,20 +566,7 @@ async fn a_watch_on_one_node_hears_an_event_recorded_through_another() {
     };
     let (p, _) = acme(&server).await;
     let second = server.another_node().await;
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", second.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
-    let mut request = tonic::Request::new(pb::WatchEventsRequest {
-        organization_slug: "acme".into(),
-        kind: "door".into(),
-        since: None,
-    });
-    let bearer = format!("Bearer {}", p.key).parse().unwrap();
-    request.metadata_mut().insert("authorization", bearer);
-    let mut watch = client.watch_events(request).await.unwrap().into_inner();
+    let mut watch = crate::watch_acme(second.addr, &p.key, "door").await;
     let path = format!("/api/v1/orgs/acme/doors/{}", p.door);
     for round in 0..3 {
         let name = format!("Front {round}");
