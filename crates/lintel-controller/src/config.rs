@@ -1,12 +1,15 @@
 //! Configuration, as the server's: built-in defaults, then a TOML file (`--config`), then
 //! `LINTEL_CONTROLLER_…` environment variables, then command-line flags.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+
+use crate::osdp::{BAUD_RATES, BusConfig};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,6 +31,9 @@ pub struct Config {
     pub heartbeat_secs: u64,
     /// A tracing filter: `info`, `debug`, `lintel_controller=debug`, …
     pub log_level: String,
+    /// OSDP buses and their readers (`[[osdp]]` tables, each with `[[osdp.readers]]`; in
+    /// the file only).
+    pub osdp: Vec<BusConfig>,
 }
 
 impl Default for Config {
@@ -40,6 +46,7 @@ impl Default for Config {
             listen: "127.0.0.1:7070".parse().expect("a valid address"),
             heartbeat_secs: 5,
             log_level: "info".into(),
+            osdp: Vec::new(),
         }
     }
 }
@@ -87,7 +94,46 @@ impl Config {
         if config.heartbeat_secs == 0 || config.heartbeat_secs > 60 {
             anyhow::bail!("heartbeat_secs must be between 1 and 60");
         }
+        config.check_wiring()?;
         Ok(config)
+    }
+
+    /// The buses and readers make sense together: an error names the setting that does not.
+    fn check_wiring(&self) -> anyhow::Result<()> {
+        let mut names = HashSet::new();
+        let mut ports = HashSet::new();
+        for (i, bus) in self.osdp.iter().enumerate() {
+            if !ports.insert(&bus.port) {
+                anyhow::bail!("osdp[{i}].port: {} is the port of another bus", bus.port);
+            }
+            if !BAUD_RATES.contains(&bus.baud) {
+                anyhow::bail!("osdp[{i}].baud: {} is not one of {BAUD_RATES:?}", bus.baud);
+            }
+            if bus.readers.is_empty() {
+                anyhow::bail!("osdp[{i}].readers: a bus needs at least one reader");
+            }
+            let mut addresses = HashSet::new();
+            for (j, reader) in bus.readers.iter().enumerate() {
+                let at = format!("osdp[{i}].readers[{j}]");
+                if reader.address > 126 {
+                    anyhow::bail!("{at}.address: {} is past 126", reader.address);
+                }
+                if !addresses.insert(reader.address) {
+                    anyhow::bail!(
+                        "{at}.address: another reader on {} has address {}",
+                        bus.port,
+                        reader.address
+                    );
+                }
+                if reader.name.trim().is_empty() || reader.name.contains(char::is_whitespace) {
+                    anyhow::bail!("{at}.name: a name without spaces, such as lobby-in");
+                }
+                if !names.insert(&reader.name) {
+                    anyhow::bail!("{at}.name: another reader is named {}", reader.name);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The token, from `token` or `token_file`.
@@ -106,5 +152,60 @@ impl Config {
             anyhow::bail!("the token must start with lct_");
         }
         Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("controller.toml");
+        std::fs::write(&file, toml).unwrap();
+        Config::load(Some(&file), &Flags::default())
+    }
+
+    const DOOR: &str = "0190a4c2-0000-7000-8000-000000000001";
+
+    fn bus(port: &str, baud: u32, readers: &[(&str, u8)]) -> String {
+        let mut text = format!("[[osdp]]\nport = \"{port}\"\nbaud = {baud}\n");
+        for (name, address) in readers {
+            text.push_str(&format!(
+                "[[osdp.readers]]\nname = \"{name}\"\naddress = {address}\ndoor = \"{DOOR}\"\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn wiring_that_cannot_be_is_refused_naming_the_setting() {
+        let good = load(&bus(
+            "/dev/ttyUSB0",
+            9600,
+            &[("lobby-in", 1), ("lobby-out", 2)],
+        ))
+        .unwrap();
+        let readers = &good.osdp[0].readers;
+        assert_eq!(readers[1].direction, crate::osdp::Side::In);
+        assert!(readers[0].keypad);
+        let refused = |toml: String| load(&toml).unwrap_err().to_string();
+        assert!(
+            refused(bus("/dev/ttyUSB0", 9600, &[("a", 1), ("b", 1)]))
+                .starts_with("osdp[0].readers[1].address")
+        );
+        assert!(refused(bus("/dev/ttyUSB0", 9601, &[("a", 1)])).starts_with("osdp[0].baud"));
+        assert!(refused(bus("/dev/ttyUSB0", 9600, &[("a", 127)])).contains(".address"));
+        let two_buses =
+            bus("/dev/ttyUSB0", 9600, &[("a", 1)]) + &bus("/dev/ttyUSB0", 9600, &[("b", 1)]);
+        assert!(refused(two_buses).starts_with("osdp[1].port"));
+        let same_name =
+            bus("/dev/ttyUSB0", 9600, &[("a", 1)]) + &bus("/dev/ttyUSB1", 9600, &[("a", 1)]);
+        assert!(refused(same_name).starts_with("osdp[1].readers[0].name"));
+        assert!(refused(bus("/dev/ttyUSB0", 9600, &[("lobby in", 1)])).contains(".name"));
+        assert!(refused(bus("/dev/ttyUSB0", 9600, &[])).starts_with("osdp[0].readers"));
+        // An unknown setting is refused too, by its name.
+        let typo = bus("/dev/ttyUSB0", 9600, &[("a", 1)]) + "formatt = \"raw\"\n";
+        assert!(refused(typo).contains("formatt"));
     }
 }

@@ -13,8 +13,9 @@
 //! - `journal.jsonl`: every decision, one line each, written and fsynced before the relay
 //!   fires or the answer is given (over zeros written ahead of time, `JOURNAL_AHEAD`; reading
 //!   stops at the first line that does not read). `journal.acked` holds how many of its first lines the server
-//!   has stored; once it has them all, its lines are zeroed (`acked` first set back to 0, so a
-//!   crash in between sends some again, which the server stores once, and loses none).
+//!   has stored; once it has them all and they pass `COMPACT_OVER`, its lines are zeroed
+//!   (`acked` first set back to 0, so a crash in between sends some again, which the server
+//!   stores once, and loses none).
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -295,6 +296,11 @@ impl Disk {
     pub fn save_confirmed(&self, at: DateTime<Utc>) -> std::io::Result<()> {
         self.replace("rules.confirmed", at.to_rfc3339().as_bytes())
     }
+
+    /// How many of the journal's first lines the server has stored.
+    pub fn save_acked(&self, count: usize) -> std::io::Result<()> {
+        self.replace("journal.acked", count.to_string().as_bytes())
+    }
 }
 
 /// The journal of decisions not yet stored by the server, on disk and in memory.
@@ -315,6 +321,9 @@ pub struct Journal {
 /// overwrites blocks already on disk, so its fdatasync has no file size or block allocation
 /// to write as well (the one write a decision waits for before the relay fires).
 const JOURNAL_AHEAD: u64 = if cfg!(test) { 4096 } else { 1 << 20 };
+/// Lines the server has all stored are zeroed once they pass this size, rather than at every
+/// acknowledgement: zeroing holds the journal, and so the next decision, for two fsyncs.
+const COMPACT_OVER: u64 = if cfg!(test) { 1 } else { 256 << 10 };
 
 impl Journal {
     /// Opens the journal, reading what a previous run left. A last line cut short by a crash
@@ -400,20 +409,23 @@ impl Journal {
         self.entries.len() - self.acked
     }
 
-    /// Notes that the server stored these entries; empties the journal once it has them all.
-    pub fn stored(&mut self, ids: &[Uuid]) -> anyhow::Result<()> {
+    /// Notes that the server stored these entries. Once it has them all and the lines pass
+    /// `COMPACT_OVER`, they are zeroed (the count first set back to 0, so a crash in between
+    /// sends some again rather than losing any). Otherwise the new count is returned for the
+    /// caller to keep in `journal.acked` (`Disk::save_acked`) without holding the journal,
+    /// whose lock the decisions wait for.
+    pub fn stored(&mut self, ids: &[Uuid]) -> anyhow::Result<Option<usize>> {
         let ids: std::collections::HashSet<&Uuid> = ids.iter().collect();
         let before = self.acked;
         while self.acked < self.entries.len() && ids.contains(&self.entries[self.acked].id) {
             self.acked += 1;
         }
         if self.acked == before {
-            return Ok(());
+            return Ok(None);
         }
-        let disk = self.disk();
-        if self.acked == self.entries.len() {
+        if self.acked == self.entries.len() && self.end >= COMPACT_OVER {
             // Forget the count first: a crash before the file is emptied sends them again.
-            disk.replace("journal.acked", b"0")?;
+            self.disk().save_acked(0)?;
             // Zeros over the lines (not a new file: the blocks ahead stay written).
             self.file
                 .write_all_at(&vec![0; usize::try_from(self.end)?], 0)?;
@@ -421,10 +433,9 @@ impl Journal {
             self.end = 0;
             self.entries.clear();
             self.acked = 0;
-        } else {
-            disk.replace("journal.acked", self.acked.to_string().as_bytes())?;
+            return Ok(None);
         }
-        Ok(())
+        Ok(Some(self.acked))
     }
 }
 
@@ -455,14 +466,16 @@ mod tests {
         for n in 1..=3 {
             journal.append(entry(n)).unwrap();
         }
-        journal.stored(&[Uuid::from_u128(1)]).unwrap();
+        // The count is the caller's to keep (outside the journal's lock).
+        assert_eq!(journal.stored(&[Uuid::from_u128(1)]).unwrap(), Some(1));
+        disk.save_acked(1).unwrap();
         drop(journal);
 
         let mut journal = Journal::open(&disk).unwrap();
         let waiting: Vec<u128> = journal.waiting(10).iter().map(|e| e.id.as_u128()).collect();
         assert_eq!(waiting, [2, 3]);
         // Stored out of order: only the leading run counts.
-        journal.stored(&[Uuid::from_u128(3)]).unwrap();
+        assert_eq!(journal.stored(&[Uuid::from_u128(3)]).unwrap(), None);
         assert_eq!(journal.waiting_count(), 2);
         journal
             .stored(&[Uuid::from_u128(2), Uuid::from_u128(3)])

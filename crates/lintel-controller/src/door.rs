@@ -17,6 +17,7 @@ use lintel_domain::{Clock, DoorId, SiteId, SystemClock, reader};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::card::CardRead;
 use crate::disk::{Disk, Entry, FOLD_OVER, Journal};
 use crate::io::Relays;
 
@@ -140,6 +141,8 @@ pub struct Doors {
     disk: Disk,
     rules: std::sync::RwLock<Option<Loaded>>,
     journal: Mutex<Journal>,
+    /// Held while an acknowledgement from the server is kept (`stored`).
+    acking: Mutex<()>,
     relays: Arc<dyn Relays>,
     clock: Arc<dyn Clock>,
     /// Whether a sync stream is open now.
@@ -175,6 +178,7 @@ impl Doors {
             disk,
             rules: std::sync::RwLock::new(rules),
             journal: Mutex::new(journal),
+            acking: Mutex::default(),
             relays,
             clock,
             connected: false.into(),
@@ -324,15 +328,42 @@ impl Doors {
     /// checks it, good for `reader::PROOF_TTL` (by the controller's clock, so skew shortens or
     /// lengthens it): what the reader hands a phone. `None` for a door the rules do not name.
     pub fn reader_proof(&self, door: DoorId) -> Option<(String, DateTime<Utc>)> {
-        let key = {
-            let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
-            let door = rules.as_ref()?.doors.iter().find(|d| d.id == door)?;
-            controller::key_of_hex(&door.reader_key)?
-        };
+        let key = self.reader_key(door)?;
         let expires_at = self.now() + reader::PROOF_TTL;
         let mut nonce = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
         Some((reader::sign(&key, door, expires_at, &nonce), expires_at))
+    }
+
+    /// `door`'s reader key, from the rules held: what its proofs of presence are signed with,
+    /// and what its OSDP readers' keys are derived from.
+    pub fn reader_key(&self, door: DoorId) -> Option<[u8; 32]> {
+        let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+        let door = rules.as_ref()?.doors.iter().find(|d| d.id == door)?;
+        controller::key_of_hex(&door.reader_key)
+    }
+
+    /// How many seconds `door`'s lock is released for a grant.
+    pub fn unlock_secs(&self, door: DoorId) -> Option<u32> {
+        let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+        let door = rules.as_ref()?.doors.iter().find(|d| d.id == door)?;
+        Some(door.unlock_duration_secs)
+    }
+
+    /// Whether `card`, presented alone at `door`, is refused only because the door wants its
+    /// PIN too: then a reader with a keypad asks for the code before anything is decided.
+    /// Nothing is journaled here.
+    pub fn card_wants_pin(&self, door: DoorId, direction: Direction, card: &CardRead) -> bool {
+        let presented = Presented::Card {
+            facility_code: card.facility_code,
+            number: card.number.to_string(),
+        };
+        let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+        let decided = decide(rules.as_ref(), door, direction, &presented, self.now());
+        matches!(
+            decided.decision,
+            Decision::Denied(DenyReason::AuthTypeNotAllowed | DenyReason::PinRequired)
+        )
     }
 
     /// The server decided that `door` opens (a phone, a guest link, a remote open): releases
@@ -351,15 +382,22 @@ impl Doors {
         }
     }
 
-    /// The server says the rules held are current (they match `hash`).
+    /// The server says the rules held are current (they match `hash`). Written at most once
+    /// a minute (the offline policy counts in days), and without holding the rules, which the
+    /// decisions read; only the sync task changes them, so they are still those checked.
     pub fn confirm(&self, hash: &str) -> anyhow::Result<()> {
-        let mut rules = self.rules.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(loaded) = rules.as_mut().filter(|l| l.hash == hash) {
-            let now = self.now();
-            // Written at most once a minute: the offline policy counts in days.
-            if now - loaded.confirmed_at >= chrono::Duration::minutes(1) {
+        let now = self.now();
+        let due = {
+            let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
+            rules.as_ref().is_some_and(|l| {
+                l.hash == hash && now - l.confirmed_at >= chrono::Duration::minutes(1)
+            })
+        };
+        if due {
+            self.disk.save_confirmed(now)?;
+            let mut rules = self.rules.write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(loaded) = rules.as_mut().filter(|l| l.hash == hash) {
                 loaded.confirmed_at = now;
-                self.disk.save_confirmed(now)?;
             }
         }
         Ok(())
@@ -374,9 +412,19 @@ impl Doors {
         self.connected.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Decides what is presented at `door`, journals it durably, then releases the relay
-    /// when granted.
+    /// Decides what is presented at `door`'s entry reader, journals it durably, then releases
+    /// the relay when granted.
     pub fn present(&self, door: DoorId, presented: &Presented) -> anyhow::Result<Answer> {
+        self.present_from(door, Direction::In, presented)
+    }
+
+    /// `present` at the reader on `direction`'s side of the door.
+    pub fn present_from(
+        &self,
+        door: DoorId,
+        direction: Direction,
+        presented: &Presented,
+    ) -> anyhow::Result<Answer> {
         let now = self.now();
         let offline = !self.connected();
         let typed = matches!(presented, Presented::Pin(_) | Presented::CardAndPin { .. });
@@ -388,7 +436,7 @@ impl Doors {
             )
         } else {
             let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
-            let decided = decide(rules.as_ref(), door, presented, now);
+            let decided = decide(rules.as_ref(), door, direction, presented, now);
             if decided.unknown_pin {
                 self.guessed(door, now);
             }
@@ -405,7 +453,11 @@ impl Doors {
             granted,
             reason: reason.map(|r| r.as_str().to_owned()),
             credential: auth_of(presented).as_str().to_owned(),
-            direction: "in".into(),
+            direction: match direction {
+                Direction::In => "in",
+                Direction::Out => "out",
+            }
+            .into(),
             member,
             access,
             offline,
@@ -469,9 +521,19 @@ impl Doors {
         journal.waiting_count()
     }
 
+    /// The server stored these decisions. The count is kept on disk after the journal is let
+    /// go, so a decision meanwhile does not wait for those fsyncs; acknowledgements are taken
+    /// one at a time (`acking`), so the counts reach the disk in order.
     pub fn stored(&self, ids: &[Uuid]) -> anyhow::Result<()> {
-        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
-        journal.stored(ids)
+        let _acking = self.acking.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = {
+            let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+            journal.stored(ids)?
+        };
+        if let Some(count) = count {
+            self.disk.save_acked(count)?;
+        }
+        Ok(())
     }
 
     /// How many cards and PIN codes the rules hold.
@@ -542,6 +604,7 @@ fn denied(reason: DenyReason, unlock: Duration) -> Decided {
 fn decide(
     loaded: Option<&Loaded>,
     door: DoorId,
+    direction: Direction,
     presented: &Presented,
     now: DateTime<Utc>,
 ) -> Decided {
@@ -576,7 +639,7 @@ fn decide(
     let request = Request {
         credential: &first,
         door,
-        direction: Direction::In,
+        direction,
         auth: auth_of(presented),
         at: now,
         phone: None,

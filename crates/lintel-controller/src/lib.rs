@@ -3,11 +3,13 @@
 //! every decision until the server has stored it (`disk`), and drives the locks (`io`, with
 //! simulated relays and the local interface in `local`).
 
+pub mod card;
 pub mod config;
 pub mod disk;
 pub mod door;
 pub mod io;
 pub mod local;
+pub mod osdp;
 pub mod sync;
 
 use std::sync::Arc;
@@ -20,6 +22,8 @@ pub async fn run(config: Config, token: String) -> anyhow::Result<()> {
     let disk = disk::Disk::open(&config.data_dir)?;
     let relays = Arc::new(io::SimulatedRelays::default());
     let doors = Arc::new(door::Doors::open(disk, relays.clone())?);
+    // Every bus's port opens now, or the controller does not start: the error names it.
+    let readers = osdp::Readers::start(&config.osdp, doors.clone())?;
     let (version, _) = doors.held();
     tracing::info!(
         data_dir = %config.data_dir.display(),
@@ -49,8 +53,13 @@ pub async fn run(config: Config, token: String) -> anyhow::Result<()> {
             holder.hold_scheduled();
         }
     });
+    let local = local::Local {
+        doors,
+        relays,
+        readers,
+    };
     tokio::select! {
-        served = local::serve(listener, doors, relays) => served,
+        served = local::serve(listener, local) => served,
         _ = tokio::signal::ctrl_c() => Ok(()),
     }
 }

@@ -9,6 +9,10 @@
 //!                                                the reader hands it to a phone (signed with
 //!                                                the door's key; good once, for 30 seconds)
 //! relays                                         each relay: released now, held, pulses so far
+//! readers                                        each OSDP reader: online, offline, refused
+//!                                                (not on its key), install mode; tamper
+//! install <reader-name>                          install mode for that reader: its default key
+//!                                                is accepted once to set its own (10 minutes)
 //! status                                         rules held, how fresh, stale from when, events waiting
 //! ```
 //!
@@ -24,27 +28,32 @@ use uuid::Uuid;
 
 use crate::door::{Doors, Presented};
 use crate::io::SimulatedRelays;
+use crate::osdp::{INSTALL_FOR, Readers};
 
 /// The longest line read: anything longer is refused, not buffered.
 const MAX_LINE: usize = 512;
 
-pub async fn serve(
-    listener: TcpListener,
-    doors: Arc<Doors>,
-    relays: Arc<SimulatedRelays>,
-) -> anyhow::Result<()> {
+/// What the local interface reaches.
+#[derive(Clone)]
+pub struct Local {
+    pub doors: Arc<Doors>,
+    pub relays: Arc<SimulatedRelays>,
+    pub readers: Readers,
+}
+
+pub async fn serve(listener: TcpListener, local: Local) -> anyhow::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
-        let (doors, relays) = (doors.clone(), relays.clone());
+        let local = local.clone();
         tokio::spawn(async move {
-            if let Err(err) = session(stream, &doors, &relays).await {
+            if let Err(err) = session(stream, &local).await {
                 tracing::debug!(error = %err, "local interface connection ended");
             }
         });
     }
 }
 
-async fn session(stream: TcpStream, doors: &Doors, relays: &SimulatedRelays) -> anyhow::Result<()> {
+async fn session(stream: TcpStream, local: &Local) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {
@@ -61,7 +70,7 @@ async fn session(stream: TcpStream, doors: &Doors, relays: &SimulatedRelays) -> 
         let too_long = line.last() != Some(&b'\n') && line.len() > MAX_LINE;
         let answer = match std::str::from_utf8(&line) {
             Ok(_) if too_long => json!({ "error": "line too long" }),
-            Ok(text) => answer(text.trim(), doors, relays),
+            Ok(text) => answer(text.trim(), local),
             Err(_) => json!({ "error": "lines are UTF-8 text" }),
         };
         let mut text = answer.to_string();
@@ -73,10 +82,19 @@ async fn session(stream: TcpStream, doors: &Doors, relays: &SimulatedRelays) -> 
     }
 }
 
-fn answer(line: &str, doors: &Doors, relays: &SimulatedRelays) -> serde_json::Value {
+fn answer(line: &str, local: &Local) -> serde_json::Value {
+    let doors = &local.doors;
     let words: Vec<&str> = line.split_whitespace().collect();
     let presented = match words.as_slice() {
-        ["relays"] => return json!({ "relays": relays.states() }),
+        ["relays"] => return json!({ "relays": local.relays.states() }),
+        ["readers"] => return json!({ "readers": local.readers.status() }),
+        ["install", name] => {
+            return if local.readers.install(name) {
+                json!({ "install_mode": name, "for_secs": INSTALL_FOR.as_secs() })
+            } else {
+                json!({ "error": format!("no reader named {name:?} in the configuration") })
+            };
+        }
         ["status"] => {
             let (version, hash) = doors.held();
             let (whole, changes) = doors.updates();
@@ -121,7 +139,7 @@ fn answer(line: &str, doors: &Doors, relays: &SimulatedRelays) -> serde_json::Va
                 other => (door, other),
             })
         }
-        _ => Err("say: card DOOR NUMBER [FC] | pin DOOR CODE | card+pin DOOR NUMBER FC|- CODE | proof DOOR | relays | status".to_owned()),
+        _ => Err("say: card DOOR NUMBER [FC] | pin DOOR CODE | card+pin DOOR NUMBER FC|- CODE | proof DOOR | relays | readers | install READER | status".to_owned()),
     };
     match presented.and_then(|(door, p)| Ok((door?, p))) {
         Ok((door, presented)) => match doors.present(door, &presented) {

@@ -49,6 +49,19 @@ pub fn check<'a>(proof: &'a str, key: &[u8], door: DoorId, now: DateTime<Utc>) -
         .map(|()| nonce)
 }
 
+/// The secure channel base key (SCBK) of the OSDP reader at `address` on the bus of the door
+/// whose reader key is `key`: derived, so that it reaches the controller with the door's key
+/// and is never stored on its own; a reader moved to another door or address needs a new one.
+pub fn osdp_key(key: &[u8], address: u8) -> [u8; 16] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"lintel osdp scbk|");
+    mac.update(&[address]);
+    let full = mac.finalize().into_bytes();
+    let mut scbk = [0u8; 16];
+    scbk.copy_from_slice(&full[..16]);
+    scbk
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +82,13 @@ mod tests {
         let later = proof.replace(&(now + PROOF_TTL).timestamp().to_string(), "99999999999");
         assert!(check(&later, &key, door, now).is_none());
         assert!(check("nonsense", &key, door, now).is_none());
+    }
+
+    #[test]
+    fn each_reader_of_a_door_has_a_key_of_its_own() {
+        let key = [9u8; 32];
+        assert_eq!(osdp_key(&key, 1), osdp_key(&key, 1));
+        assert_ne!(osdp_key(&key, 1), osdp_key(&key, 2));
+        assert_ne!(osdp_key(&key, 1), osdp_key(&[8u8; 32], 1));
     }
 }

@@ -5,8 +5,9 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use lintel_domain::{Area, Areas, SystemClock};
@@ -294,6 +295,12 @@ impl Server {
         device["auth_token"].as_str().unwrap().to_owned()
     }
 
+    /// The key of the OSDP reader at `address` on `door`'s bus, as its controller derives it.
+    pub fn osdp_key(&self, door: &str, address: u8) -> [u8; 16] {
+        let door = lintel_domain::DoorId(door.parse().unwrap());
+        lintel_domain::reader::osdp_key(&self.state.key.reader_key(door), address)
+    }
+
     async fn deliver(&self) -> Vec<Message> {
         let capture = Capture::default();
         let now = lintel_domain::Clock::now(&SystemClock);
@@ -339,17 +346,42 @@ pub struct Controller {
     pub data_dir: PathBuf,
     token_file: PathBuf,
     server: SocketAddr,
+    config: Option<PathBuf>,
 }
 
 impl Controller {
     pub fn start(server: SocketAddr, token: &str, dir: &Path) -> Controller {
-        let token_file = dir.join("token");
-        std::fs::write(&token_file, token).unwrap();
-        Controller::start_with(server, &token_file, &dir.join("data"))
+        Controller::start_configured(server, token, dir, None)
     }
 
-    fn start_with(server: SocketAddr, token_file: &Path, data_dir: &Path) -> Controller {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lintel-controller"))
+    /// `start`, with a configuration file holding `config` (TOML) when given.
+    pub fn start_configured(
+        server: SocketAddr,
+        token: &str,
+        dir: &Path,
+        config: Option<&str>,
+    ) -> Controller {
+        let token_file = dir.join("token");
+        std::fs::write(&token_file, token).unwrap();
+        let config = config.map(|text| {
+            let file = dir.join("controller.toml");
+            std::fs::write(&file, text).unwrap();
+            file
+        });
+        Controller::start_with(server, &token_file, &dir.join("data"), config)
+    }
+
+    fn start_with(
+        server: SocketAddr,
+        token_file: &Path,
+        data_dir: &Path,
+        config: Option<PathBuf>,
+    ) -> Controller {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lintel-controller"));
+        if let Some(config) = &config {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command
             .arg("--server")
             .arg(format!("http://{server}"))
             .arg("--token-file")
@@ -378,6 +410,7 @@ impl Controller {
             data_dir: data_dir.to_owned(),
             token_file: token_file.to_owned(),
             server,
+            config,
         }
     }
 
@@ -403,6 +436,7 @@ impl Controller {
             self.server,
             &self.token_file.clone(),
             &self.data_dir.clone(),
+            self.config.clone(),
         );
     }
 
@@ -417,9 +451,14 @@ impl Controller {
 
     /// Waits (up to 20 seconds) until `status` satisfies `ok`; returns it.
     pub async fn until(&self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        self.until_said("status", what, ok).await
+    }
+
+    /// Waits (up to 20 seconds) until the answer to `line` satisfies `ok`; returns it.
+    pub async fn until_said(&self, line: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
         let started = Instant::now();
         loop {
-            let status = self.say("status");
+            let status = self.say(line);
             if ok(&status) {
                 return status;
             }
@@ -461,4 +500,137 @@ pub async fn watch_acme(
     let bearer = format!("Bearer {key}").parse().unwrap();
     request.metadata_mut().insert("authorization", bearer);
     client.watch_events(request).await.unwrap().into_inner()
+}
+
+/// PyPI's libosdp reader, running.
+pub struct PyReader {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<Value>,
+    pub port: String,
+}
+
+impl PyReader {
+    /// A reader at `address` holding `key`, or only the default key (out of its box). `None`
+    /// when Python's libosdp is missing and not required.
+    pub fn start(address: u8, key: Option<[u8; 16]>) -> Option<PyReader> {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/controller/osdp_reader.py"
+        );
+        let has_osdp = Command::new("python3")
+            .args(["-c", "import osdp"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_osdp {
+            assert!(
+                std::env::var_os("LINTEL_TEST_REQUIRE_OSDP").is_none(),
+                "LINTEL_TEST_REQUIRE_OSDP is set but Python's libosdp is missing: \
+                 python3 -m pip install 'libosdp>=3.2,<4'"
+            );
+            eprintln!("skipped: Python's libosdp is not installed");
+            return None;
+        }
+        let mut command = Command::new("python3");
+        command
+            .arg(script)
+            .arg("--address")
+            .arg(address.to_string());
+        if let Some(key) = key {
+            command
+                .arg("--key")
+                .arg(lintel_domain::controller::hex(&key));
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (send, lines) = mpsc::channel::<Value>();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { return };
+                if send.send(serde_json::from_str(&line).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        let first = lines.recv_timeout(Duration::from_secs(20)).unwrap();
+        let port = first["port"].as_str().unwrap().to_owned();
+        let stdin = child.stdin.take().unwrap();
+        Some(PyReader {
+            child,
+            stdin,
+            lines,
+            port,
+        })
+    }
+
+    pub fn send(&mut self, request: Value) {
+        writeln!(self.stdin, "{request}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// The next line satisfying `ok` (within 20 seconds); the lines before it are dropped.
+    pub fn until(&self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if ok(&line) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("the reader never saw {what}"),
+            }
+        }
+    }
+
+    /// Presents card `number` with facility code `fc` as 26-bit H10301.
+    pub fn card(&mut self, fc: u32, number: u32) {
+        self.send(json!({ "card": { "bits": 26, "hex": format!("{:x}", h10301(fc, number)) } }));
+    }
+
+    /// Waits for the LED command of a decision; its colour ("Green", "Red", "Amber").
+    pub fn led(&self) -> String {
+        let led = self.until("an LED command", |l| l["command"]["name"] == "LED");
+        led["command"]["color"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits for a buzzer command; how many beeps.
+    pub fn beeps(&self) -> i64 {
+        let buzzer = self.until("a buzzer command", |l| l["command"]["name"] == "Buzzer");
+        buzzer["command"]["rep_count"].as_i64().unwrap()
+    }
+}
+
+impl Drop for PyReader {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A 26-bit H10301 card, built from its definition: even parity over the first 13 bits, odd
+/// over the last 13.
+pub fn h10301(fc: u32, number: u32) -> u32 {
+    let body = (fc << 16) | number;
+    let even = (body >> 12).count_ones() % 2;
+    let odd = 1 - (body & 0xFFF).count_ones() % 2;
+    (even << 25) | (body << 1) | odd
+}
+
+/// A controller's configuration with one bus (at 115,200 baud) per reader: port, name,
+/// address, door.
+pub fn osdp_wiring(buses: &[(&str, &str, u8, &str)]) -> String {
+    buses
+        .iter()
+        .map(|(port, name, address, door)| {
+            format!(
+                "[[osdp]]\nport = \"{port}\"\nbaud = 115200\n\n[[osdp.readers]]\n\
+                 name = \"{name}\"\naddress = {address}\ndoor = \"{door}\"\n\n"
+            )
+        })
+        .collect()
 }

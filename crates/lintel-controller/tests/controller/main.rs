@@ -3,6 +3,7 @@
 //! again on the same database), on SQLite and on PostgreSQL.
 
 mod harness;
+mod osdp;
 mod sync;
 
-pub use harness::{Acme, Controller, Server, watch_acme};
+pub use harness::{Acme, Controller, PyReader, Server, osdp_wiring, watch_acme};

@@ -50,7 +50,7 @@ async fn acme_events(server: &Server, filter: EventFilter) -> Vec<lintel_domain:
 }
 
 /// Every decision event of Acme, newest first.
-async fn acme_decisions(server: &Server) -> Vec<lintel_domain::Event> {
+pub async fn acme_decisions(server: &Server) -> Vec<lintel_domain::Event> {
     let org = server.state.store.get_org_by_slug("acme").await.unwrap();
     let filter = EventFilter {
         kind: Some("decision".into()),
