@@ -9,6 +9,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::gpio::DoorWiring;
 use crate::osdp::{BAUD_RATES, BusConfig};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +35,9 @@ pub struct Config {
     /// OSDP buses and their readers (`[[osdp]]` tables, each with `[[osdp.readers]]`; in
     /// the file only).
     pub osdp: Vec<BusConfig>,
+    /// Doors wired to GPIO lines: relay, door contact, exit button (`[[doors]]` tables; in
+    /// the file only). Doors not listed have simulated relays.
+    pub doors: Vec<DoorWiring>,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             heartbeat_secs: 5,
             log_level: "info".into(),
             osdp: Vec::new(),
+            doors: Vec::new(),
         }
     }
 }
@@ -95,6 +100,7 @@ impl Config {
             anyhow::bail!("heartbeat_secs must be between 1 and 60");
         }
         config.check_wiring()?;
+        crate::gpio::check(&config.doors)?;
         Ok(config)
     }
 

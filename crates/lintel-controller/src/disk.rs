@@ -10,7 +10,7 @@
 //!   have (written the same way, a few bytes, so confirming never rewrites the rules).
 //! - `keypad.json`: when unknown PIN codes were typed at each door within the longest back-off
 //!   window, so that a restart does not clear the keypad's back-off.
-//! - `journal.jsonl`: every decision, one line each, written and fsynced before the relay
+//! - `journal.jsonl`: every decision and every change of a door's state, one line each, written and fsynced before the relay
 //!   fires or the answer is given (over zeros written ahead of time, `JOURNAL_AHEAD`; reading
 //!   stops at the first line that does not read). `journal.acked` holds how many of its first lines the server
 //!   has stored; once it has them all and they pass `COMPACT_OVER`, its lines are zeroed
@@ -76,6 +76,19 @@ pub struct Entry {
     pub member: Option<Uuid>,
     pub access: Option<Uuid>,
     pub offline: bool,
+    /// Set when the entry is a door's change of state rather than a decision (whose fields
+    /// are then empty); absent from older journals, which hold only decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub door_state: Option<DoorStateEntry>,
+}
+
+/// A door's change of state, as journaled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoorStateEntry {
+    /// `locked`, `unlocked`, `open`, `held_open` or `forced_open`.
+    pub state: String,
+    /// Why: `granted`, `schedule`, `exit`, `opened`, `closed`, `timeout`, `held_too_long`.
+    pub cause: String,
 }
 
 #[derive(Clone)]
@@ -455,6 +468,7 @@ mod tests {
             member: None,
             access: None,
             offline: true,
+            door_state: None,
         }
     }
 

@@ -18,8 +18,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::card::CardRead;
-use crate::disk::{Disk, Entry, FOLD_OVER, Journal};
+use crate::disk::{Disk, DoorStateEntry, Entry, FOLD_OVER, Journal};
 use crate::io::Relays;
+use crate::state::{Cause, Change, DoorStates, DoorView, Sensors};
 
 /// What is presented at a door.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +144,8 @@ pub struct Doors {
     journal: Mutex<Journal>,
     /// Held while an acknowledgement from the server is kept (`stored`).
     acking: Mutex<()>,
-    relays: Arc<dyn Relays>,
+    /// Each door's state, and the relays it drives.
+    states: DoorStates,
     clock: Arc<dyn Clock>,
     /// Whether a sync stream is open now.
     connected: std::sync::atomic::AtomicBool,
@@ -179,7 +181,7 @@ impl Doors {
             rules: std::sync::RwLock::new(rules),
             journal: Mutex::new(journal),
             acking: Mutex::default(),
-            relays,
+            states: DoorStates::new(relays, HashMap::new()),
             clock,
             connected: false.into(),
             journaled: tokio::sync::Notify::new(),
@@ -191,6 +193,71 @@ impl Doors {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Says which doors have a door contact wired, and how long each may stand open.
+    pub fn wire(&mut self, sensors: HashMap<DoorId, Sensors>) {
+        self.states.wire(sensors);
+    }
+
+    /// Each door of the rules, as it is now.
+    pub fn door_views(&self) -> Vec<DoorView> {
+        let now = self.now();
+        let mut doors: Vec<DoorId> = self.doors().keys().map(|&id| DoorId(id)).collect();
+        doors.sort();
+        doors.iter().map(|&d| self.states.view(d, now)).collect()
+    }
+
+    /// `door`'s contact opened or closed.
+    pub fn contact(&self, door: DoorId, open: bool) {
+        let now = self.now();
+        self.record(self.states.contact(door, open, now));
+    }
+
+    /// `door`'s request-to-exit button was pressed: the lock is released for the door's
+    /// unlock time, no credential asked, and it is on record. False for a door the rules do
+    /// not name.
+    pub fn exit(&self, door: DoorId) -> bool {
+        self.unlock(door, Cause::Exit)
+    }
+
+    /// Ends pulses that ran out and raises held-open alarms (every 100 ms).
+    pub fn tick(&self) {
+        let now = self.now();
+        self.record(self.states.tick(now));
+    }
+
+    /// Journals doors' changes of state as events for the server.
+    fn record(&self, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        let offline = !self.connected();
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        for change in changes {
+            tracing::info!(door = %change.door, state = change.state.as_str(), cause = change.cause.as_str(), "door");
+            let entry = Entry {
+                id: Uuid::now_v7(),
+                at: change.at,
+                door: change.door.0,
+                granted: false,
+                reason: None,
+                credential: String::new(),
+                direction: String::new(),
+                member: None,
+                access: None,
+                offline,
+                door_state: Some(DoorStateEntry {
+                    state: change.state.as_str().to_owned(),
+                    cause: change.cause.as_str().to_owned(),
+                }),
+            };
+            if let Err(err) = journal.append(entry) {
+                tracing::error!(error = %err, "could not journal a door's change of state");
+            }
+        }
+        drop(journal);
+        self.journaled.notify_one();
     }
 
     /// The version and hash of the rules held: `(0, "")` for none.
@@ -314,12 +381,10 @@ impl Doors {
         };
         let mut holding = self.holding.lock().unwrap_or_else(PoisonError::into_inner);
         for &door in holding.difference(&held) {
-            self.relays.hold(door, false);
-            tracing::info!(door = %door, "locked again: no schedule holds it unlocked");
+            self.record(self.states.hold(door, false, now));
         }
         for &door in held.difference(&holding) {
-            self.relays.hold(door, true);
-            tracing::info!(door = %door, "held unlocked by an access's schedule");
+            self.record(self.states.hold(door, true, now));
         }
         *holding = held;
     }
@@ -369,17 +434,22 @@ impl Doors {
     /// The server decided that `door` opens (a phone, a guest link, a remote open): releases
     /// its lock for the door's unlock time. False for a door the rules held do not name.
     pub fn release(&self, door: DoorId) -> bool {
+        self.unlock(door, Cause::Granted)
+    }
+
+    /// Releases `door`'s lock for its unlock time, for `cause`. False for a door the rules
+    /// held do not name.
+    fn unlock(&self, door: DoorId, cause: Cause) -> bool {
         let unlock = {
             let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
             rules.as_ref().and_then(|l| l.unlock_time(door))
         };
-        match unlock {
-            Some(unlock) => {
-                self.relays.release(door, unlock);
-                true
-            }
-            None => false,
-        }
+        let Some(unlock) = unlock else {
+            return false;
+        };
+        let now = self.now();
+        self.record(self.states.unlock(door, unlock, cause, now));
+        true
     }
 
     /// The server says the rules held are current (they match `hash`). Written at most once
@@ -461,6 +531,7 @@ impl Doors {
             member,
             access,
             offline,
+            door_state: None,
         };
         let id = entry.id;
         self.journal
@@ -469,7 +540,7 @@ impl Doors {
             .append(entry)?;
         self.journaled.notify_one();
         if granted {
-            self.relays.release(door, unlock);
+            self.record(self.states.unlock(door, unlock, Cause::Granted, now));
         }
         Ok(Answer {
             door: door.0,
@@ -773,24 +844,45 @@ mod tests {
     #[test]
     fn cards_and_codes_are_decided_journaled_and_release_the_relay() {
         let f = fixture();
-        let answer = f.doors.present(f.door, &card("1001")).unwrap();
+        // Each presented after the last unlock ran out (5 s), so each is a pulse of its own.
+        let present = |presented: &Presented| {
+            let answer = f.doors.present(f.door, presented).unwrap();
+            f.clock.advance(chrono::Duration::seconds(6));
+            f.doors.tick();
+            answer
+        };
+        let answer = present(&card("1001"));
         assert!(answer.granted && answer.offline, "{answer:?}");
-        let answer = f
-            .doors
-            .present(f.door, &Presented::Pin("480213".into()))
-            .unwrap();
+        let answer = present(&Presented::Pin("480213".into()));
         assert!(answer.granted, "{answer:?}");
-        let answer = f.doors.present(f.door, &card("1002")).unwrap();
+        let answer = present(&card("1002"));
         assert_eq!(answer.reason, Some(DenyReason::UnknownCredential));
         let both = Presented::CardAndPin {
             facility_code: Some(12),
             number: "1001".into(),
             pin: "480213".into(),
         };
-        assert!(f.doors.present(f.door, &both).unwrap().granted);
+        assert!(present(&both).granted);
         assert_eq!(f.relays.states()[0].pulses, 3);
-        let waiting: Vec<bool> = f.doors.waiting(10).iter().map(|e| e.granted).collect();
-        assert_eq!(waiting, [true, true, false, true]);
+        // Journaled: each decision, and each change of the door's state it made.
+        let waiting: Vec<String> = f
+            .doors
+            .waiting(20)
+            .iter()
+            .map(|e| match &e.door_state {
+                Some(s) => format!("{} ({})", s.state, s.cause),
+                None => format!("granted {}", e.granted),
+            })
+            .collect();
+        let unlocked_then_locked = ["unlocked (granted)", "locked (timeout)"];
+        let mut expected = vec!["granted true"];
+        expected.extend(unlocked_then_locked);
+        expected.push("granted true");
+        expected.extend(unlocked_then_locked);
+        expected.push("granted false");
+        expected.push("granted true");
+        expected.extend(unlocked_then_locked);
+        assert_eq!(waiting, expected);
     }
 
     #[test]
@@ -867,7 +959,11 @@ mod tests {
             rules.accesses[0].schedule = schedule;
             rules.version += 1;
         };
-        let released = |f: &Fixture| f.relays.states().iter().any(|r| r.held && r.released);
+        let released = |f: &Fixture| {
+            let held = f.doors.door_views().iter().any(|d| d.held && d.released);
+            assert_eq!(held, f.relays.states().iter().any(|r| r.released));
+            held
+        };
         let day = now.date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc();
         f.clock.set(day);
 

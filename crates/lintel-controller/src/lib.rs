@@ -1,15 +1,18 @@
 //! The Lintel door controller: it keeps its doors' rules from the server (`sync`), decides
 //! cards and PIN codes at the door with the domain's engine, offline too (`door`), journals
-//! every decision until the server has stored it (`disk`), and drives the locks (`io`, with
-//! simulated relays and the local interface in `local`).
+//! every decision until the server has stored it (`disk`), keeps each door's state
+//! (`state`), and drives the locks and reads the doors (`io`, `gpio`, `osdp`, and by hand
+//! through the local interface in `local`).
 
 pub mod card;
 pub mod config;
 pub mod disk;
 pub mod door;
+pub mod gpio;
 pub mod io;
 pub mod local;
 pub mod osdp;
+pub mod state;
 pub mod sync;
 
 use std::sync::Arc;
@@ -20,8 +23,13 @@ use crate::config::Config;
 /// Runs the controller until interrupted: the local interface, and the sync stream beside it.
 pub async fn run(config: Config, token: String) -> anyhow::Result<()> {
     let disk = disk::Disk::open(&config.data_dir)?;
-    let relays = Arc::new(io::SimulatedRelays::default());
-    let doors = Arc::new(door::Doors::open(disk, relays.clone())?);
+    let simulated = Arc::new(io::SimulatedRelays::default());
+    // Every GPIO line is had now, or the controller does not start: the error names it.
+    let (relays, inputs) = gpio::open(&config.doors, simulated.clone())?;
+    let mut doors = door::Doors::open(disk, Arc::new(relays))?;
+    doors.wire(gpio::sensors(&config.doors));
+    let doors = Arc::new(doors);
+    gpio::watch(inputs, &doors)?;
     // Every bus's port opens now, or the controller does not start: the error names it.
     let readers = osdp::Readers::start(&config.osdp, doors.clone())?;
     let (version, _) = doors.held();
@@ -44,19 +52,29 @@ pub async fn run(config: Config, token: String) -> anyhow::Result<()> {
         doors: doors.clone(),
     };
     tokio::spawn(sync.run());
-    // Doors held unlocked by a schedule follow it to the second, offline too.
-    let holder = doors.clone();
+    // Pulses end and alarms rise on time; doors held unlocked by a schedule follow it to the
+    // second; offline too.
+    let ticking = doors.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        for n in 0u64.. {
             tick.tick().await;
-            holder.hold_scheduled();
+            ticking.tick();
+            if n % 10 == 0 {
+                ticking.hold_scheduled();
+            }
         }
     });
+    let wired = config
+        .doors
+        .iter()
+        .map(|w| lintel_domain::DoorId(w.door))
+        .collect();
     let local = local::Local {
         doors,
-        relays,
+        relays: simulated,
         readers,
+        wired,
     };
     tokio::select! {
         served = local::serve(listener, local) => served,

@@ -8,7 +8,11 @@
 //! proof <door-uuid>                              a proof of presence at the door's reader, as
 //!                                                the reader hands it to a phone (signed with
 //!                                                the door's key; good once, for 30 seconds)
-//! relays                                         each relay: released now, held, pulses so far
+//! relays                                         each simulated relay: released now, pulses so far
+//! doors                                          each door's state: locked, unlocked, open,
+//!                                                held_open, forced_open; held by a schedule?
+//! contact <door-uuid> open|closed                the door contact of a door not wired to GPIO
+//! exit <door-uuid>                               its request-to-exit button pressed
 //! readers                                        each OSDP reader: online, offline, refused
 //!                                                (not on its key), install mode; tamper
 //! install <reader-name>                          install mode for that reader: its default key
@@ -39,6 +43,8 @@ pub struct Local {
     pub doors: Arc<Doors>,
     pub relays: Arc<SimulatedRelays>,
     pub readers: Readers,
+    /// Doors wired to GPIO: their contact and button are the lines', not the interface's.
+    pub wired: std::collections::HashSet<DoorId>,
 }
 
 pub async fn serve(listener: TcpListener, local: Local) -> anyhow::Result<()> {
@@ -88,6 +94,21 @@ fn answer(line: &str, local: &Local) -> serde_json::Value {
     let presented = match words.as_slice() {
         ["relays"] => return json!({ "relays": local.relays.states() }),
         ["readers"] => return json!({ "readers": local.readers.status() }),
+        ["doors"] => return json!({ "doors": doors.door_views() }),
+        ["contact", door, open @ ("open" | "closed")] => {
+            return by_hand(local, door, |door| {
+                doors.contact(door, *open == "open");
+                Ok(())
+            });
+        }
+        ["exit", door] => {
+            return by_hand(local, door, |door| {
+                if !doors.exit(door) {
+                    return Err("no such door in the rules held".to_owned());
+                }
+                Ok(())
+            });
+        }
         ["install", name] => {
             return if local.readers.install(name) {
                 json!({ "install_mode": name, "for_secs": INSTALL_FOR.as_secs() })
@@ -139,7 +160,7 @@ fn answer(line: &str, local: &Local) -> serde_json::Value {
                 other => (door, other),
             })
         }
-        _ => Err("say: card DOOR NUMBER [FC] | pin DOOR CODE | card+pin DOOR NUMBER FC|- CODE | proof DOOR | relays | readers | install READER | status".to_owned()),
+        _ => Err("say: card DOOR NUMBER [FC] | pin DOOR CODE | card+pin DOOR NUMBER FC|- CODE | proof DOOR | relays | doors | contact DOOR open|closed | exit DOOR | readers | install READER | status".to_owned()),
     };
     match presented.and_then(|(door, p)| Ok((door?, p))) {
         Ok((door, presented)) => match doors.present(door, &presented) {
@@ -149,6 +170,33 @@ fn answer(line: &str, local: &Local) -> serde_json::Value {
                 json!({ "error": "could not journal the decision; nothing opened" })
             }
         },
+        Err(message) => json!({ "error": message }),
+    }
+}
+
+/// Does `what` to a door's simulated contact or button, unless the door is wired to GPIO;
+/// answers with the door's state.
+fn by_hand(
+    local: &Local,
+    door: &str,
+    what: impl FnOnce(DoorId) -> Result<(), String>,
+) -> serde_json::Value {
+    let door = match door_id(door) {
+        Ok(door) => door,
+        Err(message) => return json!({ "error": message }),
+    };
+    if local.wired.contains(&door) {
+        return json!({ "error": "that door is wired to GPIO: its lines say" });
+    }
+    match what(door) {
+        Ok(()) => {
+            let view = local
+                .doors
+                .door_views()
+                .into_iter()
+                .find(|v| v.door == door.0);
+            json!({ "door": view })
+        }
         Err(message) => json!({ "error": message }),
     }
 }

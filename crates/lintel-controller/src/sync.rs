@@ -220,5 +220,15 @@ fn event(e: &Entry) -> pb::ControllerEvent {
         member_uuid: e.member.map(|m| m.to_string()).unwrap_or_default(),
         access_uuid: e.access.map(|a| a.to_string()).unwrap_or_default(),
         offline: e.offline,
+        door_state: e
+            .door_state
+            .as_ref()
+            .map(|s| s.state.clone())
+            .unwrap_or_default(),
+        door_state_cause: e
+            .door_state
+            .as_ref()
+            .map(|s| s.cause.clone())
+            .unwrap_or_default(),
     }
 }

@@ -147,3 +147,37 @@ mod tests {
         );
     }
 }
+
+/// A door's state as its controller last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DoorState {
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub door_id: DoorId,
+    /// `locked`, `unlocked`, `open`, `held_open` (open longer than allowed: an alarm) or
+    /// `forced_open` (opened while locked: an alarm).
+    #[cfg_attr(feature = "openapi", schema(example = "locked"))]
+    pub state: String,
+    /// Why it changed: `granted`, `schedule`, `exit` (the request-to-exit button), `opened`,
+    /// `closed`, `timeout` (the unlock time ran out) or `held_too_long`.
+    #[cfg_attr(feature = "openapi", schema(example = "closed"))]
+    pub cause: String,
+    /// When, by the controller's clock.
+    pub at: DateTime<Utc>,
+}
+
+impl DoorState {
+    /// The states a controller reports.
+    pub const STATES: [&'static str; 5] =
+        ["locked", "unlocked", "open", "held_open", "forced_open"];
+    /// Why a state changes.
+    pub const CAUSES: [&'static str; 7] = [
+        "granted",
+        "schedule",
+        "exit",
+        "opened",
+        "closed",
+        "timeout",
+        "held_too_long",
+    ];
+}

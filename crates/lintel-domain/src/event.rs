@@ -171,6 +171,9 @@ event_kinds! {
     AccountPhoneRecovered = "account.phone_recovered",
     DecisionGranted = "decision.granted",
     DecisionDenied = "decision.denied",
+    /// A door's state changed as its controller saw it (locked, unlocked, open, held_open,
+    /// forced_open), or its request-to-exit button was pressed; the summary says why.
+    DoorStateChanged = "door.state_changed",
 }
 
 impl EventKind {
@@ -236,7 +239,8 @@ impl EventKind {
             | AccountSignedIn
             | AccountPhoneRecovered
             | DecisionGranted
-            | DecisionDenied => false,
+            | DecisionDenied
+            | DoorStateChanged => false,
         }
     }
 }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::{CredentialKey, CredentialRule, DoorRestrictions, MemberRule};
+use lintel_domain::door::DoorState;
 use lintel_domain::{
     Access, AccessId, AccessLink, AccessStatus, Account, AccountId, ApiKeyId, Areas, Card, CardId,
     Controller, ControllerId, CredentialStatus, Device, DeviceId, Door, DoorId, Email, Event,
@@ -768,9 +769,19 @@ pub trait ControllerStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Stores events a controller made, with their own ids and times, each once: an event
-    /// whose id is stored already is skipped, so a batch sent again adds nothing.
-    async fn store_controller_events(&self, org: OrgId, events: &[Event])
-    -> Result<(), StoreError>;
+    /// whose id is stored already is skipped, so a batch sent again adds nothing. In the same
+    /// transaction, the doors' states it reports replace those kept when they are not older
+    /// (a door no longer there is skipped).
+    async fn store_controller_events(
+        &self,
+        org: OrgId,
+        events: &[Event],
+        states: &[DoorState],
+    ) -> Result<(), StoreError>;
+
+    /// Each door's state as its controller last reported it (doors never reported are not
+    /// listed), by door id.
+    async fn list_door_states(&self, org: OrgId) -> Result<Vec<DoorState>, StoreError>;
 }
 
 /// API keys and the sessions of keys signed in with a token.

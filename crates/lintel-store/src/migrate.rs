@@ -68,6 +68,7 @@ migrations!(
     "0015_access_lifecycle",
     "0016_site_offline_policy",
     "0017_controller_rules_confirmed",
+    "0018_door_states",
 );
 
 #[cfg(test)]

@@ -440,6 +440,12 @@ impl Controller {
         );
     }
 
+    /// How many times the first door (by id) was unlocked since the controller started.
+    pub fn unlocks(&self) -> u64 {
+        let doors = self.say("doors");
+        doors["doors"][0]["unlocks"].as_u64().unwrap_or(0)
+    }
+
     /// One line to the local interface, and its answer.
     pub fn say(&self, line: &str) -> Value {
         let mut stream = std::net::TcpStream::connect(self.local).unwrap();

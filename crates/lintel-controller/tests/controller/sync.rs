@@ -19,6 +19,7 @@ on_both_backends!(
     killed_again_and_again_while_taking_rules_a_controller_keeps_whole_ones,
     a_controller_s_word_counts_only_for_its_own_site_s_doors,
     a_controller_is_sent_what_changed_not_its_rules_whole,
+    a_door_s_states_reach_the_api_and_a_watch_as_its_controller_sees_them,
 );
 
 /// Acme (`Server::acme`) and Ada's cards 1001 and 1002.
@@ -103,8 +104,7 @@ async fn a_controller_decides_online_and_offline_and_hands_every_decision_over_o
     let answer = controller.say(&format!("card {} 9999 12", p.door));
     assert_eq!(answer["reason"], "unknown_credential", "{answer}");
     decisions.push(answer);
-    let relays = controller.say("relays");
-    assert_eq!(relays["relays"][0]["pulses"], 1, "{relays}");
+    assert_eq!(controller.unlocks(), 1);
 
     // A card revoked through the API is refused at the door, pushed within moments.
     let before = first["rules_hash"].clone();
@@ -425,8 +425,7 @@ async fn a_door_opens_through_its_controller_or_answers_that_it_is_offline(backe
     );
     let (_, remote) = open_door(&server, &p.key, &p.door, "remote-unlock").await;
     assert_eq!(remote["opened"], true, "{remote}");
-    let relays = controller.say("relays");
-    assert_eq!(relays["relays"][0]["pulses"], 2, "{relays}");
+    assert_eq!(controller.unlocks(), 2);
 
     // A door that wants the phone at its reader: the controller signs the proof of presence
     // with the door's key, the server takes it once.
@@ -531,7 +530,7 @@ async fn a_change_or_a_command_on_one_node_reaches_a_controller_on_another() {
     assert_eq!(phone["opened"], true, "{phone}");
     let (_, remote) = open_door(&server, &p.key, &p.door, "remote-unlock").await;
     assert_eq!(remote["opened"], true, "{remote}");
-    assert_eq!(controller.say("relays")["relays"][0]["pulses"], 3);
+    assert_eq!(controller.unlocks(), 3);
 
     // The controller gone, either node answers that the door is offline.
     drop(controller);
@@ -593,8 +592,9 @@ async fn a_watch_on_one_node_hears_an_event_recorded_through_another() {
 
 /// Whether the controller holds Acme's door unlocked now.
 fn held(controller: &Controller) -> bool {
+    let doors = controller.say("doors");
     let relays = controller.say("relays");
-    relays["relays"][0]["held"] == true && relays["relays"][0]["released"] == true
+    doors["doors"][0]["held"] == true && relays["relays"][0]["released"] == true
 }
 
 async fn a_door_an_access_holds_unlocked_stays_so_offline_and_locks_when_it_stops(
@@ -928,4 +928,126 @@ async fn a_controller_is_sent_what_changed_not_its_rules_whole(backend: Backend)
     );
     let answer = controller.say(&card("1002"));
     assert_eq!(answer["reason"], "credential_revoked", "{answer}");
+}
+
+async fn a_door_s_states_reach_the_api_and_a_watch_as_its_controller_sees_them(backend: Backend) {
+    let Some(server) = Server::start(backend).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    // A short unlock time, so that one running out is seen soon.
+    let door_path = format!("/api/v1/orgs/acme/doors/{}", p.door);
+    let (status, _) = server
+        .call(
+            reqwest::Method::PATCH,
+            &p.key,
+            &door_path,
+            Some(json!({ "unlock_duration_secs": 2 })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let controller = Controller::start(server.addr, &p.token, dir.path());
+    has_rules(&controller).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
+    let mut request = tonic::Request::new(pb::WatchDoorStatesRequest {
+        organization_slug: "acme".into(),
+    });
+    let bearer = format!("Bearer {}", p.key).parse().unwrap();
+    request.metadata_mut().insert("authorization", bearer);
+    let mut states = client
+        .watch_door_states(request)
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Granted, opened, closed (locked behind); forced open, closed; an exit, run out.
+    let door = |what: &str| controller.say(&format!("{what} {}", p.door));
+    assert!(granted(
+        &controller.say(&format!("card {} 1001 12", p.door))
+    ));
+    // Said wrong: a clear error, nothing changed.
+    assert!(door("contact")["error"].is_string());
+    controller.say(&format!("contact {} open", p.door));
+    controller.say(&format!("contact {} closed", p.door));
+    let forced = controller.say(&format!("contact {} open", p.door));
+    assert_eq!(forced["door"]["state"], "forced_open", "{forced}");
+    controller.say(&format!("contact {} closed", p.door));
+    assert_eq!(door("exit")["door"]["state"], "unlocked");
+    let expected = [
+        ("unlocked", "granted"),
+        ("open", "opened"),
+        ("locked", "closed"),
+        ("forced_open", "opened"),
+        ("locked", "closed"),
+        ("unlocked", "exit"),
+        ("locked", "timeout"),
+    ];
+    let mut seen = Vec::new();
+    while seen.len() < expected.len() {
+        let change = tokio::time::timeout(Duration::from_secs(20), states.message())
+            .await
+            .expect("the watch hears every change")
+            .unwrap()
+            .unwrap();
+        assert!(!change.current, "{change:?}");
+        assert_eq!(change.door_uuid, p.door);
+        seen.push((change.state, change.cause));
+    }
+    let seen: Vec<(&str, &str)> = seen.iter().map(|(s, c)| (s.as_str(), c.as_str())).collect();
+    assert_eq!(seen, expected);
+
+    // The API keeps the newest; a new watch starts from it.
+    let (status, kept) = server
+        .call(
+            reqwest::Method::GET,
+            &p.key,
+            "/api/v1/orgs/acme/door-states",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(kept["items"][0]["door_id"], p.door.as_str(), "{kept}");
+    assert_eq!(
+        (&kept["items"][0]["state"], &kept["items"][0]["cause"]),
+        (&json!("locked"), &json!("timeout"))
+    );
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
+    let mut request = tonic::Request::new(pb::WatchDoorStatesRequest {
+        organization_slug: "acme".into(),
+    });
+    let bearer = format!("Bearer {}", p.key).parse().unwrap();
+    request.metadata_mut().insert("authorization", bearer);
+    let mut again = client
+        .watch_door_states(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let now = again.message().await.unwrap().unwrap();
+    assert!(now.current && now.state == "locked", "{now:?}");
+    // Each change is an event of the log, by the controller.
+    let logged = acme_events(
+        &server,
+        EventFilter {
+            kind: Some("door.state_changed".into()),
+            ..EventFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(logged.len(), expected.len());
+    assert!(
+        logged
+            .iter()
+            .all(|e| matches!(e.actor, EventActor::Controller { .. }))
+    );
 }

@@ -12,6 +12,7 @@ use lintel_domain::credential::{self, KeyParts};
 use lintel_domain::decision::{
     AccessRule, AuthType, CredentialKey, CredentialRule, DenyReason, Direction, MemberRule,
 };
+use lintel_domain::door::DoorState;
 use lintel_domain::{
     AccessId, Area, Controller, ControllerId, DoorId, Event, EventActor, EventId, EventKind,
     GroupId, MembershipId, OrgId, ScheduleId, SiteId, validate,
@@ -291,80 +292,127 @@ pub async fn rules_for(
     })
 }
 
-/// A decision a controller made at one of its doors, as it reports it.
+/// What a controller reports of one of its doors: a decision it made there, or a change of
+/// the door's state it saw.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReportedDecision {
+pub struct Reported {
     /// The controller's own id for the event (a UUIDv7 of its clock).
     pub id: Uuid,
     pub at: DateTime<Utc>,
     pub door: DoorId,
-    /// `None`: granted.
-    pub denied: Option<DenyReason>,
-    pub auth: AuthType,
-    pub direction: Direction,
-    pub member: Option<MembershipId>,
-    pub access: Option<AccessId>,
-    /// Decided while the server could not be reached.
+    /// Made or seen while the server could not be reached.
     pub offline: bool,
+    pub what: ReportedWhat,
 }
 
-/// Stores decisions the controller made, each once (by its id), in its organization's log
-/// as the controller's: a batch sent again adds nothing. A controller speaks only for doors
-/// of its own site: a decision it reports anywhere else is not stored, only logged, and is
-/// acknowledged all the same (keeping it would jam the controller's journal). Returns the
-/// ids the controller may forget.
-pub async fn store_decisions(
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportedWhat {
+    Decision {
+        /// `None`: granted.
+        denied: Option<DenyReason>,
+        auth: AuthType,
+        direction: Direction,
+        member: Option<MembershipId>,
+        access: Option<AccessId>,
+    },
+    /// One of `DoorState::STATES`, and one of `DoorState::CAUSES`.
+    DoorState { state: String, cause: String },
+}
+
+/// Stores what the controller reported, each once (by its id), in its organization's log as
+/// the controller's, and the doors' states it saw: a batch sent again adds nothing. A
+/// controller speaks only for doors of its own site: what it reports anywhere else is not
+/// stored, only logged, and is acknowledged all the same (keeping it would jam the
+/// controller's journal). Returns the ids the controller may forget.
+pub async fn store_reported(
     state: &AppState,
     org: OrgId,
     controller: &Controller,
-    decisions: &[ReportedDecision],
+    reported: &[Reported],
 ) -> Result<Vec<Uuid>, Error> {
     let mut at_its_site: HashMap<DoorId, bool> = HashMap::new();
-    for d in decisions {
-        if let std::collections::hash_map::Entry::Vacant(unknown) = at_its_site.entry(d.door) {
-            unknown.insert(match state.store.get_door(org, d.door).await {
+    for r in reported {
+        if let std::collections::hash_map::Entry::Vacant(unknown) = at_its_site.entry(r.door) {
+            unknown.insert(match state.store.get_door(org, r.door).await {
                 Ok(door) => door.site_id == controller.site_id,
                 Err(StoreError::NotFound) => false,
                 Err(other) => return Err(other.into()),
             });
         }
     }
-    let (kept, refused): (Vec<&ReportedDecision>, Vec<&ReportedDecision>) =
-        decisions.iter().partition(|d| at_its_site[&d.door]);
+    let (kept, refused): (Vec<&Reported>, Vec<&Reported>) =
+        reported.iter().partition(|r| at_its_site[&r.door]);
     if !refused.is_empty() {
         tracing::warn!(
             controller = %controller.id,
             refused = refused.len(),
-            "a controller reported decisions at doors not of its site; they were not stored"
+            "a controller reported events at doors not of its site; they were not stored"
         );
     }
     let actor = actor(controller);
     let events: Vec<Event> = kept
         .iter()
-        .map(|d| Event {
-            id: EventId(d.id),
-            at: d.at,
-            kind: match d.denied {
-                None => EventKind::DecisionGranted,
-                Some(_) => EventKind::DecisionDenied,
+        .map(|r| {
+            let (kind, summary) = match &r.what {
+                ReportedWhat::Decision {
+                    denied,
+                    auth,
+                    direction,
+                    member,
+                    access,
+                } => (
+                    match denied {
+                        None => EventKind::DecisionGranted,
+                        Some(_) => EventKind::DecisionDenied,
+                    },
+                    serde_json::json!({
+                        "credential": auth.as_str(),
+                        "direction": direction,
+                        "reason": denied,
+                        "access_id": access,
+                        "member_id": member,
+                        "offline": r.offline,
+                    }),
+                ),
+                ReportedWhat::DoorState { state, cause } => (
+                    EventKind::DoorStateChanged,
+                    serde_json::json!({ "state": state, "cause": cause, "offline": r.offline }),
+                ),
+            };
+            Event {
+                id: EventId(r.id),
+                at: r.at,
+                kind: kind.as_str().to_owned(),
+                actor: actor.clone(),
+                object_kind: Some("door".to_owned()),
+                object_id: Some(r.door.0),
+                summary,
             }
-            .as_str()
-            .to_owned(),
-            actor: actor.clone(),
-            object_kind: Some("door".to_owned()),
-            object_id: Some(d.door.0),
-            summary: serde_json::json!({
-                "credential": d.auth.as_str(),
-                "direction": d.direction,
-                "reason": d.denied,
-                "access_id": d.access,
-                "member_id": d.member,
-                "offline": d.offline,
-            }),
         })
         .collect();
-    state.store.store_controller_events(org, &events).await?;
-    Ok(decisions.iter().map(|d| d.id).collect())
+    let states: Vec<DoorState> = kept
+        .iter()
+        .filter_map(|r| match &r.what {
+            ReportedWhat::DoorState { state, cause } => Some(DoorState {
+                door_id: r.door,
+                state: state.clone(),
+                cause: cause.clone(),
+                at: r.at,
+            }),
+            ReportedWhat::Decision { .. } => None,
+        })
+        .collect();
+    state
+        .store
+        .store_controller_events(org, &events, &states)
+        .await?;
+    Ok(reported.iter().map(|r| r.id).collect())
+}
+
+/// Each door's state as its controller last reported it; any admin may read them.
+pub async fn door_states(state: &AppState, ctx: &OrgCtx) -> Result<Vec<DoorState>, Error> {
+    ctx.require_admin()?;
+    Ok(state.store.list_door_states(ctx.org_id()).await?)
 }
 
 /// Records the controller's sync stream opening or closing (`controller.connected` or

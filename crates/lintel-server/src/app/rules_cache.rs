@@ -212,7 +212,8 @@ fn plan(changes: &[RuleChange], from: i64) -> Option<RuleObjects> {
             | AccountSignedIn
             | AccountPhoneRecovered
             | DecisionGranted
-            | DecisionDenied => return None,
+            | DecisionDenied
+            | DoorStateChanged => return None,
         }
     }
     // Accesses and members change most often, several times in a row; duplicates in the

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use lintel_domain::controller::{Controller, ControllerLive};
 use lintel_domain::decision::{AuthType, DenyReason, Direction};
+use lintel_domain::door::DoorState;
 use lintel_domain::{AccessId, DoorId, MembershipId, OrgId};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
@@ -19,7 +20,7 @@ use uuid::Uuid;
 
 use super::pb::{self, controller_message, server_message};
 use super::{Api, bearer, invalid, parse_uuid, status, time_of, timestamp};
-use crate::app::controllers::{self, ReportedDecision};
+use crate::app::controllers::{self, Reported, ReportedWhat};
 use crate::app::hub::{self, Held};
 use crate::app::{self, AppState};
 use lintel_store::Signal;
@@ -380,10 +381,10 @@ impl Session {
                     .events
                     .into_iter()
                     .enumerate()
-                    .map(|(i, e)| decision(&format!("events[{i}]"), e))
+                    .map(|(i, e)| reported(&format!("events[{i}]"), e))
                     .collect::<Result<Vec<_>, Status>>()
                     .map_err(Some)?;
-                let stored = controllers::store_decisions(
+                let stored = controllers::store_reported(
                     &self.state,
                     self.org,
                     &self.controller,
@@ -453,7 +454,7 @@ fn word<T: serde::de::DeserializeOwned>(field: &str, value: &str, what: &str) ->
 }
 
 /// An event as the controller reported it, checked.
-fn decision(at: &str, e: pb::ControllerEvent) -> Result<ReportedDecision, Status> {
+fn reported(at: &str, e: pb::ControllerEvent) -> Result<Reported, Status> {
     let id = parse_uuid(&format!("{at}.uuid"), &e.uuid)?;
     let optional = |field: &str, value: &str| -> Result<Option<Uuid>, Status> {
         if value.is_empty() {
@@ -469,30 +470,50 @@ fn decision(at: &str, e: pb::ControllerEvent) -> Result<ReportedDecision, Status
             format!("{at}.at is required"),
         )
     })?;
-    let denied = if e.granted {
-        None
+    let door = DoorId(parse_uuid(&format!("{at}.door_uuid"), &e.door_uuid)?);
+    let what = if !e.door_state.is_empty() {
+        let one_of = |field: &str, value: String, allowed: &[&str]| {
+            if allowed.contains(&value.as_str()) {
+                Ok(value)
+            } else {
+                Err(invalid(
+                    &format!("{at}.{field}"),
+                    "invalid_value",
+                    format!("{at}.{field} must be one of {allowed:?}; got {value:?}"),
+                ))
+            }
+        };
+        ReportedWhat::DoorState {
+            state: one_of("door_state", e.door_state, &DoorState::STATES)?,
+            cause: one_of("door_state_cause", e.door_state_cause, &DoorState::CAUSES)?,
+        }
     } else {
-        Some(word::<DenyReason>(
-            &format!("{at}.reason"),
-            &e.reason,
-            "a deny reason",
-        )?)
+        let denied = if e.granted {
+            None
+        } else {
+            Some(word::<DenyReason>(
+                &format!("{at}.reason"),
+                &e.reason,
+                "a deny reason",
+            )?)
+        };
+        ReportedWhat::Decision {
+            denied,
+            auth: word::<AuthType>(
+                &format!("{at}.credential"),
+                &e.credential,
+                "card, pin or card_and_pin",
+            )?,
+            direction: word::<Direction>(&format!("{at}.direction"), &e.direction, "in or out")?,
+            member: optional("member_uuid", &e.member_uuid)?.map(MembershipId),
+            access: optional("access_uuid", &e.access_uuid)?.map(AccessId),
+        }
     };
-    let auth = word::<AuthType>(
-        &format!("{at}.credential"),
-        &e.credential,
-        "card, pin or card_and_pin",
-    )?;
-    let direction = word::<Direction>(&format!("{at}.direction"), &e.direction, "in or out")?;
-    Ok(ReportedDecision {
+    Ok(Reported {
         id,
         at: when,
-        door: DoorId(parse_uuid(&format!("{at}.door_uuid"), &e.door_uuid)?),
-        denied,
-        auth,
-        direction,
-        member: optional("member_uuid", &e.member_uuid)?.map(MembershipId),
-        access: optional("access_uuid", &e.access_uuid)?.map(AccessId),
+        door,
         offline: e.offline,
+        what,
     })
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use lintel_domain::decision::Direction;
-use lintel_domain::{Area, Controller, ControllerId, DoorId, Event, SiteId};
+use lintel_domain::{Area, Controller, ControllerId, DoorId, Event, EventKind, SiteId};
 use lintel_store::Signal;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -131,57 +131,136 @@ impl DoorsService for Api {
         let kind = Some(req.kind).filter(|k| !k.trim().is_empty());
         let since = time_of("since", req.since)?;
         // Listening first: an event committed after this is heard, one before it is read.
-        let mut signals = self.state.store.signals();
-        let mut watch = Watch::start(&self.state, &ctx, kind, since)
+        let signals = self.state.store.signals();
+        let watch = Watch::start(&self.state, &ctx, kind, since)
             .await
             .map_err(status)?;
-        let org = ctx.org_id();
         let (tx, rx) = mpsc::channel(256);
-        let state = self.state.clone();
-        let slug = ctx.org.slug.to_string();
+        let follow = Follow {
+            state: self.state.clone(),
+            secret,
+            slug: ctx.org.slug.to_string(),
+            org: ctx.org_id(),
+        };
+        tokio::spawn(follow.run(watch, signals, tx, |e| Some(event(e))));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    type WatchDoorStatesStream = ReceiverStream<Result<pb::DoorStateChange, Status>>;
+
+    async fn watch_door_states(
+        &self,
+        req: Request<pb::WatchDoorStatesRequest>,
+    ) -> Result<Response<Self::WatchDoorStatesStream>, Status> {
+        let secret = super::bearer(&req).unwrap_or_default().to_owned();
+        let ctx = self.enter(&req, &req.get_ref().organization_slug).await?;
+        // Listening first, then the states now: a change after them is heard (one in
+        // between comes twice, the same state).
+        let signals = self.state.store.signals();
+        let kind = Some(EventKind::DoorStateChanged.as_str().to_owned());
+        let watch = Watch::start(&self.state, &ctx, kind, None)
+            .await
+            .map_err(status)?;
+        let now = controllers::door_states(&self.state, &ctx)
+            .await
+            .map_err(status)?;
+        let (tx, rx) = mpsc::channel(256);
+        let follow = Follow {
+            state: self.state.clone(),
+            secret,
+            slug: ctx.org.slug.to_string(),
+            org: ctx.org_id(),
+        };
         tokio::spawn(async move {
-            let mut checked = Instant::now();
-            loop {
-                match watch.next(&state).await {
-                    Ok(events) => {
-                        for e in events {
-                            if tx.send(Ok(event(e))).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(err) => {
-                        let _ = tx.send(Err(status(err))).await;
-                        return;
-                    }
-                }
-                if checked.elapsed() >= RECHECK {
-                    checked = Instant::now();
-                    if let Err(err) = may_watch(&state, &secret, &slug).await {
-                        let _ = tx.send(Err(status(err))).await;
-                        return;
-                    }
-                }
-                // Until this organization's log grows (on any node), signals may have been
-                // lost, or it is time to look anyway.
-                let woken = async {
-                    loop {
-                        match signals.next().await {
-                            Signal::Events(o) if o == org => return,
-                            Signal::Missed => return,
-                            _ => {}
-                        }
-                    }
+            for s in now {
+                let current = pb::DoorStateChange {
+                    door_uuid: s.door_id.to_string(),
+                    state: s.state,
+                    cause: s.cause,
+                    at: Some(timestamp(s.at)),
+                    current: true,
                 };
-                tokio::select! {
-                    () = woken => {}
-                    () = tokio::time::sleep(LOOK_EVERY) => {}
-                    () = tx.closed() => return,
+                if tx.send(Ok(current)).await.is_err() {
+                    return;
                 }
             }
+            follow.run(watch, signals, tx, door_state_change).await;
         });
         Ok(Response::new(ReceiverStream::new(rx)))
     }
+}
+
+/// A stream's caller and organization, to follow its log.
+struct Follow {
+    state: AppState,
+    secret: String,
+    slug: String,
+    org: lintel_domain::OrgId,
+}
+
+impl Follow {
+    /// Sends what `watch` finds (as `map` makes it) until the caller goes away or may no
+    /// longer watch; looks again when the organization's log grows on any node, or every
+    /// `LOOK_EVERY`.
+    async fn run<T: Send + 'static>(
+        self,
+        mut watch: Watch,
+        mut signals: lintel_store::Receiver,
+        tx: mpsc::Sender<Result<T, Status>>,
+        map: fn(Event) -> Option<T>,
+    ) {
+        let mut checked = Instant::now();
+        loop {
+            match watch.next(&self.state).await {
+                Ok(events) => {
+                    for e in events.into_iter().filter_map(map) {
+                        if tx.send(Ok(e)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(err) => {
+                    let _ = tx.send(Err(status(err))).await;
+                    return;
+                }
+            }
+            if checked.elapsed() >= RECHECK {
+                checked = Instant::now();
+                if let Err(err) = may_watch(&self.state, &self.secret, &self.slug).await {
+                    let _ = tx.send(Err(status(err))).await;
+                    return;
+                }
+            }
+            // Until this organization's log grows (on any node), signals may have been lost,
+            // or it is time to look anyway.
+            let org = self.org;
+            let woken = async {
+                loop {
+                    match signals.next().await {
+                        Signal::Events(o) if o == org => return,
+                        Signal::Missed => return,
+                        _ => {}
+                    }
+                }
+            };
+            tokio::select! {
+                () = woken => {}
+                () = tokio::time::sleep(LOOK_EVERY) => {}
+                () = tx.closed() => return,
+            }
+        }
+    }
+}
+
+fn door_state_change(e: Event) -> Option<pb::DoorStateChange> {
+    let word = |key: &str| e.summary[key].as_str().unwrap_or_default().to_owned();
+    Some(pb::DoorStateChange {
+        door_uuid: e.object_id?.to_string(),
+        state: word("state"),
+        cause: word("cause"),
+        at: Some(timestamp(e.at)),
+        current: false,
+    })
 }
 
 fn controller(c: Controller) -> pb::Controller {

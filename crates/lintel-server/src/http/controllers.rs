@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use lintel_domain::door::DoorState;
 use lintel_domain::{Controller, ControllerId, SiteId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -130,4 +131,28 @@ pub async fn rotate_token(
     Ok(Json(
         app::controllers::rotate_token(&state, &ctx, id).await?,
     ))
+}
+
+/// Every door's state, as its controller last reported it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DoorStates {
+    /// By door id; doors whose controller never reported a state are not listed.
+    pub items: Vec<DoorState>,
+}
+
+/// Each door's live state as its controller last reported it: `locked`, `unlocked`, `open`,
+/// `held_open` or `forced_open` (the last two are alarms), why and when. Every change is
+/// also a `door.state_changed` event; gRPC's `DoorsService.WatchDoorStates` streams them.
+/// Any admin may read them.
+#[utoipa::path(operation_id = "list_door_states", get, path = "/api/v1/orgs/{org_slug}/door-states", tag = "controllers",
+    params(OrgPath), security(("bearer" = [])),
+    responses((status = 200, body = DoorStates),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn door_states(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+) -> Result<Json<DoorStates>, ApiError> {
+    Ok(Json(DoorStates {
+        items: app::controllers::door_states(&state, &ctx).await?,
+    }))
 }

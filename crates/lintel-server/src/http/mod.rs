@@ -134,6 +134,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
             controllers::delete
         ))
         .routes(routes!(controllers::rotate_token))
+        .routes(routes!(controllers::door_states))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(schedules::list, schedules::create))

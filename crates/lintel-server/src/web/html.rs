@@ -42,6 +42,9 @@ fieldset{border:1px solid #d5d9de;border-radius:.375rem;margin-top:.75rem}label.
 label.check input{width:auto}select{padding:.5rem;font-size:1rem;border-radius:.375rem}form.inline{display:inline-block;margin-right:.5rem}
 button.small{padding:.3rem .7rem;font-size:.85rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .5rem}
 code.pin{font-size:1.5rem;letter-spacing:.2em;font-weight:700}
+.state{display:inline-block;padding:.1rem .55rem;border-radius:1rem;font-weight:600;font-size:.85rem;background:#e3e6ea}
+.state.unlocked{background:#d9f2e3;color:#11633a}.state.open{background:#e8f1fe;color:#1a4fa3}
+.state.held_open,.state.forced_open{background:#fdecea;color:#7a1a12}
 ";
 
 /// A whole page around `body`.
@@ -52,6 +55,16 @@ pub fn page(title: &str, body: &str) -> String {
 /// A wide page for the dashboard: the title, then `nav`, then `body`.
 pub fn page_with_nav(title: &str, nav: &str, body: &str) -> String {
     layout(title, " class=\"wide\"", &format!("{nav}{body}"))
+}
+
+/// `page_with_nav` that the browser loads again every `secs` seconds (no script needed).
+pub fn page_with_nav_refreshing(title: &str, nav: &str, body: &str, secs: u32) -> String {
+    let page = page_with_nav(title, nav, body);
+    page.replacen(
+        "<title>",
+        &format!("<meta http-equiv=\"refresh\" content=\"{secs}\"><title>"),
+        1,
+    )
 }
 
 fn layout(title: &str, main_attributes: &str, body: &str) -> String {

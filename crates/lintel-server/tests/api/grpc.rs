@@ -1432,13 +1432,14 @@ async fn every_rpc_needs_the_area_its_http_twin_needs(backend: Backend) {
     let mut doors = DoorsServiceClient::new(channel(&app).await);
     let made = create_one(&mut accesses, &p, "Matrix").await;
     // Which areas each RPC needs (any one of them; owner allows all).
-    let rpcs: [(&str, &[Area]); 7] = [
+    let rpcs: [(&str, &[Area]); 8] = [
         ("CreateAccesses", &[Area::Delegation]),
         ("GetAccesses", &Area::ALL),
         ("UpdateAccesses", &[Area::Delegation]),
         ("DeleteAccesses", &[Area::Delegation]),
         ("RemoteOpen", &[Area::Doors]),
         ("WatchEvents", &[Area::Audit]),
+        ("WatchDoorStates", &[Area::Audit]),
         ("GetControllers", &Area::ALL),
     ];
     let mut callers: Vec<(String, Vec<Area>)> = Vec::new();
@@ -1493,6 +1494,15 @@ async fn every_rpc_needs_the_area_its_http_twin_needs(backend: Backend) {
                         pb::WatchEventsRequest {
                             organization_slug: "acme".into(),
                             ..pb::WatchEventsRequest::default()
+                        },
+                    ))
+                    .await
+                    .map(drop),
+                "WatchDoorStates" => doors
+                    .watch_door_states(authed(
+                        token,
+                        pb::WatchDoorStatesRequest {
+                            organization_slug: "acme".into(),
                         },
                     ))
                     .await

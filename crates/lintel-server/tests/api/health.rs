@@ -135,6 +135,7 @@ fn the_openapi_document_describes_every_route() {
             "/api/v1/orgs/{org_slug}/controllers/{controller_id}/rotate-token",
             &["post"],
         ),
+        ("/api/v1/orgs/{org_slug}/door-states", &["get"]),
         (
             "/api/v1/orgs/{org_slug}/doors/{door_id}",
             &["get", "patch", "delete"],

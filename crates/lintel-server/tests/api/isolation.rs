@@ -18,6 +18,7 @@ async fn snapshot(app: &TestApp, a_key: &str) -> Vec<Value> {
         "/sites",
         "/doors",
         "/controllers",
+        "/door-states",
         "/groups",
         "/schedules",
         "/accesses",
@@ -185,6 +186,7 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
             format!("/api/v1/orgs/{{org}}/controllers/{controller}/rotate-token"),
             None,
         ),
+        (Method::GET, "/api/v1/orgs/{org}/door-states".into(), None),
         (Method::GET, "/api/v1/orgs/{org}/groups".into(), None),
         (
             Method::POST,

@@ -158,6 +158,12 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, Rule)> {
             Needs(Doors),
         ),
         (
+            Method::GET,
+            "/api/v1/orgs/{org_slug}/door-states",
+            None,
+            Admin,
+        ),
+        (
             Method::POST,
             "/api/v1/orgs/{org_slug}/doors/{door_id}/unlock",
             Some(json!({})),

@@ -1302,6 +1302,30 @@ async fn controllers_are_added_wired_and_rotated_from_the_dashboard(backend: Bac
         assert!(page.contains("2026-04-01 11:00"), "{page}");
     }
 
+    // The door board: nothing reported yet, then the state the controller reports.
+    let (status, board, _) = browser.get("/admin/acme/board").await;
+    assert_eq!(status, StatusCode::OK, "{board}");
+    assert!(board.contains("not reported yet"), "{board}");
+    assert!(board.contains("http-equiv=\"refresh\""), "{board}");
+    let forced = lintel_domain::door::DoorState {
+        door_id: lintel_domain::DoorId(door.parse().unwrap()),
+        state: "forced_open".into(),
+        cause: "opened".into(),
+        at: confirmed,
+    };
+    app.state
+        .store
+        .store_controller_events(org.id, &[], std::slice::from_ref(&forced))
+        .await
+        .unwrap();
+    let (_, board, _) = browser.get("/admin/acme/board").await;
+    assert!(
+        board.contains("<span class=\"state forced_open\">Forced open</span>")
+            && board.contains("1 door(s) held or forced open")
+            && board.contains("2026-03-02 10:00:00 <span class=\"hint\">door opened</span>"),
+        "{board}"
+    );
+
     // A new token, shown once; the controller is not deleted while a door is wired to it.
     let (status, page, _) = browser
         .post(

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::controller::ControllerLive;
-use lintel_domain::{Controller, ControllerId, Event, EventKind, OrgId, SiteId, event};
+use lintel_domain::door::DoorState;
+use lintel_domain::{Controller, ControllerId, DoorId, Event, EventKind, OrgId, SiteId, event};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -279,8 +280,25 @@ impl ControllerStore for Backend {
         &self,
         org: OrgId,
         events: &[Event],
+        states: &[DoorState],
     ) -> Result<(), StoreError> {
         let mut tx = self.writer().begin().await?;
+        for state in states {
+            sqlx::query(
+                "INSERT INTO door_states (org_id, door_id, state, cause, at) \
+                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS \
+                 (SELECT 1 FROM doors WHERE org_id = $1 AND id = $2) \
+                 ON CONFLICT (org_id, door_id) DO UPDATE SET state = excluded.state, \
+                 cause = excluded.cause, at = excluded.at WHERE door_states.at <= excluded.at",
+            )
+            .bind(org.0)
+            .bind(state.door_id.0)
+            .bind(&state.state)
+            .bind(&state.cause)
+            .bind(state.at)
+            .execute(&mut *tx)
+            .await?;
+        }
         // 10 values a row: well under both backends' limits.
         for chunk in events.chunks(500) {
             let mut q = super::events::insert_events();
@@ -302,5 +320,23 @@ impl ControllerStore for Backend {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn list_door_states(&self, org: OrgId) -> Result<Vec<DoorState>, StoreError> {
+        let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT door_id, state, cause, at FROM door_states WHERE org_id = $1 ORDER BY door_id",
+        )
+        .bind(org.0)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(door, state, cause, at)| DoorState {
+                door_id: DoorId(door),
+                state,
+                cause,
+                at,
+            })
+            .collect())
     }
 }

@@ -1,5 +1,6 @@
 use lintel_domain::controller::ControllerLive;
-use lintel_domain::{AccessStatus, Controller, ControllerId, DoorKind, OrgId};
+use lintel_domain::door::DoorState;
+use lintel_domain::{AccessStatus, Controller, ControllerId, Door, DoorId, DoorKind, OrgId};
 use lintel_store::{DoorFilter, EventFilter, Signal, StoreError};
 use lintel_testkit::TestDb;
 use lintel_testkit::{Backend, on_both_backends};
@@ -13,6 +14,7 @@ on_both_backends!(
     an_access_on_controller_doors_waits_for_their_controllers,
     a_rules_change_or_an_event_is_signalled_once_it_can_be_read,
     a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed,
+    a_door_keeps_the_newest_state_its_controller_reported,
 );
 
 fn controller(site: lintel_domain::SiteId, name: &str) -> Controller {
@@ -549,7 +551,7 @@ async fn a_rules_change_or_an_event_is_signalled_once_it_can_be_read(backend: Ba
         ..logged.items[0].clone()
     };
     db.store
-        .store_controller_events(acme.id, std::slice::from_ref(&decided))
+        .store_controller_events(acme.id, std::slice::from_ref(&decided), &[])
         .await
         .unwrap();
     while next_signal(&mut signals).await != Signal::Events(acme.id) {}
@@ -601,4 +603,99 @@ async fn a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed(
         .await
         .unwrap();
     assert_eq!(listed.items, vec![read]);
+}
+
+/// The door states kept for `org`, as (door, state, cause).
+async fn kept(store: &dyn lintel_store::Store, org: OrgId) -> Vec<(DoorId, String, String)> {
+    let states = store.list_door_states(org).await.unwrap();
+    states
+        .into_iter()
+        .map(|s| (s.door_id, s.state, s.cause))
+        .collect()
+}
+
+async fn a_door_keeps_the_newest_state_its_controller_reported(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (acme, other) = (org("acme"), org("other"));
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    db.store.create_org(&other, None, &audit()).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let (front, back) = (door(hq.id, "Front"), door(hq.id, "Back"));
+    for d in [&front, &back] {
+        db.store.create_door(acme.id, d, &audit()).await.unwrap();
+    }
+    let t = now();
+    let state = |door: &Door, state: &str, cause: &str, secs: i64| DoorState {
+        door_id: door.id,
+        state: state.into(),
+        cause: cause.into(),
+        at: t + chrono::Duration::seconds(secs),
+    };
+    db.store
+        .store_controller_events(
+            acme.id,
+            &[],
+            &[
+                state(&front, "unlocked", "granted", 1),
+                state(&front, "open", "opened", 2),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        kept(&*db.store, acme.id).await,
+        [(front.id, "open".to_owned(), "opened".to_owned())]
+    );
+    // Older (seen offline, handed over late): the newer stays. Newer: it replaces it. A door
+    // since deleted is skipped, and the rest is stored.
+    let gone = door(hq.id, "Gone");
+    db.store
+        .create_door(acme.id, &gone, &audit())
+        .await
+        .unwrap();
+    db.store
+        .delete_door(acme.id, gone.id, &audit())
+        .await
+        .unwrap();
+    db.store
+        .store_controller_events(
+            acme.id,
+            &[],
+            &[
+                state(&front, "forced_open", "opened", 0),
+                state(&back, "held_open", "held_too_long", 5),
+                state(&gone, "locked", "closed", 5),
+            ],
+        )
+        .await
+        .unwrap();
+    let mut expected = vec![
+        (front.id, "open".to_owned(), "opened".to_owned()),
+        (back.id, "held_open".to_owned(), "held_too_long".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(kept(&*db.store, acme.id).await, expected);
+    db.store
+        .store_controller_events(acme.id, &[], &[state(&front, "locked", "closed", 3)])
+        .await
+        .unwrap();
+    assert_eq!(kept(&*db.store, acme.id).await[..].len(), 2);
+    assert!(kept(&*db.store, acme.id).await.contains(&(
+        front.id,
+        "locked".to_owned(),
+        "closed".to_owned()
+    )));
+    // Another organization sees none of them, and cannot write to them.
+    assert!(kept(&*db.store, other.id).await.is_empty());
+    db.store
+        .store_controller_events(other.id, &[], &[state(&front, "unlocked", "granted", 9)])
+        .await
+        .unwrap();
+    assert!(kept(&*db.store, other.id).await.is_empty());
+    assert!(kept(&*db.store, acme.id).await.contains(&(
+        front.id,
+        "locked".to_owned(),
+        "closed".to_owned()
+    )));
 }

@@ -1,4 +1,4 @@
-//! The admin dashboard: an organization's places, controllers, groups, schedules, accesses, credentials,
+//! The admin dashboard: an organization's door board, places, controllers, groups, schedules, accesses, credentials,
 //! members, API keys and event log, for the admin areas the viewer holds. Sections and forms
 //! the viewer's areas do not allow are not shown; the use cases refuse them anyway.
 //!
@@ -8,6 +8,7 @@
 
 mod accesses;
 mod api_keys;
+mod board;
 mod controllers;
 mod credentials;
 mod events;
@@ -34,6 +35,7 @@ pub(crate) struct Section {
 
 /// The navigation, in order.
 const SECTIONS: &[Section] = &[
+    board::SECTION,
     places::SECTION,
     controllers::SECTION,
     groups::SECTION,
@@ -48,6 +50,7 @@ const SECTIONS: &[Section] = &[
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(overview::routes())
+        .merge(board::routes())
         .merge(places::routes())
         .merge(controllers::routes())
         .merge(groups::routes())
