@@ -195,7 +195,7 @@ impl Doors {
         self.clock.now()
     }
 
-    /// Says which doors have a door contact wired, and how long each may stand open.
+    /// Says how long each wired door may stand open.
     pub fn wire(&mut self, sensors: HashMap<DoorId, Sensors>) {
         self.states.wire(sensors);
     }

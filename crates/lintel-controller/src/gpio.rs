@@ -114,13 +114,12 @@ pub fn check(wiring: &[DoorWiring]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The door contacts and how long each door may stand open, for the doors' states.
+/// How long each wired door may stand open, for the doors' states.
 pub fn sensors(wiring: &[DoorWiring]) -> HashMap<DoorId, Sensors> {
     wiring
         .iter()
         .map(|w| {
             let sensors = Sensors {
-                contact: w.contact.is_some(),
                 held_open_after: chrono::Duration::seconds(i64::from(w.held_open_secs)),
             };
             (DoorId(w.door), sensors)

@@ -99,8 +99,6 @@ pub struct DoorView {
     pub held: bool,
     /// Released now (held, or within a pulse).
     pub released: bool,
-    /// Whether a door contact is wired: without one, the door is never known open.
-    pub has_contact: bool,
     /// How many times it was unlocked (granted, or exit) since the controller started; one
     /// within another's unlock time lengthens it rather than pulsing the relay again.
     pub unlocks: u64,
@@ -147,17 +145,16 @@ impl Door {
     }
 }
 
-/// What each door has wired beside its relay.
+/// What each door's wiring says of its sensors.
 #[derive(Debug, Clone, Copy)]
 pub struct Sensors {
-    pub contact: bool,
+    /// How long the door may stand open before it is held open.
     pub held_open_after: Duration,
 }
 
 impl Default for Sensors {
     fn default() -> Self {
         Sensors {
-            contact: false,
             held_open_after: HELD_OPEN_AFTER,
         }
     }
@@ -179,7 +176,7 @@ impl DoorStates {
         }
     }
 
-    /// Says which doors have a door contact wired, and how long each may stand open.
+    /// Says how long each wired door may stand open.
     pub fn wire(&mut self, sensors: HashMap<DoorId, Sensors>) {
         self.sensors = sensors;
     }
@@ -302,14 +299,12 @@ impl DoorStates {
 
     pub fn view(&self, door: DoorId, now: DateTime<Utc>) -> DoorView {
         let doors = self.doors.lock().unwrap_or_else(PoisonError::into_inner);
-        let has_contact = self.sensors(door).contact;
         match doors.get(&door) {
             Some(d) => DoorView {
                 door: door.0,
                 state: d.state(now),
                 held: d.held,
                 released: d.released(now),
-                has_contact,
                 unlocks: d.unlocks,
             },
             None => DoorView {
@@ -317,15 +312,9 @@ impl DoorStates {
                 state: State::Locked,
                 held: false,
                 released: false,
-                has_contact,
                 unlocks: 0,
             },
         }
-    }
-
-    /// Whether `door` has a door contact wired.
-    pub fn has_contact(&self, door: DoorId) -> bool {
-        self.sensors(door).contact
     }
 }
 
@@ -340,7 +329,6 @@ mod tests {
         let sensors = HashMap::from([(
             door,
             Sensors {
-                contact: true,
                 held_open_after: Duration::seconds(20),
             },
         )]);

@@ -18,6 +18,8 @@ use lintel_server::{HttpOptions, notify, serve};
 use lintel_store::{Audit, PageRequest, StoreError};
 use tokio::net::TcpListener;
 
+mod demo;
+
 /// Lintel: self-hostable access control for doors, gates, lockers and storage units.
 ///
 /// Settings come from built-in defaults, then the --config file, then LINTEL_* environment
@@ -62,6 +64,25 @@ enum Command {
         /// The address to listen on [default: 127.0.0.1:8080].
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
+    },
+    /// Run the server with a demo organization and a door controller with simulated readers
+    /// and relays wired to its doors; print how to sign in and present a card.
+    Demo {
+        /// The address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// The demo organization's slug (made if missing; found again if made by a demo).
+        #[arg(long, default_value = "demo")]
+        slug: String,
+        /// The email you sign in with, invited as the demo's owner.
+        #[arg(long, default_value = "you@example.com")]
+        owner_email: String,
+        /// The local interface of the demo's controller (present cards, open doors).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7070")]
+        controller_listen: SocketAddr,
+        /// Seconds between the demo's walks through the front door.
+        #[arg(long, default_value_t = 20)]
+        walk_every: u64,
     },
     /// Apply the database migrations this version needs, then exit.
     Migrate,
@@ -141,7 +162,7 @@ enum Admin {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let listen = match &cli.command {
-        Command::Serve { listen } => *listen,
+        Command::Serve { listen } | Command::Demo { listen, .. } => *listen,
         _ => None,
     };
     let config = Config::load(
@@ -168,6 +189,22 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Serve { .. } => run_server(&config).await,
+        Command::Demo {
+            slug,
+            owner_email,
+            controller_listen,
+            walk_every,
+            ..
+        } => {
+            let demo = demo::Demo {
+                slug,
+                owner_email,
+                controller_listen,
+                controller_data: config.data_dir.join("demo-controller"),
+                walk_every: std::time::Duration::from_secs(walk_every.max(1)),
+            };
+            run_demo(&config, demo).await
+        }
         Command::Admin(admin) => {
             let mut state = app_state(&config, open_store(&config).await?).await?;
             // Links this command puts in emails must be the ones the server answers on: its
@@ -269,7 +306,8 @@ async fn open_store(config: &Config) -> Result<Arc<dyn lintel_store::Store>> {
     Ok(store)
 }
 
-async fn run_server(config: &Config) -> Result<()> {
+/// The database opened and migrated, the listener bound, the server's state.
+async fn start(config: &Config) -> Result<(TcpListener, AppState)> {
     let store = open_store(config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -283,6 +321,22 @@ async fn run_server(config: &Config) -> Result<()> {
         backend = state.store.backend(),
         "Lintel is listening: HTTP API, web pages and gRPC (lintel.v1, with reflection)"
     );
+    Ok((listener, state))
+}
+
+async fn run_demo(config: &Config, demo: demo::Demo) -> Result<()> {
+    let (listener, state) = start(config).await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(serve_until_stopped(config.clone(), listener, state.clone()));
+    tokio::select! {
+        ran = demo.run(&state, addr) => ran,
+        served = server => served.context("the server stopped")?,
+    }
+}
+
+async fn run_server(config: &Config) -> Result<()> {
+    let (listener, state) = start(config).await?;
+    let addr = listener.local_addr()?;
     let empty = state
         .store
         .list_orgs(PageRequest {
@@ -295,6 +349,12 @@ async fn run_server(config: &Config) -> Result<()> {
     if empty {
         print_first_steps(addr, config.smtp_url.is_none() || config.sms_url.is_none());
     }
+    serve_until_stopped(config.clone(), listener, state).await
+}
+
+/// Serves HTTP (with gRPC), delivers messages and keeps house until SIGINT or SIGTERM.
+async fn serve_until_stopped(config: Config, listener: TcpListener, state: AppState) -> Result<()> {
+    let config = &config;
     let client_ip_header = config
         .client_ip_header
         .as_deref()

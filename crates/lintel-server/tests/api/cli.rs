@@ -419,3 +419,96 @@ async fn the_command_line_links_to_the_servers_public_url_and_the_log_keeps_no_s
     assert!(!lines.contains(&token[4..]), "{lines}");
     assert!(!lines.contains("lnk_AbCd"), "{lines}");
 }
+
+/// `lintel demo` on the embedded database: it prints how to reach its controller, the
+/// controller holds the demo's doors and decides there, and the demo's walks move the front
+/// door through its states. Run again on the same data, it finds its organization.
+#[test]
+fn the_demo_runs_a_controller_whose_front_door_moves_and_runs_again_on_the_same_data() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two free ports, held together so that they differ (the server's own :0 could otherwise
+    // be given the controller's).
+    let free_ports = || {
+        let held: Vec<_> = (0..2)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let [server, controller] = [0, 1].map(|i| held[i].local_addr().unwrap().to_string());
+        (server, controller)
+    };
+    let run = |server: &str, controller: &str| {
+        let mut child = Command::new(LINTEL)
+            .args(["--data-dir", "data", "demo", "--listen", server])
+            .args(["--controller-listen", controller, "--walk-every", "1"])
+            .current_dir(dir.path())
+            .env_remove("LINTEL_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start lintel demo");
+        let mut printed = String::new();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        while !printed.contains("The demo is ordinary data") {
+            let line = lines
+                .next()
+                .expect("the demo prints its instructions")
+                .unwrap();
+            printed.push_str(&line);
+            printed.push('\n');
+        }
+        (child, printed)
+    };
+    let say = |controller: &str, line: &str| -> serde_json::Value {
+        use std::io::Write as _;
+        let mut stream = std::net::TcpStream::connect(controller).unwrap();
+        writeln!(stream, "{line}").unwrap();
+        let mut answer = String::new();
+        BufReader::new(stream).read_line(&mut answer).unwrap();
+        serde_json::from_str(&answer).unwrap()
+    };
+    let front_of = |printed: &str| {
+        let at = printed.find("say card ").unwrap() + "say card ".len();
+        printed[at..at + 36].to_owned()
+    };
+
+    let (server, controller) = free_ports();
+    let (mut child, printed) = run(&server, &controller);
+    assert!(printed.contains("/admin/demo/board"), "{printed}");
+    assert!(printed.contains("/l/lnk_"), "a guest link: {printed}");
+    let front = front_of(&printed);
+    // The controller holds the demo's doors, and decides there: a card nobody has is denied.
+    let denied = say(&controller, &format!("card {front} 999 12"));
+    assert_eq!(denied["reason"], "unknown_credential", "{denied}");
+    // The walks: unlocked by the exit button, open, locked again when closed.
+    let mut seen = std::collections::BTreeSet::new();
+    let started = std::time::Instant::now();
+    while seen.len() < 3 && started.elapsed() < Duration::from_secs(30) {
+        let doors = say(&controller, "doors");
+        let state = doors["doors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["door"] == front.as_str())
+            .map(|d| d["state"].as_str().unwrap().to_owned());
+        seen.extend(state);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["locked", "open", "unlocked"]
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Again on the same data: the same organization and doors, a controller that syncs.
+    let (server, controller) = free_ports();
+    let (mut child, again) = run(&server, &controller);
+    assert_eq!(front_of(&again), front);
+    assert!(
+        !again.contains("/l/lnk_"),
+        "the guest link was shown once: {again}"
+    );
+    let denied = say(&controller, &format!("card {front} 999 12"));
+    assert_eq!(denied["reason"], "unknown_credential", "{denied}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
