@@ -185,6 +185,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_configuration_reads() {
+        let example = include_str!("../../../deploy/controller.example.toml");
+        let config = load(example).unwrap();
+        assert_eq!(config.osdp[0].readers.len(), 2);
+        assert_eq!(config.doors[0].relay, Some(17));
+    }
+
+    #[test]
     fn wiring_that_cannot_be_is_refused_naming_the_setting() {
         let good = load(&bus(
             "/dev/ttyUSB0",

@@ -12,6 +12,7 @@ pub mod gpio;
 pub mod io;
 pub mod local;
 pub mod osdp;
+pub mod pair;
 pub mod state;
 pub mod sync;
 

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use lintel_controller::config::{Config, Flags};
 
 /// The Lintel door controller: keeps its doors' rules from the server, decides cards and
@@ -15,6 +15,8 @@ use lintel_controller::config::{Config, Flags};
 #[derive(Debug, Parser)]
 #[command(name = "lintel-controller", version)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// A TOML file with any of the settings below (flags and variables override it).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -42,6 +44,18 @@ struct Cli {
     log_level: Option<String>,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Enrol this controller with a pairing code an admin made for it (in the dashboard, or
+    /// POST …/controllers/{id}/pairing-code; good for 15 minutes and once): the server
+    /// answers its token, written to --token-file (readable by this user only). Then run
+    /// lintel-controller with the same settings.
+    Pair {
+        /// The code, as shown (dashes, spaces and case do not matter).
+        code: String,
+    },
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let flags = Flags {
@@ -57,6 +71,12 @@ fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
         .with_writer(std::io::stderr)
         .init();
+    if let Some(Command::Pair { code }) = cli.command {
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(lintel_controller::pair::pair(&config, &code));
+    }
     let token = config.token()?;
     // One thread: a controller is a small box, and its work is small.
     tokio::runtime::Builder::new_current_thread()

@@ -162,6 +162,10 @@ event_kinds! {
     ControllerDeleted = "controller.deleted",
     /// A controller's token was replaced; the old one stops working at once.
     ControllerTokenRotated = "controller.token_rotated",
+    /// A pairing code was made for a controller (valid for minutes, single use).
+    ControllerPairingCodeCreated = "controller.pairing_code_created",
+    /// A controller traded its pairing code for a new token.
+    ControllerPaired = "controller.paired",
     /// A controller opened its sync stream.
     ControllerConnected = "controller.connected",
     /// A controller's sync stream ended.
@@ -234,6 +238,8 @@ impl EventKind {
             | ControllerUpdated
             | ControllerDeleted
             | ControllerTokenRotated
+            | ControllerPairingCodeCreated
+            | ControllerPaired
             | ControllerConnected
             | ControllerDisconnected
             | AccountSignedIn

@@ -782,6 +782,28 @@ pub trait ControllerStore: Send + Sync {
     /// Each door's state as its controller last reported it (doors never reported are not
     /// listed), by door id.
     async fn list_door_states(&self, org: OrgId) -> Result<Vec<DoorState>, StoreError>;
+
+    /// Keeps a pairing code's digest for the controller until `expires_at`, replacing the
+    /// code it had; `NotFound` for a controller not of the organization.
+    async fn create_pairing_code(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        code_digest: &[u8],
+        expires_at: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// Spends the code whose digest is `code_digest`, once (of two at the same time, one
+    /// wins): when it is still valid at `now`, the controller's token becomes `token_hash`
+    /// (ending the old one's stream) and the controller is returned. A spent, expired or
+    /// unknown code is `None` (an expired one is gone afterwards too).
+    async fn pair_controller(
+        &self,
+        code_digest: &[u8],
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(OrgId, Controller)>, StoreError>;
 }
 
 /// API keys and the sessions of keys signed in with a token.

@@ -69,6 +69,7 @@ migrations!(
     "0016_site_offline_policy",
     "0017_controller_rules_confirmed",
     "0018_door_states",
+    "0019_controller_pairings",
 );
 
 #[cfg(test)]

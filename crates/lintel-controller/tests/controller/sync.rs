@@ -20,6 +20,7 @@ on_both_backends!(
     a_controller_s_word_counts_only_for_its_own_site_s_doors,
     a_controller_is_sent_what_changed_not_its_rules_whole,
     a_door_s_states_reach_the_api_and_a_watch_as_its_controller_sees_them,
+    a_controller_pairs_with_a_code_once_and_syncs_with_the_token_it_got,
 );
 
 /// Acme (`Server::acme`) and Ada's cards 1001 and 1002.
@@ -930,6 +931,26 @@ async fn a_controller_is_sent_what_changed_not_its_rules_whole(backend: Backend)
     assert_eq!(answer["reason"], "credential_revoked", "{answer}");
 }
 
+/// A `WatchDoorStates` stream of Acme's, as the holder of `key`.
+async fn watch_door_states(server: &Server, key: &str) -> tonic::Streaming<pb::DoorStateChange> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
+    let mut request = tonic::Request::new(pb::WatchDoorStatesRequest {
+        organization_slug: "acme".into(),
+    });
+    let bearer = format!("Bearer {key}").parse().unwrap();
+    request.metadata_mut().insert("authorization", bearer);
+    client
+        .watch_door_states(request)
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 async fn a_door_s_states_reach_the_api_and_a_watch_as_its_controller_sees_them(backend: Backend) {
     let Some(server) = Server::start(backend).await else {
         return;
@@ -949,22 +970,7 @@ async fn a_door_s_states_reach_the_api_and_a_watch_as_its_controller_sees_them(b
     let dir = tempfile::tempdir().unwrap();
     let controller = Controller::start(server.addr, &p.token, dir.path());
     has_rules(&controller).await;
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
-    let mut request = tonic::Request::new(pb::WatchDoorStatesRequest {
-        organization_slug: "acme".into(),
-    });
-    let bearer = format!("Bearer {}", p.key).parse().unwrap();
-    request.metadata_mut().insert("authorization", bearer);
-    let mut states = client
-        .watch_door_states(request)
-        .await
-        .unwrap()
-        .into_inner();
+    let mut states = watch_door_states(&server, &p.key).await;
 
     // Granted, opened, closed (locked behind); forced open, closed; an exit, run out.
     let door = |what: &str| controller.say(&format!("{what} {}", p.door));
@@ -1017,22 +1023,7 @@ async fn a_door_s_states_reach_the_api_and_a_watch_as_its_controller_sees_them(b
         (&kept["items"][0]["state"], &kept["items"][0]["cause"]),
         (&json!("locked"), &json!("timeout"))
     );
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = pb::doors_service_client::DoorsServiceClient::new(channel);
-    let mut request = tonic::Request::new(pb::WatchDoorStatesRequest {
-        organization_slug: "acme".into(),
-    });
-    let bearer = format!("Bearer {}", p.key).parse().unwrap();
-    request.metadata_mut().insert("authorization", bearer);
-    let mut again = client
-        .watch_door_states(request)
-        .await
-        .unwrap()
-        .into_inner();
+    let mut again = watch_door_states(&server, &p.key).await;
     let now = again.message().await.unwrap().unwrap();
     assert!(now.current && now.state == "locked", "{now:?}");
     // Each change is an event of the log, by the controller.
@@ -1050,4 +1041,59 @@ async fn a_door_s_states_reach_the_api_and_a_watch_as_its_controller_sees_them(b
             .iter()
             .all(|e| matches!(e.actor, EventActor::Controller { .. }))
     );
+}
+
+async fn a_controller_pairs_with_a_code_once_and_syncs_with_the_token_it_got(backend: Backend) {
+    let Some(server) = Server::start(backend).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    let path = format!(
+        "/api/v1/orgs/acme/controllers/{}/pairing-code",
+        p.controller_id
+    );
+    let made = server.post(&p.key, &path, Value::Null).await;
+    let code = made["code"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("etc").join("token");
+    let pair = |code: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lintel-controller"))
+            .arg("--server")
+            .arg(format!("http://{}", server.addr))
+            .arg("--token-file")
+            .arg(&token_file)
+            .args(["pair", code])
+            .output()
+            .unwrap()
+    };
+    let paired = pair(&code);
+    let said = String::from_utf8_lossy(&paired.stdout);
+    assert!(
+        paired.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&paired.stderr)
+    );
+    assert!(
+        said.contains("Paired as controller \"Cabinet\" of acme"),
+        "{said}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    assert_ne!(token.trim(), p.token);
+    // With the token it got, it syncs; the code does not work twice.
+    let controller = Controller::start(server.addr, token.trim(), dir.path());
+    has_rules(&controller).await;
+    let again = pair(&code);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("does not know this code"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap(), token);
 }

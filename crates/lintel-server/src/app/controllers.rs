@@ -3,6 +3,7 @@
 //! when it is made or rotated, and stored only as a hash (see `secrets`).
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use lintel_domain::controller::{
@@ -166,6 +167,113 @@ pub async fn rotate_token(
         .await
         .found("controller")?;
     Ok(ControllerWithToken { controller, token })
+}
+
+/// How long a pairing code is good for.
+pub const PAIRING_VALID: chrono::Duration = chrono::Duration::minutes(15);
+/// The letters of pairing codes (Crockford's base32: no I, L, O or U, which are misread).
+const PAIRING_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Attempts to pair from one source (wrong codes included).
+const PAIR_PER_SOURCE: [(chrono::Duration, usize); 1] = [(chrono::Duration::minutes(10), 30)];
+
+/// A code to enrol a controller on site, shown once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PairingCode {
+    /// Ten letters and digits (50 bits), in two groups: `lintel-controller pair` trades it,
+    /// once, for the controller's new token.
+    #[schema(example = "7KQ2M-XH4PD")]
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A pairing code's trade, as `POST /api/v1/controllers/pair` asks for it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pair {
+    #[schema(example = "7KQ2M-XH4PD")]
+    pub code: String,
+}
+
+/// What a controller gets for its pairing code.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Paired {
+    /// The controller's new token (`lct_…`), shown this once; its old one stops working.
+    pub token: String,
+    #[schema(value_type = uuid::Uuid)]
+    pub controller_id: ControllerId,
+    pub name: String,
+    pub organization_slug: String,
+}
+
+/// Makes a pairing code for the controller, good for `PAIRING_VALID` and once; a new one
+/// replaces the last. Needs `doors`, as rotating its token does.
+pub async fn pairing_code(
+    state: &AppState,
+    ctx: &OrgCtx,
+    id: ControllerId,
+) -> Result<PairingCode, Error> {
+    ctx.require(Area::Doors)?;
+    let mut random = [0u8; 10];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+    let letters: String = random
+        .iter()
+        .map(|b| char::from(PAIRING_ALPHABET[usize::from(b % 32)]))
+        .collect();
+    let code = format!("{}-{}", &letters[..5], &letters[5..]);
+    let expires_at = ctx.now + PAIRING_VALID;
+    let digest = state.key.pairing_digest(&letters);
+    state
+        .store
+        .create_pairing_code(ctx.org_id(), id, &digest, expires_at, &ctx.audit())
+        .await
+        .found("controller")?;
+    Ok(PairingCode { code, expires_at })
+}
+
+/// A pairing code as typed: its ten letters, upper case, without spaces or dashes, with the
+/// letters people write for digits read as those digits; `None` when it cannot be one.
+fn typed_code(text: &str) -> Option<String> {
+    let letters: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect();
+    (letters.len() == 10 && letters.bytes().all(|b| PAIRING_ALPHABET.contains(&b)))
+        .then_some(letters)
+}
+
+/// Trades a pairing code for the controller's new token, once. Counted against the caller's
+/// source; a wrong, spent or expired code gets the same answer.
+pub async fn pair(state: &AppState, req: Pair, source: IpAddr) -> Result<Paired, Error> {
+    let now = state.clock.now();
+    let key = format!("pair-source:{}", super::limits::source(source));
+    super::limits::take_one(state, now, &key, &PAIR_PER_SOURCE).await?;
+    let unknown = Error::NotFound {
+        what: "pairing_code",
+    };
+    let Some(letters) = typed_code(&req.code) else {
+        return Err(unknown);
+    };
+    let token = token(TOKEN_PREFIX);
+    let digest = state.key.pairing_digest(&letters);
+    let Some((org, controller)) = state
+        .store
+        .pair_controller(&digest, &hash(&token), now)
+        .await?
+    else {
+        return Err(unknown);
+    };
+    let org = state.store.get_org(org).await?;
+    Ok(Paired {
+        token,
+        controller_id: controller.id,
+        name: controller.name,
+        organization_slug: org.slug.to_string(),
+    })
 }
 
 /// The controller whose token `token` is, and its organization. Unknown, rotated-away and

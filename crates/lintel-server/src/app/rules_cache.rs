@@ -207,6 +207,8 @@ fn plan(changes: &[RuleChange], from: i64) -> Option<RuleObjects> {
             | ControllerUpdated
             | ControllerDeleted
             | ControllerTokenRotated
+            | ControllerPairingCodeCreated
+            | ControllerPaired
             | ControllerConnected
             | ControllerDisconnected
             | AccountSignedIn

@@ -85,6 +85,13 @@ impl ServerKey {
         self.derive("lintel reader door", door.0.as_bytes())
     }
 
+    /// The digest a controller's pairing code is kept and looked up by: keyed, so that a copy
+    /// of the database cannot be searched for a short code.
+    pub fn pairing_digest(&self, code: &str) -> Vec<u8> {
+        self.derive("lintel controller pairing", code.as_bytes())
+            .to_vec()
+    }
+
     /// The digest a typed code is looked up by at the site.
     pub fn pin_digest(&self, site: SiteId, code: &str) -> Vec<u8> {
         lintel_domain::credential::pin_digest(&self.pin_site_key(site), code)

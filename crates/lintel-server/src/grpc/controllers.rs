@@ -41,6 +41,27 @@ const MAX_ON_THE_WAY: usize = 64;
 impl pb::controller_service_server::ControllerService for Api {
     type SyncStream = ReceiverStream<Result<pb::ServerMessage, Status>>;
 
+    async fn pair(
+        &self,
+        req: Request<pb::PairRequest>,
+    ) -> Result<Response<pb::PairResponse>, Status> {
+        // The peer's address, as the HTTP server saw it (a proxy's header is not read here).
+        let source = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        let code = req.into_inner().code;
+        let paired = controllers::pair(&self.state, controllers::Pair { code }, source)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::PairResponse {
+            token: paired.token,
+            controller_uuid: paired.controller_id.0.to_string(),
+            name: paired.name,
+            organization_slug: paired.organization_slug,
+        }))
+    }
+
     async fn sync(
         &self,
         req: Request<Streaming<pb::ControllerMessage>>,

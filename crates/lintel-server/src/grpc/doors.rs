@@ -136,12 +136,7 @@ impl DoorsService for Api {
             .await
             .map_err(status)?;
         let (tx, rx) = mpsc::channel(256);
-        let follow = Follow {
-            state: self.state.clone(),
-            secret,
-            slug: ctx.org.slug.to_string(),
-            org: ctx.org_id(),
-        };
+        let follow = Follow::new(&self.state, secret, &ctx);
         tokio::spawn(follow.run(watch, signals, tx, |e| Some(event(e))));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
@@ -165,12 +160,7 @@ impl DoorsService for Api {
             .await
             .map_err(status)?;
         let (tx, rx) = mpsc::channel(256);
-        let follow = Follow {
-            state: self.state.clone(),
-            secret,
-            slug: ctx.org.slug.to_string(),
-            org: ctx.org_id(),
-        };
+        let follow = Follow::new(&self.state, secret, &ctx);
         tokio::spawn(async move {
             for s in now {
                 let current = pb::DoorStateChange {
@@ -199,6 +189,15 @@ struct Follow {
 }
 
 impl Follow {
+    fn new(state: &AppState, secret: String, ctx: &app::OrgCtx) -> Follow {
+        Follow {
+            state: state.clone(),
+            secret,
+            slug: ctx.org.slug.to_string(),
+            org: ctx.org_id(),
+        }
+    }
+
     /// Sends what `watch` finds (as `map` makes it) until the caller goes away or may no
     /// longer watch; looks again when the organization's log grows on any node, or every
     /// `LOOK_EVERY`.

@@ -10,10 +10,12 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiPath, ApiQuery, InOrg};
+use super::extract::{ApiJson, ApiPath, ApiQuery, InOrg, Source};
 use super::list::List;
 use super::orgs::OrgPath;
-use crate::app::controllers::{ControllerWithToken, CreateController, UpdateController};
+use crate::app::controllers::{
+    ControllerWithToken, CreateController, Pair, Paired, PairingCode, UpdateController,
+};
 use crate::app::{self, AppState, ListRequest};
 
 #[derive(Deserialize, IntoParams)]
@@ -155,4 +157,38 @@ pub async fn door_states(
     Ok(Json(DoorStates {
         items: app::controllers::door_states(&state, &ctx).await?,
     }))
+}
+
+/// Makes a pairing code for the controller: ten letters and digits, good for 15 minutes and
+/// once, which `lintel-controller pair` trades on site for the controller's new token (so
+/// nobody copies a long token by hand). A new code replaces the last. Needs the `doors` area.
+#[utoipa::path(operation_id = "create_pairing_code", post, path = "/api/v1/orgs/{org_slug}/controllers/{controller_id}/pairing-code", tag = "controllers",
+    params(OrgPath, ControllerPath), security(("bearer" = [])),
+    responses((status = 201, body = PairingCode),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn pairing_code(
+    State(state): State<AppState>,
+    InOrg(ctx): InOrg,
+    ApiPath(path): ApiPath<ControllerPath>,
+) -> Result<(StatusCode, Json<PairingCode>), ApiError> {
+    let id = ControllerId(path.controller_id);
+    Ok((
+        StatusCode::CREATED,
+        Json(app::controllers::pairing_code(&state, &ctx, id).await?),
+    ))
+}
+
+/// Trades a pairing code for its controller's new token, once (the controller's old token
+/// stops working). No credential: the code is one. A wrong, spent or expired code is
+/// `pairing_code_not_found`; 30 attempts per 10 minutes per source.
+#[utoipa::path(operation_id = "pair_controller", post, path = "/api/v1/controllers/pair", tag = "controllers",
+    request_body = Pair,
+    responses((status = 200, body = Paired),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn pair(
+    State(state): State<AppState>,
+    Source(source): Source,
+    ApiJson(req): ApiJson<Pair>,
+) -> Result<Json<Paired>, ApiError> {
+    Ok(Json(app::controllers::pair(&state, req, source).await?))
 }

@@ -135,6 +135,8 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         ))
         .routes(routes!(controllers::rotate_token))
         .routes(routes!(controllers::door_states))
+        .routes(routes!(controllers::pairing_code))
+        .routes(routes!(controllers::pair))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(schedules::list, schedules::create))

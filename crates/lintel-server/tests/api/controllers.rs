@@ -3,12 +3,15 @@ use lintel_testkit::{Backend, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use lintel_server::app;
+
 use crate::{TestApp, assert_error};
 
 on_both_backends!(
     a_controller_is_made_with_a_token_shown_once_and_doors_are_wired_to_it,
     controllers_need_the_doors_area_and_stay_in_their_organization,
     each_site_says_how_long_its_controllers_work_offline,
+    a_pairing_code_enrols_a_controller_once_and_says_nothing_of_wrong_ones,
 );
 
 async fn a_controller_is_made_with_a_token_shown_once_and_doors_are_wired_to_it(backend: Backend) {
@@ -231,4 +234,95 @@ async fn each_site_says_how_long_its_controllers_work_offline(backend: Backend) 
         .await
         .unwrap();
     assert_eq!(rules.offline_max_age_secs, 3 * 24 * 3600);
+}
+
+async fn a_pairing_code_enrols_a_controller_once_and_says_nothing_of_wrong_ones(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let hq = app.site(&key, "acme", "HQ").await;
+    let (_, made) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/controllers",
+            json!({ "site_id": hq, "name": "Cabinet" }),
+        )
+        .await;
+    let old = made["token"].as_str().unwrap().to_owned();
+    let id = made["controller"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/orgs/acme/controllers/{id}/pairing-code");
+    let (status, first) = app.post(&key, &path, json!(null)).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (_, pairing) = app.post(&key, &path, json!(null)).await;
+    let code = pairing["code"].as_str().unwrap().to_owned();
+    assert!(
+        code.len() == 11 && code.as_bytes()[5] == b'-',
+        "two groups of five: {code}"
+    );
+    // Only the digest is kept: neither code is in the log or the controller's record.
+    let (_, events) = app.get(&key, "/api/v1/orgs/acme/events").await;
+    let (_, read) = app
+        .get(&key, &format!("/api/v1/orgs/acme/controllers/{id}"))
+        .await;
+    for code in [first["code"].as_str().unwrap(), code.as_str()] {
+        let letters = code.replace('-', "");
+        assert!(!events.to_string().contains(&letters) && !read.to_string().contains(&letters));
+    }
+
+    // The first code was replaced; typos of the form are forgiven, wrong codes are not found.
+    let pair = |code: &str| app.post("", "/api/v1/controllers/pair", json!({ "code": code }));
+    let replaced = pair(first["code"].as_str().unwrap()).await;
+    assert_error(
+        &replaced,
+        StatusCode::NOT_FOUND,
+        "pairing_code_not_found",
+        None,
+    );
+    for wrong in ["", "not a code", "AAAAA-AAAAA"] {
+        let refused = pair(wrong).await;
+        assert_error(
+            &refused,
+            StatusCode::NOT_FOUND,
+            "pairing_code_not_found",
+            None,
+        );
+    }
+    let typed = code.to_lowercase().replace('-', " ").replace('0', "o");
+    let (status, paired) = pair(&typed).await;
+    assert_eq!(status, StatusCode::OK, "{paired}");
+    assert_eq!(
+        (&paired["controller_id"], &paired["organization_slug"]),
+        (&json!(id), &json!("acme"))
+    );
+    let token = paired["token"].as_str().unwrap();
+    assert!(token.starts_with("lct_"), "{paired}");
+    let found = app::controllers::authenticate(&app.state, token)
+        .await
+        .unwrap();
+    assert_eq!(found.1.id.0.to_string(), id);
+    assert!(
+        app::controllers::authenticate(&app.state, &old)
+            .await
+            .is_err()
+    );
+    // Once only.
+    let again = pair(&code).await;
+    assert_error(
+        &again,
+        StatusCode::NOT_FOUND,
+        "pairing_code_not_found",
+        None,
+    );
+    let (_, events) = app
+        .get(&key, "/api/v1/orgs/acme/events?kind=controller")
+        .await;
+    let kinds: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"controller.paired"), "{kinds:?}");
+    assert!(!events.to_string().contains(token));
 }

@@ -137,6 +137,11 @@ fn the_openapi_document_describes_every_route() {
         ),
         ("/api/v1/orgs/{org_slug}/door-states", &["get"]),
         (
+            "/api/v1/orgs/{org_slug}/controllers/{controller_id}/pairing-code",
+            &["post"],
+        ),
+        ("/api/v1/controllers/pair", &["post"]),
+        (
             "/api/v1/orgs/{org_slug}/doors/{door_id}",
             &["get", "patch", "delete"],
         ),

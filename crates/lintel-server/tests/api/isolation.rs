@@ -187,6 +187,11 @@ async fn another_organizations_objects_do_not_exist_for_a_key(backend: Backend) 
             None,
         ),
         (Method::GET, "/api/v1/orgs/{org}/door-states".into(), None),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/{{org}}/controllers/{controller}/pairing-code"),
+            None,
+        ),
         (Method::GET, "/api/v1/orgs/{org}/groups".into(), None),
         (
             Method::POST,

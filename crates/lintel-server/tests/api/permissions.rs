@@ -165,6 +165,12 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, Rule)> {
         ),
         (
             Method::POST,
+            "/api/v1/orgs/{org_slug}/controllers/{controller_id}/pairing-code",
+            None,
+            Needs(Doors),
+        ),
+        (
+            Method::POST,
             "/api/v1/orgs/{org_slug}/doors/{door_id}/unlock",
             Some(json!({})),
             Person,

@@ -1338,6 +1338,29 @@ async fn controllers_are_added_wired_and_rotated_from_the_dashboard(backend: Bac
         page.contains("value=\"lct_") && !page.contains(&token),
         "{page}"
     );
+    // A pairing code to type on site, shown once with the command that takes it.
+    let (status, page, _) = browser
+        .post(
+            &format!("/admin/acme/controllers/{id}/pairing-code"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    let marker = "id=\"secret\" readonly value=\"";
+    let at = page.find(marker).unwrap() + marker.len();
+    let code: String = page[at..].chars().take_while(|c| *c != '"').collect();
+    assert!(
+        code.len() == 11 && page.contains(&format!(" pair {code}</code>")),
+        "{page}"
+    );
+    let (status, paired) = app
+        .post(
+            "",
+            "/api/v1/controllers/pair",
+            serde_json::json!({ "code": code }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{paired}");
     let (status, page, _) = browser
         .post(
             &format!("/admin/acme/controllers/{id}/delete"),

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lintel_domain::controller::ControllerLive;
 use lintel_domain::door::DoorState;
-use lintel_domain::{Controller, ControllerId, DoorId, Event, EventKind, OrgId, SiteId, event};
+use lintel_domain::{
+    Controller, ControllerId, DoorId, Event, EventActor, EventKind, OrgId, SiteId, event,
+};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -320,6 +322,105 @@ impl ControllerStore for Backend {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn create_pairing_code(
+        &self,
+        org: OrgId,
+        id: ControllerId,
+        code_digest: &[u8],
+        expires_at: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        // The controller's last code, if any, stops working.
+        sqlx::query("DELETE FROM controller_pairings WHERE org_id = $1 AND controller_id = $2")
+            .bind(org.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO controller_pairings (code_digest, org_id, controller_id, expires_at, \
+             created_at) SELECT $1, $2, $3, $4, $5 WHERE EXISTS \
+             (SELECT 1 FROM controllers WHERE org_id = $2 AND id = $3)",
+        )
+        .bind(code_digest)
+        .bind(org.0)
+        .bind(id.0)
+        .bind(expires_at)
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // The summary says until when, never the code.
+        record(
+            &mut tx,
+            org,
+            audit,
+            EventKind::ControllerPairingCodeCreated,
+            Some(("controller", id.0)),
+            serde_json::json!({ "expires_at": expires_at }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pair_controller(
+        &self,
+        code_digest: &[u8],
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(OrgId, Controller)>, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        // One statement: of two presenting the same code at once, one deletes the row.
+        let spent: Option<(Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
+            "DELETE FROM controller_pairings WHERE code_digest = $1 \
+             RETURNING org_id, controller_id, expires_at",
+        )
+        .bind(code_digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((org, id, expires_at)) = spent else {
+            return Ok(None);
+        };
+        if expires_at <= now {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let (org, id) = (OrgId(org), ControllerId(id));
+        sqlx::query(
+            "UPDATE controllers SET token_hash = $3, token_issued_at = $4, updated_at = $4 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let controller: Controller =
+            fetch_in_org::<ControllerRow, _>(&mut *tx, SELECT_CONTROLLER, org, id.0).await?;
+        let audit = Audit {
+            actor: EventActor::Controller {
+                controller_id: id,
+                name: controller.name.clone(),
+            },
+            at: now,
+        };
+        record(
+            &mut tx,
+            org,
+            &audit,
+            EventKind::ControllerPaired,
+            Some(("controller", id.0)),
+            serde_json::json!({ "token_issued_at": now }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some((org, controller)))
     }
 
     async fn list_door_states(&self, org: OrgId) -> Result<Vec<DoorState>, StoreError> {

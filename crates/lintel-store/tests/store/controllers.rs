@@ -15,6 +15,7 @@ on_both_backends!(
     a_rules_change_or_an_event_is_signalled_once_it_can_be_read,
     a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed,
     a_door_keeps_the_newest_state_its_controller_reported,
+    a_pairing_code_is_spent_once_even_by_two_at_the_same_time,
 );
 
 fn controller(site: lintel_domain::SiteId, name: &str) -> Controller {
@@ -698,4 +699,92 @@ async fn a_door_keeps_the_newest_state_its_controller_reported(backend: Backend)
         "locked".to_owned(),
         "closed".to_owned()
     )));
+}
+
+async fn a_pairing_code_is_spent_once_even_by_two_at_the_same_time(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (acme, other) = (org("acme"), org("other"));
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    db.store.create_org(&other, None, &audit()).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let cabinet = controller(hq.id, "Cabinet");
+    db.store
+        .create_controller(acme.id, &cabinet, b"old token", &audit())
+        .await
+        .unwrap();
+    let later = now() + chrono::Duration::minutes(10);
+    // Not another organization's controller.
+    let refused = db
+        .store
+        .create_pairing_code(other.id, cabinet.id, b"code", later, &audit())
+        .await;
+    assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
+
+    // A new code replaces the last.
+    for code in [b"first".as_slice(), b"second"] {
+        db.store
+            .create_pairing_code(acme.id, cabinet.id, code, later, &audit())
+            .await
+            .unwrap();
+    }
+    let spent = db
+        .store
+        .pair_controller(b"first", b"t1", now())
+        .await
+        .unwrap();
+    assert!(spent.is_none());
+    // Ten at once with the same code: one pairs.
+    let tries = (0..10).map(|i| {
+        let store = db.store.clone();
+        async move {
+            let token = format!("token {i}");
+            let paired = store
+                .pair_controller(b"second", token.as_bytes(), now())
+                .await;
+            paired.unwrap().map(|_| token)
+        }
+    });
+    let won: Vec<String> = crate::futures_join(tries)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(won.len(), 1, "{won:?}");
+    let (org, found) = db
+        .store
+        .find_controller(won[0].as_bytes())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((org, found.id), (acme.id, cabinet.id));
+    assert!(
+        db.store
+            .find_controller(b"old token")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .pair_controller(b"second", b"t2", now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // An expired code pairs nothing, and is gone.
+    db.store
+        .create_pairing_code(acme.id, cabinet.id, b"third", now(), &audit())
+        .await
+        .unwrap();
+    let late = now() + chrono::Duration::seconds(1);
+    assert!(
+        db.store
+            .pair_controller(b"third", b"t3", late)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(db.store.find_controller(b"t3").await.unwrap().is_none());
 }

@@ -38,6 +38,10 @@ pub(super) fn routes() -> Router<AppState> {
         "/admin/{slug}/controllers/{id}/rotate-token",
         post(rotate_token),
     )
+    .route(
+        "/admin/{slug}/controllers/{id}/pairing-code",
+        post(pairing_code),
+    )
 }
 
 /// A time in the organization's time zone, to the minute.
@@ -155,7 +159,13 @@ async fn controller_html(
     let live = &c.live;
     let actions = if lock.is_empty() {
         format!(
-            "<p>{} {}</p>",
+            "<p>{} {} {}</p>",
+            button_form(
+                &format!("/admin/{slug}/controllers/{id}/pairing-code"),
+                &session.csrf,
+                "Pair on site",
+                "small",
+            ),
             button_form(
                 &format!("/admin/{slug}/controllers/{id}/rotate-token"),
                 &session.csrf,
@@ -250,6 +260,29 @@ pub async fn rotate_token(post: Posted) -> Response {
     post.show_once(ControllerPage(id), |ctx| async move {
         let made = app::controllers::rotate_token(state, &ctx, ControllerId(id)).await?;
         Ok(token_notice(&made))
+    })
+    .await
+}
+
+/// A pairing code for the controller, shown once: typed at the controller on site.
+pub async fn pairing_code(post: Posted) -> Response {
+    let (state, id) = (&post.state, post.id);
+    post.show_once(ControllerPage(id), |ctx| async move {
+        let made = app::controllers::pairing_code(state, &ctx, ControllerId(id)).await?;
+        let until = made.expires_at.with_timezone(&ctx.org.time_zone.tz());
+        Ok(secret_notice(
+            "pairing code",
+            "The pairing code",
+            &made.code,
+            &format!(
+                "On the controller, before {}: <code>lintel-controller --server {} --token-file \
+                 FILE pair {}</code>. It works once; the controller's old token then stops \
+                 working.",
+                until.format("%H:%M"),
+                escape(&state.public_url),
+                escape(&made.code)
+            ),
+        ))
     })
     .await
 }
