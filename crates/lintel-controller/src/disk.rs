@@ -80,6 +80,20 @@ pub struct Entry {
     /// are then empty); absent from older journals, which hold only decisions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub door_state: Option<DoorStateEntry>,
+    /// Set when the entry is a change of one of the door's readers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader: Option<ReaderEntry>,
+}
+
+/// A reader's change of state, as journaled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReaderEntry {
+    /// Its name in the controller's configuration.
+    pub name: String,
+    /// `online`, `offline`, `refused` or `install_mode`.
+    pub state: String,
+    /// Its case reported open.
+    pub tamper: bool,
 }
 
 /// A door's change of state, as journaled.
@@ -469,6 +483,7 @@ mod tests {
             access: None,
             offline: true,
             door_state: None,
+            reader: None,
         }
     }
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::card::CardRead;
-use crate::disk::{Disk, DoorStateEntry, Entry, FOLD_OVER, Journal};
+use crate::disk::{Disk, DoorStateEntry, Entry, FOLD_OVER, Journal, ReaderEntry};
 use crate::io::Relays;
 use crate::state::{Cause, Change, DoorStates, DoorView, Sensors};
 
@@ -137,6 +137,14 @@ impl Loaded {
     }
 }
 
+/// A change of a door or of one of its readers, to be journaled.
+struct Note {
+    door: DoorId,
+    at: DateTime<Utc>,
+    door_state: Option<DoorStateEntry>,
+    reader: Option<ReaderEntry>,
+}
+
 /// The controller's state shared by its tasks.
 pub struct Doors {
     disk: Disk,
@@ -229,17 +237,46 @@ impl Doors {
 
     /// Journals doors' changes of state as events for the server.
     fn record(&self, changes: Vec<Change>) {
-        if changes.is_empty() {
+        let notes = changes.into_iter().map(|change| {
+            tracing::info!(door = %change.door, state = change.state.as_str(), cause = change.cause.as_str(), "door");
+            let state = DoorStateEntry {
+                state: change.state.as_str().to_owned(),
+                cause: change.cause.as_str().to_owned(),
+            };
+            Note {
+                door: change.door,
+                at: change.at,
+                door_state: Some(state),
+                reader: None,
+            }
+        });
+        self.journal_notes(notes.collect());
+    }
+
+    /// Journals a change of one of `door`'s readers (its state, or tamper) as an event for
+    /// the server.
+    pub fn record_reader(&self, door: DoorId, reader: ReaderEntry) {
+        let at = self.now();
+        self.journal_notes(vec![Note {
+            door,
+            at,
+            door_state: None,
+            reader: Some(reader),
+        }]);
+    }
+
+    /// Journals what is not a decision (the decision fields empty).
+    fn journal_notes(&self, notes: Vec<Note>) {
+        if notes.is_empty() {
             return;
         }
         let offline = !self.connected();
         let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
-        for change in changes {
-            tracing::info!(door = %change.door, state = change.state.as_str(), cause = change.cause.as_str(), "door");
+        for note in notes {
             let entry = Entry {
                 id: Uuid::now_v7(),
-                at: change.at,
-                door: change.door.0,
+                at: note.at,
+                door: note.door.0,
                 granted: false,
                 reason: None,
                 credential: String::new(),
@@ -247,13 +284,11 @@ impl Doors {
                 member: None,
                 access: None,
                 offline,
-                door_state: Some(DoorStateEntry {
-                    state: change.state.as_str().to_owned(),
-                    cause: change.cause.as_str().to_owned(),
-                }),
+                door_state: note.door_state,
+                reader: note.reader,
             };
             if let Err(err) = journal.append(entry) {
-                tracing::error!(error = %err, "could not journal a door's change of state");
+                tracing::error!(error = %err, "could not journal a change of a door or reader");
             }
         }
         drop(journal);
@@ -532,6 +567,7 @@ impl Doors {
             access,
             offline,
             door_state: None,
+            reader: None,
         };
         let id = entry.id;
         self.journal

@@ -140,6 +140,18 @@ pub enum ReaderState {
     InstallMode,
 }
 
+impl ReaderState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReaderState::WaitingForRules => "waiting_for_rules",
+            ReaderState::Online => "online",
+            ReaderState::Offline => "offline",
+            ReaderState::Refused => "refused",
+            ReaderState::InstallMode => "install_mode",
+        }
+    }
+}
+
 /// A reader as `Readers::status` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReaderStatus {
@@ -298,12 +310,27 @@ impl BusThread {
         }
     }
 
-    /// Records reader `i`'s state (and tamper, when given); logs a change.
+    fn state_of(&self, i: usize) -> Option<ReaderState> {
+        let status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        status.get(self.first + i).map(|r| r.state)
+    }
+
+    /// Records reader `i`'s state (and tamper, when given); logs a change, and journals it
+    /// as an event for the server (waiting for rules aside: no door is known then).
     fn set(&self, i: usize, state: ReaderState, tamper: Option<bool>) {
         let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(reader) = status.get_mut(self.first + i) else {
             return;
         };
+        let changed = reader.state != state || tamper.is_some_and(|t| t != reader.tamper);
+        if changed && state != ReaderState::WaitingForRules {
+            let entry = crate::disk::ReaderEntry {
+                name: reader.name.clone(),
+                state: state.as_str().to_owned(),
+                tamper: tamper.unwrap_or(reader.tamper),
+            };
+            self.doors.record_reader(DoorId(reader.door), entry);
+        }
         if let Some(tamper) = tamper.filter(|t| *t != reader.tamper) {
             reader.tamper = tamper;
             tracing::warn!(reader = %reader.name, tamper, "reader tamper");
@@ -430,8 +457,12 @@ impl BusThread {
                         last_online[i] = Some(now);
                     }
                     let answered = heard.last_reply(reader.address);
+                    let settling = now.duration_since(started) < Duration::from_secs(1);
                     let state = if online {
                         ReaderState::Online
+                    } else if settling {
+                        // A new session has not polled it yet: what it was, until it has.
+                        self.state_of(i).unwrap_or(ReaderState::Offline)
                     } else if installing.contains_key(&i) {
                         ReaderState::InstallMode
                     } else if answered.is_some_and(|at| last_online[i].is_none_or(|o| at > o)) {

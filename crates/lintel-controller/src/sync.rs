@@ -230,5 +230,16 @@ fn event(e: &Entry) -> pb::ControllerEvent {
             .as_ref()
             .map(|s| s.cause.clone())
             .unwrap_or_default(),
+        reader_name: e
+            .reader
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default(),
+        reader_state: e
+            .reader
+            .as_ref()
+            .map(|r| r.state.clone())
+            .unwrap_or_default(),
+        reader_tamper: e.reader.as_ref().is_some_and(|r| r.tamper),
     }
 }

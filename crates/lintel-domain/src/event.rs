@@ -178,6 +178,9 @@ event_kinds! {
     /// A door's state changed as its controller saw it (locked, unlocked, open, held_open,
     /// forced_open), or its request-to-exit button was pressed; the summary says why.
     DoorStateChanged = "door.state_changed",
+    /// One of a door's readers went online, offline, refused (answering, but not on its
+    /// key) or into install mode, or reported tamper, as its controller saw it.
+    ReaderStateChanged = "reader.state_changed",
 }
 
 impl EventKind {
@@ -246,7 +249,8 @@ impl EventKind {
             | AccountPhoneRecovered
             | DecisionGranted
             | DecisionDenied
-            | DoorStateChanged => false,
+            | DoorStateChanged
+            | ReaderStateChanged => false,
         }
     }
 }

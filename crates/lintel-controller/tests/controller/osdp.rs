@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use lintel_store::EventFilter;
 use lintel_testkit::Backend;
 use serde_json::{Value, json};
 
@@ -176,6 +177,46 @@ async fn osdp_readers_on_their_secure_channel_open_doors_by_card_pin_or_both_off
         .map(|(c, k, o)| (c.to_string(), *k, *o))
         .collect();
     assert_eq!(seen, expected);
+
+    // The front reader's life is on record too: online, tamper, unplugged, back online.
+    let filter = EventFilter {
+        kind: Some("reader.state_changed".into()),
+        ..EventFilter::default()
+    };
+    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
+    let page = lintel_store::PageRequest {
+        limit: 200,
+        after: None,
+    };
+    let mut logged = server
+        .state
+        .store
+        .list_events(org.id, &filter, page)
+        .await
+        .unwrap()
+        .items;
+    logged.reverse();
+    let front: Vec<(String, bool)> = logged
+        .iter()
+        .filter(|e| e.summary["reader"] == "front-in")
+        .map(|e| {
+            assert_eq!(e.object_id.map(|id| id.to_string()), Some(p.door.clone()));
+            let state = e.summary["state"].as_str().unwrap().to_owned();
+            (state, e.summary["tamper"] == true)
+        })
+        .collect();
+    assert_eq!(
+        front.first(),
+        Some(&("online".to_owned(), false)),
+        "{front:?}"
+    );
+    assert!(front.contains(&("online".to_owned(), true)), "{front:?}");
+    assert!(front.iter().any(|(s, _)| s == "offline"), "{front:?}");
+    assert_eq!(
+        front.last().map(|(s, _)| s.as_str()),
+        Some("online"),
+        "{front:?}"
+    );
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use lintel_domain::EventActor;
 use lintel_store::EventFilter;
 use lintel_testkit::{Backend, on_both_backends};
 use serde_json::{Value, json};
+use tokio_stream::StreamExt as _;
 
 use lintel_proto::v1 as pb;
 
@@ -21,6 +22,7 @@ on_both_backends!(
     a_controller_is_sent_what_changed_not_its_rules_whole,
     a_door_s_states_reach_the_api_and_a_watch_as_its_controller_sees_them,
     a_controller_pairs_with_a_code_once_and_syncs_with_the_token_it_got,
+    a_controller_s_malformed_report_ends_its_stream_naming_the_field,
 );
 
 /// Acme (`Server::acme`) and Ada's cards 1001 and 1002.
@@ -1096,4 +1098,99 @@ async fn a_controller_pairs_with_a_code_once_and_syncs_with_the_token_it_got(bac
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(std::fs::read_to_string(&token_file).unwrap(), token);
+}
+
+async fn a_controller_s_malformed_report_ends_its_stream_naming_the_field(backend: Backend) {
+    let Some(server) = Server::start(backend).await else {
+        return;
+    };
+    let (p, _) = acme(&server).await;
+    let now = lintel_domain::Clock::now(&lintel_domain::SystemClock);
+    let at = Some(prost_types::Timestamp {
+        seconds: now.timestamp(),
+        nanos: 0,
+    });
+    let good = pb::ControllerEvent {
+        uuid: uuid::Uuid::now_v7().to_string(),
+        at,
+        door_uuid: p.door.clone(),
+        ..pb::ControllerEvent::default()
+    };
+    let cases = [
+        (
+            pb::ControllerEvent {
+                reader_name: "front-in".into(),
+                reader_state: "exploded".into(),
+                ..good.clone()
+            },
+            "events[0].reader_state",
+        ),
+        (
+            pb::ControllerEvent {
+                reader_name: "x".repeat(65),
+                reader_state: "online".into(),
+                ..good.clone()
+            },
+            "events[0].reader_name",
+        ),
+        (
+            pb::ControllerEvent {
+                door_state: "ajar".into(),
+                door_state_cause: "opened".into(),
+                ..good.clone()
+            },
+            "events[0].door_state",
+        ),
+        (
+            pb::ControllerEvent {
+                door_state: "open".into(),
+                door_state_cause: "ghosts".into(),
+                ..good
+            },
+            "events[0].door_state_cause",
+        ),
+    ];
+    for (event, field) in cases {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client = pb::controller_service_client::ControllerServiceClient::new(channel);
+        let hello = pb::ControllerMessage {
+            body: Some(pb::controller_message::Body::Hello(
+                pb::ControllerHello::default(),
+            )),
+        };
+        let events = pb::ControllerMessage {
+            body: Some(pb::controller_message::Body::Events(pb::ControllerEvents {
+                events: vec![event],
+            })),
+        };
+        let messages = tokio_stream::iter([hello, events]).chain(tokio_stream::pending());
+        let mut request = tonic::Request::new(messages);
+        let bearer = format!("Bearer {}", p.token).parse().unwrap();
+        request.metadata_mut().insert("authorization", bearer);
+        let mut stream = client.sync(request).await.unwrap().into_inner();
+        let ended = loop {
+            match tokio::time::timeout(Duration::from_secs(10), stream.message()).await {
+                Ok(Ok(Some(_))) => continue,
+                Ok(Err(status)) => break status,
+                other => panic!("the stream went on: {other:?}"),
+            }
+        };
+        assert_eq!(ended.code(), tonic::Code::InvalidArgument, "{ended:?}");
+        assert!(ended.message().contains(field), "{field}: {ended:?}");
+    }
+    // Nothing of them was stored.
+    let org = server.state.store.get_org_by_slug("acme").await.unwrap();
+    assert!(
+        server
+            .state
+            .store
+            .list_door_states(org.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

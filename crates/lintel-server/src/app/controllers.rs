@@ -425,7 +425,16 @@ pub enum ReportedWhat {
     },
     /// One of `DoorState::STATES`, and one of `DoorState::CAUSES`.
     DoorState { state: String, cause: String },
+    /// One of the door's readers: its name, one of `READER_STATES`, tamper.
+    Reader {
+        name: String,
+        state: String,
+        tamper: bool,
+    },
 }
+
+/// The states a controller reports of a reader.
+pub const READER_STATES: [&str; 4] = ["online", "offline", "refused", "install_mode"];
 
 /// Stores what the controller reported, each once (by its id), in its organization's log as
 /// the controller's, and the doors' states it saw: a batch sent again adds nothing. A
@@ -486,6 +495,16 @@ pub async fn store_reported(
                     EventKind::DoorStateChanged,
                     serde_json::json!({ "state": state, "cause": cause, "offline": r.offline }),
                 ),
+                ReportedWhat::Reader {
+                    name,
+                    state,
+                    tamper,
+                } => (
+                    EventKind::ReaderStateChanged,
+                    serde_json::json!({
+                        "reader": name, "state": state, "tamper": tamper, "offline": r.offline,
+                    }),
+                ),
             };
             Event {
                 id: EventId(r.id),
@@ -507,7 +526,7 @@ pub async fn store_reported(
                 cause: cause.clone(),
                 at: r.at,
             }),
-            ReportedWhat::Decision { .. } => None,
+            ReportedWhat::Decision { .. } | ReportedWhat::Reader { .. } => None,
         })
         .collect();
     state

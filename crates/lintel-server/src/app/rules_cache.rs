@@ -215,7 +215,8 @@ fn plan(changes: &[RuleChange], from: i64) -> Option<RuleObjects> {
             | AccountPhoneRecovered
             | DecisionGranted
             | DecisionDenied
-            | DoorStateChanged => return None,
+            | DoorStateChanged
+            | ReaderStateChanged => return None,
         }
     }
     // Accesses and members change most often, several times in a row; duplicates in the

@@ -492,18 +492,32 @@ fn reported(at: &str, e: pb::ControllerEvent) -> Result<Reported, Status> {
         )
     })?;
     let door = DoorId(parse_uuid(&format!("{at}.door_uuid"), &e.door_uuid)?);
-    let what = if !e.door_state.is_empty() {
-        let one_of = |field: &str, value: String, allowed: &[&str]| {
-            if allowed.contains(&value.as_str()) {
-                Ok(value)
-            } else {
-                Err(invalid(
-                    &format!("{at}.{field}"),
-                    "invalid_value",
-                    format!("{at}.{field} must be one of {allowed:?}; got {value:?}"),
-                ))
-            }
-        };
+    let one_of = |field: &str, value: String, allowed: &[&str]| {
+        if allowed.contains(&value.as_str()) {
+            Ok(value)
+        } else {
+            Err(invalid(
+                &format!("{at}.{field}"),
+                "invalid_value",
+                format!("{at}.{field} must be one of {allowed:?}; got {value:?}"),
+            ))
+        }
+    };
+    let what = if !e.reader_state.is_empty() {
+        let name = e.reader_name;
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            return Err(invalid(
+                &format!("{at}.reader_name"),
+                "invalid_name",
+                format!("{at}.reader_name must be 1 to 64 characters"),
+            ));
+        }
+        ReportedWhat::Reader {
+            name,
+            state: one_of("reader_state", e.reader_state, &controllers::READER_STATES)?,
+            tamper: e.reader_tamper,
+        }
+    } else if !e.door_state.is_empty() {
         ReportedWhat::DoorState {
             state: one_of("door_state", e.door_state, &DoorState::STATES)?,
             cause: one_of("door_state_cause", e.door_state_cause, &DoorState::CAUSES)?,
