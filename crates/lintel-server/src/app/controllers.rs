@@ -536,6 +536,58 @@ pub async fn store_reported(
     Ok(reported.iter().map(|r| r.id).collect())
 }
 
+/// A reader as its controller last reported it (from the newest `reader.state_changed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderState {
+    pub door_id: DoorId,
+    pub reader: String,
+    pub state: String,
+    pub tamper: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// How many of the newest reader events `reader_states` reads.
+const READER_EVENTS_READ: u32 = 500;
+
+/// Each reader's newest state as its controller reported it, from the newest
+/// `READER_EVENTS_READ` reader events (a reader silent for longer than those is not listed);
+/// any admin may read them.
+pub async fn reader_states(state: &AppState, ctx: &OrgCtx) -> Result<Vec<ReaderState>, Error> {
+    ctx.require_admin()?;
+    let filter = lintel_store::EventFilter {
+        kind: Some(EventKind::ReaderStateChanged.as_str().to_owned()),
+        ..lintel_store::EventFilter::default()
+    };
+    let page = PageRequest {
+        limit: READER_EVENTS_READ,
+        after: None,
+    };
+    let events = state.store.list_events(ctx.org_id(), &filter, page).await?;
+    let mut newest: Vec<ReaderState> = Vec::new();
+    // Newest first: the first seen of each reader is its state now.
+    for e in events.items {
+        let (Some(door), Some(reader)) = (e.object_id, e.summary["reader"].as_str()) else {
+            continue;
+        };
+        let door_id = DoorId(door);
+        if newest
+            .iter()
+            .any(|r| r.door_id == door_id && r.reader == reader)
+        {
+            continue;
+        }
+        newest.push(ReaderState {
+            door_id,
+            reader: reader.to_owned(),
+            state: e.summary["state"].as_str().unwrap_or_default().to_owned(),
+            tamper: e.summary["tamper"] == true,
+            at: e.at,
+        });
+    }
+    newest.sort_by(|a, b| (a.door_id, &a.reader).cmp(&(b.door_id, &b.reader)));
+    Ok(newest)
+}
+
 /// Each door's state as its controller last reported it; any admin may read them.
 pub async fn door_states(state: &AppState, ctx: &OrgCtx) -> Result<Vec<DoorState>, Error> {
     ctx.require_admin()?;

@@ -1318,7 +1318,31 @@ async fn controllers_are_added_wired_and_rotated_from_the_dashboard(backend: Bac
         .store_controller_events(org.id, &[], std::slice::from_ref(&forced))
         .await
         .unwrap();
+    // Its readers, from the newest reader events: the newer of two for the same reader.
+    let reader = |state: &str, tamper: bool, secs: i64| lintel_domain::Event {
+        id: lintel_domain::EventId::new(confirmed + chrono::Duration::seconds(secs)),
+        at: confirmed + chrono::Duration::seconds(secs),
+        kind: "reader.state_changed".into(),
+        actor: lintel_domain::EventActor::System,
+        object_kind: Some("door".into()),
+        object_id: Some(forced.door_id.0),
+        summary: serde_json::json!({ "reader": "front-in", "state": state, "tamper": tamper }),
+    };
+    app.state
+        .store
+        .store_controller_events(
+            org.id,
+            &[reader("online", false, 1), reader("refused", true, 2)],
+            &[],
+        )
+        .await
+        .unwrap();
     let (_, board, _) = browser.get("/admin/acme/board").await;
+    assert!(
+        board.contains("readers: front-in refused (not on its key), tamper")
+            && !board.contains("front-in online"),
+        "{board}"
+    );
     assert!(
         board.contains("<span class=\"state forced_open\">Forced open</span>")
             && board.contains("1 door(s) held or forced open")

@@ -1,6 +1,7 @@
 //! The door board: every door's state as its controller last reported it (locked,
-//! unlocked, open, held open, forced open), why and since when, and whether that controller
-//! is online; the page loads itself again every few seconds.
+//! unlocked, open, held open, forced open), why and since when, its readers (online,
+//! offline, refused, tamper), and whether that controller is online; the page loads itself
+//! again every few seconds.
 
 use std::collections::HashMap;
 
@@ -55,6 +56,17 @@ fn cause_text(cause: &str) -> &'static str {
     }
 }
 
+/// A reader's state, as the board says it.
+fn reader_text(state: &str) -> &'static str {
+    match state {
+        "online" => "online",
+        "offline" => "offline",
+        "refused" => "refused (not on its key)",
+        "install_mode" => "in install mode",
+        _ => "unknown",
+    }
+}
+
 async fn board_html(
     state: &AppState,
     ctx: &OrgCtx,
@@ -70,6 +82,7 @@ async fn board_html(
         .into_iter()
         .map(|s| (s.door_id, s))
         .collect();
+    let readers = app::controllers::reader_states(state, ctx).await?;
     let tz = ctx.org.time_zone.tz();
     let rows: String = doors
         .items
@@ -113,9 +126,22 @@ async fn board_html(
                     super::controllers::state_text(ctx, &c.live)
                 )
             });
+            let readers: Vec<String> = readers
+                .iter()
+                .filter(|r| r.door_id == door.id)
+                .map(|r| {
+                    let tamper = if r.tamper { ", tamper" } else { "" };
+                    format!("{} {}{tamper}", escape(&r.reader), reader_text(&r.state))
+                })
+                .collect();
+            let readers = if readers.is_empty() {
+                String::new()
+            } else {
+                format!("<br><span class=\"hint\">readers: {}</span>", readers.join("; "))
+            };
             format!(
                 "<tr><td><a href=\"/admin/{slug}/doors/{}\">{}</a></td><td>{site}</td>\
-                 <td>{badge}</td><td>{since}</td><td>{link}</td></tr>",
+                 <td>{badge}{readers}</td><td>{since}</td><td>{link}</td></tr>",
                 door.id,
                 escape(&door.name)
             )
