@@ -760,7 +760,9 @@ pub trait ControllerStore: Send + Sync {
         token_hash: &[u8],
     ) -> Result<Option<(OrgId, Controller)>, StoreError>;
 
-    /// Writes what the controller last reported (`online`: its sync stream is open).
+    /// Writes what the controller last reported (`online`: its sync stream is open). An
+    /// offline report whose `last_seen_at` is older than the one kept changes nothing: it is
+    /// a stream ending after a newer one began.
     async fn set_controller_live(
         &self,
         org: OrgId,

@@ -255,10 +255,14 @@ impl ControllerStore for Backend {
         id: ControllerId,
         live: &ControllerLive,
     ) -> Result<(), StoreError> {
+        // A stream that ends does not say offline over a newer stream of the same controller
+        // (on this node or another), which has been heard from since: its last_seen_at is
+        // newer than the ending one's.
         let done = sqlx::query(
             "UPDATE controllers SET connected = $3, last_seen_at = $4, rules_version = $5, \
              rules_in_sync = $6, events_waiting = $7, clock_skew_ms = $8, software_version = $9, \
-             rules_confirmed_at = $10 WHERE org_id = $1 AND id = $2",
+             rules_confirmed_at = $10 WHERE org_id = $1 AND id = $2 \
+             AND ($3 OR last_seen_at IS NULL OR $4 IS NULL OR last_seen_at <= $4)",
         )
         .bind(org.0)
         .bind(id.0)
@@ -273,7 +277,16 @@ impl ControllerStore for Backend {
         .execute(self.writer())
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            // Superseded by a newer stream, or not there at all.
+            let found: Option<(Uuid,)> =
+                sqlx::query_as("SELECT id FROM controllers WHERE org_id = $1 AND id = $2")
+                    .bind(org.0)
+                    .bind(id.0)
+                    .fetch_optional(self.writer())
+                    .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound);
+            }
         }
         Ok(())
     }

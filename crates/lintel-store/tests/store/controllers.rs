@@ -16,6 +16,7 @@ on_both_backends!(
     a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed,
     a_door_keeps_the_newest_state_its_controller_reported,
     a_pairing_code_is_spent_once_even_by_two_at_the_same_time,
+    a_stream_that_ends_does_not_say_offline_over_a_newer_one,
 );
 
 fn controller(site: lintel_domain::SiteId, name: &str) -> Controller {
@@ -787,4 +788,51 @@ async fn a_pairing_code_is_spent_once_even_by_two_at_the_same_time(backend: Back
             .is_none()
     );
     assert!(db.store.find_controller(b"t3").await.unwrap().is_none());
+}
+
+async fn a_stream_that_ends_does_not_say_offline_over_a_newer_one(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let acme = org("acme");
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let cabinet = controller(hq.id, "Cabinet");
+    db.store
+        .create_controller(acme.id, &cabinet, b"hash", &audit())
+        .await
+        .unwrap();
+    let at = |secs: i64| Some(now() + chrono::Duration::seconds(secs));
+    let live = |online: bool, seen: i64| ControllerLive {
+        online,
+        last_seen_at: at(seen),
+        ..ControllerLive::default()
+    };
+    // The old stream was last heard at 5 s; the new one began at 6 s; the old one's end is
+    // written last.
+    db.store
+        .set_controller_live(acme.id, cabinet.id, &live(true, 5))
+        .await
+        .unwrap();
+    db.store
+        .set_controller_live(acme.id, cabinet.id, &live(true, 6))
+        .await
+        .unwrap();
+    db.store
+        .set_controller_live(acme.id, cabinet.id, &live(false, 5))
+        .await
+        .unwrap();
+    let read = db.store.get_controller(acme.id, cabinet.id).await.unwrap();
+    assert!(read.live.online);
+    // The newer one's own end is written.
+    db.store
+        .set_controller_live(acme.id, cabinet.id, &live(false, 7))
+        .await
+        .unwrap();
+    let read = db.store.get_controller(acme.id, cabinet.id).await.unwrap();
+    assert!(!read.live.online);
+    let missing = db
+        .store
+        .set_controller_live(acme.id, ControllerId::new(now()), &live(false, 8))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }
