@@ -182,16 +182,18 @@ impl Session {
             rules_confirmed_at: self.controller.live.rules_confirmed_at,
             rules_stale_at: None,
         };
+        // On record before the controller hears it is welcome: whoever it tells it is
+        // connected finds it online.
+        controllers::connection(&self.state, self.org, &self.controller, &self.live)
+            .await
+            .map_err(|e| Some(status(e)))?;
         self.send(server_message::Body::Welcome(pb::ControllerWelcome {
             controller_uuid: self.controller.id.0.to_string(),
             site_uuid: self.controller.site_id.0.to_string(),
             name: self.controller.name.clone(),
             server_time: Some(timestamp(now)),
         }))
-        .await?;
-        controllers::connection(&self.state, self.org, &self.controller, &self.live)
-            .await
-            .map_err(|e| Some(status(e)))
+        .await
     }
 
     async fn serve(&mut self, inbound: &mut Streaming<pb::ControllerMessage>) -> Result<(), Ended> {
