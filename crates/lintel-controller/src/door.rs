@@ -37,6 +37,16 @@ pub enum Presented {
     },
 }
 
+impl Presented {
+    /// A card read by a reader, presented alone.
+    pub fn card(card: &CardRead) -> Presented {
+        Presented::Card {
+            facility_code: card.facility_code,
+            number: card.number.to_string(),
+        }
+    }
+}
+
 /// The answer given at the door (and over the local interface).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
@@ -454,10 +464,7 @@ impl Doors {
     /// PIN too: then a reader with a keypad asks for the code before anything is decided.
     /// Nothing is journaled here.
     pub fn card_wants_pin(&self, door: DoorId, direction: Direction, card: &CardRead) -> bool {
-        let presented = Presented::Card {
-            facility_code: card.facility_code,
-            number: card.number.to_string(),
-        };
+        let presented = Presented::card(card);
         let rules = self.rules.read().unwrap_or_else(PoisonError::into_inner);
         let decided = decide(rules.as_ref(), door, direction, &presented, self.now());
         matches!(

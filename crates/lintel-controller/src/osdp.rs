@@ -543,7 +543,7 @@ impl Bus<'_> {
                             station.keypad.clear();
                             self.signal(i, Feedback::PinWanted);
                         } else {
-                            self.decide(i, &card_alone(card));
+                            self.decide(i, &Presented::card(&card));
                         }
                     }
                     Err(err) => {
@@ -587,7 +587,7 @@ impl Bus<'_> {
             let station = &mut self.readers[i];
             station.keypad.expire(now);
             if let Some((card, _)) = station.waiting_card.take_if(|(_, until)| *until <= now) {
-                self.decide(i, &card_alone(card));
+                self.decide(i, &Presented::card(&card));
             }
         }
     }
@@ -655,13 +655,6 @@ impl Bus<'_> {
                 tracing::warn!(reader = %self.readers[i].config.name, "the reader's queue of commands is full");
             }
         }
-    }
-}
-
-fn card_alone(card: CardRead) -> Presented {
-    Presented::Card {
-        facility_code: card.facility_code,
-        number: card.number.to_string(),
     }
 }
 

@@ -1,6 +1,8 @@
 use lintel_domain::controller::ControllerLive;
 use lintel_domain::door::DoorState;
-use lintel_domain::{AccessStatus, Controller, ControllerId, Door, DoorId, DoorKind, OrgId};
+use lintel_domain::{
+    AccessStatus, Controller, ControllerId, Door, DoorId, DoorKind, OrgId, Organization,
+};
 use lintel_store::{DoorFilter, EventFilter, Signal, StoreError};
 use lintel_testkit::TestDb;
 use lintel_testkit::{Backend, on_both_backends};
@@ -607,6 +609,20 @@ async fn a_controller_goes_stale_its_site_s_days_after_its_rules_were_confirmed(
     assert_eq!(listed.items, vec![read]);
 }
 
+/// Acme with site HQ and its controller Cabinet, whose token hashes to `token_hash`.
+async fn acme_with_cabinet(db: &TestDb, token_hash: &[u8]) -> (Organization, Controller) {
+    let acme = org("acme");
+    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    let hq = site("HQ");
+    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
+    let cabinet = controller(hq.id, "Cabinet");
+    db.store
+        .create_controller(acme.id, &cabinet, token_hash, &audit())
+        .await
+        .unwrap();
+    (acme, cabinet)
+}
+
 /// The door states kept for `org`, as (door, state, cause).
 async fn kept(store: &dyn lintel_store::Store, org: OrgId) -> Vec<(DoorId, String, String)> {
     let states = store.list_door_states(org).await.unwrap();
@@ -704,16 +720,9 @@ async fn a_door_keeps_the_newest_state_its_controller_reported(backend: Backend)
 
 async fn a_pairing_code_is_spent_once_even_by_two_at_the_same_time(backend: Backend) {
     let Some(db) = db(backend).await else { return };
-    let (acme, other) = (org("acme"), org("other"));
-    db.store.create_org(&acme, None, &audit()).await.unwrap();
+    let (acme, cabinet) = acme_with_cabinet(&db, b"old token").await;
+    let other = org("other");
     db.store.create_org(&other, None, &audit()).await.unwrap();
-    let hq = site("HQ");
-    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
-    let cabinet = controller(hq.id, "Cabinet");
-    db.store
-        .create_controller(acme.id, &cabinet, b"old token", &audit())
-        .await
-        .unwrap();
     let later = now() + chrono::Duration::minutes(10);
     // Not another organization's controller.
     let refused = db
@@ -792,15 +801,7 @@ async fn a_pairing_code_is_spent_once_even_by_two_at_the_same_time(backend: Back
 
 async fn a_stream_that_ends_does_not_say_offline_over_a_newer_one(backend: Backend) {
     let Some(db) = db(backend).await else { return };
-    let acme = org("acme");
-    db.store.create_org(&acme, None, &audit()).await.unwrap();
-    let hq = site("HQ");
-    db.store.create_site(acme.id, &hq, &audit()).await.unwrap();
-    let cabinet = controller(hq.id, "Cabinet");
-    db.store
-        .create_controller(acme.id, &cabinet, b"hash", &audit())
-        .await
-        .unwrap();
+    let (acme, cabinet) = acme_with_cabinet(&db, b"hash").await;
     let at = |secs: i64| Some(now() + chrono::Duration::seconds(secs));
     let live = |online: bool, seen: i64| ControllerLive {
         online,
