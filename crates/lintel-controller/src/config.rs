@@ -16,7 +16,8 @@ use crate::osdp::{BAUD_RATES, BusConfig};
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// The Lintel server the controller syncs with: `http://HOST:PORT` (its HTTP port, which
-    /// also serves gRPC) or `https://…` behind a TLS proxy.
+    /// also serves gRPC) or `https://…` behind a TLS proxy. Several nodes of one Lintel,
+    /// separated by commas, are tried in turn: when one fails, the next.
     pub server: String,
     /// The controller's token (`lct_…`). Prefer `token_file`: a variable or flag may be seen
     /// by other users of the machine.
@@ -99,9 +100,27 @@ impl Config {
         if config.heartbeat_secs == 0 || config.heartbeat_secs > 60 {
             anyhow::bail!("heartbeat_secs must be between 1 and 60");
         }
+        for server in config.servers() {
+            if !(server.starts_with("http://") || server.starts_with("https://")) {
+                anyhow::bail!("server: {server:?} is not an http:// or https:// address");
+            }
+        }
+        if config.servers().is_empty() {
+            anyhow::bail!("server: give the address of the Lintel server");
+        }
         config.check_wiring()?;
         crate::gpio::check(&config.doors)?;
         Ok(config)
+    }
+
+    /// The servers of `server`, in the order given.
+    pub fn servers(&self) -> Vec<String> {
+        self.server
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The buses and readers make sense together: an error names the setting that does not.
@@ -190,6 +209,22 @@ mod tests {
         let config = load(example).unwrap();
         assert_eq!(config.osdp[0].readers.len(), 2);
         assert_eq!(config.doors[0].relay, Some(17));
+    }
+
+    #[test]
+    fn several_servers_are_tried_in_the_order_given() {
+        let config =
+            load("server = \"http://10.0.0.1:8080, https://lintel.example.com\"\n").unwrap();
+        assert_eq!(
+            config.servers(),
+            ["http://10.0.0.1:8080", "https://lintel.example.com"]
+        );
+        let refused = load("server = \"http://a:8080,b:8080\"\n").unwrap_err();
+        assert!(
+            refused.to_string().starts_with("server: \"b:8080\""),
+            "{refused}"
+        );
+        assert!(load("server = \" , \"\n").is_err());
     }
 
     #[test]

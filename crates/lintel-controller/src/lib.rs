@@ -47,7 +47,7 @@ pub async fn run(config: Config, token: String) -> anyhow::Result<()> {
         config.server
     );
     let sync = sync::Sync {
-        server: config.server.clone(),
+        servers: config.servers(),
         token,
         heartbeat: Duration::from_secs(config.heartbeat_secs),
         doors: doors.clone(),

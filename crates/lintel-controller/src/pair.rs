@@ -14,10 +14,22 @@ pub async fn pair(config: &Config, code: &str) -> anyhow::Result<()> {
     let Some(file) = &config.token_file else {
         anyhow::bail!("give --token-file: where the token the server answers is kept");
     };
-    let channel = tonic::transport::Endpoint::from_shared(config.server.clone())?
-        .connect()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the server at {}: {e}", config.server))?;
+    let mut reached = None;
+    for server in config.servers() {
+        match tonic::transport::Endpoint::from_shared(server.clone())?
+            .connect()
+            .await
+        {
+            Ok(channel) => {
+                reached = Some(channel);
+                break;
+            }
+            Err(e) => eprintln!("cannot reach the server at {server}: {e}"),
+        }
+    }
+    let Some(channel) = reached else {
+        anyhow::bail!("no server of {} could be reached", config.server);
+    };
     let mut client = pb::controller_service_client::ControllerServiceClient::new(channel);
     let paired = client
         .pair(pb::PairRequest {

@@ -1,7 +1,9 @@
 //! The sync stream with the server: hello with the rules held, then heartbeats and the
 //! journal's events out; rules, confirmations and acknowledgements in. Reconnects after any
 //! failure, waiting a little longer each time (up to `MAX_BACKOFF`), and keeps deciding
-//! from the rules on disk meanwhile.
+//! from the rules on disk meanwhile. With several servers (nodes of one Lintel), each
+//! failure moves on to the next, so a controller whose node is lost is on another within the
+//! first backoff.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,7 +27,8 @@ const STILL_OFFLINE_EVERY: Duration = Duration::from_secs(60);
 const BATCH: usize = 500;
 
 pub struct Sync {
-    pub server: String,
+    /// The servers to try, in turn (`Config::servers`).
+    pub servers: Vec<String>,
     pub token: String,
     pub heartbeat: Duration,
     pub doors: Arc<Doors>,
@@ -37,8 +40,9 @@ impl Sync {
     pub async fn run(self) {
         let mut backoff = FIRST_BACKOFF;
         let mut offline: Option<(Instant, Instant)> = None;
-        loop {
-            let err = match self.session(&mut offline).await {
+        for turn in 0.. {
+            let server = &self.servers[turn % self.servers.len()];
+            let err = match self.session(server, &mut offline).await {
                 Ok(never) => match never {},
                 Err(err) => err,
             };
@@ -48,6 +52,7 @@ impl Sync {
                 None => {
                     tracing::warn!(
                         error = format!("{err:#}"),
+                        server,
                         "sync stream ended; deciding from the rules held"
                     );
                     offline = Some((now, now));
@@ -59,6 +64,7 @@ impl Sync {
                             error = format!("{err:#}"),
                             offline_secs = (now - *since).as_secs(),
                             events_waiting = self.doors.waiting_count(),
+                            server,
                             "server still unreachable"
                         );
                         *logged = now;
@@ -66,7 +72,11 @@ impl Sync {
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
-            tokio::time::sleep(backoff).await;
+            // With several servers, the next is tried at once; the backoff counts once per
+            // round.
+            if (turn + 1) % self.servers.len() == 0 {
+                tokio::time::sleep(backoff).await;
+            }
         }
     }
 
@@ -74,9 +84,10 @@ impl Sync {
     /// once the server welcomes the controller.
     async fn session(
         &self,
+        server: &str,
         offline: &mut Option<(Instant, Instant)>,
     ) -> anyhow::Result<Infallible> {
-        let channel = tonic::transport::Endpoint::from_shared(self.server.clone())?
+        let channel = tonic::transport::Endpoint::from_shared(server.to_owned())?
             .connect_timeout(Duration::from_secs(5))
             .http2_keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(10))
@@ -127,10 +138,11 @@ impl Sync {
                         Some(server_message::Body::Welcome(w)) => {
                             self.doors.set_connected(true);
                             match offline.take() {
-                                None => tracing::info!(controller = %w.controller_uuid, name = %w.name, "connected"),
+                                None => tracing::info!(controller = %w.controller_uuid, name = %w.name, server, "connected"),
                                 Some((since, _)) => tracing::info!(
                                     controller = %w.controller_uuid,
                                     name = %w.name,
+                                    server,
                                     offline_secs = since.elapsed().as_secs(),
                                     "connected again"
                                 ),

@@ -107,6 +107,25 @@ pub struct DeviceRecord {
     pub pin_failures: u32,
 }
 
+/// A device and the organization a request names, read together for the request
+/// (`DeviceStore::device_in_org`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceInOrg {
+    pub device: DeviceRecord,
+    /// `None` when no organization has the slug.
+    pub org: Option<OrgOfDevice>,
+}
+
+/// The organization a device's request names, as the request needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgOfDevice {
+    pub org: lintel_domain::Organization,
+    /// The device's account's membership of it, if any.
+    pub member: Option<crate::MemberRecord>,
+    /// The organization's rules version as of this read (`RulesStore::rules_version`).
+    pub rules_version: i64,
+}
+
 /// What presenting a reissue token did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reissue {

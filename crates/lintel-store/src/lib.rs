@@ -8,6 +8,7 @@
 
 mod accounts;
 mod error;
+mod group;
 mod members;
 mod migrate;
 mod postgres;
@@ -35,8 +36,9 @@ use uuid::Uuid;
 pub const DEVICE_TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 pub use accounts::{
-    AccountRecord, Channel, DeviceRecord, EmailConfirmation, FreshTokens, KeyReissue, KeySession,
-    Message, NewDevice, Purge, Purpose, Registration, Reissue, SignIn, Verification,
+    AccountRecord, Channel, DeviceInOrg, DeviceRecord, EmailConfirmation, FreshTokens, KeyReissue,
+    KeySession, Message, NewDevice, OrgOfDevice, Purge, Purpose, Registration, Reissue, SignIn,
+    Verification,
 };
 pub use error::{ConflictKind, StoreError};
 pub use members::{Audit, EventFilter, InviteLink, MemberFilter, MemberRecord, NewMember, Person};
@@ -969,6 +971,16 @@ pub trait VerificationStore: Send + Sync {
 #[async_trait]
 pub trait DeviceStore: Send + Sync {
     async fn find_device_by_auth(&self, hash: &[u8]) -> Result<Option<DeviceRecord>, StoreError>;
+
+    /// The device of an auth token (by hash) with, in the same statement, the organization
+    /// named by `slug`, the device's account's membership of it and its rules version: all
+    /// a device's request in an organization reads before it decides, as current as the
+    /// database, in one round trip.
+    async fn device_in_org(
+        &self,
+        hash: &[u8],
+        slug: &str,
+    ) -> Result<Option<DeviceInOrg>, StoreError>;
 
     /// One of the account's devices that is not revoked.
     async fn get_device(

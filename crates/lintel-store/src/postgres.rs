@@ -8,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use crate::group::GroupCommit;
 use crate::signals::{CHANNEL, Receiver, Signal, Signals};
 use crate::{Migration, StoreError};
 
@@ -27,6 +28,7 @@ const MIGRATION_LOCK: i64 = 0x4c49_4e54_454c;
 pub struct PgStore {
     pool: PgPool,
     signals: Signals,
+    events: GroupCommit,
     /// The task listening for other nodes' signals, started by the first receiver.
     listener: OnceLock<JoinHandle<()>>,
 }
@@ -48,6 +50,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         Ok(Self {
+            events: GroupCommit::start(sql::GroupWriter(pool.clone())),
             pool,
             signals: Signals::default(),
             listener: OnceLock::new(),
@@ -87,6 +90,10 @@ impl PgStore {
 
     fn writer(&self) -> &PgPool {
         &self.pool
+    }
+
+    fn group_commit(&self) -> &GroupCommit {
+        &self.events
     }
 
     const NAME: &'static str = "postgres";

@@ -754,3 +754,93 @@ impl TryFrom<LinkRow> for AccessLink {
         })
     }
 }
+
+/// One row of `DeviceStore::device_in_org`: the device, the organization named by the slug
+/// (`o_`), the account's membership of it (`m_`, with its person), its rules version, and
+/// one of the membership's groups; a membership in several groups comes as several rows.
+#[derive(FromRow)]
+pub(crate) struct DeviceInOrgRow {
+    #[sqlx(flatten)]
+    device: DeviceRow,
+    o_id: Option<Uuid>,
+    o_slug: Option<String>,
+    o_name: Option<String>,
+    o_time_zone: Option<String>,
+    o_settings: Option<Json<OrgSettings>>,
+    o_created_at: Option<DateTime<Utc>>,
+    o_updated_at: Option<DateTime<Utc>>,
+    rules_version: Option<i64>,
+    m_id: Option<Uuid>,
+    m_account_id: Option<Uuid>,
+    m_status: Option<String>,
+    m_areas: Option<Json<Areas>>,
+    m_invite_channel: Option<String>,
+    m_invite_address: Option<String>,
+    m_invite_expires_at: Option<DateTime<Utc>>,
+    m_created_at: Option<DateTime<Utc>>,
+    m_updated_at: Option<DateTime<Utc>>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    group_id: Option<Uuid>,
+}
+
+/// The rows of one `device_in_org` read as the record; `None` without rows.
+pub(crate) fn device_in_org(
+    rows: Vec<DeviceInOrgRow>,
+) -> Result<Option<crate::DeviceInOrg>, StoreError> {
+    let groups: Vec<GroupId> = rows
+        .iter()
+        .filter_map(|r| r.group_id)
+        .map(GroupId)
+        .collect();
+    let Some(row) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let missing = || corrupt("organization", "a column is null");
+    let org = match row.o_id {
+        None => None,
+        Some(id) => {
+            let org = Organization::try_from(OrgRow {
+                id,
+                slug: row.o_slug.ok_or_else(missing)?,
+                name: row.o_name.ok_or_else(missing)?,
+                time_zone: row.o_time_zone.ok_or_else(missing)?,
+                settings: row.o_settings.ok_or_else(missing)?,
+                created_at: row.o_created_at.ok_or_else(missing)?,
+                updated_at: row.o_updated_at.ok_or_else(missing)?,
+            })?;
+            let member = match row.m_id {
+                None => None,
+                Some(id) => Some(
+                    MemberRow {
+                        id,
+                        account_id: row.m_account_id,
+                        status: row.m_status.ok_or_else(missing)?,
+                        areas: row.m_areas.ok_or_else(missing)?,
+                        invite_channel: row.m_invite_channel,
+                        invite_address: row.m_invite_address,
+                        invite_expires_at: row.m_invite_expires_at,
+                        created_at: row.m_created_at.ok_or_else(missing)?,
+                        updated_at: row.m_updated_at.ok_or_else(missing)?,
+                        first_name: row.first_name,
+                        last_name: row.last_name,
+                        email: row.email,
+                        phone: row.phone,
+                    }
+                    .into_record(groups)?,
+                ),
+            };
+            Some(crate::OrgOfDevice {
+                org,
+                member,
+                rules_version: row.rules_version.unwrap_or(0),
+            })
+        }
+    };
+    Ok(Some(crate::DeviceInOrg {
+        device: row.device.try_into()?,
+        org,
+    }))
+}

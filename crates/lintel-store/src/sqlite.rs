@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 };
 use uuid::Uuid;
 
+use crate::group::GroupCommit;
 use crate::signals::{Receiver, Signal, Signals};
 use crate::{Migration, StoreError};
 
@@ -30,6 +31,7 @@ pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
     signals: Arc<Signals>,
+    events: GroupCommit,
 }
 
 /// Rows of `rule_versions` and `events` a transaction on the writer changed, by rowid.
@@ -131,6 +133,7 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self {
+            events: GroupCommit::start(sql::GroupWriter(writer.clone())),
             reader,
             writer,
             signals,
@@ -166,6 +169,10 @@ impl SqliteStore {
 
     fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    fn group_commit(&self) -> &GroupCommit {
+        &self.events
     }
 
     const NAME: &'static str = "sqlite";

@@ -32,11 +32,43 @@ pub async fn authenticate_device(
 ) -> Result<Actor, Error> {
     let now = state.clock.now();
     auth::check_clock(now, device_time)?;
-    let Some(device) = state
+    let device = state
         .store
         .find_device_by_auth(&secrets::hash(token))
-        .await?
-    else {
+        .await?;
+    admit_device(state, device.as_ref(), now).await
+}
+
+/// A device's request in the organization `slug`: the device, the organization, the
+/// account's membership and the rules version in one read (`device_in_org`), so that a
+/// phone's unlock costs one round trip before it decides. Nothing of it is cached: a revoked
+/// device, a suspended member or a changed organization counts at the next request, on
+/// every node.
+pub async fn device_in_org(
+    state: &AppState,
+    token: &str,
+    device_time: Option<DateTime<Utc>>,
+    slug: &str,
+) -> Result<(Actor, Option<lintel_store::OrgOfDevice>), Error> {
+    let now = state.clock.now();
+    auth::check_clock(now, device_time)?;
+    let found = state
+        .store
+        .device_in_org(&secrets::hash(token), slug)
+        .await?;
+    let actor = admit_device(state, found.as_ref().map(|f| &f.device), now).await?;
+    Ok((actor, found.and_then(|f| f.org)))
+}
+
+/// The actor a device found by its auth token stands for, if it may act now: not revoked,
+/// not expired, a browser session not past its age. Notes the device's use (at most once a
+/// minute).
+async fn admit_device(
+    state: &AppState,
+    device: Option<&lintel_store::DeviceRecord>,
+    now: DateTime<Utc>,
+) -> Result<Actor, Error> {
+    let Some(device) = device else {
         return Err(Error::Unauthenticated);
     };
     if device.revoked_at.is_some() {

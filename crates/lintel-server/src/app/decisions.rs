@@ -168,7 +168,7 @@ pub async fn unlock_by_phone(
         return Err(Error::DeviceOnly);
     };
     // The rules are current for this organization, so they know its doors.
-    let rules = state.rules.current(state, ctx.org_id()).await?;
+    let rules = state.rules.of(state, ctx).await?;
     if !rules.read().rules.knows_door(door) {
         return Err(Error::NotFound { what: "door" });
     }
@@ -301,7 +301,7 @@ pub async fn present(
         },
         None => Vec::new(),
     };
-    let rules = state.rules.current(state, ctx.org_id()).await?;
+    let rules = state.rules.of(state, ctx).await?;
     let request = Request {
         credential: first,
         door,
@@ -512,7 +512,7 @@ pub async fn who_can_open(
         .get_door(ctx.org_id(), door)
         .await
         .found("door")?;
-    let rules = state.rules.current(state, ctx.org_id()).await?;
+    let rules = state.rules.of(state, ctx).await?;
     let ids = rules.read().rules.who_can_open(door, ctx.now);
     let mut found: HashMap<MembershipId, MemberRecord> = state
         .store
@@ -555,7 +555,7 @@ async fn doors_of(
     ctx: &OrgCtx,
     member: MembershipId,
 ) -> Result<Vec<Door>, Error> {
-    let rules = state.rules.current(state, ctx.org_id()).await?;
+    let rules = state.rules.of(state, ctx).await?;
     let ids = rules.read().rules.doors_of(member, ctx.now);
     let mut found: HashMap<DoorId, Door> = state
         .store

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use lintel_domain::controller::ControllerRules;
@@ -20,6 +20,8 @@ use uuid::Uuid;
 /// How long the answer to a command may take: a connected controller answers in
 /// milliseconds, and a person at the door should not wait longer than this to hear no.
 pub const ANSWER_WITHIN: Duration = Duration::from_secs(2);
+/// How long a command to another node's controller waits before it is said again.
+const ASK_AGAIN: Duration = Duration::from_millis(200);
 
 /// Release this door's lock, and say whether it was.
 pub struct Command {
@@ -125,18 +127,25 @@ impl Hub {
                 return None;
             }
             let request = Uuid::now_v7();
-            let (answer, answered) = oneshot::channel();
+            let (answer, mut answered) = oneshot::channel();
             lock(&self.asked).insert(request, answer);
             let _forget = Forget(self, request);
-            store
-                .signal(Signal::Open {
-                    request,
-                    controller,
-                    door,
-                })
-                .await
-                .ok()?;
-            answered.await.ok()
+            // Said again until answered: the node holding the stream may have just died, and
+            // the controller be back on another within the wait. Whichever node holds it
+            // carries a request out once (`route`).
+            loop {
+                store
+                    .signal(Signal::Open {
+                        request,
+                        controller,
+                        door,
+                    })
+                    .await
+                    .ok()?;
+                if let Ok(answer) = tokio::time::timeout(ASK_AGAIN, &mut answered).await {
+                    return answer.ok();
+                }
+            }
         };
         matches!(
             tokio::time::timeout(ANSWER_WITHIN, asked).await,
@@ -171,6 +180,8 @@ async fn ask(session: mpsc::Sender<Command>, door: DoorId) -> Option<bool> {
 /// the answers other nodes send to whoever asked here. Runs as long as the node serves.
 pub async fn route(hub: Arc<Hub>, store: Arc<dyn Store>) {
     let mut signals = store.signals();
+    // Requests carried out lately, so that one said again is not carried out twice.
+    let mut carried_out: HashMap<Uuid, Instant> = HashMap::new();
     loop {
         match signals.next().await {
             Signal::Open {
@@ -181,6 +192,11 @@ pub async fn route(hub: Arc<Hub>, store: Arc<dyn Store>) {
                 let Some(session) = hub.session(controller) else {
                     continue;
                 };
+                let now = Instant::now();
+                carried_out.retain(|_, at| now.duration_since(*at) < 2 * ANSWER_WITHIN);
+                if carried_out.insert(request, now).is_some() {
+                    continue;
+                }
                 let store = store.clone();
                 tokio::spawn(async move {
                     let answered = tokio::time::timeout(ANSWER_WITHIN, ask(session, door)).await;

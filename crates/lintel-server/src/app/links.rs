@@ -218,7 +218,7 @@ async fn within_own_access(
     valid_until: Option<DateTime<Utc>>,
 ) -> Result<(), Error> {
     let doors = state.store.group_doors(ctx.org_id(), group).await?;
-    let rules = state.rules.current(state, ctx.org_id()).await?;
+    let rules = state.rules.of(state, ctx).await?;
     let rules = rules.read();
     let mut latest: Option<DateTime<Utc>> = None;
     for door in &doors {

@@ -91,6 +91,9 @@ pub struct OrgCtx {
     pub areas: Areas,
     /// The person's membership, when a person acts.
     pub member: Option<MemberRecord>,
+    /// The organization's rules version, when it was read with the context (a device's
+    /// request): the rules need not ask again.
+    pub rules_version: Option<i64>,
 }
 
 impl OrgCtx {
@@ -192,6 +195,35 @@ pub async fn enter_org(state: &AppState, actor: Actor, slug: &str) -> Result<Org
         now: state.clock.now(),
         areas,
         member,
+        rules_version: None,
+    })
+}
+
+/// `enter_org` for a device's auth token, in one read of the store (`bearer::device_in_org`).
+pub async fn enter_org_by_device(
+    state: &AppState,
+    token: &str,
+    device_time: Option<DateTime<Utc>>,
+    slug: &str,
+) -> Result<OrgCtx, Error> {
+    let (actor, found) = bearer::device_in_org(state, token, device_time, slug).await?;
+    let Some(lintel_store::OrgOfDevice {
+        org,
+        member: Some(member),
+        rules_version,
+    }) = found
+    else {
+        return Err(Error::NotFound {
+            what: "organization",
+        });
+    };
+    Ok(OrgCtx {
+        org,
+        actor,
+        now: state.clock.now(),
+        areas: member.membership.effective_areas(),
+        member: Some(member),
+        rules_version: Some(rules_version),
     })
 }
 

@@ -60,6 +60,25 @@ impl RulesCache {
     /// The organization's rules, brought up to its current version.
     pub async fn current(&self, state: &AppState, org: OrgId) -> Result<Arc<OrgRules>, Error> {
         let version = state.store.rules_version(org).await?;
+        self.at_least(state, org, version).await
+    }
+
+    /// The rules of the request's organization, current as of the version read with its
+    /// context when it was (a device's request), else as of now.
+    pub async fn of(&self, state: &AppState, ctx: &super::OrgCtx) -> Result<Arc<OrgRules>, Error> {
+        match ctx.rules_version {
+            Some(version) => self.at_least(state, ctx.org_id(), version).await,
+            None => self.current(state, ctx.org_id()).await,
+        }
+    }
+
+    /// The organization's rules, brought up to `version` at least.
+    async fn at_least(
+        &self,
+        state: &AppState,
+        org: OrgId,
+        version: i64,
+    ) -> Result<Arc<OrgRules>, Error> {
         let known = self
             .orgs
             .lock()

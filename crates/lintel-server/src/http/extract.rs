@@ -200,18 +200,23 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let secret = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, secret)| secret.trim())
-            .ok_or(app::Error::Unauthenticated)?;
+        let secret = bearer(parts)?;
         let device_time = device_time(parts)?;
         let actor = app::bearer::authenticate_bearer(state, secret, device_time).await?;
         Ok(Authenticated(actor))
     }
+}
+
+/// The secret of `Authorization: Bearer <secret>`.
+fn bearer(parts: &Parts) -> Result<&str, app::Error> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
+        .ok_or(app::Error::Unauthenticated)
 }
 
 /// A request whose `X-Device-Time`, when sent, is within the tolerance of the server's clock:
@@ -292,7 +297,6 @@ impl FromRequestParts<AppState> for InOrg {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
         let params = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|e| {
@@ -307,6 +311,16 @@ impl FromRequestParts<AppState> for InOrg {
             .get("org_slug")
             .map(String::as_str)
             .unwrap_or_default();
+        // A device (a phone unlocking, the hot path) reads its device, the organization and
+        // its membership in one statement; keys authenticate, then enter.
+        let secret = bearer(parts)?;
+        if app::bearer::is_auth_token(secret) {
+            let device_time = device_time(parts)?;
+            return Ok(InOrg(
+                app::enter_org_by_device(state, secret, device_time, slug).await?,
+            ));
+        }
+        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
         Ok(InOrg(app::enter_org(state, actor, slug).await?))
     }
 }

@@ -33,10 +33,10 @@ fn serve(dir: &Path, args: &[&str]) -> (Child, String) {
 }
 
 /// Every line a server has logged so far.
-type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
 /// `serve` with environment variables, keeping its log.
-fn serve_with(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (Child, String, Log) {
+pub fn serve_with(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (Child, String, Log) {
     let mut child = Command::new(LINTEL)
         .args(["--log-format", "json"])
         .args(args)
@@ -71,7 +71,7 @@ fn serve_with(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (Child, Strin
 }
 
 /// SIGTERM, then the exit status: graceful shutdown ends with success.
-fn terminate(mut child: Child) {
+pub fn terminate(mut child: Child) {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -79,6 +79,11 @@ fn terminate(mut child: Child) {
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "lintel serve exited with {status}");
+}
+
+/// Runs `lintel` with `args`; what it printed, once it succeeded.
+pub fn lintel_out(dir: &Path, args: &[&str]) -> String {
+    stdout(&lintel(dir, args))
 }
 
 fn stdout(out: &Output) -> String {

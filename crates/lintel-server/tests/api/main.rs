@@ -19,6 +19,7 @@ mod health;
 mod isolation;
 mod links;
 mod members;
+mod nodes;
 mod orgs;
 mod permissions;
 mod rules;

@@ -330,7 +330,7 @@ impl ControllerStore for Backend {
                     .push_bind(Json(&e.summary));
             });
             q.push(" ON CONFLICT (id) DO NOTHING");
-            super::events::signal_inserted(&mut q, org);
+            super::events::signal_inserted(&mut q, &[org]);
             q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;

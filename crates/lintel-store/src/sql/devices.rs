@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::limits::confirm_failure;
 use super::{Backend, Conn, Db};
-use crate::rows::DeviceRow;
-use crate::{DeviceRecord, DeviceStore, Reissue, StoreError};
+use crate::rows::{DeviceInOrgRow, DeviceRow};
+use crate::{DeviceInOrg, DeviceRecord, DeviceStore, Reissue, StoreError};
 
 pub(super) async fn insert_reissue(
     conn: &mut Conn,
@@ -62,6 +62,37 @@ impl DeviceStore for Backend {
         .await?
         .map(DeviceRecord::try_from)
         .transpose()
+    }
+
+    async fn device_in_org(
+        &self,
+        hash: &[u8],
+        slug: &str,
+    ) -> Result<Option<DeviceInOrg>, StoreError> {
+        let rows = sqlx::query_as::<Db, DeviceInOrgRow>(
+            "SELECT d.id, d.account_id, d.kind, d.name, d.pin_hash, d.pin_verified_at, \
+             d.pin_failures, d.auth_expires_at, d.created_at, d.last_seen_at, d.revoked_at, \
+             o.id AS o_id, o.slug AS o_slug, o.name AS o_name, o.time_zone AS o_time_zone, \
+             o.settings AS o_settings, o.created_at AS o_created_at, \
+             o.updated_at AS o_updated_at, v.version AS rules_version, \
+             m.id AS m_id, m.account_id AS m_account_id, m.status AS m_status, \
+             m.areas AS m_areas, m.invite_channel AS m_invite_channel, \
+             m.invite_address AS m_invite_address, m.invite_expires_at AS m_invite_expires_at, \
+             m.created_at AS m_created_at, m.updated_at AS m_updated_at, \
+             a.first_name, a.last_name, a.email, a.phone, g.group_id \
+             FROM devices d \
+             LEFT JOIN organizations o ON o.slug = $2 \
+             LEFT JOIN rule_versions v ON v.org_id = o.id \
+             LEFT JOIN memberships m ON m.org_id = o.id AND m.account_id = d.account_id \
+             LEFT JOIN accounts a ON a.id = m.account_id \
+             LEFT JOIN membership_groups g ON g.org_id = o.id AND g.membership_id = m.id \
+             WHERE d.auth_hash = $1 ORDER BY g.group_id",
+        )
+        .bind(hash)
+        .bind(slug)
+        .fetch_all(self.reader())
+        .await?;
+        crate::rows::device_in_org(rows)
     }
 
     async fn get_device(

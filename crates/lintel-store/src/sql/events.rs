@@ -7,6 +7,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Backend, Conn, fetch_limit, page_of};
+use crate::group::{MAX_GROUP, NewEvent, WriteEvents};
 use crate::rows::EventRow;
 use crate::{Audit, EventFilter, EventStore, Page, PageRequest, StoreError};
 
@@ -33,22 +34,12 @@ pub(super) async fn record_all(
     audit: &Audit,
     entries: &[Entry<'_>],
 ) -> Result<(), StoreError> {
-    // 10 values a row: well under both backends' limits.
-    for chunk in entries.chunks(500) {
+    for chunk in entries.chunks(MAX_GROUP) {
         let mut q = insert_events();
-        q.push_values(chunk, |mut row, (kind, object, summary)| {
-            row.push_bind(EventId::new(audit.at).0)
-                .push_bind(org.0)
-                .push_bind(audit.at)
-                .push_bind(kind.as_str())
-                .push_bind(audit.actor.kind())
-                .push_bind(audit.actor.id())
-                .push_bind(audit.actor.name())
-                .push_bind(object.map(|(k, _)| k))
-                .push_bind(object.map(|(_, id)| id))
-                .push_bind(Json(summary));
+        q.push_values(chunk, |row, (kind, object, summary)| {
+            event_values(row, org, audit, *kind, *object, summary);
         });
-        signal_inserted(&mut q, org);
+        signal_inserted(&mut q, &[org]);
         q.build().execute(&mut *conn).await?;
     }
     let changes: Vec<(EventKind, Option<Uuid>)> = entries
@@ -59,10 +50,63 @@ pub(super) async fn record_all(
     bump_rules(conn, org, &changes, audit.at).await
 }
 
+/// Writes a group of events of any organizations, by any actors, all or nothing: one
+/// multi-row statement (atomic by itself, and on PostgreSQL one round trip), in a transaction
+/// only when an event also moves an organization's rules.
+pub(crate) struct GroupWriter(pub(crate) sqlx::Pool<super::Db>);
+
+impl WriteEvents for GroupWriter {
+    async fn write(&self, events: &[NewEvent]) -> Result<(), StoreError> {
+        debug_assert!(events.len() <= MAX_GROUP, "one statement's worth");
+        let mut orgs: Vec<OrgId> = events.iter().map(|e| e.org).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        let mut q = insert_events();
+        q.push_values(events, |row, e| {
+            let object = e.object.as_ref().map(|(kind, id)| (kind.as_str(), *id));
+            event_values(row, e.org, &e.audit, e.kind, object, &e.summary);
+        });
+        signal_inserted(&mut q, &orgs);
+        if !events.iter().any(|e| e.kind.changes_rules()) {
+            q.build().execute(&self.0).await?;
+            return Ok(());
+        }
+        let mut tx = self.0.begin().await?;
+        q.build().execute(&mut *tx).await?;
+        for e in events.iter().filter(|e| e.kind.changes_rules()) {
+            let object = e.object.as_ref().map(|(_, id)| *id);
+            bump_rules(&mut tx, e.org, &[(e.kind, object)], e.audit.at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// One event's row of an `insert_events` statement.
+fn event_values<'args>(
+    mut row: sqlx::query_builder::Separated<'_, 'args, super::Db, &'static str>,
+    org: OrgId,
+    audit: &'args Audit,
+    kind: EventKind,
+    object: Option<(&'args str, Uuid)>,
+    summary: &'args serde_json::Value,
+) {
+    row.push_bind(EventId::new(audit.at).0)
+        .push_bind(org.0)
+        .push_bind(audit.at)
+        .push_bind(kind.as_str())
+        .push_bind(audit.actor.kind())
+        .push_bind(audit.actor.id())
+        .push_bind(audit.actor.name())
+        .push_bind(object.map(|(k, _)| k))
+        .push_bind(object.map(|(_, id)| id))
+        .push_bind(Json(summary));
+}
+
 /// The start of an `INSERT` of events, up to its `VALUES`; end it with
-/// `signal_inserted(org)`. On PostgreSQL the statement also signals `Events(org)` to every node
-/// once the transaction commits (a `NOTIFY` in the same statement: no round trip more); on
-/// SQLite the writer's update hook notes the rows.
+/// `signal_inserted(orgs)`. On PostgreSQL the statement also signals `Events(org)` of each of
+/// `orgs` to every node once the transaction commits (a `NOTIFY` in the same statement: no
+/// round trip more); on SQLite the writer's update hook notes the rows.
 pub(super) fn insert_events<'a>() -> sqlx::QueryBuilder<'a, super::Db> {
     sqlx::QueryBuilder::new(format!(
         "{}INSERT INTO events (id, org_id, at, kind, actor_kind, actor_id, actor_name, \
@@ -75,14 +119,21 @@ pub(super) fn insert_events<'a>() -> sqlx::QueryBuilder<'a, super::Db> {
     ))
 }
 
-/// Ends an `insert_events` statement (after its values and any `ON CONFLICT`).
-pub(super) fn signal_inserted(q: &mut sqlx::QueryBuilder<'_, super::Db>, org: OrgId) {
+/// Ends an `insert_events` statement (after its values and any `ON CONFLICT`): signals the
+/// events of `orgs`, the organizations of its rows, if it inserted any.
+pub(super) fn signal_inserted(q: &mut sqlx::QueryBuilder<'_, super::Db>, orgs: &[OrgId]) {
     if Backend::SIGNAL_IN_INSERT {
         q.push(" RETURNING 1) SELECT pg_notify(")
             .push_bind(crate::signals::CHANNEL)
-            .push(", ")
-            .push_bind(crate::Signal::Events(org).encode())
-            .push(") FROM inserted LIMIT 1");
+            .push(", v.signal) FROM (VALUES ");
+        let mut values = q.separated(", ");
+        for org in orgs {
+            values
+                .push("(")
+                .push_bind_unseparated(crate::Signal::Events(*org).encode())
+                .push_unseparated(")");
+        }
+        q.push(") AS v(signal) WHERE EXISTS (SELECT 1 FROM inserted)");
     }
 }
 
@@ -151,8 +202,15 @@ impl EventStore for Backend {
         object: Option<(&str, Uuid)>,
         summary: serde_json::Value,
     ) -> Result<(), StoreError> {
-        let mut conn = self.writer().acquire().await?;
-        record(&mut conn, org, audit, kind, object, summary).await
+        self.group_commit()
+            .record(NewEvent {
+                org,
+                audit: audit.clone(),
+                kind,
+                object: object.map(|(kind, id)| (kind.to_owned(), id)),
+                summary,
+            })
+            .await
     }
 
     async fn events_from(

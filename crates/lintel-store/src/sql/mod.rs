@@ -53,6 +53,7 @@ mod credentials;
 mod devices;
 #[allow(clippy::duplicate_mod)]
 mod events;
+pub(crate) use events::GroupWriter;
 #[allow(clippy::duplicate_mod)]
 mod limits;
 #[allow(clippy::duplicate_mod)]

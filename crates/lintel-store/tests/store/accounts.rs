@@ -21,6 +21,7 @@ on_both_backends!(
     the_outbox_leases_retries_and_sends_once,
     slots_are_taken_per_key_within_their_windows,
     parallel_takers_never_get_more_slots_than_a_window_has,
+    a_device_its_organization_and_membership_are_read_together,
 );
 
 fn email(s: &str) -> Email {
@@ -1125,4 +1126,113 @@ async fn housekeeping_deletes_only_what_has_outlived_its_use(backend: Backend) {
         db.store.get_account(a.id).await.is_ok(),
         "accounts are never purged"
     );
+}
+
+async fn a_device_its_organization_and_membership_are_read_together(backend: Backend) {
+    use lintel_domain::{Area, Areas, Membership, MembershipId, MembershipStatus};
+
+    let Some(db) = db(backend).await else { return };
+    let (a, d) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let acme = crate::org("acme");
+    db.store
+        .create_org(&acme, None, &crate::audit())
+        .await
+        .unwrap();
+    let (night, day) = (crate::group("Night"), crate::group("Day"));
+    for g in [&night, &day] {
+        db.store
+            .create_group(acme.id, g, &crate::audit())
+            .await
+            .unwrap();
+    }
+    let member = lintel_store::NewMember {
+        membership: Membership {
+            id: MembershipId::new(now()),
+            account_id: Some(a.id),
+            status: MembershipStatus::Active,
+            areas: Areas::new([Area::Doors]),
+            groups: vec![night.id, day.id],
+            invitation: None,
+            created_at: now(),
+            updated_at: now(),
+        },
+        link: None,
+        message: None,
+    };
+    db.store
+        .create_membership(acme.id, &member, &crate::audit())
+        .await
+        .unwrap();
+    let version = db.store.rules_version(acme.id).await.unwrap();
+    assert!(version > 0);
+
+    let found = db
+        .store
+        .device_in_org(&d.tokens.auth_hash, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.device.device.id, d.id);
+    let in_org = found.org.unwrap();
+    assert_eq!(in_org.org, acme);
+    assert_eq!(in_org.rules_version, version);
+    // The same record as the membership read on its own, groups and person included.
+    let alone = db.store.find_membership(acme.id, a.id).await.unwrap();
+    assert_eq!(in_org.member, alone);
+    assert_eq!(in_org.member.unwrap().membership.groups.len(), 2);
+
+    // Another organization: found, without a membership; no such slug: no organization.
+    let other = crate::org("other");
+    db.store
+        .create_org(&other, None, &crate::audit())
+        .await
+        .unwrap();
+    let there = db
+        .store
+        .device_in_org(&d.tokens.auth_hash, "other")
+        .await
+        .unwrap()
+        .unwrap();
+    let there = there.org.unwrap();
+    assert_eq!((there.org.id, there.member), (other.id, None));
+    let nowhere = db
+        .store
+        .device_in_org(&d.tokens.auth_hash, "nowhere")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(nowhere.org, None);
+    assert!(
+        db.store
+            .device_in_org(&[9; 32], "acme")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A suspension counts at the next read.
+    db.store
+        .update_membership(
+            acme.id,
+            member.membership.id,
+            &|m| {
+                m.status = MembershipStatus::Suspended;
+                Ok(())
+            },
+            &crate::audit(),
+        )
+        .await
+        .unwrap();
+    let suspended = db
+        .store
+        .device_in_org(&d.tokens.auth_hash, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let suspended = suspended.org.unwrap();
+    assert_eq!(
+        suspended.member.unwrap().membership.status,
+        MembershipStatus::Suspended
+    );
+    assert!(suspended.rules_version > version);
 }
