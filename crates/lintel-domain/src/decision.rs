@@ -260,6 +260,14 @@ pub struct Request<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct When {
     access: AccessId,
+    valid: Validity,
+}
+
+/// When an access applies: validity as microseconds (open ends as the extremes) and the
+/// schedule's slot. Kept per access slot and copied into each of its grants, so that a
+/// decision reads it where it finds the grant, without another lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Validity {
     from: i64,
     /// Exclusive.
     to: i64,
@@ -269,11 +277,12 @@ struct When {
 
 const NO_SCHEDULE: u32 = u32::MAX;
 
-/// An index entry: an access (by slot) opening the door of its key, with the door's
-/// authentication types each way. Eight bytes.
+/// An index entry: an access (by slot) opening the door of its key, with its validity and
+/// the door's authentication types each way. 32 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Grant {
     slot: u32,
+    valid: Validity,
     in_types: AuthTypes,
     out_types: AuthTypes,
 }
@@ -478,10 +487,16 @@ impl Rules {
                 u32::try_from(self.accesses.len() - 1).expect("fewer than 4 billion accesses")
             }
         };
+        let valid = Validity {
+            from: rule.valid_from.map_or(i64::MIN, micros),
+            to: rule.valid_to.map_or(i64::MAX, micros),
+            schedule: rule.schedule.map_or(NO_SCHEDULE, |s| self.schedule_slot(s)),
+        };
         for d in &rule.doors {
             self.by_door.entry(d.door).or_default().insert(slot);
             let grant = Grant {
                 slot,
+                valid,
                 in_types: d.in_types,
                 out_types: d.out_types,
             };
@@ -494,9 +509,7 @@ impl Rules {
         }
         self.whens[slot as usize] = Some(When {
             access: rule.id,
-            from: rule.valid_from.map_or(i64::MIN, micros),
-            to: rule.valid_to.map_or(i64::MAX, micros),
-            schedule: rule.schedule.map_or(NO_SCHEDULE, |s| self.schedule_slot(s)),
+            valid,
         });
         self.slots.insert(rule.id, slot);
         self.accesses[slot as usize] = Some(rule);
@@ -699,7 +712,7 @@ impl Rules {
             .into_iter()
             .chain(via_groups)
             .flat_map(Grants::as_slice)
-            .filter_map(|g| self.whens.get(g.slot as usize).copied().flatten())
+            .map(|g| g.valid)
             .filter(|w| w.from <= now && now < w.to)
             .map(|w| w.to)
             .max()?;
@@ -723,16 +736,21 @@ impl Rules {
         for grants in candidates {
             for grant in grants.as_slice() {
                 let checked = self
-                    .open_at(grant.slot, req.at, now, &mut local)
-                    .and_then(|id| {
+                    .open_when(grant.valid, req.at, now, &mut local)
+                    .and_then(|()| {
                         if grant.allows(req.direction, req.auth) {
-                            Ok(id)
+                            Ok(())
                         } else {
                             Err(DenyReason::AuthTypeNotAllowed)
                         }
                     });
                 match checked {
-                    Ok(access) => return self.restrictions(access, req),
+                    Ok(()) => {
+                        let access = self.whens[grant.slot as usize]
+                            .expect("a grant's slot holds its access")
+                            .access;
+                        return self.restrictions(access, req);
+                    }
                     Err(reason) => {
                         if best.is_none_or(|b| reason.stage() > b.stage()) {
                             best = Some(reason);
@@ -756,6 +774,19 @@ impl Rules {
         let Some(when) = self.whens.get(slot as usize).copied().flatten() else {
             return Err(DenyReason::NoAccess);
         };
+        self.open_when(when.valid, at, now, local)?;
+        Ok(when.access)
+    }
+
+    /// Whether an access so valid and scheduled is open at `at` (`now` is the same instant in
+    /// microseconds).
+    fn open_when(
+        &self,
+        when: Validity,
+        at: DateTime<Utc>,
+        now: i64,
+        local: &mut LocalCache,
+    ) -> Result<(), DenyReason> {
         if now >= when.to {
             return Err(DenyReason::Expired);
         }
@@ -780,7 +811,7 @@ impl Rules {
                 return Err(DenyReason::OutsideSchedule);
             }
         }
-        Ok(when.access)
+        Ok(())
     }
 
     /// The door's restrictions on a phone, once an access grants.
