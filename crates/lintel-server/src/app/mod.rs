@@ -199,8 +199,23 @@ pub async fn enter_org(state: &AppState, actor: Actor, slug: &str) -> Result<Org
     })
 }
 
+/// Enters `slug` as the holder of a bearer secret: a device's auth token in one read of the
+/// store (`enter_org_by_device`), a key by authenticating and then entering.
+pub async fn enter_org_by_bearer(
+    state: &AppState,
+    secret: &str,
+    device_time: Option<DateTime<Utc>>,
+    slug: &str,
+) -> Result<OrgCtx, Error> {
+    if bearer::is_auth_token(secret) {
+        return enter_org_by_device(state, secret, device_time, slug).await;
+    }
+    let actor = bearer::authenticate_bearer(state, secret, device_time).await?;
+    enter_org(state, actor, slug).await
+}
+
 /// `enter_org` for a device's auth token, in one read of the store (`bearer::device_in_org`).
-pub async fn enter_org_by_device(
+async fn enter_org_by_device(
     state: &AppState,
     token: &str,
     device_time: Option<DateTime<Utc>>,

@@ -312,16 +312,11 @@ impl FromRequestParts<AppState> for InOrg {
             .map(String::as_str)
             .unwrap_or_default();
         // A device (a phone unlocking, the hot path) reads its device, the organization and
-        // its membership in one statement; keys authenticate, then enter.
-        let secret = bearer(parts)?;
-        if app::bearer::is_auth_token(secret) {
-            let device_time = device_time(parts)?;
-            return Ok(InOrg(
-                app::enter_org_by_device(state, secret, device_time, slug).await?,
-            ));
-        }
-        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
-        Ok(InOrg(app::enter_org(state, actor, slug).await?))
+        // its membership in one statement.
+        let (secret, device_time) = (bearer(parts)?, device_time(parts)?);
+        Ok(InOrg(
+            app::enter_org_by_bearer(state, secret, device_time, slug).await?,
+        ))
     }
 }
 

@@ -1166,12 +1166,12 @@ async fn a_device_its_organization_and_membership_are_read_together(backend: Bac
     let version = db.store.rules_version(acme.id).await.unwrap();
     assert!(version > 0);
 
-    let found = db
-        .store
-        .device_in_org(&d.tokens.auth_hash, "acme")
-        .await
-        .unwrap()
-        .unwrap();
+    let read = |hash: Vec<u8>, slug: &'static str| {
+        let store = db.store.clone();
+        async move { store.device_in_org(&hash, slug).await.unwrap() }
+    };
+    let ada = d.tokens.auth_hash.clone();
+    let found = read(ada.clone(), "acme").await.unwrap();
     assert_eq!(found.device.device.id, d.id);
     let in_org = found.org.unwrap();
     assert_eq!(in_org.org, acme);
@@ -1187,28 +1187,10 @@ async fn a_device_its_organization_and_membership_are_read_together(backend: Bac
         .create_org(&other, None, &crate::audit())
         .await
         .unwrap();
-    let there = db
-        .store
-        .device_in_org(&d.tokens.auth_hash, "other")
-        .await
-        .unwrap()
-        .unwrap();
-    let there = there.org.unwrap();
+    let there = read(ada.clone(), "other").await.unwrap().org.unwrap();
     assert_eq!((there.org.id, there.member), (other.id, None));
-    let nowhere = db
-        .store
-        .device_in_org(&d.tokens.auth_hash, "nowhere")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(nowhere.org, None);
-    assert!(
-        db.store
-            .device_in_org(&[9; 32], "acme")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(read(ada.clone(), "nowhere").await.unwrap().org, None);
+    assert!(read(vec![9; 32], "acme").await.is_none());
 
     // A suspension counts at the next read.
     db.store
@@ -1223,13 +1205,7 @@ async fn a_device_its_organization_and_membership_are_read_together(backend: Bac
         )
         .await
         .unwrap();
-    let suspended = db
-        .store
-        .device_in_org(&d.tokens.auth_hash, "acme")
-        .await
-        .unwrap()
-        .unwrap();
-    let suspended = suspended.org.unwrap();
+    let suspended = read(ada, "acme").await.unwrap().org.unwrap();
     assert_eq!(
         suspended.member.unwrap().membership.status,
         MembershipStatus::Suspended
