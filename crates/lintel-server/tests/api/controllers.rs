@@ -14,6 +14,19 @@ on_both_backends!(
     a_pairing_code_enrols_a_controller_once_and_says_nothing_of_wrong_ones,
 );
 
+/// Controller "Cabinet" of acme at `site`, made with `key`: the answer, with its token.
+async fn cabinet(app: &TestApp, key: &str, site: &str) -> serde_json::Value {
+    let (status, made) = app
+        .post(
+            key,
+            "/api/v1/orgs/acme/controllers",
+            json!({ "site_id": site, "name": "Cabinet" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    made
+}
+
 async fn a_controller_is_made_with_a_token_shown_once_and_doors_are_wired_to_it(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
@@ -21,14 +34,7 @@ async fn a_controller_is_made_with_a_token_shown_once_and_doors_are_wired_to_it(
     let (_, key) = app.org("acme").await;
     let hq = app.site(&key, "acme", "HQ").await;
     let depot = app.site(&key, "acme", "Depot").await;
-    let (status, made) = app
-        .post(
-            &key,
-            "/api/v1/orgs/acme/controllers",
-            json!({ "site_id": hq, "name": "Cabinet" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let made = cabinet(&app, &key, &hq).await;
     let token = made["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("lct_") && token.len() > 40, "{token}");
     let id = made["controller"]["id"].as_str().unwrap().to_owned();
@@ -117,13 +123,7 @@ async fn controllers_need_the_doors_area_and_stay_in_their_organization(backend:
     };
     let (_, key) = app.org("acme").await;
     let hq = app.site(&key, "acme", "HQ").await;
-    let (_, made) = app
-        .post(
-            &key,
-            "/api/v1/orgs/acme/controllers",
-            json!({ "site_id": hq, "name": "Cabinet" }),
-        )
-        .await;
+    let made = cabinet(&app, &key, &hq).await;
     let id = made["controller"]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/orgs/acme/controllers/{id}");
 
@@ -216,13 +216,7 @@ async fn each_site_says_how_long_its_controllers_work_offline(backend: Backend) 
     assert_eq!(changed["offline_rules_max_days"], 3);
 
     // The site's controllers get it in their rules.
-    let (_, made) = app
-        .post(
-            &key,
-            "/api/v1/orgs/acme/controllers",
-            json!({ "site_id": hq, "name": "Cabinet" }),
-        )
-        .await;
+    let made = cabinet(&app, &key, &hq).await;
     let id: uuid::Uuid = made["controller"]["id"].as_str().unwrap().parse().unwrap();
     let controller = app
         .state
@@ -242,13 +236,7 @@ async fn a_pairing_code_enrols_a_controller_once_and_says_nothing_of_wrong_ones(
     };
     let (_, key) = app.org("acme").await;
     let hq = app.site(&key, "acme", "HQ").await;
-    let (_, made) = app
-        .post(
-            &key,
-            "/api/v1/orgs/acme/controllers",
-            json!({ "site_id": hq, "name": "Cabinet" }),
-        )
-        .await;
+    let made = cabinet(&app, &key, &hq).await;
     let old = made["token"].as_str().unwrap().to_owned();
     let id = made["controller"]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/orgs/acme/controllers/{id}/pairing-code");
