@@ -173,6 +173,12 @@ event_kinds! {
     AccountSignedIn = "account.signed_in",
     /// An account whose number was taken over by its new owner came back with a new one.
     AccountPhoneRecovered = "account.phone_recovered",
+    /// An account linked an OpenID Connect provider's identity (issuer and subject).
+    AccountProviderLinked = "account.provider_linked",
+    AccountProviderUnlinked = "account.provider_unlinked",
+    /// An account added a passkey (named; its public key only).
+    AccountPasskeyAdded = "account.passkey_added",
+    AccountPasskeyRemoved = "account.passkey_removed",
     DecisionGranted = "decision.granted",
     DecisionDenied = "decision.denied",
     /// A door's state changed as its controller saw it (locked, unlocked, open, held_open,
@@ -247,6 +253,10 @@ impl EventKind {
             | ControllerDisconnected
             | AccountSignedIn
             | AccountPhoneRecovered
+            | AccountProviderLinked
+            | AccountProviderUnlinked
+            | AccountPasskeyAdded
+            | AccountPasskeyRemoved
             | DecisionGranted
             | DecisionDenied
             | DoorStateChanged

@@ -64,6 +64,8 @@ async fn one_run(db: &TestDb) -> [Duration; 4] {
         key: Arc::new(ServerKey::generate()),
         sms: Arc::default(),
         controllers: Arc::default(),
+        oidc: Arc::default(),
+        passkeys: Arc::default(),
     };
     let options = HttpOptions {
         max_body_bytes: 1 << 20,

@@ -54,6 +54,39 @@ pub struct Config {
     /// SMS to numbers not yet proven, at most this many an hour across the whole server: a
     /// ceiling on what SMS pumping can cost.
     pub sms_per_hour: usize,
+    /// OpenID Connect providers people may sign in with (`[[oidc]]` tables in the file).
+    pub oidc: Vec<OidcProvider>,
+}
+
+/// An OpenID Connect provider: discovered from its issuer, used with the authorization code
+/// flow and PKCE. Register `<public_url>/auth/oidc/<id>/callback` as its redirect URI.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProvider {
+    /// A short name for URLs: `google`, `apple`, `corp`.
+    pub id: String,
+    /// What the sign-in button says: "Sign in with <name>".
+    pub name: String,
+    /// The issuer URL; `<issuer>/.well-known/openid-configuration` must answer.
+    pub issuer: String,
+    pub client_id: String,
+    /// For Apple, the client secret is a JWT you sign with your key (valid up to 6 months).
+    pub client_secret: String,
+    /// `form_post` for providers that answer with a POST (Apple); otherwise the answer comes
+    /// back in the query string.
+    #[serde(default)]
+    pub response_mode: Option<String>,
+}
+
+impl fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .finish()
+    }
 }
 
 /// The keys of `Config`, the only `LINTEL_…` variables read (so that variables meant for other
@@ -103,6 +136,7 @@ impl Default for Config {
             secret_key: None,
             sms_countries: Vec::new(),
             sms_per_hour: crate::app::limits::SmsPolicy::PER_HOUR,
+            oidc: Vec::new(),
         }
     }
 }
@@ -165,6 +199,9 @@ impl Config {
         shown.smtp_url = shown.smtp_url.as_deref().map(redact_url);
         shown.sms_authorization = shown.sms_authorization.as_ref().map(|_| "***".into());
         shown.secret_key = shown.secret_key.as_ref().map(|_| "***".into());
+        for p in &mut shown.oidc {
+            p.client_secret = "***".into();
+        }
         toml_string(&shown)
     }
 }
@@ -201,6 +238,16 @@ fn toml_string(config: &Config) -> String {
         config.log_level,
         config.max_body_bytes
     ));
+    for p in &config.oidc {
+        out.push_str(&format!(
+            "\n[[oidc]]\nid = {:?}\nname = {:?}\nissuer = {:?}\nclient_id = {:?}\n\
+             client_secret = {:?}\n",
+            p.id, p.name, p.issuer, p.client_id, p.client_secret
+        ));
+        if let Some(mode) = &p.response_mode {
+            out.push_str(&format!("response_mode = {mode:?}\n"));
+        }
+    }
     out
 }
 

@@ -256,6 +256,13 @@ async fn app_state(config: &Config, store: Arc<dyn lintel_store::Store>) -> Resu
             per_hour: config.sms_per_hour,
         }),
         controllers: Arc::default(),
+        oidc: Arc::new(lintel_server::app::oidc::Providers::new(
+            config.oidc.clone(),
+            &config.public_url(),
+        )),
+        passkeys: Arc::new(lintel_server::app::passkeys::Passkeys::new(
+            &config.public_url(),
+        )),
     })
 }
 

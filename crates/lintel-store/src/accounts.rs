@@ -38,6 +38,57 @@ pub struct SignIn {
     /// Completed, or ended by too many wrong codes.
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The email was proven by this OpenID Connect identity instead of a link: completing
+    /// the sign-in links it to the account.
+    pub via: Option<ProviderIdentity>,
+}
+
+/// Who an OpenID Connect provider says someone is: its issuer and their subject there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderIdentity {
+    /// The operator's name for the provider (`google`), as configured.
+    pub provider: String,
+    pub issuer: String,
+    pub subject: String,
+}
+
+/// A provider identity linked to an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedIdentity {
+    pub id: uuid::Uuid,
+    pub identity: ProviderIdentity,
+    /// The email the provider gave when it was linked (shown, never matched on).
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A ceremony between two requests (an OpenID Connect redirect, a passkey challenge),
+/// taken once by its handle's hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthFlow {
+    pub handle_hash: Vec<u8>,
+    /// What it is for, e.g. `oidc` or `passkey_sign_in`: taken only as that.
+    pub kind: &'static str,
+    pub account_id: Option<AccountId>,
+    /// Hash of the cookie of the browser that began it, when a browser did.
+    pub browser_hash: Option<Vec<u8>>,
+    /// What the second request checks against, as JSON.
+    pub state: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A passkey as its account sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasskeyRecord {
+    pub id: uuid::Uuid,
+    pub account_id: AccountId,
+    pub name: String,
+    pub credential_id: Vec<u8>,
+    /// webauthn-rs' `Passkey` as JSON: public key, algorithm, counter. No secret.
+    pub credential: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,6 +285,9 @@ pub struct Purge {
     pub attempts_before: DateTime<Utc>,
     /// Outbox messages created before this are sent or given up on.
     pub messages_before: DateTime<Utc>,
+    /// Sign-in ceremonies (OpenID Connect redirects, passkey challenges) that expired
+    /// before this.
+    pub flows_before: DateTime<Utc>,
     /// Devices revoked before this, and reissue tokens rotated out before this (older ones
     /// have expired, so their reuse no longer needs noticing).
     pub tokens_before: DateTime<Utc>,

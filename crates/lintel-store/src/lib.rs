@@ -36,9 +36,9 @@ use uuid::Uuid;
 pub const DEVICE_TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 pub use accounts::{
-    AccountRecord, Channel, DeviceInOrg, DeviceRecord, EmailConfirmation, FreshTokens, KeyReissue,
-    KeySession, Message, NewDevice, OrgOfDevice, Purge, Purpose, Registration, Reissue, SignIn,
-    Verification,
+    AccountRecord, AuthFlow, Channel, DeviceInOrg, DeviceRecord, EmailConfirmation, FreshTokens,
+    KeyReissue, KeySession, LinkedIdentity, Message, NewDevice, OrgOfDevice, PasskeyRecord,
+    ProviderIdentity, Purge, Purpose, Registration, Reissue, SignIn, Verification,
 };
 pub use error::{ConflictKind, StoreError};
 pub use members::{Audit, EventFilter, InviteLink, MemberFilter, MemberRecord, NewMember, Person};
@@ -930,6 +930,100 @@ pub trait AccountStore: Send + Sync {
     async fn purge(&self, cutoffs: &Purge) -> Result<u64, StoreError>;
 }
 
+/// The other ways to sign in: OpenID Connect providers and passkeys, and the ceremonies
+/// between their requests.
+#[async_trait]
+pub trait SignInMethodStore: Send + Sync {
+    /// Stores a ceremony to be taken once by `take_flow`.
+    async fn create_flow(&self, flow: &AuthFlow) -> Result<(), StoreError>;
+
+    /// Takes (deletes and returns) the ceremony of `kind` whose handle hashes to
+    /// `handle_hash`, expired or not: once, however many ask at the same time.
+    async fn take_flow(
+        &self,
+        kind: &'static str,
+        handle_hash: &[u8],
+    ) -> Result<Option<AuthFlow>, StoreError>;
+
+    /// Starts a sign-in whose email a provider has proven: stored with its email already
+    /// confirmed, and its SMS code queued, in one transaction.
+    async fn create_confirmed_sign_in(
+        &self,
+        sign_in: &SignIn,
+        confirmation: &EmailConfirmation,
+        sms: &Message,
+    ) -> Result<(), StoreError>;
+
+    /// The account a provider identity is linked to.
+    async fn account_of_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<AccountId>, StoreError>;
+
+    async fn list_identities(&self, account: AccountId) -> Result<Vec<LinkedIdentity>, StoreError>;
+
+    /// Links a provider identity to the account, on record in its organizations. Refused
+    /// with `identity_linked` when another account has it, `provider_linked` when the
+    /// account has another identity at the same issuer.
+    async fn link_identity(
+        &self,
+        account: AccountId,
+        linked: &LinkedIdentity,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// Unlinks one of the account's identities; `NotFound` for another's.
+    async fn unlink_identity(
+        &self,
+        account: AccountId,
+        id: Uuid,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// Whether `email` has an invitation still pending (its account will be made at its
+    /// first sign-in).
+    async fn invited(&self, email: &Email, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    async fn list_passkeys(&self, account: AccountId) -> Result<Vec<PasskeyRecord>, StoreError>;
+
+    async fn find_passkey(&self, credential_id: &[u8])
+    -> Result<Option<PasskeyRecord>, StoreError>;
+
+    /// Adds a passkey, on record in the account's organizations; `passkey_exists` when its
+    /// credential is already registered.
+    async fn add_passkey(&self, passkey: &PasskeyRecord, audit: &Audit) -> Result<(), StoreError>;
+
+    /// Removes one of the account's passkeys; `NotFound` for another's.
+    async fn remove_passkey(
+        &self,
+        account: AccountId,
+        id: Uuid,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// A passkey signed in: stores its new counter (`credential`), and registers the device
+    /// with the sign-in on record, as a completed sign-in does. `NotFound` when the passkey
+    /// was removed meanwhile.
+    async fn passkey_sign_in(
+        &self,
+        passkey: Uuid,
+        credential: &str,
+        device: &NewDevice,
+    ) -> Result<(), StoreError>;
+
+    /// A passkey's user verification stood in for the device's app PIN: stores the
+    /// passkey's counter and marks the PIN verified at `now`. `NotFound` when the passkey or
+    /// the device is gone.
+    async fn passkey_verified_device(
+        &self,
+        passkey: Uuid,
+        credential: &str,
+        device: DeviceId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
 /// Codes that prove an address before a change, and the changes they unlock.
 #[async_trait]
 pub trait VerificationStore: Send + Sync {
@@ -1114,6 +1208,7 @@ pub trait Store:
     + RuleStore
     + ApiKeyStore
     + AccountStore
+    + SignInMethodStore
     + VerificationStore
     + DeviceStore
     + LimitStore

@@ -70,6 +70,7 @@ migrations!(
     "0017_controller_rules_confirmed",
     "0018_door_states",
     "0019_controller_pairings",
+    "0020_sign_in_methods",
 );
 
 #[cfg(test)]

@@ -311,6 +311,9 @@ pub(crate) struct SignInRow {
     code_failures: i32,
     finished_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    oidc_provider: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_subject: Option<String>,
 }
 
 impl TryFrom<SignInRow> for SignIn {
@@ -338,6 +341,14 @@ impl TryFrom<SignInRow> for SignIn {
             code_failures: count(row.code_failures, "code failures")?,
             finished_at: row.finished_at,
             created_at: row.created_at,
+            via: match (row.oidc_provider, row.oidc_issuer, row.oidc_subject) {
+                (Some(provider), Some(issuer), Some(subject)) => Some(crate::ProviderIdentity {
+                    provider,
+                    issuer,
+                    subject,
+                }),
+                _ => None,
+            },
         })
     }
 }

@@ -61,6 +61,8 @@ impl Server {
             key: Arc::new(ServerKey::generate()),
             sms: Arc::default(),
             controllers: Arc::default(),
+            oidc: Arc::default(),
+            passkeys: Arc::default(),
         };
         let mut server = Server {
             addr,
@@ -121,6 +123,8 @@ impl Server {
                     key,
                     sms: Arc::default(),
                     controllers: Arc::default(),
+                    oidc: Arc::default(),
+                    passkeys: Arc::default(),
                 };
                 let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
                 let _ = ready.send(());

@@ -46,7 +46,7 @@ pub const BROWSER_MAX_AGE: Duration = Duration::days(30);
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 
 /// Sign-in requests from one source address: at most 30 in 10 minutes.
-const PER_SOURCE: &[(Duration, usize)] = &[(Duration::minutes(10), 30)];
+pub(crate) const PER_SOURCE: &[(Duration, usize)] = &[(Duration::minutes(10), 30)];
 
 pub(crate) const AUTH_PREFIX: &str = "lat_";
 const REISSUE_PREFIX: &str = "lrt_";
@@ -81,7 +81,7 @@ pub struct CheckYourEmail {
     pub message: &'static str,
 }
 
-const CHECK_YOUR_EMAIL: CheckYourEmail = CheckYourEmail {
+pub(crate) const CHECK_YOUR_EMAIL: CheckYourEmail = CheckYourEmail {
     status: "check_your_email",
     message: "if this email can sign in, a link is on its way; it works once, for 15 minutes",
 };
@@ -180,7 +180,14 @@ fn new_sign_in(now: DateTime<Utc>, email: Email, phone: Phone, token: &str) -> S
         code_failures: 0,
         finished_at: None,
         created_at: now,
+        via: None,
     }
+}
+
+/// A sign-in whose email something other than a link proves (a provider): its link token
+/// is random and never sent, so no link can confirm it.
+pub(crate) fn unsent_sign_in(now: DateTime<Utc>, email: Email, phone: Phone) -> SignIn {
+    new_sign_in(now, email, phone, &secrets::token(""))
 }
 
 fn sign_in_email(
@@ -238,7 +245,7 @@ fn sign_in_email(
 /// Emails a sign-in link when `account` exists and has a phone to send the code to, and the
 /// way back when its number was taken over by its new owner. The slots were taken before, so
 /// every case counts against the same limits.
-async fn link_or_nothing(
+pub(crate) async fn link_or_nothing(
     state: &AppState,
     account: Option<&Account>,
     now: DateTime<Utc>,
@@ -263,7 +270,7 @@ async fn link_or_nothing(
 }
 
 /// Takes the sign-in slots of an email and a source address.
-async fn take_sign_in_slots(
+pub(crate) async fn take_sign_in_slots(
     state: &AppState,
     now: DateTime<Utc>,
     email: &Email,
@@ -439,7 +446,7 @@ fn last_digits(phone: &Phone) -> &str {
     &s[s.len().saturating_sub(2)..]
 }
 
-fn phone_taken() -> Error {
+pub(crate) fn phone_taken() -> Error {
     Error::exists(
         "account_exists",
         Some("phone"),
@@ -508,6 +515,23 @@ pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> Result<C
     if now >= sign_in.email_expires_at {
         return Err(Error::Expired { what: "link" });
     }
+    let (confirmation, session, sms) = code_for(&sign_in, now);
+    if !state
+        .store
+        .confirm_sign_in_email(sign_in.id, &confirmation, &sms)
+        .await?
+    {
+        return Err(link_used());
+    }
+    Ok(CodeSent {
+        sign_in: session,
+        phone: sign_in.phone.masked(),
+        code_expires_at: confirmation.code_expires_at,
+    })
+}
+
+/// The SMS code of a sign-in whose email is proven, the session that binds it, and the SMS.
+fn code_for(sign_in: &SignIn, now: DateTime<Utc>) -> (EmailConfirmation, String, Message) {
     let session = secrets::token(SESSION_PREFIX);
     let code = secrets::code();
     let confirmation = EmailConfirmation {
@@ -528,13 +552,18 @@ pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> Result<C
         attempts: 0,
         created_at: now,
     };
-    if !state
+    (confirmation, session, sms)
+}
+
+/// Starts a sign-in whose email a provider has proven: stored as confirmed, and its code
+/// sent to `sign_in.phone`, as the link's confirmation would.
+pub(crate) async fn send_code(state: &AppState, sign_in: SignIn) -> Result<CodeSent, Error> {
+    let now = sign_in.created_at;
+    let (confirmation, session, sms) = code_for(&sign_in, now);
+    state
         .store
-        .confirm_sign_in_email(sign_in.id, &confirmation, &sms)
-        .await?
-    {
-        return Err(link_used());
-    }
+        .create_confirmed_sign_in(&sign_in, &confirmation, &sms)
+        .await?;
     Ok(CodeSent {
         sign_in: session,
         phone: sign_in.phone.masked(),
@@ -696,7 +725,7 @@ pub(crate) struct Minted {
 }
 
 impl Minted {
-    fn new(now: DateTime<Utc>, auth_ttl: Duration) -> Minted {
+    pub(crate) fn new(now: DateTime<Utc>, auth_ttl: Duration) -> Minted {
         Minted::with_prefixes(now, auth_ttl, AUTH_PREFIX, REISSUE_PREFIX)
     }
 
@@ -722,7 +751,7 @@ impl Minted {
         }
     }
 
-    fn for_device(self, device_id: DeviceId) -> Tokens {
+    pub(crate) fn for_device(self, device_id: DeviceId) -> Tokens {
         Tokens {
             device_id,
             auth_token: self.auth_token,

@@ -25,6 +25,8 @@ pub fn cutoffs(now: DateTime<Utc>) -> Purge {
         sends_before: now - ATTEMPTS_KEPT,
         attempts_before: now - ATTEMPTS_KEPT,
         messages_before: now - MESSAGES_KEPT,
+        // A ceremony is useless once expired; it holds nothing worth keeping.
+        flows_before: now,
         tokens_before: now - REISSUE_TOKEN_TTL,
     }
 }

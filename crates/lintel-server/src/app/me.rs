@@ -41,13 +41,32 @@ pub struct PinVerified {
 }
 
 /// The signed-in device and its account, or `unauthenticated` for any other actor.
-fn me(actor: &Actor) -> Result<(AccountId, DeviceId), Error> {
+pub(crate) fn me(actor: &Actor) -> Result<(AccountId, DeviceId), Error> {
     match actor {
         Actor::Device {
             account, device, ..
         } => Ok((*account, *device)),
         _ => Err(Error::DeviceOnly),
     }
+}
+
+/// The account as the actor of a change to itself, for its organizations' logs.
+pub(crate) async fn self_audit(
+    state: &AppState,
+    account: AccountId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<lintel_store::Audit, Error> {
+    let account = state.store.get_account(account).await.found("account")?;
+    Ok(lintel_store::Audit {
+        actor: lintel_domain::EventActor::Member {
+            account_id: Some(account.account.id),
+            name: format!(
+                "{} {}",
+                account.account.first_name, account.account.last_name
+            ),
+        },
+        at,
+    })
 }
 
 pub async fn get(state: &AppState, actor: &Actor) -> Result<Account, Error> {

@@ -17,8 +17,10 @@ pub mod limits;
 pub mod links;
 pub mod me;
 pub mod members;
+pub mod oidc;
 pub mod orgs;
 pub mod outbox;
+pub mod passkeys;
 mod patch;
 pub mod rules_cache;
 pub mod schedules;
@@ -54,6 +56,10 @@ pub struct AppState {
     pub sms: Arc<limits::SmsPolicy>,
     /// The controllers connected to this node, to carry out what it decides.
     pub controllers: Arc<hub::Hub>,
+    /// The OpenID Connect providers people may sign in with.
+    pub oidc: Arc<oidc::Providers>,
+    /// Passkeys, for Lintel at its public URL.
+    pub passkeys: Arc<passkeys::Passkeys>,
 }
 
 /// Who is acting.

@@ -232,6 +232,10 @@ fn plan(changes: &[RuleChange], from: i64) -> Option<RuleObjects> {
             | ControllerDisconnected
             | AccountSignedIn
             | AccountPhoneRecovered
+            | AccountProviderLinked
+            | AccountProviderUnlinked
+            | AccountPasskeyAdded
+            | AccountPasskeyRemoved
             | DecisionGranted
             | DecisionDenied
             | DoorStateChanged

@@ -19,6 +19,7 @@ mod me;
 mod members;
 mod orgs;
 mod schedules;
+mod sign_in_methods;
 mod sites;
 
 use std::sync::Arc;
@@ -107,6 +108,21 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(auth::recover))
         .routes(routes!(auth::reset_account))
         .routes(routes!(auth::reset_account_verify))
+        .routes(routes!(sign_in_methods::providers))
+        .routes(routes!(sign_in_methods::start))
+        .routes(routes!(sign_in_methods::finish))
+        .routes(routes!(sign_in_methods::register))
+        .routes(routes!(sign_in_methods::sign_in_options))
+        .routes(routes!(sign_in_methods::sign_in))
+        .routes(routes!(sign_in_methods::my_providers))
+        .routes(routes!(sign_in_methods::start_link))
+        .routes(routes!(sign_in_methods::link))
+        .routes(routes!(sign_in_methods::unlink))
+        .routes(routes!(sign_in_methods::passkeys, sign_in_methods::add))
+        .routes(routes!(sign_in_methods::add_options))
+        .routes(routes!(sign_in_methods::remove))
+        .routes(routes!(sign_in_methods::verify_options))
+        .routes(routes!(sign_in_methods::verify))
         .routes(routes!(me::get, me::update))
         .routes(routes!(me::devices))
         .routes(routes!(me::unregister))

@@ -12,6 +12,7 @@ mod html;
 mod invitations;
 mod links;
 mod profile;
+mod sign_in_methods;
 mod signin;
 
 use axum::Router;
@@ -37,10 +38,12 @@ pub fn content_security_policy() -> String {
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
     };
     format!(
-        "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; img-src 'self' data:; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}' 'sha256-{}'; \
+         img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+         base-uri 'none'",
         hash(html::STYLE),
-        hash(doors::LOCATION_SCRIPT)
+        hash(doors::LOCATION_SCRIPT),
+        hash(sign_in_methods::SCRIPT)
     )
 }
 
@@ -58,6 +61,29 @@ pub fn routes() -> Router<AppState> {
             get(signin::confirm_page).post(signin::confirm),
         )
         .route("/auth/code", post(signin::code))
+        .route("/auth/oidc/register", post(sign_in_methods::register))
+        .route("/auth/oidc/{provider}", post(sign_in_methods::begin))
+        .route(
+            "/auth/oidc/{provider}/callback",
+            get(sign_in_methods::callback).post(sign_in_methods::form_post),
+        )
+        .route(
+            "/auth/oidc/{provider}/return",
+            post(sign_in_methods::returned),
+        )
+        .route(
+            "/auth/passkey/options",
+            post(sign_in_methods::sign_in_options),
+        )
+        .route("/auth/passkey", post(sign_in_methods::sign_in))
+        .route("/me/providers/{provider}/link", post(sign_in_methods::link))
+        .route(
+            "/me/providers/{provider}/unlink",
+            post(sign_in_methods::unlink),
+        )
+        .route("/me/passkeys", post(sign_in_methods::add))
+        .route("/me/passkeys/options", post(sign_in_methods::add_options))
+        .route("/me/passkeys/{id}/remove", post(sign_in_methods::remove))
         .route("/me", get(profile::me_page))
         .route("/me/names", post(profile::names))
         .route(

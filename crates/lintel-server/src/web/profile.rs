@@ -22,6 +22,7 @@ async fn profile_html(
     let account = app::me::get(state, &session.actor).await?;
     let devices = app::me::devices(state, &session.actor).await?;
     let organizations = super::invitations::memberships_section(state, session).await?;
+    let ways = super::sign_in_methods::profile_section(state, session).await?;
     let mut list = String::new();
     for d in &devices {
         let label = if d.current { "Sign out" } else { "Unregister" };
@@ -48,7 +49,7 @@ async fn profile_html(
              <form method=\"post\" action=\"/me/phone\">{csrf}{}{}<button class=\"secondary\">\
              Change phone</button></form></section>\
              <section><h2>Your devices</h2><p class=\"hint\">Unregistering a device signs it \
-             out; your account and access stay.</p><ul class=\"devices\">{list}</ul></section>\
+             out; your account and access stay.</p><ul class=\"devices\">{list}</ul></section>{ways}\
              <section><h2>Delete your account</h2><p>This cannot be undone: your account, \
              your devices and what Lintel keeps about you are erased. A code goes to your \
              phone first.</p><form method=\"post\" action=\"/me/delete\">{csrf}\

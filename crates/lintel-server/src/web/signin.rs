@@ -28,13 +28,13 @@ pub struct RegisterForm {
     phone: String,
 }
 
-fn register_html(form: &RegisterForm, error: Option<&str>) -> String {
+fn register_html(state: &AppState, form: &RegisterForm, error: Option<&str>) -> String {
     page(
         "Create your account",
         &format!(
             "{}<form class=\"card\" method=\"post\" action=\"/register\">{}{}{}{}\
              <p class=\"hint\">In international format, such as +46 70 123 45 67. Sign-in codes \
-             go to this number.</p><button>Create account</button></form>\
+             go to this number.</p><button>Create account</button></form>{}\
              <p>Already have an account? <a href=\"/signin\">Sign in</a></p>",
             error_box(error),
             input(
@@ -65,11 +65,12 @@ fn register_html(form: &RegisterForm, error: Option<&str>) -> String {
                 &form.phone,
                 "required autocomplete=\"tel\""
             ),
+            super::sign_in_methods::other_ways(state, "Register"),
         ),
     )
 }
 
-fn check_email_html(email: &str) -> String {
+pub(super) fn check_email_html(email: &str) -> String {
     page(
         "Check your email",
         &format!(
@@ -82,11 +83,11 @@ fn check_email_html(email: &str) -> String {
     )
 }
 
-pub async fn register_page(session: Option<Session>) -> Response {
+pub async fn register_page(State(state): State<AppState>, session: Option<Session>) -> Response {
     if session.is_some() {
         return Redirect::to("/me").into_response();
     }
-    Html(register_html(&RegisterForm::default(), None)).into_response()
+    Html(register_html(&state, &RegisterForm::default(), None)).into_response()
 }
 
 pub async fn register(
@@ -105,7 +106,7 @@ pub async fn register(
         Ok(_) => Html(check_email_html(&form.email)).into_response(),
         Err(err) => {
             let (status, message) = explain(err);
-            (status, Html(register_html(&form, Some(&message)))).into_response()
+            (status, Html(register_html(&state, &form, Some(&message)))).into_response()
         }
     }
 }
@@ -116,13 +117,13 @@ pub struct SigninForm {
     email: String,
 }
 
-fn signin_html(email: &str, error: Option<&str>) -> String {
+pub(super) fn signin_html(state: &AppState, email: &str, error: Option<&str>) -> String {
     page(
         "Sign in",
         &format!(
             "{}<form class=\"card\" method=\"post\" action=\"/signin\">{}\
              <p class=\"hint\">No password: we email you a link, then text you a code.</p>\
-             <button>Email me a link</button></form>\
+             <button>Email me a link</button></form>{}\
              <p>New here? <a href=\"/register\">Create an account</a></p>\
              <p>Your old number now belongs to someone else? \
              <a href=\"/recover\">Add your new number</a></p>",
@@ -134,15 +135,16 @@ fn signin_html(email: &str, error: Option<&str>) -> String {
                 email,
                 "required autocomplete=\"email\" autofocus"
             ),
+            super::sign_in_methods::other_ways(state, "Sign in"),
         ),
     )
 }
 
-pub async fn signin_page(session: Option<Session>) -> Response {
+pub async fn signin_page(State(state): State<AppState>, session: Option<Session>) -> Response {
     if session.is_some() {
         return Redirect::to("/me").into_response();
     }
-    Html(signin_html("", None)).into_response()
+    Html(signin_html(&state, "", None)).into_response()
 }
 
 pub async fn signin(
@@ -158,7 +160,11 @@ pub async fn signin(
         Ok(_) => Html(check_email_html(&form.email)).into_response(),
         Err(err) => {
             let (status, message) = explain(err);
-            (status, Html(signin_html(&form.email, Some(&message)))).into_response()
+            (
+                status,
+                Html(signin_html(&state, &form.email, Some(&message))),
+            )
+                .into_response()
         }
     }
 }
@@ -248,7 +254,12 @@ pub async fn confirm_page(Query(q): Query<TokenForm>) -> Html<String> {
     ))
 }
 
-fn code_html(sign_in: &str, phone: &str, device_name: &str, error: Option<&str>) -> String {
+pub(super) fn code_html(
+    sign_in: &str,
+    phone: &str,
+    device_name: &str,
+    error: Option<&str>,
+) -> String {
     page(
         "Enter your code",
         &format!(

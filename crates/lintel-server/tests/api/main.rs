@@ -20,7 +20,9 @@ mod isolation;
 mod links;
 mod members;
 mod nodes;
+mod oidc;
 mod orgs;
+mod passkeys;
 mod permissions;
 mod rules;
 mod schedules;
@@ -33,8 +35,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use lintel_domain::{Area, Areas, OrgId};
+use lintel_server::app::oidc::Providers;
+use lintel_server::app::passkeys::Passkeys;
 use lintel_server::app::server_key::ServerKey;
 use lintel_server::app::{self, AppState, orgs::CreateOrganization, outbox};
+use lintel_server::config::OidcProvider;
 use lintel_server::{HttpOptions, serve};
 use lintel_store::Message;
 use lintel_testkit::{Backend, FakeClock, TestDb};
@@ -57,20 +62,39 @@ pub const MAX_BODY: usize = 16 * 1024;
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Some(
+            Self::spawn_with(backend, "127.0.0.1", |_| (Vec::new(), ()))
+                .await?
+                .0,
+        )
+    }
+
+    /// A server reached as `http://<host>:<port>` (`localhost` for passkeys, which refuse
+    /// IP addresses), with the OpenID Connect providers `oidc` gives once the port is known,
+    /// and what else it gives.
+    pub async fn spawn_with<T>(
+        backend: Backend,
+        host: &str,
+        oidc: impl FnOnce(SocketAddr) -> (Vec<OidcProvider>, T),
+    ) -> Option<(TestApp, T)> {
         // The server's log, shown with a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let db = TestDb::new(backend).await?;
         let clock = FakeClock::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let public_url = format!("http://{host}:{}", addr.port());
+        let (providers, extra) = oidc(addr);
         let state = AppState {
             store: db.store.clone(),
             clock: Arc::new(clock.clone()),
-            public_url: format!("http://{addr}").into(),
+            public_url: public_url.clone().into(),
             rules: Arc::default(),
             key: Arc::new(ServerKey::generate()),
             sms: Arc::default(),
             controllers: Arc::default(),
+            oidc: Arc::new(Providers::new(providers, &public_url)),
+            passkeys: Arc::new(Passkeys::new(&public_url)),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let options = HttpOptions {
@@ -82,7 +106,7 @@ impl TestApp {
         let server = tokio::spawn(serve(listener, state.clone(), options, async {
             let _ = stopped.await;
         }));
-        Some(TestApp {
+        let app = TestApp {
             addr,
             state,
             clock,
@@ -90,7 +114,8 @@ impl TestApp {
             client: reqwest::Client::new(),
             stop: Some(stop),
             server: Some(server),
-        })
+        };
+        Some((app, extra))
     }
 
     /// Creates an organization the way the operator's command line does, with an owner key.

@@ -23,7 +23,7 @@ macro_rules! sign_in_columns {
     () => {
         "id, account_id, first_name, last_name, email, phone, adds_phone, email_token_hash, \
          email_expires_at, email_confirmed_at, code_hash, code_expires_at, code_failures, \
-         finished_at, created_at"
+         finished_at, created_at, oidc_provider, oidc_issuer, oidc_subject"
     };
 }
 async fn account_where(
@@ -103,6 +103,47 @@ async fn add_phone(
         ));
     }
     super::devices::sign_out_everywhere(conn, account, now).await
+}
+
+/// Registers a signed-in device and puts the sign-in on record: invitations to its proven
+/// `email` and `phone` attach, and each of the account's organizations records
+/// `account.signed_in` with `method` (and `account.phone_recovered` when `phone_recovered`).
+pub(super) async fn register_device(
+    conn: &mut Conn,
+    device: &NewDevice,
+    email: &str,
+    phone: &str,
+    phone_recovered: bool,
+    method: serde_json::Value,
+) -> Result<(), StoreError> {
+    let now = device.tokens.now;
+    sqlx::query(concat!(
+        "INSERT INTO devices (",
+        device_columns!(),
+        ", auth_hash) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $6, $6, NULL, $8)"
+    ))
+    .bind(device.id.0)
+    .bind(device.account_id.0)
+    .bind(device.kind.as_str())
+    .bind(&device.name)
+    .bind(&device.pin_hash)
+    .bind(now)
+    .bind(device.tokens.auth_expires_at)
+    .bind(&device.tokens.auth_hash)
+    .execute(&mut *conn)
+    .await?;
+    super::devices::insert_reissue(conn, device.id, &device.tokens.reissue_hash, now).await?;
+    let audit = super::sign_in_methods::member_audit(conn, device.account_id, now).await?;
+    super::members::on_sign_in(
+        conn,
+        device.account_id,
+        email,
+        phone,
+        phone_recovered,
+        method,
+        &audit,
+    )
+    .await
 }
 
 #[async_trait]
@@ -291,21 +332,37 @@ impl AccountStore for Backend {
     ) -> Result<(), StoreError> {
         let now = device.tokens.now;
         let mut tx = self.writer().begin().await?;
-        let done: Option<(bool, String)> = sqlx::query_as(
+        type Finished = (
+            bool,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let done: Option<Finished> = sqlx::query_as(
             "UPDATE sign_ins SET finished_at = $2 \
              WHERE id = $1 AND finished_at IS NULL AND email_confirmed_at IS NOT NULL \
-             RETURNING adds_phone, phone",
+             RETURNING adds_phone, phone, email, oidc_provider, oidc_issuer, oidc_subject",
         )
         .bind(id.0)
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((adds_phone, proven_phone)) = done else {
+        let Some((adds_phone, proven_phone, email, provider, issuer, subject)) = done else {
             return Err(StoreError::conflict(
                 "sign_in_ended",
                 None,
                 "this sign-in has already ended; start again",
             ));
+        };
+        let via = match (provider, issuer, subject) {
+            (Some(provider), Some(issuer), Some(subject)) => Some(crate::ProviderIdentity {
+                provider,
+                issuer,
+                subject,
+            }),
+            _ => None,
         };
         if adds_phone {
             add_phone(&mut tx, device.account_id, &proven_phone, now).await?;
@@ -368,48 +425,16 @@ impl AccountStore for Backend {
                     .await?;
             }
         }
-        sqlx::query(concat!(
-            "INSERT INTO devices (",
-            device_columns!(),
-            ", auth_hash) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $6, $6, NULL, $8)"
-        ))
-        .bind(device.id.0)
-        .bind(device.account_id.0)
-        .bind(device.kind.as_str())
-        .bind(&device.name)
-        .bind(&device.pin_hash)
-        .bind(now)
-        .bind(device.tokens.auth_expires_at)
-        .bind(&device.tokens.auth_hash)
-        .execute(&mut *tx)
-        .await?;
-        super::devices::insert_reissue(&mut tx, device.id, &device.tokens.reissue_hash, now)
-            .await?;
-        // Both addresses are proven now: invitations to them attach, and the sign-in is on record.
-        let (email, phone, first, last): (String, String, String, String) = sqlx::query_as(
-            "SELECT s.email, s.phone, a.first_name, a.last_name \
-             FROM sign_ins s JOIN accounts a ON a.id = $2 WHERE s.id = $1",
-        )
-        .bind(id.0)
-        .bind(device.account_id.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        let audit = crate::Audit {
-            actor: lintel_domain::EventActor::Member {
-                account_id: Some(device.account_id),
-                name: format!("{first} {last}"),
-            },
-            at: now,
+        let method = match &via {
+            Some(via) => serde_json::json!({ "method": "oidc", "provider": via.provider }),
+            None => serde_json::json!({ "method": "email" }),
         };
-        super::members::on_sign_in(
-            &mut tx,
-            device.account_id,
-            &email,
-            &phone,
-            adds_phone,
-            &audit,
-        )
-        .await?;
+        register_device(&mut tx, device, &email, &proven_phone, adds_phone, method).await?;
+        // After the invitations attached, so a new account's organizations see it too.
+        if let Some(via) = &via {
+            super::sign_in_methods::link_on_sign_in(&mut tx, device.account_id, via, &email, now)
+                .await?;
+        }
         for notice in notices {
             super::outbox::enqueue(&mut tx, notice).await?;
         }
@@ -433,6 +458,10 @@ impl AccountStore for Backend {
             (
                 "DELETE FROM verifications WHERE created_at < $1",
                 c.attempts_before,
+            ),
+            (
+                "DELETE FROM auth_flows WHERE expires_at < $1",
+                c.flows_before,
             ),
             (
                 "DELETE FROM outbox WHERE created_at < $1",

@@ -315,6 +315,7 @@ pub(super) async fn on_sign_in(
     email: &str,
     phone: &str,
     phone_recovered: bool,
+    method: serde_json::Value,
     audit: &Audit,
 ) -> Result<(), StoreError> {
     let pending: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
@@ -364,7 +365,7 @@ pub(super) async fn on_sign_in(
         entries.push((
             EventKind::AccountSignedIn,
             Some(("member", id)),
-            serde_json::json!({}),
+            method.clone(),
         ));
         record_all(conn, OrgId(org), audit, &entries).await?;
     }

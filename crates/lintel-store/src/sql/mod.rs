@@ -71,6 +71,8 @@ mod rules;
 #[allow(clippy::duplicate_mod)]
 mod schedules;
 #[allow(clippy::duplicate_mod)]
+mod sign_in_methods;
+#[allow(clippy::duplicate_mod)]
 mod verifications;
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {

@@ -3,8 +3,9 @@ use lintel_domain::{
     Account, AccountId, DeviceId, DeviceKind, Email, MessageId, Phone, SignInId, VerificationId,
 };
 use lintel_store::{
-    Attempt, Channel, EmailConfirmation, FreshTokens, Limit, Message, NewDevice, Purge, Purpose,
-    Registration, Reissue, SignIn, Slot, StoreError, Verification,
+    Attempt, Audit, AuthFlow, Channel, EmailConfirmation, FreshTokens, Limit, LinkedIdentity,
+    Message, NewDevice, PasskeyRecord, ProviderIdentity, Purge, Purpose, Registration, Reissue,
+    SignIn, Slot, StoreError, Verification,
 };
 use lintel_testkit::{Backend, TestDb, on_both_backends};
 
@@ -22,6 +23,9 @@ on_both_backends!(
     slots_are_taken_per_key_within_their_windows,
     parallel_takers_never_get_more_slots_than_a_window_has,
     a_device_its_organization_and_membership_are_read_together,
+    a_ceremony_is_taken_once_however_many_ask,
+    a_provider_sign_in_links_its_identity_when_it_completes,
+    passkeys_belong_to_their_account_and_sign_it_in,
 );
 
 fn email(s: &str) -> Email {
@@ -63,6 +67,7 @@ fn sign_in(account: Option<AccountId>, mail: &str, tel: &str, token: u8) -> Sign
         code_failures: 0,
         finished_at: None,
         created_at: now(),
+        via: None,
     }
 }
 
@@ -1072,6 +1077,7 @@ async fn housekeeping_deletes_only_what_has_outlived_its_use(backend: Backend) {
         sends_before: now(),
         attempts_before: now(),
         messages_before: now(),
+        flows_before: now(),
         tokens_before: now(),
     };
     assert_eq!(
@@ -1088,6 +1094,7 @@ async fn housekeeping_deletes_only_what_has_outlived_its_use(backend: Backend) {
             sends_before: later,
             attempts_before: later,
             messages_before: later,
+            flows_before: later,
             tokens_before: later,
         })
         .await
@@ -1211,4 +1218,282 @@ async fn a_device_its_organization_and_membership_are_read_together(backend: Bac
         MembershipStatus::Suspended
     );
     assert!(suspended.rules_version > version);
+}
+
+fn flow(handle: u8, kind: &'static str) -> AuthFlow {
+    AuthFlow {
+        handle_hash: vec![handle; 32],
+        kind,
+        account_id: None,
+        browser_hash: Some(vec![7; 32]),
+        state: "{\"nonce\":\"n\"}".into(),
+        expires_at: now() + Duration::minutes(10),
+        created_at: now(),
+    }
+}
+
+async fn a_ceremony_is_taken_once_however_many_ask(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    db.store.create_flow(&flow(1, "oidc")).await.unwrap();
+    assert_eq!(
+        db.store
+            .take_flow("passkey_sign_in", &[1; 32])
+            .await
+            .unwrap(),
+        None,
+        "taken only as its own kind"
+    );
+    let takers = (0..8).map(|_| {
+        let store = db.store.clone();
+        async move { store.take_flow("oidc", &[1; 32]).await.unwrap() }
+    });
+    let taken: Vec<_> = futures_join(takers).await.into_iter().flatten().collect();
+    assert_eq!(taken, vec![flow(1, "oidc")], "one taker gets it, whole");
+    assert_eq!(db.store.take_flow("oidc", &[1; 32]).await.unwrap(), None);
+    // Expired ceremonies go with the housekeeping.
+    db.store.create_flow(&flow(2, "oidc")).await.unwrap();
+    let cutoffs = |flows_before| Purge {
+        sends_before: now() - Duration::days(1),
+        attempts_before: now() - Duration::days(1),
+        messages_before: now() - Duration::days(1),
+        flows_before,
+        tokens_before: now() - Duration::days(1),
+    };
+    assert_eq!(db.store.purge(&cutoffs(now())).await.unwrap(), 0);
+    assert_eq!(
+        db.store
+            .purge(&cutoffs(now() + Duration::minutes(11)))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+fn identity(subject: &str) -> ProviderIdentity {
+    ProviderIdentity {
+        provider: "corp".into(),
+        issuer: "https://id.example.com".into(),
+        subject: subject.into(),
+    }
+}
+
+/// A sign-in of `account` whose email the provider identity proved, through to its end.
+async fn provider_sign_in(
+    db: &TestDb,
+    account: &Account,
+    via: ProviderIdentity,
+    seed: u8,
+) -> Result<(), StoreError> {
+    let s = SignIn {
+        via: Some(via.clone()),
+        ..sign_in(
+            Some(account.id),
+            account.email.as_str(),
+            "+46701234567",
+            seed,
+        )
+    };
+    db.store
+        .create_confirmed_sign_in(&s, &confirmation(seed), &message("+46701234567"))
+        .await
+        .unwrap();
+    let found = db
+        .store
+        .find_sign_in_by_session(&[seed; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.via, Some(via));
+    assert!(found.email_confirmed_at.is_some());
+    db.store
+        .complete_sign_in(s.id, None, &device(account.id, seed), &[])
+        .await
+}
+
+async fn a_provider_sign_in_links_its_identity_when_it_completes(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (ada, _) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let (bob, _) = registered(&db, "bob@example.com", "+46701234568", 2).await;
+    provider_sign_in(&db, &ada, identity("ada-1"), 3)
+        .await
+        .unwrap();
+    let issuer = "https://id.example.com";
+    assert_eq!(
+        db.store.account_of_identity(issuer, "ada-1").await.unwrap(),
+        Some(ada.id)
+    );
+    // Signing in again with it links nothing more.
+    provider_sign_in(&db, &ada, identity("ada-1"), 4)
+        .await
+        .unwrap();
+    let linked = db.store.list_identities(ada.id).await.unwrap();
+    assert_eq!(linked.len(), 1);
+    assert_eq!(linked[0].email, "ada@example.com");
+    // Another identity at the same issuer is not Ada's, whatever its email says.
+    let err = provider_sign_in(&db, &ada, identity("ada-2"), 5)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                code: "provider_linked",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // And Ada's identity cannot be linked to Bob.
+    let audit = Audit {
+        actor: lintel_domain::EventActor::Console,
+        at: now(),
+    };
+    let to_bob = LinkedIdentity {
+        id: uuid::Uuid::now_v7(),
+        identity: identity("ada-1"),
+        email: "bob@example.com".into(),
+        created_at: now(),
+    };
+    let err = db
+        .store
+        .link_identity(bob.id, &to_bob, &audit)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                code: "identity_linked",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Unlinked, it signs nobody in; only its account can unlink it.
+    assert!(matches!(
+        db.store.unlink_identity(bob.id, linked[0].id, &audit).await,
+        Err(StoreError::NotFound)
+    ));
+    db.store
+        .unlink_identity(ada.id, linked[0].id, &audit)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.account_of_identity(issuer, "ada-1").await.unwrap(),
+        None
+    );
+    let to_bob = LinkedIdentity {
+        identity: identity("bob-1"),
+        ..to_bob
+    };
+    db.store
+        .link_identity(bob.id, &to_bob, &audit)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.account_of_identity(issuer, "bob-1").await.unwrap(),
+        Some(bob.id)
+    );
+}
+
+fn passkey(account: AccountId, credential_id: u8) -> PasskeyRecord {
+    PasskeyRecord {
+        id: uuid::Uuid::now_v7(),
+        account_id: account,
+        name: "Ada's laptop".into(),
+        credential_id: vec![credential_id; 16],
+        credential: "{\"counter\":0}".into(),
+        created_at: now(),
+        last_used_at: None,
+    }
+}
+
+async fn passkeys_belong_to_their_account_and_sign_it_in(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (ada, _) = registered(&db, "ada@example.com", "+46701234567", 1).await;
+    let (bob, _) = registered(&db, "bob@example.com", "+46701234568", 2).await;
+    let audit = Audit {
+        actor: lintel_domain::EventActor::Console,
+        at: now(),
+    };
+    let key = passkey(ada.id, 9);
+    db.store.add_passkey(&key, &audit).await.unwrap();
+    let again = db
+        .store
+        .add_passkey(&passkey(bob.id, 9), &audit)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            again,
+            StoreError::Conflict {
+                code: "passkey_exists",
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(
+        db.store.list_passkeys(ada.id).await.unwrap(),
+        vec![key.clone()]
+    );
+    assert!(db.store.list_passkeys(bob.id).await.unwrap().is_empty());
+    assert_eq!(
+        db.store.find_passkey(&[9; 16]).await.unwrap(),
+        Some(key.clone())
+    );
+
+    // Signing in stores the new counter and registers the device.
+    let laptop = device(ada.id, 30);
+    db.store
+        .passkey_sign_in(key.id, "{\"counter\":1}", &laptop)
+        .await
+        .unwrap();
+    let found = db
+        .store
+        .find_device_by_auth(&[30; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.account_id, ada.id);
+    let used = db.store.find_passkey(&[9; 16]).await.unwrap().unwrap();
+    assert_eq!(used.credential, "{\"counter\":1}");
+    assert_eq!(used.last_used_at, Some(now()));
+    // A passkey signs in only its own account.
+    assert!(matches!(
+        db.store
+            .passkey_sign_in(key.id, "{}", &device(bob.id, 31))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // Its user verification stands in for the device's PIN.
+    let later = now() + Duration::hours(1);
+    db.store
+        .passkey_verified_device(key.id, "{\"counter\":2}", laptop.id, later)
+        .await
+        .unwrap();
+    let found = db
+        .store
+        .find_device_by_auth(&[30; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.device.pin_verified_at, later);
+
+    // Removed only by its account; then it signs nobody in.
+    assert!(matches!(
+        db.store.remove_passkey(bob.id, key.id, &audit).await,
+        Err(StoreError::NotFound)
+    ));
+    db.store
+        .remove_passkey(ada.id, key.id, &audit)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.store
+            .passkey_sign_in(key.id, "{}", &device(ada.id, 32))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(db.store.list_passkeys(ada.id).await.unwrap().is_empty());
 }

@@ -212,6 +212,7 @@ async fn a_session_of_a_revoked_key_cannot_be_reissued_and_old_sessions_are_purg
         sends_before: old,
         attempts_before: old,
         messages_before: old,
+        flows_before: old,
         tokens_before,
     };
     db.store.purge(&purge(now())).await.unwrap();

@@ -221,6 +221,7 @@ async fn a_proof_is_spent_once(backend: Backend) {
         sends_before: now() + Duration::seconds(1),
         attempts_before: now() - Duration::days(1),
         messages_before: now() - Duration::days(1),
+        flows_before: now() - Duration::days(1),
         tokens_before: now() - Duration::days(1),
     };
     assert_eq!(db.store.purge(&cutoffs).await.unwrap(), 2);
