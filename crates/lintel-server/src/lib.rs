@@ -29,9 +29,10 @@ pub use http::{HttpOptions, Timeouts};
 /// the front every answer goes through (`http::front`).
 pub fn app(state: AppState, options: HttpOptions) -> axum::Router {
     let https = state.public_url.starts_with("https://");
+    let policy = web::content_security_policy(&state.oidc.origins());
     let routes = grpc::routes(state.clone())
         .merge(http::api_routes().merge(web::routes()).with_state(state));
-    http::front(routes, https, &web::content_security_policy(), options)
+    http::front(routes, https, &policy, options)
 }
 
 /// Serves the HTTP API on an already-bound listener until `shutdown` completes, then lets

@@ -111,6 +111,16 @@ impl Providers {
             .ok_or(Error::NotFound { what: "provider" })
     }
 
+    /// The origins pages may send a browser to (the Content-Security-Policy's `form-action`):
+    /// each issuer's, where the providers people use (Google, Apple, Microsoft, Okta,
+    /// Keycloak) keep their authorization endpoint.
+    pub fn origins(&self) -> Vec<String> {
+        self.providers
+            .iter()
+            .filter_map(|p| origin(&p.config.issuer))
+            .collect()
+    }
+
     /// The provider's name, for pages.
     pub fn name(&self, id: &str) -> Option<&str> {
         self.get(id).ok().map(|p| p.config.name.as_str())
@@ -148,6 +158,12 @@ impl Providers {
         *p.discovered.write().await = Some((metadata.clone(), Instant::now()));
         Ok(metadata)
     }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> Option<String> {
+    let url = openidconnect::url::Url::parse(url).ok()?;
+    Some(url.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
 fn unavailable(name: &str) -> Error {
@@ -248,6 +264,15 @@ pub async fn start(
         request = request.add_extra_param("response_mode", "form_post");
     }
     let (url, _, _) = request.url();
+    if browser.is_some() && origin(url.as_str()) != origin(&p.config.issuer) {
+        // Pages may send a browser only to the issuers' origins (`origins`).
+        tracing::error!(
+            provider = %p.config.id,
+            "the provider's authorization endpoint is not at its issuer's origin: \
+             browsers cannot be sent there"
+        );
+        return Err(unavailable(&p.config.name));
+    }
     let now = state.clock.now();
     let flow_state = FlowState {
         provider: id.to_owned(),

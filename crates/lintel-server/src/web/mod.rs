@@ -30,8 +30,9 @@ const SESSION_COOKIE: &str = "lintel_session";
 
 /// The pages and the form posts behind them.
 /// What pages may load: nothing from elsewhere, no frames around them, forms only to this
-/// server, and of inline code only the style and the one script they have, by hash.
-pub fn content_security_policy() -> String {
+/// server and the sign-in providers' `origins`, and of inline code only the style and the
+/// scripts they have, by hash.
+pub fn content_security_policy(origins: &[String]) -> String {
     use base64::Engine as _;
     use sha2::Digest as _;
     let hash = |text: &str| {
@@ -39,11 +40,12 @@ pub fn content_security_policy() -> String {
     };
     format!(
         "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}' 'sha256-{}'; \
-         img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-         base-uri 'none'",
+         img-src 'self' data:; connect-src 'self'; form-action 'self'{}; \
+         frame-ancestors 'none'; base-uri 'none'",
         hash(html::STYLE),
         hash(doors::LOCATION_SCRIPT),
-        hash(sign_in_methods::SCRIPT)
+        hash(sign_in_methods::SCRIPT),
+        origins.iter().map(|o| format!(" {o}")).collect::<String>()
     )
 }
 

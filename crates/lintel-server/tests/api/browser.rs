@@ -1,6 +1,8 @@
 //! A person in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`)
 //! driven through chromedriver registers, follows the emailed link, enters the texted code,
-//! changes their phone, signs in again and signs out, reading the captured email and SMS.
+//! changes their phone, signs in again and signs out, reading the captured email and SMS; an
+//! invitee registers through an OpenID provider; a person signs in with a passkey held by
+//! Chromium's virtual authenticator.
 //!
 //! Without chromium and chromedriver the test says so and passes, except with `CI=true` or
 //! `LINTEL_TEST_REQUIRE_BROWSER=1`, where it fails (`.ci/run` installs both).
@@ -8,6 +10,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use lintel_store::Channel;
@@ -19,6 +22,8 @@ use reqwest::StatusCode;
 
 on_both_backends!(
     a_guest_opens_a_door_with_a_link_in_a_fresh_browser,
+    an_invited_person_registers_with_a_provider_in_chromium,
+    a_person_adds_a_passkey_signs_in_with_it_and_removes_it_in_chromium,
     a_person_registers_changes_their_phone_and_signs_out_in_chromium,
     an_owner_invites_by_email_and_the_invitee_registers_from_the_email,
 );
@@ -515,5 +520,183 @@ async fn a_guest_opens_a_door_with_a_link_in_a_fresh_browser(backend: Backend) {
     page_shows(&browser, "This link has expired.").await;
     assert!(browser.find(Locator::Css("form button")).await.is_err());
     snap(&browser, "link-expired").await;
+    browser.close().await.unwrap();
+}
+
+/// Chromium's virtual authenticator (WebDriver's WebAuthn extension): a platform
+/// authenticator that keeps discoverable credentials and verifies its user.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let authenticator = json!({
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+            "hasUserVerification": true, "isUserConsenting": true, "isUserVerified": true,
+        });
+        (http::Method::POST, Some(authenticator.to_string()))
+    }
+}
+
+/// Signs in at the provider's page as `login`, when it asks (it remembers a recent one).
+async fn at_provider(browser: &Client, login: &str, then: &str) {
+    for _ in 0..100 {
+        if let Ok(field) = browser.find(Locator::Css("input[name='login']")).await {
+            field.send_keys(login).await.unwrap();
+            fill(browser, "input[name='password']", "any").await;
+            click(browser, "button[type='submit']").await;
+        }
+        if let Ok(h1) = browser.find(Locator::Css("h1")).await
+            && h1.text().await.unwrap_or_default() == then
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = browser.source().await.unwrap_or_default();
+    panic!("never came back from the provider to {then:?}: {page}");
+}
+
+async fn an_invited_person_registers_with_a_provider_in_chromium(backend: Backend) {
+    let Some(driver) = start_driver() else { return };
+    let Some((app, _op)) = crate::oidc::app_with_provider(backend, "127.0.0.1").await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    app.invite(&key, "acme", json!({ "email": "grace@example.com" }))
+        .await;
+    app.deliver().await;
+    let browser = connect(&driver).await;
+
+    browser.goto(&app.url("/signin")).await.unwrap();
+    heading_is(&browser, "Sign in").await;
+    snap(&browser, "signin-with-providers").await;
+    click(&browser, "form[action='/auth/oidc/op'] button").await;
+    at_provider(
+        &browser,
+        "grace@example.com",
+        "Finish creating your account",
+    )
+    .await;
+    // The names come from the provider; the phone is Grace's to give.
+    assert_eq!(
+        browser
+            .find(Locator::Css("#first_name"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Grace")
+    );
+    fill(&browser, "#phone", "+46 70 999 99 99").await;
+    click(&browser, "form[action='/auth/oidc/register'] button").await;
+    heading_is(&browser, "Enter your code").await;
+    let code = code_sent_to(&app.deliver().await, "+46709999999");
+    fill(&browser, "#code", &code).await;
+    fill(&browser, "#pin", "2580").await;
+    click(&browser, "form[action='/auth/code'] button").await;
+    heading_is(&browser, "Grace Tester").await;
+    page_shows(&browser, "Org acme").await;
+    page_shows(&browser, "Test OP").await;
+    snap(&browser, "profile-with-provider").await;
+
+    // Signed out, Grace comes back through the provider that answers by POST (Apple's way).
+    click(&browser, "ul.devices form button").await;
+    heading_is(&browser, "Sign in").await;
+    click(&browser, "form[action='/auth/oidc/op-post'] button").await;
+    at_provider(&browser, "grace@example.com", "Enter your code").await;
+    let code = code_sent_to(&app.deliver().await, "+46709999999");
+    fill(&browser, "#code", &code).await;
+    fill(&browser, "#pin", "2580").await;
+    click(&browser, "form[action='/auth/code'] button").await;
+    heading_is(&browser, "Grace Tester").await;
+
+    // Someone the organization does not know gets what an unknown email gets. (The cookies
+    // go, the provider's with them: it would remember Grace.)
+    browser.delete_all_cookies().await.unwrap();
+    browser.goto(&app.url("/signin")).await.unwrap();
+    heading_is(&browser, "Sign in").await;
+    click(&browser, "form[action='/auth/oidc/op'] button").await;
+    at_provider(&browser, "stranger@example.com", "Check your email").await;
+    assert!(app.deliver().await.is_empty(), "nothing goes to a stranger");
+    browser.close().await.unwrap();
+}
+
+async fn a_person_adds_a_passkey_signs_in_with_it_and_removes_it_in_chromium(backend: Backend) {
+    let Some(driver) = start_driver() else { return };
+    // Passkeys refuse IP addresses: the browser goes to http://localhost:<port>.
+    let Some((app, ())) = TestApp::spawn_with(backend, "localhost", |_| (Vec::new(), ())).await
+    else {
+        return;
+    };
+    let at = |path: &str| format!("{}{path}", app.state.public_url);
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    let door = app.door(&key, "acme", &site, "Front door").await;
+    let ada = app
+        .invite(&key, "acme", json!({ "email": "ada@example.com" }))
+        .await;
+    let (status, access) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/accesses",
+            json!({ "name": "Front", "doors": [{ "door_id": door }], "users": [ada["id"]] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{access}");
+    app.deliver().await;
+    let browser = connect(&driver).await;
+    browser.issue_cmd(AddVirtualAuthenticator).await.unwrap();
+
+    browser.goto(&at("/register")).await.unwrap();
+    register(&app, &browser, "Ada", "ada@example.com", "+46701234567").await;
+
+    // Add a passkey from the profile.
+    fill(&browser, "#passkey_name", "Ada's laptop key").await;
+    click(&browser, "form[action='/me/passkeys'] button").await;
+    page_shows(&browser, "Ada's laptop key</strong>").await;
+    snap(&browser, "profile-with-passkey").await;
+
+    // Sign out, and in again with the passkey alone: no email, no code.
+    click(&browser, "ul.devices form button").await;
+    heading_is(&browser, "Sign in").await;
+    app.deliver().await;
+    fill(&browser, "#passkey_pin", "2580").await;
+    click(&browser, "form[action='/auth/passkey'] button").await;
+    heading_is(&browser, "Ada Tester").await;
+    assert!(app.deliver().await.is_empty(), "nothing was sent");
+    page_shows(&browser, "last used").await;
+
+    // Remove it: it signs nobody in any more, though the authenticator still holds it.
+    click(&browser, "form[action$='/remove'] button").await;
+    page_shows(&browser, "No passkey yet").await;
+    click(&browser, "ul.devices form button").await;
+    heading_is(&browser, "Sign in").await;
+    fill(&browser, "#passkey_pin", "2580").await;
+    click(&browser, "form[action='/auth/passkey'] button").await;
+    page_shows(&browser, "could not be verified").await;
+
+    // Email link and SMS code still sign Ada in, and her door is still hers.
+    browser.goto(&at("/signin")).await.unwrap();
+    fill(&browser, "#email", "ada@example.com").await;
+    click(&browser, "form[action='/signin'] button").await;
+    heading_is(&browser, "Check your email").await;
+    link_and_code(&app, &browser, "+46701234567").await;
+    heading_is(&browser, "Ada Tester").await;
+    browser.goto(&at("/doors")).await.unwrap();
+    page_shows(&browser, "Front door").await;
     browser.close().await.unwrap();
 }
