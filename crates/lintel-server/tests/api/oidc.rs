@@ -21,6 +21,7 @@ use lintel_testkit::{Backend, on_both_backends};
 use serde_json::{Value, json};
 
 use crate::members::auth;
+use crate::web::Browser;
 use crate::{TestApp, assert_error, code_sent_to};
 
 on_both_backends!(
@@ -29,6 +30,7 @@ on_both_backends!(
     an_invited_email_registers_through_a_provider_and_joins,
     a_forged_or_replayed_provider_answer_is_refused,
     a_provider_that_rotated_its_keys_still_signs_in,
+    a_browsers_provider_answer_goes_nowhere_in_another_browser,
     a_linked_identity_signs_in_by_its_subject_and_can_be_unlinked,
 );
 
@@ -697,6 +699,43 @@ async fn a_linked_identity_signs_in_by_its_subject_and_can_be_unlinked(backend: 
     assert_eq!(outcome, unknown, "unlinked, it is a stranger again");
     let sent = app.deliver().await;
     assert!(code_sent_to_nobody(&sent), "{sent:?}");
+}
+
+/// Begins a sign-in with the provider in `browser`, signs Ada in there, and returns the
+/// callback address the provider sends the browser back to.
+async fn provider_answer(browser: &Browser<'_>, op: &Op) -> String {
+    let (status, _, headers) = browser.post("/auth/oidc/op", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let at = headers["location"].to_str().unwrap();
+    let (code, state) = op.sign_in(at, ADA).await;
+    let query = serde_urlencoded::to_string([("code", code), ("state", state)]).unwrap();
+    format!("/auth/oidc/op/callback?{query}")
+}
+
+async fn a_browsers_provider_answer_goes_nowhere_in_another_browser(backend: Backend) {
+    let Some((app, op)) = app_with_provider(backend, "127.0.0.1").await else {
+        return;
+    };
+    app.sign_up(ADA, ADA_PHONE).await;
+    app.deliver().await;
+    let (mine, other) = (Browser::new(&app), Browser::new(&app));
+
+    // Ada's answer, opened by someone else's browser (a link sent to them, say), signs
+    // nobody in, and is spent: Ada's browser cannot use it afterwards either.
+    let callback = provider_answer(&mine, &op).await;
+    let (status, page, _) = other.get(&callback).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("has ended or was used already"), "{page}");
+    let (status, _, _) = mine.get(&callback).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(app.deliver().await.is_empty(), "no code was sent");
+
+    // In the browser that began it, the answer leads to the code.
+    let callback = provider_answer(&mine, &op).await;
+    let (status, page, _) = mine.get(&callback).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Enter your code"), "{page}");
+    code_sent_to(&app.deliver().await, ADA_PHONE);
 }
 
 fn code_sent_to_nobody(sent: &[lintel_store::Message]) -> bool {

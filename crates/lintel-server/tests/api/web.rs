@@ -25,13 +25,13 @@ on_both_backends!(
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
@@ -40,7 +40,7 @@ impl<'a> Browser<'a> {
         Browser { app, client }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
         let resp = self.client.get(self.app.url(path)).send().await.unwrap();
         (resp.status(), resp.headers().clone(), resp)
             .into_parts()
@@ -48,7 +48,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Submits a form from a page of the app itself.
-    async fn post(
+    pub(crate) async fn post(
         &self,
         path: &str,
         form: &[(&str, &str)],

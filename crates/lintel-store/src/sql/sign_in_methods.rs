@@ -204,6 +204,32 @@ async fn passkey_used(
     owner.map(|(a,)| a.into()).ok_or(StoreError::NotFound)
 }
 
+impl Backend {
+    /// Deletes the account's row `id` with `sql` (a `DELETE … RETURNING` of one text column)
+    /// and records `kind` with that column as `field` of its summary, in one transaction.
+    async fn delete_on_record(
+        &self,
+        sql: &'static str,
+        (account, id): (AccountId, Uuid),
+        (kind, field): (EventKind, &str),
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let gone: Option<(String,)> = sqlx::query_as(sql)
+            .bind(id)
+            .bind(account.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((value,)) = gone else {
+            return Err(StoreError::NotFound);
+        };
+        let summary = serde_json::json!({ field: value });
+        on_record_everywhere(&mut tx, account, kind, summary, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl SignInMethodStore for Backend {
     async fn create_flow(&self, flow: &AuthFlow) -> Result<(), StoreError> {
@@ -368,27 +394,13 @@ impl SignInMethodStore for Backend {
         id: Uuid,
         audit: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
-        let gone: Option<(String,)> = sqlx::query_as(
+        self.delete_on_record(
             "DELETE FROM oidc_identities WHERE id = $1 AND account_id = $2 RETURNING provider",
-        )
-        .bind(id)
-        .bind(account.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((provider,)) = gone else {
-            return Err(StoreError::NotFound);
-        };
-        on_record_everywhere(
-            &mut tx,
-            account,
-            EventKind::AccountProviderUnlinked,
-            serde_json::json!({ "provider": provider }),
+            (account, id),
+            (EventKind::AccountProviderUnlinked, "provider"),
             audit,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     async fn invited(&self, email: &Email, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -469,26 +481,13 @@ impl SignInMethodStore for Backend {
         id: Uuid,
         audit: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
-        let gone: Option<(String,)> =
-            sqlx::query_as("DELETE FROM passkeys WHERE id = $1 AND account_id = $2 RETURNING name")
-                .bind(id)
-                .bind(account.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((name,)) = gone else {
-            return Err(StoreError::NotFound);
-        };
-        on_record_everywhere(
-            &mut tx,
-            account,
-            EventKind::AccountPasskeyRemoved,
-            serde_json::json!({ "name": name }),
+        self.delete_on_record(
+            "DELETE FROM passkeys WHERE id = $1 AND account_id = $2 RETURNING name",
+            (account, id),
+            (EventKind::AccountPasskeyRemoved, "name"),
             audit,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     async fn passkey_sign_in(
