@@ -118,6 +118,12 @@ pub struct OrgSettings {
     pub show_admin_email: bool,
     /// Whether they see the admins' phone numbers there.
     pub show_admin_phone: bool,
+    /// Whether signing in through an OpenID Connect provider is complete without the SMS
+    /// code to the member's phone. It counts only for accounts all of whose organizations
+    /// say so. Off by default: a provider vouches for an email, which anyone who takes over
+    /// that provider account also has; the phone is the factor the organization recorded
+    /// itself.
+    pub provider_sign_in_without_code: bool,
 }
 
 impl Default for OrgSettings {
@@ -127,6 +133,7 @@ impl Default for OrgSettings {
             app_pin_max_age_hours: 7 * 24,
             show_admin_email: true,
             show_admin_phone: false,
+            provider_sign_in_without_code: false,
         }
     }
 }

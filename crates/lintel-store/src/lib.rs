@@ -946,12 +946,14 @@ pub trait SignInMethodStore: Send + Sync {
     ) -> Result<Option<AuthFlow>, StoreError>;
 
     /// Starts a sign-in whose email a provider has proven: stored with its email already
-    /// confirmed, and its SMS code queued, in one transaction.
+    /// confirmed, and its SMS code queued, in one transaction. Without `sms` no code is
+    /// needed (the account's organizations let the provider alone sign in): it is stored
+    /// with no code hash, so that no code ever finishes it.
     async fn create_confirmed_sign_in(
         &self,
         sign_in: &SignIn,
         confirmation: &EmailConfirmation,
-        sms: &Message,
+        sms: Option<&Message>,
     ) -> Result<(), StoreError>;
 
     /// The account a provider identity is linked to.

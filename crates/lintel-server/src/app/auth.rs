@@ -120,6 +120,20 @@ pub struct VerifyCodeRequest {
     pub pin: String,
 }
 
+/// The last step of a sign-in that needs no code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteRequest {
+    /// The `sign_in` of the provider's answer.
+    pub sign_in: String,
+    /// A name for this device, shown in the device list.
+    #[schema(example = "Ada's phone")]
+    pub device_name: String,
+    /// The app PIN for this device: 4 to 8 digits, not trivial (no 1234, 0000, 1212).
+    #[schema(example = "2580")]
+    pub pin: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReissueRequest {
@@ -556,13 +570,18 @@ fn code_for(sign_in: &SignIn, now: DateTime<Utc>) -> (EmailConfirmation, String,
 }
 
 /// Starts a sign-in whose email a provider has proven: stored as confirmed, and its code
-/// sent to `sign_in.phone`, as the link's confirmation would.
-pub(crate) async fn send_code(state: &AppState, sign_in: SignIn) -> Result<CodeSent, Error> {
+/// sent to `sign_in.phone`, as the link's confirmation would; or, not `with_code`, ready for
+/// `complete_without_code` (the code is made and forgotten, never sent nor stored).
+pub(crate) async fn send_code(
+    state: &AppState,
+    sign_in: SignIn,
+    with_code: bool,
+) -> Result<CodeSent, Error> {
     let now = sign_in.created_at;
     let (confirmation, session, sms) = code_for(&sign_in, now);
     state
         .store
-        .create_confirmed_sign_in(&sign_in, &confirmation, &sms)
+        .create_confirmed_sign_in(&sign_in, &confirmation, with_code.then_some(&sms))
         .await?;
     Ok(CodeSent {
         sign_in: session,
@@ -587,17 +606,16 @@ fn sign_in_ended(why: &str) -> Error {
     )
 }
 
-/// Proves the phone and finishes: creates the account of a registration and registers the
-/// device (an app, or a browser whose session cookie is the auth token) with its app PIN.
-pub async fn verify_code(
+/// A sign-in that has reached its last step, found by the handle the client holds: not
+/// ended, not expired, its account not locked.
+async fn open_sign_in(
     state: &AppState,
-    req: VerifyCodeRequest,
-    kind: DeviceKind,
-) -> Result<SignedIn, Error> {
-    let now = state.clock.now();
+    handle: &str,
+    now: DateTime<Utc>,
+) -> Result<lintel_store::SignIn, Error> {
     let Some(sign_in) = state
         .store
-        .find_sign_in_by_session(&secrets::hash(req.sign_in.trim()))
+        .find_sign_in_by_session(&secrets::hash(handle.trim()))
         .await?
     else {
         return Err(Error::NotFound { what: "sign_in" });
@@ -614,6 +632,18 @@ pub async fn verify_code(
             return Err(Error::Locked { until });
         }
     }
+    Ok(sign_in)
+}
+
+/// Proves the phone and finishes: creates the account of a registration and registers the
+/// device (an app, or a browser whose session cookie is the auth token) with its app PIN.
+pub async fn verify_code(
+    state: &AppState,
+    req: VerifyCodeRequest,
+    kind: DeviceKind,
+) -> Result<SignedIn, Error> {
+    let now = state.clock.now();
+    let sign_in = open_sign_in(state, &req.sign_in, now).await?;
     // Shape errors do not count as wrong codes.
     let device_name = validate::text("device_name", &req.device_name, 1, 100)?;
     check_app_pin("pin", &req.pin)?;
@@ -639,6 +669,7 @@ pub async fn verify_code(
         }
         Err(e) => return Err(e.into()),
     }
+    // A sign-in that needs no code has no code hash: no code finishes it here.
     let expected = sign_in.code_hash.as_deref().unwrap_or_default();
     if !secrets::same(expected, &secrets::hash_code(sign_in.id.0.as_bytes(), code)) {
         let failures = state
@@ -666,7 +697,41 @@ pub async fn verify_code(
         )
         .into());
     }
+    finish(state, &sign_in, device_name, &req.pin, kind, now).await
+}
 
+/// Finishes a sign-in that needs no code: one a provider proved, for an account whose
+/// organizations all let the provider alone sign in (`Outcome::Ready` of a provider
+/// sign-in).
+pub async fn complete_without_code(
+    state: &AppState,
+    req: CompleteRequest,
+    kind: DeviceKind,
+) -> Result<SignedIn, Error> {
+    let now = state.clock.now();
+    let sign_in = open_sign_in(state, &req.sign_in, now).await?;
+    if sign_in.code_hash.is_some() {
+        return Err(Error::conflict(
+            "code_needed",
+            Some("sign_in"),
+            "this sign-in needs the code sent by SMS; finish it at /api/v1/auth/sms/verify",
+        ));
+    }
+    let device_name = validate::text("device_name", &req.device_name, 1, 100)?;
+    check_app_pin("pin", &req.pin)?;
+    finish(state, &sign_in, device_name, &req.pin, kind, now).await
+}
+
+/// The last step of every sign-in: creates the account of a registration and registers the
+/// device with its app PIN.
+async fn finish(
+    state: &AppState,
+    sign_in: &lintel_store::SignIn,
+    device_name: String,
+    pin: &str,
+    kind: DeviceKind,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, Error> {
     let mut account = match (&sign_in.registration, sign_in.account_id) {
         (Some(r), _) => Account {
             id: AccountId::new(now),
@@ -695,7 +760,7 @@ pub async fn verify_code(
         account_id: account.id,
         kind,
         name: device_name,
-        pin_hash: hash_pin_off_workers(&req.pin).await?,
+        pin_hash: hash_pin_off_workers(pin).await?,
         tokens: minted.fresh.clone(),
     };
     let notices = if sign_in.adds_phone {

@@ -1,8 +1,10 @@
 //! Signing in with an OpenID Connect provider (Google, Apple, a company's own), matched to
 //! the records the organizations keep (SPEC §2).
 //!
-//! The provider stands in for the emailed link, never for the SMS code: the code still goes
-//! to the account's phone, so a taken-over provider account alone opens no door. A provider
+//! The provider stands in for the emailed link, and by default not for the SMS code: the code
+//! still goes to the account's phone, so a taken-over provider account alone opens no door.
+//! Only when every organization of the account says so (`provider_sign_in_without_code`) is
+//! the provider alone enough (`Outcome::Ready`). A provider
 //! is believed only about an email it says is verified, and only when that email already has
 //! an account or a pending invitation; anything else gets the answer an unknown email gets
 //! at `/auth/login` (and the ordinary link, if the email has an account). Once linked, an
@@ -427,6 +429,9 @@ pub enum Outcome {
     /// The email has a pending invitation but no account: give a phone (and names) at
     /// `/api/v1/auth/oidc/register`.
     PhoneNeeded(PhoneNeeded),
+    /// Every organization of the account lets the provider alone sign in: name the device
+    /// and choose its PIN at `/api/v1/auth/oidc/complete`.
+    Ready(Ready),
     /// What an unknown email gets at `/api/v1/auth/login`: nothing says whether it is known.
     CheckYourEmail(CheckYourEmail),
 }
@@ -439,6 +444,32 @@ pub struct PhoneNeeded {
     /// As the provider gave them, to prefill.
     pub first_name: String,
     pub last_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// Pass back to `/api/v1/auth/oidc/complete` (single use, 10 minutes).
+    pub sign_in: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Whether signing this account in needs no SMS code: it belongs to at least one
+/// organization, every one of them allows it (`provider_sign_in_without_code`), and no
+/// invitation waits for its email (signing in would accept it, joining an organization
+/// that was not asked).
+async fn code_waived(
+    state: &AppState,
+    account: AccountId,
+    email: &Email,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, Error> {
+    let memberships = state.store.account_memberships(account).await?;
+    if memberships.is_empty() || state.store.invited(email, now).await? {
+        return Ok(false);
+    }
+    Ok(memberships
+        .iter()
+        .all(|(org, _)| org.settings.provider_sign_in_without_code))
 }
 
 /// Decides where a checked `Proven` sign-in leads.
@@ -496,7 +527,16 @@ pub async fn sign_in(state: &AppState, source: IpAddr, proven: Proven) -> Result
             via: Some(proven.identity),
             ..auth::unsent_sign_in(now, account.email.clone(), phone)
         };
-        return Ok(Outcome::CodeSent(auth::send_code(state, sign_in).await?));
+        if code_waived(state, account.id, &account.email, now).await? {
+            let ready = auth::send_code(state, sign_in, false).await?;
+            return Ok(Outcome::Ready(Ready {
+                sign_in: ready.sign_in,
+                expires_at: ready.code_expires_at,
+            }));
+        }
+        return Ok(Outcome::CodeSent(
+            auth::send_code(state, sign_in, true).await?,
+        ));
     }
     if proven.email_verified && state.store.invited(&email, now).await? {
         let handle = secrets::token("");
@@ -596,7 +636,7 @@ pub async fn register(
         }),
         ..auth::unsent_sign_in(now, email, phone)
     };
-    auth::send_code(state, sign_in).await
+    auth::send_code(state, sign_in, true).await
 }
 
 /// A linked provider, as its account sees it.

@@ -55,6 +55,7 @@ pub struct UpdateSettings {
     pub app_pin_max_age_hours: Option<u32>,
     pub show_admin_email: Option<bool>,
     pub show_admin_phone: Option<bool>,
+    pub provider_sign_in_without_code: Option<bool>,
 }
 
 pub(crate) fn operator_only(actor: &Actor) -> Result<(), Error> {
@@ -190,6 +191,9 @@ pub async fn update(
                     }
                     if let Some(v) = s.show_admin_phone {
                         org.settings.show_admin_phone = v;
+                    }
+                    if let Some(v) = s.provider_sign_in_without_code {
+                        org.settings.provider_sign_in_without_code = v;
                     }
                     org.settings.validate()?;
                 }

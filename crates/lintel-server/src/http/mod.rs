@@ -112,6 +112,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(sign_in_methods::start))
         .routes(routes!(sign_in_methods::finish))
         .routes(routes!(sign_in_methods::register))
+        .routes(routes!(sign_in_methods::complete))
         .routes(routes!(sign_in_methods::sign_in_options))
         .routes(routes!(sign_in_methods::sign_in))
         .routes(routes!(sign_in_methods::my_providers))

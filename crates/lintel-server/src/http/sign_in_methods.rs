@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Authenticated, ClockChecked, Source};
-use crate::app::auth::{CodeSent, SignedIn};
+use crate::app::auth::{CodeSent, CompleteRequest, SignedIn};
 use crate::app::me::{PinVerified, me};
 use crate::app::oidc::{
     Intent, LinkedProvider, OidcRegisterRequest, Outcome, ProviderInfo, Started,
@@ -67,7 +67,8 @@ pub async fn start(
 }
 
 /// Ends signing in with a provider. An email the provider has verified that belongs to an
-/// account leads to the SMS code (`code_sent`); one with a pending invitation and no account
+/// account leads to the SMS code (`code_sent`), or, when every organization of the account
+/// lets the provider alone sign in, straight to naming the device (`ready`); one with a pending invitation and no account
 /// yet asks for a phone (`phone_needed`); anything else gets the answer an unknown email gets
 /// at `/api/v1/auth/login` (`check_your_email`). A code or ID token that does not verify is
 /// `provider_answer_invalid`; a used or unknown `state` is `provider_flow_ended`.
@@ -103,6 +104,23 @@ pub async fn register(
     ApiJson(req): ApiJson<OidcRegisterRequest>,
 ) -> Result<Json<CodeSent>, ApiError> {
     Ok(Json(app::oidc::register(&state, source, req).await?))
+}
+
+/// Finishes a provider sign-in that needs no SMS code (`ready`: every organization of the
+/// account allows it) and registers this device with its app PIN. A sign-in that needs the
+/// code is `code_needed`.
+#[utoipa::path(post, path = "/api/v1/auth/oidc/complete", operation_id = "complete_oidc",
+    tag = "sign-in", request_body = CompleteRequest,
+    responses((status = 200, body = SignedIn),
+              (status = "4XX", body = ErrorBody, description = "see the error code")))]
+pub async fn complete(
+    State(state): State<AppState>,
+    _: ClockChecked,
+    ApiJson(req): ApiJson<CompleteRequest>,
+) -> Result<Json<SignedIn>, ApiError> {
+    Ok(Json(
+        app::auth::complete_without_code(&state, req, DeviceKind::App).await?,
+    ))
 }
 
 /// The providers linked to my account.

@@ -271,7 +271,11 @@ async fn answered(
                 },
                 Ok(proven) => match app::oidc::sign_in(state, source, proven).await {
                     Ok(Outcome::CodeSent(sent)) => {
-                        Html(code_html(&sent.sign_in, &sent.phone, "Browser", None)).into_response()
+                        let html = code_html(&sent.sign_in, Some(&sent.phone), "Browser", None);
+                        Html(html).into_response()
+                    }
+                    Ok(Outcome::Ready(ready)) => {
+                        Html(code_html(&ready.sign_in, None, "Browser", None)).into_response()
                     }
                     Ok(Outcome::PhoneNeeded(needed)) => Html(phone_html(
                         &needed,
@@ -369,7 +373,9 @@ pub async fn register(
         phone: form.phone.clone(),
     };
     match app::oidc::register(&state, source, req).await {
-        Ok(sent) => Html(code_html(&sent.sign_in, &sent.phone, "Browser", None)).into_response(),
+        Ok(sent) => {
+            Html(code_html(&sent.sign_in, Some(&sent.phone), "Browser", None)).into_response()
+        }
         Err(err) => {
             let (status, message) = explain(err);
             if status != StatusCode::UNPROCESSABLE_ENTITY && status != StatusCode::CONFLICT {

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use super::html::{error_box, hidden, input, page};
 use super::{SameOrigin, Session, explain, session_cookie};
 use crate::app::auth::{
-    LoginRequest, RecoverRequest, RegisterRequest, VerifyCodeRequest, VerifyEmailRequest,
+    CompleteRequest, LoginRequest, RecoverRequest, RegisterRequest, VerifyCodeRequest,
+    VerifyEmailRequest,
 };
 use crate::app::{self, AppState};
 use crate::http::extract::Source;
@@ -254,29 +255,47 @@ pub async fn confirm_page(Query(q): Query<TokenForm>) -> Html<String> {
     ))
 }
 
+/// The last step of signing in: the code texted to `phone`, or, with no phone, no code (a
+/// provider sign-in whose organizations need none); then the device's name and PIN.
 pub(super) fn code_html(
     sign_in: &str,
-    phone: &str,
+    phone: Option<&str>,
     device_name: &str,
     error: Option<&str>,
 ) -> String {
+    let (title, step) = match phone {
+        Some(phone) => (
+            "Enter your code",
+            format!(
+                "<p>We texted a 6-digit code to {}. It works for 10 minutes.</p>{}",
+                super::html::escape(phone),
+                input(
+                    "code",
+                    "Code",
+                    "text",
+                    "",
+                    "required inputmode=\"numeric\" autocomplete=\"one-time-code\" \
+                     pattern=\"[0-9]{6}\" autofocus"
+                )
+            ),
+        ),
+        None => (
+            "Name this device",
+            format!(
+                "{}<p>Your provider has proven who you are, and your organization needs no \
+                 text-message code.</p>",
+                hidden("without_code", "1")
+            ),
+        ),
+    };
     page(
-        "Enter your code",
+        title,
         &format!(
-            "{}<form class=\"card\" method=\"post\" action=\"/auth/code\">{}\
-             <p>We texted a 6-digit code to {}. It works for 10 minutes.</p>{}{}{}\
+            "{}<form class=\"card\" method=\"post\" action=\"/auth/code\">{}{step}{}{}\
              <p class=\"hint\">A PIN of 4 to 8 digits protects unlocking on this device. \
              Avoid 1234, 0000 and the like.</p><button>Sign in</button></form>",
             error_box(error),
             hidden("sign_in", sign_in),
-            super::html::escape(phone),
-            input(
-                "code",
-                "Code",
-                "text",
-                "",
-                "required inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" autofocus"
-            ),
             input(
                 "device_name",
                 "Name this device",
@@ -301,7 +320,9 @@ pub async fn confirm(
     Form(form): Form<TokenForm>,
 ) -> Response {
     match app::auth::verify_email(&state, VerifyEmailRequest { token: form.token }).await {
-        Ok(sent) => Html(code_html(&sent.sign_in, &sent.phone, "Browser", None)).into_response(),
+        Ok(sent) => {
+            Html(code_html(&sent.sign_in, Some(&sent.phone), "Browser", None)).into_response()
+        }
         Err(err) => {
             let (status, message) = explain(err);
             let body = format!(
@@ -323,6 +344,10 @@ pub struct CodeForm {
     device_name: String,
     #[serde(default)]
     pin: String,
+    /// Set by the page of a sign-in that needs no code (the server checks that it needs
+    /// none).
+    #[serde(default)]
+    without_code: String,
 }
 
 pub async fn code(
@@ -330,13 +355,24 @@ pub async fn code(
     _: SameOrigin,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let req = VerifyCodeRequest {
-        sign_in: form.sign_in.clone(),
-        code: form.code,
-        device_name: form.device_name.clone(),
-        pin: form.pin,
+    let without_code = !form.without_code.is_empty();
+    let result = if without_code {
+        let req = CompleteRequest {
+            sign_in: form.sign_in.clone(),
+            device_name: form.device_name.clone(),
+            pin: form.pin,
+        };
+        app::auth::complete_without_code(&state, req, DeviceKind::Browser).await
+    } else {
+        let req = VerifyCodeRequest {
+            sign_in: form.sign_in.clone(),
+            code: form.code,
+            device_name: form.device_name.clone(),
+            pin: form.pin,
+        };
+        app::auth::verify_code(&state, req, DeviceKind::Browser).await
     };
-    match app::auth::verify_code(&state, req, DeviceKind::Browser).await {
+    match result {
         Ok(signed_in) => {
             let mut response = Redirect::to("/me").into_response();
             response.headers_mut().insert(
@@ -351,7 +387,7 @@ pub async fn code(
                 // A wrong code or PIN: the attempt goes on.
                 let html = code_html(
                     &form.sign_in,
-                    "your phone",
+                    (!without_code).then_some("your phone"),
                     &form.device_name,
                     Some(&message),
                 );

@@ -100,6 +100,7 @@ fn the_openapi_document_describes_every_route() {
         ("/api/v1/auth/login", &["post"]),
         ("/api/v1/auth/oidc/providers", &["get"]),
         ("/api/v1/auth/oidc/register", &["post"]),
+        ("/api/v1/auth/oidc/complete", &["post"]),
         ("/api/v1/auth/oidc/{provider}/start", &["post"]),
         ("/api/v1/auth/oidc/{provider}/finish", &["post"]),
         ("/api/v1/auth/passkey/options", &["post"]),

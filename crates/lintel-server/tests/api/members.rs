@@ -26,8 +26,8 @@ on_both_backends!(
     an_operator_creates_an_organization_with_its_first_owner,
 );
 
-const OWNER: &str = "owner@example.com";
-const OWNER_PHONE: &str = "+46701111111";
+pub(crate) const OWNER: &str = "owner@example.com";
+pub(crate) const OWNER_PHONE: &str = "+46701111111";
 const ADA: &str = "ada@example.com";
 const ADA_PHONE: &str = "+46702222222";
 

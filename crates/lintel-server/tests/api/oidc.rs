@@ -20,7 +20,7 @@ use lintel_store::Channel;
 use lintel_testkit::{Backend, on_both_backends};
 use serde_json::{Value, json};
 
-use crate::members::auth;
+use crate::members::{OWNER, OWNER_PHONE, auth};
 use crate::web::Browser;
 use crate::{TestApp, assert_error, code_sent_to};
 
@@ -32,6 +32,7 @@ on_both_backends!(
     a_provider_that_rotated_its_keys_still_signs_in,
     a_browsers_provider_answer_goes_nowhere_in_another_browser,
     a_linked_identity_signs_in_by_its_subject_and_can_be_unlinked,
+    organizations_may_let_the_provider_alone_sign_their_members_in,
 );
 
 /// What the proxy does to the next ID token it hands back.
@@ -701,13 +702,13 @@ async fn a_linked_identity_signs_in_by_its_subject_and_can_be_unlinked(backend: 
     assert!(code_sent_to_nobody(&sent), "{sent:?}");
 }
 
-/// Begins a sign-in with the provider in `browser`, signs Ada in there, and returns the
+/// Begins a sign-in with the provider in `browser`, signs `login` in there, and returns the
 /// callback address the provider sends the browser back to.
-async fn provider_answer(browser: &Browser<'_>, op: &Op) -> String {
+async fn provider_answer(browser: &Browser<'_>, op: &Op, login: &str) -> String {
     let (status, _, headers) = browser.post("/auth/oidc/op", &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let at = headers["location"].to_str().unwrap();
-    let (code, state) = op.sign_in(at, ADA).await;
+    let (code, state) = op.sign_in(at, login).await;
     let query = serde_urlencoded::to_string([("code", code), ("state", state)]).unwrap();
     format!("/auth/oidc/op/callback?{query}")
 }
@@ -722,7 +723,7 @@ async fn a_browsers_provider_answer_goes_nowhere_in_another_browser(backend: Bac
 
     // Ada's answer, opened by someone else's browser (a link sent to them, say), signs
     // nobody in, and is spent: Ada's browser cannot use it afterwards either.
-    let callback = provider_answer(&mine, &op).await;
+    let callback = provider_answer(&mine, &op, ADA).await;
     let (status, page, _) = other.get(&callback).await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     assert!(page.contains("has ended or was used already"), "{page}");
@@ -731,11 +732,156 @@ async fn a_browsers_provider_answer_goes_nowhere_in_another_browser(backend: Bac
     assert!(app.deliver().await.is_empty(), "no code was sent");
 
     // In the browser that began it, the answer leads to the code.
-    let callback = provider_answer(&mine, &op).await;
+    let callback = provider_answer(&mine, &op, ADA).await;
     let (status, page, _) = mine.get(&callback).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Enter your code"), "{page}");
     code_sent_to(&app.deliver().await, ADA_PHONE);
+}
+
+async fn organizations_may_let_the_provider_alone_sign_their_members_in(backend: Backend) {
+    let Some((app, op)) = app_with_provider(backend, "127.0.0.1").await else {
+        return;
+    };
+    let owner = app.org_with_owner("acme").await;
+    app.deliver().await;
+    let without_code = |on: bool| json!({ "settings": { "provider_sign_in_without_code": on } });
+    let complete =
+        |sign_in: &Value| json!({ "sign_in": sign_in, "device_name": "Laptop", "pin": "2580" });
+
+    // By default the code still goes to the phone, and that sign-in needs it.
+    let (_, outcome) = app.through_provider(&op, OWNER).await;
+    assert_eq!(outcome["status"], "code_sent", "{outcome}");
+    code_sent_to(&app.deliver().await, OWNER_PHONE);
+    let (status, body) = app
+        .post(
+            "",
+            "/api/v1/auth/oidc/complete",
+            complete(&outcome["sign_in"]),
+        )
+        .await;
+    assert_error(
+        &(status, body.clone()),
+        StatusCode::CONFLICT,
+        "code_needed",
+        Some("sign_in"),
+    );
+
+    // Acme lets the provider alone sign in: no code is sent, and none finishes it.
+    let (status, org) = app
+        .patch(&owner, "/api/v1/orgs/acme", without_code(true))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{org}");
+    assert_eq!(org["settings"]["provider_sign_in_without_code"], true);
+    let (status, outcome) = app.through_provider(&op, OWNER).await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert_eq!(outcome["status"], "ready", "{outcome}");
+    assert!(outcome.get("phone").is_none(), "{outcome}");
+    assert!(code_sent_to_nobody(&app.deliver().await));
+    let (status, body) = app
+        .post(
+            "",
+            "/api/v1/auth/sms/verify",
+            json!({ "sign_in": outcome["sign_in"], "code": "000000",
+                    "device_name": "Laptop", "pin": "2580" }),
+        )
+        .await;
+    assert_error(
+        &(status, body.clone()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "wrong_code",
+        Some("code"),
+    );
+    let (status, signed_in) = app
+        .post(
+            "",
+            "/api/v1/auth/oidc/complete",
+            complete(&outcome["sign_in"]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{signed_in}");
+    assert_eq!(signed_in["account"]["email"], OWNER);
+    let (status, me) = app.get(&auth(&signed_in), "/api/v1/me/memberships").await;
+    assert_eq!(
+        (status, &me[0]["org_slug"]),
+        (StatusCode::OK, &json!("acme"))
+    );
+    let (status, again) = app
+        .post(
+            "",
+            "/api/v1/auth/oidc/complete",
+            complete(&outcome["sign_in"]),
+        )
+        .await;
+    assert_error(
+        &(status, again.clone()),
+        StatusCode::CONFLICT,
+        "sign_in_ended",
+        None,
+    );
+    let (_, events) = app
+        .get(&owner, "/api/v1/orgs/acme/events?kind=account.signed_in")
+        .await;
+    assert_eq!(
+        events["items"][0]["summary"],
+        json!({ "method": "oidc", "provider": "op", "sms_code": false }),
+        "{events}"
+    );
+
+    // An invitation from an organization that was not asked waits: signing in would accept
+    // it, so the code is needed again; and once the owner has joined Globex, which does not
+    // allow it, still.
+    // (A minute later: an email starts at most 3 sign-ins a minute and 5 in 10 minutes.)
+    app.clock.advance(chrono::Duration::minutes(1));
+    let (_, globex) = app.org("globex").await;
+    app.invite(&globex, "globex", json!({ "email": OWNER }))
+        .await;
+    let token = app.invitation_token(OWNER).await;
+    let (_, outcome) = app.through_provider(&op, OWNER).await;
+    assert_eq!(outcome["status"], "code_sent", "{outcome}");
+    let (status, joined) = app
+        .post(
+            &owner,
+            &format!("/api/v1/invitations/{token}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    let (_, outcome) = app.through_provider(&op, OWNER).await;
+    assert_eq!(outcome["status"], "code_sent", "{outcome}");
+    let (status, _) = app
+        .patch(&globex, "/api/v1/orgs/globex", without_code(true))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.deliver().await;
+
+    // In the browser, a page names the device and sets its PIN; no code is asked.
+    app.clock
+        .advance(chrono::Duration::minutes(10) + chrono::Duration::seconds(1));
+    let browser = Browser::new(&app);
+    let callback = provider_answer(&browser, &op, OWNER).await;
+    let (status, page, _) = browser.get(&callback).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Name this device"), "{page}");
+    assert!(!page.contains("name=\"code\""), "{page}");
+    let sign_in = between(&page, "name=\"sign_in\" value=\"", "\"").unwrap();
+    let (status, _, headers) = browser
+        .post(
+            "/auth/code",
+            &[
+                ("sign_in", sign_in),
+                ("without_code", "1"),
+                ("device_name", "Browser"),
+                ("pin", "2580"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/me");
+    let (status, page, _) = browser.get("/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(OWNER), "{page}");
+    assert!(code_sent_to_nobody(&app.deliver().await));
 }
 
 fn code_sent_to_nobody(sent: &[lintel_store::Message]) -> bool {

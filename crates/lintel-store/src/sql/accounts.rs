@@ -339,17 +339,20 @@ impl AccountStore for Backend {
             Option<String>,
             Option<String>,
             Option<String>,
+            bool,
         );
         let done: Option<Finished> = sqlx::query_as(
             "UPDATE sign_ins SET finished_at = $2 \
              WHERE id = $1 AND finished_at IS NULL AND email_confirmed_at IS NOT NULL \
-             RETURNING adds_phone, phone, email, oidc_provider, oidc_issuer, oidc_subject",
+             RETURNING adds_phone, phone, email, oidc_provider, oidc_issuer, oidc_subject, \
+             code_hash IS NOT NULL",
         )
         .bind(id.0)
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((adds_phone, proven_phone, email, provider, issuer, subject)) = done else {
+        let Some((adds_phone, proven_phone, email, provider, issuer, subject, with_code)) = done
+        else {
             return Err(StoreError::conflict(
                 "sign_in_ended",
                 None,
@@ -426,7 +429,11 @@ impl AccountStore for Backend {
             }
         }
         let method = match &via {
-            Some(via) => serde_json::json!({ "method": "oidc", "provider": via.provider }),
+            Some(via) => serde_json::json!({
+                "method": "oidc",
+                "provider": via.provider,
+                "sms_code": with_code,
+            }),
             None => serde_json::json!({ "method": "email" }),
         };
         register_device(&mut tx, device, &email, &proven_phone, adds_phone, method).await?;

@@ -287,7 +287,7 @@ impl SignInMethodStore for Backend {
         &self,
         s: &SignIn,
         c: &EmailConfirmation,
-        sms: &Message,
+        sms: Option<&Message>,
     ) -> Result<(), StoreError> {
         let (first, last) = match &s.registration {
             Some(r) => (Some(r.first_name.as_str()), Some(r.last_name.as_str())),
@@ -314,7 +314,7 @@ impl SignInMethodStore for Backend {
         .bind(s.email_expires_at)
         .bind(c.now)
         .bind(&c.session_hash)
-        .bind(&c.code_hash)
+        .bind(sms.is_some().then_some(&c.code_hash))
         .bind(c.code_expires_at)
         .bind(s.created_at)
         .bind(if via.is_some() { "oidc" } else { "email" })
@@ -323,7 +323,9 @@ impl SignInMethodStore for Backend {
         .bind(via.map(|v| v.subject.as_str()))
         .execute(&mut *tx)
         .await?;
-        super::outbox::enqueue(&mut tx, sms).await?;
+        if let Some(sms) = sms {
+            super::outbox::enqueue(&mut tx, sms).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

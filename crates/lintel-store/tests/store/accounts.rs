@@ -1277,12 +1277,14 @@ fn identity(subject: &str) -> ProviderIdentity {
     }
 }
 
-/// A sign-in of `account` whose email the provider identity proved, through to its end.
+/// A sign-in of `account` whose email the provider identity proved, through to its end;
+/// with an SMS code or, not `with_code`, without (stored with no code hash).
 async fn provider_sign_in(
     db: &TestDb,
     account: &Account,
     via: ProviderIdentity,
     seed: u8,
+    with_code: bool,
 ) -> Result<(), StoreError> {
     let s = SignIn {
         via: Some(via.clone()),
@@ -1294,7 +1296,11 @@ async fn provider_sign_in(
         )
     };
     db.store
-        .create_confirmed_sign_in(&s, &confirmation(seed), &message("+46701234567"))
+        .create_confirmed_sign_in(
+            &s,
+            &confirmation(seed),
+            with_code.then(|| message("+46701234567")).as_ref(),
+        )
         .await
         .unwrap();
     let found = db
@@ -1305,6 +1311,7 @@ async fn provider_sign_in(
         .unwrap();
     assert_eq!(found.via, Some(via));
     assert!(found.email_confirmed_at.is_some());
+    assert_eq!(found.code_hash.is_some(), with_code);
     db.store
         .complete_sign_in(s.id, None, &device(account.id, seed), &[])
         .await
@@ -1314,7 +1321,7 @@ async fn a_provider_sign_in_links_its_identity_when_it_completes(backend: Backen
     let Some(db) = db(backend).await else { return };
     let (ada, _) = registered(&db, "ada@example.com", "+46701234567", 1).await;
     let (bob, _) = registered(&db, "bob@example.com", "+46701234568", 2).await;
-    provider_sign_in(&db, &ada, identity("ada-1"), 3)
+    provider_sign_in(&db, &ada, identity("ada-1"), 3, true)
         .await
         .unwrap();
     let issuer = "https://id.example.com";
@@ -1322,15 +1329,15 @@ async fn a_provider_sign_in_links_its_identity_when_it_completes(backend: Backen
         db.store.account_of_identity(issuer, "ada-1").await.unwrap(),
         Some(ada.id)
     );
-    // Signing in again with it links nothing more.
-    provider_sign_in(&db, &ada, identity("ada-1"), 4)
+    // Signing in again with it (with no code, this time) links nothing more.
+    provider_sign_in(&db, &ada, identity("ada-1"), 4, false)
         .await
         .unwrap();
     let linked = db.store.list_identities(ada.id).await.unwrap();
     assert_eq!(linked.len(), 1);
     assert_eq!(linked[0].email, "ada@example.com");
     // Another identity at the same issuer is not Ada's, whatever its email says.
-    let err = provider_sign_in(&db, &ada, identity("ada-2"), 5)
+    let err = provider_sign_in(&db, &ada, identity("ada-2"), 5, true)
         .await
         .unwrap_err();
     assert!(

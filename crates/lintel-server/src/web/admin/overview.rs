@@ -97,6 +97,10 @@ fn overview_html(ctx: &OrgCtx, session: &Session, top: &str) -> Result<String, a
              admins' phones to them</label>\
              <label class=\"check\"><input type=\"checkbox\" name=\"guest_links_by_members\"{}> \
              Members may send access links to their guests</label>\
+             <label class=\"check\"><input type=\"checkbox\" \
+             name=\"provider_sign_in_without_code\"{}> Signing in with Google, Apple or \
+             another provider needs no text-message code (only for people whose every \
+             organization allows it)</label>\
              <button>Save settings</button></form>",
             org.slug,
             hidden("csrf", &session.csrf),
@@ -118,6 +122,7 @@ fn overview_html(ctx: &OrgCtx, session: &Session, top: &str) -> Result<String, a
             tick(s.show_admin_email),
             tick(s.show_admin_phone),
             tick(s.guest_links_by_members),
+            tick(s.provider_sign_in_without_code),
         ));
     }
     Ok(page_with_nav(&org.name, &nav(ctx, ""), &body))
@@ -144,6 +149,9 @@ pub async fn update_org(post: Posted) -> Response {
                 app_pin_max_age_hours: Some(hours),
                 show_admin_email: Some(form.contains_key("show_admin_email")),
                 show_admin_phone: Some(form.contains_key("show_admin_phone")),
+                provider_sign_in_without_code: Some(
+                    form.contains_key("provider_sign_in_without_code"),
+                ),
             }),
         };
         app::orgs::update(state, &ctx, change).await.map(|_| ())
