@@ -675,6 +675,32 @@ pub trait EventStore: Send + Sync {
         filter: &EventFilter,
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError>;
+
+    /// Door decisions counted per door and per period, from the log: `edges` are the
+    /// periods' bounds, ascending (n + 1 edges make n periods, each from its edge inclusive
+    /// to the next exclusive; at most 100). Only periods with a decision are returned.
+    async fn decision_activity(
+        &self,
+        org: OrgId,
+        edges: &[DateTime<Utc>],
+    ) -> Result<DecisionActivity, StoreError>;
+}
+
+/// How many door decisions went which way, per door and period (`EventStore::decision_activity`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecisionActivity {
+    pub counts: Vec<DecisionCount>,
+    /// Different members granted entry over all the periods.
+    pub members_granted: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionCount {
+    pub door_id: Uuid,
+    /// Index of the period: from `edges[period]` to `edges[period + 1]`.
+    pub period: usize,
+    pub granted: u64,
+    pub denied: u64,
 }
 
 /// What the decision engine reads, and the versions of its changes.

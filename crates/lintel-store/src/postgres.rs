@@ -126,6 +126,8 @@ macro_rules! for_update {
 
 /// Whether a list of ids next to `org_id = …` is given as a `VALUES` subquery: yes, see
 /// `sql::accesses::push_id_in`.
+/// The member a decision event's summary names, in SQL.
+const MEMBER_OF_SUMMARY: &str = "summary->>'member_id'";
 const IDS_AS_VALUES: bool = true;
 
 /// A column naming one row of any table, to delete one of several equal rows.

@@ -205,6 +205,8 @@ macro_rules! for_update {
 /// Whether a list of ids next to `org_id = …` is given as a `VALUES` subquery: not here,
 /// where SQLite probes the primary key for each id of a plain `IN (…)` list but walks the
 /// organization's rows against the subquery.
+/// The member a decision event's summary names, in SQL.
+const MEMBER_OF_SUMMARY: &str = "json_extract(summary, '$.member_id')";
 const IDS_AS_VALUES: bool = false;
 
 /// A column naming one row of any table, to delete one of several equal rows.

@@ -2,14 +2,17 @@
 //! what decisions read moves the organization's rules version in the same transaction.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use lintel_domain::{EventId, EventKind, OrgId};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Backend, Conn, fetch_limit, page_of};
+use super::{Backend, Conn, MEMBER_OF_SUMMARY, fetch_limit, page_of};
 use crate::group::{MAX_GROUP, NewEvent, WriteEvents};
 use crate::rows::EventRow;
-use crate::{Audit, EventFilter, EventStore, Page, PageRequest, StoreError};
+use crate::{
+    Audit, DecisionActivity, DecisionCount, EventFilter, EventStore, Page, PageRequest, StoreError,
+};
 
 /// Appends one event to organization `org`'s log.
 pub(super) async fn record(
@@ -267,5 +270,70 @@ impl EventStore for Backend {
             .map(lintel_domain::Event::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(page_of(items, page, |e| e.id.0))
+    }
+    async fn decision_activity(
+        &self,
+        org: OrgId,
+        edges: &[DateTime<Utc>],
+    ) -> Result<DecisionActivity, StoreError> {
+        let (Some(first), Some(last)) = (edges.first(), edges.last()) else {
+            return Ok(DecisionActivity::default());
+        };
+        if edges.len() > 101 || edges.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(StoreError::Invalid(lintel_domain::ValidationError::new(
+                "edges",
+                "out_of_range",
+                "decision periods must be at most 100, in order",
+            )));
+        }
+        // Ids are UUIDv7 of the event's time: a bound with the first edge's millisecond and
+        // nothing after it lets the (org_id, id) index find the periods' events.
+        let from_ms = u128::try_from(first.timestamp_millis()).unwrap_or(0);
+        let from_id = Uuid::from_u128(from_ms << 80);
+        // Edges bind from $5 on: the period is the number of inner edges at or before `at`.
+        let period: String = (1..edges.len() - 1)
+            .map(|i| format!(" + CASE WHEN at >= ${} THEN 1 ELSE 0 END", i + 4))
+            .collect();
+        let sql = format!(
+            "SELECT object_id, CAST(0{period} AS BIGINT) AS period, \
+             COUNT(CASE WHEN kind = 'decision.granted' THEN 1 END), \
+             COUNT(CASE WHEN kind = 'decision.denied' THEN 1 END) \
+             FROM events WHERE org_id = $1 AND id >= $2 AND at >= $3 AND at < $4 \
+             AND kind IN ('decision.granted', 'decision.denied') AND object_id IS NOT NULL \
+             GROUP BY object_id, period"
+        );
+        let mut query = sqlx::query_as::<_, (Uuid, i64, i64, i64)>(&sql)
+            .bind(org.0)
+            .bind(from_id)
+            .bind(*first)
+            .bind(*last);
+        for edge in &edges[1..edges.len() - 1] {
+            query = query.bind(*edge);
+        }
+        let rows = query.fetch_all(self.reader()).await?;
+        let members: (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(DISTINCT {MEMBER_OF_SUMMARY}) FROM events \
+             WHERE org_id = $1 AND id >= $2 AND at >= $3 AND at < $4 \
+             AND kind = 'decision.granted'"
+        ))
+        .bind(org.0)
+        .bind(from_id)
+        .bind(*first)
+        .bind(*last)
+        .fetch_one(self.reader())
+        .await?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(DecisionActivity {
+            counts: rows
+                .into_iter()
+                .map(|(door_id, period, granted, denied)| DecisionCount {
+                    door_id,
+                    period: usize::try_from(period).unwrap_or(0),
+                    granted: count(granted),
+                    denied: count(denied),
+                })
+                .collect(),
+            members_granted: count(members.0),
+        })
     }
 }

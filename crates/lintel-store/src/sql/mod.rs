@@ -8,7 +8,7 @@ use lintel_domain::OrgId;
 use sqlx::Executor as _;
 use uuid::Uuid;
 
-use super::{Backend, Db, IDS_AS_VALUES, MIGRATIONS, MIGRATIONS_TABLE};
+use super::{Backend, Db, IDS_AS_VALUES, MEMBER_OF_SUMMARY, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::{Change, Page, PageRequest, Store, StoreError};
 
 type Conn = <Db as sqlx::Database>::Connection;

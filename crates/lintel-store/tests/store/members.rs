@@ -3,6 +3,7 @@
 use chrono::Duration;
 use lintel_domain::{
     Area, Areas, EventKind, Invitation, InviteChannel, Membership, MembershipId, MembershipStatus,
+    OrgId,
 };
 use lintel_store::{EventFilter, InviteLink, MemberFilter, NewMember, StoreError};
 use lintel_testkit::{Backend, on_both_backends};
@@ -15,6 +16,7 @@ on_both_backends!(
     groups_of_another_organization_are_refused,
     every_change_lands_in_the_log_in_its_transaction,
     events_are_followed_oldest_first_by_kind_within_the_organization,
+    decisions_are_counted_per_door_and_period_within_the_organization,
 );
 
 fn invitation(address: &str, areas: &[Area], hash: &[u8]) -> NewMember {
@@ -302,4 +304,88 @@ async fn events_are_followed_oldest_first_by_kind_within_the_organization(backen
         .await
         .unwrap();
     assert_eq!(kinds(exact), ["door.updated"]);
+}
+
+async fn decisions_are_counted_per_door_and_period_within_the_organization(backend: Backend) {
+    let Some(db) = db(backend).await else { return };
+    let (acme, globex) = (org("acme"), org("globex"));
+    for o in [&acme, &globex] {
+        db.store.create_org(o, None, &audit()).await.unwrap();
+    }
+    let (front, back) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let (ada, bob) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let hour = |h: i64| now() + Duration::hours(h);
+    let decide = |org: OrgId, at_minutes: i64, kind: EventKind, door: uuid::Uuid, member| {
+        let db = &db;
+        async move {
+            let audit = lintel_store::Audit {
+                at: now() + Duration::minutes(at_minutes),
+                ..audit()
+            };
+            let summary = serde_json::json!({ "reason": null, "member_id": member });
+            db.store
+                .record_event(org, &audit, kind, Some(("door", door)), summary)
+                .await
+                .unwrap();
+        }
+    };
+    use EventKind::{DecisionDenied as Denied, DecisionGranted as Granted};
+    // Before the periods, in each of two hours, at an edge, after them; another
+    // organization's; and a change that is no decision.
+    decide(acme.id, -1, Granted, front, Some(ada)).await;
+    decide(acme.id, 0, Granted, front, Some(ada)).await;
+    decide(acme.id, 10, Granted, front, Some(bob)).await;
+    decide(acme.id, 20, Denied, front, None).await;
+    decide(acme.id, 59, Granted, back, Some(ada)).await;
+    decide(acme.id, 60, Denied, front, Some(bob)).await;
+    decide(acme.id, 61, Granted, front, None).await;
+    decide(acme.id, 120, Granted, front, Some(bob)).await;
+    decide(globex.id, 5, Granted, front, Some(ada)).await;
+    db.store
+        .record_event(
+            acme.id,
+            &audit(),
+            EventKind::DoorUpdated,
+            Some(("door", front)),
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+
+    let activity = db
+        .store
+        .decision_activity(acme.id, &[hour(0), hour(1), hour(2)])
+        .await
+        .unwrap();
+    let mut counts: Vec<_> = activity
+        .counts
+        .iter()
+        .map(|c| (c.door_id == front, c.period, c.granted, c.denied))
+        .collect();
+    counts.sort();
+    assert_eq!(
+        counts,
+        [(false, 0, 1, 0), (true, 0, 2, 1), (true, 1, 1, 1)],
+        "{activity:?}"
+    );
+    // Ada and Bob, each granted at least once; a decision that names no member is no one.
+    assert_eq!(activity.members_granted, 2);
+    // One period; none at all; edges out of order.
+    let one = db
+        .store
+        .decision_activity(acme.id, &[hour(1), hour(2)])
+        .await
+        .unwrap();
+    assert_eq!(one.members_granted, 0);
+    assert_eq!(one.counts.len(), 1);
+    assert_eq!(
+        db.store.decision_activity(acme.id, &[]).await.unwrap(),
+        lintel_store::DecisionActivity::default()
+    );
+    assert!(
+        db.store
+            .decision_activity(acme.id, &[hour(1), hour(0)])
+            .await
+            .is_err()
+    );
 }
