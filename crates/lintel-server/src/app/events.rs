@@ -201,6 +201,53 @@ impl Watch {
     }
 }
 
+/// Today's door decisions in the organization's time zone, hour by hour.
+#[derive(Debug, Clone)]
+pub struct Today {
+    /// The hours' bounds: local midnight, every hour, the next local midnight (23 or 25
+    /// hours on the days clocks change).
+    pub edges: Vec<DateTime<Utc>>,
+    /// Per door and hour (an index into `edges`), the hours with a decision only.
+    pub counts: Vec<lintel_store::DecisionCount>,
+    /// Different members granted entry today.
+    pub members_granted: u64,
+}
+
+/// Today's door decisions, hour by hour (needs `audit`: they are the log's).
+pub async fn today(state: &AppState, ctx: &OrgCtx) -> Result<Today, Error> {
+    ctx.require(Area::Audit)?;
+    let edges = hours_of_day(ctx.now, ctx.org.time_zone.tz());
+    let activity = state.store.decision_activity(ctx.org_id(), &edges).await?;
+    Ok(Today {
+        edges,
+        counts: activity.counts,
+        members_granted: activity.members_granted,
+    })
+}
+
+/// The hours of `now`'s day in `tz`, as their bounds.
+fn hours_of_day(now: DateTime<Utc>, tz: chrono_tz::Tz) -> Vec<DateTime<Utc>> {
+    use chrono::TimeZone as _;
+    let day = now.with_timezone(&tz).date_naive();
+    // The day's first instant: midnight, or, where clocks skip midnight, the hour after.
+    let start_of = |date: chrono::NaiveDate| {
+        (0..3)
+            .find_map(|h| {
+                let time = chrono::NaiveTime::from_hms_opt(h, 0, 0)?;
+                tz.from_local_datetime(&date.and_time(time)).earliest()
+            })
+            .map_or(now, |t| t.with_timezone(&Utc))
+    };
+    let (start, end) = (start_of(day), start_of(day.succ_opt().unwrap_or(day)));
+    let mut edges = vec![start];
+    let mut at = start;
+    while at < end && edges.len() < 30 {
+        at = (at + chrono::Duration::hours(1)).min(end);
+        edges.push(at);
+    }
+    edges
+}
+
 /// The least event id made at `at` (ids are UUIDv7: their first 48 bits are the time in
 /// milliseconds).
 fn first_id_at(at: DateTime<Utc>) -> Uuid {
@@ -234,6 +281,28 @@ fn csv_field(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_has_its_local_hours_also_when_clocks_change() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let stockholm = chrono_tz::Europe::Stockholm;
+        let day = hours_of_day(at("2026-06-10T12:00:00Z"), stockholm);
+        assert_eq!(day.len(), 25);
+        assert_eq!(day[0], at("2026-06-09T22:00:00Z"));
+        assert_eq!(day[24], at("2026-06-10T22:00:00Z"));
+        // Clocks go forward on 29 March 2026 (23 hours) and back on 25 October (25).
+        assert_eq!(
+            hours_of_day(at("2026-03-29T12:00:00Z"), stockholm).len(),
+            24
+        );
+        assert_eq!(
+            hours_of_day(at("2026-10-25T12:00:00Z"), stockholm).len(),
+            26
+        );
+        // Just before local midnight is still the day before.
+        let late = hours_of_day(at("2026-06-10T21:59:00Z"), stockholm);
+        assert_eq!(late[0], at("2026-06-09T22:00:00Z"));
+    }
 
     #[test]
     fn the_first_id_at_a_time_sorts_before_every_id_made_then() {

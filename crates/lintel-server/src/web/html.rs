@@ -1,6 +1,6 @@
 //! Building pages: escaping and the one layout every page shares. Plain HTML and a little
-//! CSS, no scripts (but the location on `/doors`), so pages work in any browser and with a
-//! screen reader.
+//! CSS; scripts only where they clearly help (the location on `/doors`, passkeys, the
+//! overview's live updates), and every page works without them and with a screen reader.
 
 use std::fmt::Write as _;
 
@@ -45,6 +45,14 @@ code.pin{font-size:1.5rem;letter-spacing:.2em;font-weight:700}
 .state{display:inline-block;padding:.1rem .55rem;border-radius:1rem;font-weight:600;font-size:.85rem;background:#e3e6ea}
 .state.unlocked{background:#d9f2e3;color:#11633a}.state.open{background:#e8f1fe;color:#1a4fa3}
 .state.held_open,.state.forced_open{background:#fdecea;color:#7a1a12}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:.75rem;margin-bottom:1rem}
+a.tile{display:block;background:#fff;border-radius:.5rem;padding:.9rem 1.1rem;box-shadow:0 1px 2px #0002;color:inherit;text-decoration:none;border-left:.35rem solid #9aa3ad}
+a.tile:hover,a.tile:focus{box-shadow:0 0 0 3px #2f6fde}a.tile.ok{border-left-color:#1f8a4c}a.tile.bad{border-left-color:#b42318}
+a.tile .figure{display:block;font-size:2.2rem;font-weight:700;line-height:1.1}a.tile .hint{display:block;margin-top:.25rem}
+svg.chart{width:100%;max-width:40rem;height:auto;display:block}svg.chart line{stroke:#d5d9de}svg.chart text{font-size:11px;fill:#5a6470}
+.granted{fill:#1f8a4c;background:#1f8a4c}.denied{fill:#b42318;background:#b42318}
+.key{display:inline-block;width:.8rem;height:.8rem;border-radius:.15rem;vertical-align:middle;margin-left:.5rem}
+ol.steps{list-style:none;padding:0}ol.steps li{padding:.3rem 0}ol.steps li.done{color:#5a6470}
 ";
 
 /// A whole page around `body`.

@@ -356,6 +356,31 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
     browser.goto(&app.url("/admin/acme/events")).await.unwrap();
     heading_is(&browser, "Events").await;
     snap(&browser, "events").await;
+    // The first page: what is left to set up, and today's doors, kept current by its
+    // script (which the page's policy lets run) as cards are shown at a door.
+    let (_, sites) = app.get(&key, "/api/v1/orgs/acme/sites").await;
+    let site = sites["items"][0]["id"].as_str().unwrap().to_owned();
+    let door = app.door(&key, "acme", &site, "Front").await;
+    browser.goto(&app.url("/admin/acme")).await.unwrap();
+    heading_is(&browser, "Org acme").await;
+    page_shows(&browser, "2 of 5 steps left").await;
+    page_shows(&browser, "No one has used a door today.").await;
+    for _ in 0..3 {
+        let (status, answer) = app
+            .post(
+                &key,
+                &format!("/api/v1/orgs/acme/doors/{door}/present"),
+                json!({ "card": { "number": "4711", "facility_code": 12 } }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    page_shows(&browser, "0 entries granted, 3 denied").await;
+    page_shows(&browser, "unknown card, code or phone").await;
+    snap(&browser, "overview").await;
+    browser.set_window_size(1280, 1500).await.unwrap();
+    snap(&browser, "overview-wide").await;
+    browser.set_window_size(420, 900).await.unwrap();
     for (path, heading) in [
         ("/admin/acme/schedules", "Schedules"),
         ("/admin/acme/accesses", "Accesses"),

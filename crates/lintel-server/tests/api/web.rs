@@ -22,6 +22,7 @@ on_both_backends!(
     a_member_sends_a_link_to_their_own_guest,
     the_previous_owner_of_a_recycled_number_adds_a_new_one_from_a_page,
     controllers_are_added_wired_and_rotated_from_the_dashboard,
+    the_first_page_shows_what_is_left_to_set_up_and_todays_doors,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -77,20 +78,28 @@ impl<'a> Browser<'a> {
 
     /// Registers Ada and signs this browser in; returns the profile page.
     async fn sign_up(&self) -> String {
+        self.sign_up_as("Ada", "ada@example.com", "+46 70 123 45 67")
+            .await
+    }
+
+    /// Registers someone (last name Lovelace) and signs this browser in; returns the
+    /// profile page.
+    async fn sign_up_as(&self, first_name: &str, email: &str, phone: &str) -> String {
         let (status, page, _) = self
             .post(
                 "/register",
                 &[
-                    ("first_name", "Ada"),
+                    ("first_name", first_name),
                     ("last_name", "Lovelace"),
-                    ("email", "ada@example.com"),
-                    ("phone", "+46 70 123 45 67"),
+                    ("email", email),
+                    ("phone", phone),
                 ],
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(page.contains("Check your email"), "{page}");
-        self.follow_link("+•••••••••67").await
+        self.follow_link(&format!("+•••••••••{}", &phone[phone.len() - 2..]))
+            .await
     }
 
     /// Follows the emailed link to the code page (which names the phone as `masked`), gets
@@ -1349,6 +1358,20 @@ async fn controllers_are_added_wired_and_rotated_from_the_dashboard(backend: Bac
             && board.contains("2026-03-02 10:00:00 <span class=\"hint\">door opened</span>"),
         "{board}"
     );
+    // The first page says so too, and which controller has gone silent since when.
+    let (_, first, _) = browser.get("/admin/acme").await;
+    assert!(
+        first
+            .contains("1</span> <span>held or forced open</span><span class=\"hint\">Front</span>"),
+        "{first}"
+    );
+    assert!(
+        first.contains("0</span> <span>of 1 controller online</span>")
+            && first.contains(
+                "Cabinet (last heard under a minute ago; deciding offline until 2026-04-01 11:00)"
+            ),
+        "{first}"
+    );
 
     // A new token, shown once; the controller is not deleted while a door is wired to it.
     let (status, page, _) = browser
@@ -1393,4 +1416,149 @@ async fn controllers_are_added_wired_and_rotated_from_the_dashboard(backend: Bac
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     assert!(page.contains("wired to this controller"), "{page}");
+}
+
+async fn the_first_page_shows_what_is_left_to_set_up_and_todays_doors(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let ada = app
+        .invite(
+            &key,
+            "acme",
+            serde_json::json!({ "email": "ada@example.com", "areas": ["owner"] }),
+        )
+        .await;
+    app.deliver().await;
+    let browser = Browser::new(&app);
+    browser.sign_up().await;
+    let (status, page, _) = browser.get("/admin/acme").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("5 of 5 steps left"), "{page}");
+    assert!(page.contains("No one has used a door today."), "{page}");
+
+    // A site, two doors and her accesses: two steps are left.
+    let site = app.site(&key, "acme", "HQ").await;
+    let front = app.door(&key, "acme", &site, "Front").await;
+    let dock = app.door(&key, "acme", &site, "Loading dock").await;
+    let (_, nights) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/schedules",
+            serde_json::json!({ "name": "Nights", "windows": [{ "day": "monday", "start": "22:00", "end": "06:00" }] }),
+        )
+        .await;
+    for (name, door, schedule) in [("Day", &front, None), ("Night", &dock, Some(&nights["id"]))] {
+        let (status, body) = app
+            .post(
+                &key,
+                "/api/v1/orgs/acme/accesses",
+                serde_json::json!({ "name": name, "doors": [{ "door_id": door }],
+                                    "users": [ada["id"]], "schedule_id": schedule }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (_, page, _) = browser.get("/admin/acme").await;
+    assert!(page.contains("2 of 5 steps left"), "{page}");
+    assert!(
+        page.contains("href=\"/admin/acme/controllers\">Connect a door controller</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("0</span> <span>of 2 doors online</span>"),
+        "{page}"
+    );
+    assert!(page.contains("2 without a controller"), "{page}");
+
+    // The page's live part hears of her next door decisions.
+    let stream = browser
+        .client
+        .get(app.url("/admin/acme/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let (_, doors, _) = browser.get("/doors").await;
+    let csrf = field(&doors, "csrf");
+    for door in [&front, &front, &dock] {
+        browser
+            .post(&format!("/doors/acme/{door}/unlock"), &[("csrf", &csrf)])
+            .await;
+    }
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut stream = stream;
+        let mut seen = String::new();
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: changed") {
+                return seen;
+            }
+        }
+        seen
+    })
+    .await
+    .expect("the stream says the log changed");
+    assert!(heard.contains("event: changed"), "{heard}");
+
+    // One person got in twice and was refused once: the figures, the hour's bar and the
+    // denial, in the administrator's words.
+    let (_, page, _) = browser.get("/admin/acme").await;
+    assert!(
+        page.contains("1</span> <span>person got in today</span>")
+            && page.contains("2 entries granted, 1 denied"),
+        "{page}"
+    );
+    assert!(
+        page.contains("aria-label=\"HQ: 2 granted and 1 denied today"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("<a href=\"/admin/acme/doors/{dock}\">Loading dock</a>: outside the access&#39;s schedule"))
+            || page.contains(&format!("<a href=\"/admin/acme/doors/{dock}\">Loading dock</a>: outside the access's schedule")),
+        "{page}"
+    );
+
+    // Only the organization's administrators hear of changes, and see the live part.
+    app.org("other").await;
+    let (status, _, _) = browser.get("/admin/other/live").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = Browser::new(&app).get("/admin/acme/live").await;
+    assert_ne!(status, StatusCode::OK);
+    // Someone else takes over as owner; Ada keeps `doors`, then nothing.
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "ida@example.com", "areas": ["owner"] }),
+    )
+    .await;
+    app.deliver().await;
+    Browser::new(&app)
+        .sign_up_as("Ida", "ida@example.com", "+46 70 765 43 21")
+        .await;
+    let set_areas = |areas: serde_json::Value| {
+        let path = format!("/api/v1/orgs/acme/members/{}", ada["id"].as_str().unwrap());
+        let (app, key) = (&app, &key);
+        async move {
+            let (status, body) = app
+                .patch(key, &path, serde_json::json!({ "areas": areas }))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    };
+    set_areas(serde_json::json!(["doors"])).await;
+    let (_, page, _) = browser.get("/admin/acme").await;
+    assert!(page.contains("of 2 doors online"), "{page}");
+    assert!(
+        !page.contains("got in today") && !page.contains("Latest denials"),
+        "the log is audit's: {page}"
+    );
+    assert!(!page.contains("Getting started"), "{page}");
+    set_areas(serde_json::json!([])).await;
+    let (status, _, _) = browser.get("/admin/acme/live").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, page, _) = browser.get("/admin/acme").await;
+    assert!(!page.contains("data-live"), "{page}");
 }

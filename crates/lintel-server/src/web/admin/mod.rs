@@ -7,6 +7,7 @@
 //! line in `routes` and, for the navigation, a line in `SECTIONS`.
 
 mod accesses;
+pub(crate) mod activity;
 mod api_keys;
 mod board;
 mod controllers;

@@ -8,10 +8,13 @@ use lintel_domain::Area;
 use uuid::Uuid;
 
 use super::kit::{Posted, Screen, areas_text, error_page, field, get_page, nav};
+use crate::app::accesses::AccessQuery;
+use crate::app::members::MemberQuery;
 use crate::app::orgs::{UpdateOrganization, UpdateSettings};
-use crate::app::{self, AppState, OrgCtx};
+use crate::app::{self, AppState, ListRequest, OrgCtx};
 use crate::web::Session;
 use crate::web::html::{escape, hidden, input, page_with_nav};
+use lintel_store::DoorFilter;
 
 /// The organization's first page: the viewer's areas, and its settings for owners.
 pub(crate) struct Overview;
@@ -27,12 +30,12 @@ impl Screen for Overview {
 
     async fn render(
         &self,
-        _: &AppState,
+        state: &AppState,
         ctx: &OrgCtx,
         session: &Session,
         top: &str,
     ) -> Result<String, app::Error> {
-        overview_html(ctx, session, top)
+        overview_html(state, ctx, session, top).await
     }
 }
 
@@ -40,6 +43,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(switcher))
         .route("/admin/{slug}", get(get_page::<Overview>).post(update_org))
+        .route("/admin/{slug}/live", get(super::activity::live))
 }
 
 pub async fn switcher(State(state): State<AppState>, session: Session) -> Response {
@@ -73,12 +77,24 @@ pub async fn switcher(State(state): State<AppState>, session: Session) -> Respon
     .into_response()
 }
 
-fn overview_html(ctx: &OrgCtx, session: &Session, top: &str) -> Result<String, app::Error> {
+async fn overview_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    top: &str,
+) -> Result<String, app::Error> {
     let org = &ctx.org;
-    let mut body = format!(
-        "{top}<section><p>Your admin areas here: <strong>{}</strong>.</p>",
+    let mut body = top.to_owned();
+    if ctx.require(Area::Owner).is_ok() {
+        body.push_str(&checklist(state, ctx).await?);
+    }
+    if ctx.require_admin().is_ok() {
+        body.push_str(&super::activity::live_html(state, ctx).await?);
+    }
+    body.push_str(&format!(
+        "<section><p>Your admin areas here: <strong>{}</strong>.</p>",
         areas_text(&ctx.areas)
-    );
+    ));
     if ctx.areas.is_empty() {
         body.push_str(
             "<p>You hold no admin area. Ask one of the organization's administrators \
@@ -125,7 +141,67 @@ fn overview_html(ctx: &OrgCtx, session: &Session, top: &str) -> Result<String, a
             tick(s.provider_sign_in_without_code),
         ));
     }
+    if ctx.require_admin().is_ok() {
+        body.push_str(&format!(
+            "<script>{}</script>",
+            super::activity::LIVE_SCRIPT
+        ));
+    }
     Ok(page_with_nav(&org.name, &nav(ctx, ""), &body))
+}
+
+/// The first steps of a new organization, until they are all taken (owners only: they can
+/// take every one).
+async fn checklist(state: &AppState, ctx: &OrgCtx) -> Result<String, app::Error> {
+    let one = ListRequest {
+        limit: Some(2),
+        cursor: None,
+    };
+    let slug = ctx.org.slug.as_str();
+    let sites = !app::sites::list(state, ctx, &one).await?.items.is_empty();
+    let doors = !app::doors::list(state, ctx, DoorFilter::default(), &one)
+        .await?
+        .items
+        .is_empty();
+    let controllers = !app::controllers::list(state, ctx, None, &one)
+        .await?
+        .items
+        .is_empty();
+    let people = app::members::list(state, ctx, &MemberQuery::default(), &one)
+        .await?
+        .items
+        .len()
+        > 1;
+    let accesses = !app::accesses::list(state, ctx, &AccessQuery::default(), &one)
+        .await?
+        .items
+        .is_empty();
+    let steps = [
+        (sites, "Add a site", "places"),
+        (doors, "Add a door to it", "places"),
+        (controllers, "Connect a door controller", "controllers"),
+        (people, "Invite someone", "members"),
+        (accesses, "Give an access to a door", "accesses"),
+    ];
+    if steps.iter().all(|(done, _, _)| *done) {
+        return Ok(String::new());
+    }
+    let items: String = steps
+        .iter()
+        .map(|(done, what, path)| {
+            if *done {
+                format!("<li class=\"done\"><span aria-hidden=\"true\">✓</span> {what} <span class=\"hint\">(done)</span></li>")
+            } else {
+                format!("<li><span aria-hidden=\"true\">○</span> <a href=\"/admin/{slug}/{path}\">{what}</a></li>")
+            }
+        })
+        .collect();
+    let left = steps.iter().filter(|(done, _, _)| !done).count();
+    Ok(format!(
+        "<section><h2>Getting started</h2><p>{left} of {} steps left before people open doors \
+         here.</p><ol class=\"steps\">{items}</ol></section>",
+        steps.len()
+    ))
 }
 
 pub async fn update_org(post: Posted) -> Response {
