@@ -22,7 +22,7 @@ pub fn escape(text: &str) -> String {
 
 /// Every page's style, allowed by the Content-Security-Policy by its hash.
 pub(super) const STYLE: &str = "
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5;overflow-wrap:anywhere}
 header{background:#1b1f24;color:#fff;padding:.75rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}
 main{max-width:34rem;margin:1.5rem auto;padding:0 1rem}
 section,form.card{background:#fff;border-radius:.5rem;padding:1rem 1.25rem;margin-bottom:1rem;box-shadow:0 1px 2px #0002}

@@ -82,7 +82,15 @@ fn start_driver() -> Option<Driver> {
     }
 }
 
+/// A browser as a phone shows pages: 390 CSS pixels wide.
 async fn connect(driver: &Driver) -> Client {
+    connect_at(driver, 390).await
+}
+
+/// A browser whose pages are `width` CSS pixels wide (emulated: a headless window has a
+/// least width wider than a phone's), with its own profile.
+async fn connect_at(driver: &Driver, width: u32) -> Client {
+    let profile = driver._profile.path().join(width.to_string());
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -91,9 +99,10 @@ async fn connect(driver: &Driver) -> Client {
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=420,900",
-                format!("--user-data-dir={}", driver._profile.path().display()),
-            ]
+                format!("--window-size={},900", width.max(500)),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "mobileEmulation": { "deviceMetrics": { "width": width, "height": 900, "pixelRatio": 1 } }
         }),
     );
     let url = format!("http://127.0.0.1:{}", driver.port);
@@ -111,9 +120,31 @@ async fn connect(driver: &Driver) -> Client {
     panic!("chromedriver did not answer at {url}");
 }
 
-/// Saves a screenshot of the page as `<name>.png` in `LINTEL_SCREENSHOTS`, when that is set,
-/// to look at the pages as a person sees them.
+/// What a page must not do at any width: scroll sideways, repeat an id, or have a label
+/// that belongs to no field.
+const PAGE_FAULTS: &str = "
+var faults = [];
+var root = document.documentElement;
+if (root.scrollWidth > root.clientWidth) {
+  faults.push('scrolls sideways: ' + root.scrollWidth + ' px wide in ' + root.clientWidth);
+}
+var seen = {};
+document.querySelectorAll('[id]').forEach(function (e) {
+  if (seen[e.id]) { faults.push('id used twice: ' + e.id); }
+  seen[e.id] = true;
+});
+document.querySelectorAll('label[for]').forEach(function (l) {
+  if (!document.getElementById(l.htmlFor)) { faults.push('label for nothing: ' + l.htmlFor); }
+});
+return faults;
+";
+
+/// Checks the page for `PAGE_FAULTS` at the phone width the browser starts at, then saves a
+/// screenshot of it as `<name>.png` in `LINTEL_SCREENSHOTS`, when that is set, to look at
+/// the pages as a person sees them.
 async fn snap(browser: &Client, name: &str) {
+    let faults = browser.execute(PAGE_FAULTS, vec![]).await.unwrap();
+    assert_eq!(faults, json!([]), "the page {name} is at fault");
     if let Ok(dir) = std::env::var("LINTEL_SCREENSHOTS") {
         let png = browser.screenshot().await.unwrap();
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
@@ -199,18 +230,22 @@ async fn a_person_registers_changes_their_phone_and_signs_out_in_chromium(backen
         return;
     };
     let browser = connect(&driver).await;
+    const LONG: &str = "Wolfeschlegelsteinhausenbergerdorff";
+    let email = format!("ada.{}@example.com", LONG.to_lowercase());
 
     browser.goto(&app.url("/register")).await.unwrap();
     heading_is(&browser, "Create your account").await;
     fill(&browser, "#first_name", "Ada").await;
-    fill(&browser, "#last_name", "Lovelace").await;
-    fill(&browser, "#email", "ada@example.com").await;
+    // A long name, unbroken, must not make a phone's page scroll sideways.
+    fill(&browser, "#last_name", LONG).await;
+    fill(&browser, "#email", &email).await;
     fill(&browser, "#phone", "+46 70 123 45 67").await;
     click(&browser, "form[action='/register'] button").await;
     heading_is(&browser, "Check your email").await;
 
     link_and_code(&app, &browser, "+46701234567").await;
-    heading_is(&browser, "Ada Lovelace").await;
+    heading_is(&browser, &format!("Ada {LONG}")).await;
+    snap(&browser, "profile-long-name").await;
     let profile = browser.source().await.unwrap();
     assert!(
         profile.contains("Ada's laptop") && profile.contains("this browser"),
@@ -235,11 +270,11 @@ async fn a_person_registers_changes_their_phone_and_signs_out_in_chromium(backen
     heading_is(&browser, "Sign in").await;
 
     // Sign in again: the code now goes to the new number.
-    fill(&browser, "#email", "ada@example.com").await;
+    fill(&browser, "#email", &email).await;
     click(&browser, "form[action='/signin'] button").await;
     heading_is(&browser, "Check your email").await;
     link_and_code(&app, &browser, "+46701234599").await;
-    heading_is(&browser, "Ada Lovelace").await;
+    heading_is(&browser, &format!("Ada {LONG}")).await;
     assert!(browser.source().await.unwrap().contains("+46701234599"));
 
     // Sign out.
@@ -378,9 +413,16 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
     page_shows(&browser, "0 entries granted, 3 denied").await;
     page_shows(&browser, "unknown card, code or phone").await;
     snap(&browser, "overview").await;
-    browser.set_window_size(1280, 1500).await.unwrap();
-    snap(&browser, "overview-wide").await;
-    browser.set_window_size(420, 900).await.unwrap();
+    // The same page on a desktop, signed in as the same person.
+    let wide = connect_at(&driver, 1280).await;
+    wide.goto(&app.url("/")).await.unwrap();
+    for cookie in browser.get_all_cookies().await.unwrap() {
+        wide.add_cookie(cookie).await.unwrap();
+    }
+    wide.goto(&app.url("/admin/acme")).await.unwrap();
+    page_shows(&wide, "0 entries granted, 3 denied").await;
+    snap(&wide, "overview-wide").await;
+    wide.close().await.unwrap();
     for (path, heading) in [
         ("/admin/acme/schedules", "Schedules"),
         ("/admin/acme/accesses", "Accesses"),
