@@ -22,7 +22,7 @@ pub fn escape(text: &str) -> String {
 
 /// Every page's style, allowed by the Content-Security-Policy by its hash.
 pub(super) const STYLE: &str = "
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5;overflow-wrap:anywhere}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5;overflow-wrap:break-word}
 header{background:#1b1f24;color:#fff;padding:.75rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}
 main{max-width:34rem;margin:1.5rem auto;padding:0 1rem}
 section,form.card{background:#fff;border-radius:.5rem;padding:1rem 1.25rem;margin-bottom:1rem;box-shadow:0 1px 2px #0002}
@@ -83,12 +83,42 @@ fn layout(title: &str, main_attributes: &str, body: &str) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · Lintel</title><style>{STYLE}</style></head>\
          <body><header><a href=\"/\">Lintel</a></header><main{main_attributes}>\
-         <h1>{}</h1>{body}</main></body></html>",
+         <h1>{}</h1>{body}</main>{}</body></html>",
         escape(title),
-        escape(title)
+        escape(title),
+        if body.contains(" data-copy=\"") {
+            format!("<script>{COPY_SCRIPT}</script>")
+        } else {
+            String::new()
+        }
     );
     out
 }
+
+/// A Copy button for the element `id` (an input's value, else its text). Hidden until
+/// `COPY_SCRIPT` finds a clipboard to write to, so without scripts there is no dead button
+/// (and the value is still there to select).
+pub fn copy_button(id: &str) -> String {
+    format!(
+        "<button type=\"button\" class=\"small secondary\" data-copy=\"{id}\" hidden>Copy</button>"
+    )
+}
+
+/// Makes the page's Copy buttons work; in pages that have one. Allowed by the
+/// Content-Security-Policy by its hash.
+pub(crate) const COPY_SCRIPT: &str = "
+document.querySelectorAll('button[data-copy]').forEach(function (button) {
+  if (!navigator.clipboard || !window.isSecureContext) { return; }
+  button.hidden = false;
+  button.addEventListener('click', function () {
+    var source = document.getElementById(button.dataset.copy);
+    var text = (source.value || source.textContent).trim();
+    navigator.clipboard.writeText(text).then(
+      function () { button.textContent = 'Copied'; },
+      function () { button.textContent = 'Not copied: select it and copy'; });
+  });
+});
+";
 
 /// The Save button of a form, or nothing on a read-only one (`lock` set).
 pub fn save_button(lock: &str) -> &'static str {

@@ -40,13 +40,14 @@ pub fn content_security_policy(origins: &[String]) -> String {
     };
     format!(
         "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}' 'sha256-{}' \
-         'sha256-{}'; \
+         'sha256-{}' 'sha256-{}'; \
          img-src 'self' data:; connect-src 'self'; form-action 'self'{}; \
          frame-ancestors 'none'; base-uri 'none'",
         hash(html::STYLE),
         hash(doors::LOCATION_SCRIPT),
         hash(sign_in_methods::SCRIPT),
         hash(admin::activity::LIVE_SCRIPT),
+        hash(html::COPY_SCRIPT),
         origins.iter().map(|o| format!(" {o}")).collect::<String>()
     )
 }

@@ -345,6 +345,9 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
     click(&browser, "input[name='area_doors']").await;
     click(&browser, "form[action='/admin/acme/api-keys'] button").await;
     page_shows(&browser, "Copy the key now").await;
+    // Its Copy button puts it on the clipboard.
+    click(&browser, "button[data-copy='secret']").await;
+    page_shows(&browser, ">Copied</button>").await;
     snap(&browser, "api-key-created").await;
     let secret = browser
         .find(Locator::Css("#secret"))

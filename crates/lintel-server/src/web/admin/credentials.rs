@@ -16,7 +16,7 @@ use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
 use crate::app::members::MemberQuery;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{escape, hidden, input, page_with_nav};
+use crate::web::html::{copy_button, escape, hidden, input, page_with_nav};
 
 pub(super) const SECTION: Section = Section {
     path: "credentials",
@@ -225,9 +225,10 @@ pub async fn create_pin(post: Posted) -> Response {
         Ok(format!(
             "<section class=\"notice\" role=\"status\"><h2>Tell the member their code</h2>\
              <p><output id=\"pin_code\" aria-label=\"The new PIN code\"><code class=\"pin\">{}\
-             </code></output></p><p class=\"hint\">This page is the only place you will see \
-             it; the member can read it in their app at any time.</p></section>",
-            escape(&issued.code)
+             </code></output> {}</p><p class=\"hint\">This page is the only place you will \
+             see it; the member can read it in their app at any time.</p></section>",
+            escape(&issued.code),
+            copy_button("pin_code")
         ))
     })
     .await

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::SECTIONS;
 use crate::app::{self, AppState, ListRequest, OrgCtx, enter_org};
-use crate::web::html::{error_box, escape, hidden, page_with_nav};
+use crate::web::html::{copy_button, error_box, escape, hidden, page_with_nav};
 use crate::web::{SameOrigin, Session, explain, forbidden};
 
 /// A page of the dashboard (or of the member app) that forms return to.
@@ -463,8 +463,9 @@ pub(crate) fn secret_notice(what: &str, label: &str, secret: &str, hint: &str) -
     format!(
         "<section class=\"notice\" role=\"status\"><h2>Copy the {what} now</h2><p>This is the \
          only time it is shown; Lintel keeps only a hash of it.</p><p><input id=\"secret\" \
-         readonly value=\"{}\" aria-label=\"{label}\"></p><p class=\"hint\">{hint}</p></section>",
-        escape(secret)
+         readonly value=\"{}\" aria-label=\"{label}\"> {}</p><p class=\"hint\">{hint}</p></section>",
+        escape(secret),
+        copy_button("secret")
     )
 }
 

@@ -15,7 +15,7 @@ use super::kit::{
 };
 use crate::app::links::{CreateLink, LinkQuery, LinkView};
 use crate::app::{self, AppState, OrgCtx, enter_org};
-use crate::web::html::{escape, hidden, input, page_with_nav};
+use crate::web::html::{copy_button, escape, hidden, input, page_with_nav};
 use crate::web::{SameOrigin, Session};
 
 screen!(Links at "links" by links_html);
@@ -227,8 +227,9 @@ fn sent_box(created: &app::links::CreatedLink) -> String {
             "<section class=\"notice\" role=\"status\"><h2>Copy the link now</h2><p>This is the \
              only time it is shown; Lintel keeps only a hash of it. Whoever has it can open the \
              doors.</p><p><input id=\"link_url\" readonly name=\"link_url\" value=\"{}\" aria-label=\"The new \
-             link\"></p></section>",
-            escape(url)
+             link\"> {}</p></section>",
+            escape(url),
+            copy_button("link_url")
         ),
         None => format!(
             "<p class=\"notice\" role=\"status\">The link is on its way to {}.</p>",
