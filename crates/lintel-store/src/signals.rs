@@ -122,6 +122,18 @@ impl Receiver {
             Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
         }
     }
+
+    /// Waits until `org`'s log may have grown: its `Events`, or `Missed` (which may have
+    /// been one).
+    pub async fn events_of(&mut self, org: OrgId) {
+        loop {
+            match self.next().await {
+                Signal::Events(o) if o == org => return,
+                Signal::Missed => return,
+                _ => {}
+            }
+        }
+    }
 }
 
 #[cfg(test)]

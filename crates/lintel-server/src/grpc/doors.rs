@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use lintel_domain::decision::Direction;
 use lintel_domain::{Area, Controller, ControllerId, DoorId, Event, EventKind, SiteId};
-use lintel_store::Signal;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -232,18 +231,8 @@ impl Follow {
             }
             // Until this organization's log grows (on any node), signals may have been lost,
             // or it is time to look anyway.
-            let org = self.org;
-            let woken = async {
-                loop {
-                    match signals.next().await {
-                        Signal::Events(o) if o == org => return,
-                        Signal::Missed => return,
-                        _ => {}
-                    }
-                }
-            };
             tokio::select! {
-                () = woken => {}
+                () = signals.events_of(self.org) => {}
                 () = tokio::time::sleep(LOOK_EVERY) => {}
                 () = tx.closed() => return,
             }

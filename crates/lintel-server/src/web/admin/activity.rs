@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use lintel_domain::decision::DenyReason;
 use lintel_domain::{Area, Door, Site};
-use lintel_store::{DoorFilter, Signal};
+use lintel_store::DoorFilter;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::kit::{error_page, max_page};
@@ -441,17 +441,8 @@ pub async fn live(
         let end = tokio::time::sleep(STREAM_FOR);
         tokio::pin!(end);
         loop {
-            let heard = async {
-                loop {
-                    match signals.next().await {
-                        Signal::Events(o) if o == org => return,
-                        Signal::Missed => return,
-                        _ => {}
-                    }
-                }
-            };
             tokio::select! {
-                () = heard => {}
+                () = signals.events_of(org) => {}
                 () = &mut end => return,
                 () = tx.closed() => return,
             }
