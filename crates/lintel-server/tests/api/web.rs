@@ -193,6 +193,35 @@ impl IntoParts for (StatusCode, reqwest::header::HeaderMap, reqwest::Response) {
     }
 }
 
+/// Gives `member` two accesses: `day` at any time, `night` on Monday nights only (a test
+/// clock's Monday 10:00 is outside them).
+async fn day_and_night(
+    app: &TestApp,
+    key: &str,
+    member: &serde_json::Value,
+    day: &str,
+    night: &str,
+) {
+    let (_, nights) = app
+        .post(
+            key,
+            "/api/v1/orgs/acme/schedules",
+            serde_json::json!({ "name": "Nights", "windows": [{ "day": "monday", "start": "22:00", "end": "06:00" }] }),
+        )
+        .await;
+    for (name, door, schedule) in [("Day", day, None), ("Night", night, Some(&nights["id"]))] {
+        let (status, body) = app
+            .post(
+                key,
+                "/api/v1/orgs/acme/accesses",
+                serde_json::json!({ "name": name, "doors": [{ "door_id": door }],
+                                    "users": [member], "schedule_id": schedule }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+}
+
 /// The value of the form field `name` in a page.
 fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
@@ -616,27 +645,7 @@ async fn my_doors_open_with_a_button_and_say_why_not(backend: Backend) {
         )
         .await;
     app.deliver().await;
-    let (_, nights) = app
-        .post(
-            &key,
-            "/api/v1/orgs/acme/schedules",
-            serde_json::json!({ "name": "Nights", "windows": [{ "day": "monday", "start": "22:00", "end": "06:00" }] }),
-        )
-        .await;
-    for (name, door, schedule) in [
-        ("Day", &front, None),
-        ("Night", &night_door, Some(&nights["id"])),
-    ] {
-        let (status, body) = app
-            .post(
-                &key,
-                "/api/v1/orgs/acme/accesses",
-                serde_json::json!({ "name": name, "doors": [{ "door_id": door }],
-                                    "users": [invited["id"]], "schedule_id": schedule }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-    }
+    day_and_night(&app, &key, &invited["id"], &front, &night_door).await;
     let browser = Browser::new(&app);
     let profile = browser.sign_up().await;
     assert!(profile.contains("href=\"/doors\""), "{profile}");
@@ -1442,24 +1451,7 @@ async fn the_first_page_shows_what_is_left_to_set_up_and_todays_doors(backend: B
     let site = app.site(&key, "acme", "HQ").await;
     let front = app.door(&key, "acme", &site, "Front").await;
     let dock = app.door(&key, "acme", &site, "Loading dock").await;
-    let (_, nights) = app
-        .post(
-            &key,
-            "/api/v1/orgs/acme/schedules",
-            serde_json::json!({ "name": "Nights", "windows": [{ "day": "monday", "start": "22:00", "end": "06:00" }] }),
-        )
-        .await;
-    for (name, door, schedule) in [("Day", &front, None), ("Night", &dock, Some(&nights["id"]))] {
-        let (status, body) = app
-            .post(
-                &key,
-                "/api/v1/orgs/acme/accesses",
-                serde_json::json!({ "name": name, "doors": [{ "door_id": door }],
-                                    "users": [ada["id"]], "schedule_id": schedule }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-    }
+    day_and_night(&app, &key, &ada["id"], &front, &dock).await;
     let (_, page, _) = browser.get("/admin/acme").await;
     assert!(page.contains("2 of 5 steps left"), "{page}");
     assert!(

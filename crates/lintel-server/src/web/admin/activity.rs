@@ -243,6 +243,11 @@ fn ago(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
 fn charts(ctx: &OrgCtx, today: &Today, doors: &[Door], sites: &[Site]) -> String {
     let hours = today.edges.len().saturating_sub(1);
     let site_of: HashMap<_, _> = doors.iter().map(|d| (d.id.0, d.site_id)).collect();
+    let tz = ctx.org.time_zone.tz();
+    let labels: Vec<String> = today.edges[..hours]
+        .iter()
+        .map(|e| e.with_timezone(&tz).format("%H:%M").to_string())
+        .collect();
     let mut out = String::from("<section><h2>Today, hour by hour</h2>");
     let mut any = false;
     for site in sites {
@@ -258,11 +263,6 @@ fn charts(ctx: &OrgCtx, today: &Today, doors: &[Door], sites: &[Site]) -> String
             continue;
         }
         any = true;
-        let tz = ctx.org.time_zone.tz();
-        let labels: Vec<String> = today.edges[..hours]
-            .iter()
-            .map(|e| e.with_timezone(&tz).format("%H:%M").to_string())
-            .collect();
         out.push_str(&format!(
             "<h3>{}</h3>{}",
             escape(&site.name),
