@@ -357,6 +357,8 @@ pub struct GuestView {
     /// The organization's time zone, to show the validity in.
     pub time_zone: String,
     pub recipient_name: String,
+    /// Who sent the link: whom the guest asks when it does not open a door.
+    pub sent_by: String,
     pub state: LinkState,
     pub valid_from: Option<DateTime<Utc>>,
     pub valid_until: Option<DateTime<Utc>>,
@@ -410,6 +412,7 @@ pub async fn guest_view(
         time_zone: org.time_zone.name().to_owned(),
         org_name: org.name,
         recipient_name: link.recipient_name,
+        sent_by: link.created_by_name,
         state: link_state,
         valid_from: link.valid_from,
         valid_until: link.valid_until,

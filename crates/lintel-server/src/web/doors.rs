@@ -7,43 +7,114 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use lintel_domain::DoorId;
 use lintel_domain::decision::{DenyReason, Direction};
+use lintel_domain::{Area, DoorId};
 use uuid::Uuid;
 
-use super::html::{error_box, escape, hidden, page};
+use super::html::{Tab, app_page, error_box, escape, hidden};
 use super::{SameOrigin, Session, explain, forbidden};
 use crate::app::decisions::{Location, Unlock, UnlockRequest};
-use crate::app::{self, AppState, enter_org};
+use crate::app::{self, AppState, OrgCtx, enter_org};
 
-/// What to tell a person whose unlock was refused.
-pub fn reason_text(reason: DenyReason) -> &'static str {
+/// The admin area that can set right a refusal for `reason`, to name whom to ask; `None`
+/// where asking would not help (a PIN to type, a place to be, a phone to sign in again).
+pub fn area_to_ask(reason: DenyReason) -> Option<Area> {
     match reason {
-        DenyReason::UnknownCredential => "This phone is not known here. Sign in again.",
-        DenyReason::CredentialRevoked => "This phone can no longer open doors here.",
-        DenyReason::MembershipSuspended => {
-            "Your membership is suspended. Ask an administrator to reinstate it."
-        }
-        DenyReason::NoAccess => "You have no access to this door.",
-        DenyReason::NotYetValid => "Your access to this door has not started yet.",
-        DenyReason::Expired => "Your access to this door has ended.",
-        DenyReason::OutsideSchedule => "Your access does not cover this time of day.",
-        DenyReason::AuthTypeNotAllowed => "This door does not open with the app this way.",
-        DenyReason::PinRequired => "Enter your app PIN to unlock.",
-        DenyReason::OutsideGeofence => {
-            "You need to be at the site: allow this page to use your location, and try again there."
-        }
-        DenyReason::ReaderRequired => "This door opens only at its reader, with your card or PIN.",
-        DenyReason::DoorOffline => "The door cannot be reached right now. Try again soon.",
-        DenyReason::TooManyAttempts => {
-            "Too many wrong codes were typed at this door. Use your phone or card, or wait a \
-             few minutes."
-        }
-        DenyReason::RulesStale => {
-            "The door has been cut off from Lintel for too long to trust its rules. Ask an \
-             administrator to reconnect its controller."
-        }
+        DenyReason::MembershipSuspended | DenyReason::CredentialRevoked => Some(Area::Members),
+        DenyReason::NoAccess
+        | DenyReason::NotYetValid
+        | DenyReason::Expired
+        | DenyReason::OutsideSchedule
+        | DenyReason::AuthTypeNotAllowed => Some(Area::Delegation),
+        DenyReason::DoorOffline | DenyReason::RulesStale => Some(Area::Doors),
+        DenyReason::UnknownCredential
+        | DenyReason::PinRequired
+        | DenyReason::OutsideGeofence
+        | DenyReason::ReaderRequired
+        | DenyReason::TooManyAttempts => None,
     }
+}
+
+/// What to tell a person whose unlock was refused, and what to do next: `ask` names whom
+/// to ask (see `whom_to_ask`).
+pub fn reason_text(reason: DenyReason, ask: &str) -> String {
+    match reason {
+        DenyReason::UnknownCredential => "This phone is not known here. Sign in again.".into(),
+        DenyReason::CredentialRevoked => {
+            format!("This phone can no longer open doors here. Ask {ask} why.")
+        }
+        DenyReason::MembershipSuspended => {
+            format!("Your membership here is suspended. Ask {ask} to reinstate it.")
+        }
+        DenyReason::NoAccess => {
+            format!("You have no access to this door. Ask {ask} for access to it.")
+        }
+        DenyReason::NotYetValid => {
+            format!("Your access to this door has not started yet. Ask {ask} if it should have.")
+        }
+        DenyReason::Expired => {
+            format!("Your access to this door has ended. Ask {ask} to extend it.")
+        }
+        DenyReason::OutsideSchedule => {
+            format!("Your access does not cover this time of day. Ask {ask} if you need it now.")
+        }
+        DenyReason::AuthTypeNotAllowed => format!(
+            "This door does not open with the app this way. Use your card or PIN, or ask {ask}."
+        ),
+        DenyReason::PinRequired => "Enter your app PIN to unlock.".into(),
+        DenyReason::OutsideGeofence => "You need to be at the site: allow this page to use \
+                                        your location, and try again there."
+            .into(),
+        DenyReason::ReaderRequired => {
+            "This door opens only at its reader, with your card or PIN.".into()
+        }
+        DenyReason::DoorOffline => format!(
+            "The door cannot be reached right now. Try again in a minute; if it lasts, tell \
+             {ask}."
+        ),
+        DenyReason::TooManyAttempts => "Too many wrong codes were typed at this door. Use \
+                                        your phone or card, or wait a few minutes."
+            .into(),
+        DenyReason::RulesStale => format!(
+            "The door has been cut off from Lintel for too long to trust its rules. Tell {ask} \
+             so they can reconnect its controller."
+        ),
+    }
+}
+
+/// Whom a member of `ctx`'s organization refused for `reason` should ask: up to two of the
+/// administrators holding the area that can set it right, with the email or phone the
+/// organization chooses to show; "an administrator" when there is none to name.
+pub async fn whom_to_ask(
+    state: &AppState,
+    ctx: &OrgCtx,
+    reason: DenyReason,
+) -> Result<String, app::Error> {
+    let Some(area) = area_to_ask(reason) else {
+        return Ok(String::new());
+    };
+    let admins = app::members::admins(state, ctx).await?;
+    let names: Vec<String> = admins
+        .iter()
+        .filter(|a| a.areas.allows(area))
+        .take(2)
+        .map(|a| {
+            let reach: Vec<&str> = [a.email.as_deref(), a.phone.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            if reach.is_empty() {
+                format!("{} {}", a.first_name, a.last_name)
+            } else {
+                format!("{} {} ({})", a.first_name, a.last_name, reach.join(", "))
+            }
+        })
+        .collect();
+    Ok(if names.is_empty() {
+        "an administrator".to_owned()
+    } else {
+        names.join(" or ")
+    })
 }
 
 /// Fills the location fields of a door that needs it before its form is sent. The page's
@@ -66,7 +137,7 @@ document.querySelectorAll('form[data-geofence]').forEach(function (form) {
 async fn doors_html(
     state: &AppState,
     session: &Session,
-    result: Option<(DoorId, &Unlock)>,
+    result: Option<(DoorId, &Unlock, &str)>,
 ) -> Result<String, app::Error> {
     let mine = app::decisions::my_doors(state, &session.actor).await?;
     let mut by_org: Vec<(String, String, Vec<_>)> = Vec::new();
@@ -77,11 +148,11 @@ async fn doors_html(
         }
     }
     let mut body = String::new();
-    if let Some((_, answer)) = result {
+    if let Some((_, answer, refusal)) = result {
         body.push_str(&if answer.granted {
             "<p class=\"notice\" role=\"status\">Unlocked.</p>".to_owned()
         } else {
-            error_box(answer.reason.map(reason_text))
+            error_box(Some(refusal))
         });
     }
     if by_org.is_empty() {
@@ -91,7 +162,7 @@ async fn doors_html(
              </p></section>",
         );
     }
-    let pin_due = result.is_some_and(|(_, a)| a.reason == Some(DenyReason::PinRequired));
+    let pin_due = result.is_some_and(|(_, a, _)| a.reason == Some(DenyReason::PinRequired));
     for (slug, name, doors) in by_org {
         // Where the organization lets members send links, to their own guests.
         let guests = match state.store.get_org_by_slug(&slug).await {
@@ -106,7 +177,7 @@ async fn doors_html(
             escape(&name)
         ));
         for door in doors {
-            let pin = if pin_due && result.is_some_and(|(d, _)| d == door.id) {
+            let pin = if pin_due && result.is_some_and(|(d, ..)| d == door.id) {
                 "<label for=\"pin\">App PIN</label><input id=\"pin\" name=\"pin\" type=\"password\" \
                  inputmode=\"numeric\" autocomplete=\"off\" required>"
             } else {
@@ -155,7 +226,7 @@ async fn doors_html(
     body.push_str("<script>");
     body.push_str(LOCATION_SCRIPT);
     body.push_str("</script>");
-    Ok(page("My doors", &body))
+    Ok(app_page("My doors", Tab::Doors, &body))
 }
 
 /// The page as an answer that no cache keeps: it may show PIN codes.
@@ -168,9 +239,28 @@ pub async fn my_doors(State(state): State<AppState>, session: Session) -> Respon
         Ok(html) => private(html),
         Err(err) => {
             let (status, message) = explain(err);
-            (status, Html(page("My doors", &error_box(Some(&message))))).into_response()
+            (
+                status,
+                Html(app_page("My doors", Tab::Doors, &error_box(Some(&message)))),
+            )
+                .into_response()
         }
     }
+}
+
+/// Unlocks by phone, with what to tell the person when it is refused.
+async fn refused_how(
+    state: &AppState,
+    ctx: &OrgCtx,
+    door: DoorId,
+    request: UnlockRequest,
+) -> Result<(Unlock, String), app::Error> {
+    let answer = app::decisions::unlock_by_phone(state, ctx, door, request).await?;
+    let refusal = match answer.reason {
+        Some(reason) => reason_text(reason, &whom_to_ask(state, ctx, reason).await?),
+        None => String::new(),
+    };
+    Ok((answer, refusal))
 }
 
 pub async fn unlock(
@@ -199,11 +289,13 @@ pub async fn unlock(
         reader_proof: None,
     };
     let result = match enter_org(&state, session.actor.clone(), &slug).await {
-        Ok(ctx) => app::decisions::unlock_by_phone(&state, &ctx, DoorId(door), request).await,
+        Ok(ctx) => refused_how(&state, &ctx, DoorId(door), request).await,
         Err(err) => Err(err),
     };
     let html = match &result {
-        Ok(answer) => doors_html(&state, &session, Some((DoorId(door), answer))).await,
+        Ok((answer, refusal)) => {
+            doors_html(&state, &session, Some((DoorId(door), answer, refusal))).await
+        }
         Err(_) => doors_html(&state, &session, None).await,
     };
     match (result, html) {
@@ -214,7 +306,7 @@ pub async fn unlock(
                 "{}<p><a href=\"/doors\">Back to my doors</a></p>",
                 error_box(Some(&message))
             );
-            (status, Html(page("My doors", &body))).into_response()
+            (status, Html(app_page("My doors", Tab::Doors, &body))).into_response()
         }
     }
 }

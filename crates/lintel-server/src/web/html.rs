@@ -22,6 +22,7 @@ pub fn escape(text: &str) -> String {
 
 /// Every page's style, allowed by the Content-Security-Policy by its hash.
 pub(super) const STYLE: &str = "
+html{scroll-padding-bottom:5rem}
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1b1f24;line-height:1.5;overflow-wrap:break-word}
 header{background:#1b1f24;color:#fff;padding:.75rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}
 main{max-width:34rem;margin:1.5rem auto;padding:0 1rem}
@@ -37,7 +38,7 @@ button.secondary{background:#5a6470}button.danger{background:#b42318}
 .hint{color:#5a6470;font-size:.9rem}ul.devices,ul.rows{list-style:none;padding:0}ul.devices li,ul.rows li{padding:.5rem 0;border-bottom:1px solid #e3e6ea}
 main.wide{max-width:64rem}nav{margin:-.5rem 0 1rem;font-size:.95rem}nav a[aria-current]{font-weight:700;color:#1b1f24}
 table{width:100%;border-collapse:collapse;font-size:.95rem}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6ea;vertical-align:top}
-td.summary{font-size:.85rem;max-width:24rem}section{overflow-x:auto}
+td.summary{font-size:.85rem;max-width:24rem}div.scroll{overflow-x:auto}div.scroll:focus{outline:3px solid #2f6fde}
 fieldset{border:1px solid #d5d9de;border-radius:.375rem;margin-top:.75rem}label.check{font-weight:400;margin:.25rem 0}
 label.check input{width:auto}select{padding:.5rem;font-size:1rem;border-radius:.375rem}form.inline{display:inline-block;margin-right:.5rem}
 button.small{padding:.3rem .7rem;font-size:.85rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .5rem}
@@ -53,16 +54,95 @@ svg.chart{width:100%;max-width:40rem;height:auto;display:block}svg.chart line{st
 .granted{fill:#1f8a4c;background:#1f8a4c}.denied{fill:#b42318;background:#b42318}
 .key{display:inline-block;width:.8rem;height:.8rem;border-radius:.15rem;vertical-align:middle;margin-left:.5rem}
 ol.steps{list-style:none;padding:0}ol.steps li{padding:.3rem 0}ol.steps li.done{color:#5a6470}
+header{display:flex;align-items:center;gap:1rem}
+nav.side{background:#fff;border-bottom:1px solid #d5d9de;margin:0;font-size:.95rem}
+nav.side p{margin:0;padding:.6rem 1rem 0;font-weight:700}nav.side p a{color:inherit}
+nav.side ul{list-style:none;margin:0;padding:.4rem .5rem;display:flex;overflow-x:auto;white-space:nowrap;gap:.15rem;scrollbar-width:thin}
+nav.side li a{display:block;padding:.4rem .75rem;border-radius:1rem;color:#1b1f24;text-decoration:none}
+nav.side li a:hover{background:#f0f2f5}nav.side a[aria-current]{background:#e8f1fe;color:#1a4fa3;font-weight:700}
+nav.side li.mine{margin-left:auto}
+@media (min-width:60rem){.shell{display:flex;align-items:flex-start}
+nav.side{position:sticky;top:0;flex:none;width:14rem;min-height:100vh;border:0;border-right:1px solid #d5d9de}
+nav.side ul{display:block;padding:.5rem}nav.side li a{border-radius:.375rem}nav.side li.mine{margin:1rem 0 0;border-top:1px solid #e3e6ea;padding-top:.5rem}
+.shell main.wide{flex:1;margin:1.5rem 2rem;min-width:0}}
+nav.tabbar{position:fixed;left:0;right:0;bottom:0;z-index:5;display:flex;background:#fff;border-top:1px solid #d5d9de;margin:0}
+nav.tabbar a{flex:1;text-align:center;padding:.4rem 0 .5rem;font-size:.8rem;color:#4a535d;text-decoration:none}
+nav.tabbar a[aria-current]{color:#1a4fa3;font-weight:700}nav.tabbar svg{display:block;margin:0 auto .1rem;width:1.5rem;height:1.5rem;fill:none;stroke:currentColor;stroke-width:2}
+body.app{padding-bottom:4.5rem}
+@media (min-width:60rem){nav.tabbar{position:static;margin-left:auto;background:none;border:0;gap:.5rem}
+nav.tabbar a{color:#fff;font-size:.95rem;padding:.25rem .75rem;border-radius:.375rem}nav.tabbar a[aria-current]{color:#1b1f24;background:#fff}
+nav.tabbar svg{display:none}body.app{padding-bottom:0}}
+.toast{position:fixed;left:50%;bottom:5.5rem;transform:translateX(-50%);z-index:6;margin:0;background:#1b1f24;color:#fff;padding:.6rem 1.2rem;border-radius:.5rem;box-shadow:0 2px 10px #0005;animation:toast 6s forwards}
+@keyframes toast{0%,85%{opacity:1}100%{opacity:0;visibility:hidden}}
+details.confirm{display:inline-block;margin-right:.5rem}details.confirm summary{list-style:none;display:inline-block;cursor:pointer;padding:.3rem .7rem;font-size:.85rem;border-radius:.375rem;background:#b42318;color:#fff}
+details.confirm summary::-webkit-details-marker{display:none}details.confirm summary:focus{outline:3px solid #2f6fde;outline-offset:1px}
+details.confirm[open]{display:block;min-width:13rem;background:#fdecea;border:1px solid #b42318;border-radius:.375rem;padding:.5rem .75rem;margin:.5rem 0}
+details.confirm[open] summary{background:#5a6470}details.confirm p{margin:.5rem 0}
+.field-error{display:block;color:#7a1a12;font-size:.9rem;margin-top:.25rem}input[aria-invalid],select[aria-invalid],textarea[aria-invalid]{border:2px solid #b42318}
 ";
 
-/// A whole page around `body`.
-pub fn page(title: &str, body: &str) -> String {
-    layout(title, "", body)
+/// Scrolls the side navigation's row to the current section on a phone, where the row is
+/// wider than the screen; without it the row starts at the beginning.
+macro_rules! nav_script {
+    () => {
+        "var here = document.querySelector('nav.side [aria-current]');\n\
+         if (here) { here.scrollIntoView({ inline: 'center', block: 'nearest' }); }\n"
+    };
 }
 
-/// A wide page for the dashboard: the title, then `nav`, then `body`.
+/// `nav_script!`, for the Content-Security-Policy's hash.
+pub(crate) const NAV_SCRIPT: &str = nav_script!();
+
+/// A whole page around `body`: for signed-out people (sign-in, guest links, invitations)
+/// and the steps of a flow.
+pub fn page(title: &str, body: &str) -> String {
+    layout(title, Frame::Plain, body)
+}
+
+/// The member app's tabs, one of which a member page is under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Doors,
+    Dashboard,
+    Profile,
+}
+
+impl Tab {
+    const ALL: [(Tab, &'static str, &'static str, &'static str); 3] = [
+        // The icons are outlines drawn in a 24-unit box: a door, four tiles, a person.
+        (
+            Tab::Doors,
+            "/doors",
+            "My doors",
+            "<path d=\"M6 21V3h12v18M3 21h18\"/><circle cx=\"14.5\" cy=\"12\" r=\"1\"/>",
+        ),
+        (
+            Tab::Dashboard,
+            "/admin",
+            "Dashboard",
+            "<rect x=\"3\" y=\"3\" width=\"7\" height=\"7\"/><rect x=\"14\" y=\"3\" \
+             width=\"7\" height=\"7\"/><rect x=\"3\" y=\"14\" width=\"7\" height=\"7\"/>\
+             <rect x=\"14\" y=\"14\" width=\"7\" height=\"7\"/>",
+        ),
+        (
+            Tab::Profile,
+            "/me",
+            "Profile",
+            "<circle cx=\"12\" cy=\"8\" r=\"4\"/><path d=\"M4 21c0-4 4-6 8-6s8 2 8 6\"/>",
+        ),
+    ];
+}
+
+/// A page of the member app, under `tab`: the tabs sit at the bottom of a phone's screen
+/// and in the header of a wide one.
+pub fn app_page(title: &str, tab: Tab, body: &str) -> String {
+    layout(title, Frame::App(tab), body)
+}
+
+/// A wide page for the dashboard: `nav` (the side navigation, or nothing on an error page)
+/// beside the title and `body`.
 pub fn page_with_nav(title: &str, nav: &str, body: &str) -> String {
-    layout(title, " class=\"wide\"", &format!("{nav}{body}"))
+    layout(title, Frame::Dashboard(nav), body)
 }
 
 /// `page_with_nav` that the browser loads again every `secs` seconds (no script needed).
@@ -75,24 +155,86 @@ pub fn page_with_nav_refreshing(title: &str, nav: &str, body: &str, secs: u32) -
     )
 }
 
-fn layout(title: &str, main_attributes: &str, body: &str) -> String {
-    let mut out = String::new();
-    let _ = write!(
-        out,
+enum Frame<'a> {
+    Plain,
+    App(Tab),
+    Dashboard(&'a str),
+}
+
+fn layout(title: &str, frame: Frame, body: &str) -> String {
+    let title = escape(title);
+    let mut tabs = String::new();
+    let (body_class, before_main, main_class, after_main) = match frame {
+        Frame::Plain => ("", "", "", ""),
+        Frame::App(current) => {
+            tabs.push_str("<nav class=\"tabbar\" aria-label=\"Lintel\">");
+            for (tab, href, label, icon) in Tab::ALL {
+                let here = if tab == current {
+                    " aria-current=\"page\""
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    tabs,
+                    "<a href=\"{href}\"{here}><svg viewBox=\"0 0 24 24\" aria-hidden=\"true\">\
+                     {icon}</svg>{label}</a>"
+                );
+            }
+            tabs.push_str("</nav>");
+            (" class=\"app\"", "", "", "")
+        }
+        Frame::Dashboard("") => ("", "", " class=\"wide\"", ""),
+        Frame::Dashboard(nav) => (
+            "",
+            nav,
+            " class=\"wide\"",
+            concat!("</div><script>", nav_script!(), "</script>"),
+        ),
+    };
+    let shell = if before_main.is_empty() {
+        ""
+    } else {
+        "<div class=\"shell\">"
+    };
+    let script = if body.contains(" data-copy=\"") {
+        format!("<script>{COPY_SCRIPT}</script>")
+    } else {
+        String::new()
+    };
+    format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Lintel</title><style>{STYLE}</style></head>\
-         <body><header><a href=\"/\">Lintel</a></header><main{main_attributes}>\
-         <h1>{}</h1>{body}</main>{}</body></html>",
-        escape(title),
-        escape(title),
-        if body.contains(" data-copy=\"") {
-            format!("<script>{COPY_SCRIPT}</script>")
-        } else {
-            String::new()
-        }
-    );
-    out
+         <title>{title} · Lintel</title><style>{STYLE}</style></head>\
+         <body{body_class}><header><a href=\"/\">Lintel</a>{tabs}</header>{shell}{before_main}\
+         <main{main_class}><h1>{title}</h1>{body}</main>{after_main}{script}</body></html>"
+    )
+}
+
+/// A destructive action's button, which first asks: `label` opens a box that says `warning`
+/// and holds the form whose button does it. Works without scripts and from the keyboard
+/// (a disclosure: Enter or Space on the summary).
+pub fn confirm_form(action: &str, csrf: &str, label: &str, warning: &str) -> String {
+    format!(
+        "<details class=\"confirm\"><summary>{label}</summary><form method=\"post\" \
+         action=\"{action}\">{}<p>{}</p><button class=\"danger small\">{label}</button> \
+         </form></details>",
+        hidden("csrf", csrf),
+        escape(warning)
+    )
+}
+
+/// What a form that worked did, said once on the page it leads back to (`?done=`): the
+/// word is one of a fixed few, never text from the address.
+pub fn toast(done: Option<&str>) -> &'static str {
+    match done {
+        Some("saved") => "<p class=\"toast\" role=\"status\">Saved.</p>",
+        Some("deleted") => "<p class=\"toast\" role=\"status\">Deleted.</p>",
+        Some("revoked") => "<p class=\"toast\" role=\"status\">Revoked.</p>",
+        Some("sent") => "<p class=\"toast\" role=\"status\">Sent.</p>",
+        Some("removed") => "<p class=\"toast\" role=\"status\">Removed.</p>",
+        Some("unlocked") => "<p class=\"toast\" role=\"status\">Unlocked.</p>",
+        _ => "",
+    }
 }
 
 /// A Copy button for the element `id` (an input's value, else its text). Hidden until

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::html::{error_box, escape, hidden, page};
+use super::html::{confirm_form, error_box, escape, hidden, page};
 use super::{SameOrigin, Session, explain, forbidden};
 use crate::app::{self, AppState, enter_org};
 
@@ -119,11 +119,17 @@ pub async fn memberships_section(
                 ));
             }
         }
-        item.push_str(&format!(
-            "<form class=\"inline\" method=\"post\" action=\"/me/memberships/{slug}/leave\">{}\
-             <button class=\"secondary small\">Leave</button></form></li>",
-            hidden("csrf", &session.csrf)
+        item.push_str(&confirm_form(
+            &format!("/me/memberships/{slug}/leave"),
+            &session.csrf,
+            "Leave",
+            &format!(
+                "Leave {}? You can no longer open its doors, and only a new invitation brings \
+                 you back.",
+                m.org_name
+            ),
         ));
+        item.push_str("</li>");
         out.push_str(&item);
     }
     out.push_str(

@@ -15,11 +15,10 @@ use uuid::Uuid;
 
 use super::admin::kit::{Fields, Screen, show};
 use super::admin::links::{links_body, revoke, send};
-use super::doors::reason_text;
-use super::html::{error_box, escape, page};
+use super::doors::{area_to_ask, reason_text};
+use super::html::{Tab, app_page, error_box, escape, page};
 use super::{SameOrigin, Session, explain};
 use crate::app::decisions::Unlock;
-use crate::app::links::LinkQuery;
 use crate::app::{self, AppState, OrgCtx};
 use crate::http::extract::Source;
 
@@ -92,7 +91,12 @@ async fn guest_html(
         body.push_str(&if answer.granted {
             "<p class=\"notice\" role=\"status\">Unlocked.</p>".to_owned()
         } else {
-            error_box(answer.reason.map(guest_reason_text))
+            error_box(
+                answer
+                    .reason
+                    .map(|r| guest_reason_text(r, &view.sent_by))
+                    .as_deref(),
+            )
         });
     }
     if view.state == LinkState::Active {
@@ -114,13 +118,25 @@ async fn guest_html(
     Ok(page(&view.org_name, &body))
 }
 
-/// What to tell a guest whose unlock was refused.
-fn guest_reason_text(reason: DenyReason) -> &'static str {
+/// What to tell a guest whose unlock was refused: whom to ask is whoever sent the link.
+fn guest_reason_text(reason: DenyReason, sent_by: &str) -> String {
     match reason {
-        DenyReason::NoAccess => "This link does not open this door.",
-        DenyReason::OutsideSchedule => "This door is not open to guests at this time.",
-        DenyReason::AuthTypeNotAllowed => "This door does not open with a link.",
-        other => reason_text(other),
+        DenyReason::NoAccess => {
+            format!("This link does not open this door. Ask {sent_by}, who sent it, for access.")
+        }
+        DenyReason::OutsideSchedule => format!(
+            "This door is not open to guests at this time. Ask {sent_by}, who sent you the \
+             link, when to come."
+        ),
+        DenyReason::AuthTypeNotAllowed => {
+            format!(
+                "This door does not open with a link. Ask {sent_by}, who sent it, to let you in."
+            )
+        }
+        other if area_to_ask(other).is_some() => {
+            reason_text(other, &format!("{sent_by}, who sent you the link"))
+        }
+        other => reason_text(other, ""),
     }
 }
 
@@ -189,8 +205,12 @@ async fn guests_html(
     top: &str,
 ) -> Result<String, app::Error> {
     let action = format!("/guests/{}", ctx.org.slug.as_str());
-    let body = links_body(state, ctx, session, &action, &LinkQuery::default(), top).await?;
-    Ok(page(&format!("My guests at {}", ctx.org.name), &body))
+    let body = links_body(state, ctx, session, &action, &Fields::new(), top).await?;
+    Ok(app_page(
+        &format!("My guests at {}", ctx.org.name),
+        Tab::Doors,
+        &body,
+    ))
 }
 
 pub async fn guests(

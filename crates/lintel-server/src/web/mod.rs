@@ -40,7 +40,7 @@ pub fn content_security_policy(origins: &[String]) -> String {
     };
     format!(
         "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}' 'sha256-{}' \
-         'sha256-{}' 'sha256-{}'; \
+         'sha256-{}' 'sha256-{}' 'sha256-{}'; \
          img-src 'self' data:; connect-src 'self'; form-action 'self'{}; \
          frame-ancestors 'none'; base-uri 'none'",
         hash(html::STYLE),
@@ -48,6 +48,7 @@ pub fn content_security_policy(origins: &[String]) -> String {
         hash(sign_in_methods::SCRIPT),
         hash(admin::activity::LIVE_SCRIPT),
         hash(html::COPY_SCRIPT),
+        hash(html::NAV_SCRIPT),
         origins.iter().map(|o| format!(" {o}")).collect::<String>()
     )
 }

@@ -8,7 +8,7 @@ use lintel_domain::DeviceId;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::html::{error_box, escape, hidden, input, input_as, page};
+use super::html::{Tab, app_page, error_box, escape, hidden, input, input_as, page};
 use super::{SameOrigin, Session, explain, forbidden, session_cookie};
 use crate::app::me::{ChangeEmail, ChangePhone, UpdateMe};
 use crate::app::verification::{CodeSentTo, ConfirmCode};
@@ -38,8 +38,9 @@ async fn profile_html(
             hidden("csrf", &session.csrf),
         ));
     }
-    Ok(page(
+    Ok(app_page(
         &format!("{} {}", account.first_name, account.last_name),
+        Tab::Profile,
         &format!(
             "{}{organizations}<form class=\"card\" method=\"post\" action=\"/me/names\"><h2>Your name</h2>{}{}{}\
              <button>Save</button></form>\

@@ -139,12 +139,61 @@ document.querySelectorAll('label[for]').forEach(function (l) {
 return faults;
 ";
 
-/// Checks the page for `PAGE_FAULTS` at the phone width the browser starts at, then saves a
-/// screenshot of it as `<name>.png` in `LINTEL_SCREENSHOTS`, when that is set, to look at
-/// the pages as a person sees them.
+/// axe-core, the accessibility rules engine, from the npm registry (`tests/support/axe`,
+/// which `.ci/run` installs with `npm ci`); `None` when it is not installed, which fails the
+/// test where the browser is required.
+fn axe_core() -> Option<&'static str> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/axe/node_modules/axe-core/axe.min.js"
+        );
+        let source = std::fs::read_to_string(path).ok();
+        assert!(
+            source.is_some() || !required(),
+            "the browser test needs axe-core: npm ci --prefix crates/lintel-server/tests/support/axe"
+        );
+        source
+    })
+    .as_deref()
+}
+
+/// Runs axe-core on the page (injected the first time) and answers its serious and critical
+/// violations, each as its rule, what it asks and up to three places it failed.
+const AXE_RUN: &str = "
+var done = arguments[arguments.length - 1];
+axe.run(document, { resultTypes: ['violations'] }).then(function (result) {
+  done(result.violations
+    .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
+    .map(function (v) {
+      return v.id + ' (' + v.help + ') at ' + v.nodes.slice(0, 3).map(function (n) {
+        return n.target.join(' ') + ': ' + n.failureSummary;
+      }).join('; ');
+    }));
+}, function (e) { done(['axe did not run: ' + e]); });
+";
+
+/// The page's serious and critical accessibility violations, by axe-core.
+async fn accessibility_faults(browser: &Client) -> serde_json::Value {
+    let Some(axe) = axe_core() else {
+        return json!([]);
+    };
+    let present = browser.execute("return typeof axe", vec![]).await.unwrap();
+    if present != json!("object") {
+        browser.execute(axe, vec![]).await.unwrap();
+    }
+    browser.execute_async(AXE_RUN, vec![]).await.unwrap()
+}
+
+/// Checks the page for `PAGE_FAULTS` and for axe-core's serious and critical violations at
+/// the width the browser shows pages at, then saves a screenshot of it as `<name>.png` in
+/// `LINTEL_SCREENSHOTS`, when that is set, to look at the pages as a person sees them.
 async fn snap(browser: &Client, name: &str) {
     let faults = browser.execute(PAGE_FAULTS, vec![]).await.unwrap();
     assert_eq!(faults, json!([]), "the page {name} is at fault");
+    let faults = accessibility_faults(browser).await;
+    assert_eq!(faults, json!([]), "the page {name} is not accessible");
     if let Ok(dir) = std::env::var("LINTEL_SCREENSHOTS") {
         let png = browser.screenshot().await.unwrap();
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
@@ -189,14 +238,22 @@ async fn fill(browser: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+/// Clicks the element, scrolled to the middle of the screen first as a person would: at the
+/// bottom edge, the member app's tab bar covers it.
 async fn click(browser: &Client, css: &str) {
-    browser
+    let element = browser
         .find(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    let arg = serde_json::to_value(&element).unwrap();
+    browser
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'center' })",
+            vec![arg],
+        )
         .await
         .unwrap();
+    element.click().await.unwrap();
 }
 
 /// Follows the last emailed link and enters the texted code.
@@ -368,6 +425,31 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
         .unwrap();
     heading_is(&browser, "API keys").await;
     assert!(!browser.source().await.unwrap().contains(&secret));
+    // Revoking asks first: the button opens a box that says what happens, whose own button
+    // does it; the list then says so once.
+    let row = "//tr[td[normalize-space()='door sync']]//details";
+    browser
+        .find(Locator::XPath(&format!("{row}/summary")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    page_shows(&browser, "Programs using this key are refused at once.").await;
+    snap(&browser, "api-key-revoke-asks").await;
+    browser
+        .find(Locator::XPath(&format!("{row}//button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    page_shows(&browser, "<p class=\"toast\" role=\"status\">Revoked.</p>").await;
+    snap(&browser, "api-key-revoked").await;
+    assert_eq!(
+        app.get(&secret, "/api/v1/orgs/acme/doors").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     // A PIN code issued from the dashboard is on the answer once, then in the owner's app.
     app.site(&key, "acme", "HQ").await;
     browser

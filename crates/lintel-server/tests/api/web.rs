@@ -23,6 +23,7 @@ on_both_backends!(
     the_previous_owner_of_a_recycled_number_adds_a_new_one_from_a_page,
     controllers_are_added_wired_and_rotated_from_the_dashboard,
     the_first_page_shows_what_is_left_to_set_up_and_todays_doors,
+    long_lists_page_on_and_keep_their_filters,
 );
 
 /// A browser: keeps cookies, and shows redirects rather than following them.
@@ -563,7 +564,18 @@ async fn the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else(backen
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers["location"], "/admin/acme/places");
+    // Back to the list, which says once that it worked (a fixed word, not text from the URL).
+    assert_eq!(headers["location"], "/admin/acme/places?done=saved");
+    let (_, page, _) = browser.get("/admin/acme/places?done=saved").await;
+    assert!(
+        page.contains("<p class=\"toast\" role=\"status\">Saved.</p>"),
+        "{page}"
+    );
+    let (_, page, _) = browser.get("/admin/acme/places?done=%3Cb%3E").await;
+    assert!(
+        !page.contains("class=\"toast\"") && !page.contains("<b>"),
+        "{page}"
+    );
     let (_, sites) = app.get(&key, "/api/v1/orgs/acme/sites").await;
     assert_eq!(sites["items"][0]["name"], "HQ");
     let site = sites["items"][0]["id"].as_str().unwrap().to_owned();
@@ -577,6 +589,19 @@ async fn the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else(backen
         page.contains("role=\"alert\"") && page.contains("Add a site"),
         "{page}"
     );
+    // And beside the field it names, in the form that was sent (the door form below has a
+    // name field too).
+    let form = &page[page.find("action=\"/admin/acme/sites\"").unwrap()..];
+    let form = &form[..form.find("</form>").unwrap()];
+    assert!(
+        form.contains(
+            "name=\"name\" type=\"text\" value=\"\" required aria-invalid=\"true\" \
+                       aria-describedby=\"field-error\"><span class=\"field-error\" \
+                       id=\"field-error\">"
+        ),
+        "{form}"
+    );
+    assert_eq!(page.matches("aria-invalid=\"true\"").count(), 1, "{page}");
 
     // Editing a door through its page, recorded as hers.
     let door = app.door(&key, "acme", &site, "Front").await;
@@ -644,8 +669,18 @@ async fn my_doors_open_with_a_button_and_say_why_not(backend: Backend) {
             serde_json::json!({ "email": "ada@example.com" }),
         )
         .await;
+    // Olive grants accesses: refusals name her as whom to ask.
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "olive@example.com", "areas": ["delegation"] }),
+    )
+    .await;
     app.deliver().await;
     day_and_night(&app, &key, &invited["id"], &front, &night_door).await;
+    Browser::new(&app)
+        .sign_up_as("Olive", "olive@example.com", "+46 70 123 45 68")
+        .await;
     let browser = Browser::new(&app);
     let profile = browser.sign_up().await;
     assert!(profile.contains("href=\"/doors\""), "{profile}");
@@ -669,11 +704,34 @@ async fn my_doors_open_with_a_button_and_say_why_not(backend: Backend) {
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(page.contains("does not cover this time of day"), "{page}");
+    assert!(
+        page.contains(
+            "Your access does not cover this time of day. Ask Olive Lovelace \
+             (olive@example.com) if you need it now."
+        ),
+        "{page}"
+    );
+    // Where the organization hides admins' emails, the refusal names her only.
+    app.patch(
+        &key,
+        "/api/v1/orgs/acme",
+        serde_json::json!({ "settings": { "show_admin_email": false } }),
+    )
+    .await;
+    let (_, page, _) = browser
+        .post(
+            &format!("/doors/acme/{night_door}/unlock"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert!(
+        page.contains("Ask Olive Lovelace if you need it now.") && !page.contains("olive@"),
+        "{page}"
+    );
     let (_, log) = app
         .get(&key, "/api/v1/orgs/acme/events?kind=decision")
         .await;
-    assert_eq!(log["items"].as_array().unwrap().len(), 2);
+    assert_eq!(log["items"].as_array().unwrap().len(), 3);
 }
 
 async fn an_admin_builds_the_staff_access_in_the_dashboard(backend: Backend) {
@@ -782,7 +840,7 @@ async fn an_admin_builds_the_staff_access_in_the_dashboard(backend: Backend) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         headers["location"],
-        format!("/admin/acme/doors/{front}").as_str()
+        format!("/admin/acme/doors/{front}?done=unlocked").as_str()
     );
     let (_, log) = app
         .get(&key, "/api/v1/orgs/acme/events?kind=decision")
@@ -1036,6 +1094,17 @@ async fn a_guest_opens_a_door_from_the_link_page(backend: Backend) {
         .get(&key, "/api/v1/orgs/acme/events?kind=decision.granted")
         .await;
     assert_eq!(log["items"][0]["actor"]["name"], "Grace");
+    // A door the link does not open says whom to ask: who sent it.
+    let back = app.door(&key, "acme", &site, "Back").await;
+    let (_, page, _) = guest
+        .post(&format!("{path}/doors/{back}/unlock"), &[])
+        .await;
+    assert!(
+        page.contains(
+            "This link does not open this door. Ask Ada Lovelace, who sent it, for access."
+        ),
+        "{page}"
+    );
     // From another site, the button is refused.
     let (status, _, _) = guest
         .post_from(
@@ -1553,4 +1622,66 @@ async fn the_first_page_shows_what_is_left_to_set_up_and_todays_doors(backend: B
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, page, _) = browser.get("/admin/acme").await;
     assert!(!page.contains("data-live"), "{page}");
+}
+
+async fn long_lists_page_on_and_keep_their_filters(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    app.invite(
+        &key,
+        "acme",
+        serde_json::json!({ "email": "ada@example.com", "areas": ["owner"] }),
+    )
+    .await;
+    for i in 0..201 {
+        if i % 100 == 99 {
+            // Past the hour's invitation limit.
+            app.clock.advance(chrono::Duration::minutes(61));
+        }
+        app.invite(
+            &key,
+            "acme",
+            serde_json::json!({ "email": format!("person{i}@example.com") }),
+        )
+        .await;
+    }
+    app.deliver().await;
+    let browser = Browser::new(&app);
+    browser.sign_up().await;
+    let rows = |page: &str| {
+        page.matches("<tr><td><a href=\"/admin/acme/members/")
+            .count()
+    };
+    let (_, first, _) = browser.get("/admin/acme/members?status=invited").await;
+    assert_eq!(rows(&first), 200);
+    // The next page keeps the filter; the first has no way back, being the first.
+    let at = first.find("rel=\"next\"").expect("a next page");
+    let href = &first[first[..at].rfind("href=\"").unwrap() + 6..at - 2];
+    assert!(
+        href.starts_with("/admin/acme/members?status=invited&amp;after="),
+        "{href}"
+    );
+    assert!(!first.contains("First page"), "{first}");
+    let (status, second, _) = browser.get(&href.replace("&amp;", "&")).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(rows(&second), 1, "{second}");
+    assert!(
+        second.contains("<a href=\"/admin/acme/members?status=invited\">First page</a>")
+            && !second.contains("rel=\"next\""),
+        "{second}"
+    );
+    // Nobody is on both pages.
+    let names = |page: &str| -> Vec<String> {
+        page.split("<tr><td><a href=\"/admin/acme/members/")
+            .skip(1)
+            .map(|row| row[..36].to_owned())
+            .collect()
+    };
+    let seen = names(&first);
+    assert!(names(&second).iter().all(|id| !seen.contains(id)));
+    // A cursor that is not one is a clear refusal, not a crash.
+    let (status, page, _) = browser.get("/admin/acme/members?after=nonsense").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
 }

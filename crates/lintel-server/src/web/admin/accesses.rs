@@ -9,14 +9,13 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, Posted, button_form, ending, field, local_time, max_page, nav, object_routes, optional,
-    screen,
+    Fields, Posted, ending, field, local_time, max_page, nav, object_routes, optional, screen,
 };
 use crate::app::accesses::{AccessBody, UpdateAccess};
 use crate::app::members::MemberQuery;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{escape, hidden, input, page_with_nav};
+use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav};
 use lintel_store::DoorFilter;
 
 pub(super) const SECTION: Section = Section {
@@ -138,11 +137,15 @@ pub(super) async fn accesses_html(
             a.users.len(),
             a.groups.len(),
             if editable {
-                button_form(
+                confirm_form(
                     &format!("/admin/{slug}/accesses/{}/delete", a.id),
                     &session.csrf,
                     "Delete",
-                    "danger small",
+                    &format!(
+                        "Delete the access {}? The people and groups it covers can no longer \
+                         open its doors through it.",
+                        a.name
+                    ),
                 )
             } else {
                 String::new()
@@ -150,8 +153,8 @@ pub(super) async fn accesses_html(
         ));
     }
     let mut body = format!(
-        "{top}<section><table><thead><tr><th>Access</th><th>Kind</th><th>Doors</th>\
-         <th>When</th><th>Who</th><th></th></tr></thead><tbody>{rows}</tbody></table>{}</section>",
+        "{top}<section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Access</th><th>Kind</th><th>Doors</th>\
+         <th>When</th><th>Who</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>{}</section>",
         if accesses.items.is_empty() {
             "<p>No accesses yet.</p>"
         } else {

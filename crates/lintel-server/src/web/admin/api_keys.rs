@@ -7,13 +7,13 @@ use lintel_domain::{ApiKeyId, Area, Areas};
 
 use super::Section;
 use super::kit::{
-    Posted, area_boxes, areas_text, button_form, checked_areas, ending, field, get_page, max_page,
-    nav, optional, screen, secret_notice,
+    Posted, area_boxes, areas_text, checked_areas, ending, field, get_page, max_page, nav,
+    optional, screen, secret_notice,
 };
 use crate::app::api_keys::CreateApiKey;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{escape, hidden, input, page_with_nav};
+use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav};
 
 pub(super) const SECTION: Section = Section {
     path: "api-keys",
@@ -49,11 +49,11 @@ async fn keys_html(
             (None, None) => "active".into(),
         };
         let revoke = if k.revoked_at.is_none() && k.areas.iter().all(|a| ctx.areas.allows(a)) {
-            button_form(
+            confirm_form(
                 &format!("/admin/{slug}/api-keys/{}/revoke", k.id),
                 &session.csrf,
                 "Revoke",
-                "danger small",
+                "Programs using this key are refused at once. This cannot be undone.",
             )
         } else {
             String::new()
@@ -71,8 +71,8 @@ async fn keys_html(
         ));
     }
     let body = format!(
-        "{top}<section><table><thead><tr><th>Name</th><th>Key</th><th>Areas</th><th>State</th>\
-         <th>Last used</th><th></th></tr></thead><tbody>{rows}</tbody></table>{}</section>\
+        "{top}<section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Name</th><th>Key</th><th>Areas</th><th>State</th>\
+         <th>Last used</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>{}</section>\
          <form class=\"card\" method=\"post\" action=\"/admin/{slug}/api-keys\"><h2>Create a key\
          </h2>{}{}{}{}<button>Create key</button></form>",
         if keys.items.is_empty() {

@@ -157,8 +157,8 @@ async fn board_html(
         format!("<p class=\"error\">{alarms} door(s) held or forced open.</p>")
     };
     let body = format!(
-        "{top}<section>{summary}<table><thead><tr><th>Door</th><th>Site</th><th>State</th>\
-         <th>Since</th><th>Controller</th></tr></thead><tbody>{rows}</tbody></table>\
+        "{top}<section>{summary}<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Door</th><th>Site</th><th>State</th>\
+         <th>Since</th><th>Controller</th></tr></thead><tbody>{rows}</tbody></table></div>\
          <p class=\"hint\">As each door's controller reported it; this page loads again every \
          {REFRESH_SECS} seconds.</p></section>"
     );

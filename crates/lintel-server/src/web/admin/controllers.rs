@@ -16,7 +16,7 @@ use super::kit::{
 use crate::app::controllers::{ControllerWithToken, CreateController, UpdateController};
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
+use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav, save_button};
 
 pub(super) const SECTION: Section = Section {
     path: "controllers",
@@ -130,8 +130,8 @@ async fn controllers_html(
         String::new()
     };
     let body = format!(
-        "{top}<section><table><thead><tr><th>Name</th><th>Site</th><th>State</th><th>Rules</th>\
-         <th>Events waiting</th></tr></thead><tbody>{rows}</tbody></table>{}</section>{create}",
+        "{top}<section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Name</th><th>Site</th><th>State</th><th>Rules</th>\
+         <th>Events waiting</th></tr></thead><tbody>{rows}</tbody></table></div>{}</section>{create}",
         if controllers.items.is_empty() {
             "<p>No controllers yet. A controller keeps its doors' rules and opens them even \
              when it cannot reach Lintel.</p>"
@@ -166,17 +166,19 @@ async fn controller_html(
                 "Pair on site",
                 "small",
             ),
-            button_form(
+            confirm_form(
                 &format!("/admin/{slug}/controllers/{id}/rotate-token"),
                 &session.csrf,
                 "Rotate token",
-                "small",
+                "The controller's current token stops working at once: it stays cut off until \
+                 it is given the new one.",
             ),
-            button_form(
+            confirm_form(
                 &format!("/admin/{slug}/controllers/{id}/delete"),
                 &session.csrf,
                 "Delete",
-                "danger small",
+                "Its doors stop getting rules from Lintel and its token stops working. This \
+                 cannot be undone.",
             )
         )
     } else {

@@ -2,21 +2,22 @@
 //! on the answer to the form), revoke either.
 
 use axum::Router;
-use axum::response::Response;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use lintel_domain::{Area, CardId, CredentialStatus, PinId};
 use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, Posted, button_form, credential_tabs, ending, field, get_page, max_page, nav, optional,
-    screen,
+    Fields, Posted, credential_tabs, ending, error_page, field, list_page, max_page, more_link,
+    nav, optional, screen,
 };
 use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
 use crate::app::members::MemberQuery;
-use crate::app::{self, AppState, OrgCtx};
+use crate::app::{self, AppState, OrgCtx, enter_org};
 use crate::web::Session;
-use crate::web::html::{copy_button, escape, hidden, input, page_with_nav};
+use crate::web::html::{confirm_form, copy_button, escape, hidden, input, page_with_nav, toast};
 
 pub(super) const SECTION: Section = Section {
     path: "credentials",
@@ -24,11 +25,11 @@ pub(super) const SECTION: Section = Section {
     may_see: |ctx| ctx.require(Area::Delegation).is_ok(),
 };
 
-screen!(Credentials at "credentials" by credentials_html);
+screen!(Credentials at "credentials" by first_page);
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/{slug}/credentials", get(get_page::<Credentials>))
+        .route("/admin/{slug}/credentials", get(credentials))
         .route("/admin/{slug}/cards", post(create_card))
         .route("/admin/{slug}/cards/{id}/revoke", post(revoke_card))
         .route("/admin/{slug}/pins", post(create_pin))
@@ -50,16 +51,48 @@ fn revoked_text(status: CredentialStatus, at: Option<chrono::DateTime<chrono::Ut
     }
 }
 
-pub(super) async fn credentials_html(
+/// The page with both lists from their start, for the forms' answers.
+async fn first_page(
     state: &AppState,
     ctx: &OrgCtx,
     session: &Session,
     top: &str,
 ) -> Result<String, app::Error> {
+    credentials_html(state, ctx, session, &Fields::new(), top).await
+}
+
+/// The page, each list from where the query (`asked`) says: `cards_after`, `pins_after`.
+pub async fn credentials(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    Query(asked): Query<Fields>,
+) -> Response {
+    let ctx = match enter_org(&state, session.actor.clone(), &slug).await {
+        Ok(ctx) => ctx,
+        Err(err) => return error_page(err),
+    };
+    let top = toast(optional(&asked, "done").as_deref());
+    match credentials_html(&state, &ctx, &session, &asked, top).await {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => error_page(err),
+    }
+}
+
+async fn credentials_html(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session: &Session,
+    asked: &Fields,
+    top: &str,
+) -> Result<String, app::Error> {
     let slug = ctx.org.slug.as_str();
     let query = CredentialQuery::default();
-    let cards = app::credentials::list_cards(state, ctx, &query, &max_page()).await?;
-    let pins = app::credentials::list_pins(state, ctx, &query, &max_page()).await?;
+    let cards =
+        app::credentials::list_cards(state, ctx, &query, &list_page(asked, "cards_after")).await?;
+    let pins =
+        app::credentials::list_pins(state, ctx, &query, &list_page(asked, "pins_after")).await?;
+    let here = format!("/admin/{slug}/credentials");
     let members = app::members::list(state, ctx, &MemberQuery::default(), &max_page()).await?;
     let sites = app::sites::list(state, ctx, &max_page()).await?;
     let people: Vec<(Uuid, String)> = members
@@ -80,11 +113,11 @@ pub(super) async fn credentials_html(
     };
     let revoke = |kind: &str, id: Uuid, status: CredentialStatus| {
         if status == CredentialStatus::Active {
-            button_form(
+            confirm_form(
                 &format!("/admin/{slug}/{kind}/{id}/revoke"),
                 &session.csrf,
                 "Revoke",
-                "danger small",
+                "It stops opening doors at once. This cannot be undone.",
             )
         } else {
             String::new()
@@ -122,23 +155,24 @@ pub(super) async fn credentials_html(
         }
     };
     let body = format!(
-        "{top}<section><h2>Cards</h2><table><thead><tr><th>Member</th><th>Number</th>\
+        "{top}<section><h2>Cards</h2><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Member</th><th>Number</th>\
          <th>Facility code</th><th>Note</th><th>State</th><th></th></tr></thead><tbody>{card_rows}\
-         </tbody></table>{}</section>\
+         </tbody></table></div>{}</section>\
          <form class=\"card\" method=\"post\" action=\"/admin/{slug}/cards\"><h2>Give a card</h2>{}\
          <label for=\"card_member\">Member</label><select id=\"card_member\" name=\"member_id\" \
          required>{}</select>{}{}{}<button>Give card</button></form>\
          <section><h2>PIN codes</h2><p class=\"hint\">Nobody can read a PIN code here: it is shown \
-         once to whoever issues it, and afterwards only to its owner, in their app.</p><table>\
+         once to whoever issues it, and afterwards only to its owner, in their app.</p><div class=\"scroll\" tabindex=\"0\"><table>\
          <thead><tr><th>Member</th><th>Site</th><th>Code</th><th>State</th><th></th></tr></thead>\
-         <tbody>{pin_rows}</tbody></table>{}</section>\
+         <tbody>{pin_rows}</tbody></table></div>{}</section>\
          <form class=\"card\" method=\"post\" action=\"/admin/{slug}/pins\"><h2>Issue a PIN code\
          </h2>{}<label for=\"pin_member\">Member</label><select id=\"pin_member\" name=\"member_id\" \
          required>{}</select><label for=\"pin_site\">Site</label><select id=\"pin_site\" \
          name=\"site_id\" required>{}</select>{}<p class=\"hint\">Leave the code blank to have a \
          random one made: six digits, or more when the site has many codes.</p>\
          <button>Issue code</button></form>",
-        empty(cards.items.is_empty(), "cards"),
+        empty(cards.items.is_empty(), "cards")
+            + &more_link(&here, asked, "cards_after", cards.next_cursor.as_deref()),
         hidden("csrf", &session.csrf),
         options(&people),
         input(
@@ -156,7 +190,8 @@ pub(super) async fn credentials_html(
             "min=\"0\" max=\"65535\""
         ),
         input("description", "Note", "text", "", ""),
-        empty(pins.items.is_empty(), "PIN codes"),
+        empty(pins.items.is_empty(), "PIN codes")
+            + &more_link(&here, asked, "pins_after", pins.next_cursor.as_deref()),
         hidden("csrf", &session.csrf),
         options(&people),
         options(&site_items),

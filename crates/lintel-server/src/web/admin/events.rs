@@ -9,7 +9,7 @@ use lintel_domain::Area;
 use uuid::Uuid;
 
 use super::Section;
-use super::kit::{Fields, error_page, nav, optional};
+use super::kit::{Fields, error_page, more_link, nav, optional, url_encode};
 use crate::app::events::EventQuery;
 use crate::app::{self, AppState, ListRequest, enter_org};
 use crate::web::Session;
@@ -67,21 +67,18 @@ pub async fn events(
     }
     let kind = query.kind.clone().unwrap_or_default();
     let kind_param: String = url_encode(&kind);
-    let next = listed
-        .next_cursor
-        .map(|c| {
-            format!(
-                "<p><a href=\"/admin/{slug}/events?kind={kind_param}&amp;cursor={c}\">Older \
-                 events</a></p>"
-            )
-        })
-        .unwrap_or_default();
+    let next = more_link(
+        &format!("/admin/{slug}/events"),
+        &params,
+        "cursor",
+        listed.next_cursor.as_deref(),
+    );
     let body = format!(
         "<form class=\"card search\" method=\"get\" action=\"/admin/{slug}/events\">{}\
          <button class=\"secondary\">Filter</button> <a href=\"/admin/{slug}/events.csv?kind=\
-         {kind_param}\">Download CSV</a></form><section><table><thead><tr><th>When (UTC)</th>\
+         {kind_param}\">Download CSV</a></form><section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>When (UTC)</th>\
          <th>What</th><th>Who</th><th>Object</th><th>Details</th></tr></thead><tbody>{rows}\
-         </tbody></table>{next}</section>",
+         </tbody></table></div>{next}</section>",
         input(
             "kind",
             "Kind (e.g. door, member.invited)",
@@ -131,16 +128,6 @@ fn summary_text(summary: &serde_json::Value) -> String {
         Some(map) if map.is_empty() => String::new(),
         _ => summary.to_string(),
     }
-}
-
-fn url_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 pub async fn events_csv(

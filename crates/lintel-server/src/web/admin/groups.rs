@@ -6,13 +6,11 @@ use lintel_domain::{Area, GroupId};
 use uuid::Uuid;
 
 use super::Section;
-use super::kit::{
-    Posted, button_form, ending, field, max_page, nav, object_routes, read_only, screen,
-};
+use super::kit::{Posted, ending, field, max_page, nav, object_routes, read_only, screen};
 use crate::app::groups::CreateGroup;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
+use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav, save_button};
 
 pub(super) const SECTION: Section = Section {
     path: "groups",
@@ -49,11 +47,14 @@ async fn groups_html(
             escape(&g.name),
             escape(&g.description),
             if editable {
-                button_form(
+                confirm_form(
                     &format!("/admin/{slug}/groups/{}/delete", g.id),
                     &session.csrf,
                     "Delete",
-                    "danger small",
+                    &format!(
+                        "Delete the group {}? Its members lose the accesses given through it.",
+                        g.name
+                    ),
                 )
             } else {
                 String::new()
@@ -61,8 +62,8 @@ async fn groups_html(
         ));
     }
     let mut body = format!(
-        "{top}<section><table><thead><tr><th>Group</th><th>Description</th><th></th></tr>\
-         </thead><tbody>{rows}</tbody></table>{}</section>",
+        "{top}<section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Group</th><th>Description</th><th></th></tr>\
+         </thead><tbody>{rows}</tbody></table></div>{}</section>",
         if groups.items.is_empty() {
             "<p>No groups yet.</p>"
         } else {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::handler::Handler;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -21,7 +21,8 @@ use uuid::Uuid;
 
 use super::SECTIONS;
 use crate::app::{self, AppState, ListRequest, OrgCtx, enter_org};
-use crate::web::html::{copy_button, error_box, escape, hidden, page_with_nav};
+use crate::http::error::ApiError;
+use crate::web::html::{copy_button, error_box, escape, hidden, page_with_nav, toast};
 use crate::web::{SameOrigin, Session, explain, forbidden};
 
 /// A page of the dashboard (or of the member app) that forms return to.
@@ -149,6 +150,9 @@ pub(crate) struct Posted {
     pub slug: String,
     pub id: Uuid,
     pub form: Fields,
+    /// Where the form was posted: what it did (`done_by`) and which form to mark a
+    /// refused field in.
+    pub path: String,
 }
 
 impl FromRequest<AppState> for Posted {
@@ -157,6 +161,7 @@ impl FromRequest<AppState> for Posted {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         SameOrigin::from_request_parts(&mut parts, state).await?;
+        let path = parts.uri.path().to_owned();
         let session = Session::from_request_parts(&mut parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -178,6 +183,7 @@ impl FromRequest<AppState> for Posted {
             slug: params.get("slug").cloned().unwrap_or_default(),
             id,
             form,
+            path,
         })
     }
 }
@@ -193,7 +199,7 @@ impl Posted {
             &self.state,
             &self.session,
             &self.slug,
-            &self.form,
+            (&self.form, &self.path),
             page,
             action,
         )
@@ -210,7 +216,7 @@ impl Posted {
             &self.state,
             &self.session,
             &self.slug,
-            &self.form,
+            (&self.form, &self.path),
             page,
             action,
         )
@@ -218,38 +224,33 @@ impl Posted {
     }
 }
 
-/// The GET of a page `S`: the organization and the `{id}` come from the route.
+/// What a form posted to `path` did, by the route's last word: the toast its page shows.
+pub(crate) fn done_by(path: &str) -> &'static str {
+    match path.rsplit('/').next() {
+        Some("delete") => "deleted",
+        Some("revoke") => "revoked",
+        Some("remove" | "leave") => "removed",
+        Some("resend") => "sent",
+        Some("remote-unlock") => "unlocked",
+        _ => "saved",
+    }
+}
+
+/// The GET of a page `S`: the organization and the `{id}` come from the route; `?done=`
+/// says what the form that led here did.
 pub(crate) async fn get_page<S: Screen>(
     State(state): State<AppState>,
     session: Session,
     Path(params): Path<HashMap<String, String>>,
+    Query(query): Query<Fields>,
 ) -> Response {
     let slug = params.get("slug").map_or("", String::as_str);
     let id = params.get("id").and_then(|id| id.parse().ok());
+    let top = toast(query.get("done").map(String::as_str));
     match S::at(id) {
-        Some(page) => show(&state, &session, slug, page, StatusCode::OK, "").await,
+        Some(page) => show(&state, &session, slug, page, StatusCode::OK, top).await,
         None => error_page(app::Error::NotFound { what: "page" }),
     }
-}
-
-/// The sections a viewer may see, as links, with `current` marked.
-fn section_links(ctx: &OrgCtx, current: &str) -> String {
-    let slug = ctx.org.slug.as_str();
-    let mut out = String::new();
-    for section in SECTIONS {
-        if (section.may_see)(ctx) {
-            let here = if section.path == current {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            out.push_str(&format!(
-                " · <a href=\"/admin/{slug}/{}\"{here}>{}</a>",
-                section.path, section.label
-            ));
-        }
-    }
-    out
 }
 
 /// A submitted form: fields by name. Checkboxes are named `area_<name>` and `group_<id>`.
@@ -283,19 +284,39 @@ pub(crate) fn credential_tabs(ctx: &OrgCtx, current: &str) -> String {
     )
 }
 
+/// The dashboard's side navigation: the organization, its overview and the sections the
+/// viewer may see, `current` marked (`""` for the overview), then the way out to the member
+/// app. A column beside the page on a wide screen, a row that scrolls on a phone.
 pub(crate) fn nav(ctx: &OrgCtx, current: &str) -> String {
     let slug = ctx.org.slug.as_str();
-    let mut out = format!(
-        "<nav><a href=\"/admin\">Organizations</a> › <a href=\"/admin/{slug}\"{}>{}</a>",
-        if current.is_empty() {
+    let link = |path: &str, label: &str| {
+        let here = if path == current {
             " aria-current=\"page\""
         } else {
             ""
-        },
-        escape(&ctx.org.name)
+        };
+        let href = if path.is_empty() {
+            format!("/admin/{slug}")
+        } else {
+            format!("/admin/{slug}/{path}")
+        };
+        format!("<li><a href=\"{href}\"{here}>{label}</a></li>")
+    };
+    let mut out = format!(
+        "<nav class=\"side\" aria-label=\"Dashboard\"><p><a href=\"/admin\" \
+         title=\"All your organizations\">{}</a></p><ul>{}",
+        escape(&ctx.org.name),
+        link("", "Overview")
     );
-    out.push_str(&section_links(ctx, current));
-    out.push_str(" · <a href=\"/me\">My profile</a></nav>");
+    for section in SECTIONS {
+        if (section.may_see)(ctx) {
+            out.push_str(&link(section.path, section.label));
+        }
+    }
+    out.push_str(
+        "<li class=\"mine\"><a href=\"/doors\">My doors</a></li>\
+         <li><a href=\"/me\">My profile</a></li></ul></nav>",
+    );
     out
 }
 
@@ -313,6 +334,67 @@ pub(crate) fn max_page() -> ListRequest {
         limit: Some(ListRequest::MAX_LIMIT),
         cursor: None,
     }
+}
+
+/// A list page's rows: as many as a page holds, after the cursor `?{key}=` that the page
+/// before linked to (`more_link`), or from the start.
+pub(crate) fn list_page(asked: &Fields, key: &str) -> ListRequest {
+    ListRequest {
+        limit: Some(ListRequest::MAX_LIMIT),
+        cursor: optional(asked, key),
+    }
+}
+
+/// Links to the rows after these (`next`: the list's `next_cursor`) and back to the first,
+/// on `path` with the page's other query fields kept (`asked`, but for `key` and the
+/// one-time `done`); nothing for a list that fits on one page.
+pub(crate) fn more_link(path: &str, asked: &Fields, key: &str, next: Option<&str>) -> String {
+    let mut kept: Vec<(&String, &String)> = asked
+        .iter()
+        .filter(|(k, _)| *k != key && *k != "done")
+        .collect();
+    kept.sort();
+    let query = |cursor: Option<&str>| {
+        let mut pairs: Vec<String> = kept
+            .iter()
+            .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+            .collect();
+        if let Some(cursor) = cursor {
+            pairs.push(format!("{key}={}", url_encode(cursor)));
+        }
+        if pairs.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", pairs.join("&amp;"))
+        }
+    };
+    let mut links = Vec::new();
+    if asked.contains_key(key) {
+        links.push(format!("<a href=\"{}\">First page</a>", query(None)));
+    }
+    if let Some(next) = next {
+        links.push(format!(
+            "<a href=\"{}\" rel=\"next\">Next page</a>",
+            query(Some(next))
+        ));
+    }
+    if links.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"pages\">{}</p>", links.join(" · "))
+    }
+}
+
+/// `value` for a URL's query: letters, digits and `-_.` as they are, every other byte
+/// %-encoded.
+pub(crate) fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// A small form of one button, with the session's token.
@@ -371,23 +453,59 @@ pub(crate) async fn show<S: Screen>(
     status: StatusCode,
     top: &str,
 ) -> Response {
-    let ctx = match enter_org(state, session.actor.clone(), slug).await {
-        Ok(ctx) => ctx,
-        Err(err) => return error_page(err),
-    };
-    match page.render(state, &ctx, session, top).await {
+    match render(state, session, slug, &page, top).await {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => error_page(err),
+        Err(response) => response,
     }
 }
 
-/// Runs a form's action in the organization and answers: back to `page` when it worked, the
-/// page again with the error when it did not.
+/// A page's HTML, or the error page that shows instead.
+async fn render<S: Screen>(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    page: &S,
+    top: &str,
+) -> Result<String, Response> {
+    let ctx = enter_org(state, session.actor.clone(), slug)
+        .await
+        .map_err(error_page)?;
+    page.render(state, &ctx, session, top)
+        .await
+        .map_err(error_page)
+}
+
+/// The page again after its form posted to `action` was refused with `err`: the reason at
+/// the top, and beside the field it names in that form.
+async fn refused<S: Screen>(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    page: S,
+    action: &str,
+    err: app::Error,
+) -> Response {
+    let err = ApiError::from(err);
+    match render(state, session, slug, &page, &error_box(Some(&err.message))).await {
+        Ok(html) => {
+            let html = match &err.field {
+                Some(field) => mark_field(&html, action, field, &err.message),
+                None => html,
+            };
+            (err.status, Html(html)).into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+/// Runs a form's action in the organization and answers: back to `page` saying what it did
+/// (by `done_by` of the form's `action`) when it worked, the page again with the error when
+/// it did not.
 pub(crate) async fn act<S: Screen, F, Fut>(
     state: &AppState,
     session: &Session,
     slug: &str,
-    form: &Fields,
+    (form, action_path): (&Fields, &str),
     page: S,
     action: F,
 ) -> Response
@@ -403,19 +521,11 @@ where
         Err(err) => return error_page(err),
     };
     match action(ctx).await {
-        Ok(()) => Redirect::to(&page.path(slug)).into_response(),
-        Err(err) => {
-            let (status, message) = explain(err);
-            show(
-                state,
-                session,
-                slug,
-                page,
-                status,
-                &error_box(Some(&message)),
-            )
-            .await
+        Ok(()) => {
+            let done = done_by(action_path);
+            Redirect::to(&format!("{}?done={done}", page.path(slug))).into_response()
         }
+        Err(err) => refused(state, session, slug, page, action_path, err).await,
     }
 }
 
@@ -426,7 +536,7 @@ pub(crate) async fn show_once<S: Screen, F, Fut>(
     state: &AppState,
     session: &Session,
     slug: &str,
-    form: &Fields,
+    (form, action_path): (&Fields, &str),
     page: S,
     action: F,
 ) -> Response
@@ -441,19 +551,64 @@ where
         Ok(ctx) => ctx,
         Err(err) => return error_page(err),
     };
-    let (status, top) = match action(ctx).await {
-        Ok(notice) => (StatusCode::CREATED, notice),
-        Err(err) => {
-            let (status, message) = explain(err);
-            (status, error_box(Some(&message)))
-        }
+    let mut response = match action(ctx).await {
+        Ok(notice) => show(state, session, slug, page, StatusCode::CREATED, &notice).await,
+        Err(err) => refused(state, session, slug, page, action_path, err).await,
     };
-    let mut response = show(state, session, slug, page, status, &top).await;
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
     response
+}
+
+/// `html` with the field `name` of the form posted to `action` marked invalid and `message`
+/// beside it (`aria-describedby`, so a screen reader reads it with the field). Unchanged when
+/// that form has no such field: the message at the top says it all.
+pub(crate) fn mark_field(html: &str, action: &str, name: &str, message: &str) -> String {
+    let Some(form_at) = html.find(&format!(" action=\"{action}\"")) else {
+        return html.to_owned();
+    };
+    let form_end = html[form_at..]
+        .find("</form>")
+        .map_or(html.len(), |i| form_at + i);
+    let Some(name_at) = html[form_at..form_end]
+        .find(&format!(" name=\"{name}\""))
+        .map(|i| form_at + i)
+    else {
+        return html.to_owned();
+    };
+    let Some(tag_at) = html[..name_at].rfind('<') else {
+        return html.to_owned();
+    };
+    let tag = &html[tag_at + 1..name_at];
+    let closing = if tag.starts_with("select") {
+        "</select>"
+    } else if tag.starts_with("textarea") {
+        "</textarea>"
+    } else if tag.starts_with("input") {
+        ""
+    } else {
+        return html.to_owned();
+    };
+    let Some(tag_end) = html[name_at..].find('>').map(|i| name_at + i) else {
+        return html.to_owned();
+    };
+    let after = if closing.is_empty() {
+        tag_end + 1
+    } else {
+        html[tag_end..]
+            .find(closing)
+            .map_or(tag_end + 1, |i| tag_end + i + closing.len())
+    };
+    format!(
+        "{} aria-invalid=\"true\" aria-describedby=\"field-error\"{}<span class=\"field-error\" \
+         id=\"field-error\">{}</span>{}",
+        &html[..tag_end],
+        &html[tag_end..after],
+        escape(message),
+        &html[after..]
+    )
 }
 
 /// The box that shows a new secret this once (on the answer itself: Lintel keeps only its
@@ -522,4 +677,38 @@ pub(crate) fn area_boxes(ctx: &OrgCtx, held: &Areas) -> String {
     }
     out.push_str("</fieldset>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_field_is_marked_in_the_form_that_was_sent_only() {
+        let page = "<form action=\"/a\"><input id=\"a-name\" name=\"name\"></form>\
+                    <form action=\"/b\"><input id=\"name\" name=\"name\" value=\"x\">\
+                    <select name=\"kind\"><option>1</option></select></form>";
+        let marked = mark_field(page, "/b", "name", "name must not be <empty>");
+        assert_eq!(
+            marked,
+            "<form action=\"/a\"><input id=\"a-name\" name=\"name\"></form>\
+             <form action=\"/b\"><input id=\"name\" name=\"name\" value=\"x\" \
+             aria-invalid=\"true\" aria-describedby=\"field-error\"><span class=\"field-error\" \
+             id=\"field-error\">name must not be &lt;empty&gt;</span>\
+             <select name=\"kind\"><option>1</option></select></form>"
+        );
+        // A select's message goes after the whole select.
+        let marked = mark_field(page, "/b", "kind", "pick one");
+        assert!(
+            marked.contains(
+                "<select name=\"kind\" aria-invalid=\"true\" \
+                             aria-describedby=\"field-error\"><option>1</option></select>\
+                             <span class=\"field-error\" id=\"field-error\">pick one</span>"
+            ),
+            "{marked}"
+        );
+        // No such form, or no such field in it: unchanged.
+        assert_eq!(mark_field(page, "/c", "name", "x"), page);
+        assert_eq!(mark_field(page, "/a", "kind", "x"), page);
+    }
 }

@@ -10,12 +10,12 @@ use lintel_domain::{Delivery, LinkId, LinkState};
 use uuid::Uuid;
 
 use super::kit::{
-    Fields, Screen, act, button_form, credential_tabs, error_page, field, local_time, max_page,
-    nav, optional, screen, show_once,
+    Fields, Screen, act, credential_tabs, error_page, field, list_page, local_time, max_page,
+    more_link, nav, optional, screen, show_once,
 };
 use crate::app::links::{CreateLink, LinkQuery, LinkView};
 use crate::app::{self, AppState, OrgCtx, enter_org};
-use crate::web::html::{copy_button, escape, hidden, input, page_with_nav};
+use crate::web::html::{confirm_form, copy_button, escape, hidden, input, page_with_nav, toast};
 use crate::web::{SameOrigin, Session};
 
 screen!(Links at "links" by links_html);
@@ -32,10 +32,15 @@ pub(crate) async fn links_body(
     ctx: &OrgCtx,
     session: &Session,
     action: &str,
-    query: &LinkQuery,
+    asked: &Fields,
     top: &str,
 ) -> Result<String, app::Error> {
-    let links = app::links::list(state, ctx, query, &max_page()).await?;
+    let query = LinkQuery {
+        group: None,
+        state: optional(asked, "state"),
+        sort: optional(asked, "sort"),
+    };
+    let links = app::links::list(state, ctx, &query, &list_page(asked, "after")).await?;
     // Administrators choose among all groups; a member sending to their own guests among
     // their own groups (whose doors they can open, which sending checks).
     let groups: Vec<(Uuid, String)> = match (ctx.require_admin(), &ctx.member) {
@@ -67,11 +72,11 @@ pub(crate) async fn links_body(
         let revoke = if *s == LinkState::Revoked {
             String::new()
         } else {
-            button_form(
+            confirm_form(
                 &format!("{action}/{}/revoke", link.id),
                 &session.csrf,
                 "Revoke",
-                "danger small",
+                "The link stops opening doors at once. This cannot be undone.",
             )
         };
         rows.push_str(&format!(
@@ -131,9 +136,9 @@ pub(crate) async fn links_body(
          name=\"sort\">{sorts}</select> <button class=\"small secondary\">List</button></form>"
     );
     Ok(format!(
-        "{top}<section>{filters}<table><thead><tr><th>Recipient</th><th>Group</th><th>Sent</th>\
+        "{top}<section>{filters}<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Recipient</th><th>Group</th><th>Sent</th>\
          <th>State</th><th>Until</th><th>Last used</th><th></th></tr></thead><tbody>{rows}\
-         </tbody></table>{}</section>\
+         </tbody></table></div>{}{}</section>\
          <form class=\"card\" method=\"post\" action=\"{action}\"><h2>Send an access link</h2>{}\
          {}<label for=\"group_id\">Doors of group</label><select id=\"group_id\" name=\"group_id\" \
          required>{options}</select><label for=\"delivery\">Send by</label>\
@@ -145,6 +150,7 @@ pub(crate) async fn links_body(
             (true, false) => "<p>No links yet.</p>",
             (true, true) => "<p>No links in this state.</p>",
         },
+        more_link(action, asked, "after", links.next_cursor.as_deref()),
         hidden("csrf", &session.csrf),
         input("recipient_name", "Recipient's name", "text", "", "required"),
         input(
@@ -186,19 +192,19 @@ pub(crate) async fn links_html(
     session: &Session,
     top: &str,
 ) -> Result<String, app::Error> {
-    listed_links_html(state, ctx, session, &LinkQuery::default(), top).await
+    listed_links_html(state, ctx, session, &Fields::new(), top).await
 }
 
-/// The dashboard's Access links page, its list as `query` asks.
+/// The dashboard's Access links page, its list as the page's query (`asked`) says.
 async fn listed_links_html(
     state: &AppState,
     ctx: &OrgCtx,
     session: &Session,
-    query: &LinkQuery,
+    asked: &Fields,
     top: &str,
 ) -> Result<String, app::Error> {
     let action = format!("/admin/{}/links", ctx.org.slug.as_str());
-    let body = links_body(state, ctx, session, &action, query, top).await?;
+    let body = links_body(state, ctx, session, &action, asked, top).await?;
     Ok(page_with_nav("Access links", &links_nav(ctx), &body))
 }
 
@@ -246,10 +252,19 @@ pub(crate) async fn send<S: Screen>(
     form: &Fields,
     page: S,
 ) -> Response {
-    show_once(state, session, slug, form, page, |ctx| async move {
-        let req = create_request(&ctx, form)?;
-        Ok(sent_box(&app::links::create(state, &ctx, req).await?))
-    })
+    // The form posts to the page's own address.
+    let action = page.path(slug);
+    show_once(
+        state,
+        session,
+        slug,
+        (form, &action),
+        page,
+        |ctx| async move {
+            let req = create_request(&ctx, form)?;
+            Ok(sent_box(&app::links::create(state, &ctx, req).await?))
+        },
+    )
     .await
 }
 
@@ -264,12 +279,8 @@ pub async fn links(
         Ok(ctx) => ctx,
         Err(err) => return error_page(err),
     };
-    let query = LinkQuery {
-        group: None,
-        state: optional(&params, "state"),
-        sort: optional(&params, "sort"),
-    };
-    match listed_links_html(&state, &ctx, &session, &query, "").await {
+    let top = toast(optional(&params, "done").as_deref());
+    match listed_links_html(&state, &ctx, &session, &params, top).await {
         Ok(html) => Html(html).into_response(),
         Err(err) => error_page(err),
     }
@@ -294,11 +305,18 @@ pub(crate) async fn revoke<S: Screen>(
     form: &Fields,
     page: S,
 ) -> Response {
-    act(state, session, slug, form, page, |ctx| async move {
-        app::links::revoke(state, &ctx, LinkId(id))
-            .await
-            .map(|_| ())
-    })
+    act(
+        state,
+        session,
+        slug,
+        (form, "/revoke"),
+        page,
+        |ctx| async move {
+            app::links::revoke(state, &ctx, LinkId(id))
+                .await
+                .map(|_| ())
+        },
+    )
     .await
 }
 

@@ -10,12 +10,12 @@ use uuid::Uuid;
 use super::Section;
 use super::kit::{
     Fields, Posted, Screen, area_boxes, areas_text, button_form, checked_areas, ending, error_page,
-    field, get_page, max_page, nav, optional, screen,
+    field, get_page, list_page, max_page, more_link, nav, optional, screen,
 };
 use crate::app::members::{Invite, MemberQuery, UpdateMember};
 use crate::app::{self, AppState, OrgCtx, enter_org};
 use crate::web::Session;
-use crate::web::html::{escape, hidden, input, page_with_nav};
+use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav, toast};
 
 pub(super) const SECTION: Section = Section {
     path: "members",
@@ -42,7 +42,7 @@ impl Screen for Members {
         session: &Session,
         top: &str,
     ) -> Result<String, app::Error> {
-        members_html(state, ctx, session, &MemberQuery::default(), top).await
+        members_html(state, ctx, session, &Fields::new(), top).await
     }
 }
 
@@ -94,11 +94,17 @@ async fn members_html(
     state: &AppState,
     ctx: &OrgCtx,
     session: &Session,
-    query: &MemberQuery,
+    asked: &Fields,
     top: &str,
 ) -> Result<String, app::Error> {
     let slug = ctx.org.slug.as_str();
-    let list = app::members::list(state, ctx, query, &max_page()).await?;
+    let query = MemberQuery {
+        status: optional(asked, "status"),
+        q: optional(asked, "q"),
+        group: optional(asked, "group").and_then(|g| g.parse().ok()),
+        ..MemberQuery::default()
+    };
+    let list = app::members::list(state, ctx, &query, &list_page(asked, "after")).await?;
     let mut rows = String::new();
     for m in &list.items {
         let contact = match (&m.person, &m.invitation) {
@@ -135,8 +141,8 @@ async fn members_html(
         "{top}<form class=\"card search\" method=\"get\" action=\"/admin/{slug}/members\">\
          {}<label for=\"status\">Status</label><select id=\"status\" name=\"status\">{}{}{}{}\
          </select><button class=\"secondary\">Search</button></form>\
-         <section><table><thead><tr><th>Name</th><th>Contact</th><th>Status</th>\
-         <th>Admin areas</th></tr></thead><tbody>{rows}</tbody></table>{}</section>",
+         <section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Name</th><th>Contact</th><th>Status</th>\
+         <th>Admin areas</th></tr></thead><tbody>{rows}</tbody></table></div>{}{}</section>",
         input(
             "q",
             "Name, email or phone",
@@ -153,6 +159,12 @@ async fn members_html(
         } else {
             ""
         },
+        more_link(
+            &format!("/admin/{slug}/members"),
+            asked,
+            "after",
+            list.next_cursor.as_deref()
+        ),
     );
     if ctx.require(Area::Members).is_ok() {
         body.push_str(&format!(
@@ -185,13 +197,8 @@ pub async fn members(
         Ok(ctx) => ctx,
         Err(err) => return error_page(err),
     };
-    let query = MemberQuery {
-        status: optional(&query, "status"),
-        q: optional(&query, "q"),
-        group: optional(&query, "group").and_then(|g| g.parse().ok()),
-        ..MemberQuery::default()
-    };
-    match members_html(&state, &ctx, &session, &query, "").await {
+    let top = toast(optional(&query, "done").as_deref());
+    match members_html(&state, &ctx, &session, &query, top).await {
         Ok(html) => Html(html).into_response(),
         Err(err) => error_page(err),
     }
@@ -270,16 +277,26 @@ async fn member_html(
                 actions.push_str(&status_form(slug, id, csrf, "active", "Reinstate"))
             }
         }
-        let remove = if m.status == MembershipStatus::Invited {
-            "Revoke invitation"
+        let (remove, warning) = if m.status == MembershipStatus::Invited {
+            (
+                "Revoke invitation",
+                "The invitation's link stops working.".to_owned(),
+            )
         } else {
-            "Remove from organization"
+            (
+                "Remove from organization",
+                format!(
+                    "{} can no longer open doors here: their cards, PIN codes and links stop \
+                     working.",
+                    m.display_name()
+                ),
+            )
         };
-        actions.push_str(&button_form(
+        actions.push_str(&confirm_form(
             &format!("/admin/{slug}/members/{id}/remove"),
             csrf,
             remove,
-            "danger",
+            &warning,
         ));
         body.push_str(&format!("<section><h2>Actions</h2>{actions}</section>"));
     } else if outranked {

@@ -15,7 +15,7 @@ use crate::app::doors::CreateDoor;
 use crate::app::sites::CreateSite;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
+use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav, save_button};
 use lintel_store::DoorFilter;
 
 pub(super) const SECTION: Section = Section {
@@ -64,7 +64,7 @@ async fn places_html(
     for site in &sites.items {
         body.push_str(&format!(
             "<section><h2><a href=\"/admin/{slug}/sites/{}\">{}</a></h2><p class=\"hint\">{} · {}\
-             </p><table><thead><tr><th>Door</th><th>Kind</th><th>Restrictions</th><th></th></tr>\
+             </p><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Door</th><th>Kind</th><th>Restrictions</th><th></th></tr>\
              </thead><tbody>",
             site.id,
             escape(&site.name),
@@ -91,24 +91,31 @@ async fn places_html(
                     rules.join(", ")
                 },
                 if editable {
-                    button_form(
+                    confirm_form(
                         &format!("/admin/{slug}/doors/{}/delete", door.id),
                         csrf,
                         "Delete",
-                        "danger small",
+                        &format!(
+                            "Delete the door {}? No access opens it any more; its history stays \
+                             in the log.",
+                            door.name
+                        ),
                     )
                 } else {
                     String::new()
                 }
             ));
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
         if editable {
-            body.push_str(&button_form(
+            body.push_str(&confirm_form(
                 &format!("/admin/{slug}/sites/{}/delete", site.id),
                 csrf,
                 "Delete site",
-                "danger small",
+                &format!(
+                    "Delete the site {}? Only a site without doors or controllers can go.",
+                    site.name
+                ),
             ));
         }
         body.push_str("</section>");

@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Posted, button_form, ending, field, max_page, nav, object_routes, optional, read_only, screen,
+    Posted, ending, field, max_page, nav, object_routes, optional, read_only, screen,
 };
 use crate::app::schedules::{CreateSchedule, UpdateSchedule};
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{escape, hidden, input, page_with_nav, save_button};
+use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav, save_button};
 
 pub(super) const SECTION: Section = Section {
     path: "schedules",
@@ -170,8 +170,8 @@ pub(super) async fn schedules_html(
         ));
     }
     let mut body = format!(
-        "{top}<section><table><thead><tr><th>Schedule</th><th>Zone</th><th>Windows</th>\
-         <th>Exceptions</th></tr></thead><tbody>{rows}</tbody></table>{}</section>",
+        "{top}<section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Schedule</th><th>Zone</th><th>Windows</th>\
+         <th>Exceptions</th></tr></thead><tbody>{rows}</tbody></table></div>{}</section>",
         if list.items.is_empty() {
             "<p>No schedules yet.</p>"
         } else {
@@ -213,11 +213,11 @@ pub(super) async fn schedule_html(
         save_button(lock),
     );
     if lock.is_empty() {
-        body.push_str(&button_form(
+        body.push_str(&confirm_form(
             &format!("/admin/{slug}/schedules/{id}/delete"),
             &session.csrf,
             "Delete schedule",
-            "danger",
+            "Only a schedule no access uses can go.",
         ));
     }
     Ok(page_with_nav(&s.name, &nav(ctx, "schedules"), &body))
