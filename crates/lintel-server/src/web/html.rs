@@ -70,11 +70,11 @@ nav.tabbar a{flex:1;text-align:center;padding:.4rem 0 .5rem;font-size:.8rem;colo
 nav.tabbar a[aria-current]{color:#1a4fa3;font-weight:700}nav.tabbar svg{display:block;margin:0 auto .1rem;width:1.5rem;height:1.5rem;fill:none;stroke:currentColor;stroke-width:2}
 body.app{padding-bottom:4.5rem}
 @media (min-width:60rem){nav.tabbar{position:static;margin-left:auto;background:none;border:0;gap:.5rem}
-nav.tabbar a{color:#fff;font-size:.95rem;padding:.25rem .75rem;border-radius:.375rem}nav.tabbar a[aria-current]{color:#1b1f24;background:#fff}
+nav.tabbar a{color:#fff;font-size:.95rem;padding:.25rem .75rem;border-radius:.375rem;white-space:nowrap}nav.tabbar a[aria-current]{color:#1b1f24;background:#fff}
 nav.tabbar svg{display:none}body.app{padding-bottom:0}}
 .toast{position:fixed;left:50%;bottom:5.5rem;transform:translateX(-50%);z-index:6;margin:0;background:#1b1f24;color:#fff;padding:.6rem 1.2rem;border-radius:.5rem;box-shadow:0 2px 10px #0005;animation:toast 6s forwards}
 @keyframes toast{0%,85%{opacity:1}100%{opacity:0;visibility:hidden}}
-details.confirm{display:inline-block;margin-right:.5rem}details.confirm summary{list-style:none;display:inline-block;cursor:pointer;padding:.3rem .7rem;font-size:.85rem;border-radius:.375rem;background:#b42318;color:#fff}
+details.confirm{display:inline-block;margin:0 .5rem}details.confirm summary{list-style:none;display:inline-block;cursor:pointer;padding:.3rem .7rem;font-size:.85rem;border-radius:.375rem;background:#b42318;color:#fff}
 details.confirm summary::-webkit-details-marker{display:none}details.confirm summary:focus{outline:3px solid #2f6fde;outline-offset:1px}
 details.confirm[open]{display:block;min-width:13rem;background:#fdecea;border:1px solid #b42318;border-radius:.375rem;padding:.5rem .75rem;margin:.5rem 0}
 details.confirm[open] summary{background:#5a6470}details.confirm p{margin:.5rem 0}

@@ -132,9 +132,7 @@ pub async fn memberships_section(
         item.push_str("</li>");
         out.push_str(&item);
     }
-    out.push_str(
-        "</ul><p><a href=\"/doors\">My doors</a> · <a href=\"/admin\">Administer</a></p></section>",
-    );
+    out.push_str("</ul></section>");
     Ok(out)
 }
 

@@ -273,12 +273,97 @@ fn session_cookie(public_url: &str, token: Option<&str>) -> HeaderValue {
 /// A use-case error as a sentence for a page, with the status it deserves.
 fn explain(err: app::Error) -> (StatusCode, String) {
     let api = ApiError::from(err);
-    (api.status, api.message)
+    (api.status, people_words(&api))
+}
+
+/// What a person reads for an API error: the few whose API wording would puzzle them are
+/// said anew; the rest are the API's sentence written as one (a capital, "; " as a new
+/// sentence, the field's name in words, a full stop).
+pub(crate) fn people_words(api: &ApiError) -> String {
+    match api.code.as_str() {
+        "sign_in_ended" => {
+            return "This sign-in can no longer be finished. Start again from the sign-in \
+                    page with your email."
+                .into();
+        }
+        "too_many_requests" => {
+            let minutes = api.retry_after_secs.unwrap_or(60).div_ceil(60);
+            return format!(
+                "Too many tries. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+        }
+        "internal" => {
+            return "Something went wrong on our side. Try again in a moment.".into();
+        }
+        _ => {}
+    }
+    let mut text = api.message.clone();
+    if let Some(field) = api.field.as_deref()
+        && text.starts_with(field)
+    {
+        text = format!("{}{}", field.replace('_', " "), &text[field.len()..]);
+    }
+    let sentences: Vec<String> = text
+        .split("; ")
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        })
+        .collect();
+    let mut text = sentences.join(". ");
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_read_as_sentences_for_people() {
+        let api = |code: &str, field: Option<&str>, message: &str| ApiError {
+            field: field.map(str::to_owned),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+        };
+        assert_eq!(
+            people_words(&api(
+                "schedule_in_use",
+                None,
+                "accesses use this schedule; change them first"
+            )),
+            "Accesses use this schedule. Change them first."
+        );
+        assert_eq!(
+            people_words(&api(
+                "invalid_time_zone",
+                Some("time_zone"),
+                "time_zone must be an IANA time zone"
+            )),
+            "Time zone must be an IANA time zone."
+        );
+        assert_eq!(
+            people_words(&api(
+                "sign_in_ended",
+                None,
+                "too many wrong codes; start again"
+            )),
+            "This sign-in can no longer be finished. Start again from the sign-in page with \
+             your email."
+        );
+        let mut slow = api("too_many_requests", None, "too many requests");
+        slow.retry_after_secs = Some(3600);
+        assert_eq!(
+            people_words(&slow),
+            "Too many tries. Try again in 60 minutes."
+        );
+        assert!(people_words(&api("x", None, "Done already.")).ends_with("already."));
+    }
 
     #[test]
     fn session_cookies_are_secure_when_lintel_is_served_over_https() {

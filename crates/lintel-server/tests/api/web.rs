@@ -295,7 +295,7 @@ async fn a_person_registers_and_signs_in_with_the_browser(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        refused.contains("first_name must not be empty"),
+        refused.contains("First name must not be empty."),
         "{refused}"
     );
 
@@ -767,7 +767,7 @@ async fn an_admin_builds_the_staff_access_in_the_dashboard(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
-    assert!(page.contains("line 1 of windows"), "{page}");
+    assert!(page.contains("Line 1 of windows must look like"), "{page}");
     let weekdays = "monday 07:00-19:00\ntuesday 07:00-19:00\nwednesday 07:00-19:00\n\
                     thursday 07:00-19:00\nfriday 07:00-19:00";
     let (status, _, _) = browser
@@ -961,7 +961,7 @@ async fn cards_and_pin_codes_in_the_dashboard_and_the_member_app(backend: Backen
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
-    assert!(page.contains("another member"), "{page}");
+    assert!(page.contains("Another member&#39;s active card"), "{page}");
 
     // The code is on the answer to the form, and not kept by the browser.
     let (status, page, headers) = browser

@@ -23,7 +23,7 @@ use super::SECTIONS;
 use crate::app::{self, AppState, ListRequest, OrgCtx, enter_org};
 use crate::http::error::ApiError;
 use crate::web::html::{copy_button, error_box, escape, hidden, page_with_nav, toast};
-use crate::web::{SameOrigin, Session, explain, forbidden};
+use crate::web::{SameOrigin, Session, explain, forbidden, people_words};
 
 /// A page of the dashboard (or of the member app) that forms return to.
 pub(crate) trait Screen: Send + Sync + Sized {
@@ -486,10 +486,11 @@ async fn refused<S: Screen>(
     err: app::Error,
 ) -> Response {
     let err = ApiError::from(err);
-    match render(state, session, slug, &page, &error_box(Some(&err.message))).await {
+    let message = people_words(&err);
+    match render(state, session, slug, &page, &error_box(Some(&message))).await {
         Ok(html) => {
             let html = match &err.field {
-                Some(field) => mark_field(&html, action, field, &err.message),
+                Some(field) => mark_field(&html, action, field, &message),
                 None => html,
             };
             (err.status, Html(html)).into_response()

@@ -15,7 +15,7 @@ use crate::app::doors::CreateDoor;
 use crate::app::sites::CreateSite;
 use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav, save_button};
+use crate::web::html::{confirm_form, escape, hidden, input, input_as, page_with_nav, save_button};
 use lintel_store::DoorFilter;
 
 pub(super) const SECTION: Section = Section {
@@ -156,7 +156,7 @@ async fn places_html(
                  <label class=\"check\"><input type=\"checkbox\" name=\"reader_required\"> \
                  Phones must be at the door's reader</label><button>Add door</button></form>",
                 hidden("csrf", csrf),
-                input("name", "Name", "text", "", "required"),
+                input_as("door_name", "name", "Name", "text", "", "required"),
             ));
         }
     }
