@@ -11,7 +11,7 @@ use lintel_domain::decision::{DenyReason, Direction};
 use lintel_domain::{Area, DoorId};
 use uuid::Uuid;
 
-use super::html::{Tab, app_page, error_box, escape, hidden};
+use super::html::{Lang, Tab, app_page, error_box, escape, hidden};
 use super::{SameOrigin, Session, explain, forbidden};
 use crate::app::decisions::{Location, Unlock, UnlockRequest};
 use crate::app::{self, AppState, OrgCtx, enter_org};
@@ -35,51 +35,30 @@ pub fn area_to_ask(reason: DenyReason) -> Option<Area> {
     }
 }
 
-/// What to tell a person whose unlock was refused, and what to do next: `ask` names whom
-/// to ask (see `whom_to_ask`).
-pub fn reason_text(reason: DenyReason, ask: &str) -> String {
+/// The message id of what to tell a person refused for `reason`.
+fn reason_id(reason: DenyReason) -> &'static str {
     match reason {
-        DenyReason::UnknownCredential => "This phone is not known here. Sign in again.".into(),
-        DenyReason::CredentialRevoked => {
-            format!("This phone can no longer open doors here. Ask {ask} why.")
-        }
-        DenyReason::MembershipSuspended => {
-            format!("Your membership here is suspended. Ask {ask} to reinstate it.")
-        }
-        DenyReason::NoAccess => {
-            format!("You have no access to this door. Ask {ask} for access to it.")
-        }
-        DenyReason::NotYetValid => {
-            format!("Your access to this door has not started yet. Ask {ask} if it should have.")
-        }
-        DenyReason::Expired => {
-            format!("Your access to this door has ended. Ask {ask} to extend it.")
-        }
-        DenyReason::OutsideSchedule => {
-            format!("Your access does not cover this time of day. Ask {ask} if you need it now.")
-        }
-        DenyReason::AuthTypeNotAllowed => format!(
-            "This door does not open with the app this way. Use your card or PIN, or ask {ask}."
-        ),
-        DenyReason::PinRequired => "Enter your app PIN to unlock.".into(),
-        DenyReason::OutsideGeofence => "You need to be at the site: allow this page to use \
-                                        your location, and try again there."
-            .into(),
-        DenyReason::ReaderRequired => {
-            "This door opens only at its reader, with your card or PIN.".into()
-        }
-        DenyReason::DoorOffline => format!(
-            "The door cannot be reached right now. Try again in a minute; if it lasts, tell \
-             {ask}."
-        ),
-        DenyReason::TooManyAttempts => "Too many wrong codes were typed at this door. Use \
-                                        your phone or card, or wait a few minutes."
-            .into(),
-        DenyReason::RulesStale => format!(
-            "The door has been cut off from Lintel for too long to trust its rules. Tell {ask} \
-             so they can reconnect its controller."
-        ),
+        DenyReason::UnknownCredential => "deny-unknown-credential",
+        DenyReason::CredentialRevoked => "deny-credential-revoked",
+        DenyReason::MembershipSuspended => "deny-membership-suspended",
+        DenyReason::NoAccess => "deny-no-access",
+        DenyReason::NotYetValid => "deny-not-yet-valid",
+        DenyReason::Expired => "deny-expired",
+        DenyReason::OutsideSchedule => "deny-outside-schedule",
+        DenyReason::AuthTypeNotAllowed => "deny-auth-type-not-allowed",
+        DenyReason::PinRequired => "deny-pin-required",
+        DenyReason::OutsideGeofence => "deny-outside-geofence",
+        DenyReason::ReaderRequired => "deny-reader-required",
+        DenyReason::DoorOffline => "deny-door-offline",
+        DenyReason::TooManyAttempts => "deny-too-many-attempts",
+        DenyReason::RulesStale => "deny-rules-stale",
     }
+}
+
+/// What to tell a person whose unlock was refused, and what to do next, in `lang`: `ask`
+/// names whom to ask (see `whom_to_ask`).
+pub fn reason_text(lang: Lang, reason: DenyReason, ask: &str) -> String {
+    lang.text(reason_id(reason), &[("ask", ask)])
 }
 
 /// Whom a member of `ctx`'s organization refused for `reason` should ask: up to two of the
@@ -88,6 +67,7 @@ pub fn reason_text(reason: DenyReason, ask: &str) -> String {
 pub async fn whom_to_ask(
     state: &AppState,
     ctx: &OrgCtx,
+    lang: Lang,
     reason: DenyReason,
 ) -> Result<String, app::Error> {
     let Some(area) = area_to_ask(reason) else {
@@ -110,10 +90,10 @@ pub async fn whom_to_ask(
             }
         })
         .collect();
-    Ok(if names.is_empty() {
-        "an administrator".to_owned()
-    } else {
-        names.join(" or ")
+    Ok(match names.as_slice() {
+        [] => lang.word("ask-an-administrator"),
+        [one] => one.clone(),
+        [first, second, ..] => lang.text("ask-either", &[("first", first), ("second", second)]),
     })
 }
 
@@ -137,6 +117,7 @@ document.querySelectorAll('form[data-geofence]').forEach(function (form) {
 async fn doors_html(
     state: &AppState,
     session: &Session,
+    lang: Lang,
     result: Option<(DoorId, &Unlock, &str)>,
 ) -> Result<String, app::Error> {
     let mine = app::decisions::my_doors(state, &session.actor).await?;
@@ -150,25 +131,29 @@ async fn doors_html(
     let mut body = String::new();
     if let Some((_, answer, refusal)) = result {
         body.push_str(&if answer.granted {
-            "<p class=\"notice\" role=\"status\">Unlocked.</p>".to_owned()
+            format!(
+                "<p class=\"notice\" role=\"status\">{}</p>",
+                escape(&lang.word("doors-unlocked"))
+            )
         } else {
             error_box(Some(refusal))
         });
     }
     if by_org.is_empty() {
-        body.push_str(
-            "<section><p>There is no door you can open right now. Your organizations' \
-             administrators grant access; see <a href=\"/me\">your profile</a> for whom to ask.\
-             </p></section>",
-        );
+        body.push_str(&format!(
+            "<section><p>{} <a href=\"/me\">{}</a></p></section>",
+            escape(&lang.word("doors-none")),
+            escape(&lang.word("doors-whom-to-ask"))
+        ));
     }
     let pin_due = result.is_some_and(|(_, a, _)| a.reason == Some(DenyReason::PinRequired));
     for (slug, name, doors) in by_org {
         // Where the organization lets members send links, to their own guests.
         let guests = match state.store.get_org_by_slug(&slug).await {
             Ok(org) if org.settings.guest_links_by_members => format!(
-                " <a class=\"hint\" href=\"/guests/{}\">My guests</a>",
-                escape(&slug)
+                " <a class=\"hint\" href=\"/guests/{}\">{}</a>",
+                escape(&slug),
+                escape(&lang.word("doors-my-guests"))
             ),
             _ => String::new(),
         };
@@ -178,17 +163,20 @@ async fn doors_html(
         ));
         for door in doors {
             let pin = if pin_due && result.is_some_and(|(d, ..)| d == door.id) {
-                "<label for=\"pin\">App PIN</label><input id=\"pin\" name=\"pin\" type=\"password\" \
-                 inputmode=\"numeric\" autocomplete=\"off\" required>"
+                format!(
+                    "<label for=\"pin\">{}</label><input id=\"pin\" name=\"pin\" \
+                     type=\"password\" inputmode=\"numeric\" autocomplete=\"off\" required>",
+                    escape(&lang.word("doors-app-pin"))
+                )
             } else {
-                ""
+                String::new()
             };
             body.push_str(&format!(
                 "<li><strong>{}</strong> <span class=\"hint\">{}</span>\
                  <form method=\"post\" action=\"/doors/{}/{}/unlock\"{}>{}{}{}{}\
-                 <button>Unlock</button></form></li>",
+                 <button>{}</button></form></li>",
                 escape(&door.name),
-                door.kind.as_str().replace('_', " "),
+                escape(&lang.word(&format!("kind-{}", door.kind.as_str().replace('_', "-")))),
                 escape(&slug),
                 door.id,
                 if door.geofence_required {
@@ -200,6 +188,7 @@ async fn doors_html(
                 hidden("latitude", ""),
                 hidden("longitude", ""),
                 pin,
+                escape(&lang.word("doors-unlock")),
             ));
         }
         body.push_str("</ul></section>");
@@ -218,15 +207,17 @@ async fn doors_html(
             })
             .collect();
         body.push_str(&format!(
-            "<section><h2>My PIN codes</h2><p class=\"hint\">For the keypads of these sites. \
-             Only you can see them.</p><details><summary>Show my PIN codes</summary>\
-             <ul class=\"rows\">{rows}</ul></details></section>"
+            "<section><h2>{}</h2><p class=\"hint\">{}</p><details><summary>{}</summary>\
+             <ul class=\"rows\">{rows}</ul></details></section>",
+            escape(&lang.word("doors-pins-title")),
+            escape(&lang.word("doors-pins-hint")),
+            escape(&lang.word("doors-pins-show")),
         ));
     }
     body.push_str("<script>");
     body.push_str(LOCATION_SCRIPT);
     body.push_str("</script>");
-    Ok(app_page("My doors", Tab::Doors, &body))
+    Ok(app_page(lang, &lang.word("doors-title"), Tab::Doors, &body))
 }
 
 /// The page as an answer that no cache keeps: it may show PIN codes.
@@ -234,18 +225,23 @@ fn private(html: String) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 
-pub async fn my_doors(State(state): State<AppState>, session: Session) -> Response {
-    match doors_html(&state, &session, None).await {
+pub async fn my_doors(State(state): State<AppState>, session: Session, lang: Lang) -> Response {
+    match doors_html(&state, &session, lang, None).await {
         Ok(html) => private(html),
-        Err(err) => {
-            let (status, message) = explain(err);
-            (
-                status,
-                Html(app_page("My doors", Tab::Doors, &error_box(Some(&message)))),
-            )
-                .into_response()
-        }
+        Err(err) => refused_page(lang, err),
     }
+}
+
+/// The page when it cannot be shown, or an unlock failed: the error, and the way back.
+fn refused_page(lang: Lang, err: app::Error) -> Response {
+    let (status, message) = explain(err);
+    let body = format!(
+        "{}<p><a href=\"/doors\">{}</a></p>",
+        error_box(Some(&message)),
+        escape(&lang.word("doors-title"))
+    );
+    let title = lang.word("doors-title");
+    (status, Html(app_page(lang, &title, Tab::Doors, &body))).into_response()
 }
 
 /// Unlocks by phone, with what to tell the person when it is refused.
@@ -254,10 +250,11 @@ async fn refused_how(
     ctx: &OrgCtx,
     door: DoorId,
     request: UnlockRequest,
+    lang: Lang,
 ) -> Result<(Unlock, String), app::Error> {
     let answer = app::decisions::unlock_by_phone(state, ctx, door, request).await?;
     let refusal = match answer.reason {
-        Some(reason) => reason_text(reason, &whom_to_ask(state, ctx, reason).await?),
+        Some(reason) => reason_text(lang, reason, &whom_to_ask(state, ctx, lang, reason).await?),
         None => String::new(),
     };
     Ok((answer, refusal))
@@ -267,6 +264,7 @@ pub async fn unlock(
     State(state): State<AppState>,
     _: SameOrigin,
     session: Session,
+    lang: Lang,
     Path((slug, door)): Path<(String, Uuid)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -289,24 +287,23 @@ pub async fn unlock(
         reader_proof: None,
     };
     let result = match enter_org(&state, session.actor.clone(), &slug).await {
-        Ok(ctx) => refused_how(&state, &ctx, DoorId(door), request).await,
+        Ok(ctx) => refused_how(&state, &ctx, DoorId(door), request, lang).await,
         Err(err) => Err(err),
     };
     let html = match &result {
         Ok((answer, refusal)) => {
-            doors_html(&state, &session, Some((DoorId(door), answer, refusal))).await
+            doors_html(
+                &state,
+                &session,
+                lang,
+                Some((DoorId(door), answer, refusal)),
+            )
+            .await
         }
-        Err(_) => doors_html(&state, &session, None).await,
+        Err(_) => doors_html(&state, &session, lang, None).await,
     };
     match (result, html) {
         (Ok(_), Ok(html)) => private(html),
-        (Err(err), _) | (_, Err(err)) => {
-            let (status, message) = explain(err);
-            let body = format!(
-                "{}<p><a href=\"/doors\">Back to my doors</a></p>",
-                error_box(Some(&message))
-            );
-            (status, Html(app_page("My doors", Tab::Doors, &body))).into_response()
-        }
+        (Err(err), _) | (_, Err(err)) => refused_page(lang, err),
     }
 }

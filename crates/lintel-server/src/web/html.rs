@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+pub use super::i18n::Lang;
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -96,7 +98,12 @@ pub(crate) const NAV_SCRIPT: &str = nav_script!();
 /// A whole page around `body`: for signed-out people (sign-in, guest links, invitations)
 /// and the steps of a flow.
 pub fn page(title: &str, body: &str) -> String {
-    layout(title, Frame::Plain, body)
+    page_in(Lang::En, title, body)
+}
+
+/// `page` in `lang`.
+pub fn page_in(lang: Lang, title: &str, body: &str) -> String {
+    layout(title, Frame::Plain(lang), body)
 }
 
 /// The member app's tabs, one of which a member page is under.
@@ -108,18 +115,19 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// Each tab's place, address, message id and icon.
     const ALL: [(Tab, &'static str, &'static str, &'static str); 3] = [
         // The icons are outlines drawn in a 24-unit box: a door, four tiles, a person.
         (
             Tab::Doors,
             "/doors",
-            "My doors",
+            "tab-doors",
             "<path d=\"M6 21V3h12v18M3 21h18\"/><circle cx=\"14.5\" cy=\"12\" r=\"1\"/>",
         ),
         (
             Tab::Dashboard,
             "/admin",
-            "Dashboard",
+            "tab-dashboard",
             "<rect x=\"3\" y=\"3\" width=\"7\" height=\"7\"/><rect x=\"14\" y=\"3\" \
              width=\"7\" height=\"7\"/><rect x=\"3\" y=\"14\" width=\"7\" height=\"7\"/>\
              <rect x=\"14\" y=\"14\" width=\"7\" height=\"7\"/>",
@@ -127,16 +135,16 @@ impl Tab {
         (
             Tab::Profile,
             "/me",
-            "Profile",
+            "tab-profile",
             "<circle cx=\"12\" cy=\"8\" r=\"4\"/><path d=\"M4 21c0-4 4-6 8-6s8 2 8 6\"/>",
         ),
     ];
 }
 
-/// A page of the member app, under `tab`: the tabs sit at the bottom of a phone's screen
-/// and in the header of a wide one.
-pub fn app_page(title: &str, tab: Tab, body: &str) -> String {
-    layout(title, Frame::App(tab), body)
+/// A page of the member app in `lang`, under `tab`: the tabs sit at the bottom of a phone's
+/// screen and in the header of a wide one.
+pub fn app_page(lang: Lang, title: &str, tab: Tab, body: &str) -> String {
+    layout(title, Frame::App(tab, lang), body)
 }
 
 /// A wide page for the dashboard: `nav` (the side navigation, or nothing on an error page)
@@ -156,17 +164,21 @@ pub fn page_with_nav_refreshing(title: &str, nav: &str, body: &str, secs: u32) -
 }
 
 enum Frame<'a> {
-    Plain,
-    App(Tab),
+    Plain(Lang),
+    App(Tab, Lang),
     Dashboard(&'a str),
 }
 
 fn layout(title: &str, frame: Frame, body: &str) -> String {
     let title = escape(title);
     let mut tabs = String::new();
+    let lang = match frame {
+        Frame::App(_, lang) | Frame::Plain(lang) => lang,
+        Frame::Dashboard(_) => Lang::En,
+    };
     let (body_class, before_main, main_class, after_main) = match frame {
-        Frame::Plain => ("", "", "", ""),
-        Frame::App(current) => {
+        Frame::Plain(_) => ("", "", "", ""),
+        Frame::App(current, _) => {
             tabs.push_str("<nav class=\"tabbar\" aria-label=\"Lintel\">");
             for (tab, href, label, icon) in Tab::ALL {
                 let here = if tab == current {
@@ -177,7 +189,8 @@ fn layout(title: &str, frame: Frame, body: &str) -> String {
                 let _ = write!(
                     tabs,
                     "<a href=\"{href}\"{here}><svg viewBox=\"0 0 24 24\" aria-hidden=\"true\">\
-                     {icon}</svg>{label}</a>"
+                     {icon}</svg>{}</a>",
+                    escape(&lang.word(label))
                 );
             }
             tabs.push_str("</nav>");
@@ -202,11 +215,12 @@ fn layout(title: &str, frame: Frame, body: &str) -> String {
         String::new()
     };
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · Lintel</title><style>{STYLE}</style></head>\
          <body{body_class}><header><a href=\"/\">Lintel</a>{tabs}</header>{shell}{before_main}\
-         <main{main_class}><h1>{title}</h1>{body}</main>{after_main}{script}</body></html>"
+         <main{main_class}><h1>{title}</h1>{body}</main>{after_main}{script}</body></html>",
+        lang.tag()
     )
 }
 

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::admin::kit::{Fields, Screen, show};
 use super::admin::links::{links_body, revoke, send};
-use super::doors::{area_to_ask, reason_text};
-use super::html::{Tab, app_page, error_box, escape, page};
+use super::doors::reason_text;
+use super::html::{Lang, Tab, app_page, error_box, escape, page_in};
 use super::{SameOrigin, Session, explain};
 use crate::app::decisions::Unlock;
 use crate::app::{self, AppState, OrgCtx};
@@ -36,12 +36,13 @@ fn secret_page(status: StatusCode, html: String) -> Response {
         .into_response()
 }
 
-fn state_sentence(state: LinkState) -> &'static str {
+/// The message id saying why a link opens nothing now, if it does not.
+fn state_sentence(state: LinkState) -> Option<&'static str> {
     match state {
-        LinkState::Active => "",
-        LinkState::Scheduled => "This link is not valid yet.",
-        LinkState::Expired => "This link has expired.",
-        LinkState::Revoked => "This link has been revoked.",
+        LinkState::Active => None,
+        LinkState::Scheduled => Some("link-not-yet-valid"),
+        LinkState::Expired => Some("link-expired"),
+        LinkState::Revoked => Some("link-revoked"),
     }
 }
 
@@ -49,18 +50,21 @@ async fn guest_html(
     state: &AppState,
     secret: &str,
     source: std::net::IpAddr,
+    lang: Lang,
     result: Option<(DoorId, &Unlock)>,
 ) -> Result<String, app::Error> {
     let view = app::links::guest_view(state, secret, source).await?;
+    let hello = if view.state == LinkState::Active {
+        "link-hello-doors"
+    } else {
+        "link-hello"
+    };
     let mut body = format!(
-        "<section><p>Hello {}. This link is from <strong>{}</strong>{}</p>",
-        escape(&view.recipient_name),
-        escape(&view.org_name),
-        if view.state == LinkState::Active {
-            " and opens these doors."
-        } else {
-            "."
-        }
+        "<section><p>{}</p>",
+        escape(&lang.text(
+            hello,
+            &[("name", &view.recipient_name), ("org", &view.org_name)]
+        ))
     );
     // In the organization's time zone, as the sender chose the times.
     let zone = lintel_domain::TimeZone::parse("time_zone", &view.time_zone)
@@ -74,27 +78,34 @@ async fn guest_html(
             )
         })
     };
-    match (when(view.valid_from), when(view.valid_until)) {
-        (Some(f), Some(u)) => {
-            body.push_str(&format!("<p class=\"hint\">Valid from {f} until {u}.</p>"))
-        }
-        (Some(f), None) => body.push_str(&format!("<p class=\"hint\">Valid from {f}.</p>")),
-        (None, Some(u)) => body.push_str(&format!("<p class=\"hint\">Valid until {u}.</p>")),
-        (None, None) => {}
+    let validity = match (when(view.valid_from), when(view.valid_until)) {
+        (Some(from), Some(until)) => Some(lang.text(
+            "link-valid-from-until",
+            &[("from", &from), ("until", &until)],
+        )),
+        (Some(from), None) => Some(lang.text("link-valid-from", &[("from", &from)])),
+        (None, Some(until)) => Some(lang.text("link-valid-until", &[("until", &until)])),
+        (None, None) => None,
+    };
+    if let Some(validity) = validity {
+        body.push_str(&format!("<p class=\"hint\">{}</p>", escape(&validity)));
     }
     body.push_str("</section>");
-    if view.state != LinkState::Active {
-        body.push_str(&error_box(Some(state_sentence(view.state))));
+    if let Some(why) = state_sentence(view.state) {
+        body.push_str(&error_box(Some(&lang.word(why))));
     }
     // A refusal for the link's state is said above already.
     if let Some((_, answer)) = result.filter(|_| view.state == LinkState::Active) {
         body.push_str(&if answer.granted {
-            "<p class=\"notice\" role=\"status\">Unlocked.</p>".to_owned()
+            format!(
+                "<p class=\"notice\" role=\"status\">{}</p>",
+                escape(&lang.word("doors-unlocked"))
+            )
         } else {
             error_box(
                 answer
                     .reason
-                    .map(|r| guest_reason_text(r, &view.sent_by))
+                    .map(|r| guest_reason_text(lang, r, &view.sent_by))
                     .as_deref(),
             )
         });
@@ -104,55 +115,52 @@ async fn guest_html(
         for door in &view.doors {
             body.push_str(&format!(
                 "<li><strong>{}</strong><form method=\"post\" action=\"/l/{}/doors/{}/unlock\">\
-                 <button>Unlock</button></form></li>",
+                 <button>{}</button></form></li>",
                 escape(&door.name),
                 escape(secret),
-                door.id
+                door.id,
+                escape(&lang.word("doors-unlock"))
             ));
         }
         if view.doors.is_empty() {
-            body.push_str("<li>This link opens no door at the moment.</li>");
+            body.push_str(&format!("<li>{}</li>", escape(&lang.word("link-no-door"))));
         }
         body.push_str("</ul></section>");
     }
-    Ok(page(&view.org_name, &body))
+    Ok(page_in(lang, &view.org_name, &body))
 }
 
 /// What to tell a guest whose unlock was refused: whom to ask is whoever sent the link.
-fn guest_reason_text(reason: DenyReason, sent_by: &str) -> String {
-    match reason {
-        DenyReason::NoAccess => {
-            format!("This link does not open this door. Ask {sent_by}, who sent it, for access.")
-        }
-        DenyReason::OutsideSchedule => format!(
-            "This door is not open to guests at this time. Ask {sent_by}, who sent you the \
-             link, when to come."
-        ),
-        DenyReason::AuthTypeNotAllowed => {
-            format!(
-                "This door does not open with a link. Ask {sent_by}, who sent it, to let you in."
-            )
-        }
-        other if area_to_ask(other).is_some() => {
-            reason_text(other, &format!("{sent_by}, who sent you the link"))
-        }
-        other => reason_text(other, ""),
+fn guest_reason_text(lang: Lang, reason: DenyReason, sent_by: &str) -> String {
+    let own = match reason {
+        DenyReason::NoAccess => Some("guest-deny-no-access"),
+        DenyReason::OutsideSchedule => Some("guest-deny-outside-schedule"),
+        DenyReason::AuthTypeNotAllowed => Some("guest-deny-auth-type-not-allowed"),
+        _ => None,
+    };
+    match own {
+        Some(id) => lang.text(id, &[("sender", sent_by)]),
+        None => reason_text(lang, reason, &lang.text("ask-sender", &[("name", sent_by)])),
     }
 }
 
-fn guest_error(err: app::Error) -> Response {
+fn guest_error(lang: Lang, err: app::Error) -> Response {
     let (status, message) = explain(err);
-    secret_page(status, page("Access link", &error_box(Some(&message))))
+    secret_page(
+        status,
+        page_in(lang, &lang.word("link-title"), &error_box(Some(&message))),
+    )
 }
 
 pub async fn guest_page(
     State(state): State<AppState>,
     Source(source): Source,
+    lang: Lang,
     Path(secret): Path<String>,
 ) -> Response {
-    match guest_html(&state, &secret, source, None).await {
+    match guest_html(&state, &secret, source, lang, None).await {
         Ok(html) => secret_page(StatusCode::OK, html),
-        Err(err) => guest_error(err),
+        Err(err) => guest_error(lang, err),
     }
 }
 
@@ -162,16 +170,17 @@ pub async fn guest_unlock(
     State(state): State<AppState>,
     _: SameOrigin,
     Source(source): Source,
+    lang: Lang,
     Path((secret, door)): Path<(String, Uuid)>,
 ) -> Response {
     let door = DoorId(door);
     let answer = match app::links::unlock(&state, &secret, door, source).await {
         Ok(answer) => answer,
-        Err(err) => return guest_error(err),
+        Err(err) => return guest_error(lang, err),
     };
-    match guest_html(&state, &secret, source, Some((door, &answer))).await {
+    match guest_html(&state, &secret, source, lang, Some((door, &answer))).await {
         Ok(html) => secret_page(StatusCode::OK, html),
-        Err(err) => guest_error(err),
+        Err(err) => guest_error(lang, err),
     }
 }
 
@@ -207,6 +216,7 @@ async fn guests_html(
     let action = format!("/guests/{}", ctx.org.slug.as_str());
     let body = links_body(state, ctx, session, &action, &Fields::new(), top).await?;
     Ok(app_page(
+        Lang::En,
         &format!("My guests at {}", ctx.org.name),
         Tab::Doors,
         &body,

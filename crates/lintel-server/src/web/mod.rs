@@ -9,6 +9,7 @@
 mod admin;
 mod doors;
 mod html;
+pub(crate) mod i18n;
 mod invitations;
 mod links;
 mod profile;

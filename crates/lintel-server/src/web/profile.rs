@@ -8,7 +8,7 @@ use lintel_domain::DeviceId;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::html::{Tab, app_page, error_box, escape, hidden, input, input_as, page};
+use super::html::{Lang, Tab, app_page, error_box, escape, hidden, input, input_as, page};
 use super::{SameOrigin, Session, explain, forbidden, session_cookie};
 use crate::app::me::{ChangeEmail, ChangePhone, UpdateMe};
 use crate::app::verification::{CodeSentTo, ConfirmCode};
@@ -39,6 +39,7 @@ async fn profile_html(
         ));
     }
     Ok(app_page(
+        Lang::En,
         &format!("{} {}", account.first_name, account.last_name),
         Tab::Profile,
         &format!(

@@ -49,6 +49,33 @@ impl<'a> Browser<'a> {
             .await
     }
 
+    /// `get` by a browser that prefers the languages `accept_language` lists.
+    async fn get_in(&self, path: &str, accept_language: &str) -> (StatusCode, String) {
+        let resp = self
+            .client
+            .get(self.app.url(path))
+            .header("accept-language", accept_language)
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.text().await.unwrap())
+    }
+
+    /// `post` by a browser that prefers the languages `accept_language` lists.
+    async fn post_in(&self, path: &str, form: &[(&str, &str)], accept_language: &str) -> String {
+        self.client
+            .post(self.app.url(path))
+            .header("origin", self.app.url("").trim_end_matches('/'))
+            .header("accept-language", accept_language)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Submits a form from a page of the app itself.
     pub(crate) async fn post(
         &self,
@@ -728,10 +755,34 @@ async fn my_doors_open_with_a_button_and_say_why_not(backend: Backend) {
         page.contains("Ask Olive Lovelace if you need it now.") && !page.contains("olive@"),
         "{page}"
     );
+    // In Swedish and in French, as the browser asks: the page, its tabs and the refusal.
+    let (_, page) = browser.get_in("/doors", "sv-SE,sv;q=0.9,en;q=0.5").await;
+    assert!(
+        page.contains("<html lang=\"sv\">")
+            && page.contains("<h1>Mina dörrar</h1>")
+            && page.contains("<button>Lås upp</button>")
+            && page.contains("Profil</a>"),
+        "{page}"
+    );
+    let refused = browser
+        .post_in(
+            &format!("/doors/acme/{night_door}/unlock"),
+            &[("csrf", &csrf)],
+            "fr-FR,fr;q=0.9",
+        )
+        .await;
+    assert!(
+        refused.contains("<html lang=\"fr\">")
+            && refused.contains(
+                "Votre accès ne couvre pas cette heure de la journée. Demandez à Olive Lovelace \
+                 si vous en avez besoin maintenant."
+            ),
+        "{refused}"
+    );
     let (_, log) = app
         .get(&key, "/api/v1/orgs/acme/events?kind=decision")
         .await;
-    assert_eq!(log["items"].as_array().unwrap().len(), 3);
+    assert_eq!(log["items"].as_array().unwrap().len(), 4);
 }
 
 async fn an_admin_builds_the_staff_access_in_the_dashboard(backend: Backend) {
@@ -1103,6 +1154,13 @@ async fn a_guest_opens_a_door_from_the_link_page(backend: Backend) {
         page.contains(
             "This link does not open this door. Ask Ada Lovelace, who sent it, for access."
         ),
+        "{page}"
+    );
+    // A guest whose browser prefers Swedish reads the page in Swedish.
+    let (_, page) = guest.get_in(&path, "sv").await;
+    assert!(
+        page.contains("Hej Grace. Den här länken kommer från Org acme och öppnar de här dörrarna.")
+            && page.contains("<button>Lås upp</button>"),
         "{page}"
     );
     // From another site, the button is refused.

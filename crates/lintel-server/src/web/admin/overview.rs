@@ -13,7 +13,7 @@ use crate::app::members::MemberQuery;
 use crate::app::orgs::{UpdateOrganization, UpdateSettings};
 use crate::app::{self, AppState, ListRequest, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{Tab, app_page, escape, hidden, input, page_with_nav};
+use crate::web::html::{Lang, Tab, app_page, escape, hidden, input, page_with_nav};
 use lintel_store::DoorFilter;
 
 /// The organization's first page: the viewer's areas, and its settings for owners.
@@ -69,7 +69,13 @@ pub async fn switcher(State(state): State<AppState>, session: Session) -> Respon
     } else {
         format!("<section><ul class=\"rows\">{list}</ul></section>")
     };
-    Html(app_page("Your organizations", Tab::Dashboard, &body)).into_response()
+    Html(app_page(
+        Lang::En,
+        "Your organizations",
+        Tab::Dashboard,
+        &body,
+    ))
+    .into_response()
 }
 
 async fn overview_html(
