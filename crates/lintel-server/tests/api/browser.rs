@@ -286,6 +286,17 @@ async fn fill(browser: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+/// Presses Enter on the element at `xpath`, as someone using the keyboard only.
+async fn press_enter(browser: &Client, xpath: &str) {
+    browser
+        .find(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("{xpath}: {e}"))
+        .send_keys(&fantoccini::key::Key::Enter.to_string())
+        .await
+        .unwrap();
+}
+
 /// Clicks the element, scrolled to the middle of the screen first as a person would: at the
 /// bottom edge, the member app's tab bar covers it.
 async fn click(browser: &Client, css: &str) {
@@ -477,23 +488,10 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
     // does it; the list then says so once.
     // From the keyboard: Enter on the button opens the box, Enter on its own button revokes.
     let row = "//tr[td[normalize-space()='door sync']]//details";
-    let enter = fantoccini::key::Key::Enter.to_string();
-    browser
-        .find(Locator::XPath(&format!("{row}/summary")))
-        .await
-        .unwrap()
-        .send_keys(&enter)
-        .await
-        .unwrap();
+    press_enter(&browser, &format!("{row}/summary")).await;
     page_shows(&browser, "Programs using this key are refused at once.").await;
     snap(&browser, "api-key-revoke-asks").await;
-    browser
-        .find(Locator::XPath(&format!("{row}//button")))
-        .await
-        .unwrap()
-        .send_keys(&enter)
-        .await
-        .unwrap();
+    press_enter(&browser, &format!("{row}//button")).await;
     page_shows(&browser, "<p class=\"toast\" role=\"status\">Revoked.</p>").await;
     snap(&browser, "api-key-revoked").await;
     assert_eq!(

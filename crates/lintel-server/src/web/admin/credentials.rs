@@ -2,22 +2,21 @@
 //! on the answer to the form), revoke either.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use lintel_domain::{Area, CardId, CredentialStatus, PinId};
 use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, Posted, credential_tabs, ending, error_page, field, list_page, max_page, more_link,
-    nav, optional, screen,
+    Fields, Posted, credential_tabs, ending, field, list_page, listing, max_page, more_link, nav,
+    optional, screen,
 };
 use crate::app::credentials::{CreateCard, CreatePin, CredentialQuery};
 use crate::app::members::MemberQuery;
-use crate::app::{self, AppState, OrgCtx, enter_org};
+use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{confirm_form, copy_button, escape, hidden, input, page_with_nav, toast};
+use crate::web::html::{confirm_form, copy_button, escape, hidden, input, page_with_nav};
 
 pub(super) const SECTION: Section = Section {
     path: "credentials",
@@ -61,23 +60,8 @@ async fn first_page(
     credentials_html(state, ctx, session, &Fields::new(), top).await
 }
 
-/// The page, each list from where the query (`asked`) says: `cards_after`, `pins_after`.
-pub async fn credentials(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-    Query(asked): Query<Fields>,
-) -> Response {
-    let ctx = match enter_org(&state, session.actor.clone(), &slug).await {
-        Ok(ctx) => ctx,
-        Err(err) => return error_page(err),
-    };
-    let top = toast(optional(&asked, "done").as_deref());
-    match credentials_html(&state, &ctx, &session, &asked, top).await {
-        Ok(html) => Html(html).into_response(),
-        Err(err) => error_page(err),
-    }
-}
+// The page, each list from where the query (`asked`) says: `cards_after`, `pins_after`.
+listing!(credentials by credentials_html);
 
 async fn credentials_html(
     state: &AppState,

@@ -108,6 +108,32 @@ macro_rules! ending {
 }
 pub(crate) use ending;
 
+/// A GET handler `$name` for a page drawn by `$html(state, ctx, session, asked, top)` from its
+/// query (`asked`: filters, `?after=` cursors), `top` being the toast its `done` asks for.
+macro_rules! listing {
+    ($name:ident by $html:ident) => {
+        pub async fn $name(
+            axum::extract::State(state): axum::extract::State<$crate::app::AppState>,
+            session: $crate::web::Session,
+            axum::extract::Path(slug): axum::extract::Path<String>,
+            axum::extract::Query(asked): axum::extract::Query<$crate::web::admin::kit::Fields>,
+        ) -> axum::response::Response {
+            use axum::response::IntoResponse as _;
+            use $crate::web::admin::kit::{error_page, optional};
+            let ctx = match $crate::app::enter_org(&state, session.actor.clone(), &slug).await {
+                Ok(ctx) => ctx,
+                Err(err) => return error_page(err),
+            };
+            let top = $crate::web::html::toast(optional(&asked, "done").as_deref());
+            match $html(&state, &ctx, &session, &asked, top).await {
+                Ok(html) => axum::response::Html(html).into_response(),
+                Err(err) => error_page(err),
+            }
+        }
+    };
+}
+pub(crate) use listing;
+
 /// The routes of a section about one kind of object: `/admin/{slug}/<path>` shows `List`
 /// and creates, `…/{id}` shows `One` and updates, `…/{id}/delete` deletes.
 pub(super) fn object_routes<List, One, C, CT, U, UT, D, DT>(

@@ -3,19 +3,19 @@
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::routing::{get, post};
 use lintel_domain::{Delivery, LinkId, LinkState};
 use uuid::Uuid;
 
 use super::kit::{
-    Fields, Screen, act, credential_tabs, error_page, field, list_page, local_time, max_page,
+    Fields, Screen, act, credential_tabs, field, list_page, listing, local_time, max_page,
     more_link, nav, optional, screen, show_once,
 };
 use crate::app::links::{CreateLink, LinkQuery, LinkView};
-use crate::app::{self, AppState, OrgCtx, enter_org};
-use crate::web::html::{confirm_form, copy_button, escape, hidden, input, page_with_nav, toast};
+use crate::app::{self, AppState, OrgCtx};
+use crate::web::html::{confirm_form, copy_button, escape, hidden, input, page_with_nav};
 use crate::web::{SameOrigin, Session};
 
 screen!(Links at "links" by links_html);
@@ -268,23 +268,8 @@ pub(crate) async fn send<S: Screen>(
     .await
 }
 
-/// The dashboard's list, filtered and sorted as the form above it asks.
-pub async fn links(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-    Query(params): Query<Fields>,
-) -> Response {
-    let ctx = match enter_org(&state, session.actor.clone(), &slug).await {
-        Ok(ctx) => ctx,
-        Err(err) => return error_page(err),
-    };
-    let top = toast(optional(&params, "done").as_deref());
-    match listed_links_html(&state, &ctx, &session, &params, top).await {
-        Ok(html) => Html(html).into_response(),
-        Err(err) => error_page(err),
-    }
-}
+// The dashboard's list, filtered and sorted as the form above it asks.
+listing!(links by listed_links_html);
 
 pub async fn create_link(
     State(state): State<AppState>,

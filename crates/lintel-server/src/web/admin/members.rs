@@ -1,21 +1,20 @@
 //! Members and invitations: invite, change areas and groups, suspend, remove.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use lintel_domain::{Area, Areas, MembershipId, MembershipStatus};
 use uuid::Uuid;
 
 use super::Section;
 use super::kit::{
-    Fields, Posted, Screen, area_boxes, areas_text, button_form, checked_areas, ending, error_page,
-    field, get_page, list_page, max_page, more_link, nav, optional, screen,
+    Fields, Posted, Screen, area_boxes, areas_text, button_form, checked_areas, ending, field,
+    get_page, list_page, listing, max_page, more_link, nav, optional, screen,
 };
 use crate::app::members::{Invite, MemberQuery, UpdateMember};
-use crate::app::{self, AppState, OrgCtx, enter_org};
+use crate::app::{self, AppState, OrgCtx};
 use crate::web::Session;
-use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav, toast};
+use crate::web::html::{confirm_form, escape, hidden, input, page_with_nav};
 
 pub(super) const SECTION: Section = Section {
     path: "members",
@@ -187,22 +186,7 @@ async fn members_html(
     Ok(page_with_nav("Members", &nav(ctx, "members"), &body))
 }
 
-pub async fn members(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-    Query(query): Query<Fields>,
-) -> Response {
-    let ctx = match enter_org(&state, session.actor.clone(), &slug).await {
-        Ok(ctx) => ctx,
-        Err(err) => return error_page(err),
-    };
-    let top = toast(optional(&query, "done").as_deref());
-    match members_html(&state, &ctx, &session, &query, top).await {
-        Ok(html) => Html(html).into_response(),
-        Err(err) => error_page(err),
-    }
-}
+listing!(members by members_html);
 
 pub async fn invite(post: Posted) -> Response {
     let (state, form) = (&post.state, &post.form);
