@@ -440,6 +440,24 @@ async fn an_owner_invites_by_email_and_the_invitee_registers_from_the_email(back
     browser.goto(&app.url("/admin/acme/members")).await.unwrap();
     heading_is(&browser, "Members").await;
     snap(&browser, "members-empty").await;
+    // Sent with no address, the form comes back saying so beside the email field, which a
+    // screen reader reads with the field.
+    click(&browser, "form[action='/admin/acme/invitations'] button").await;
+    page_shows(
+        &browser,
+        "id=\"field-error\">Give exactly one of email and phone.</span>",
+    )
+    .await;
+    let described = browser
+        .execute(
+            "var f = document.getElementById('email'); \
+             return [f.getAttribute('aria-invalid'), f.getAttribute('aria-describedby')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(described, json!(["true", "field-error"]));
+    snap(&browser, "invite-refused").await;
     fill(&browser, "#email", "grace@example.com").await;
     click(&browser, "input[name='area_members']").await;
     click(
