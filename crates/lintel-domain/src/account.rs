@@ -146,6 +146,9 @@ pub fn check_app_pin(field: &str, pin: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// The languages Lintel's pages speak, by tag.
+pub const LANGUAGES: [&str; 3] = ["en", "sv", "fr"];
+
 /// A person. Email and phone are each proven before they are stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -159,6 +162,9 @@ pub struct Account {
     pub phone: Option<Phone>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The language the person chose for pages (one of `LANGUAGES`); `None`: their
+    /// browser's.
+    pub language: Option<String>,
 }
 
 /// What kind of client a device is: an app holds rotating tokens; a browser holds one

@@ -71,6 +71,7 @@ migrations!(
     "0018_door_states",
     "0019_controller_pairings",
     "0020_sign_in_methods",
+    "0021_account_language",
 );
 
 #[cfg(test)]

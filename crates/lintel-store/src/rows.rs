@@ -273,6 +273,7 @@ pub(crate) struct AccountRow {
     locked_until: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    language: Option<String>,
 }
 
 impl TryFrom<AccountRow> for AccountRecord {
@@ -287,6 +288,7 @@ impl TryFrom<AccountRow> for AccountRecord {
                 phone: row.phone.as_deref().map(phone).transpose()?,
                 created_at: row.created_at,
                 updated_at: row.updated_at,
+                language: row.language,
             },
             failed_codes: count(row.failed_codes, "failed codes")?,
             locked_until: row.locked_until,

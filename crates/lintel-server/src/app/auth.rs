@@ -741,6 +741,7 @@ async fn finish(
             phone: Some(sign_in.phone.clone()),
             created_at: now,
             updated_at: now,
+            language: None,
         },
         (None, Some(id)) => state.store.get_account(id).await?.account,
         (None, None) => {

@@ -18,6 +18,8 @@ pub const MAX_PIN_FAILURES: u32 = 5;
 pub struct UpdateMe {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// The language of pages: `en`, `sv` or `fr`; `""` goes back to the browser's.
+    pub language: Option<String>,
 }
 
 /// One of my devices.
@@ -91,6 +93,19 @@ pub async fn update(state: &AppState, actor: &Actor, req: UpdateMe) -> Result<Ac
         .as_deref()
         .map(|n| person_name("last_name", n))
         .transpose()?;
+    let language = match req.language.as_deref() {
+        None => None,
+        Some("") => Some(None),
+        Some(tag) if lintel_domain::account::LANGUAGES.contains(&tag) => Some(Some(tag.to_owned())),
+        Some(_) => {
+            return Err(ValidationError::new(
+                "language",
+                "invalid_value",
+                "language must be en, sv or fr, or empty for the browser's",
+            )
+            .into());
+        }
+    };
     let now = state.clock.now();
     state
         .store
@@ -100,6 +115,9 @@ pub async fn update(state: &AppState, actor: &Actor, req: UpdateMe) -> Result<Ac
             }
             if let Some(last) = &last {
                 a.last_name.clone_from(last);
+            }
+            if let Some(language) = &language {
+                a.language.clone_from(language);
             }
             a.updated_at = now;
             Ok(())

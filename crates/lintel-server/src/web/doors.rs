@@ -225,7 +225,8 @@ fn private(html: String) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 
-pub async fn my_doors(State(state): State<AppState>, session: Session, lang: Lang) -> Response {
+pub async fn my_doors(State(state): State<AppState>, session: Session, browser: Lang) -> Response {
+    let lang = browser.for_person(&state, &session).await;
     match doors_html(&state, &session, lang, None).await {
         Ok(html) => private(html),
         Err(err) => refused_page(lang, err),
@@ -264,10 +265,11 @@ pub async fn unlock(
     State(state): State<AppState>,
     _: SameOrigin,
     session: Session,
-    lang: Lang,
+    browser: Lang,
     Path((slug, door)): Path<(String, Uuid)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let lang = browser.for_person(&state, &session).await;
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     if !session.sent(field("csrf")) {
         return forbidden();

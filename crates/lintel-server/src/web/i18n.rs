@@ -1,6 +1,7 @@
 //! The words pages say, in the person's language: English, Swedish or French, from the
 //! Fluent files in `locales/` (built into the binary). A browser's `Accept-Language` picks
-//! the language; English is the fallback. Translated so far: the member app's tabs, My doors
+//! the language, unless a signed-in person chose one in their profile; English is the
+//! fallback. Translated so far: the member app's tabs, My doors
 //! and a guest's link page (the rest of the pages are English).
 
 use std::sync::OnceLock;
@@ -10,6 +11,9 @@ use axum::http::header;
 use axum::http::request::Parts;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
+
+use super::Session;
+use crate::app::{self, AppState};
 
 /// A language Lintel speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +55,7 @@ impl Lang {
                 .and_then(|q| q.parse::<f32>().ok())
                 .unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or_default();
-            let Some(lang) = Lang::ALL.into_iter().find(|l| l.tag() == primary) else {
+            let Some(lang) = Lang::parse(primary) else {
                 continue;
             };
             if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
@@ -103,6 +107,24 @@ impl Lang {
             }
         }
         id.to_owned()
+    }
+
+    /// The language whose tag is `tag`, if Lintel speaks it.
+    pub fn parse(tag: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.tag() == tag)
+    }
+
+    /// The language for a signed-in person: the one chosen in their profile, else the one
+    /// their browser prefers (`self`).
+    pub async fn for_person(self, state: &AppState, session: &Session) -> Lang {
+        match app::me::get(state, &session.actor).await {
+            Ok(account) => account
+                .language
+                .as_deref()
+                .and_then(Lang::parse)
+                .unwrap_or(self),
+            Err(_) => self,
+        }
     }
 
     /// `text` of a message without placeholders.

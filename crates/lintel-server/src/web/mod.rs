@@ -93,6 +93,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/passkeys/{id}/remove", post(sign_in_methods::remove))
         .route("/me", get(profile::me_page))
         .route("/me/names", post(profile::names))
+        .route("/me/language", post(profile::language))
         .route(
             "/me/devices/{device_id}/unregister",
             post(profile::unregister),

@@ -44,7 +44,7 @@ async fn profile_html(
         Tab::Profile,
         &format!(
             "{}{organizations}<form class=\"card\" method=\"post\" action=\"/me/names\"><h2>Your name</h2>{}{}{}\
-             <button>Save</button></form>\
+             <button>Save</button></form>{}\
              <section><h2>Contact</h2><p>Email: {}<br>Phone: {}</p>\
              <form method=\"post\" action=\"/me/email\">{csrf}{}{}<button class=\"secondary\">\
              Change email</button></form>\
@@ -72,6 +72,7 @@ async fn profile_html(
                 &account.last_name,
                 "required autocomplete=\"family-name\""
             ),
+            language_form(&session.csrf, account.language.as_deref()),
             escape(account.email.as_str()),
             escape(account.phone.as_ref().map_or("none", |p| p.as_str())),
             input_as(
@@ -139,6 +140,80 @@ pub struct NamesForm {
     last_name: String,
 }
 
+/// The form that chooses the language of pages: each named in itself, or the browser's.
+fn language_form(csrf: &str, chosen: Option<&str>) -> String {
+    let options: String = [
+        ("", "Your browser's choice"),
+        ("en", "English"),
+        ("sv", "Svenska"),
+        ("fr", "Français"),
+    ]
+    .iter()
+    .map(|(tag, name)| {
+        let on = if chosen.unwrap_or_default() == *tag {
+            " selected"
+        } else {
+            ""
+        };
+        let lang = if tag.is_empty() {
+            String::new()
+        } else {
+            format!(" lang=\"{tag}\"")
+        };
+        format!("<option value=\"{tag}\"{lang}{on}>{name}</option>")
+    })
+    .collect();
+    format!(
+        "<form class=\"card\" method=\"post\" action=\"/me/language\"><h2>Language</h2>{}\
+         <label for=\"language\">Pages that speak it are shown in</label><select id=\"language\" \
+         name=\"language\">{options}</select> <button class=\"secondary\">Save</button>\
+         <p class=\"hint\">My doors and guests' link pages speak English, Svenska and Français \
+         so far; other pages are in English.</p></form>",
+        hidden("csrf", csrf)
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+}
+
+pub async fn language(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    session: Session,
+    Form(form): Form<LanguageForm>,
+) -> Response {
+    if !session.sent(&form.csrf) {
+        return forbidden();
+    }
+    let change = UpdateMe {
+        language: Some(form.language),
+        ..UpdateMe::default()
+    };
+    saved(
+        &state,
+        &session,
+        app::me::update(&state, &session.actor, change).await,
+    )
+    .await
+}
+
+/// Back to the profile once a change is saved, or the profile again with the reason.
+async fn saved<T>(state: &AppState, session: &Session, result: Result<T, app::Error>) -> Response {
+    match result {
+        Ok(_) => Redirect::to("/me").into_response(),
+        Err(err) => {
+            let (status, message) = explain(err);
+            let html = profile_html(state, session, Some(&message)).await;
+            (status, rendered(html)).into_response()
+        }
+    }
+}
+
 pub async fn names(
     State(state): State<AppState>,
     _: SameOrigin,
@@ -151,15 +226,14 @@ pub async fn names(
     let change = UpdateMe {
         first_name: Some(form.first_name),
         last_name: Some(form.last_name),
+        language: None,
     };
-    match app::me::update(&state, &session.actor, change).await {
-        Ok(_) => Redirect::to("/me").into_response(),
-        Err(err) => {
-            let (status, message) = explain(err);
-            let html = profile_html(&state, &session, Some(&message)).await;
-            (status, rendered(html)).into_response()
-        }
-    }
+    saved(
+        &state,
+        &session,
+        app::me::update(&state, &session.actor, change).await,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -177,6 +177,25 @@ async fn a_person_registers_with_a_link_and_a_code_and_gets_a_device(backend: Ba
         (status, renamed["first_name"].clone()),
         (StatusCode::OK, json!("Augusta Ada"))
     );
+    // The language of pages: one Lintel speaks, or back to the browser's with "".
+    assert!(renamed["language"].is_null(), "{renamed}");
+    let (status, me) = app
+        .patch(&auth, "/api/v1/me", json!({ "language": "sv" }))
+        .await;
+    assert_eq!(
+        (status, me["language"].clone()),
+        (StatusCode::OK, json!("sv"))
+    );
+    assert_eq!(app.get(&auth, "/api/v1/me").await.1["language"], "sv");
+    let (status, refused) = app
+        .patch(&auth, "/api/v1/me", json!({ "language": "de" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["field"], "language");
+    let (_, me) = app
+        .patch(&auth, "/api/v1/me", json!({ "language": "" }))
+        .await;
+    assert!(me["language"].is_null(), "{me}");
 
     // Signing in again adds a second device to the same account.
     let again = app.sign_in(ADA, ADA_PHONE).await;

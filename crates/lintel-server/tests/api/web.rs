@@ -755,6 +755,27 @@ async fn my_doors_open_with_a_button_and_say_why_not(backend: Backend) {
         page.contains("Ask Olive Lovelace if you need it now.") && !page.contains("olive@"),
         "{page}"
     );
+    // Chosen in the profile, a language wins over the browser's.
+    let (_, me, _) = browser.get("/me").await;
+    assert!(
+        me.contains("<option value=\"sv\" lang=\"sv\">Svenska</option>"),
+        "{me}"
+    );
+    let (status, _, _) = browser
+        .post("/me/language", &[("csrf", &csrf), ("language", "fr")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, me, _) = browser.get("/me").await;
+    assert!(
+        me.contains("<option value=\"fr\" lang=\"fr\" selected>"),
+        "{me}"
+    );
+    let (_, page) = browser.get_in("/doors", "sv").await;
+    assert!(page.contains("<h1>Mes portes</h1>"), "{page}");
+    let (status, _, _) = browser
+        .post("/me/language", &[("csrf", &csrf), ("language", "")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
     // In Swedish and in French, as the browser asks: the page, its tabs and the refusal.
     let (_, page) = browser.get_in("/doors", "sv-SE,sv;q=0.9,en;q=0.5").await;
     assert!(

@@ -16,7 +16,8 @@ use crate::{
 
 macro_rules! account_columns {
     () => {
-        "id, first_name, last_name, email, phone, failed_codes, locked_until, created_at, updated_at"
+        "id, first_name, last_name, email, phone, failed_codes, locked_until, created_at, updated_at, \
+         language"
     };
 }
 macro_rules! sign_in_columns {
@@ -195,12 +196,14 @@ impl AccountStore for Backend {
         let mut account = record.account;
         change(&mut account)?;
         sqlx::query(
-            "UPDATE accounts SET first_name = $2, last_name = $3, updated_at = $4 WHERE id = $1",
+            "UPDATE accounts SET first_name = $2, last_name = $3, updated_at = $4, language = $5 \
+             WHERE id = $1",
         )
         .bind(id.0)
         .bind(&account.first_name)
         .bind(&account.last_name)
         .bind(account.updated_at)
+        .bind(&account.language)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -398,7 +401,7 @@ impl AccountStore for Backend {
                 sqlx::query(concat!(
                     "INSERT INTO accounts (",
                     account_columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, 0, NULL, $6, $7)"
+                    ") VALUES ($1, $2, $3, $4, $5, 0, NULL, $6, $7, $8)"
                 ))
                 .bind(a.id.0)
                 .bind(&a.first_name)
@@ -407,6 +410,7 @@ impl AccountStore for Backend {
                 .bind(phone)
                 .bind(a.created_at)
                 .bind(a.updated_at)
+                .bind(&a.language)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| {

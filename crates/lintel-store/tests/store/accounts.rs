@@ -80,6 +80,7 @@ fn account(mail: &str, tel: &str) -> Account {
         phone: Some(phone(tel)),
         created_at: now(),
         updated_at: now(),
+        language: None,
     }
 }
 
