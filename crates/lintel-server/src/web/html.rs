@@ -42,7 +42,7 @@ main.wide{max-width:64rem}nav{margin:-.5rem 0 1rem;font-size:.95rem}nav a[aria-c
 table{width:100%;border-collapse:collapse;font-size:.95rem}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e3e6ea;vertical-align:top}
 td.summary{font-size:.85rem;max-width:24rem}div.scroll{overflow-x:auto}div.scroll:focus{outline:3px solid #2f6fde}
 fieldset{border:1px solid #d5d9de;border-radius:.375rem;margin-top:.75rem}label.check{font-weight:400;margin:.25rem 0}
-label.check input{width:auto}select{padding:.5rem;font-size:1rem;border-radius:.375rem}form.inline{display:inline-block;margin-right:.5rem}
+label.check input{width:auto}select{padding:.5rem;font-size:1rem;border-radius:.375rem;max-width:100%}form.inline{display:inline-block;margin-right:.5rem}
 button.small{padding:.3rem .7rem;font-size:.85rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .5rem}
 code.pin{font-size:1.5rem;letter-spacing:.2em;font-weight:700}
 .state{display:inline-block;padding:.1rem .55rem;border-radius:1rem;font-weight:600;font-size:.85rem;background:#e3e6ea}
@@ -80,6 +80,9 @@ details.confirm{display:inline-block;margin:0 .5rem}details.confirm summary{list
 details.confirm summary::-webkit-details-marker{display:none}details.confirm summary:focus{outline:3px solid #2f6fde;outline-offset:1px}
 details.confirm[open]{display:block;min-width:13rem;background:#fdecea;border:1px solid #b42318;border-radius:.375rem;padding:.5rem .75rem;margin:.5rem 0}
 details.confirm[open] summary{background:#5a6470}details.confirm p{margin:.5rem 0}
+form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin-bottom:.75rem}form.filters label{margin:0 0 .25rem}form.filters button{margin-top:0}
+nav.tabs{display:flex;flex-wrap:wrap;gap:.4rem;margin:-.25rem 0 1rem}nav.tabs a{padding:.35rem .9rem;border-radius:1rem;background:#fff;color:#1b1f24;text-decoration:none;box-shadow:0 1px 2px #0002}
+nav.tabs a[aria-current]{background:#1a4fa3;color:#fff}
 .field-error{display:block;color:#7a1a12;font-size:.9rem;margin-top:.25rem}input[aria-invalid],select[aria-invalid],textarea[aria-invalid]{border:2px solid #b42318}
 ";
 

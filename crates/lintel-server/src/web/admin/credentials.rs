@@ -189,12 +189,8 @@ async fn credentials_html(
     );
     Ok(page_with_nav(
         "Cards & PINs",
-        &format!(
-            "{}{}",
-            nav(ctx, "credentials"),
-            credential_tabs(ctx, "credentials")
-        ),
-        &body,
+        &nav(ctx, "credentials"),
+        &format!("{}{body}", credential_tabs(ctx, "credentials")),
     ))
 }
 

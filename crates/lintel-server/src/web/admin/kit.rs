@@ -304,7 +304,7 @@ pub(crate) fn credential_tabs(ctx: &OrgCtx, current: &str) -> String {
         format!("<a href=\"/admin/{slug}/{path}\"{here}>{label}</a>")
     };
     format!(
-        "<nav class=\"tabs\">{} · {}</nav>",
+        "<nav class=\"tabs\" aria-label=\"Credentials\">{}{}</nav>",
         tab("credentials", "Cards &amp; PINs"),
         tab("links", "Access links")
     )

@@ -130,10 +130,10 @@ pub(crate) async fn links_body(
     .map(|c| choice(c, query.sort.as_deref()))
     .collect();
     let filters = format!(
-        "<form class=\"inline\" method=\"get\" action=\"{action}\"><label class=\"check\" \
-         for=\"state\">Show</label><select id=\"state\" name=\"state\">{states}</select> \
-         <label class=\"check\" for=\"sort\">sorted by</label><select id=\"sort\" \
-         name=\"sort\">{sorts}</select> <button class=\"small secondary\">List</button></form>"
+        "<form class=\"filters\" method=\"get\" action=\"{action}\"><div><label for=\"state\">\
+         Show</label><select id=\"state\" name=\"state\">{states}</select></div><div><label \
+         for=\"sort\">Sorted by</label><select id=\"sort\" name=\"sort\">{sorts}</select></div>\
+         <button class=\"secondary\">Show</button></form>"
     );
     Ok(format!(
         "{top}<section>{filters}<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Recipient</th><th>Group</th><th>Sent</th>\
@@ -178,14 +178,6 @@ pub(crate) async fn links_body(
 }
 
 /// The dashboard's navigation, on the Credentials section's Access links tab.
-fn links_nav(ctx: &OrgCtx) -> String {
-    format!(
-        "{}{}",
-        nav(ctx, "credentials"),
-        credential_tabs(ctx, "links")
-    )
-}
-
 pub(crate) async fn links_html(
     state: &AppState,
     ctx: &OrgCtx,
@@ -205,7 +197,11 @@ async fn listed_links_html(
 ) -> Result<String, app::Error> {
     let action = format!("/admin/{}/links", ctx.org.slug.as_str());
     let body = links_body(state, ctx, session, &action, asked, top).await?;
-    Ok(page_with_nav("Access links", &links_nav(ctx), &body))
+    Ok(page_with_nav(
+        "Access links",
+        &nav(ctx, "credentials"),
+        &format!("{}{body}", credential_tabs(ctx, "links")),
+    ))
 }
 
 fn create_request(ctx: &OrgCtx, form: &Fields) -> Result<CreateLink, app::Error> {
