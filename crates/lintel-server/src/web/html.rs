@@ -80,7 +80,7 @@ details.confirm{display:inline-block;margin:0 .5rem}details.confirm summary{list
 details.confirm summary::-webkit-details-marker{display:none}details.confirm summary:focus{outline:3px solid #2f6fde;outline-offset:1px}
 details.confirm[open]{display:block;min-width:13rem;background:#fdecea;border:1px solid #b42318;border-radius:.375rem;padding:.5rem .75rem;margin:.5rem 0}
 details.confirm[open] summary{background:#5a6470}details.confirm p{margin:.5rem 0}
-form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin-bottom:.75rem}form.filters label{margin:0 0 .25rem}form.filters button{margin-top:0}
+form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin-bottom:.75rem}form.filters label{margin:0 0 .25rem}form.filters button{margin-top:0}form.filters .grow{flex:1 1 14rem}
 nav.tabs{display:flex;flex-wrap:wrap;gap:.4rem;margin:-.25rem 0 1rem}nav.tabs a{padding:.35rem .9rem;border-radius:1rem;background:#fff;color:#1b1f24;text-decoration:none;box-shadow:0 1px 2px #0002}
 nav.tabs a[aria-current]{background:#1a4fa3;color:#fff}
 .field-error{display:block;color:#7a1a12;font-size:.9rem;margin-top:.25rem}input[aria-invalid],select[aria-invalid],textarea[aria-invalid]{border:2px solid #b42318}

@@ -808,11 +808,19 @@ impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
 
 /// Signs in at the provider's page as `login`, when it asks (it remembers a recent one).
 async fn at_provider(browser: &Client, login: &str, then: &str) {
+    // The provider's pages move on by themselves: a field found may be gone a moment later,
+    // so a step that fails is tried again on the next round, never unwrapped.
     for _ in 0..100 {
         if let Ok(field) = browser.find(Locator::Css("input[name='login']")).await {
-            field.send_keys(login).await.unwrap();
-            fill(browser, "input[name='password']", "any").await;
-            click(browser, "button[type='submit']").await;
+            let _ = field.clear().await;
+            let _ = field.send_keys(login).await;
+            if let Ok(password) = browser.find(Locator::Css("input[name='password']")).await {
+                let _ = password.clear().await;
+                let _ = password.send_keys("any").await;
+            }
+            if let Ok(submit) = browser.find(Locator::Css("button[type='submit']")).await {
+                let _ = submit.click().await;
+            }
         }
         if let Ok(h1) = browser.find(Locator::Css("h1")).await
             && h1.text().await.unwrap_or_default() == then

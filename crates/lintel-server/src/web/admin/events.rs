@@ -74,9 +74,9 @@ pub async fn events(
         listed.next_cursor.as_deref(),
     );
     let body = format!(
-        "<form class=\"card search\" method=\"get\" action=\"/admin/{slug}/events\">{}\
-         <button class=\"secondary\">Filter</button> <a href=\"/admin/{slug}/events.csv?kind=\
-         {kind_param}\">Download CSV</a></form><section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>When (UTC)</th>\
+        "<form class=\"card filters\" method=\"get\" action=\"/admin/{slug}/events\">\
+         <div class=\"grow\">{}</div><button class=\"secondary\">Filter</button> <a \
+         href=\"/admin/{slug}/events.csv?kind={kind_param}\">Download CSV</a></form><section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>When (UTC)</th>\
          <th>What</th><th>Who</th><th>Object</th><th>Details</th></tr></thead><tbody>{rows}\
          </tbody></table></div>{next}</section>",
         input(

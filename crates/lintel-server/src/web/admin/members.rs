@@ -137,9 +137,10 @@ async fn members_html(
         )
     };
     let mut body = format!(
-        "{top}<form class=\"card search\" method=\"get\" action=\"/admin/{slug}/members\">\
-         {}<label for=\"status\">Status</label><select id=\"status\" name=\"status\">{}{}{}{}\
-         </select><button class=\"secondary\">Search</button></form>\
+        "{top}<form class=\"card filters\" method=\"get\" action=\"/admin/{slug}/members\">\
+         <div class=\"grow\">{}</div><div><label for=\"status\">Status</label><select \
+         id=\"status\" name=\"status\">{}{}{}{}</select></div><button class=\"secondary\">\
+         Search</button></form>\
          <section><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Name</th><th>Contact</th><th>Status</th>\
          <th>Admin areas</th></tr></thead><tbody>{rows}</tbody></table></div>{}{}</section>",
         input(
