@@ -615,6 +615,27 @@ pub struct AdminContact {
     pub phone: Option<String>,
 }
 
+impl AdminContact {
+    /// Their name, with the email and phone the organization shows: "Ada Lovelace
+    /// (ada@example.com)".
+    pub fn reach(&self) -> String {
+        let ways: Vec<&str> = [self.email.as_deref(), self.phone.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if ways.is_empty() {
+            format!("{} {}", self.first_name, self.last_name)
+        } else {
+            format!(
+                "{} {} ({})",
+                self.first_name,
+                self.last_name,
+                ways.join(", ")
+            )
+        }
+    }
+}
+
 /// Who administers the organization, for members who lack access and want to ask. Any
 /// member (suspended ones too) and any key of the organization may read it.
 pub async fn admins(state: &AppState, ctx: &OrgCtx) -> Result<Vec<AdminContact>, Error> {

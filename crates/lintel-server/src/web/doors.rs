@@ -78,17 +78,7 @@ pub async fn whom_to_ask(
         .iter()
         .filter(|a| a.areas.allows(area))
         .take(2)
-        .map(|a| {
-            let reach: Vec<&str> = [a.email.as_deref(), a.phone.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect();
-            if reach.is_empty() {
-                format!("{} {}", a.first_name, a.last_name)
-            } else {
-                format!("{} {} ({})", a.first_name, a.last_name, reach.join(", "))
-            }
-        })
+        .map(app::members::AdminContact::reach)
         .collect();
     Ok(match names.as_slice() {
         [] => lang.word("ask-an-administrator"),

@@ -97,21 +97,7 @@ pub async fn memberships_section(
             // Someone without admin areas may need to ask for access: say whom.
             let ctx = enter_org(state, session.actor.clone(), &m.org_slug).await?;
             let admins = app::members::admins(state, &ctx).await?;
-            let names: Vec<String> = admins
-                .iter()
-                .map(|a| {
-                    let reach: Vec<&str> = [a.email.as_deref(), a.phone.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .collect();
-                    let reach = if reach.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", reach.join(", "))
-                    };
-                    escape(&format!("{} {}{reach}", a.first_name, a.last_name))
-                })
-                .collect();
+            let names: Vec<String> = admins.iter().map(|a| escape(&a.reach())).collect();
             if !names.is_empty() {
                 item.push_str(&format!(
                     "<br><span class=\"hint\">To ask for access: {}</span>",
