@@ -755,8 +755,13 @@ async fn my_doors_open_with_a_button_and_say_why_not(backend: Backend) {
         page.contains("Ask Olive Lovelace if you need it now.") && !page.contains("olive@"),
         "{page}"
     );
-    // Chosen in the profile, a language wins over the browser's.
+    // Her profile says whom to ask, the same way (emails hidden now).
     let (_, me, _) = browser.get("/me").await;
+    assert!(
+        me.contains("To ask for access: Olive Lovelace</span>") && !me.contains("olive@"),
+        "{me}"
+    );
+    // Chosen in the profile, a language wins over the browser's.
     assert!(
         me.contains("<option value=\"sv\" lang=\"sv\">Svenska</option>"),
         "{me}"
