@@ -226,12 +226,12 @@ pub async fn my_doors(State(state): State<AppState>, session: Session, browser: 
 /// The page when it cannot be shown, or an unlock failed: the error, and the way back.
 fn refused_page(lang: Lang, err: app::Error) -> Response {
     let (status, message) = explain(err);
+    let title = lang.word("doors-title");
     let body = format!(
         "{}<p><a href=\"/doors\">{}</a></p>",
         error_box(Some(&message)),
-        escape(&lang.word("doors-title"))
+        escape(&title)
     );
-    let title = lang.word("doors-title");
     (status, Html(app_page(lang, &title, Tab::Doors, &body))).into_response()
 }
 

@@ -104,6 +104,21 @@ impl<'a> Browser<'a> {
             .await
     }
 
+    /// Invites Ada to acme with `area` (by the owner's `key`) and signs her in in a new
+    /// browser.
+    async fn admin_of_acme(app: &'a TestApp, key: &str, area: &str) -> Browser<'a> {
+        app.invite(
+            key,
+            "acme",
+            serde_json::json!({ "email": "ada@example.com", "areas": [area] }),
+        )
+        .await;
+        app.deliver().await;
+        let browser = Browser::new(app);
+        browser.sign_up().await;
+        browser
+    }
+
     /// Registers Ada and signs this browser in; returns the profile page.
     async fn sign_up(&self) -> String {
         self.sign_up_as("Ada", "ada@example.com", "+46 70 123 45 67")
@@ -818,15 +833,7 @@ async fn an_admin_builds_the_staff_access_in_the_dashboard(backend: Backend) {
     let (_, key) = app.org("acme").await;
     let site = app.site(&key, "acme", "HQ").await;
     let front = app.door(&key, "acme", &site, "Front").await;
-    app.invite(
-        &key,
-        "acme",
-        serde_json::json!({ "email": "ada@example.com", "areas": ["owner"] }),
-    )
-    .await;
-    app.deliver().await;
-    let browser = Browser::new(&app);
-    browser.sign_up().await;
+    let browser = Browser::admin_of_acme(&app, &key, "owner").await;
     let (_, page, _) = browser.get("/admin/acme/schedules").await;
     let csrf = field(&page, "csrf");
 
@@ -994,15 +1001,7 @@ async fn cards_and_pin_codes_in_the_dashboard_and_the_member_app(backend: Backen
     };
     let (_, key) = app.org("acme").await;
     let site = app.site(&key, "acme", "HQ").await;
-    app.invite(
-        &key,
-        "acme",
-        serde_json::json!({ "email": "ada@example.com", "areas": ["delegation"] }),
-    )
-    .await;
-    app.deliver().await;
-    let browser = Browser::new(&app);
-    browser.sign_up().await;
+    let browser = Browser::admin_of_acme(&app, &key, "delegation").await;
     let (status, page, _) = browser.get("/admin/acme/credentials").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(
@@ -1113,15 +1112,7 @@ async fn a_guest_opens_a_door_from_the_link_page(backend: Backend) {
         serde_json::json!({ "name": "Visitors", "groups": [group], "doors": [{ "door_id": front }] }),
     )
     .await;
-    app.invite(
-        &key,
-        "acme",
-        serde_json::json!({ "email": "ada@example.com", "areas": ["delegation"] }),
-    )
-    .await;
-    app.deliver().await;
-    let admin = Browser::new(&app);
-    admin.sign_up().await;
+    let admin = Browser::admin_of_acme(&app, &key, "delegation").await;
     let (_, page, _) = admin.get("/admin/acme/links").await;
     assert!(page.contains("Send an access link"), "{page}");
     let csrf = field(&page, "csrf");
@@ -1383,15 +1374,7 @@ async fn controllers_are_added_wired_and_rotated_from_the_dashboard(backend: Bac
     let (_, key) = app.org("acme").await;
     let site = app.site(&key, "acme", "HQ").await;
     let door = app.door(&key, "acme", &site, "Front").await;
-    app.invite(
-        &key,
-        "acme",
-        serde_json::json!({ "email": "ada@example.com", "areas": ["doors"] }),
-    )
-    .await;
-    app.deliver().await;
-    let browser = Browser::new(&app);
-    browser.sign_up().await;
+    let browser = Browser::admin_of_acme(&app, &key, "doors").await;
     let (status, page, _) = browser.get("/admin/acme/controllers").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("No controllers yet"), "{page}");
