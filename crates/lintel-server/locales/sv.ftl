@@ -1,5 +1,5 @@
-# Lintels ord till människor, på svenska: medlemsappens flikar, Mina dörrar och en gästs
-# länksida. Samma meddelanden finns i en.ftl och fr.ftl; ett test fallerar om något saknas.
+# Lintels ord till människor, på svenska: varje sida en medlem eller gäst ser, och felen
+# de visar. Samma meddelanden finns i en.ftl och fr.ftl; ett test fallerar om något saknas.
 
 tab-doors = Mina dörrar
 tab-dashboard = Administrera
@@ -55,3 +55,205 @@ link-not-yet-valid = Den här länken gäller inte än.
 link-expired = Den här länken har gått ut.
 link-revoked = Den här länken har återkallats.
 link-no-door = Den här länken öppnar ingen dörr just nu.
+
+## Logga in och skapa konto
+
+field-first-name = Förnamn
+field-last-name = Efternamn
+field-email = E-post
+field-phone = Mobilnummer
+field-account-email = Ditt kontos e-post
+field-new-phone = Nytt mobilnummer
+field-code = Kod
+field-device-name = Enhetens namn
+field-choose-pin = Välj en PIN-kod
+field-browser-pin = Välj en PIN-kod för den här webbläsaren
+field-pin = PIN-kod
+field-name = Namn
+field-language = Språk
+phone-hint = I internationellt format, till exempel +46 70 123 45 67.
+device-browser = Webbläsare
+
+register-title = Skapa ditt konto
+register-phone-hint = I internationellt format, till exempel +46 70 123 45 67. Inloggningskoder skickas till det här numret.
+register-button = Skapa konto
+register-have-account = Har du redan ett konto?
+signin-title = Logga in
+signin-hint = Inget lösenord: vi mejlar dig en länk och sms:ar sedan en kod.
+signin-button = Mejla mig en länk
+signin-new = Ny här?
+signin-create = Skapa ett konto
+signin-new-number = Tillhör ditt gamla nummer nu någon annan?
+recover-title = Lägg till ditt nya nummer
+recover-explain = När en operatör ger ditt gamla nummer till någon annan och den personen visar att numret är hens, förlorar ditt konto det. Lägg till ditt nuvarande nummer här: vi mejlar dig en länk och sms:ar sedan en kod till det nya numret. Dina andra enheter loggas ut och dina organisationers administratörer får veta det.
+recover-has-number = Har ditt konto fortfarande ditt nummer?
+check-email-title = Kolla din e-post
+check-email-sent = Om { $email } kan logga in är en länk på väg. Öppna den på den här enheten inom 15 minuter; den fungerar en gång.
+check-email-sent-provider = Om e-postadressen hos din leverantör kan logga in är en länk på väg. Öppna den på den här enheten inom 15 minuter; den fungerar en gång.
+check-email-nothing = Kommer inget? Titta i skräpposten.
+try-again = Försök igen
+confirm-title = Bekräfta att det är du
+confirm-explain = Fortsätt för att få en kod via sms till din telefon.
+continue = Fortsätt
+link-broken-title = Den här länken fungerar inte
+get-new-link = Få en ny länk
+code-title = Ange din kod
+code-sent = Vi har sms:at en sexsiffrig kod till { $phone }. Den gäller i 10 minuter.
+code-your-phone = din telefon
+code-device-title = Namnge den här enheten
+code-none-needed = Din leverantör har bekräftat vem du är, och din organisation kräver ingen sms-kod.
+pin-hint = En PIN-kod på 4 till 8 siffror skyddar upplåsning på den här enheten. Undvik 1234, 0000 och liknande.
+sign-in-failed-title = Inloggningen misslyckades
+start-again = Börja om
+other-ways-title = Eller använd ett annat konto
+other-ways-sign-in = Logga in med { $provider }
+other-ways-register = Skapa konto med { $provider }
+other-ways-hint = Leverantörens e-postadress måste vara den som din organisation känner dig under. En kod skickas ändå till din telefon.
+passkey-title = Logga in med en passkey
+passkey-hint = Din telefon eller dator kontrollerar att det är du. PIN-koden skyddar upplåsning i den här webbläsaren.
+passkey-use = Använd en passkey
+passkey-unsupported = Den här webbläsaren kan inte använda passkeys.
+passkey-waiting = Väntar på din passkey…
+passkey-not-used = Ingen passkey användes:
+failed-title = Det fungerade inte
+go-back = Gå tillbaka
+provider-refused-title = Inte inloggad
+provider-refused = { $provider } loggade inte in dig.
+back-to-sign-in = Tillbaka till inloggningen
+provider-back-title = Loggar in
+provider-back = Tillbaka från leverantören.
+finish-account-title = Slutför ditt konto
+finish-account-explain = Din e-postadress { $email } är bekräftad. Lägg till ditt mobilnummer: inloggningskoder skickas dit.
+finish-account-button = Sms:a mig en kod
+
+## Fel som en person läser, efter API:ets felkod; { $field } är fältets namn
+
+error-required = { $field } måste fyllas i.
+error-too-short = { $field } är för kort.
+error-too-long = { $field } är för långt.
+error-control-characters = { $field } får inte innehålla styrtecken.
+error-invalid-email = { $field } måste vara en e-postadress, till exempel ada@example.com.
+error-invalid-phone = { $field } måste vara ett telefonnummer i internationellt format, till exempel +46 70 123 45 67.
+error-invalid-name = { $field } får bara innehålla bokstäver, mellanslag, bindestreck, apostrofer och punkter.
+error-invalid-pin = { $field } måste vara 4 till 8 siffror.
+error-trivial-pin = { $field } är för lätt att gissa. Undvik upprepade siffror, följder som 1234 och upprepade block som 1212.
+error-invalid-code = Koden är de 6 siffror vi skickade via sms.
+error-wrong-code = { $count ->
+    [0] Det är inte koden vi skickade.
+    [one] Det är inte koden vi skickade. Du har ett försök kvar.
+   *[other] Det är inte koden vi skickade. Du har { $count } försök kvar.
+}
+error-sign-in-ended = Den här inloggningen kan inte längre slutföras. Börja om från inloggningssidan med din e-post.
+error-too-many-requests = { $count ->
+    [one] För många försök. Försök igen om en minut.
+   *[other] För många försök. Försök igen om { $count } minuter.
+}
+error-internal = Något gick fel hos oss. Försök igen om en stund.
+error-account-locked = För många felaktiga koder. Inloggningen är låst en stund; försök igen senare.
+error-account-exists = Ett konto har redan det här telefonnumret. Om numret nu är ditt, lägg till det på ditt konto från inloggningssidan ("Lägg till ditt nya nummer").
+error-link-expired = Den här länken har gått ut. Be om en ny från inloggningssidan.
+error-link-used = Den här länken har redan använts. Be om en ny från inloggningssidan.
+error-code-expired = Koden har gått ut. Börja om från inloggningssidan.
+error-provider-unavailable = Leverantören går inte att nå just nu. Försök igen, eller logga in med din e-post.
+error-provider-answer-invalid = Leverantörens svar kunde inte kontrolleras. Börja om.
+error-provider-flow-ended = Den här inloggningen via leverantör har avslutats eller redan använts. Börja om.
+error-provider-flow-expired = Inloggningen via leverantören tog för lång tid. Börja om.
+error-registration-expired = Det tog för lång tid att skapa kontot. Börja om.
+error-passkeys-unavailable = Passkeys är inte inställda på den här Lintel-servern.
+error-passkey-refused = Passkeyns svar kunde inte kontrolleras. Försök igen.
+error-ceremony-ended = Den här passkey-förfrågan har avslutats eller redan använts. Börja om.
+error-no-passkey = Det här kontot har ingen passkey.
+error-device-unregistered = För många felaktiga PIN-koder: den här enheten är utloggad. Logga in igen.
+
+## Datum: { $day } är dagen i månaden, { $month } ett månadsnamn nedan
+
+date = { $day } { $month } { $year }
+date-time = { $date } { $time }
+month-1 = jan.
+month-2 = feb.
+month-3 = mars
+month-4 = apr.
+month-5 = maj
+month-6 = juni
+month-7 = juli
+month-8 = aug.
+month-9 = sep.
+month-10 = okt.
+month-11 = nov.
+month-12 = dec.
+
+## Min profil
+
+save = Spara
+confirm = Bekräfta
+cancel = Avbryt
+error-page-title = Något gick fel
+me-your-name = Ditt namn
+me-language = Språk
+me-language-label = Visa sidor på
+me-language-browser = Webbläsarens val
+me-language-hint = Administratörernas kontrollpanel finns än så länge bara på engelska.
+me-contact = Kontakt
+me-email-is = E-post: { $email }
+me-phone-is = Telefon: { $phone }
+me-no-phone = inget
+me-new-email = Ny e-postadress
+me-app-pin = Din app-PIN
+me-change-email = Byt e-post
+me-change-phone = Byt telefonnummer
+me-devices = Dina enheter
+me-devices-hint = Att avregistrera en enhet loggar ut den; ditt konto och din behörighet finns kvar.
+me-device-app = app
+me-device-browser = webbläsare
+me-this-browser = den här webbläsaren
+me-device-used = { $kind }, senast använd { $when } UTC
+me-sign-out = Logga ut
+me-unregister = Avregistrera
+me-delete-title = Radera ditt konto
+me-delete-explain = Det går inte att ångra: ditt konto, dina enheter och det Lintel sparar om dig raderas. Först skickas en kod till din telefon.
+me-delete-button = Radera mitt konto
+me-code-sent = Vi har skickat en sexsiffrig kod till { $to }. Den gäller i 10 minuter.
+me-code-sent-you = Ange den sexsiffriga koden vi skickade till dig. Den gäller i 10 minuter.
+me-confirm-email = Bekräfta din nya e-post
+me-confirm-phone = Bekräfta ditt nya telefonnummer
+me-confirm-delete = Bekräfta att ditt konto ska raderas
+me-email-changed-title = E-posten är ändrad
+me-email-changed = Din e-post är ändrad och alla enheter har loggats ut. Logga in med den nya adressen.
+me-phone-changed-title = Telefonnumret är ändrat
+me-phone-changed = Ditt telefonnummer är ändrat och alla enheter har loggats ut. Logga in igen.
+me-deleted-title = Kontot är raderat
+me-deleted = Ditt konto och det Lintel sparade om dig är raderat.
+me-ways = Sätt att logga in
+me-providers = Leverantörer
+me-not-linked = inte kopplad
+me-link = Koppla
+me-unlink = Koppla bort
+me-passkeys = Passkeys
+me-no-passkey = Ingen passkey än. En passkey loggar in dig med skärmlåset på din telefon eller dator, utan e-post eller kod.
+me-passkey-added = tillagd { $date }
+me-passkey-used = tillagd { $date }, senast använd { $when } UTC
+me-passkey-remove = Ta bort
+me-passkey-name = Namnge den nya passkeyn
+me-passkey-add = Lägg till en passkey
+me-orgs = Dina organisationer
+me-orgs-none = Inga än. En administratör kan bjuda in dig.
+me-status-invited = inbjuden
+me-status-active = aktiv
+me-status-suspended = avstängd
+me-to-ask = För att be om åtkomst: { $ask }
+me-leave = Lämna
+me-leave-warning = Lämna { $org }? Du kan inte längre öppna dess dörrar, och bara en ny inbjudan tar dig tillbaka.
+me-leaving-title = Lämna organisationen
+me-back = Tillbaka till din profil
+
+## Inbjudningar
+
+invitation-title = Inbjudan
+invitation-ask-again = Be organisationens administratör att skicka en ny inbjudan.
+invitation-join = Du är inbjuden att gå med i { $org }.
+invitation-accept = Tacka ja till inbjudan
+invitation-went-to = Du är inbjuden att gå med i { $org }. Inbjudan skickades till { $address }.
+invitation-how = Skapa ditt konto eller logga in med den adressen, så blir inbjudan din av sig själv. Med en annan adress: logga in och öppna den här länken igen för att tacka ja.
+error-link-not-found = Den här länken fungerar inte: den kan ha återkallats eller så är adressen avkortad. Be den som skickade den om en ny.
+error-invitation-not-found = Den här inbjudan fungerar inte: den kan ha återkallats eller redan använts.
+error-door-not-found = Den här dörren finns inte längre.

@@ -225,7 +225,7 @@ pub async fn my_doors(State(state): State<AppState>, session: Session, browser: 
 
 /// The page when it cannot be shown, or an unlock failed: the error, and the way back.
 fn refused_page(lang: Lang, err: app::Error) -> Response {
-    let (status, message) = explain(err);
+    let (status, message) = explain(lang, err);
     let title = lang.word("doors-title");
     let body = format!(
         "{}<p><a href=\"/doors\">{}</a></p>",

@@ -1,14 +1,17 @@
 //! The words pages say, in the person's language: English, Swedish or French, from the
 //! Fluent files in `locales/` (built into the binary). A browser's `Accept-Language` picks
 //! the language, unless a signed-in person chose one in their profile; English is the
-//! fallback. Translated so far: the member app's tabs, My doors
-//! and a guest's link page (the rest of the pages are English).
+//! fallback. Every page a member or guest sees speaks all three: signing in and registering,
+//! My doors, the profile, invitations and guest link pages, with the errors they show
+//! (`error-<code>`) and dates written the local way. The administrators' dashboard is
+//! English so far.
 
 use std::sync::OnceLock;
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use chrono::{Datelike as _, NaiveDate, NaiveDateTime};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 
@@ -65,6 +68,14 @@ impl Lang {
         best.map_or(Lang::En, |(_, lang)| lang)
     }
 
+    /// The language a request's `Accept-Language` header prefers, or English.
+    pub fn of_request(headers: &HeaderMap) -> Lang {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(Lang::En, Lang::from_accept_language)
+    }
+
     fn bundle(self) -> &'static FluentBundle<FluentResource> {
         static BUNDLES: OnceLock<Vec<FluentBundle<FluentResource>>> = OnceLock::new();
         let bundles = BUNDLES.get_or_init(|| {
@@ -93,9 +104,26 @@ impl Lang {
     /// not escaped for HTML. A message missing here (which the tests rule out) falls back to
     /// English, then to its id.
     pub fn text(self, id: &str, args: &[(&str, &str)]) -> String {
+        self.format(id, args, None)
+    }
+
+    /// `text` with a number `count` for the message to choose its plural form by.
+    pub fn count(self, id: &str, count: u64, args: &[(&str, &str)]) -> String {
+        self.format(id, args, Some(count))
+    }
+
+    /// Whether this language has the message `id`.
+    pub fn has(self, id: &str) -> bool {
+        self.bundle().has_message(id)
+    }
+
+    fn format(self, id: &str, args: &[(&str, &str)], count: Option<u64>) -> String {
         let mut fluent_args = FluentArgs::new();
         for (name, value) in args {
             fluent_args.set(*name, *value);
+        }
+        if let Some(count) = count {
+            fluent_args.set("count", count);
         }
         for lang in [self, Lang::En] {
             let bundle = lang.bundle();
@@ -127,6 +155,29 @@ impl Lang {
         }
     }
 
+    /// A day as people write it here: `2 Mar 2026`, `2 mars 2026`.
+    pub fn date(self, day: NaiveDate) -> String {
+        self.text(
+            "date",
+            &[
+                ("day", &day.day().to_string()),
+                ("month", &self.word(&format!("month-{}", day.month()))),
+                ("year", &day.year().to_string()),
+            ],
+        )
+    }
+
+    /// A day and a time of day (24-hour): `2 Mar 2026, 14:05`, `2 mars 2026 à 14:05`.
+    pub fn date_time(self, at: NaiveDateTime) -> String {
+        self.text(
+            "date-time",
+            &[
+                ("date", &self.date(at.date())),
+                ("time", &at.format("%H:%M").to_string()),
+            ],
+        )
+    }
+
     /// `text` of a message without placeholders.
     pub fn word(self, id: &str) -> String {
         self.text(id, &[])
@@ -137,11 +188,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
-        Ok(parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map_or(Lang::En, Lang::from_accept_language))
+        Ok(Lang::of_request(&parts.headers))
     }
 }
 
@@ -161,6 +208,30 @@ mod tests {
         ids
     }
 
+    /// The placeholders messages may use, besides `count`.
+    const PLACEHOLDERS: [&str; 22] = [
+        "ask", "sender", "name", "org", "from", "until", "first", "second", "email", "phone",
+        "field", "provider", "when", "by", "to", "date", "time", "day", "month", "year", "kind",
+        "address",
+    ];
+
+    /// The placeholders message `id` uses in `lang`'s file, over all its lines.
+    fn placeholders(lang: Lang, id: &str) -> Vec<String> {
+        let mut lines = lang
+            .source()
+            .lines()
+            .skip_while(|l| !l.starts_with(&format!("{id} = ")));
+        let first = lines.next().unwrap_or_default();
+        let mut names: Vec<String> = std::iter::once(first)
+            .chain(lines.take_while(|l| l.starts_with(' ')))
+            .flat_map(|line| line.split("{ $").skip(1))
+            .map(|rest| rest.split([' ', '}']).next().unwrap_or_default().to_owned())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     #[test]
     fn every_message_is_in_every_language_and_formats_without_error() {
         let english = ids(Lang::En);
@@ -178,38 +249,22 @@ mod tests {
                     .get_message(id)
                     .unwrap_or_else(|| panic!("{id} is missing in {}", lang.tag()));
                 let pattern = message.value().expect("a value");
-                let mut args = FluentArgs::new();
-                for name in [
-                    "ask", "sender", "name", "org", "from", "until", "first", "second",
-                ] {
-                    args.set(name, "X");
+                // Each plural form, with every placeholder the messages use.
+                for count in [1_u64, 2, 5] {
+                    let mut args = FluentArgs::new();
+                    for name in PLACEHOLDERS {
+                        args.set(name, "X");
+                    }
+                    args.set("count", count);
+                    let mut errors = Vec::new();
+                    let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
+                    assert!(errors.is_empty(), "{id} in {}: {errors:?}", lang.tag());
+                    assert!(!text.trim().is_empty(), "{id} in {}", lang.tag());
                 }
-                let mut errors = Vec::new();
-                let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
-                assert!(errors.is_empty(), "{id} in {}: {errors:?}", lang.tag());
-                assert!(!text.trim().is_empty(), "{id} in {}", lang.tag());
                 // A placeholder English has is in every translation, and no other.
-                let english_pattern = Lang::En
-                    .source()
-                    .lines()
-                    .find(|l| l.starts_with(&format!("{id} = ")));
-                let own = lang
-                    .source()
-                    .lines()
-                    .find(|l| l.starts_with(&format!("{id} = ")));
-                let placeholders = |line: Option<&str>| {
-                    let mut names: Vec<String> = line
-                        .unwrap_or_default()
-                        .split("{ $")
-                        .skip(1)
-                        .map(|rest| rest.split(' ').next().unwrap_or_default().to_owned())
-                        .collect();
-                    names.sort();
-                    names
-                };
                 assert_eq!(
-                    placeholders(own),
-                    placeholders(english_pattern),
+                    placeholders(lang, id),
+                    placeholders(Lang::En, id),
                     "{id} in {}",
                     lang.tag()
                 );
@@ -240,5 +295,16 @@ mod tests {
             "Ada ou Grace"
         );
         assert_eq!(Lang::Sv.word("no-such-message"), "no-such-message");
+        let at = NaiveDate::from_ymd_opt(2026, 3, 2)
+            .unwrap()
+            .and_hms_opt(14, 5, 0)
+            .unwrap();
+        assert_eq!(Lang::En.date_time(at), "2 Mar 2026, 14:05");
+        assert_eq!(Lang::Sv.date_time(at), "2 mars 2026 14:05");
+        assert_eq!(Lang::Fr.date_time(at), "2 mars 2026 à 14:05");
+        assert_eq!(
+            Lang::Fr.date(at.date().with_month(8).unwrap()),
+            "2 août 2026"
+        );
     }
 }

@@ -73,7 +73,7 @@ async fn guest_html(
         t.map(|t| {
             format!(
                 "{} ({})",
-                t.with_timezone(&zone.tz()).format("%Y-%m-%d %H:%M"),
+                lang.date_time(t.with_timezone(&zone.tz()).naive_local()),
                 zone.name()
             )
         })
@@ -145,7 +145,7 @@ fn guest_reason_text(lang: Lang, reason: DenyReason, sent_by: &str) -> String {
 }
 
 fn guest_error(lang: Lang, err: app::Error) -> Response {
-    let (status, message) = explain(err);
+    let (status, message) = explain(lang, err);
     secret_page(
         status,
         page_in(lang, &lang.word("link-title"), &error_box(Some(&message))),

@@ -26,6 +26,7 @@ use lintel_domain::DeviceId;
 
 use crate::app::{self, Actor, AppState, secrets};
 use crate::http::error::ApiError;
+use i18n::Lang;
 
 const SESSION_COOKIE: &str = "lintel_session";
 
@@ -272,33 +273,39 @@ fn session_cookie(public_url: &str, token: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&cookie).expect("cookie values are ASCII")
 }
 
-/// A use-case error as a sentence for a page, with the status it deserves.
-fn explain(err: app::Error) -> (StatusCode, String) {
+/// A use-case error as a sentence in `lang` for a page, with the status it deserves.
+fn explain(lang: Lang, err: app::Error) -> (StatusCode, String) {
     let api = ApiError::from(err);
-    (api.status, people_words(&api))
+    (api.status, people_words(lang, &api))
 }
 
-/// What a person reads for an API error: the few whose API wording would puzzle them are
-/// said anew; the rest are the API's sentence written as one (a capital, "; " as a new
-/// sentence, the field's name in words, a full stop).
-pub(crate) fn people_words(api: &ApiError) -> String {
-    match api.code.as_str() {
-        "sign_in_ended" => {
-            return "This sign-in can no longer be finished. Start again from the sign-in \
-                    page with your email."
-                .into();
-        }
-        "too_many_requests" => {
-            let minutes = api.retry_after_secs.unwrap_or(60).div_ceil(60);
-            return format!(
-                "Too many tries. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            );
-        }
-        "internal" => {
-            return "Something went wrong on our side. Try again in a moment.".into();
-        }
-        _ => {}
+/// What a person reads for an API error, in `lang`. The errors of signing in and of the
+/// member app have a message of their own in each language (`error-<code>` in `locales/`,
+/// naming the field by its label); the rest are the API's English sentence written as one
+/// (a capital, "; " as a new sentence, the field's name in words, a full stop).
+pub(crate) fn people_words(lang: Lang, api: &ApiError) -> String {
+    let id = format!("error-{}", api.code.replace('_', "-"));
+    if lang.has(&id) {
+        let field = api.field.as_deref().unwrap_or_default();
+        let label = format!("field-{}", field.replace('_', "-"));
+        let label = if lang.has(&label) {
+            lang.word(&label)
+        } else {
+            capitalized(&field.replace('_', " "))
+        };
+        let count = match api.code.as_str() {
+            "too_many_requests" => api.retry_after_secs.unwrap_or(60).div_ceil(60),
+            // "…; 2 tries left": the tries a wrong code leaves.
+            "wrong_code" => api
+                .message
+                .rsplit("; ")
+                .next()
+                .and_then(|tail| tail.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+            _ => 0,
+        };
+        return lang.count(&id, count, &[("field", &label)]);
     }
     let mut text = api.message.clone();
     if let Some(field) = api.field.as_deref()
@@ -306,21 +313,21 @@ pub(crate) fn people_words(api: &ApiError) -> String {
     {
         text = format!("{}{}", field.replace('_', " "), &text[field.len()..]);
     }
-    let sentences: Vec<String> = text
-        .split("; ")
-        .map(|part| {
-            let mut chars = part.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        })
-        .collect();
+    let sentences: Vec<String> = text.split("; ").map(capitalized).collect();
     let mut text = sentences.join(". ");
     if !text.ends_with(['.', '!', '?']) {
         text.push('.');
     }
     text
+}
+
+/// `text` with its first letter a capital.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -334,37 +341,81 @@ mod tests {
             ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
         };
         assert_eq!(
-            people_words(&api(
-                "schedule_in_use",
-                None,
-                "accesses use this schedule; change them first"
-            )),
+            people_words(
+                Lang::En,
+                &api(
+                    "schedule_in_use",
+                    None,
+                    "accesses use this schedule; change them first"
+                )
+            ),
             "Accesses use this schedule. Change them first."
         );
         assert_eq!(
-            people_words(&api(
-                "invalid_time_zone",
-                Some("time_zone"),
-                "time_zone must be an IANA time zone"
-            )),
+            people_words(
+                Lang::En,
+                &api(
+                    "invalid_time_zone",
+                    Some("time_zone"),
+                    "time_zone must be an IANA time zone"
+                )
+            ),
             "Time zone must be an IANA time zone."
         );
         assert_eq!(
-            people_words(&api(
-                "sign_in_ended",
-                None,
-                "too many wrong codes; start again"
-            )),
+            people_words(
+                Lang::En,
+                &api("sign_in_ended", None, "too many wrong codes; start again")
+            ),
             "This sign-in can no longer be finished. Start again from the sign-in page with \
              your email."
         );
         let mut slow = api("too_many_requests", None, "too many requests");
         slow.retry_after_secs = Some(3600);
         assert_eq!(
-            people_words(&slow),
+            people_words(Lang::En, &slow),
             "Too many tries. Try again in 60 minutes."
         );
-        assert!(people_words(&api("x", None, "Done already.")).ends_with("already."));
+        assert!(people_words(Lang::En, &api("x", None, "Done already.")).ends_with("already."));
+        // In Swedish and French too, with the field's label and the tries left.
+        assert_eq!(
+            people_words(
+                Lang::Sv,
+                &api(
+                    "invalid_phone",
+                    Some("phone"),
+                    "phone must be a phone number; why"
+                )
+            ),
+            "Mobilnummer måste vara ett telefonnummer i internationellt format, till exempel \
+             +46 70 123 45 67."
+        );
+        assert_eq!(
+            people_words(
+                Lang::Fr,
+                &api(
+                    "wrong_code",
+                    Some("code"),
+                    "the code is not the one sent; 2 tries left"
+                )
+            ),
+            "Ce n'est pas le code que nous avons envoyé. Il vous reste 2 essais."
+        );
+        assert_eq!(
+            people_words(
+                Lang::En,
+                &api(
+                    "wrong_code",
+                    Some("code"),
+                    "the code is not the one sent; 1 try left"
+                )
+            ),
+            "That is not the code we sent. You have one more try."
+        );
+        assert_eq!(
+            people_words(Lang::Sv, &slow),
+            "För många försök. Försök igen om 60 minuter."
+        );
     }
 
     #[test]

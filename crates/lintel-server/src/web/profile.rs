@@ -8,77 +8,107 @@ use lintel_domain::DeviceId;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::html::{Lang, Tab, app_page, error_box, escape, hidden, input, input_as, page};
+use super::html::{Lang, Tab, app_page, error_box, escape, hidden, input, input_as, page_in};
 use super::{SameOrigin, Session, explain, forbidden, session_cookie};
 use crate::app::me::{ChangeEmail, ChangePhone, UpdateMe};
-use crate::app::verification::{CodeSentTo, ConfirmCode};
+use crate::app::verification::ConfirmCode;
 use crate::app::{self, AppState};
 
 async fn profile_html(
     state: &AppState,
+    browser: Lang,
     session: &Session,
     error: Option<&str>,
 ) -> Result<String, app::Error> {
     let account = app::me::get(state, &session.actor).await?;
+    let lang = account
+        .language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or(browser);
+    let w = |id| escape(&lang.word(id));
     let devices = app::me::devices(state, &session.actor).await?;
-    let organizations = super::invitations::memberships_section(state, session).await?;
-    let ways = super::sign_in_methods::profile_section(state, session).await?;
+    let organizations = super::invitations::memberships_section(state, lang, session).await?;
+    let ways = super::sign_in_methods::profile_section(state, lang, session).await?;
     let mut list = String::new();
     for d in &devices {
-        let label = if d.current { "Sign out" } else { "Unregister" };
+        let label = if d.current {
+            "me-sign-out"
+        } else {
+            "me-unregister"
+        };
+        let used = lang.text(
+            "me-device-used",
+            &[
+                (
+                    "kind",
+                    &lang.word(&format!("me-device-{}", d.device.kind.as_str())),
+                ),
+                ("when", &lang.date_time(d.device.last_seen_at.naive_utc())),
+            ],
+        );
         list.push_str(&format!(
-            "<li><strong>{}</strong>{} <span class=\"hint\">({}, last used {})</span>\
+            "<li><strong>{}</strong>{} <span class=\"hint\">({})</span>\
              <form method=\"post\" action=\"/me/devices/{}/unregister\">{}\
-             <button class=\"secondary\">{label}</button></form></li>",
+             <button class=\"secondary\">{}</button></form></li>",
             escape(&d.device.name),
-            if d.current { " — this browser" } else { "" },
-            d.device.kind.as_str(),
-            d.device.last_seen_at.format("%Y-%m-%d %H:%M UTC"),
+            if d.current {
+                format!(" — {}", w("me-this-browser"))
+            } else {
+                String::new()
+            },
+            escape(&used),
             d.device.id,
             hidden("csrf", &session.csrf),
+            w(label),
         ));
     }
+    let phone = account
+        .phone
+        .as_ref()
+        .map_or_else(|| lang.word("me-no-phone"), |p| p.as_str().to_owned());
     Ok(app_page(
-        Lang::En,
+        lang,
         &format!("{} {}", account.first_name, account.last_name),
         Tab::Profile,
         &format!(
-            "{}{organizations}<form class=\"card\" method=\"post\" action=\"/me/names\"><h2>Your name</h2>{}{}{}\
-             <button>Save</button></form>{}\
-             <section><h2>Contact</h2><p>Email: {}<br>Phone: {}</p>\
+            "{}{organizations}<form class=\"card\" method=\"post\" action=\"/me/names\">\
+             <h2>{}</h2>{}{}{}<button>{}</button></form>{}\
+             <section><h2>{}</h2><p>{}<br>{}</p>\
              <form method=\"post\" action=\"/me/email\">{csrf}{}{}<button class=\"secondary\">\
-             Change email</button></form>\
+             {}</button></form>\
              <form method=\"post\" action=\"/me/phone\">{csrf}{}{}<button class=\"secondary\">\
-             Change phone</button></form></section>\
-             <section><h2>Your devices</h2><p class=\"hint\">Unregistering a device signs it \
-             out; your account and access stay.</p><ul class=\"devices\">{list}</ul></section>{ways}\
-             <section><h2>Delete your account</h2><p>This cannot be undone: your account, \
-             your devices and what Lintel keeps about you are erased. A code goes to your \
-             phone first.</p><form method=\"post\" action=\"/me/delete\">{csrf}\
-             <button class=\"danger\">Delete my account</button></form></section>",
+             {}</button></form></section>\
+             <section><h2>{}</h2><p class=\"hint\">{}</p><ul class=\"devices\">{list}</ul>\
+             </section>{ways}\
+             <section><h2>{}</h2><p>{}</p><form method=\"post\" action=\"/me/delete\">{csrf}\
+             <button class=\"danger\">{}</button></form></section>",
             error_box(error),
+            w("me-your-name"),
             hidden("csrf", &session.csrf),
             input(
                 "first_name",
-                "First name",
+                &lang.word("field-first-name"),
                 "text",
                 &account.first_name,
                 "required autocomplete=\"given-name\""
             ),
             input(
                 "last_name",
-                "Last name",
+                &lang.word("field-last-name"),
                 "text",
                 &account.last_name,
                 "required autocomplete=\"family-name\""
             ),
-            language_form(&session.csrf, account.language.as_deref()),
-            escape(account.email.as_str()),
-            escape(account.phone.as_ref().map_or("none", |p| p.as_str())),
+            w("save"),
+            language_form(lang, &session.csrf, account.language.as_deref()),
+            w("me-contact"),
+            escape(&lang.text("me-email-is", &[("email", account.email.as_str())])),
+            escape(&lang.text("me-phone-is", &[("phone", &phone)])),
             input_as(
                 "new_email",
                 "address",
-                "New email",
+                &lang.word("me-new-email"),
                 "email",
                 "",
                 "required autocomplete=\"email\""
@@ -86,15 +116,16 @@ async fn profile_html(
             input_as(
                 "email_pin",
                 "pin",
-                "Your app PIN",
+                &lang.word("me-app-pin"),
                 "password",
                 "",
                 PIN_INPUT
             ),
+            w("me-change-email"),
             input_as(
                 "new_phone",
                 "address",
-                "New mobile phone",
+                &lang.word("field-new-phone"),
                 "tel",
                 "",
                 "required autocomplete=\"tel\""
@@ -102,32 +133,39 @@ async fn profile_html(
             input_as(
                 "phone_pin",
                 "pin",
-                "Your app PIN",
+                &lang.word("me-app-pin"),
                 "password",
                 "",
                 PIN_INPUT
             ),
+            w("me-change-phone"),
+            w("me-devices"),
+            w("me-devices-hint"),
+            w("me-delete-title"),
+            w("me-delete-explain"),
+            w("me-delete-button"),
             csrf = hidden("csrf", &session.csrf),
         ),
     ))
 }
 
-fn rendered(result: Result<String, app::Error>) -> Response {
+fn rendered(lang: Lang, result: Result<String, app::Error>) -> Response {
     match result {
         Ok(html) => Html(html).into_response(),
         Err(err) => {
-            let (status, message) = explain(err);
-            (
-                status,
-                Html(page("Something went wrong", &error_box(Some(&message)))),
-            )
-                .into_response()
+            let (status, message) = explain(lang, err);
+            let page = page_in(
+                lang,
+                &lang.word("error-page-title"),
+                &error_box(Some(&message)),
+            );
+            (status, Html(page)).into_response()
         }
     }
 }
 
-pub async fn me_page(State(state): State<AppState>, session: Session) -> Response {
-    rendered(profile_html(&state, &session, None).await)
+pub async fn me_page(State(state): State<AppState>, browser: Lang, session: Session) -> Response {
+    rendered(browser, profile_html(&state, browser, &session, None).await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,9 +179,10 @@ pub struct NamesForm {
 }
 
 /// The form that chooses the language of pages: each named in itself, or the browser's.
-fn language_form(csrf: &str, chosen: Option<&str>) -> String {
+fn language_form(lang: Lang, csrf: &str, chosen: Option<&str>) -> String {
+    let browsers = lang.word("me-language-browser");
     let options: String = [
-        ("", "Your browser's choice"),
+        ("", browsers.as_str()),
         ("en", "English"),
         ("sv", "Svenska"),
         ("fr", "Français"),
@@ -160,16 +199,22 @@ fn language_form(csrf: &str, chosen: Option<&str>) -> String {
         } else {
             format!(" lang=\"{tag}\"")
         };
-        format!("<option value=\"{tag}\"{lang}{on}>{name}</option>")
+        format!(
+            "<option value=\"{tag}\"{lang}{on}>{}</option>",
+            escape(name)
+        )
     })
     .collect();
     format!(
-        "<form class=\"card\" method=\"post\" action=\"/me/language\"><h2>Language</h2>{}\
-         <label for=\"language\">Pages that speak it are shown in</label><select id=\"language\" \
-         name=\"language\">{options}</select> <button class=\"secondary\">Save</button>\
-         <p class=\"hint\">My doors and guests' link pages speak English, Svenska and Français \
-         so far; other pages are in English.</p></form>",
-        hidden("csrf", csrf)
+        "<form class=\"card\" method=\"post\" action=\"/me/language\"><h2>{}</h2>{}\
+         <label for=\"language\">{}</label><select id=\"language\" \
+         name=\"language\">{options}</select> <button class=\"secondary\">{}</button>\
+         <p class=\"hint\">{}</p></form>",
+        escape(&lang.word("me-language")),
+        hidden("csrf", csrf),
+        escape(&lang.word("me-language-label")),
+        escape(&lang.word("save")),
+        escape(&lang.word("me-language-hint")),
     )
 }
 
@@ -183,6 +228,7 @@ pub struct LanguageForm {
 
 pub async fn language(
     State(state): State<AppState>,
+    browser: Lang,
     _: SameOrigin,
     session: Session,
     Form(form): Form<LanguageForm>,
@@ -196,6 +242,7 @@ pub async fn language(
     };
     saved(
         &state,
+        browser,
         &session,
         app::me::update(&state, &session.actor, change).await,
     )
@@ -203,19 +250,26 @@ pub async fn language(
 }
 
 /// Back to the profile once a change is saved, or the profile again with the reason.
-async fn saved<T>(state: &AppState, session: &Session, result: Result<T, app::Error>) -> Response {
+async fn saved<T>(
+    state: &AppState,
+    browser: Lang,
+    session: &Session,
+    result: Result<T, app::Error>,
+) -> Response {
     match result {
         Ok(_) => Redirect::to("/me").into_response(),
         Err(err) => {
-            let (status, message) = explain(err);
-            let html = profile_html(state, session, Some(&message)).await;
-            (status, rendered(html)).into_response()
+            let lang = browser.for_person(state, session).await;
+            let (status, message) = explain(lang, err);
+            let html = profile_html(state, browser, session, Some(&message)).await;
+            (status, rendered(lang, html)).into_response()
         }
     }
 }
 
 pub async fn names(
     State(state): State<AppState>,
+    browser: Lang,
     _: SameOrigin,
     session: Session,
     Form(form): Form<NamesForm>,
@@ -230,6 +284,7 @@ pub async fn names(
     };
     saved(
         &state,
+        browser,
         &session,
         app::me::update(&state, &session.actor, change).await,
     )
@@ -245,6 +300,7 @@ pub struct CsrfForm {
 /// Unregisters one of my devices; this browser's own is signing out.
 pub async fn unregister(
     State(state): State<AppState>,
+    browser: Lang,
     _: SameOrigin,
     session: Session,
     Path(device_id): Path<Uuid>,
@@ -255,12 +311,7 @@ pub async fn unregister(
     }
     let device = DeviceId(device_id);
     if let Err(err) = app::me::unregister(&state, &session.actor, device).await {
-        let (status, message) = explain(err);
-        return (
-            status,
-            rendered(profile_html(&state, &session, Some(&message)).await),
-        )
-            .into_response();
+        return saved::<()>(&state, browser, &session, Err(err)).await;
     }
     if device == session.device {
         let mut response = Redirect::to("/signin").into_response();
@@ -272,42 +323,53 @@ pub async fn unregister(
     Redirect::to("/me").into_response()
 }
 
-/// The page that asks for a code sent to prove an address.
+/// The page that asks for a code sent to prove an address (to `sent_to`, or to the person
+/// when `None`).
 fn code_page(
-    title: &str,
-    action: &str,
-    sent: &CodeSentTo,
+    lang: Lang,
+    flow: Flow,
+    verification: &str,
+    sent_to: Option<&str>,
     csrf: &str,
     error: Option<&str>,
 ) -> String {
-    page(
-        title,
+    let sent = match sent_to {
+        Some(to) => lang.text("me-code-sent", &[("to", to)]),
+        None => lang.word("me-code-sent-you"),
+    };
+    page_in(
+        lang,
+        &lang.word(flow.title()),
         &format!(
-            "{}<form class=\"card\" method=\"post\" action=\"{action}\">{}{}\
-             <p>We sent a 6-digit code to {}. It works for 10 minutes.</p>{}\
-             <button>Confirm</button></form><p><a href=\"/me\">Cancel</a></p>",
+            "{}<form class=\"card\" method=\"post\" action=\"{}\">{}{}<p>{}</p>{}\
+             <button>{}</button></form><p><a href=\"/me\">{}</a></p>",
             error_box(error),
+            flow.verify_action(),
             hidden("csrf", csrf),
-            hidden("verification", &sent.verification),
-            escape(&sent.sent_to),
+            hidden("verification", verification),
+            escape(&sent),
             input(
                 "code",
-                "Code",
+                &lang.word("field-code"),
                 "text",
                 "",
                 "required inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" autofocus"
             ),
+            escape(&lang.word("confirm")),
+            escape(&lang.word("cancel")),
         ),
     )
 }
 
 /// A page shown after a change that signed every device out, this browser included.
-fn signed_out(state: &AppState, title: &str, text: &str) -> Response {
-    let mut response = Html(page(
-        title,
+fn signed_out(state: &AppState, lang: Lang, title: &str, text: &str) -> Response {
+    let mut response = Html(page_in(
+        lang,
+        &lang.word(title),
         &format!(
-            "<p class=\"notice\" role=\"status\">{}</p><p><a href=\"/signin\">Sign in</a></p>",
-            escape(text)
+            "<p class=\"notice\" role=\"status\">{}</p><p><a href=\"/signin\">{}</a></p>",
+            escape(&lang.word(text)),
+            escape(&lang.word("signin-title")),
         ),
     ))
     .into_response();
@@ -352,9 +414,9 @@ pub enum Flow {
 impl Flow {
     fn title(self) -> &'static str {
         match self {
-            Flow::Email => "Confirm your new email",
-            Flow::Phone => "Confirm your new phone",
-            Flow::Delete => "Confirm deleting your account",
+            Flow::Email => "me-confirm-email",
+            Flow::Phone => "me-confirm-phone",
+            Flow::Delete => "me-confirm-delete",
         }
     }
 
@@ -369,6 +431,7 @@ impl Flow {
 
 async fn start_flow(
     state: &AppState,
+    browser: Lang,
     session: &Session,
     flow: Flow,
     form: AddressForm,
@@ -392,26 +455,31 @@ async fn start_flow(
         Flow::Delete => app::me::delete(state, &session.actor).await,
     };
     match sent {
-        Ok(sent) => Html(code_page(
-            flow.title(),
-            flow.verify_action(),
-            &sent,
-            &session.csrf,
-            None,
-        ))
-        .into_response(),
-        Err(err) => {
-            let (status, message) = explain(err);
-            (
-                status,
-                rendered(profile_html(state, session, Some(&message)).await),
-            )
-                .into_response()
+        Ok(sent) => {
+            let lang = browser.for_person(state, session).await;
+            let html = code_page(
+                lang,
+                flow,
+                &sent.verification,
+                Some(&sent.sent_to),
+                &session.csrf,
+                None,
+            );
+            Html(html).into_response()
         }
+        Err(err) => saved::<()>(state, browser, session, Err(err)).await,
     }
 }
 
-async fn finish_flow(state: &AppState, session: &Session, flow: Flow, form: CodeForm) -> Response {
+async fn finish_flow(
+    state: &AppState,
+    browser: Lang,
+    session: &Session,
+    flow: Flow,
+    form: CodeForm,
+) -> Response {
+    // Read before the change: a deleted account has no language left to read.
+    let lang = browser.for_person(state, session).await;
     let code = ConfirmCode {
         verification: form.verification.clone(),
         code: form.code,
@@ -422,33 +490,21 @@ async fn finish_flow(state: &AppState, session: &Session, flow: Flow, form: Code
         Flow::Delete => app::me::confirm_delete(state, &session.actor, code).await,
     };
     match (done, flow) {
-        (Ok(()), Flow::Email) => signed_out(
-            state,
-            "Email changed",
-            "Your email is changed and every device was signed out. Sign in with the new address.",
-        ),
-        (Ok(()), Flow::Phone) => signed_out(
-            state,
-            "Phone changed",
-            "Your phone number is changed and every device was signed out. Sign in again.",
-        ),
-        (Ok(()), Flow::Delete) => signed_out(
-            state,
-            "Account deleted",
-            "Your account and what Lintel kept about you are deleted.",
-        ),
+        (Ok(()), Flow::Email) => {
+            signed_out(state, lang, "me-email-changed-title", "me-email-changed")
+        }
+        (Ok(()), Flow::Phone) => {
+            signed_out(state, lang, "me-phone-changed-title", "me-phone-changed")
+        }
+        (Ok(()), Flow::Delete) => signed_out(state, lang, "me-deleted-title", "me-deleted"),
         (Err(err), _) => {
-            let (status, message) = explain(err);
+            let (status, message) = explain(lang, err);
             // The code page again, for a wrong code; the message says when to start over.
-            let sent = CodeSentTo {
-                verification: form.verification,
-                sent_to: "you".into(),
-                expires_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
-            };
             let html = code_page(
-                flow.title(),
-                flow.verify_action(),
-                &sent,
+                lang,
+                flow,
+                &form.verification,
+                None,
                 &session.csrf,
                 Some(&message),
             );
@@ -461,6 +517,7 @@ macro_rules! flow_handlers {
     ($start:ident, $finish:ident, $flow:expr) => {
         pub async fn $start(
             State(state): State<AppState>,
+            browser: Lang,
             _: SameOrigin,
             session: Session,
             Form(form): Form<AddressForm>,
@@ -468,11 +525,12 @@ macro_rules! flow_handlers {
             if !session.sent(&form.csrf) {
                 return forbidden();
             }
-            start_flow(&state, &session, $flow, form).await
+            start_flow(&state, browser, &session, $flow, form).await
         }
 
         pub async fn $finish(
             State(state): State<AppState>,
+            browser: Lang,
             _: SameOrigin,
             session: Session,
             Form(form): Form<CodeForm>,
@@ -480,7 +538,7 @@ macro_rules! flow_handlers {
             if !session.sent(&form.csrf) {
                 return forbidden();
             }
-            finish_flow(&state, &session, $flow, form).await
+            finish_flow(&state, browser, &session, $flow, form).await
         }
     };
 }

@@ -18,8 +18,8 @@ use lintel_domain::DeviceKind;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::html::{error_box, escape, hidden, input, input_as, page};
-use super::signin::{check_email_html, code_html};
+use super::html::{Lang, error_box, escape, hidden, input, input_as, page_in};
+use super::signin::{check_email_html, code_html, start_again};
 use super::{SameOrigin, Session, cookie, explain, forbidden, session_cookie};
 use crate::app::oidc::{Intent, OidcRegisterRequest, Outcome, PhoneNeeded};
 use crate::app::passkeys::{AddPasskey, PasskeySignIn};
@@ -36,7 +36,7 @@ document.querySelectorAll('form[data-autosubmit]').forEach(function (form) { for
 document.querySelectorAll('form[data-passkey]').forEach(function (form) {
   var status = form.querySelector('[role=status]');
   if (!window.PublicKeyCredential || !PublicKeyCredential.parseRequestOptionsFromJSON) {
-    status.textContent = 'This browser cannot use passkeys.';
+    status.textContent = form.dataset.unsupported;
     return;
   }
   form.addEventListener('submit', function (event) {
@@ -45,7 +45,7 @@ document.querySelectorAll('form[data-passkey]').forEach(function (form) {
     if (!form.reportValidity()) { return; }
     var body = new URLSearchParams();
     if (form.csrf) { body.set('csrf', form.csrf.value); }
-    status.textContent = 'Waiting for your passkey…';
+    status.textContent = form.dataset.waiting;
     fetch(form.dataset.options, { method: 'POST', body: body })
       .then(function (r) { return r.json().then(function (c) {
         if (!r.ok) { throw new Error(c.message); }
@@ -65,7 +65,7 @@ document.querySelectorAll('form[data-passkey]').forEach(function (form) {
         form.dataset.ready = '1';
         form.submit();
       })
-      .catch(function (e) { status.textContent = 'No passkey was used: ' + e.message; });
+      .catch(function (e) { status.textContent = form.dataset.failed + ' ' + e.message; });
   });
 });
 ";
@@ -74,43 +74,68 @@ fn script() -> String {
     format!("<script>{SCRIPT}</script>")
 }
 
+/// What a page with the other ways to sign in is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verb {
+    SignIn,
+    Register,
+}
+
+/// The attributes a passkey form's script reads its words from, in `lang`.
+fn passkey_words(lang: Lang) -> String {
+    format!(
+        "data-unsupported=\"{}\" data-waiting=\"{}\" data-failed=\"{}\"",
+        escape(&lang.word("passkey-unsupported")),
+        escape(&lang.word("passkey-waiting")),
+        escape(&lang.word("passkey-not-used")),
+    )
+}
+
 /// The provider buttons and the passkey form for `/signin` and `/register`.
-pub(super) fn other_ways(state: &AppState, verb: &str) -> String {
+pub(super) fn other_ways(lang: Lang, state: &AppState, verb: Verb) -> String {
+    let w = |id| escape(&lang.word(id));
     let mut out = String::new();
     let providers = state.oidc.list();
     if !providers.is_empty() {
-        out.push_str("<section><h2>Or use another account</h2>");
+        out.push_str(&format!("<section><h2>{}</h2>", w("other-ways-title")));
+        let with = match verb {
+            Verb::SignIn => "other-ways-sign-in",
+            Verb::Register => "other-ways-register",
+        };
         for p in providers {
             out.push_str(&format!(
                 "<form method=\"post\" action=\"/auth/oidc/{}\"><button class=\"secondary\">\
-                 {verb} with {}</button></form>",
+                 {}</button></form>",
                 escape(&p.id),
-                escape(&p.name)
+                escape(&lang.text(with, &[("provider", &p.name)]))
             ));
         }
-        out.push_str(
-            "<p class=\"hint\">The provider's email must be the one your organization knows \
-             you by. A code still goes to your phone.</p></section>",
-        );
+        out.push_str(&format!(
+            "<p class=\"hint\">{}</p></section>",
+            w("other-ways-hint")
+        ));
     }
-    if verb == "Sign in" && state.passkeys.available() {
+    if verb == Verb::SignIn && state.passkeys.available() {
         out.push_str(&format!(
             "<form class=\"card\" method=\"post\" action=\"/auth/passkey\" data-passkey=\"get\" \
-             data-options=\"/auth/passkey/options\"><h2>Sign in with a passkey</h2>{}{}{}{}\
-             <p class=\"hint\">Your phone or computer checks it is you. The PIN protects \
-             unlocking in this browser.</p><button>Use a passkey</button>\
+             data-options=\"/auth/passkey/options\" {}><h2>{}</h2>{}{}{}{}\
+             <p class=\"hint\">{}</p><button>{}</button>\
              <p class=\"hint\" role=\"status\"></p></form>{}",
+            passkey_words(lang),
+            w("passkey-title"),
             hidden("ceremony", ""),
             hidden("credential", ""),
-            hidden("device_name", "Browser"),
+            hidden("device_name", &lang.word("device-browser")),
             input_as(
                 "passkey_pin",
                 "pin",
-                "Choose a PIN for this browser",
+                &lang.word("field-browser-pin"),
                 "password",
                 "",
                 "required inputmode=\"numeric\" pattern=\"[0-9]{4,8}\" autocomplete=\"off\""
             ),
+            w("passkey-hint"),
+            w("passkey-use"),
             script()
         ));
     }
@@ -133,6 +158,7 @@ fn flow_cookie(public_url: &str, secret: Option<&str>) -> HeaderValue {
 
 /// Sends the browser to the provider, with a new flow tied to it.
 async fn to_provider(
+    lang: Lang,
     state: &AppState,
     provider: &str,
     intent: Intent,
@@ -152,25 +178,31 @@ async fn to_provider(
             );
             response
         }
-        Err(err) => failed(err, "/signin"),
+        Err(err) => failed(lang, err, "/signin"),
     }
 }
 
-fn failed(err: app::Error, back: &str) -> Response {
-    let (status, message) = explain(err);
+fn failed(lang: Lang, err: app::Error, back: &str) -> Response {
+    let (status, message) = explain(lang, err);
     let body = format!(
-        "{}<p><a href=\"{back}\">Go back</a></p>",
-        error_box(Some(&message))
+        "{}<p><a href=\"{back}\">{}</a></p>",
+        error_box(Some(&message)),
+        escape(&lang.word("go-back"))
     );
-    (status, Html(page("That did not work", &body))).into_response()
+    (
+        status,
+        Html(page_in(lang, &lang.word("failed-title"), &body)),
+    )
+        .into_response()
 }
 
 pub async fn begin(
     State(state): State<AppState>,
+    lang: Lang,
     _: SameOrigin,
     Path(provider): Path<String>,
 ) -> Response {
-    to_provider(&state, &provider, Intent::SignIn, None).await
+    to_provider(lang, &state, &provider, Intent::SignIn, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -198,12 +230,13 @@ pub async fn callback(
 
 /// The provider's answer by cross-site POST (`form_post`): posted again from this site.
 pub async fn form_post(
+    lang: Lang,
     Path(provider): Path<String>,
     Form(answer): Form<ProviderAnswer>,
 ) -> Response {
     let body = format!(
         "<form class=\"card\" method=\"post\" action=\"/auth/oidc/{}/return\" data-autosubmit>\
-         {}{}{}<p>Back from the provider.</p><button>Continue</button></form>{}",
+         {}{}{}<p>{}</p><button>{}</button></form>{}",
         escape(&provider),
         hidden("state", &answer.state),
         hidden("code", &answer.code),
@@ -212,11 +245,13 @@ pub async fn form_post(
             .as_deref()
             .map(|e| hidden("error", e))
             .unwrap_or_default(),
+        escape(&lang.word("provider-back")),
+        escape(&lang.word("continue")),
         script()
     );
     (
         [(header::CACHE_CONTROL, "no-store")],
-        Html(page("Signing in", &body)),
+        Html(page_in(lang, &lang.word("provider-back-title"), &body)),
     )
         .into_response()
 }
@@ -242,19 +277,21 @@ async fn answered(
     headers: &HeaderMap,
     answer: ProviderAnswer,
 ) -> Response {
-    let name = state
-        .oidc
-        .name(provider)
-        .unwrap_or("The provider")
-        .to_owned();
+    let browser = Lang::of_request(headers);
+    let lang = match &session {
+        Some(session) => browser.for_person(state, session).await,
+        None => browser,
+    };
+    let name = state.oidc.name(provider).unwrap_or(provider).to_owned();
     let mut response = match answer.error {
         Some(_) => {
             let body = format!(
-                "<p class=\"error\" role=\"alert\">{} did not sign you in.</p>\
-                 <p><a href=\"/signin\">Back to sign in</a></p>",
-                escape(&name)
+                "{}<p><a href=\"/signin\">{}</a></p>",
+                error_box(Some(&lang.text("provider-refused", &[("provider", &name)]))),
+                escape(&lang.word("back-to-sign-in"))
             );
-            (StatusCode::BAD_REQUEST, Html(page("Not signed in", &body))).into_response()
+            let page = page_in(lang, &lang.word("provider-refused-title"), &body);
+            (StatusCode::BAD_REQUEST, Html(page)).into_response()
         }
         None => {
             let browser = cookie(headers, FLOW_COOKIE);
@@ -263,21 +300,22 @@ async fn answered(
                     Some(session) => match app::me::me(&session.actor) {
                         Ok((account, _)) => match app::oidc::link(state, account, proven).await {
                             Ok(_) => Redirect::to("/me").into_response(),
-                            Err(err) => failed(err, "/me"),
+                            Err(err) => failed(lang, err, "/me"),
                         },
-                        Err(err) => failed(err, "/me"),
+                        Err(err) => failed(lang, err, "/me"),
                     },
                     None => Redirect::to("/signin").into_response(),
                 },
                 Ok(proven) => match app::oidc::sign_in(state, source, proven).await {
                     Ok(Outcome::CodeSent(sent)) => {
-                        let html = code_html(&sent.sign_in, Some(&sent.phone), "Browser", None);
+                        let html = code_html(lang, &sent.sign_in, Some(&sent.phone), None, None);
                         Html(html).into_response()
                     }
                     Ok(Outcome::Ready(ready)) => {
-                        Html(code_html(&ready.sign_in, None, "Browser", None)).into_response()
+                        Html(code_html(lang, &ready.sign_in, None, None, None)).into_response()
                     }
                     Ok(Outcome::PhoneNeeded(needed)) => Html(phone_html(
+                        lang,
                         &needed,
                         &needed.first_name,
                         &needed.last_name,
@@ -286,11 +324,11 @@ async fn answered(
                     ))
                     .into_response(),
                     Ok(Outcome::CheckYourEmail(_)) => {
-                        Html(check_email_html("this email")).into_response()
+                        Html(check_email_html(lang, None)).into_response()
                     }
-                    Err(err) => failed(err, "/signin"),
+                    Err(err) => failed(lang, err, "/signin"),
                 },
-                Err(err) => failed(err, "/signin"),
+                Err(err) => failed(lang, err, "/signin"),
             }
         }
     };
@@ -304,44 +342,47 @@ async fn answered(
 }
 
 fn phone_html(
+    lang: Lang,
     needed: &PhoneNeeded,
     first_name: &str,
     last_name: &str,
     phone: &str,
     error: Option<&str>,
 ) -> String {
-    page(
-        "Finish creating your account",
+    let w = |id| escape(&lang.word(id));
+    page_in(
+        lang,
+        &lang.word("finish-account-title"),
         &format!(
             "{}<form class=\"card\" method=\"post\" action=\"/auth/oidc/register\">{}{}\
-             <p>Your email {} is proven. Add your mobile phone: sign-in codes go to it.</p>{}{}{}\
-             <p class=\"hint\">In international format, such as +46 70 123 45 67.</p>\
-             <button>Text me a code</button></form>",
+             <p>{}</p>{}{}{}<p class=\"hint\">{}</p><button>{}</button></form>",
             error_box(error),
             hidden("registration", &needed.registration),
             hidden("email", &needed.email),
-            escape(&needed.email),
+            escape(&lang.text("finish-account-explain", &[("email", &needed.email)])),
             input(
                 "first_name",
-                "First name",
+                &lang.word("field-first-name"),
                 "text",
                 first_name,
                 "required autocomplete=\"given-name\""
             ),
             input(
                 "last_name",
-                "Last name",
+                &lang.word("field-last-name"),
                 "text",
                 last_name,
                 "required autocomplete=\"family-name\""
             ),
             input(
                 "phone",
-                "Mobile phone",
+                &lang.word("field-phone"),
                 "tel",
                 phone,
                 "required autocomplete=\"tel\" autofocus"
             ),
+            w("phone-hint"),
+            w("finish-account-button"),
         ),
     )
 }
@@ -362,6 +403,7 @@ pub struct RegisterForm {
 
 pub async fn register(
     State(state): State<AppState>,
+    lang: Lang,
     _: SameOrigin,
     Source(source): Source,
     Form(form): Form<RegisterForm>,
@@ -373,17 +415,18 @@ pub async fn register(
         phone: form.phone.clone(),
     };
     match app::oidc::register(&state, source, req).await {
-        Ok(sent) => {
-            Html(code_html(&sent.sign_in, Some(&sent.phone), "Browser", None)).into_response()
-        }
+        Ok(sent) => Html(code_html(
+            lang,
+            &sent.sign_in,
+            Some(&sent.phone),
+            None,
+            None,
+        ))
+        .into_response(),
         Err(err) => {
-            let (status, message) = explain(err);
+            let (status, message) = explain(lang, err);
             if status != StatusCode::UNPROCESSABLE_ENTITY && status != StatusCode::CONFLICT {
-                let body = format!(
-                    "{}<p><a href=\"/signin\">Start again</a></p>",
-                    error_box(Some(&message))
-                );
-                return (status, Html(page("That did not work", &body))).into_response();
+                return start_again(lang, status, &message, "failed-title");
             }
             // A field to correct, or a phone another account has: the registration waits.
             let needed = PhoneNeeded {
@@ -393,6 +436,7 @@ pub async fn register(
                 last_name: String::new(),
             };
             let html = phone_html(
+                lang,
                 &needed,
                 &form.first_name,
                 &form.last_name,
@@ -413,6 +457,7 @@ pub struct CsrfForm {
 /// Links a provider to my account: to the provider, back to `/me`.
 pub async fn link(
     State(state): State<AppState>,
+    browser: Lang,
     _: SameOrigin,
     session: Session,
     Path(provider): Path<String>,
@@ -421,11 +466,13 @@ pub async fn link(
     if !session.sent(&form.csrf) {
         return forbidden();
     }
-    to_provider(&state, &provider, Intent::Link, Some(&session)).await
+    let lang = browser.for_person(&state, &session).await;
+    to_provider(lang, &state, &provider, Intent::Link, Some(&session)).await
 }
 
 pub async fn unlink(
     State(state): State<AppState>,
+    browser: Lang,
     _: SameOrigin,
     session: Session,
     Path(provider): Path<String>,
@@ -438,40 +485,49 @@ pub async fn unlink(
         Ok((account, _)) => app::oidc::unlink(&state, account, &provider).await,
         Err(err) => Err(err),
     };
+    let lang = browser.for_person(&state, &session).await;
     match result {
         Ok(()) => Redirect::to("/me").into_response(),
-        Err(err) => failed(err, "/me"),
+        Err(err) => failed(lang, err, "/me"),
     }
 }
 
 /// `/me`'s section: linked providers and passkeys.
 pub(super) async fn profile_section(
     state: &AppState,
+    lang: Lang,
     session: &Session,
 ) -> Result<String, app::Error> {
+    let w = |id| escape(&lang.word(id));
     let (account, _) = app::me::me(&session.actor)?;
     let csrf = hidden("csrf", &session.csrf);
-    let mut out = String::from("<section><h2>Ways to sign in</h2>");
+    let mut out = format!("<section><h2>{}</h2>", w("me-ways"));
     let providers = state.oidc.list();
     if !providers.is_empty() {
         let linked = app::oidc::linked(state, account).await?;
-        out.push_str("<h3>Providers</h3><ul class=\"rows\">");
+        out.push_str(&format!(
+            "<h3>{}</h3><ul class=\"rows\">",
+            w("me-providers")
+        ));
         for p in &providers {
             match linked.iter().find(|l| l.provider == p.id) {
                 Some(l) => out.push_str(&format!(
                     "<li><strong>{}</strong> {} <form class=\"inline\" method=\"post\" \
                      action=\"/me/providers/{}/unlink\">{csrf}<button class=\"small secondary\">\
-                     Unlink</button></form></li>",
+                     {}</button></form></li>",
                     escape(&p.name),
                     escape(&l.email),
-                    escape(&p.id)
+                    escape(&p.id),
+                    w("me-unlink"),
                 )),
                 None => out.push_str(&format!(
-                    "<li><strong>{}</strong> not linked <form class=\"inline\" method=\"post\" \
-                     action=\"/me/providers/{}/link\">{csrf}<button class=\"small\">Link\
+                    "<li><strong>{}</strong> {} <form class=\"inline\" method=\"post\" \
+                     action=\"/me/providers/{}/link\">{csrf}<button class=\"small\">{}\
                      </button></form></li>",
                     escape(&p.name),
-                    escape(&p.id)
+                    w("me-not-linked"),
+                    escape(&p.id),
+                    w("me-link"),
                 )),
             }
         }
@@ -479,43 +535,48 @@ pub(super) async fn profile_section(
     }
     if state.passkeys.available() {
         let passkeys = app::passkeys::list(state, &session.actor).await?;
-        out.push_str("<h3>Passkeys</h3>");
+        out.push_str(&format!("<h3>{}</h3>", w("me-passkeys")));
         if passkeys.is_empty() {
-            out.push_str(
-                "<p class=\"hint\">No passkey yet. A passkey signs you in with your phone's or \
-                 computer's screen lock, without email or code.</p>",
-            );
+            out.push_str(&format!("<p class=\"hint\">{}</p>", w("me-no-passkey")));
         } else {
             out.push_str("<ul class=\"rows\">");
             for p in &passkeys {
+                let date = lang.date(p.created_at.date_naive());
+                let added = match p.last_used_at {
+                    Some(at) => lang.text(
+                        "me-passkey-used",
+                        &[("date", &date), ("when", &lang.date_time(at.naive_utc()))],
+                    ),
+                    None => lang.text("me-passkey-added", &[("date", &date)]),
+                };
                 out.push_str(&format!(
-                    "<li><strong>{}</strong> <span class=\"hint\">added {}{}</span> \
+                    "<li><strong>{}</strong> <span class=\"hint\">{}</span> \
                      <form class=\"inline\" method=\"post\" action=\"/me/passkeys/{}/remove\">\
-                     {csrf}<button class=\"small danger\">Remove</button></form></li>",
+                     {csrf}<button class=\"small danger\">{}</button></form></li>",
                     escape(&p.name),
-                    p.created_at.format("%Y-%m-%d"),
-                    p.last_used_at
-                        .map(|at| format!(", last used {}", at.format("%Y-%m-%d %H:%M UTC")))
-                        .unwrap_or_default(),
-                    p.id
+                    escape(&added),
+                    p.id,
+                    w("me-passkey-remove"),
                 ));
             }
             out.push_str("</ul>");
         }
         out.push_str(&format!(
             "<form method=\"post\" action=\"/me/passkeys\" data-passkey=\"create\" \
-             data-options=\"/me/passkeys/options\">{csrf}{}{}{}<button>Add a passkey</button>\
+             data-options=\"/me/passkeys/options\" {}>{csrf}{}{}{}<button>{}</button>\
              <p class=\"hint\" role=\"status\"></p></form>{}",
+            passkey_words(lang),
             hidden("ceremony", ""),
             hidden("credential", ""),
             input_as(
                 "passkey_name",
                 "name",
-                "Name the new passkey",
+                &lang.word("me-passkey-name"),
                 "text",
                 "",
                 "required maxlength=\"60\""
             ),
+            w("me-passkey-add"),
             script()
         ));
     }
@@ -571,6 +632,7 @@ fn credential(form: &PasskeyForm) -> serde_json::Value {
 
 pub async fn sign_in(
     State(state): State<AppState>,
+    lang: Lang,
     _: SameOrigin,
     Form(form): Form<PasskeyForm>,
 ) -> Response {
@@ -590,10 +652,10 @@ pub async fn sign_in(
             response
         }
         Err(err) => {
-            let (status, message) = explain(err);
+            let (status, message) = explain(lang, err);
             (
                 status,
-                Html(super::signin::signin_html(&state, "", Some(&message))),
+                Html(super::signin::signin_html(lang, &state, "", Some(&message))),
             )
                 .into_response()
         }
@@ -602,6 +664,7 @@ pub async fn sign_in(
 
 pub async fn add(
     State(state): State<AppState>,
+    browser: Lang,
     _: SameOrigin,
     session: Session,
     Form(form): Form<PasskeyForm>,
@@ -614,14 +677,16 @@ pub async fn add(
         name: form.name.clone(),
         credential: credential(&form),
     };
+    let lang = browser.for_person(&state, &session).await;
     match app::passkeys::add(&state, &session.actor, req).await {
         Ok(_) => Redirect::to("/me").into_response(),
-        Err(err) => failed(err, "/me"),
+        Err(err) => failed(lang, err, "/me"),
     }
 }
 
 pub async fn remove(
     State(state): State<AppState>,
+    browser: Lang,
     _: SameOrigin,
     session: Session,
     Path(id): Path<Uuid>,
@@ -630,8 +695,9 @@ pub async fn remove(
     if !session.sent(&form.csrf) {
         return forbidden();
     }
+    let lang = browser.for_person(&state, &session).await;
     match app::passkeys::remove(&state, &session.actor, id).await {
         Ok(()) => Redirect::to("/me").into_response(),
-        Err(err) => failed(err, "/me"),
+        Err(err) => failed(lang, err, "/me"),
     }
 }

@@ -8,7 +8,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use lintel_domain::DeviceKind;
 use serde::Deserialize;
 
-use super::html::{error_box, hidden, input, page};
+use super::html::{Lang, error_box, escape, hidden, input, page_in};
+use super::sign_in_methods::Verb;
 use super::{SameOrigin, Session, explain, session_cookie};
 use crate::app::auth::{
     CompleteRequest, LoginRequest, RecoverRequest, RegisterRequest, VerifyCodeRequest,
@@ -29,70 +30,87 @@ pub struct RegisterForm {
     phone: String,
 }
 
-fn register_html(state: &AppState, form: &RegisterForm, error: Option<&str>) -> String {
-    page(
-        "Create your account",
+fn register_html(lang: Lang, state: &AppState, form: &RegisterForm, error: Option<&str>) -> String {
+    let w = |id| lang.word(id);
+    page_in(
+        lang,
+        &w("register-title"),
         &format!(
             "{}<form class=\"card\" method=\"post\" action=\"/register\">{}{}{}{}\
-             <p class=\"hint\">In international format, such as +46 70 123 45 67. Sign-in codes \
-             go to this number.</p><button>Create account</button></form>{}\
-             <p>Already have an account? <a href=\"/signin\">Sign in</a></p>",
+             <p class=\"hint\">{}</p><button>{}</button></form>{}\
+             <p>{} <a href=\"/signin\">{}</a></p>",
             error_box(error),
             input(
                 "first_name",
-                "First name",
+                &w("field-first-name"),
                 "text",
                 &form.first_name,
                 "required autocomplete=\"given-name\""
             ),
             input(
                 "last_name",
-                "Last name",
+                &w("field-last-name"),
                 "text",
                 &form.last_name,
                 "required autocomplete=\"family-name\""
             ),
             input(
                 "email",
-                "Email",
+                &w("field-email"),
                 "email",
                 &form.email,
                 "required autocomplete=\"email\""
             ),
             input(
                 "phone",
-                "Mobile phone",
+                &w("field-phone"),
                 "tel",
                 &form.phone,
                 "required autocomplete=\"tel\""
             ),
-            super::sign_in_methods::other_ways(state, "Register"),
+            escape(&w("register-phone-hint")),
+            escape(&w("register-button")),
+            super::sign_in_methods::other_ways(lang, state, Verb::Register),
+            escape(&w("register-have-account")),
+            escape(&w("signin-title")),
         ),
     )
 }
 
-pub(super) fn check_email_html(email: &str) -> String {
-    page(
-        "Check your email",
+/// The page after an email was asked for: where the link went (`email`, or the provider's
+/// email when `None`).
+pub(super) fn check_email_html(lang: Lang, email: Option<&str>) -> String {
+    let sent = match email {
+        Some(email) => lang.text("check-email-sent", &[("email", email)]),
+        None => lang.word("check-email-sent-provider"),
+    };
+    page_in(
+        lang,
+        &lang.word("check-email-title"),
         &format!(
-            "<section><p class=\"notice\" role=\"status\">If {} can sign in, a link is on its \
-             way. Open it on this device within 15 minutes; it works once.</p>\
-             <p class=\"hint\">Nothing arriving? Check the spam folder, or \
-             <a href=\"/signin\">try again</a>.</p></section>",
-            super::html::escape(email)
+            "<section><p class=\"notice\" role=\"status\">{}</p>\
+             <p class=\"hint\">{} <a href=\"/signin\">{}</a></p></section>",
+            escape(&sent),
+            escape(&lang.word("check-email-nothing")),
+            escape(&lang.word("try-again")),
         ),
     )
 }
 
-pub async fn register_page(State(state): State<AppState>, session: Option<Session>) -> Response {
+pub async fn register_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    session: Option<Session>,
+) -> Response {
     if session.is_some() {
         return Redirect::to("/me").into_response();
     }
-    Html(register_html(&state, &RegisterForm::default(), None)).into_response()
+    Html(register_html(lang, &state, &RegisterForm::default(), None)).into_response()
 }
 
 pub async fn register(
     State(state): State<AppState>,
+    lang: Lang,
     _: SameOrigin,
     Source(source): Source,
     Form(form): Form<RegisterForm>,
@@ -104,10 +122,14 @@ pub async fn register(
         phone: form.phone.clone(),
     };
     match app::auth::register(&state, source, req).await {
-        Ok(_) => Html(check_email_html(&form.email)).into_response(),
+        Ok(_) => Html(check_email_html(lang, Some(&form.email))).into_response(),
         Err(err) => {
-            let (status, message) = explain(err);
-            (status, Html(register_html(&state, &form, Some(&message)))).into_response()
+            let (status, message) = explain(lang, err);
+            (
+                status,
+                Html(register_html(lang, &state, &form, Some(&message))),
+            )
+                .into_response()
         }
     }
 }
@@ -118,38 +140,54 @@ pub struct SigninForm {
     email: String,
 }
 
-pub(super) fn signin_html(state: &AppState, email: &str, error: Option<&str>) -> String {
-    page(
-        "Sign in",
+pub(super) fn signin_html(
+    lang: Lang,
+    state: &AppState,
+    email: &str,
+    error: Option<&str>,
+) -> String {
+    let w = |id| escape(&lang.word(id));
+    page_in(
+        lang,
+        &lang.word("signin-title"),
         &format!(
             "{}<form class=\"card\" method=\"post\" action=\"/signin\">{}\
-             <p class=\"hint\">No password: we email you a link, then text you a code.</p>\
-             <button>Email me a link</button></form>{}\
-             <p>New here? <a href=\"/register\">Create an account</a></p>\
-             <p>Your old number now belongs to someone else? \
-             <a href=\"/recover\">Add your new number</a></p>",
+             <p class=\"hint\">{}</p><button>{}</button></form>{}\
+             <p>{} <a href=\"/register\">{}</a></p>\
+             <p>{} <a href=\"/recover\">{}</a></p>",
             error_box(error),
             input(
                 "email",
-                "Email",
+                &lang.word("field-email"),
                 "email",
                 email,
                 "required autocomplete=\"email\" autofocus"
             ),
-            super::sign_in_methods::other_ways(state, "Sign in"),
+            w("signin-hint"),
+            w("signin-button"),
+            super::sign_in_methods::other_ways(lang, state, Verb::SignIn),
+            w("signin-new"),
+            w("signin-create"),
+            w("signin-new-number"),
+            w("recover-title"),
         ),
     )
 }
 
-pub async fn signin_page(State(state): State<AppState>, session: Option<Session>) -> Response {
+pub async fn signin_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    session: Option<Session>,
+) -> Response {
     if session.is_some() {
         return Redirect::to("/me").into_response();
     }
-    Html(signin_html(&state, "", None)).into_response()
+    Html(signin_html(lang, &state, "", None)).into_response()
 }
 
 pub async fn signin(
     State(state): State<AppState>,
+    lang: Lang,
     _: SameOrigin,
     Source(source): Source,
     Form(form): Form<SigninForm>,
@@ -158,12 +196,12 @@ pub async fn signin(
         email: form.email.clone(),
     };
     match app::auth::login(&state, source, req).await {
-        Ok(_) => Html(check_email_html(&form.email)).into_response(),
+        Ok(_) => Html(check_email_html(lang, Some(&form.email))).into_response(),
         Err(err) => {
-            let (status, message) = explain(err);
+            let (status, message) = explain(lang, err);
             (
                 status,
-                Html(signin_html(&state, &form.email, Some(&message))),
+                Html(signin_html(lang, &state, &form.email, Some(&message))),
             )
                 .into_response()
         }
@@ -178,46 +216,49 @@ pub struct RecoverForm {
     phone: String,
 }
 
-fn recover_html(form: &RecoverForm, error: Option<&str>) -> String {
-    page(
-        "Add your new number",
+fn recover_html(lang: Lang, form: &RecoverForm, error: Option<&str>) -> String {
+    let w = |id| escape(&lang.word(id));
+    page_in(
+        lang,
+        &lang.word("recover-title"),
         &format!(
-            "{}<form class=\"card\" method=\"post\" action=\"/recover\">\
-             <p>When a carrier gives your old number to someone else and they prove it is \
-             theirs, your account loses it. Add your current number here: we email you a link, \
-             then text a code to the new number. Your other devices are signed out, and your \
-             organizations' administrators are told.</p>{}{}\
-             <p class=\"hint\">In international format, such as +46 70 123 45 67.</p>\
-             <button>Email me a link</button></form>\
-             <p>Your account still has your number? <a href=\"/signin\">Sign in</a></p>",
+            "{}<form class=\"card\" method=\"post\" action=\"/recover\"><p>{}</p>{}{}\
+             <p class=\"hint\">{}</p><button>{}</button></form>\
+             <p>{} <a href=\"/signin\">{}</a></p>",
             error_box(error),
+            w("recover-explain"),
             input(
                 "email",
-                "Your account's email",
+                &lang.word("field-account-email"),
                 "email",
                 &form.email,
                 "required autocomplete=\"email\" autofocus"
             ),
             input(
                 "phone",
-                "New mobile phone",
+                &lang.word("field-new-phone"),
                 "tel",
                 &form.phone,
                 "required autocomplete=\"tel\""
             ),
+            w("phone-hint"),
+            w("signin-button"),
+            w("recover-has-number"),
+            w("signin-title"),
         ),
     )
 }
 
-pub async fn recover_page(session: Option<Session>) -> Response {
+pub async fn recover_page(lang: Lang, session: Option<Session>) -> Response {
     if session.is_some() {
         return Redirect::to("/me").into_response();
     }
-    Html(recover_html(&RecoverForm::default(), None)).into_response()
+    Html(recover_html(lang, &RecoverForm::default(), None)).into_response()
 }
 
 pub async fn recover(
     State(state): State<AppState>,
+    lang: Lang,
     _: SameOrigin,
     Source(source): Source,
     Form(form): Form<RecoverForm>,
@@ -227,10 +268,10 @@ pub async fn recover(
         phone: form.phone.clone(),
     };
     match app::auth::recover(&state, source, req).await {
-        Ok(_) => Html(check_email_html(&form.email)).into_response(),
+        Ok(_) => Html(check_email_html(lang, Some(&form.email))).into_response(),
         Err(err) => {
-            let (status, message) = explain(err);
-            (status, Html(recover_html(&form, Some(&message)))).into_response()
+            let (status, message) = explain(lang, err);
+            (status, Html(recover_html(lang, &form, Some(&message)))).into_response()
         }
     }
 }
@@ -243,14 +284,16 @@ pub struct TokenForm {
 
 /// What the emailed link opens: a button, so that a mail scanner fetching the link uses
 /// nothing up.
-pub async fn confirm_page(Query(q): Query<TokenForm>) -> Html<String> {
-    Html(page(
-        "Confirm it is you",
+pub async fn confirm_page(lang: Lang, Query(q): Query<TokenForm>) -> Html<String> {
+    Html(page_in(
+        lang,
+        &lang.word("confirm-title"),
         &format!(
             "<form class=\"card\" method=\"post\" action=\"/auth/confirm\">{}\
-             <p>Continue to get a code by text message on your phone.</p>\
-             <button>Continue</button></form>",
-            hidden("token", &q.token)
+             <p>{}</p><button>{}</button></form>",
+            hidden("token", &q.token),
+            escape(&lang.word("confirm-explain")),
+            escape(&lang.word("continue")),
         ),
     ))
 }
@@ -258,20 +301,22 @@ pub async fn confirm_page(Query(q): Query<TokenForm>) -> Html<String> {
 /// The last step of signing in: the code texted to `phone`, or, with no phone, no code (a
 /// provider sign-in whose organizations need none); then the device's name and PIN.
 pub(super) fn code_html(
+    lang: Lang,
     sign_in: &str,
     phone: Option<&str>,
-    device_name: &str,
+    device_name: Option<&str>,
     error: Option<&str>,
 ) -> String {
+    let w = |id| escape(&lang.word(id));
     let (title, step) = match phone {
         Some(phone) => (
-            "Enter your code",
+            "code-title",
             format!(
-                "<p>We texted a 6-digit code to {}. It works for 10 minutes.</p>{}",
-                super::html::escape(phone),
+                "<p>{}</p>{}",
+                escape(&lang.text("code-sent", &[("phone", phone)])),
                 input(
                     "code",
-                    "Code",
+                    &lang.word("field-code"),
                     "text",
                     "",
                     "required inputmode=\"numeric\" autocomplete=\"one-time-code\" \
@@ -280,56 +325,67 @@ pub(super) fn code_html(
             ),
         ),
         None => (
-            "Name this device",
+            "code-device-title",
             format!(
-                "{}<p>Your provider has proven who you are, and your organization needs no \
-                 text-message code.</p>",
-                hidden("without_code", "1")
+                "{}<p>{}</p>",
+                hidden("without_code", "1"),
+                w("code-none-needed")
             ),
         ),
     };
-    page(
-        title,
+    let device_name = device_name.map_or_else(|| lang.word("device-browser"), str::to_owned);
+    page_in(
+        lang,
+        &lang.word(title),
         &format!(
             "{}<form class=\"card\" method=\"post\" action=\"/auth/code\">{}{step}{}{}\
-             <p class=\"hint\">A PIN of 4 to 8 digits protects unlocking on this device. \
-             Avoid 1234, 0000 and the like.</p><button>Sign in</button></form>",
+             <p class=\"hint\">{}</p><button>{}</button></form>",
             error_box(error),
             hidden("sign_in", sign_in),
             input(
                 "device_name",
-                "Name this device",
+                &lang.word("code-device-title"),
                 "text",
-                device_name,
+                &device_name,
                 "required"
             ),
             input(
                 "pin",
-                "Choose a PIN",
+                &lang.word("field-choose-pin"),
                 "password",
                 "",
                 "required inputmode=\"numeric\" pattern=\"[0-9]{4,8}\""
             ),
+            w("pin-hint"),
+            w("signin-title"),
         ),
     )
 }
 
 pub async fn confirm(
     State(state): State<AppState>,
+    lang: Lang,
     _: SameOrigin,
     Form(form): Form<TokenForm>,
 ) -> Response {
     match app::auth::verify_email(&state, VerifyEmailRequest { token: form.token }).await {
-        Ok(sent) => {
-            Html(code_html(&sent.sign_in, Some(&sent.phone), "Browser", None)).into_response()
-        }
+        Ok(sent) => Html(code_html(
+            lang,
+            &sent.sign_in,
+            Some(&sent.phone),
+            None,
+            None,
+        ))
+        .into_response(),
         Err(err) => {
-            let (status, message) = explain(err);
+            let (status, message) = explain(lang, err);
             let body = format!(
-                "{}<p><a href=\"/signin\">Get a new link</a></p>",
-                error_box(Some(&message))
+                "{}<p><a href=\"/signin\">{}</a></p>",
+                error_box(Some(&message)),
+                escape(&lang.word("get-new-link"))
             );
-            (status, Html(page("This link does not work", &body))).into_response()
+            let page = page_in(lang, &lang.word("link-broken-title"), &body);
+            (status, Html(page)).into_response()
         }
     }
 }
@@ -352,6 +408,7 @@ pub struct CodeForm {
 
 pub async fn code(
     State(state): State<AppState>,
+    lang: Lang,
     _: SameOrigin,
     Form(form): Form<CodeForm>,
 ) -> Response {
@@ -382,22 +439,31 @@ pub async fn code(
             response
         }
         Err(err) => {
-            let (status, message) = explain(err);
+            let (status, message) = explain(lang, err);
             if status == StatusCode::UNPROCESSABLE_ENTITY {
                 // A wrong code or PIN: the attempt goes on.
+                let your_phone = lang.word("code-your-phone");
                 let html = code_html(
+                    lang,
                     &form.sign_in,
-                    (!without_code).then_some("your phone"),
-                    &form.device_name,
+                    (!without_code).then_some(&your_phone),
+                    Some(&form.device_name),
                     Some(&message),
                 );
                 return (status, Html(html)).into_response();
             }
-            let body = format!(
-                "{}<p><a href=\"/signin\">Start again</a></p>",
-                error_box(Some(&message))
-            );
-            (status, Html(page("Sign-in did not work", &body))).into_response()
+            start_again(lang, status, &message, "sign-in-failed-title")
         }
     }
+}
+
+/// A step of signing in that cannot go on: the reason, titled `title`, and the way back to
+/// the sign-in page.
+pub(super) fn start_again(lang: Lang, status: StatusCode, message: &str, title: &str) -> Response {
+    let body = format!(
+        "{}<p><a href=\"/signin\">{}</a></p>",
+        error_box(Some(message)),
+        escape(&lang.word("start-again"))
+    );
+    (status, Html(page_in(lang, &lang.word(title), &body))).into_response()
 }

@@ -952,7 +952,7 @@ async fn a_person_adds_a_passkey_signs_in_with_it_and_removes_it_in_chromium(bac
     heading_is(&browser, "Sign in").await;
     fill(&browser, "#passkey_pin", "2580").await;
     click(&browser, "form[action='/auth/passkey'] button").await;
-    page_shows(&browser, "could not be verified").await;
+    page_shows(&browser, "answer could not be checked").await;
 
     // Email link and SMS code still sign Ada in, and her door is still hers.
     browser.goto(&at("/signin")).await.unwrap();

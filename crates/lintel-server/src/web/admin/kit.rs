@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::SECTIONS;
 use crate::app::{self, AppState, ListRequest, OrgCtx, enter_org};
 use crate::http::error::ApiError;
-use crate::web::html::{copy_button, error_box, escape, hidden, page_with_nav, toast};
+use crate::web::html::{Lang, copy_button, error_box, escape, hidden, page_with_nav, toast};
 use crate::web::{SameOrigin, Session, explain, forbidden, people_words};
 
 /// A page of the dashboard (or of the member app) that forms return to.
@@ -433,7 +433,7 @@ pub(crate) fn button_form(action: &str, csrf: &str, label: &str, class: &str) ->
 }
 
 pub(crate) fn error_page(err: app::Error) -> Response {
-    let (status, message) = explain(err);
+    let (status, message) = explain(Lang::En, err);
     (
         status,
         Html(page_with_nav(
@@ -512,7 +512,7 @@ async fn refused<S: Screen>(
     err: app::Error,
 ) -> Response {
     let err = ApiError::from(err);
-    let message = people_words(&err);
+    let message = people_words(Lang::En, &err);
     match render(state, session, slug, &page, &error_box(Some(&message))).await {
         Ok(html) => {
             let html = match &err.field {
