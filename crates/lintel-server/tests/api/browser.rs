@@ -26,6 +26,7 @@ on_both_backends!(
     a_person_adds_a_passkey_signs_in_with_it_and_removes_it_in_chromium,
     a_person_registers_changes_their_phone_and_signs_out_in_chromium,
     an_owner_invites_by_email_and_the_invitee_registers_from_the_email,
+    the_member_pages_speak_swedish_and_french_in_chromium,
 );
 
 struct Driver {
@@ -90,7 +91,12 @@ async fn connect(driver: &Driver) -> Client {
 /// A browser whose pages are `width` CSS pixels wide (emulated: a headless window has a
 /// least width wider than a phone's), with its own profile.
 async fn connect_at(driver: &Driver, width: u32) -> Client {
-    let profile = driver._profile.path().join(width.to_string());
+    connect_speaking(driver, width, "en").await
+}
+
+/// `connect_at` with a browser whose preferred language is `lang` (`Accept-Language`).
+async fn connect_speaking(driver: &Driver, width: u32, lang: &str) -> Client {
+    let profile = driver._profile.path().join(format!("{width}-{lang}"));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -101,7 +107,9 @@ async fn connect_at(driver: &Driver, width: u32) -> Client {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 format!("--window-size={},900", width.max(500)),
                 format!("--user-data-dir={}", profile.display()),
+                format!("--lang={lang}"),
             ],
+            "prefs": { "intl.accept_languages": lang },
             "mobileEmulation": { "deviceMetrics": { "width": width, "height": 900, "pixelRatio": 1 } }
         }),
     );
@@ -138,6 +146,51 @@ document.querySelectorAll('label[for]').forEach(function (l) {
 });
 return faults;
 ";
+
+/// The English words a page in another language shows, from its visible text and its
+/// labels: words common in English sentences that Swedish and French do not use, so that
+/// any of them is a message left untranslated. (Names and addresses in the test data avoid
+/// them.)
+const ENGLISH_WORDS: &str = "
+var english = ['the', 'your', 'you', 'with', 'this', 'and', 'for', 'not', 'are', 'has',
+  'have', 'will', 'can', 'must', 'please', 'sign', 'link', 'email', 'phone', 'open', 'name',
+  'new', 'save', 'back', 'try', 'again', 'ask', 'access', 'account', 'devices', 'continue',
+  'confirm', 'cancel', 'remove', 'unlock', 'unregister', 'choose', 'enter', 'use', 'who'];
+var text = document.body.innerText + ' ' + document.title;
+document.querySelectorAll('[aria-label], [data-unsupported]').forEach(function (e) {
+  text += ' ' + (e.getAttribute('aria-label') || '') + ' ' + Object.values(e.dataset).join(' ');
+});
+var words = text.toLowerCase().match(/\\p{L}+/gu) || [];
+return words.filter(function (w, i) { return english.indexOf(w) >= 0 && words.indexOf(w) === i; });
+";
+
+/// Checks that the page is in `lang`: its `<html lang>`, and no English word in it.
+async fn speaks(browser: &Client, lang: &str, name: &str) {
+    let tag = browser
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(tag, json!(lang), "the page {name}");
+    let english = browser.execute(ENGLISH_WORDS, vec![]).await.unwrap();
+    let page = browser.source().await.unwrap_or_default();
+    assert_eq!(
+        english,
+        json!([]),
+        "the page {name} has English in it: {page}"
+    );
+}
+
+/// Waits for the element at `css` to be on the page.
+async fn shows(browser: &Client, css: &str) {
+    for _ in 0..100 {
+        if browser.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = browser.source().await.unwrap_or_default();
+    panic!("the page never showed {css}: {page}");
+}
 
 /// axe-core, the accessibility rules engine, from the npm registry (`tests/support/axe`,
 /// which `.ci/run` installs with `npm ci`); `None` when it is not installed, which fails the
@@ -964,4 +1017,157 @@ async fn a_person_adds_a_passkey_signs_in_with_it_and_removes_it_in_chromium(bac
     browser.goto(&at("/doors")).await.unwrap();
     page_shows(&browser, "Front door").await;
     browser.close().await.unwrap();
+}
+
+/// Every page a member or a guest sees, in Swedish and in French, on a phone and on a
+/// desktop: in the language the browser asks for, with nothing left in English, no sideways
+/// scroll and no serious accessibility fault. A person registers through the translated
+/// pages, and their invitation makes them a member who can open a door.
+async fn the_member_pages_speak_swedish_and_french_in_chromium(backend: Backend) {
+    let Some(driver) = start_driver() else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (_, key) = app.org("acme").await;
+    let site = app.site(&key, "acme", "HQ").await;
+    let door = app.door(&key, "acme", &site, "Ingång").await;
+    let (_, group) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/groups",
+            json!({ "name": "Personal" }),
+        )
+        .await;
+    let (status, access) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/accesses",
+            json!({ "name": "Personal", "groups": [group["id"]], "doors": [{ "door_id": door }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{access}");
+    for (lang, phone) in [("sv", "+46701234561"), ("fr", "+33612345678")] {
+        let email = format!("ada.{lang}@example.com");
+        app.invite(
+            &key,
+            "acme",
+            json!({ "email": email, "groups": [group["id"]] }),
+        )
+        .await;
+        let invitation = app
+            .deliver()
+            .await
+            .into_iter()
+            .find(|m| m.recipient == email)
+            .expect("an invitation email");
+        let invitation = invitation
+            .body
+            .lines()
+            .find(|l| l.contains("/invitations/"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let (status, link) = app
+            .post(
+                &key,
+                "/api/v1/orgs/acme/access-links",
+                json!({ "group_id": group["id"], "recipient_name": "Greta", "delivery": "manual" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{link}");
+        let link = link["url"].as_str().unwrap().to_owned();
+
+        let phone_browser = connect_speaking(&driver, 390, lang).await;
+        let wide = connect_speaking(&driver, 1280, lang).await;
+        let both = [(&phone_browser, ""), (&wide, "-wide")];
+        // Signed out: the ways in, an invitation and a guest's link.
+        for path in ["/signin", "/register", "/recover"] {
+            for (at, suffix) in both {
+                at.goto(&app.url(path)).await.unwrap();
+                shows(at, "form.card button").await;
+                let name = format!("{}-{lang}{suffix}", &path[1..]);
+                speaks(at, lang, &name).await;
+                snap(at, &name).await;
+            }
+        }
+        for (url, page) in [(&invitation, "invitation"), (&link, "link")] {
+            for (at, suffix) in both {
+                at.goto(url).await.unwrap();
+                shows(at, "main section").await;
+                let name = format!("{page}-{lang}{suffix}");
+                speaks(at, lang, &name).await;
+                snap(at, &name).await;
+            }
+        }
+
+        // Registering, in the browser's language; the invitation becomes hers.
+        let b = &phone_browser;
+        b.goto(&app.url("/register")).await.unwrap();
+        fill(b, "#first_name", "Ada").await;
+        fill(b, "#last_name", "Lund").await;
+        fill(b, "#email", &email).await;
+        fill(b, "#phone", phone).await;
+        click(b, "form[action='/register'] button").await;
+        shows(b, "p.notice").await;
+        speaks(b, lang, "check-email").await;
+        let sent = app.deliver().await;
+        let confirm = sent
+            .iter()
+            .find(|m| m.recipient == email)
+            .expect("a sign-in email")
+            .body
+            .lines()
+            .find(|l| l.contains("/auth/confirm?token="))
+            .unwrap()
+            .trim()
+            .to_owned();
+        b.goto(&confirm).await.unwrap();
+        shows(b, "form[action='/auth/confirm'] button").await;
+        speaks(b, lang, "confirm").await;
+        click(b, "form[action='/auth/confirm'] button").await;
+        shows(b, "#code").await;
+        speaks(b, lang, "code").await;
+        snap(b, &format!("code-{lang}")).await;
+        let code = code_sent_to(&app.deliver().await, phone);
+        // A wrong code first: the error is in her language too.
+        let wrong = if code == "111111" { "222222" } else { "111111" };
+        fill(b, "#code", wrong).await;
+        fill(b, "#device_name", "Mobil").await;
+        fill(b, "#pin", "2580").await;
+        click(b, "form[action='/auth/code'] button").await;
+        shows(b, "p.error").await;
+        speaks(b, lang, "wrong-code").await;
+        fill(b, "#code", &code).await;
+        fill(b, "#pin", "2580").await;
+        click(b, "form[action='/auth/code'] button").await;
+        heading_is(b, "Ada Lund").await;
+
+        // Signed in: My doors and the profile.
+        wide.goto(&app.url("/")).await.unwrap();
+        for cookie in b.get_all_cookies().await.unwrap() {
+            wide.add_cookie(cookie).await.unwrap();
+        }
+        for path in ["/doors", "/me"] {
+            for (at, suffix) in both {
+                at.goto(&app.url(path)).await.unwrap();
+                shows(at, "nav.tabbar").await;
+                let name = format!("{}-{lang}{suffix}", &path[1..]);
+                speaks(at, lang, &name).await;
+                snap(at, &name).await;
+            }
+        }
+        b.goto(&app.url("/doors")).await.unwrap();
+        page_shows(b, "Ingång").await;
+        page_shows(
+            b,
+            if lang == "sv" {
+                ">Lås upp<"
+            } else {
+                ">Déverrouiller<"
+            },
+        )
+        .await;
+        phone_browser.close().await.unwrap();
+        wide.close().await.unwrap();
+    }
 }
