@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod grpc;
 pub mod http;
+pub mod i18n;
 pub mod notify;
 mod web;
 

@@ -147,26 +147,34 @@ async fn welcomes(
         let Some(person) = member.person else {
             continue;
         };
+        // In the member's own language if they chose one, else the granting admin's.
+        let lang = match member.membership.account_id {
+            Some(account) => match state.store.get_account(account).await {
+                Ok(found) => ctx.lang.preferring(found.account.language.as_deref()),
+                Err(_) => ctx.lang,
+            },
+            None => ctx.lang,
+        };
+        let org = ctx.org.name.as_str();
+        let doors: String = names.iter().map(|n| format!("  - {n}\n")).collect();
+        let open = match access.valid_to {
+            Some(to) => lang.text(
+                "mail-access-open-until",
+                &[("until", &format!("{} UTC", lang.date_time(to.naive_utc())))],
+            ),
+            None => lang.word("mail-access-open"),
+        };
         messages.push(Message {
             id: MessageId::new(ctx.now),
             channel: Channel::Email,
             recipient: person.email.to_string(),
-            subject: format!("You can now open doors at {}", ctx.org.name),
-            body: format!(
-                "Hello {},\n\n{} has given you access \"{}\". It opens:\n\n{}\n\nOpen them with \
-                 the Lintel app{}.\n",
-                person.first_name,
-                ctx.org.name,
-                access.name,
-                names
-                    .iter()
-                    .map(|n| format!("  - {n}\n"))
-                    .collect::<String>(),
-                match access.valid_to {
-                    Some(to) => format!(", until {}", to.format("%Y-%m-%d %H:%M UTC")),
-                    None => String::new(),
-                }
-            ),
+            subject: lang.text("mail-access-subject", &[("org", org)]),
+            body: super::auth::paragraphs(&[
+                &lang.text("mail-hello-name", &[("name", &person.first_name)]),
+                &lang.text("mail-access", &[("org", org), ("access", &access.name)]),
+                doors.trim_end(),
+                &open,
+            ]),
             attempts: 0,
             created_at: ctx.now,
         });

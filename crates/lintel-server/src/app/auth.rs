@@ -29,6 +29,7 @@ use utoipa::ToSchema;
 use super::verification::{self, Address, CodeSentTo, ConfirmCode};
 use super::{AppState, Error};
 use super::{limits, secrets};
+use crate::i18n::Lang;
 
 pub const LINK_TTL: Duration = Duration::minutes(15);
 pub const CODE_TTL: Duration = Duration::minutes(10);
@@ -206,6 +207,7 @@ pub(crate) fn unsent_sign_in(now: DateTime<Utc>, email: Email, phone: Phone) -> 
 
 fn sign_in_email(
     state: &AppState,
+    lang: Lang,
     to: &Email,
     first_name: &str,
     token: &str,
@@ -215,45 +217,43 @@ fn sign_in_email(
     let link = format!("{}/auth/confirm?token={token}", state.public_url);
     // A registration's name is whatever was typed beside someone's address: it is not put in
     // their mail until they have proven the address is theirs.
-    let (subject, greeting, what, ending) = match purpose {
+    let hello = match purpose {
+        LinkFor::Registration => lang.word("mail-hello"),
+        _ => lang.text("mail-hello-name", &[("name", first_name)]),
+    };
+    let (subject, open, ending) = match purpose {
         LinkFor::Registration => (
-            "Your Lintel sign-in link",
-            String::new(),
-            "finish creating your Lintel account".to_owned(),
-            "ignore this email: nobody can sign in without also receiving the code sent to \
-             your phone.",
+            lang.word("mail-signin-subject"),
+            lang.word("mail-register-open"),
+            lang.word("mail-signin-ignore"),
         ),
         LinkFor::SignIn => (
-            "Your Lintel sign-in link",
-            format!(" {first_name}"),
-            "sign in to Lintel".to_owned(),
-            "ignore this email: nobody can sign in without also receiving the code sent to \
-             your phone.",
+            lang.word("mail-signin-subject"),
+            lang.word("mail-signin-open"),
+            lang.word("mail-signin-ignore"),
         ),
         LinkFor::NewPhone(phone) => (
-            "Add your new phone number to Lintel",
-            format!(" {first_name}"),
-            format!(
-                "add the number ending in {} to your Lintel account and sign in; a code will \
-                 be texted to it",
-                last_digits(phone)
-            ),
-            "ignore this email and tell your administrator (your organizations' \
-             administrators are told when a number is added).",
+            lang.word("mail-new-phone-subject"),
+            lang.text("mail-new-phone-open", &[("digits", last_digits(phone))]),
+            lang.word("mail-new-phone-ignore"),
         ),
     };
     Message {
         id: MessageId::new(now),
         channel: Channel::Email,
         recipient: to.to_string(),
-        subject: subject.into(),
-        body: format!(
-            "Hello{greeting},\n\nOpen this link to {what}:\n\n{link}\n\nIt works once, for \
-             15 minutes. If you did not ask for it, {ending}\n"
-        ),
+        subject,
+        body: paragraphs(&[&hello, &open, &link, &ending]),
         attempts: 0,
         created_at: now,
     }
+}
+
+/// An email's body: its paragraphs, a blank line apart.
+pub(crate) fn paragraphs(parts: &[&str]) -> String {
+    let mut body = parts.join("\n\n");
+    body.push('\n');
+    body
 }
 
 /// Emails a sign-in link when `account` exists and has a phone to send the code to, and the
@@ -261,21 +261,22 @@ fn sign_in_email(
 /// every case counts against the same limits.
 pub(crate) async fn link_or_nothing(
     state: &AppState,
+    lang: Lang,
     account: Option<&Account>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     match account {
-        Some(account) if account.phone.is_some() => start_sign_in(state, account, now).await,
+        Some(account) if account.phone.is_some() => start_sign_in(state, lang, account, now).await,
         Some(account) => {
-            let text = format!(
-                "Hello {},\n\nSomeone, hopefully you, asked to sign in to Lintel with this \
-                 email. Your account has no phone number any more: its new owner proved it was \
-                 theirs (carriers give old numbers to new customers), so the sign-in code has \
-                 nowhere to go.\n\nTo add your current number and sign in, open \
-                 {}/recover\n\nIf you did not ask, ignore this email.\n",
-                account.first_name, state.public_url
-            );
-            let mail = verification::notice(state, Address::Email(&account.email), text);
+            let lang = lang.preferring(account.language.as_deref());
+            let recover = format!("{}/recover", state.public_url);
+            let text = paragraphs(&[
+                &lang.text("mail-hello-name", &[("name", &account.first_name)]),
+                &lang.word("notice-no-phone"),
+                &lang.text("notice-no-phone-recover", &[("url", &recover)]),
+                &lang.word("notice-no-phone-ignore"),
+            ]);
+            let mail = verification::notice(state, lang, Address::Email(&account.email), text);
             state.store.queue_message(&mail).await?;
             Ok(())
         }
@@ -311,6 +312,7 @@ pub(crate) async fn take_sign_in_slots(
 /// Starts a sign-in of `account` (which has a phone) by email.
 async fn start_sign_in(
     state: &AppState,
+    lang: Lang,
     account: &Account,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
@@ -327,6 +329,7 @@ async fn start_sign_in(
     };
     let mail = sign_in_email(
         state,
+        lang.preferring(account.language.as_deref()),
         &account.email,
         &account.first_name,
         &token,
@@ -343,6 +346,7 @@ async fn start_sign_in(
 pub async fn register(
     state: &AppState,
     source: IpAddr,
+    lang: Lang,
     req: RegisterRequest,
 ) -> Result<CheckYourEmail, Error> {
     let now = state.clock.now();
@@ -359,7 +363,7 @@ pub async fn register(
         return Err(phone_taken());
     }
     if let Some(existing) = state.store.find_account_by_email(&email).await? {
-        link_or_nothing(state, Some(&existing.account), now).await?;
+        link_or_nothing(state, lang, Some(&existing.account), now).await?;
         return Ok(CHECK_YOUR_EMAIL);
     }
     let token = secrets::token("");
@@ -372,6 +376,7 @@ pub async fn register(
     };
     let mail = sign_in_email(
         state,
+        lang,
         &email,
         &first_name,
         &token,
@@ -387,13 +392,14 @@ pub async fn register(
 pub async fn login(
     state: &AppState,
     source: IpAddr,
+    lang: Lang,
     req: LoginRequest,
 ) -> Result<CheckYourEmail, Error> {
     let now = state.clock.now();
     let email = Email::parse("email", &req.email)?;
     take_sign_in_slots(state, now, &email, source).await?;
     let found = state.store.find_account_by_email(&email).await?;
-    link_or_nothing(state, found.as_ref().map(|f| &f.account), now).await?;
+    link_or_nothing(state, lang, found.as_ref().map(|f| &f.account), now).await?;
     Ok(CHECK_YOUR_EMAIL)
 }
 
@@ -418,6 +424,7 @@ pub struct RecoverRequest {
 pub async fn recover(
     state: &AppState,
     source: IpAddr,
+    lang: Lang,
     req: RecoverRequest,
 ) -> Result<CheckYourEmail, Error> {
     let now = state.clock.now();
@@ -433,7 +440,7 @@ pub async fn recover(
     };
     let account = found.account;
     if account.phone.is_some() {
-        start_sign_in(state, &account, now).await?;
+        start_sign_in(state, lang, &account, now).await?;
         return Ok(CHECK_YOUR_EMAIL);
     }
     let token = secrets::token("");
@@ -444,6 +451,7 @@ pub async fn recover(
     };
     let mail = sign_in_email(
         state,
+        lang.preferring(account.language.as_deref()),
         &account.email,
         &account.first_name,
         &token,
@@ -487,23 +495,31 @@ async fn phone_recovered_notices(
             {
                 continue;
             }
-            let text = format!(
-                "Hello {},\n\nThe phone number of {} {}, a member of {}, was taken over by \
-                 its new owner (carriers give old numbers to new customers). {} has now proven \
-                 their email and a new number ending in {}, and signed in again; their other \
-                 devices were signed out.\n\nIf this was not them, suspend their membership \
-                 in the dashboard: {}/admin/{}/members\n",
-                person.first_name,
-                account.first_name,
-                account.last_name,
-                org.name,
-                account.first_name,
-                last_digits(phone),
-                state.public_url,
-                org.slug
-            );
+            // In the administrator's own language if they chose one.
+            let lang = match admin.membership.account_id {
+                Some(id) => match state.store.get_account(id).await {
+                    Ok(found) => Lang::En.preferring(found.account.language.as_deref()),
+                    Err(_) => Lang::En,
+                },
+                None => Lang::En,
+            };
+            let name = format!("{} {}", account.first_name, account.last_name);
+            let members = format!("{}/admin/{}/members", state.public_url, org.slug);
+            let text = paragraphs(&[
+                &lang.text("mail-hello-name", &[("name", &person.first_name)]),
+                &lang.text(
+                    "notice-phone-recovered",
+                    &[
+                        ("name", &name),
+                        ("org", &org.name),
+                        ("digits", last_digits(phone)),
+                    ],
+                ),
+                &lang.text("notice-phone-recovered-suspend", &[("url", &members)]),
+            ]);
             notices.push(verification::notice(
                 state,
+                lang,
                 Address::Email(&person.email),
                 text,
             ));
@@ -514,7 +530,11 @@ async fn phone_recovered_notices(
 
 /// Proves the email: the link's token, presented by a POST (never a GET, so mail scanners
 /// that open links sign nobody in). Sends the SMS code.
-pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> Result<CodeSent, Error> {
+pub async fn verify_email(
+    state: &AppState,
+    lang: Lang,
+    req: VerifyEmailRequest,
+) -> Result<CodeSent, Error> {
     let now = state.clock.now();
     let Some(sign_in) = state
         .store
@@ -529,7 +549,14 @@ pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> Result<C
     if now >= sign_in.email_expires_at {
         return Err(Error::Expired { what: "link" });
     }
-    let (confirmation, session, sms) = code_for(&sign_in, now);
+    let lang = match sign_in.account_id {
+        Some(account) => match state.store.get_account(account).await {
+            Ok(found) => lang.preferring(found.account.language.as_deref()),
+            Err(_) => lang,
+        },
+        None => lang,
+    };
+    let (confirmation, session, sms) = code_for(&sign_in, lang, now);
     if !state
         .store
         .confirm_sign_in_email(sign_in.id, &confirmation, &sms)
@@ -545,7 +572,11 @@ pub async fn verify_email(state: &AppState, req: VerifyEmailRequest) -> Result<C
 }
 
 /// The SMS code of a sign-in whose email is proven, the session that binds it, and the SMS.
-fn code_for(sign_in: &SignIn, now: DateTime<Utc>) -> (EmailConfirmation, String, Message) {
+fn code_for(
+    sign_in: &SignIn,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> (EmailConfirmation, String, Message) {
     let session = secrets::token(SESSION_PREFIX);
     let code = secrets::code();
     let confirmation = EmailConfirmation {
@@ -559,10 +590,7 @@ fn code_for(sign_in: &SignIn, now: DateTime<Utc>) -> (EmailConfirmation, String,
         channel: Channel::Sms,
         recipient: sign_in.phone.to_string(),
         subject: String::new(),
-        body: format!(
-            "Your Lintel code is {code}. It expires in 10 minutes. Never share it: Lintel \
-             will never ask for it."
-        ),
+        body: lang.text("sms-sign-in-code", &[("code", &code)]),
         attempts: 0,
         created_at: now,
     };
@@ -574,11 +602,12 @@ fn code_for(sign_in: &SignIn, now: DateTime<Utc>) -> (EmailConfirmation, String,
 /// `complete_without_code` (the code is made and forgotten, never sent nor stored).
 pub(crate) async fn send_code(
     state: &AppState,
+    lang: Lang,
     sign_in: SignIn,
     with_code: bool,
 ) -> Result<CodeSent, Error> {
     let now = sign_in.created_at;
-    let (confirmation, session, sms) = code_for(&sign_in, now);
+    let (confirmation, session, sms) = code_for(&sign_in, lang, now);
     state
         .store
         .create_confirmed_sign_in(&sign_in, &confirmation, with_code.then_some(&sms))
@@ -848,6 +877,7 @@ pub struct PhoneReleased {
 pub async fn reset_account(
     state: &AppState,
     source: IpAddr,
+    lang: Lang,
     req: ResetAccountRequest,
 ) -> Result<CodeSentTo, Error> {
     let phone = Phone::parse("phone", &req.phone)?;
@@ -861,6 +891,7 @@ pub async fn reset_account(
     }
     verification::start(
         state,
+        lang,
         None,
         Purpose::ResetPhone,
         Address::Phone(&phone),
@@ -883,17 +914,10 @@ pub async fn reset_account_verify(
     let phone = Phone::parse("phone", &v.target)?;
     let holder = state.store.find_account_by_phone(&phone).await?;
     let notice = holder.as_ref().map(|h| {
-        verification::notice(
-            state,
-            Address::Email(&h.account.email),
-            format!(
-                "Someone proved by SMS that the phone number of your Lintel account is now theirs \
-             (carriers give old numbers to new customers), so it was removed from your account \
-             and your devices were signed out. To add your current number, open \
-             {}/recover",
-                state.public_url
-            ),
-        )
+        let lang = Lang::En.preferring(h.account.language.as_deref());
+        let recover = format!("{}/recover", state.public_url);
+        let text = lang.text("notice-phone-taken", &[("url", &recover)]);
+        verification::notice(state, lang, Address::Email(&h.account.email), text)
     });
     state
         .store

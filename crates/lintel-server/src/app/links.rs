@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::decisions::Unlock;
 use super::{AppState, Error, Found, ListRequest, Listed, OrgCtx, limits, secrets};
+use crate::i18n::Lang;
 
 const LINK_PREFIX: &str = "lnk_";
 
@@ -85,40 +86,56 @@ fn month_start(org: &Organization, now: DateTime<Utc>) -> DateTime<Utc> {
         .map_or(now, |t| t.with_timezone(&Utc))
 }
 
-fn validity_text(org: &Organization, link: &AccessLink) -> String {
+/// When a link works, in `lang`, in the organization's time zone (as the sender chose the
+/// times).
+fn validity_text(lang: Lang, org: &Organization, link: &AccessLink) -> String {
     let tz = org.time_zone.tz();
-    let at = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let at = |t: DateTime<Utc>| {
+        format!(
+            "{} ({})",
+            lang.date_time(t.with_timezone(&tz).naive_local()),
+            org.time_zone.name()
+        )
+    };
     match (link.valid_from, link.valid_until) {
-        (None, None) => "from now on".into(),
-        (Some(f), None) => format!("from {}", at(f)),
-        (None, Some(u)) => format!("until {} ({})", at(u), org.time_zone.name()),
-        (Some(f), Some(u)) => format!("from {} until {} ({})", at(f), at(u), org.time_zone.name()),
+        (None, None) => lang.word("validity-always"),
+        (Some(f), None) => lang.text("validity-from", &[("from", &at(f))]),
+        (None, Some(u)) => lang.text("validity-until", &[("until", &at(u))]),
+        (Some(f), Some(u)) => lang.text(
+            "validity-from-until",
+            &[("from", &at(f)), ("until", &at(u))],
+        ),
     }
 }
 
 fn message(
+    lang: Lang,
     org: &Organization,
     link: &AccessLink,
     url: &str,
     now: DateTime<Utc>,
 ) -> Option<Message> {
-    let validity = validity_text(org, link);
+    let validity = validity_text(lang, org, link);
+    let org_name = org.name.as_str();
     let (channel, subject, body) = match link.delivery {
         Delivery::Manual => return None,
         Delivery::Email => (
             Channel::Email,
-            format!("Your access link to {}", org.name),
-            format!(
-                "Hello {},\n\n{} has given you access, {validity}. Open this link on your \
-                 phone and press Unlock at the door:\n\n{url}\n\nKeep it to yourself: whoever \
-                 has the link can open the doors.\n",
-                link.recipient_name, org.name
-            ),
+            lang.text("mail-link-subject", &[("org", org_name)]),
+            super::auth::paragraphs(&[
+                &lang.text("mail-hello-name", &[("name", &link.recipient_name)]),
+                &lang.text("mail-link", &[("org", org_name), ("validity", &validity)]),
+                url,
+                &lang.word("mail-link-keep"),
+            ]),
         ),
         Delivery::Sms => (
             Channel::Sms,
             String::new(),
-            format!("{}: your access link, {validity}: {url}", org.name),
+            lang.text(
+                "sms-link",
+                &[("org", org_name), ("validity", &validity), ("url", url)],
+            ),
         ),
     };
     Some(Message {
@@ -191,7 +208,7 @@ pub async fn create(state: &AppState, ctx: &OrgCtx, req: CreateLink) -> Result<C
         last_used_at: None,
     };
     let new = NewLink {
-        message: message(&ctx.org, &link, &url, ctx.now),
+        message: message(ctx.lang, &ctx.org, &link, &url, ctx.now),
         secret_hash: secrets::hash(&secret),
         quotas: state.store.link_quotas(ctx.org_id()).await?,
         month_start: month_start(&ctx.org, ctx.now),

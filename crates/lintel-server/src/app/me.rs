@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::auth::pin_matches_off_workers;
 use super::verification::{self, Address, CodeSentTo, ConfirmCode};
 use super::{Actor, AppState, Error, Found};
+use crate::i18n::Lang;
 
 /// Wrong PINs in a row that unregister a device.
 pub const MAX_PIN_FAILURES: u32 = 5;
@@ -256,6 +257,7 @@ fn unchanged(field: &str) -> Error {
 /// replaces the old email.
 pub async fn change_email(
     state: &AppState,
+    lang: Lang,
     actor: &Actor,
     req: ChangeEmail,
 ) -> Result<CodeSentTo, Error> {
@@ -273,6 +275,7 @@ pub async fn change_email(
     }
     verification::start(
         state,
+        lang.preferring(current.language.as_deref()),
         Some(account),
         Purpose::ChangeEmail,
         Address::Email(&email),
@@ -287,23 +290,18 @@ pub async fn change_email(
 pub async fn confirm_email(state: &AppState, actor: &Actor, req: ConfirmCode) -> Result<(), Error> {
     let (account, _) = me(actor)?;
     let v = verification::prove(state, Some(account), Purpose::ChangeEmail, &req).await?;
-    let old = state
+    let current = state
         .store
         .get_account(account)
         .await
         .found("account")?
-        .account
-        .email;
-    let notice = verification::notice(
-        state,
-        Address::Email(&old),
-        format!(
-            "The email of your Lintel account was changed from {old} to {}. Every device was \
-             signed out; sign in again with the new address. If you did not do this, tell your \
-             organization's administrator at once.",
-            v.target
-        ),
+        .account;
+    let lang = Lang::En.preferring(current.language.as_deref());
+    let text = lang.text(
+        "notice-email-changed",
+        &[("old", current.email.as_str()), ("new", &v.target)],
     );
+    let notice = verification::notice(state, lang, Address::Email(&current.email), text);
     Ok(state
         .store
         .complete_verification(v.id, state.clock.now(), Some(&notice))
@@ -314,6 +312,7 @@ pub async fn confirm_email(state: &AppState, actor: &Actor, req: ConfirmCode) ->
 /// replaces the old phone.
 pub async fn change_phone(
     state: &AppState,
+    lang: Lang,
     actor: &Actor,
     req: ChangePhone,
 ) -> Result<CodeSentTo, Error> {
@@ -332,6 +331,7 @@ pub async fn change_phone(
     super::limits::take_unproven_sms(state, state.clock.now(), "phone", &phone).await?;
     verification::start(
         state,
+        lang.preferring(current.language.as_deref()),
         Some(account),
         Purpose::ChangePhone,
         Address::Phone(&phone),
@@ -346,21 +346,16 @@ pub async fn change_phone(
 pub async fn confirm_phone(state: &AppState, actor: &Actor, req: ConfirmCode) -> Result<(), Error> {
     let (account, _) = me(actor)?;
     let v = verification::prove(state, Some(account), Purpose::ChangePhone, &req).await?;
-    let old = state
+    let current = state
         .store
         .get_account(account)
         .await
         .found("account")?
-        .account
-        .phone;
-    let notice = old.as_ref().map(|old| {
-        verification::notice(
-            state,
-            Address::Phone(old),
-            "The phone number of your Lintel account was changed to another number, and every \
-             device was signed out. If you did not do this, tell your administrator at once."
-                .into(),
-        )
+        .account;
+    let lang = Lang::En.preferring(current.language.as_deref());
+    let notice = current.phone.as_ref().map(|old| {
+        let text = lang.word("notice-phone-changed");
+        verification::notice(state, lang, Address::Phone(old), text)
     });
     Ok(state
         .store
@@ -369,7 +364,7 @@ pub async fn confirm_phone(state: &AppState, actor: &Actor, req: ConfirmCode) ->
 }
 
 /// Starts deleting my account: a code goes to my phone.
-pub async fn delete(state: &AppState, actor: &Actor) -> Result<CodeSentTo, Error> {
+pub async fn delete(state: &AppState, lang: Lang, actor: &Actor) -> Result<CodeSentTo, Error> {
     let (account, _) = me(actor)?;
     let current = state
         .store
@@ -386,6 +381,7 @@ pub async fn delete(state: &AppState, actor: &Actor) -> Result<CodeSentTo, Error
     state.store.ensure_not_last_owner(account).await?;
     verification::start(
         state,
+        lang.preferring(current.language.as_deref()),
         Some(account),
         Purpose::DeleteAccount,
         Address::Phone(&phone),

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::i18n::Lang;
+
 use super::secrets::{hash, token};
 use super::{
     Actor, AppState, Error, Found, ListRequest, Listed, OrgCtx, enter_org, event_actor, limits,
@@ -137,38 +139,48 @@ fn person(account: AccountId, p: Person) -> MemberPerson {
     }
 }
 
-/// A new invitation's secret link and message, for `org` and `address`.
+/// A new invitation's secret link and message in `lang`, for `org` and `address`.
 fn invitation_message(
     state: &AppState,
+    lang: Lang,
     org: &Organization,
     invite: &Invitation,
     now: DateTime<Utc>,
 ) -> (InviteLink, Message, String) {
     let secret = token(TOKEN_PREFIX);
     let url = format!("{}/invitations/{secret}", state.public_url);
-    let until = match invite.expires_at {
-        Some(at) => format!("until {}", at.format("%Y-%m-%d %H:%M UTC")),
-        None => "until it is used".to_owned(),
-    };
+    let until = invite
+        .expires_at
+        .map(|at| format!("{} UTC", lang.date_time(at.naive_utc())));
+    let org_name = org.name.as_str();
     let (channel, subject, body) = match invite.channel {
         InviteChannel::Email => (
             Channel::Email,
-            format!("You are invited to {} on Lintel", org.name),
-            format!(
-                "Hello,\n\nYou are invited to join {} on Lintel, which opens its doors.\n\n\
-                 Open this link to accept; you will sign in or create your account with this \
-                 email address:\n\n{url}\n\nThe link works {until}. If you did not expect \
-                 this, ignore this email.\n",
-                org.name
-            ),
+            lang.text("mail-invitation-subject", &[("org", org_name)]),
+            super::auth::paragraphs(&[
+                &lang.word("mail-hello"),
+                &lang.text("mail-invitation", &[("org", org_name)]),
+                &lang.word("mail-invitation-open"),
+                &url,
+                &match &until {
+                    Some(until) => lang.text("mail-invitation-until", &[("until", until)]),
+                    None => lang.word("mail-invitation-until-used"),
+                },
+            ]),
         ),
         InviteChannel::Sms => (
             Channel::Sms,
             String::new(),
-            format!(
-                "You are invited to {} on Lintel. Accept: {url} (works {until})",
-                org.name
-            ),
+            match &until {
+                Some(until) => lang.text(
+                    "sms-invitation",
+                    &[("org", org_name), ("url", &url), ("until", until)],
+                ),
+                None => lang.text(
+                    "sms-invitation-until-used",
+                    &[("org", org_name), ("url", &url)],
+                ),
+            },
         ),
     };
     let link = InviteLink {
@@ -215,14 +227,14 @@ pub struct NewInvitation {
     pub url: String,
 }
 
-/// Builds an invitation to `org` for `address`; `expires` false for a first owner, whose
-/// invitation waits for them however long they take.
+/// Builds an invitation to `org` for `address`, granting `areas` and `groups`, its message
+/// in `lang`; `expires` false for a first owner, whose invitation waits for them however long
+/// they take.
 fn new_invitation(
     state: &AppState,
-    org: &Organization,
+    (org, lang): (&Organization, Lang),
     (channel, address): (InviteChannel, String),
-    areas: Areas,
-    groups: Vec<GroupId>,
+    (areas, groups): (Areas, Vec<GroupId>),
     now: DateTime<Utc>,
     expires: bool,
 ) -> NewInvitation {
@@ -231,7 +243,7 @@ fn new_invitation(
         address,
         expires_at: expires.then_some(now + INVITE_TTL),
     };
-    let (link, message, url) = invitation_message(state, org, &invitation, now);
+    let (link, message, url) = invitation_message(state, lang, org, &invitation, now);
     let membership = Membership {
         id: MembershipId::new(now),
         account_id: None,
@@ -293,10 +305,9 @@ pub async fn invite(state: &AppState, ctx: &OrgCtx, req: Invite) -> Result<Membe
     require_delegation_for(state, ctx, &groups).await?;
     let invitation = new_invitation(
         state,
-        &ctx.org,
+        (&ctx.org, ctx.lang),
         invited_address(req.email.as_deref(), req.phone.as_deref())?,
-        areas,
-        groups,
+        (areas, groups),
         ctx.now,
         true,
     );
@@ -316,7 +327,7 @@ pub async fn resend(state: &AppState, ctx: &OrgCtx, id: MembershipId) -> Result<
         return Err(Error::NotFound { what: "invitation" });
     };
     invite.expires_at = Some(ctx.now + INVITE_TTL);
-    let (link, message, _) = invitation_message(state, &ctx.org, &invite, ctx.now);
+    let (link, message, _) = invitation_message(state, ctx.lang, &ctx.org, &invite, ctx.now);
     take_invite_slot(state, ctx).await?;
     let renewed = state
         .store
@@ -746,7 +757,8 @@ pub async fn accept(state: &AppState, actor: &Actor, token: &str) -> Result<MyMe
     })
 }
 
-/// Creates an organization's first owner's invitation as part of creating it.
+/// Creates an organization's first owner's invitation as part of creating it (in English:
+/// the operator who creates organizations speaks for nobody in them).
 pub fn owner_invitation(
     state: &AppState,
     org: &Organization,
@@ -755,10 +767,9 @@ pub fn owner_invitation(
 ) -> Result<NewInvitation, Error> {
     Ok(new_invitation(
         state,
-        org,
+        (org, Lang::En),
         invited_address(email, phone)?,
-        Areas::new([Area::Owner]),
-        vec![],
+        (Areas::new([Area::Owner]), vec![]),
         org.created_at,
         false,
     ))

@@ -39,6 +39,8 @@ use lintel_domain::{
 use lintel_store::{Audit, ConflictKind, MemberRecord, Page, PageRequest, Store, StoreError};
 use uuid::Uuid;
 
+use crate::i18n::Lang;
+
 pub use patch::double_option;
 
 /// What every use case needs: the store, the clock, and the address people reach Lintel at
@@ -100,6 +102,9 @@ pub struct OrgCtx {
     /// The organization's rules version, when it was read with the context (a device's
     /// request): the rules need not ask again.
     pub rules_version: Option<i64>,
+    /// The language the caller asked for (`Accept-Language`): what is sent on their behalf
+    /// to someone who has not chosen one (an invitation, a guest's link) is written in it.
+    pub lang: Lang,
 }
 
 impl OrgCtx {
@@ -202,6 +207,7 @@ pub async fn enter_org(state: &AppState, actor: Actor, slug: &str) -> Result<Org
         areas,
         member,
         rules_version: None,
+        lang: Lang::En,
     })
 }
 
@@ -245,6 +251,7 @@ async fn enter_org_by_device(
         areas: member.membership.effective_areas(),
         member: Some(member),
         rules_version: Some(rules_version),
+        lang: Lang::En,
     })
 }
 

@@ -37,6 +37,7 @@ use utoipa::ToSchema;
 use super::auth::{self, CheckYourEmail, CodeSent};
 use super::{AppState, Error, limits, secrets};
 use crate::config::OidcProvider;
+use crate::i18n::Lang;
 
 /// How long a person has at the provider before the flow expires.
 const FLOW_TTL: Duration = Duration::minutes(10);
@@ -473,7 +474,12 @@ async fn code_waived(
 }
 
 /// Decides where a checked `Proven` sign-in leads.
-pub async fn sign_in(state: &AppState, source: IpAddr, proven: Proven) -> Result<Outcome, Error> {
+pub async fn sign_in(
+    state: &AppState,
+    source: IpAddr,
+    lang: Lang,
+    proven: Proven,
+) -> Result<Outcome, Error> {
     let now = state.clock.now();
     let linked = state
         .store
@@ -503,7 +509,7 @@ pub async fn sign_in(state: &AppState, source: IpAddr, proven: Proven) -> Result
     // again) if it has one, nothing otherwise, and the same answer either way.
     let refused = || async {
         let by_email = state.store.find_account_by_email(&email).await?;
-        auth::link_or_nothing(state, by_email.as_ref().map(|r| &r.account), now).await?;
+        auth::link_or_nothing(state, lang, by_email.as_ref().map(|r| &r.account), now).await?;
         Ok::<_, Error>(Outcome::CheckYourEmail(auth::CHECK_YOUR_EMAIL))
     };
     if let Some(account) = &account {
@@ -528,14 +534,20 @@ pub async fn sign_in(state: &AppState, source: IpAddr, proven: Proven) -> Result
             ..auth::unsent_sign_in(now, account.email.clone(), phone)
         };
         if code_waived(state, account.id, &account.email, now).await? {
-            let ready = auth::send_code(state, sign_in, false).await?;
+            let ready = auth::send_code(state, lang, sign_in, false).await?;
             return Ok(Outcome::Ready(Ready {
                 sign_in: ready.sign_in,
                 expires_at: ready.code_expires_at,
             }));
         }
         return Ok(Outcome::CodeSent(
-            auth::send_code(state, sign_in, true).await?,
+            auth::send_code(
+                state,
+                lang.preferring(account.language.as_deref()),
+                sign_in,
+                true,
+            )
+            .await?,
         ));
     }
     if proven.email_verified && state.store.invited(&email, now).await? {
@@ -587,6 +599,7 @@ pub struct OidcRegisterRequest {
 pub async fn register(
     state: &AppState,
     source: IpAddr,
+    lang: Lang,
     req: OidcRegisterRequest,
 ) -> Result<CodeSent, Error> {
     let now = state.clock.now();
@@ -636,7 +649,7 @@ pub async fn register(
         }),
         ..auth::unsent_sign_in(now, email, phone)
     };
-    auth::send_code(state, sign_in, true).await
+    auth::send_code(state, lang, sign_in, true).await
 }
 
 /// A linked provider, as its account sees it.

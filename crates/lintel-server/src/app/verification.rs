@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{AppState, Error, limits, secrets};
+use crate::i18n::Lang;
 
 pub const CODE_TTL: Duration = Duration::minutes(10);
 pub const MAX_FAILURES: u32 = 5;
@@ -38,20 +39,22 @@ pub struct ConfirmCode {
     pub code: String,
 }
 
-fn what(purpose: Purpose) -> &'static str {
+/// The message that carries a code for `purpose`.
+fn code_message(purpose: Purpose) -> &'static str {
     match purpose {
-        Purpose::ChangeEmail => "confirm your new email address",
-        Purpose::ChangePhone => "confirm your new phone number",
-        Purpose::DeleteAccount => "delete your Lintel account",
-        Purpose::ResetPhone => "take over this phone number for a new Lintel account",
+        Purpose::ChangeEmail => "code-change-email",
+        Purpose::ChangePhone => "code-change-phone",
+        Purpose::DeleteAccount => "code-delete-account",
+        Purpose::ResetPhone => "code-reset-phone",
     }
 }
 
-/// Sends a code to `to` for `purpose`, within the send limits of that address and `extra`.
-/// With `send` false nothing is sent, yet the answer and the verification look the same (a
-/// code nobody has): for a request that must not tell whether the address is known.
+/// Sends a code to `to` for `purpose` in `lang`, within the send limits of that address and
+/// `extra`. With `send` false nothing is sent, yet the answer and the verification look the
+/// same (a code nobody has): for a request that must not tell whether the address is known.
 pub async fn start(
     state: &AppState,
+    lang: Lang,
     account: Option<AccountId>,
     purpose: Purpose,
     to: Address<'_>,
@@ -94,17 +97,13 @@ pub async fn start(
         finished_at: None,
         created_at: now,
     };
-    let body = format!(
-        "Your Lintel code to {} is {code}. It expires in 10 minutes. Never share it: Lintel \
-         will never ask for it.",
-        what(purpose)
-    );
+    let body = lang.text(code_message(purpose), &[("code", &code)]);
     let message = Message {
         id: MessageId::new(now),
         channel,
         recipient: target,
         subject: if channel == Channel::Email {
-            "Your Lintel code".into()
+            lang.word("mail-code-subject")
         } else {
             String::new()
         },
@@ -212,13 +211,9 @@ async fn tell_holder_when_locked(
     }
     let phone = Phone::parse("phone", phone)?;
     if let Some(holder) = state.store.find_account_by_phone(&phone).await? {
-        let text = format!(
-            "Someone tried many wrong codes to take over the phone number {} of your Lintel \
-             account, and was stopped for a day. If that was not you, nothing has changed and \
-             you need do nothing; your number stays yours.",
-            phone.masked()
-        );
-        let message = notice(state, Address::Email(&holder.account.email), text);
+        let lang = Lang::En.preferring(holder.account.language.as_deref());
+        let text = lang.text("notice-takeover-stopped", &[("phone", &phone.masked())]);
+        let message = notice(state, lang, Address::Email(&holder.account.email), text);
         state.store.queue_message(&message).await?;
     }
     Ok(())
@@ -232,15 +227,11 @@ fn ended() -> Error {
     )
 }
 
-/// A notice to an address, queued with the change it tells of.
-pub fn notice(state: &AppState, to: Address<'_>, text: String) -> Message {
+/// A notice in `lang` to an address, queued with the change it tells of.
+pub fn notice(state: &AppState, lang: Lang, to: Address<'_>, text: String) -> Message {
     let now = state.clock.now();
     let (channel, recipient, subject) = match to {
-        Address::Email(e) => (
-            Channel::Email,
-            e.to_string(),
-            "A change to your Lintel account".into(),
-        ),
+        Address::Email(e) => (Channel::Email, e.to_string(), lang.word("notice-subject")),
         Address::Phone(p) => (Channel::Sms, p.to_string(), String::new()),
     };
     Message {

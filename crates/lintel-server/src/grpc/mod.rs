@@ -109,9 +109,20 @@ struct Api {
 
 impl Api {
     /// Enters organization `slug` as the caller (`authorization: Bearer <auth token or API
-    /// key>`).
+    /// key>`), speaking the language its `accept-language` metadata asks for.
     async fn enter<T>(&self, req: &Request<T>, slug: &str) -> Result<OrgCtx, Status> {
-        enter(&self.state, bearer(req), slug).await.map_err(status)
+        let mut ctx = enter(&self.state, bearer(req), slug)
+            .await
+            .map_err(status)?;
+        ctx.lang = req
+            .metadata()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok())
+            .map_or(
+                crate::i18n::Lang::En,
+                crate::i18n::Lang::from_accept_language,
+            );
+        Ok(ctx)
     }
 }
 

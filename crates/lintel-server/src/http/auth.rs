@@ -13,6 +13,7 @@ use crate::app::auth::{
 };
 use crate::app::verification::{CodeSentTo, ConfirmCode};
 use crate::app::{self, AppState};
+use crate::i18n::Lang;
 
 /// Registers a person. A sign-in link goes to the email; the account is created once the
 /// phone is proven too. An email that already has an account gets a sign-in link, with the
@@ -23,11 +24,12 @@ use crate::app::{self, AppState};
               (status = "4XX", body = ErrorBody, description = "see the error code; 429 carries Retry-After")))]
 pub async fn register(
     State(state): State<AppState>,
+    lang: Lang,
     _: ClockChecked,
     Source(source): Source,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<CheckYourEmail>), ApiError> {
-    let answer = app::auth::register(&state, source, req).await?;
+    let answer = app::auth::register(&state, source, lang, req).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
@@ -39,11 +41,12 @@ pub async fn register(
               (status = "4XX", body = ErrorBody, description = "see the error code; 429 carries Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
+    lang: Lang,
     _: ClockChecked,
     Source(source): Source,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(StatusCode, Json<CheckYourEmail>), ApiError> {
-    let answer = app::auth::login(&state, source, req).await?;
+    let answer = app::auth::login(&state, source, lang, req).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
@@ -55,10 +58,11 @@ pub async fn login(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn verify_email(
     State(state): State<AppState>,
+    lang: Lang,
     _: ClockChecked,
     ApiJson(req): ApiJson<VerifyEmailRequest>,
 ) -> Result<Json<CodeSent>, ApiError> {
-    Ok(Json(app::auth::verify_email(&state, req).await?))
+    Ok(Json(app::auth::verify_email(&state, lang, req).await?))
 }
 
 /// Proves the phone with the SMS code and registers this device with its app PIN. Five wrong
@@ -102,11 +106,12 @@ pub async fn reissue(
               (status = "4XX", body = ErrorBody, description = "see the error code; 429 carries Retry-After")))]
 pub async fn recover(
     State(state): State<AppState>,
+    lang: Lang,
     _: ClockChecked,
     Source(source): Source,
     ApiJson(req): ApiJson<RecoverRequest>,
 ) -> Result<(StatusCode, Json<CheckYourEmail>), ApiError> {
-    let answer = app::auth::recover(&state, source, req).await?;
+    let answer = app::auth::recover(&state, source, lang, req).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
@@ -118,11 +123,12 @@ pub async fn recover(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn reset_account(
     State(state): State<AppState>,
+    lang: Lang,
     _: ClockChecked,
     Source(source): Source,
     ApiJson(req): ApiJson<ResetAccountRequest>,
 ) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
-    let sent = app::auth::reset_account(&state, source, req).await?;
+    let sent = app::auth::reset_account(&state, source, lang, req).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }
 

@@ -314,9 +314,9 @@ impl FromRequestParts<AppState> for InOrg {
         // A device (a phone unlocking, the hot path) reads its device, the organization and
         // its membership in one statement.
         let (secret, device_time) = (bearer(parts)?, device_time(parts)?);
-        Ok(InOrg(
-            app::enter_org_by_bearer(state, secret, device_time, slug).await?,
-        ))
+        let mut ctx = app::enter_org_by_bearer(state, secret, device_time, slug).await?;
+        ctx.lang = crate::i18n::Lang::of_request(&parts.headers);
+        Ok(InOrg(ctx))
     }
 }
 

@@ -15,6 +15,7 @@ use super::extract::{ApiJson, ApiPath, Authenticated};
 use crate::app::me::{ChangeEmail, ChangePhone, MyDevice, PinVerified, UpdateMe, VerifyPin};
 use crate::app::verification::{CodeSentTo, ConfirmCode};
 use crate::app::{self, AppState};
+use crate::i18n::Lang;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -96,12 +97,13 @@ pub async fn verify_pin(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn change_email(
     State(state): State<AppState>,
+    lang: Lang,
     Authenticated(actor): Authenticated,
     ApiJson(req): ApiJson<ChangeEmail>,
 ) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
     Ok((
         StatusCode::ACCEPTED,
-        Json(app::me::change_email(&state, &actor, req).await?),
+        Json(app::me::change_email(&state, lang, &actor, req).await?),
     ))
 }
 
@@ -126,12 +128,13 @@ pub async fn confirm_email(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn change_phone(
     State(state): State<AppState>,
+    lang: Lang,
     Authenticated(actor): Authenticated,
     ApiJson(req): ApiJson<ChangePhone>,
 ) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
     Ok((
         StatusCode::ACCEPTED,
-        Json(app::me::change_phone(&state, &actor, req).await?),
+        Json(app::me::change_phone(&state, lang, &actor, req).await?),
     ))
 }
 
@@ -156,11 +159,12 @@ pub async fn confirm_phone(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn delete(
     State(state): State<AppState>,
+    lang: Lang,
     Authenticated(actor): Authenticated,
 ) -> Result<(StatusCode, Json<CodeSentTo>), ApiError> {
     Ok((
         StatusCode::ACCEPTED,
-        Json(app::me::delete(&state, &actor).await?),
+        Json(app::me::delete(&state, lang, &actor).await?),
     ))
 }
 

@@ -22,6 +22,7 @@ use crate::app::oidc::{
 };
 use crate::app::passkeys::{AddPasskey, Ceremony, PasskeyInfo, PasskeySignIn, PasskeyVerify};
 use crate::app::{self, AppState};
+use crate::i18n::Lang;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -78,6 +79,7 @@ pub async fn start(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn finish(
     State(state): State<AppState>,
+    lang: Lang,
     _: ClockChecked,
     Source(source): Source,
     ApiPath(path): ApiPath<ProviderPath>,
@@ -88,7 +90,9 @@ pub async fn finish(
     if proven.intent != Intent::SignIn {
         return Err(app::Error::NotFound { what: "sign_in" }.into());
     }
-    Ok(Json(app::oidc::sign_in(&state, source, proven).await?))
+    Ok(Json(
+        app::oidc::sign_in(&state, source, lang, proven).await?,
+    ))
 }
 
 /// Gives the account a provider is creating (an invitation waits for its email) a phone and
@@ -99,11 +103,12 @@ pub async fn finish(
               (status = "4XX", body = ErrorBody, description = "see the error code")))]
 pub async fn register(
     State(state): State<AppState>,
+    lang: Lang,
     _: ClockChecked,
     Source(source): Source,
     ApiJson(req): ApiJson<OidcRegisterRequest>,
 ) -> Result<Json<CodeSent>, ApiError> {
-    Ok(Json(app::oidc::register(&state, source, req).await?))
+    Ok(Json(app::oidc::register(&state, source, lang, req).await?))
 }
 
 /// Finishes a provider sign-in that needs no SMS code (`ready`: every organization of the

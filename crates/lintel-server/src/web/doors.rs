@@ -216,7 +216,7 @@ fn private(html: String) -> Response {
 }
 
 pub async fn my_doors(State(state): State<AppState>, session: Session, browser: Lang) -> Response {
-    let lang = browser.for_person(&state, &session).await;
+    let lang = browser.for_person(&state, &session.actor).await;
     match doors_html(&state, &session, lang, None).await {
         Ok(html) => private(html),
         Err(err) => refused_page(lang, err),
@@ -259,7 +259,7 @@ pub async fn unlock(
     Path((slug, door)): Path<(String, Uuid)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let lang = browser.for_person(&state, &session).await;
+    let lang = browser.for_person(&state, &session.actor).await;
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     if !session.sent(field("csrf")) {
         return forbidden();

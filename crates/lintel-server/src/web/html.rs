@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-pub use super::i18n::Lang;
+pub use crate::i18n::Lang;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {

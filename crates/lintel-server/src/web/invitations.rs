@@ -23,7 +23,7 @@ pub async fn invitation_page(
     Path(token): Path<String>,
 ) -> Response {
     let lang = match &session {
-        Some(session) => browser.for_person(&state, session).await,
+        Some(session) => browser.for_person(&state, &session.actor).await,
         None => browser,
     };
     let w = |id| escape(&lang.word(id));
@@ -79,7 +79,7 @@ pub async fn accept(
     match app::members::accept(&state, &session.actor, &token).await {
         Ok(joined) => Redirect::to(&format!("/admin/{}", joined.org_slug)).into_response(),
         Err(err) => {
-            let lang = browser.for_person(&state, &session).await;
+            let lang = browser.for_person(&state, &session.actor).await;
             let (status, message) = explain(lang, err);
             let page = page_in(
                 lang,
@@ -152,7 +152,7 @@ pub async fn leave(
     match app::members::leave(&state, session.actor.clone(), &slug).await {
         Ok(()) => Redirect::to("/me").into_response(),
         Err(err) => {
-            let lang = browser.for_person(&state, &session).await;
+            let lang = browser.for_person(&state, &session.actor).await;
             let (status, message) = explain(lang, err);
             let body = format!(
                 "{}<p><a href=\"/me\">{}</a></p>",

@@ -9,7 +9,6 @@
 mod admin;
 mod doors;
 mod html;
-pub(crate) mod i18n;
 mod invitations;
 mod links;
 mod profile;
@@ -26,7 +25,7 @@ use lintel_domain::DeviceId;
 
 use crate::app::{self, Actor, AppState, secrets};
 use crate::http::error::ApiError;
-use i18n::Lang;
+use crate::i18n::Lang;
 
 const SESSION_COOKIE: &str = "lintel_session";
 

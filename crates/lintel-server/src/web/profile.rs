@@ -259,7 +259,7 @@ async fn saved<T>(
     match result {
         Ok(_) => Redirect::to("/me").into_response(),
         Err(err) => {
-            let lang = browser.for_person(state, session).await;
+            let lang = browser.for_person(state, &session.actor).await;
             let (status, message) = explain(lang, err);
             let html = profile_html(state, browser, session, Some(&message)).await;
             (status, rendered(lang, html)).into_response()
@@ -443,20 +443,20 @@ async fn start_flow(
                 email: address,
                 pin,
             };
-            app::me::change_email(state, &session.actor, change).await
+            app::me::change_email(state, browser, &session.actor, change).await
         }
         Flow::Phone => {
             let change = ChangePhone {
                 phone: address,
                 pin,
             };
-            app::me::change_phone(state, &session.actor, change).await
+            app::me::change_phone(state, browser, &session.actor, change).await
         }
-        Flow::Delete => app::me::delete(state, &session.actor).await,
+        Flow::Delete => app::me::delete(state, browser, &session.actor).await,
     };
     match sent {
         Ok(sent) => {
-            let lang = browser.for_person(state, session).await;
+            let lang = browser.for_person(state, &session.actor).await;
             let html = code_page(
                 lang,
                 flow,
@@ -479,7 +479,7 @@ async fn finish_flow(
     form: CodeForm,
 ) -> Response {
     // Read before the change: a deleted account has no language left to read.
-    let lang = browser.for_person(state, session).await;
+    let lang = browser.for_person(state, &session.actor).await;
     let code = ConfirmCode {
         verification: form.verification.clone(),
         code: form.code,

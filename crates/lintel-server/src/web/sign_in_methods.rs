@@ -279,7 +279,7 @@ async fn answered(
 ) -> Response {
     let browser = Lang::of_request(headers);
     let lang = match &session {
-        Some(session) => browser.for_person(state, session).await,
+        Some(session) => browser.for_person(state, &session.actor).await,
         None => browser,
     };
     let name = state.oidc.name(provider).unwrap_or(provider).to_owned();
@@ -306,7 +306,7 @@ async fn answered(
                     },
                     None => Redirect::to("/signin").into_response(),
                 },
-                Ok(proven) => match app::oidc::sign_in(state, source, proven).await {
+                Ok(proven) => match app::oidc::sign_in(state, source, lang, proven).await {
                     Ok(Outcome::CodeSent(sent)) => {
                         let html = code_html(lang, &sent.sign_in, Some(&sent.phone), None, None);
                         Html(html).into_response()
@@ -414,7 +414,7 @@ pub async fn register(
         last_name: form.last_name.clone(),
         phone: form.phone.clone(),
     };
-    match app::oidc::register(&state, source, req).await {
+    match app::oidc::register(&state, source, lang, req).await {
         Ok(sent) => Html(code_html(
             lang,
             &sent.sign_in,
@@ -466,7 +466,7 @@ pub async fn link(
     if !session.sent(&form.csrf) {
         return forbidden();
     }
-    let lang = browser.for_person(&state, &session).await;
+    let lang = browser.for_person(&state, &session.actor).await;
     to_provider(lang, &state, &provider, Intent::Link, Some(&session)).await
 }
 
@@ -485,7 +485,7 @@ pub async fn unlink(
         Ok((account, _)) => app::oidc::unlink(&state, account, &provider).await,
         Err(err) => Err(err),
     };
-    let lang = browser.for_person(&state, &session).await;
+    let lang = browser.for_person(&state, &session.actor).await;
     match result {
         Ok(()) => Redirect::to("/me").into_response(),
         Err(err) => failed(lang, err, "/me"),
@@ -677,7 +677,7 @@ pub async fn add(
         name: form.name.clone(),
         credential: credential(&form),
     };
-    let lang = browser.for_person(&state, &session).await;
+    let lang = browser.for_person(&state, &session.actor).await;
     match app::passkeys::add(&state, &session.actor, req).await {
         Ok(_) => Redirect::to("/me").into_response(),
         Err(err) => failed(lang, err, "/me"),
@@ -695,7 +695,7 @@ pub async fn remove(
     if !session.sent(&form.csrf) {
         return forbidden();
     }
-    let lang = browser.for_person(&state, &session).await;
+    let lang = browser.for_person(&state, &session.actor).await;
     match app::passkeys::remove(&state, &session.actor, id).await {
         Ok(()) => Redirect::to("/me").into_response(),
         Err(err) => failed(lang, err, "/me"),

@@ -121,7 +121,7 @@ pub async fn register(
         email: form.email.clone(),
         phone: form.phone.clone(),
     };
-    match app::auth::register(&state, source, req).await {
+    match app::auth::register(&state, source, lang, req).await {
         Ok(_) => Html(check_email_html(lang, Some(&form.email))).into_response(),
         Err(err) => {
             let (status, message) = explain(lang, err);
@@ -195,7 +195,7 @@ pub async fn signin(
     let req = LoginRequest {
         email: form.email.clone(),
     };
-    match app::auth::login(&state, source, req).await {
+    match app::auth::login(&state, source, lang, req).await {
         Ok(_) => Html(check_email_html(lang, Some(&form.email))).into_response(),
         Err(err) => {
             let (status, message) = explain(lang, err);
@@ -267,7 +267,7 @@ pub async fn recover(
         email: form.email.clone(),
         phone: form.phone.clone(),
     };
-    match app::auth::recover(&state, source, req).await {
+    match app::auth::recover(&state, source, lang, req).await {
         Ok(_) => Html(check_email_html(lang, Some(&form.email))).into_response(),
         Err(err) => {
             let (status, message) = explain(lang, err);
@@ -368,7 +368,7 @@ pub async fn confirm(
     _: SameOrigin,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    match app::auth::verify_email(&state, VerifyEmailRequest { token: form.token }).await {
+    match app::auth::verify_email(&state, lang, VerifyEmailRequest { token: form.token }).await {
         Ok(sent) => Html(code_html(
             lang,
             &sent.sign_in,

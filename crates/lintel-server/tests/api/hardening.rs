@@ -5,6 +5,7 @@
 use chrono::Duration;
 use futures_util::future::join_all;
 use lintel_domain::Area;
+use lintel_server::i18n::Lang;
 use lintel_testkit::{Backend, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -530,6 +531,7 @@ async fn sms_to_unproven_numbers_is_bounded(backend: Backend) {
     let abroad = reset_account(
         &state,
         source,
+        Lang::En,
         ResetAccountRequest {
             phone: "+15005550006".into(),
         },
@@ -547,11 +549,16 @@ async fn sms_to_unproven_numbers_is_bounded(backend: Backend) {
         phone: format!("+4670900000{i}"),
     };
     for i in 0..2 {
-        register(&state, format!("10.2.0.{i}").parse().unwrap(), person(i))
-            .await
-            .unwrap();
+        register(
+            &state,
+            format!("10.2.0.{i}").parse().unwrap(),
+            Lang::En,
+            person(i),
+        )
+        .await
+        .unwrap();
     }
-    let over = register(&state, "10.2.0.9".parse().unwrap(), person(2)).await;
+    let over = register(&state, "10.2.0.9".parse().unwrap(), Lang::En, person(2)).await;
     let refused = lintel_server::http::error::ApiError::from(over.unwrap_err());
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
 }

@@ -188,6 +188,26 @@ impl TestApp {
         self.call(Method::POST, key, path, Some(body)).await
     }
 
+    /// `post` from a client whose preferred language is `lang` (`Accept-Language`).
+    pub async fn post_speaking(
+        &self,
+        lang: &str,
+        key: &str,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .header("accept-language", lang)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(resp).await
+    }
+
     pub async fn patch(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::PATCH, key, path, Some(body)).await
     }

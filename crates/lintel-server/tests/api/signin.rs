@@ -27,6 +27,7 @@ on_both_backends!(
     a_wrong_clock_gets_clock_skew,
     bad_pins_and_names_do_not_count_as_wrong_codes,
     api_keys_and_devices_stay_in_their_lanes,
+    emails_and_texts_are_in_the_persons_language,
 );
 
 const ADA: &str = "ada@example.com";
@@ -701,4 +702,132 @@ async fn api_keys_and_devices_stay_in_their_lanes(backend: Backend) {
     let (status, list) = app.get(&token(&signed_in), "/api/v1/orgs").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list["items"].as_array().unwrap().is_empty());
+}
+
+/// What Lintel sends a person is in their language: the one they chose in their profile,
+/// else the one the request asks for (`Accept-Language`), else English.
+async fn emails_and_texts_are_in_the_persons_language(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (email, phone) = ("ada@example.com", "+46701234567");
+    let (status, _) = app
+        .post_speaking(
+            "fr-FR,fr;q=0.9",
+            anonymous(),
+            "/api/v1/auth/register",
+            json!({ "first_name": "Ada", "last_name": "Lund", "email": email, "phone": phone }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let sent = app.deliver().await;
+    let mail = sent.iter().find(|m| m.recipient == email).unwrap();
+    assert_eq!(mail.subject, "Votre lien de connexion à Lintel");
+    assert!(
+        mail.body
+            .starts_with("Bonjour,\n\nOuvrez ce lien pour terminer la création")
+            && mail.body.contains("/auth/confirm?token="),
+        "{}",
+        mail.body
+    );
+    let link = link_token(&sent, email);
+    let (status, body) = app
+        .post_speaking(
+            "fr",
+            anonymous(),
+            "/api/v1/auth/email/verify",
+            json!({ "token": link }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let sent = app.deliver().await;
+    let sms = sent.iter().find(|m| m.recipient == phone).unwrap();
+    assert!(
+        sms.body.starts_with("Votre code Lintel est "),
+        "{}",
+        sms.body
+    );
+    let code = code_sent_to(&sent, phone);
+    let sign_in = body["sign_in"].as_str().unwrap();
+    let (status, signed_in) = app.enter_code(sign_in, &code, "2580").await;
+    assert_eq!(status, StatusCode::OK, "{signed_in}");
+
+    // Chosen in the profile, Swedish wins over what a later request asks for.
+    let auth = token(&signed_in);
+    let (status, _) = app
+        .patch(&auth, "/api/v1/me", json!({ "language": "sv" }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .post_speaking(
+            "en",
+            anonymous(),
+            "/api/v1/auth/login",
+            json!({ "email": email }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let sent = app.deliver().await;
+    let mail = sent.iter().find(|m| m.recipient == email).unwrap();
+    assert_eq!(mail.subject, "Din inloggningslänk till Lintel");
+    assert!(mail.body.starts_with("Hej Ada,\n\n"), "{}", mail.body);
+    let (_, body) = app.verify_link(&link_token(&sent, email)).await;
+    let sent = app.deliver().await;
+    assert!(
+        sent.iter()
+            .any(|m| m.recipient == phone && m.body.starts_with("Din Lintel-kod är ")),
+        "{sent:?}"
+    );
+    assert!(body["sign_in"].is_string(), "{body}");
+
+    // An invitation and a guest's link are in the sender's language, dates the local way.
+    let (_, key) = app.org("acme").await;
+    let (status, _) = app
+        .post_speaking(
+            "sv",
+            &key,
+            "/api/v1/orgs/acme/invitations",
+            json!({ "email": "grace@example.com" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let sent = app.deliver().await;
+    let invitation = sent
+        .iter()
+        .find(|m| m.recipient == "grace@example.com")
+        .unwrap();
+    assert_eq!(invitation.subject, "Du är inbjuden till Org acme i Lintel");
+    assert!(
+        invitation.body.contains("Länken fungerar till "),
+        "{}",
+        invitation.body
+    );
+    let (_, group) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/groups",
+            json!({ "name": "Gäster" }),
+        )
+        .await;
+    let (status, link) = app
+        .post_speaking(
+            "fr",
+            &key,
+            "/api/v1/orgs/acme/access-links",
+            json!({
+                "group_id": group["id"], "recipient_name": "Greta", "delivery": "sms",
+                "address": "+12025550143", "valid_until": "2030-08-02T14:05:00Z"
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let sent = app.deliver().await;
+    let sms = sent.iter().find(|m| m.recipient == "+12025550143").unwrap();
+    assert!(
+        sms.body.starts_with(
+            "Org acme : votre lien d'accès, jusqu'au 2 août 2030 à 16:05 (Europe/Stockholm) : http"
+        ),
+        "{}",
+        sms.body
+    );
 }

@@ -525,6 +525,18 @@ async fn refused<S: Screen>(
     }
 }
 
+/// The organization entered by the session's person, whose chosen language (English if
+/// none) is the one what they send is written in.
+async fn in_org_speaking(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+) -> Result<OrgCtx, app::Error> {
+    let mut ctx = enter_org(state, session.actor.clone(), slug).await?;
+    ctx.lang = Lang::En.for_person(state, &session.actor).await;
+    Ok(ctx)
+}
+
 /// Runs a form's action in the organization and answers: back to `page` saying what it did
 /// (by `done_by` of the form's `action`) when it worked, the page again with the error when
 /// it did not.
@@ -543,7 +555,7 @@ where
     if !session.sent(field(form, "csrf")) {
         return forbidden();
     }
-    let ctx = match enter_org(state, session.actor.clone(), slug).await {
+    let ctx = match in_org_speaking(state, session, slug).await {
         Ok(ctx) => ctx,
         Err(err) => return error_page(err),
     };
@@ -574,7 +586,7 @@ where
     if !session.sent(field(form, "csrf")) {
         return forbidden();
     }
-    let ctx = match enter_org(state, session.actor.clone(), slug).await {
+    let ctx = match in_org_speaking(state, session, slug).await {
         Ok(ctx) => ctx,
         Err(err) => return error_page(err),
     };

@@ -15,8 +15,7 @@ use chrono::{Datelike as _, NaiveDate, NaiveDateTime};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 
-use super::Session;
-use crate::app::{self, AppState};
+use crate::app::{self, Actor, AppState};
 
 /// A language Lintel speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +39,9 @@ impl Lang {
 
     fn source(self) -> &'static str {
         match self {
-            Lang::En => include_str!("../../locales/en.ftl"),
-            Lang::Sv => include_str!("../../locales/sv.ftl"),
-            Lang::Fr => include_str!("../../locales/fr.ftl"),
+            Lang::En => include_str!("../locales/en.ftl"),
+            Lang::Sv => include_str!("../locales/sv.ftl"),
+            Lang::Fr => include_str!("../locales/fr.ftl"),
         }
     }
 
@@ -142,15 +141,17 @@ impl Lang {
         Lang::ALL.into_iter().find(|l| l.tag() == tag)
     }
 
+    /// The language a person chose (`chosen`, their profile's setting) if they chose one,
+    /// else this one.
+    pub fn preferring(self, chosen: Option<&str>) -> Lang {
+        chosen.and_then(Lang::parse).unwrap_or(self)
+    }
+
     /// The language for a signed-in person: the one chosen in their profile, else the one
     /// their browser prefers (`self`).
-    pub async fn for_person(self, state: &AppState, session: &Session) -> Lang {
-        match app::me::get(state, &session.actor).await {
-            Ok(account) => account
-                .language
-                .as_deref()
-                .and_then(Lang::parse)
-                .unwrap_or(self),
+    pub async fn for_person(self, state: &AppState, actor: &Actor) -> Lang {
+        match app::me::get(state, actor).await {
+            Ok(account) => self.preferring(account.language.as_deref()),
             Err(_) => self,
         }
     }
@@ -209,10 +210,10 @@ mod tests {
     }
 
     /// The placeholders messages may use, besides `count`.
-    const PLACEHOLDERS: [&str; 22] = [
+    const PLACEHOLDERS: &[&str] = &[
         "ask", "sender", "name", "org", "from", "until", "first", "second", "email", "phone",
         "field", "provider", "when", "by", "to", "date", "time", "day", "month", "year", "kind",
-        "address",
+        "address", "digits", "code", "url", "validity", "access", "old", "new",
     ];
 
     /// The placeholders message `id` uses in `lang`'s file, over all its lines.
@@ -253,7 +254,7 @@ mod tests {
                 for count in [1_u64, 2, 5] {
                     let mut args = FluentArgs::new();
                     for name in PLACEHOLDERS {
-                        args.set(name, "X");
+                        args.set(*name, "X");
                     }
                     args.set("count", count);
                     let mut errors = Vec::new();
