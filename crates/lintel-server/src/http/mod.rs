@@ -52,7 +52,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
             Authenticate with `Authorization: Bearer <API key>` (integrations) or \
             `Bearer <auth token>` (a signed-in device, see sign-in). Errors are \
             `{\"error\": {\"code\", \"message\", \"field\"}}`; lists take `limit` and `cursor` \
-            and return `next_cursor`."
+            and return `next_cursor`. Emails and text messages a request sends (sign-in links \
+            and codes, invitations, guest links) are written in the language its \
+            `Accept-Language` prefers among en, sv and fr, unless the recipient chose one."
     ),
     modifiers(&BearerAuth),
     tags(
