@@ -622,9 +622,12 @@ async fn the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else(backen
     assert_eq!(sites["items"][0]["name"], "HQ");
     let site = sites["items"][0]["id"].as_str().unwrap().to_owned();
 
-    // A refused change shows the page again with the reason.
+    // A refused change shows the page again with the reason, and with what was typed.
     let (status, page, _) = browser
-        .post("/admin/acme/sites", &[("csrf", &csrf), ("name", "")])
+        .post(
+            "/admin/acme/sites",
+            &[("csrf", &csrf), ("name", ""), ("address", "Storgatan 1")],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -644,6 +647,10 @@ async fn the_dashboard_does_what_the_viewers_areas_allow_and_nothing_else(backen
         "{form}"
     );
     assert_eq!(page.matches("aria-invalid=\"true\"").count(), 1, "{page}");
+    assert!(
+        form.contains("name=\"address\" type=\"text\" value=\"Storgatan 1\""),
+        "{form}"
+    );
 
     // Editing a door through its page, recorded as hers.
     let door = app.door(&key, "acme", &site, "Front").await;

@@ -164,7 +164,7 @@ async fn credentials_html(
             "Card number",
             "text",
             "",
-            "required inputmode=\"numeric\""
+            "required inputmode=\"numeric\" autocomplete=\"off\""
         ),
         input(
             "facility_code",

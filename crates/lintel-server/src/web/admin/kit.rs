@@ -501,20 +501,21 @@ async fn render<S: Screen>(
         .map_err(error_page)
 }
 
-/// The page again after its form posted to `action` was refused with `err`: the reason at
-/// the top, and beside the field it names in that form.
+/// The page again after its form posted to `action` was refused with `err`: what was typed
+/// in that form (`refill`), the reason at the top, and beside the field it names.
 async fn refused<S: Screen>(
     state: &AppState,
     session: &Session,
     slug: &str,
     page: S,
-    action: &str,
+    (form, action): (&Fields, &str),
     err: app::Error,
 ) -> Response {
     let err = ApiError::from(err);
     let message = people_words(Lang::En, &err);
     match render(state, session, slug, &page, &error_box(Some(&message))).await {
         Ok(html) => {
+            let html = refill(&html, action, form);
             let html = match &err.field {
                 Some(field) => mark_field(&html, action, field, &message),
                 None => html,
@@ -564,7 +565,7 @@ where
             let done = done_by(action_path);
             Redirect::to(&format!("{}?done={done}", page.path(slug))).into_response()
         }
-        Err(err) => refused(state, session, slug, page, action_path, err).await,
+        Err(err) => refused(state, session, slug, page, (form, action_path), err).await,
     }
 }
 
@@ -592,7 +593,7 @@ where
     };
     let mut response = match action(ctx).await {
         Ok(notice) => show(state, session, slug, page, StatusCode::CREATED, &notice).await,
-        Err(err) => refused(state, session, slug, page, action_path, err).await,
+        Err(err) => refused(state, session, slug, page, (form, action_path), err).await,
     };
     response.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -648,6 +649,84 @@ pub(crate) fn mark_field(html: &str, action: &str, name: &str, message: &str) ->
         escape(message),
         &html[after..]
     )
+}
+
+/// `html` with the form posted to `action` showing again what was posted in `form`: its text
+/// fields, text areas and single selects. Hidden fields (the page's own csrf), passwords,
+/// check boxes and fields marked `autocomplete="off"` (codes and card numbers: credentials
+/// are not echoed) keep what the page drew.
+pub(crate) fn refill(html: &str, action: &str, form: &Fields) -> String {
+    let Some(form_at) = html.find(&format!(" action=\"{action}\"")) else {
+        return html.to_owned();
+    };
+    let form_end = html[form_at..]
+        .find("</form>")
+        .map_or(html.len(), |i| form_at + i);
+    let mut out = String::with_capacity(html.len());
+    out.push_str(&html[..form_at]);
+    let mut rest = &html[form_at..form_end];
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        rest = &rest[open..];
+        let Some(close) = rest.find('>') else {
+            break;
+        };
+        let tag = &rest[..=close];
+        rest = &rest[close + 1..];
+        let posted = attribute(tag, "name").and_then(|name| form.get(name));
+        let element = tag[1..].split([' ', '>']).next().unwrap_or_default();
+        match (element, posted) {
+            ("input", Some(value))
+                if !tag.contains(" autocomplete=\"off\"")
+                    && !matches!(
+                        attribute(tag, "type"),
+                        Some("hidden" | "password" | "checkbox" | "radio" | "submit")
+                    ) =>
+            {
+                out.push_str(&with_value(tag, &escape(value)));
+            }
+            ("textarea", Some(value)) => {
+                out.push_str(tag);
+                out.push_str(&escape(value));
+                rest = &rest[rest.find("</textarea>").unwrap_or(0)..];
+            }
+            ("select", Some(value)) if !tag.contains(" multiple") => {
+                out.push_str(tag);
+                let end = rest.find("</select>").unwrap_or(rest.len());
+                let chosen = format!("<option value=\"{}\"", escape(value));
+                let options = rest[..end].replace(" selected", "");
+                out.push_str(&options.replacen(&chosen, &format!("{chosen} selected"), 1));
+                rest = &rest[end..];
+            }
+            _ => out.push_str(tag),
+        }
+    }
+    out.push_str(rest);
+    out.push_str(&html[form_end..]);
+    out
+}
+
+/// The value of attribute `name` in an HTML tag as this code writes them (`name="value"`,
+/// the value escaped).
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')? + start;
+    Some(&tag[start..end])
+}
+
+/// An `<input>` tag with its value set to `value` (already escaped).
+fn with_value(tag: &str, value: &str) -> String {
+    match tag.find(" value=\"") {
+        Some(at) => {
+            let start = at + " value=\"".len();
+            let end = tag[start..].find('"').map_or(start, |i| start + i);
+            format!("{}{value}{}", &tag[..start], &tag[end..])
+        }
+        None => {
+            let end = tag.trim_end_matches('>').trim_end_matches('/').len();
+            format!("{} value=\"{value}\"{}", &tag[..end], &tag[end..])
+        }
+    }
 }
 
 /// The box that shows a new secret this once (on the answer itself: Lintel keeps only its
@@ -721,6 +800,43 @@ pub(crate) fn area_boxes(ctx: &OrgCtx, held: &Areas) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_form_shows_what_was_typed_but_no_credential() {
+        let page = "<form action=\"/a\"><input name=\"name\" value=\"kept\"></form>\
+                    <form method=\"post\" action=\"/b\"><input type=\"hidden\" name=\"csrf\" \
+                    value=\"page\"><input id=\"name\" name=\"name\" type=\"text\" value=\"\" \
+                    required><input name=\"note\"><input name=\"code\" type=\"text\" value=\"\" \
+                    autocomplete=\"off\"><textarea name=\"about\">old</textarea>\
+                    <select name=\"site\"><option value=\"1\" selected>HQ</option>\
+                    <option value=\"2\">Annex</option></select><input type=\"checkbox\" \
+                    name=\"on\" value=\"1\"></form><p>after</p>";
+        let posted: Fields = [
+            ("csrf", "forged"),
+            ("name", "A \"door\" <b>"),
+            ("note", "n"),
+            ("code", "4711"),
+            ("about", "new </textarea>"),
+            ("site", "2"),
+            ("on", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(
+            refill(page, "/b", &posted),
+            "<form action=\"/a\"><input name=\"name\" value=\"kept\"></form>\
+             <form method=\"post\" action=\"/b\"><input type=\"hidden\" name=\"csrf\" \
+             value=\"page\"><input id=\"name\" name=\"name\" type=\"text\" \
+             value=\"A &quot;door&quot; &lt;b&gt;\" required><input name=\"note\" value=\"n\">\
+             <input name=\"code\" type=\"text\" value=\"\" autocomplete=\"off\">\
+             <textarea name=\"about\">new &lt;/textarea&gt;</textarea>\
+             <select name=\"site\"><option value=\"1\">HQ</option>\
+             <option value=\"2\" selected>Annex</option></select><input type=\"checkbox\" \
+             name=\"on\" value=\"1\"></form><p>after</p>"
+        );
+        assert_eq!(refill(page, "/c", &posted), page);
+    }
 
     #[test]
     fn a_refused_field_is_marked_in_the_form_that_was_sent_only() {
