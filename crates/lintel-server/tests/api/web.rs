@@ -1758,4 +1758,54 @@ async fn long_lists_page_on_and_keep_their_filters(backend: Backend) {
     // A cursor that is not one is a clear refusal, not a crash.
     let (status, page, _) = browser.get("/admin/acme/members?after=nonsense").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+
+    // Cards and PINs: the forms list the first 200 members and say so; a search finds the
+    // others, and a card's owner is named wherever they are in the list.
+    let (_, page, _) = browser.get("/admin/acme/credentials").await;
+    assert!(page.contains("hold the first 200 members"), "{page}");
+    let listed = page.split("<option value=\"").skip(1).count();
+    let (_, all) = app
+        .get(&key, "/api/v1/orgs/acme/members?limit=200&status=invited")
+        .await;
+    let (_, rest) = app
+        .get(
+            &key,
+            &format!(
+                "/api/v1/orgs/acme/members?status=invited&cursor={}",
+                all["next_cursor"].as_str().unwrap()
+            ),
+        )
+        .await;
+    let last = &rest["items"][0];
+    let id = last["id"].as_str().unwrap();
+    assert!(
+        !page.contains(&format!("<option value=\"{id}\"")),
+        "{listed}"
+    );
+    let (status, card) = app
+        .post(
+            &key,
+            "/api/v1/orgs/acme/cards",
+            serde_json::json!({ "member_id": id, "number": "4711" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{card}");
+    let email = last["invitation"]["address"].as_str().unwrap();
+    let (_, page, _) = browser.get("/admin/acme/credentials").await;
+    assert!(
+        page.contains(&format!("<tr><td>{email}</td><td><code>4711</code>")),
+        "{page}"
+    );
+    let (_, found, _) = browser
+        .get(&format!("/admin/acme/credentials?member_q={email}"))
+        .await;
+    assert!(
+        found.contains(&format!("<option value=\"{id}\">"))
+            && !found.contains("hold the first 200 members"),
+        "{found}"
+    );
+    let (_, none, _) = browser
+        .get("/admin/acme/credentials?member_q=nobody-at-all")
+        .await;
+    assert!(none.contains("No member matches."), "{none}");
 }

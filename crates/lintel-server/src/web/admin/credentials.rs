@@ -77,13 +77,32 @@ async fn credentials_html(
     let pins =
         app::credentials::list_pins(state, ctx, &query, &list_page(asked, "pins_after")).await?;
     let here = format!("/admin/{slug}/credentials");
-    let members = app::members::list(state, ctx, &MemberQuery::default(), &max_page()).await?;
+    // The forms' member lists: the first 200 members, or those a search finds.
+    let member_q = optional(asked, "member_q");
+    let found = MemberQuery {
+        q: member_q.clone(),
+        ..MemberQuery::default()
+    };
+    let members = app::members::list(state, ctx, &found, &max_page()).await?;
     let sites = app::sites::list(state, ctx, &max_page()).await?;
-    let people: Vec<(Uuid, String)> = members
+    let mut people: Vec<(Uuid, String)> = members
         .items
         .iter()
         .map(|m| (m.id, m.display_name()))
         .collect();
+    let choices = options(&people);
+    // The rows' owners that the lists above leave out, each read once.
+    for owner in cards
+        .items
+        .iter()
+        .map(|c| c.member_id)
+        .chain(pins.items.iter().map(|p| p.member_id))
+    {
+        if !people.iter().any(|(id, _)| *id == owner.0) {
+            let member = app::members::get(state, ctx, owner).await?;
+            people.push((owner.0, member.display_name()));
+        }
+    }
     let site_items: Vec<(Uuid, String)> = sites
         .items
         .iter()
@@ -142,6 +161,10 @@ async fn credentials_html(
         "{top}<section><h2>Cards</h2><div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th>Member</th><th>Number</th>\
          <th>Facility code</th><th>Note</th><th>State</th><th></th></tr></thead><tbody>{card_rows}\
          </tbody></table></div>{}</section>\
+         <form class=\"filters\" method=\"get\" action=\"{here}\"><div class=\"grow\">\
+         <label for=\"member_q\">Find a member for the forms below (name or email)</label>\
+         <input id=\"member_q\" name=\"member_q\" type=\"search\" value=\"{}\"></div>\
+         <button class=\"secondary\">Find</button></form>{}\
          <form class=\"card\" method=\"post\" action=\"/admin/{slug}/cards\"><h2>Give a card</h2>{}\
          <label for=\"card_member\">Member</label><select id=\"card_member\" name=\"member_id\" \
          required>{}</select>{}{}{}<button>Give card</button></form>\
@@ -157,8 +180,20 @@ async fn credentials_html(
          <button>Issue code</button></form>",
         empty(cards.items.is_empty(), "cards")
             + &more_link(&here, asked, "cards_after", cards.next_cursor.as_deref()),
+        escape(member_q.as_deref().unwrap_or_default()),
+        match (
+            &member_q,
+            members.next_cursor.is_some(),
+            members.items.is_empty()
+        ) {
+            (Some(_), _, true) => "<p class=\"hint\" role=\"status\">No member matches.</p>",
+            (_, true, _) =>
+                "<p class=\"hint\">The member lists hold the first 200 members: \
+                             find the one you mean by name or email.</p>",
+            _ => "",
+        },
         hidden("csrf", &session.csrf),
-        options(&people),
+        choices,
         input(
             "number",
             "Card number",
@@ -177,7 +212,7 @@ async fn credentials_html(
         empty(pins.items.is_empty(), "PIN codes")
             + &more_link(&here, asked, "pins_after", pins.next_cursor.as_deref()),
         hidden("csrf", &session.csrf),
-        options(&people),
+        choices,
         options(&site_items),
         input(
             "code",
