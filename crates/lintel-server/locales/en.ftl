@@ -304,3 +304,13 @@ notice-phone-taken = Someone proved by SMS that the phone number of your Lintel 
 notice-email-changed = The email of your Lintel account was changed from { $old } to { $new }. Every device was signed out; sign in again with the new address. If you did not do this, tell your organization's administrator at once.
 notice-phone-changed = The phone number of your Lintel account was changed to another number, and every device was signed out. If you did not do this, tell your administrator at once.
 notice-takeover-stopped = Someone tried many wrong codes to take over the phone number { $phone } of your Lintel account, and was stopped for a day. If that was not you, nothing has changed and you need do nothing; your number stays yours.
+error-unchanged = { $field }: this is already yours.
+error-wrong-pin = { $count ->
+    [0] That PIN is wrong.
+    [one] That PIN is wrong. One more wrong PIN signs this device out.
+   *[other] That PIN is wrong. { $count } more wrong PINs sign this device out.
+}
+error-sms-country-not-allowed = Codes go by text message only to numbers of some countries, and this number is not from one of them. Ask the operator to add its country.
+error-verification-ended = This code can no longer be used: it was used, or too many wrong ones were tried. Ask for a new one.
+error-email-taken = Another account has this email.
+error-last-owner = You are the last owner of an organization. Make someone else an owner first.

@@ -305,3 +305,13 @@ notice-phone-taken = Quelqu'un a prouvé par SMS que le numéro de téléphone d
 notice-email-changed = L'e-mail de votre compte Lintel est passé de { $old } à { $new }. Tous les appareils ont été déconnectés ; reconnectez-vous avec la nouvelle adresse. Si ce n'est pas vous, prévenez immédiatement l'administrateur de votre organisation.
 notice-phone-changed = Le numéro de téléphone de votre compte Lintel a été remplacé par un autre, et tous les appareils ont été déconnectés. Si ce n'est pas vous, prévenez immédiatement votre administrateur.
 notice-takeover-stopped = Quelqu'un a essayé de nombreux codes erronés pour reprendre le numéro de téléphone { $phone } de votre compte Lintel, et a été bloqué pour une journée. Si ce n'était pas vous, rien n'a changé et vous n'avez rien à faire ; votre numéro reste le vôtre.
+error-unchanged = « { $field } » : c'est déjà le vôtre.
+error-wrong-pin = { $count ->
+    [0] Ce code PIN est erroné.
+    [one] Ce code PIN est erroné. Encore un code PIN erroné et cet appareil sera déconnecté.
+   *[other] Ce code PIN est erroné. Encore { $count } codes PIN erronés et cet appareil sera déconnecté.
+}
+error-sms-country-not-allowed = Les codes ne sont envoyés par SMS qu'aux numéros de certains pays, et ce numéro n'en fait pas partie. Demandez à l'opérateur d'ajouter son pays.
+error-verification-ended = Ce code ne peut plus être utilisé : il a déjà servi, ou trop de codes erronés ont été essayés. Demandez-en un nouveau.
+error-email-taken = Un autre compte a déjà cet e-mail.
+error-last-owner = Vous êtes le dernier propriétaire d'une organisation. Nommez d'abord quelqu'un d'autre propriétaire.

@@ -304,3 +304,13 @@ notice-phone-taken = Någon har visat via sms att telefonnumret till ditt Lintel
 notice-email-changed = E-postadressen för ditt Lintel-konto ändrades från { $old } till { $new }. Alla enheter loggades ut; logga in igen med den nya adressen. Om det inte var du, säg genast till din organisations administratör.
 notice-phone-changed = Telefonnumret för ditt Lintel-konto ändrades till ett annat nummer, och alla enheter loggades ut. Om det inte var du, säg genast till din administratör.
 notice-takeover-stopped = Någon försökte med många felaktiga koder ta över telefonnumret { $phone } för ditt Lintel-konto och stoppades i ett dygn. Om det inte var du har inget ändrats och du behöver inte göra något; numret är fortfarande ditt.
+error-unchanged = { $field }: det här är redan ditt.
+error-wrong-pin = { $count ->
+    [0] Fel PIN-kod.
+    [one] Fel PIN-kod. En felaktig PIN-kod till loggar ut den här enheten.
+   *[other] Fel PIN-kod. { $count } felaktiga PIN-koder till loggar ut den här enheten.
+}
+error-sms-country-not-allowed = Koder skickas via sms bara till nummer i vissa länder, och det här numret hör inte till något av dem. Be operatören lägga till landet.
+error-verification-ended = Den här koden kan inte längre användas: den har använts, eller så har för många felaktiga prövats. Be om en ny.
+error-email-taken = Ett annat konto har den här e-postadressen.
+error-last-owner = Du är den sista ägaren av en organisation. Gör någon annan till ägare först.

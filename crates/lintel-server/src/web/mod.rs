@@ -294,8 +294,8 @@ pub(crate) fn people_words(lang: Lang, api: &ApiError) -> String {
         };
         let count = match api.code.as_str() {
             "too_many_requests" => api.retry_after_secs.unwrap_or(60).div_ceil(60),
-            // "…; 2 tries left": the tries a wrong code leaves.
-            "wrong_code" => api
+            // "…; 2 tries left …": the tries a wrong code or PIN leaves.
+            "wrong_code" | "wrong_pin" => api
                 .message
                 .rsplit("; ")
                 .next()
