@@ -21,11 +21,7 @@ async fn profile_html(
     error: Option<&str>,
 ) -> Result<String, app::Error> {
     let account = app::me::get(state, &session.actor).await?;
-    let lang = account
-        .language
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or(browser);
+    let lang = browser.preferring(account.language.as_deref());
     let w = |id| escape(&lang.word(id));
     let devices = app::me::devices(state, &session.actor).await?;
     let organizations = super::invitations::memberships_section(state, lang, session).await?;

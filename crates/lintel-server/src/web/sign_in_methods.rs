@@ -19,7 +19,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::html::{Lang, error_box, escape, hidden, input, input_as, page_in};
-use super::signin::{check_email_html, code_html, start_again};
+use super::signin::{check_email_html, code_html, code_sent, start_again};
 use super::{SameOrigin, Session, cookie, explain, forbidden, session_cookie};
 use crate::app::oidc::{Intent, OidcRegisterRequest, Outcome, PhoneNeeded};
 use crate::app::passkeys::{AddPasskey, PasskeySignIn};
@@ -307,10 +307,7 @@ async fn answered(
                     None => Redirect::to("/signin").into_response(),
                 },
                 Ok(proven) => match app::oidc::sign_in(state, source, lang, proven).await {
-                    Ok(Outcome::CodeSent(sent)) => {
-                        let html = code_html(lang, &sent.sign_in, Some(&sent.phone), None, None);
-                        Html(html).into_response()
-                    }
+                    Ok(Outcome::CodeSent(sent)) => code_sent(lang, &sent),
                     Ok(Outcome::Ready(ready)) => {
                         Html(code_html(lang, &ready.sign_in, None, None, None)).into_response()
                     }
@@ -415,14 +412,7 @@ pub async fn register(
         phone: form.phone.clone(),
     };
     match app::oidc::register(&state, source, lang, req).await {
-        Ok(sent) => Html(code_html(
-            lang,
-            &sent.sign_in,
-            Some(&sent.phone),
-            None,
-            None,
-        ))
-        .into_response(),
+        Ok(sent) => code_sent(lang, &sent),
         Err(err) => {
             let (status, message) = explain(lang, err);
             if status != StatusCode::UNPROCESSABLE_ENTITY && status != StatusCode::CONFLICT {

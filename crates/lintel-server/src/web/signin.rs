@@ -12,7 +12,7 @@ use super::html::{Lang, error_box, escape, hidden, input, page_in};
 use super::sign_in_methods::Verb;
 use super::{SameOrigin, Session, explain, session_cookie};
 use crate::app::auth::{
-    CompleteRequest, LoginRequest, RecoverRequest, RegisterRequest, VerifyCodeRequest,
+    CodeSent, CompleteRequest, LoginRequest, RecoverRequest, RegisterRequest, VerifyCodeRequest,
     VerifyEmailRequest,
 };
 use crate::app::{self, AppState};
@@ -298,6 +298,18 @@ pub async fn confirm_page(lang: Lang, Query(q): Query<TokenForm>) -> Html<String
     ))
 }
 
+/// The code page once a code is on its way to the phone.
+pub(super) fn code_sent(lang: Lang, sent: &CodeSent) -> Response {
+    Html(code_html(
+        lang,
+        &sent.sign_in,
+        Some(&sent.phone),
+        None,
+        None,
+    ))
+    .into_response()
+}
+
 /// The last step of signing in: the code texted to `phone`, or, with no phone, no code (a
 /// provider sign-in whose organizations need none); then the device's name and PIN.
 pub(super) fn code_html(
@@ -369,14 +381,7 @@ pub async fn confirm(
     Form(form): Form<TokenForm>,
 ) -> Response {
     match app::auth::verify_email(&state, lang, VerifyEmailRequest { token: form.token }).await {
-        Ok(sent) => Html(code_html(
-            lang,
-            &sent.sign_in,
-            Some(&sent.phone),
-            None,
-            None,
-        ))
-        .into_response(),
+        Ok(sent) => code_sent(lang, &sent),
         Err(err) => {
             let (status, message) = explain(lang, err);
             let body = format!(
