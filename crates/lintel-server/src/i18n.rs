@@ -15,6 +15,8 @@ use chrono::{Datelike as _, NaiveDate, NaiveDateTime};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 
+use lintel_domain::AccountId;
+
 use crate::app::{self, Actor, AppState};
 
 /// A language Lintel speaks.
@@ -147,13 +149,23 @@ impl Lang {
         chosen.and_then(Lang::parse).unwrap_or(self)
     }
 
+    /// The language `account` chose, else this one: also with no account, or one that cannot
+    /// be read (a message in this language is better than none).
+    pub async fn preferred_by(self, state: &AppState, account: Option<AccountId>) -> Lang {
+        let Some(account) = account else {
+            return self;
+        };
+        match state.store.get_account(account).await {
+            Ok(found) => self.preferring(found.account.language.as_deref()),
+            Err(_) => self,
+        }
+    }
+
     /// The language for a signed-in person: the one chosen in their profile, else the one
     /// their browser prefers (`self`).
     pub async fn for_person(self, state: &AppState, actor: &Actor) -> Lang {
-        match app::me::get(state, actor).await {
-            Ok(account) => self.preferring(account.language.as_deref()),
-            Err(_) => self,
-        }
+        let account = app::me::me(actor).ok().map(|(account, _)| account);
+        self.preferred_by(state, account).await
     }
 
     /// A day as people write it here: `2 Mar 2026`, `2 mars 2026`.

@@ -148,13 +148,10 @@ async fn welcomes(
             continue;
         };
         // In the member's own language if they chose one, else the granting admin's.
-        let lang = match member.membership.account_id {
-            Some(account) => match state.store.get_account(account).await {
-                Ok(found) => ctx.lang.preferring(found.account.language.as_deref()),
-                Err(_) => ctx.lang,
-            },
-            None => ctx.lang,
-        };
+        let lang = ctx
+            .lang
+            .preferred_by(state, member.membership.account_id)
+            .await;
         let org = ctx.org.name.as_str();
         let doors: String = names.iter().map(|n| format!("  - {n}\n")).collect();
         let open = match access.valid_to {

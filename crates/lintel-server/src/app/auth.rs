@@ -496,13 +496,9 @@ async fn phone_recovered_notices(
                 continue;
             }
             // In the administrator's own language if they chose one.
-            let lang = match admin.membership.account_id {
-                Some(id) => match state.store.get_account(id).await {
-                    Ok(found) => Lang::En.preferring(found.account.language.as_deref()),
-                    Err(_) => Lang::En,
-                },
-                None => Lang::En,
-            };
+            let lang = Lang::En
+                .preferred_by(state, admin.membership.account_id)
+                .await;
             let name = format!("{} {}", account.first_name, account.last_name);
             let members = format!("{}/admin/{}/members", state.public_url, org.slug);
             let text = paragraphs(&[
@@ -549,13 +545,7 @@ pub async fn verify_email(
     if now >= sign_in.email_expires_at {
         return Err(Error::Expired { what: "link" });
     }
-    let lang = match sign_in.account_id {
-        Some(account) => match state.store.get_account(account).await {
-            Ok(found) => lang.preferring(found.account.language.as_deref()),
-            Err(_) => lang,
-        },
-        None => lang,
-    };
+    let lang = lang.preferred_by(state, sign_in.account_id).await;
     let (confirmation, session, sms) = code_for(&sign_in, lang, now);
     if !state
         .store
